@@ -1,0 +1,1 @@
+"""Ronghe shared kernel: bus contract, outbox/inbox, storage, config, metrics, PII."""

@@ -1,0 +1,202 @@
+"""Consuming domain events (delivery rules 3 and 4).
+
+Each consuming service has one durable queue, ``<service>.domain-events``, bound to the
+event types the registry says it consumes; one queue keeps each source's facts in order.
+``declare_topology`` declares every exchange, queue and dead-letter queue of the registry
+and is called when any service starts, so a publisher never waits for its consumers.
+
+``@handle_event("hours_approved")`` marks a service method as the handler of one event
+type. A handler that raises is retried ``MAX_ATTEMPTS`` times in all, then its message
+goes to ``<service>.dead-letter`` and is counted; other messages keep flowing.
+"""
+import json
+import logging
+import traceback
+from functools import partial
+
+import eventlet
+from kombu import Connection, Exchange, Queue
+from kombu.pools import producers
+from nameko.containers import ContainerBeingKilled
+from nameko.extensions import Entrypoint, ProviderCollector, SharedExtension
+from nameko.messaging import HeaderDecoder, QueueConsumer
+
+from common import contracts, metrics, pii
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3
+RETRY_DELAY_SECONDS = 0.2
+ATTEMPTS_HEADER = "x-ronghe-attempts"
+
+
+def queue_name(service):
+    return f"{service}.domain-events"
+
+
+def dead_letter_queue_name(service):
+    return f"{service}.dead-letter"
+
+
+def exchange(source):
+    return Exchange(contracts.exchange_name(source), type="topic", durable=True)
+
+
+def consumer_queue(service):
+    """The durable queue of a consuming service, with one binding per consumed type."""
+    from kombu import binding
+
+    bindings = [binding(exchange(et.source), routing_key=et.name)
+                for et in contracts.consumed_by(service)]
+    return Queue(queue_name(service), bindings=bindings, durable=True, auto_delete=False)
+
+
+def dead_letter_queue(service):
+    return Queue(dead_letter_queue_name(service), durable=True, auto_delete=False)
+
+
+def consuming_services():
+    registry = contracts.load_all()
+    return sorted({c for et in registry.values() for c in et.consumers})
+
+
+def declare_topology(amqp_uri):
+    """Declare every exchange and every consumer queue and DLQ in the registry."""
+    registry = contracts.load_all()
+    with Connection(amqp_uri, connect_timeout=5) as conn:
+        channel = conn.default_channel
+        for source in sorted({et.source for et in registry.values()}):
+            exchange(source)(channel).declare()
+        for service in consuming_services():
+            consumer_queue(service)(channel).declare()
+            dead_letter_queue(service)(channel).declare()
+
+
+class Topology(SharedExtension):
+    """Declares the registry's topology once per container at start-up (rule 3)."""
+
+    def setup(self):
+        declare_topology(self.container.config["AMQP_URI"])
+
+
+class DomainEventQueue(SharedExtension, ProviderCollector):
+    """Consumes the service's queue and hands each message to the handler of its type."""
+
+    queue_consumer = QueueConsumer()
+    topology = Topology()
+
+    def __init__(self):
+        super().__init__()
+        self.queue = None
+
+    def setup(self):
+        if self.queue is None:
+            self.service_name = self.container.service_name
+            self.queue = consumer_queue(self.service_name)
+            self.queue_consumer.register_provider(self)
+
+    def stop(self):
+        if not self._providers_registered:
+            self.queue_consumer.unregister_provider(self)
+
+    def unregister_provider(self, provider):
+        remaining = self._providers - {provider}
+        if not remaining:
+            self.queue_consumer.unregister_provider(self)
+        super().unregister_provider(provider)
+
+    def handle_message(self, body, message):
+        event_type = _routing_event_type(message)
+        for provider in self._providers:
+            if provider.event_type == event_type:
+                provider.handle_message(body, message)
+                return
+        # Bound in the registry but no handler here (an older version running): park it.
+        self.dead_letter(body, message, event_type, f"no handler for {event_type}")
+
+    # -- retry and dead-letter -------------------------------------------------
+
+    def _publish(self, body, routing_key, headers):
+        amqp_uri = self.container.config["AMQP_URI"]
+        payload = body if isinstance(body, (bytes, str)) else json.dumps(body, ensure_ascii=False)
+        with producers[Connection(amqp_uri)].acquire(block=True) as producer:
+            producer.publish(payload, exchange="", routing_key=routing_key,
+                             headers=headers, delivery_mode=2,
+                             content_type="application/json", content_encoding="utf-8",
+                             retry=True, retry_policy={"max_retries": 5})
+
+    def retry_or_dead_letter(self, body, message, event_type, error):
+        attempts = int((message.headers or {}).get(ATTEMPTS_HEADER, 1))
+        if attempts < MAX_ATTEMPTS:
+            eventlet.sleep(RETRY_DELAY_SECONDS * attempts)
+            headers = dict(message.headers or {})
+            headers[ATTEMPTS_HEADER] = attempts + 1
+            # Back to the tail of our own queue through the default exchange; the
+            # routing key of the original binding is kept in a header for dispatch.
+            headers["x-ronghe-event-type"] = event_type
+            self._publish(body, queue_name(self.service_name), headers)
+            metrics.EVENTS_RETRIED.labels(self.service_name, event_type or "?").inc()
+        else:
+            self.dead_letter(body, message, event_type, error, attempts)
+        self.queue_consumer.ack_message(message)
+
+    def dead_letter(self, body, message, event_type, error, attempts=1):
+        headers = dict(message.headers or {})
+        headers.update({"x-ronghe-event-type": event_type or "?",
+                        "x-ronghe-error": pii.redact(error)[:2000],
+                        ATTEMPTS_HEADER: attempts})
+        self._publish(body, dead_letter_queue_name(self.service_name), headers)
+        metrics.EVENTS_DEAD_LETTERED.labels(self.service_name, event_type or "?").inc()
+        log.error("dead-lettered %s after %d attempt(s): %s", event_type, attempts,
+                  pii.redact(error)[:500])
+        self.queue_consumer.ack_message(message)
+
+
+def _routing_event_type(message):
+    # A retried message comes back through the default exchange with the queue name as
+    # routing key; its event type travels in a header.
+    headers = message.headers or {}
+    return headers.get("x-ronghe-event-type") or message.delivery_info.get("routing_key")
+
+
+class DomainEventHandler(Entrypoint, HeaderDecoder):
+    event_queue = DomainEventQueue()
+
+    def __init__(self, event_type, **kwargs):
+        self.event_type = event_type
+        super().__init__(**kwargs)
+
+    def setup(self):
+        contracts.get(self.event_type)  # an unknown type fails at start-up
+        self.event_queue.register_provider(self)
+
+    def stop(self):
+        self.event_queue.unregister_provider(self)
+
+    def handle_message(self, body, message):
+        try:
+            envelope = json.loads(body) if isinstance(body, (bytes, str)) else body
+            contracts.parse_envelope(envelope)
+        except Exception as exc:  # noqa: BLE001 - any unreadable message is parked
+            self.event_queue.dead_letter(body, message, self.event_type,
+                                         f"unreadable envelope: {exc}")
+            return
+        handle_result = partial(self.handle_result, body, message)
+        try:
+            self.container.spawn_worker(self, (envelope,), {},
+                                        context_data=self.unpack_message_headers(message),
+                                        handle_result=handle_result)
+        except ContainerBeingKilled:
+            self.event_queue.queue_consumer.requeue_message(message)
+
+    def handle_result(self, body, message, worker_ctx, result=None, exc_info=None):
+        if exc_info is None:
+            self.event_queue.queue_consumer.ack_message(message)
+        else:
+            error = "".join(traceback.format_exception_only(exc_info[0], exc_info[1])).strip()
+            self.event_queue.retry_or_dead_letter(body, message, self.event_type, error)
+        return result, exc_info
+
+
+handle_event = DomainEventHandler.decorator
+

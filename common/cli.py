@@ -1,0 +1,175 @@
+"""One command line for every process, used alike by ``make run``, the image, compose
+and Kubernetes:
+
+    python -m common.cli serve <resources|volunteers|events|reports|gateway>
+    python -m common.cli migrate [<process>|all]
+    python -m common.cli run          # migrate, then supervise all five (make run)
+    python -m common.cli asyncapi     # regenerate docs/asyncapi.yaml
+"""
+import eventlet
+
+eventlet.monkey_patch()  # noqa: E402 - must precede every other import
+
+import argparse  # noqa: E402
+import importlib  # noqa: E402
+import logging  # noqa: E402
+import os  # noqa: E402
+import signal  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+
+from common.config import PROCESSES, ROOT, SERVICES, load_config  # noqa: E402
+from common.logs import setup_logging  # noqa: E402
+
+log = logging.getLogger("ronghe")
+
+SERVICE_CLASSES = {
+    "resources": "services.resources.service:ResourcesService",
+    "volunteers": "services.volunteers.service:VolunteersService",
+    "events": "services.events.service:EventsService",
+    "reports": "services.reports.service:ReportsService",
+    "gateway": "gateway.service:GatewayService",
+}
+
+
+def service_class(process):
+    module, _, name = SERVICE_CLASSES[process].partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def serve(process):
+    """Run one nameko service until SIGINT or SIGTERM, stopping gracefully and fast."""
+    from nameko.runners import ServiceRunner
+
+    config = load_config(process)
+    setup_logging(process, config.get("LOG_LEVEL", "INFO"))
+    cls = service_class(process)
+    runner = ServiceRunner(config)
+    runner.add_service(cls)
+    stopping = eventlet.event.Event()
+
+    def on_signal(signum, _frame):
+        if not stopping.ready():
+            stopping.send(signum)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+
+    def keep_hub_awake():
+        # A Python signal handler only runs when the hub wakes; without a short timer
+        # nameko can sit out SIGTERM for up to a minute.
+        while True:
+            eventlet.sleep(0.2)
+
+    eventlet.spawn(keep_hub_awake)
+    runner.start()
+    log.info("%s started on %s", process, config.get("WEB_SERVER_ADDRESS"))
+    signum = stopping.wait()
+    log.info("%s stopping (signal %s)", process, signum)
+    with eventlet.Timeout(20, False):
+        runner.stop()
+        return 0
+    log.warning("%s did not stop in 20 s; killing its workers", process)
+    runner.kill()
+    return 0
+
+
+def migrate(target):
+    from common import migrate as migrations
+
+    setup_logging("migrate")
+    for process in (PROCESSES if target == "all" else (target,)):
+        migrations.upgrade(process)
+        log.info("migrated %s", process)
+    return 0
+
+
+def broker_check(amqp_uri):
+    from common.ops import broker_reachable
+
+    if broker_reachable(amqp_uri, cache_seconds=0):
+        return True
+    print(f"RabbitMQ is not reachable at {amqp_uri}: start one with "
+          "`rabbitmq-server -detached` (or `docker compose up -d rabbitmq`), "
+          "or set AMQP_URI.", file=sys.stderr)
+    return False
+
+
+def supervise():
+    """``make run``: migrate, then run the four services and the gateway as separate
+    processes; a process that dies is restarted; Ctrl-C stops everything."""
+    setup_logging("supervisor")
+    config = load_config("gateway")
+    if not broker_check(config["AMQP_URI"]):
+        return 1
+    if migrate("all") != 0:
+        return 1
+    if config["RONGHE_ADMIN_USER"] == "admin" and config["RONGHE_ADMIN_PASSWORD"] == "ronghe-admin":
+        log.warning("development admin: user 'admin', password 'ronghe-admin' "
+                    "(set RONGHE_ADMIN_USER / RONGHE_ADMIN_PASSWORD)")
+    children = {}
+    restarts = {p: 0 for p in PROCESSES}
+
+    def start(process):
+        children[process] = subprocess.Popen(
+            [sys.executable, "-m", "common.cli", "serve", process], cwd=ROOT, env=os.environ.copy())
+
+    for process in PROCESSES:
+        start(process)
+    log.info("gateway: http://127.0.0.1:%s  (API docs at /api/docs)",
+             config["WEB_SERVER_ADDRESS"].rsplit(":", 1)[1])
+    stop = {"now": False}
+
+    def on_signal(_signum, _frame):
+        stop["now"] = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    while not stop["now"]:
+        for process, child in list(children.items()):
+            if child.poll() is not None and not stop["now"]:
+                restarts[process] += 1
+                delay = min(2 ** restarts[process], 30)
+                log.error("%s exited with %s; restarting in %ss", process, child.returncode, delay)
+                time.sleep(delay)
+                start(process)
+        time.sleep(0.5)
+    for child in children.values():
+        if child.poll() is None:
+            child.send_signal(signal.SIGINT)
+    deadline = time.time() + 15
+    for child in children.values():
+        try:
+            child.wait(timeout=max(0.1, deadline - time.time()))
+        except subprocess.TimeoutExpired:
+            child.kill()
+    return 0
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="ronghe")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_serve = sub.add_parser("serve", help="run one process")
+    p_serve.add_argument("process", choices=PROCESSES)
+    p_migrate = sub.add_parser("migrate", help="apply database migrations")
+    p_migrate.add_argument("process", nargs="?", default="all", choices=PROCESSES + ("all",))
+    sub.add_parser("run", help="migrate and run the whole stack (make run)")
+    sub.add_parser("asyncapi", help="write docs/asyncapi.yaml from the registry")
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        return serve(args.process)
+    if args.command == "migrate":
+        return migrate(args.process)
+    if args.command == "run":
+        return supervise()
+    if args.command == "asyncapi":
+        from common import asyncapi
+
+        asyncapi.write()
+        return 0
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

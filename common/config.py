@@ -1,0 +1,74 @@
+"""Configuration: one YAML file per process under ``config/``, with ``${VAR:default}``
+environment substitution, so that compose, Kubernetes and ``make run`` differ only in
+their environment.
+"""
+import os
+import re
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG_DIR = ROOT / "config"
+SERVICES = ("resources", "volunteers", "events", "reports")
+PROCESSES = SERVICES + ("gateway",)
+
+# Values that are fine on a laptop and must never reach production.
+DEVELOPMENT_SECRETS = {
+    "JWT_SECRET": "dev-jwt-secret-change-me",
+    "PII_KEY": "dev-pii-key-change-me",
+    "PII_HASH_KEY": "dev-pii-hash-key-change-me",
+    "RONGHE_ADMIN_PASSWORD": "ronghe-admin",
+}
+
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::([^}]*))?\}")
+
+
+class ConfigError(RuntimeError):
+    pass
+
+
+def substitute_env(text, environ=None):
+    """Replace ``${VAR}`` / ``${VAR:default}``; a variable with no value and no default
+    is an error naming it, not a silent empty string."""
+    environ = os.environ if environ is None else environ
+
+    def replace(match):
+        name, default = match.group(1), match.group(2)
+        if name in environ:
+            return environ[name]
+        if default is not None:
+            return default
+        raise ConfigError(f"environment variable {name} is required")
+
+    return _VAR.sub(replace, text)
+
+
+def config_keys(process):
+    """Environment variables a process's config file reads (used by deployment tests)."""
+    text = (CONFIG_DIR / f"{process}.yaml").read_text(encoding="utf-8")
+    return sorted(set(m.group(1) for m in _VAR.finditer(text)))
+
+
+def load_config(process, environ=None, overrides=None):
+    environ = os.environ if environ is None else environ
+    path = CONFIG_DIR / f"{process}.yaml"
+    config = yaml.safe_load(substitute_env(path.read_text(encoding="utf-8"), environ))
+    config.update(overrides or {})
+    check_production_secrets(config)
+    return config
+
+
+def is_production(config):
+    return str(config.get("RONGHE_ENV", "development")).lower() == "production"
+
+
+def check_production_secrets(config):
+    """Production refuses to start with a development default or an empty secret."""
+    if not is_production(config):
+        return
+    for key, dev_value in DEVELOPMENT_SECRETS.items():
+        if key in config and (not config[key] or config[key] == dev_value):
+            raise ConfigError(
+                f"RONGHE_ENV=production but {key} is unset or the development default; "
+                f"set a real secret in the environment")

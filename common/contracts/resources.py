@@ -1,0 +1,4 @@
+"""Facts published by the resources service."""
+from marshmallow import Schema, fields, validate  # noqa: F401
+
+from common.contracts import event_type  # noqa: F401

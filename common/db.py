@@ -1,0 +1,194 @@
+"""Storage: SQLAlchemy 2 engines (SQLite with WAL by default, PostgreSQL through
+psycopg2 made cooperative by psycogreen) and the ``Store`` dependency that gives each
+nameko worker a session and a unit of work whose domain events commit with its changes.
+"""
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+
+from nameko.extensions import DependencyProvider
+from sqlalchemy import Column, MetaData, String, Table, Text, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import sessionmaker
+
+from common.config import ROOT
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+_psycopg_patched = threading.Event()
+
+
+def make_metadata():
+    """Each service's MetaData, holding the kernel tables (outbox, inbox) too."""
+    from common import inbox, outbox
+
+    metadata = MetaData(naming_convention=NAMING)
+    outbox.define_table(metadata)
+    inbox.define_table(metadata)
+    Table("kernel_state", metadata,
+          Column("key", String(64), primary_key=True),
+          Column("value", Text, nullable=False))
+    return metadata
+
+
+def make_engine(uri, **kwargs):
+    url = make_url(uri)
+    if url.get_backend_name() == "sqlite":
+        database = url.database
+        if database and database != ":memory:" and not Path(database).is_absolute():
+            # Relative paths are relative to the project, not to wherever we were started.
+            database = str(ROOT / database)
+            url = url.set(database=database)
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):
+            # Let SQLAlchemy, not pysqlite, decide when transactions begin.
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin_immediate(conn):
+            # Take the write lock at BEGIN: two processes never interleave a
+            # read-then-write, which is what keeps bookings and sign-ups race-free.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+
+    if url.get_backend_name() == "postgresql":
+        patch_psycopg_for_eventlet()
+        kwargs.setdefault("pool_size", 10)
+        kwargs.setdefault("max_overflow", 10)
+        kwargs.setdefault("pool_pre_ping", True)
+        kwargs.setdefault("pool_timeout", 5)
+    return create_engine(url, **kwargs)
+
+
+def patch_psycopg_for_eventlet():
+    """psycopg2 blocks the whole eventlet hub unless told to yield while waiting."""
+    if _psycopg_patched.is_set():
+        return
+    try:
+        import eventlet.patcher
+
+        if not eventlet.patcher.is_monkey_patched("socket"):
+            return
+    except ImportError:
+        return
+    from psycogreen.eventlet import patch_psycopg
+
+    patch_psycopg()
+    _psycopg_patched.set()
+
+
+def is_sqlite(engine):
+    return engine.dialect.name == "sqlite"
+
+
+class UnitOfWork:
+    """One transaction: ``session`` for the domain's changes, ``emit`` for its facts.
+    Both commit together or not at all (delivery rule 1)."""
+
+    def __init__(self, session, source, community_id):
+        self.session = session
+        self.source = source
+        self.community_id = community_id
+        self.emitted = 0
+
+    def emit(self, event_type, payload, occurred_at=None):
+        from common import outbox
+
+        outbox.record(self.session, self.source, self.community_id, event_type, payload,
+                      occurred_at=occurred_at)
+        self.emitted += 1
+
+
+class Store(DependencyProvider):
+    """Database access for a service's workers.
+
+    ``self.store.session()`` — a context manager for reads (and writes with no events);
+    ``self.store.unit_of_work()`` — a transaction whose ``emit`` writes outbox rows.
+    """
+
+    def __init__(self, metadata):
+        self.metadata = metadata
+        self.engine = None
+        self.sessionmaker = None
+        self.after_commit_hooks = []
+
+    def setup(self):
+        config = self.container.config
+        self.engine = make_engine(config["DB_URI"])
+        self.sessionmaker = sessionmaker(
+            bind=self.engine, expire_on_commit=False,
+            info={"outbox_table": self.metadata.tables["outbox"]})
+        self.source = self.container.service_name
+        self.community_id = config.get("COMMUNITY_ID", "hetong")
+
+    def stop(self):
+        if self.engine is not None:
+            self.engine.dispose()
+
+    def kill(self):
+        self.stop()
+
+    def get_dependency(self, worker_ctx):
+        return StoreAccess(self)
+
+    def on_commit(self, hook):
+        """Called with the number of events emitted after each committed unit of work
+        (the outbox relay uses it to publish at once instead of at its next poll)."""
+        self.after_commit_hooks.append(hook)
+
+
+class StoreAccess:
+    def __init__(self, provider):
+        self._provider = provider
+
+    @property
+    def engine(self):
+        return self._provider.engine
+
+    @property
+    def metadata(self):
+        return self._provider.metadata
+
+    @contextmanager
+    def session(self):
+        session = self._provider.sessionmaker()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    @contextmanager
+    def unit_of_work(self):
+        provider = self._provider
+        with self.session() as session:
+            uow = UnitOfWork(session, provider.source, provider.community_id)
+            yield uow
+        if uow.emitted:
+            for hook in provider.after_commit_hooks:
+                hook(uow.emitted)
+
+
+def ping(engine):
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))

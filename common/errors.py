@@ -1,0 +1,73 @@
+"""Domain errors shared by the services and the gateway.
+
+Each is registered with nameko's ``deserialize_to_instance`` so that an error raised in a
+service arrives at the gateway as the same class with its details, and the gateway maps it
+to an HTTP status in one place.
+"""
+from nameko.exceptions import deserialize_to_instance
+
+
+class RongheError(Exception):
+    code = "ERROR"
+    status = 500
+
+    def __init__(self, message="", details=None):
+        super().__init__(message, details or {})
+        self.message = message
+        self.details = details or {}
+
+    def __str__(self):
+        return self.message
+
+    def to_dict(self):
+        return {"error": self.code, "message": self.message, "details": self.details}
+
+
+@deserialize_to_instance
+class BadRequest(RongheError):
+    code, status = "BAD_REQUEST", 400
+
+
+@deserialize_to_instance
+class ValidationFailed(RongheError):
+    """details: {field: [reasons]}"""
+    code, status = "VALIDATION_FAILED", 422
+
+
+@deserialize_to_instance
+class Unauthorized(RongheError):
+    code, status = "UNAUTHORIZED", 401
+
+
+@deserialize_to_instance
+class Forbidden(RongheError):
+    code, status = "FORBIDDEN", 403
+
+
+@deserialize_to_instance
+class NotFound(RongheError):
+    code, status = "NOT_FOUND", 404
+
+
+@deserialize_to_instance
+class Conflict(RongheError):
+    code, status = "CONFLICT", 409
+
+
+@deserialize_to_instance
+class RateLimited(RongheError):
+    code, status = "RATE_LIMITED", 429
+
+
+@deserialize_to_instance
+class ServiceUnavailable(RongheError):
+    code, status = "SERVICE_UNAVAILABLE", 503
+
+
+def validation_error(marshmallow_error):
+    """marshmallow ValidationError → ValidationFailed naming each field."""
+    messages = marshmallow_error.messages
+    if not isinstance(messages, dict):
+        messages = {"_schema": messages}
+    fields = ", ".join(sorted(str(k) for k in messages))
+    return ValidationFailed(f"invalid fields: {fields}", messages)

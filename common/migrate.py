@@ -1,0 +1,43 @@
+"""Alembic, one migration history per service, run as a step (``python -m common.cli
+migrate``), never at import. Each service's ``migrations/env.py`` calls ``run_env``."""
+import importlib
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+
+from common.config import ROOT, load_config
+from common.db import make_engine
+
+
+def alembic_config(process, db_uri):
+    cfg = AlembicConfig()
+    package = "gateway" if process == "gateway" else f"services.{process}"
+    cfg.set_main_option("script_location", str(ROOT / Path(*package.split(".")) / "migrations"))
+    cfg.set_main_option("sqlalchemy.url", db_uri.replace("%", "%%"))
+    cfg.attributes["process"] = process
+    return cfg
+
+
+def upgrade(process, db_uri=None, revision="head"):
+    db_uri = db_uri or load_config(process)["DB_URI"]
+    command.upgrade(alembic_config(process, db_uri), revision)
+
+
+def models_metadata(process):
+    package = "gateway" if process == "gateway" else f"services.{process}"
+    return importlib.import_module(f"{package}.models").metadata
+
+
+def run_env(context):
+    """Body of every service's migrations/env.py."""
+    cfg = context.config
+    metadata = models_metadata(cfg.attributes.get("process") or cfg.get_main_option("process"))
+    engine = make_engine(cfg.get_main_option("sqlalchemy.url"))
+    with engine.connect() as connection:
+        context.configure(connection=connection, target_metadata=metadata,
+                          render_as_batch=connection.dialect.name == "sqlite",
+                          compare_type=True)
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
