@@ -4,6 +4,8 @@ methods and event types only: never an id, a phone or a name."""
 import time
 
 from nameko.extensions import DependencyProvider
+
+from common import logs
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client import CONTENT_TYPE_LATEST  # noqa: F401  (re-exported)
 
@@ -51,6 +53,8 @@ class Instrumentation(DependencyProvider):
 
     def worker_setup(self, worker_ctx):
         self.started[worker_ctx] = time.perf_counter()
+        # The gateway's request id travels in nameko's context data.
+        logs.set_request_id(worker_ctx.context_data.get("request_id"))
 
     def worker_result(self, worker_ctx, result=None, exc_info=None):
         started = self.started.pop(worker_ctx, None)

@@ -1,0 +1,129 @@
+"""From a werkzeug request to a JSON response: route match, auth, role check, rate
+limit, validation, handler, error mapping. Every failure has DESIGN.md's error shape."""
+import json
+import logging
+import uuid
+
+from marshmallow import ValidationError
+from nameko.exceptions import RemoteError
+from werkzeug.exceptions import MethodNotAllowed, NotFound as RouteNotFound
+from werkzeug.wrappers import Response
+
+from common import logs
+from common.errors import (BadRequest, Forbidden, NotFound, RateLimited, RongheError,
+                           Unauthorized, validation_error)
+from gateway import auth
+from gateway.context import RequestContext
+from gateway.routing import url_map
+
+log = logging.getLogger(__name__)
+_URL_MAP = None
+
+
+def json_response(data, status=200, headers=None):
+    return Response(json.dumps(data, ensure_ascii=False, default=str), status=status,
+                    mimetype="application/json", headers=headers)
+
+
+def error_response(error, request_id=None):
+    body = error.to_dict()
+    headers = {"X-Request-Id": request_id} if request_id else None
+    if isinstance(error, Unauthorized):
+        headers = dict(headers or {}, **{"WWW-Authenticate": "Bearer"})
+    return json_response(body, error.status, headers)
+
+
+def _match(request):
+    global _URL_MAP
+    if _URL_MAP is None:
+        _URL_MAP = url_map()
+    adapter = _URL_MAP.bind_to_environ(request.environ)
+    try:
+        return adapter.match()
+    except MethodNotAllowed:
+        raise _MethodNotAllowed() from None
+    except RouteNotFound:
+        raise NotFound(f"no route {request.method} {request.path}") from None
+
+
+class _MethodNotAllowed(RongheError):
+    code, status = "METHOD_NOT_ALLOWED", 405
+
+    def __init__(self):
+        super().__init__("method not allowed on this path")
+
+
+def _client_key(request):
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    return forwarded.split(",")[0].strip() or request.remote_addr or "unknown"
+
+
+def _parse_body(request, schema_cls):
+    if schema_cls is None:
+        return None
+    raw = request.get_data(cache=True)
+    try:
+        data = json.loads(raw.decode("utf-8")) if raw else {}
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadRequest(f"request body is not valid JSON: {exc}", {"body": ["malformed JSON"]})
+    if not isinstance(data, dict):
+        raise BadRequest("request body must be a JSON object", {"body": ["not an object"]})
+    try:
+        schema_cls().load(data)
+    except ValidationError as exc:
+        raise validation_error(exc) from None
+    # The service validates again and owns the conversion; the gateway passes JSON on.
+    return data
+
+
+def _parse_query(request, schema_cls):
+    if schema_cls is None:
+        return {}
+    raw = {key: request.args.getlist(key) if len(request.args.getlist(key)) > 1
+           else request.args.get(key) for key in request.args}
+    raw.pop("reveal", None)
+    try:
+        return schema_cls().load(raw)
+    except ValidationError as exc:
+        raise validation_error(exc) from None
+
+
+def dispatch(service, request):
+    request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
+    request_id = request_id[:64]
+    logs.set_request_id(request_id)
+    service.request_state.set_request_id(request_id)
+    try:
+        route, params = _match(request)
+        user = None
+        token = auth.bearer_token(request)
+        if token is not None or not route.is_public:
+            if token is None:
+                raise Unauthorized("missing bearer token")
+            user = auth.verify_token(token, service.config["JWT_SECRET"],
+                                     service.config["COMMUNITY_ID"])
+        if not route.allows(user["role"] if user else None):
+            raise Forbidden(f"role {user['role']} may not {route.method} {route.path}")
+        if route.rate_limited and not service.rate_limiter.allow(
+                (route.endpoint, _client_key(request))):
+            raise RateLimited("too many requests; try again in a minute")
+        ctx = RequestContext(service, request, route, user, request_id)
+        ctx.query = _parse_query(request, route.query)
+        ctx.body = _parse_body(request, route.body)
+        result = route.handler(ctx, **params)
+        if isinstance(result, Response):
+            result.headers["X-Request-Id"] = request_id
+            return result
+        return json_response(result, route.status, {"X-Request-Id": request_id})
+    except RongheError as error:
+        return error_response(error, request_id)
+    except RemoteError as error:
+        log.error("unexpected remote error %s", error.exc_type)
+        return json_response({"error": "INTERNAL", "message": "internal error",
+                              "details": {"request_id": request_id}}, 500,
+                             {"X-Request-Id": request_id})
+    except Exception:  # noqa: BLE001 - never leak a traceback to a client
+        log.exception("unhandled error")
+        return json_response({"error": "INTERNAL", "message": "internal error",
+                              "details": {"request_id": request_id}}, 500,
+                             {"X-Request-Id": request_id})

@@ -1,0 +1,99 @@
+"""OpenAPI 3 document generated from the route table and the marshmallow schemas."""
+import re
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from marshmallow import Schema, fields
+
+from gateway.routing import API_PREFIX, load_routes
+
+_PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
+
+
+class ErrorSchema(Schema):
+    error = fields.String(required=True, metadata={"example": "VALIDATION_FAILED"})
+    message = fields.String(required=True)
+    details = fields.Dict(required=True)
+
+
+def _openapi_path(path):
+    return _PARAM.sub(lambda m: "{%s}" % m.group(2), API_PREFIX + path)
+
+
+def _path_parameters(path):
+    params = []
+    for converter, name in _PARAM.findall(path):
+        schema = {"type": "integer"} if converter == "int" else {"type": "string"}
+        params.append({"in": "path", "name": name, "required": True, "schema": schema})
+    return params
+
+
+def _schema_name(schema_cls):
+    return schema_cls.__name__
+
+
+def build_spec(version="1.0.0"):
+    plugin = MarshmallowPlugin()
+    spec = APISpec(title="Ronghe (融和) API", version=version, openapi_version="3.0.3",
+                   plugins=[plugin],
+                   info={"description": "Community-governance social-work platform. "
+                                        "Errors: {error, message, details}."})
+    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer",
+                                                "bearerFormat": "JWT"})
+    spec.components.schema("Error", schema=ErrorSchema)
+    seen = set()
+
+    def ref(schema_cls):
+        name = _schema_name(schema_cls)
+        if name not in seen:
+            seen.add(name)
+            spec.components.schema(name, schema=schema_cls)
+        return {"$ref": f"#/components/schemas/{name}"}
+
+    paths = {}
+    for r in load_routes():
+        op = {
+            "operationId": r.handler.__name__,
+            "summary": r.summary or r.handler.__name__.replace("_", " "),
+            "tags": [r.tag],
+            "parameters": _path_parameters(r.path),
+            "responses": {},
+        }
+        if r.query is not None:
+            op["parameters"].append({"in": "query", "schema": r.query})
+        if r.body is not None:
+            op["requestBody"] = {"required": True,
+                                 "content": {"application/json": {"schema": ref(r.body)}}}
+        ok = {"description": "OK"}
+        if r.response is not None:
+            schema = ref(r.response)
+            if r.many:
+                schema = {"type": "object", "properties": {
+                    "items": {"type": "array", "items": schema},
+                    "total": {"type": "integer"}, "page": {"type": "integer"},
+                    "per_page": {"type": "integer"}}}
+            ok["content"] = {"application/json": {"schema": schema}}
+        elif r.produces != ("application/json",):
+            ok["content"] = {mime: {"schema": {"type": "string", "format": "binary"}}
+                             for mime in r.produces}
+        op["responses"][str(r.status)] = ok
+        error_ref = {"content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/Error"}}}}
+        codes = {"503": "A service did not answer in time"}
+        if r.body is not None or r.query is not None:
+            codes.update({"400": "Malformed request", "422": "Invalid field"})
+        if not r.is_public:
+            codes.update({"401": "Missing or invalid token", "403": "Role not allowed"})
+            op["security"] = [{"bearer": []}]
+        if r.rate_limited:
+            codes["429"] = "Rate limited"
+        if _PARAM.search(r.path):
+            codes["404"] = "Not found"
+        if r.method in ("POST", "PATCH", "DELETE"):
+            codes["409"] = "Conflict with the current state"
+        for code, description in codes.items():
+            op["responses"][code] = dict(error_ref, description=description)
+        paths.setdefault(_openapi_path(r.path), {})[r.method.lower()] = op
+    for path in sorted(paths):
+        spec.path(path=path, operations=paths[path])
+    return spec.to_dict()

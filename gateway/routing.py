@@ -1,0 +1,74 @@
+"""The gateway's route table: one declaration per route, from which come dispatch, role
+checks, validation, the OpenAPI document and the authorization-matrix test.
+
+    @route("POST", "/volunteers", roles=STAFF, body=VolunteerCreate, response=Volunteer,
+           status=201, tag="volunteers", summary="Register a volunteer")
+    def create_volunteer(ctx):
+        return ctx.rpc("volunteers", "create_volunteer", ctx.body)
+
+Paths are relative to /api/v1 and use werkzeug converters (``<int:volunteer_id>``).
+Handlers get the request context and the path parameters; they return JSON-able data or
+a werkzeug ``Response`` (downloads).
+"""
+from dataclasses import dataclass, field
+
+from werkzeug.routing import Map, Rule
+
+API_PREFIX = "/api/v1"
+PUBLIC = "public"
+AUTHENTICATED = ("admin", "social_worker", "volunteer", "district_viewer")
+STAFF = ("admin", "social_worker")
+ADMIN = ("admin",)
+READERS = ("admin", "social_worker", "district_viewer")
+
+ROUTES = []
+
+
+@dataclass(eq=False)
+class Route:
+    method: str
+    path: str
+    handler: object
+    roles: object  # PUBLIC or a tuple of role names
+    body: type = None
+    query: type = None
+    response: type = None
+    many: bool = False
+    status: int = 200
+    tag: str = "misc"
+    summary: str = ""
+    rate_limited: bool = False
+    produces: tuple = ("application/json",)
+    # Roles that pass the role check but are limited to their own records in the handler.
+    own_records_only: tuple = field(default_factory=tuple)
+
+    @property
+    def endpoint(self):
+        return f"{self.method} {self.path}"
+
+    @property
+    def is_public(self):
+        return self.roles == PUBLIC
+
+    def allows(self, role):
+        return self.is_public or role in self.roles
+
+
+def route(method, path, roles, **options):
+    def register(handler):
+        ROUTES.append(Route(method, path, handler, roles, **options))
+        return handler
+
+    return register
+
+
+def load_routes():
+    # Importing the handler modules fills ROUTES.
+    from gateway import handlers  # noqa: F401
+
+    return ROUTES
+
+
+def url_map():
+    rules = [Rule(API_PREFIX + r.path, methods=[r.method], endpoint=r) for r in load_routes()]
+    return Map(rules, strict_slashes=False, merge_slashes=False)

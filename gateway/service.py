@@ -1,0 +1,111 @@
+"""The HTTP gateway: the only entry for clients (auth, roles, validation, error mapping,
+OpenAPI). Entrypoints only; the request pipeline is in dispatch.py, routes in handlers/."""
+import json
+import mimetypes
+from pathlib import Path
+
+from nameko.dependency_providers import Config
+from nameko.extensions import DependencyProvider
+from nameko.web.handlers import http
+from werkzeug.wrappers import Response
+
+from common import metrics
+from common.db import Store, StoreAccess
+from common.metrics import Instrumentation
+from common.ops import health_report
+from gateway import auth
+from gateway.dispatch import dispatch, json_response
+from gateway.models import metadata
+from gateway.openapi import build_spec
+from gateway.ratelimit import RateLimiter
+from gateway.rpc import TimedRpcProxy
+
+STATIC = Path(__file__).parent / "static"
+
+
+class RequestState(DependencyProvider):
+    """Puts the request id into the worker's context data, which nameko forwards with
+    every RPC, so service logs carry the same id."""
+
+    def get_dependency(self, worker_ctx):
+        return _RequestState(worker_ctx)
+
+
+class _RequestState:
+    def __init__(self, worker_ctx):
+        self.worker_ctx = worker_ctx
+
+    def set_request_id(self, request_id):
+        self.worker_ctx.context_data["request_id"] = request_id
+
+
+class PublicRateLimiter(DependencyProvider):
+    def setup(self):
+        self.limiter = RateLimiter(self.container.config.get("PUBLIC_RATE_LIMIT_PER_MINUTE", 30))
+
+    def get_dependency(self, worker_ctx):
+        return self.limiter
+
+
+class AdminBootstrap(DependencyProvider):
+    """Creates the first admin from RONGHE_ADMIN_USER / RONGHE_ADMIN_PASSWORD."""
+
+    def start(self):
+        store = next(d for d in self.container.dependencies if d.attr_name == "store")
+        config = self.container.config
+        with StoreAccess(store).session() as session:
+            auth.ensure_admin(session, config["RONGHE_ADMIN_USER"],
+                              config["RONGHE_ADMIN_PASSWORD"])
+
+    def get_dependency(self, worker_ctx):
+        return None
+
+
+class GatewayService:
+    name = "gateway"
+
+    config = Config()
+    store = Store(metadata)
+    admin_bootstrap = AdminBootstrap()
+    rate_limiter = PublicRateLimiter()
+    request_state = RequestState()
+    instrumentation = Instrumentation()
+    resources_rpc = TimedRpcProxy("resources")
+    volunteers_rpc = TimedRpcProxy("volunteers")
+    events_rpc = TimedRpcProxy("events")
+    reports_rpc = TimedRpcProxy("reports")
+
+    @http("GET,POST,PATCH,PUT,DELETE", "/api/v1/<path:path>")
+    def api(self, request, path):
+        return dispatch(self, request)
+
+    @http("GET", "/api/v1/openapi.json")
+    def openapi(self, request):
+        return json_response(build_spec())
+
+    @http("GET", "/api/docs")
+    def docs(self, request):
+        return Response((STATIC / "docs.html").read_bytes(), mimetype="text/html")
+
+    @http("GET", "/api/docs/assets/<path:asset>")
+    def docs_asset(self, request, asset):
+        from swagger_ui_bundle import swagger_ui_path
+
+        base = Path(swagger_ui_path).resolve()
+        target = (base / asset).resolve()
+        if base not in target.parents or not target.is_file():
+            return json_response({"error": "NOT_FOUND", "message": "no such asset",
+                                  "details": {}}, 404)
+        mime = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        return Response(target.read_bytes(), mimetype=mime,
+                        headers={"Cache-Control": "public, max-age=86400"})
+
+    @http("GET", "/health")
+    def health(self, request):
+        healthy, report = health_report(self.name, self.store.engine, self.config["AMQP_URI"])
+        return Response(json.dumps(report), status=200 if healthy else 503,
+                        mimetype="application/json")
+
+    @http("GET", "/metrics")
+    def metrics(self, request):
+        return Response(metrics.render(), mimetype=metrics.CONTENT_TYPE_LATEST)
