@@ -41,3 +41,35 @@ def run_env(context):
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()
+
+
+def autogenerate(process, message):
+    """Write a new migration for ``process`` from the difference between its models and
+    a scratch SQLite database migrated to head (``python -m common.migrate <process> msg``)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        uri = f"sqlite:///{tmp}/scratch.db"
+        cfg = alembic_config(process, uri)
+        command.upgrade(cfg, "head")
+        command.revision(cfg, message=message, autogenerate=True)
+
+
+def pending_changes(process, db_uri):
+    """Differences between the models and a database migrated to head (empty = in sync)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    command.upgrade(alembic_config(process, db_uri), "head")
+    engine = make_engine(db_uri)
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": False}),
+                                models_metadata(process))
+    engine.dispose()
+    return diff
+
+
+if __name__ == "__main__":
+    import sys
+
+    autogenerate(sys.argv[1], " ".join(sys.argv[2:]) or "change")

@@ -1,4 +1,156 @@
-"""Facts published by the events service."""
-from marshmallow import Schema, fields, validate  # noqa: F401
+"""Facts published by the events service. Residents appear only as ``resident_id`` (a
+pseudonymous id of the events service), never by name or phone."""
+from marshmallow import Schema, fields, validate
 
-from common.contracts import event_type  # noqa: F401
+from common.contracts import event_type
+from common.contracts._fields import Count, EventKind, FiveSociety, Id, Plan, TargetGroup
+
+
+@event_type("event_scheduled", "events", "A community event was scheduled (draft).")
+class EventScheduled(Schema):
+    event_id = Id(required=True)
+    plan = Plan(required=True)
+    kind = EventKind(required=True)
+    target_groups = fields.List(TargetGroup(), required=True)
+    compounds = fields.List(fields.String(), required=True)
+    start = fields.DateTime(required=True)
+    end = fields.DateTime(required=True)
+    capacity = Count(required=True)
+    venue_id = Id(allow_none=True, load_default=None)
+    booking_id = Id(allow_none=True, load_default=None)
+
+
+@event_type("event_published", "events", "An event was published (open for registration).")
+class EventPublished(Schema):
+    event_id = Id(required=True)
+    plan = Plan(required=True)
+    kind = EventKind(required=True)
+    start = fields.DateTime(required=True)
+
+
+@event_type("event_cancelled", "events", "An event was cancelled; its room and shifts are freed.",
+            consumers=("volunteers", "reports"))
+class EventCancelled(Schema):
+    event_id = Id(required=True)
+    plan = Plan(required=True)
+    kind = EventKind(required=True)
+    start = fields.DateTime(required=True)
+    booking_id = Id(allow_none=True, load_default=None)
+
+
+@event_type("event_completed", "events", "An event was held and closed, with its counts.")
+class EventCompleted(Schema):
+    event_id = Id(required=True)
+    plan = Plan(required=True)
+    kind = EventKind(required=True)
+    target_groups = fields.List(TargetGroup(), required=True)
+    compounds = fields.List(fields.String(), required=True)
+    start = fields.DateTime(required=True)
+    end = fields.DateTime(required=True)
+    registered = Count(required=True)
+    attended = Count(required=True)       # registered participants who came
+    walk_ins = Count(required=True)
+    people_served = Count(required=True)  # 人次: attended + walk_ins
+    volunteers = Count(required=True)
+    feedback_count = Count(required=True)
+    satisfaction_mean = fields.Float(allow_none=True, load_default=None,
+                                     validate=validate.Range(1, 5))
+    # Joint meetings: attendees per five-society category.
+    five_society = fields.Dict(keys=FiveSociety(), values=Count(), load_default=dict)
+
+
+@event_type("volunteer_role_added", "events",
+            "An event asked for volunteers; the volunteers service opens a shift for it.",
+            consumers=("volunteers", "reports"))
+class VolunteerRoleAdded(Schema):
+    role_id = Id(required=True)
+    event_id = Id(required=True)
+    name = fields.String(required=True, validate=validate.Length(1, 64))
+    skills = fields.List(fields.String(), required=True)
+    places = Count(required=True)
+    start = fields.DateTime(required=True)
+    end = fields.DateTime(required=True)
+
+
+@event_type("participant_registered", "events", "A resident registered for an event.")
+class ParticipantRegistered(Schema):
+    registration_id = Id(required=True)
+    event_id = Id(required=True)
+    resident_id = Id(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(["confirmed", "waitlisted"]))
+    target_group = TargetGroup(required=True)
+    compound = fields.String(allow_none=True, load_default=None)
+    plan = Plan(required=True)
+
+
+@event_type("participant_cancelled", "events", "A registration was cancelled.")
+class ParticipantCancelled(Schema):
+    registration_id = Id(required=True)
+    event_id = Id(required=True)
+    was_status = fields.String(required=True)
+    promoted_registration_id = Id(allow_none=True, load_default=None)
+
+
+@event_type("attendance_recorded", "events",
+            "A person attended an event: a registered participant or a walk-in.")
+class AttendanceRecorded(Schema):
+    attendance_id = Id(required=True)
+    event_id = Id(required=True)
+    resident_id = Id(required=True)
+    registration_id = Id(allow_none=True, load_default=None)
+    walk_in = fields.Boolean(required=True)
+    target_group = TargetGroup(required=True)
+    compound = fields.String(allow_none=True, load_default=None)
+    plan = Plan(required=True)
+    kind = EventKind(required=True)
+    attended_at = fields.DateTime(required=True)
+
+
+@event_type("feedback_submitted", "events", "An attendee scored a completed event.")
+class FeedbackSubmitted(Schema):
+    feedback_id = Id(required=True)
+    event_id = Id(required=True)
+    score = fields.Integer(required=True, validate=validate.Range(1, 5))
+    plan = Plan(required=True)
+    kind = EventKind(required=True)
+
+
+@event_type("idea_submitted", "events", "A resident's idea (金点子) was submitted.")
+class IdeaSubmitted(Schema):
+    idea_id = Id(required=True)
+    category = fields.String(required=True)
+    compound = fields.String(allow_none=True, load_default=None)
+    submitted_at = fields.DateTime(required=True)
+
+
+@event_type("idea_voted", "events", "A resident voted for an idea.")
+class IdeaVoted(Schema):
+    idea_id = Id(required=True)
+    votes = Count(required=True)
+
+
+@event_type("idea_adopted", "events", "An idea was adopted by a joint-meeting decision.")
+class IdeaAdopted(Schema):
+    idea_id = Id(required=True)
+    decision_id = Id(required=True)
+    meeting_event_id = Id(required=True)
+    adopted_at = fields.DateTime(required=True)
+
+
+@event_type("decision_recorded", "events", "A joint meeting recorded a decision.")
+class DecisionRecorded(Schema):
+    decision_id = Id(required=True)
+    meeting_event_id = Id(required=True)
+    idea_id = Id(allow_none=True, load_default=None)
+    action_item_ids = fields.List(Id(), required=True)
+
+
+@event_type("action_item_updated", "events",
+            "An action item was created or changed status (open → in_progress → done).")
+class ActionItemUpdated(Schema):
+    action_item_id = Id(required=True)
+    decision_id = Id(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(
+        ["open", "in_progress", "done", "cancelled"]))
+    previous_status = fields.String(allow_none=True, load_default=None)
+    due_date = fields.Date(required=True)

@@ -1,0 +1,2 @@
+"""resources routes (see DESIGN.md, The API)."""
+from gateway.routing import route  # noqa: F401

@@ -1,0 +1,5 @@
+from alembic import context
+
+from common.migrate import run_env
+
+run_env(context)
