@@ -79,10 +79,22 @@ class Topology(SharedExtension):
         declare_topology(self.container.config["AMQP_URI"])
 
 
+class DomainQueueConsumer(QueueConsumer):
+    """nameko's consumer acks (loses) a message whose body cannot be decoded; ours parks
+    it in the dead-letter queue instead."""
+
+    def on_decode_error(self, message, exc):
+        for provider in self._providers:
+            provider.dead_letter(message.body, message, _routing_event_type(message),
+                                 f"undecodable message body: {exc}")
+            return
+        super().on_decode_error(message, exc)
+
+
 class DomainEventQueue(SharedExtension, ProviderCollector):
     """Consumes the service's queue and hands each message to the handler of its type."""
 
-    queue_consumer = QueueConsumer()
+    queue_consumer = DomainQueueConsumer()
     topology = Topology()
 
     def __init__(self):

@@ -21,6 +21,7 @@ from sqlalchemy import (BigInteger, Column, DateTime, Index, Integer, String, Ta
                         func, insert, select, update)
 
 from common import contracts, metrics
+from common.bus import Topology
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +146,9 @@ class ConfirmingPublisher:
 class OutboxRelay(DependencyProvider):
     """Runs beside the service: publishes pending outbox rows, woken after each commit
     that emitted facts and polling otherwise."""
+
+    # Every service declares the registry's queues at start-up (delivery rule 3).
+    topology = Topology()
 
     def __init__(self, store_provider_attr="store"):
         self.store_provider_attr = store_provider_attr
