@@ -6,21 +6,17 @@ and Kubernetes:
     python -m common.cli run          # migrate, then supervise all five (make run)
     python -m common.cli asyncapi     # regenerate docs/asyncapi.yaml
 """
-import eventlet
+import argparse
+import importlib
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
 
-eventlet.monkey_patch()  # noqa: E402 - must precede every other import
-
-import argparse  # noqa: E402
-import importlib  # noqa: E402
-import logging  # noqa: E402
-import os  # noqa: E402
-import signal  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-
-from common.config import PROCESSES, ROOT, SERVICES, load_config  # noqa: E402
-from common.logs import setup_logging  # noqa: E402
+from common.config import PROCESSES, ROOT, load_config
+from common.logs import setup_logging
 
 log = logging.getLogger("ronghe")
 
@@ -40,6 +36,10 @@ def service_class(process):
 
 def serve(process):
     """Run one nameko service until SIGINT or SIGTERM, stopping gracefully and fast."""
+    import eventlet
+
+    eventlet.monkey_patch()  # before nameko, kombu or a database driver is imported
+    import eventlet.event
     from nameko.runners import ServiceRunner
 
     config = load_config(process)
@@ -110,6 +110,7 @@ def supervise():
                     "(set RONGHE_ADMIN_USER / RONGHE_ADMIN_PASSWORD)")
     children = {}
     restarts = {p: 0 for p in PROCESSES}
+    restart_at = {}
 
     def start(process):
         children[process] = subprocess.Popen(
@@ -127,14 +128,19 @@ def supervise():
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     while not stop["now"]:
+        now = time.monotonic()
         for process, child in list(children.items()):
-            if child.poll() is not None and not stop["now"]:
+            if child.poll() is None:
+                continue
+            if process not in restart_at:
                 restarts[process] += 1
                 delay = min(2 ** restarts[process], 30)
                 log.error("%s exited with %s; restarting in %ss", process, child.returncode, delay)
-                time.sleep(delay)
+                restart_at[process] = now + delay
+            elif now >= restart_at[process]:
+                del restart_at[process]
                 start(process)
-        time.sleep(0.5)
+        time.sleep(0.2)
     for child in children.values():
         if child.poll() is None:
             child.send_signal(signal.SIGINT)

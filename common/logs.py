@@ -51,3 +51,4 @@ def setup_logging(process_name, level="INFO", stream=None):
     # nameko logs every unknown RPC reply correlation id at debug; kombu is chatty.
     logging.getLogger("kombu").setLevel(logging.WARNING)
     logging.getLogger("amqp").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
