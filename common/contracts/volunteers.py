@@ -105,3 +105,14 @@ class CertificateIssued(Schema):
     period_to = fields.Date(required=True)
     approved_minutes = Count(required=True)
     issued_at = fields.DateTime(required=True)
+
+
+@event_type("shift_cancelled", "volunteers",
+            "A shift was cancelled (its event was cancelled); its open sign-ups were "
+            "cancelled too, each with its own shift_signup_cancelled.", consumers=())
+class ShiftCancelled(Schema):
+    shift_id = Id(required=True)
+    event_id = Id(allow_none=True, load_default=None)
+    role_id = Id(allow_none=True, load_default=None)
+    reason = fields.String(required=True)
+    signups_cancelled = Count(required=True)

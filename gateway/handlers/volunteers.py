@@ -1,38 +1,305 @@
-"""volunteers (registry)."""
-from marshmallow import fields, validate
+"""volunteers (registry, teams), shifts, hours, certificates.
 
+A ``volunteer`` user reaches only their own profile, sign-ups, hours and certificates:
+``ctx.require_own_volunteer`` on routes naming a volunteer, list routes forced to their
+own ``volunteer_id``, and ``only_volunteer_id`` passed to the service on routes naming a
+sign-up or certificate (the service checks the owner in the same read)."""
+import base64
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from werkzeug.wrappers import Response
+
+from common.errors import Forbidden
 from gateway.handlers.common import PageQuery
-from gateway.routing import STAFF, route
+from gateway.routing import PUBLIC, STAFF, route
 from services.volunteers import schemas
 
+STAFF_AND_VOLUNTEER = STAFF + ("volunteer",)
+OWN = ("volunteer",)
+# What a volunteer may change in their own profile.
+VOLUNTEER_EDITABLE = {"availability", "skills"}
+
+
+def _actor(ctx):
+    return ctx.user["sub"] if ctx.user else None
+
+
+def _only_own(ctx):
+    """The volunteer id a volunteer user is limited to (None for staff)."""
+    if ctx.role == "volunteer":
+        return int(ctx.user.get("volunteer_id") or -1)
+    return None
+
+
+def _own_filter(ctx, volunteer_id):
+    """List filter: a volunteer user sees only their own records (403 on anyone else's)."""
+    own = _only_own(ctx)
+    if own is None:
+        return volunteer_id
+    if volunteer_id is not None and int(volunteer_id) != own:
+        raise Forbidden("volunteers may only see their own records")
+    return own
+
+
+class SkillList(fields.Field):
+    """``skills=first_aid,cooking`` (or the parameter repeated) → a list of skill tags."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        items = value if isinstance(value, list) else [value]
+        skills = [s.strip() for item in items for s in str(item).split(",") if s.strip()]
+        errors = []
+        for skill in skills:
+            try:
+                schemas.SKILL_FORMAT(skill)
+            except ValidationError as exc:
+                errors.append(f"{skill!r}: {exc.messages[0]}")
+        if errors:
+            raise ValidationError(errors)
+        if len(skills) > 30:
+            raise ValidationError("at most 30 skills")
+        return skills
+
+
+# -- registry -------------------------------------------------------------------------
 
 class VolunteerQuery(PageQuery):
-    skill = fields.String(validate=validate.Length(1, 32))
+    skill = fields.String(validate=schemas.SKILL_FORMAT)
     compound = fields.String(validate=validate.Length(1, 64))
     talent = fields.Boolean()
+    status = fields.String(validate=validate.OneOf(schemas.VOLUNTEER_STATUSES))
     q = fields.String(validate=validate.Length(1, 50))
 
 
+class _StrictQuery(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class AvailableQuery(_StrictQuery):
+    skills = SkillList(load_default=list)
+    start = fields.DateTime(required=True)
+    end = fields.DateTime(required=True)
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
+
+
 @route("GET", "/volunteers", STAFF, query=VolunteerQuery, response=schemas.Volunteer,
-       many=True, tag="volunteers", summary="Search volunteers")
+       many=True, tag="volunteers", summary="Search volunteers (q: name, phone or number)")
 def list_volunteers(ctx):
     q = ctx.query
     return ctx.rpc("volunteers", "list_volunteers", skill=q.get("skill"),
                    compound=q.get("compound"), talent=q.get("talent"),
-                   page=q["page"], per_page=q["per_page"])
+                   page=q["page"], per_page=q["per_page"], q=q.get("q"),
+                   status=q.get("status"))
 
 
 @route("POST", "/volunteers", STAFF, body=schemas.VolunteerCreate, response=schemas.Volunteer,
-       status=201, tag="volunteers", summary="Register a volunteer")
+       status=201, tag="volunteers", summary="Register a volunteer (409 on a known phone)")
 def create_volunteer(ctx):
     return ctx.rpc("volunteers", "create_volunteer", ctx.body)
 
 
-@route("GET", "/volunteers/<int:volunteer_id>", STAFF + ("volunteer",), response=schemas.Volunteer,
-       tag="volunteers", summary="A volunteer (phone masked; ?reveal=true is audited)")
+@route("GET", "/volunteers/available", STAFF, query=AvailableQuery,
+       response=schemas.AvailableVolunteer, many=True, tag="volunteers",
+       summary="Volunteers with the skills, free in the window (weekly availability, "
+               "shifts taken)")
+def available_volunteers(ctx):
+    q = ctx.query
+    if q["end"] <= q["start"]:
+        from common.errors import ValidationFailed
+
+        raise ValidationFailed("end must be after start", {"end": ["must be after start"]})
+    return ctx.rpc("volunteers", "list_available_volunteers", q["skills"],
+                   q["start"].isoformat(), q["end"].isoformat(), q["limit"])
+
+
+@route("GET", "/volunteers/<int:volunteer_id>", STAFF_AND_VOLUNTEER, response=schemas.Volunteer,
+       own_records_only=OWN, tag="volunteers",
+       summary="A volunteer (phone and ID masked; ?reveal=true is audited)")
 def get_volunteer(ctx, volunteer_id):
     ctx.require_own_volunteer(volunteer_id)
     reveal = ctx.may_reveal()
     if reveal:
         ctx.audit("reveal_volunteer_contact", f"volunteer:{volunteer_id}")
     return ctx.rpc("volunteers", "get_volunteer", volunteer_id, reveal)
+
+
+@route("PATCH", "/volunteers/<int:volunteer_id>", STAFF_AND_VOLUNTEER,
+       body=schemas.VolunteerUpdate, response=schemas.Volunteer, own_records_only=OWN,
+       tag="volunteers", summary="Change a volunteer (a volunteer: own availability and "
+                                 "skills only)")
+def update_volunteer(ctx, volunteer_id):
+    ctx.require_own_volunteer(volunteer_id)
+    if ctx.role == "volunteer" and set(ctx.body) - VOLUNTEER_EDITABLE:
+        raise Forbidden("volunteers may change only their availability and skills",
+                        {"fields": sorted(set(ctx.body) - VOLUNTEER_EDITABLE)})
+    return ctx.rpc("volunteers", "update_volunteer", volunteer_id, ctx.body)
+
+
+@route("GET", "/teams", STAFF_AND_VOLUNTEER, query=PageQuery, response=schemas.Team, many=True,
+       tag="volunteers", summary="Volunteer service teams (志愿服务队)")
+def list_teams(ctx):
+    return ctx.rpc("volunteers", "list_teams", ctx.query["page"], ctx.query["per_page"])
+
+
+@route("POST", "/teams", STAFF, body=schemas.TeamCreate, response=schemas.Team, status=201,
+       tag="volunteers", summary="Form a team with its leader")
+def create_team(ctx):
+    return ctx.rpc("volunteers", "create_team", ctx.body)
+
+
+# -- shifts and sign-ups ----------------------------------------------------------------
+
+class ShiftQuery(PageQuery):
+    event_id = fields.Integer(validate=validate.Range(min=1))
+    status = fields.String(validate=validate.OneOf(["open", "cancelled"]))
+    skill = fields.String(validate=schemas.SKILL_FORMAT)
+    from_ = fields.DateTime(data_key="from")
+    to = fields.DateTime()
+
+
+class SignupQuery(PageQuery):
+    volunteer_id = fields.Integer(validate=validate.Range(min=1))
+    shift_id = fields.Integer(validate=validate.Range(min=1))
+    status = fields.String(validate=validate.OneOf(["confirmed", "waitlisted", "cancelled"]))
+
+
+@route("GET", "/shifts", STAFF_AND_VOLUNTEER, query=ShiftQuery, response=schemas.Shift,
+       many=True, tag="shifts", summary="Shifts (filter by event_id, status, from, to, skill)")
+def list_shifts(ctx):
+    q = ctx.query
+    return ctx.rpc("volunteers", "list_shifts", event_id=q.get("event_id"),
+                   status=q.get("status"),
+                   start_from=q["from_"].isoformat() if q.get("from_") else None,
+                   start_to=q["to"].isoformat() if q.get("to") else None,
+                   skill=q.get("skill"), page=q["page"], per_page=q["per_page"])
+
+
+@route("POST", "/shifts", STAFF, body=schemas.ShiftCreate, response=schemas.Shift, status=201,
+       tag="shifts", summary="Open a shift (without an event, or for one)")
+def create_shift(ctx):
+    return ctx.rpc("volunteers", "create_shift", ctx.body)
+
+
+@route("GET", "/shifts/<int:shift_id>", STAFF_AND_VOLUNTEER, response=schemas.Shift,
+       tag="shifts", summary="A shift with its confirmed and waitlisted counts")
+def get_shift(ctx, shift_id):
+    return ctx.rpc("volunteers", "get_shift", shift_id)
+
+
+@route("POST", "/shifts/<int:shift_id>/signups", STAFF_AND_VOLUNTEER, body=schemas.SignupCreate,
+       response=schemas.Signup, status=201, own_records_only=OWN, tag="shifts",
+       summary="Sign up: confirmed while places last, then waitlisted; 409 on a clash")
+def sign_up(ctx, shift_id):
+    ctx.require_own_volunteer(ctx.body["volunteer_id"])
+    return ctx.rpc("volunteers", "sign_up", shift_id, ctx.body, _only_own(ctx))
+
+
+@route("GET", "/signups", STAFF_AND_VOLUNTEER, query=SignupQuery, response=schemas.Signup,
+       many=True, own_records_only=OWN, tag="shifts",
+       summary="Sign-ups (a volunteer: their own)")
+def list_signups(ctx):
+    q = ctx.query
+    return ctx.rpc("volunteers", "list_signups",
+                   volunteer_id=_own_filter(ctx, q.get("volunteer_id")),
+                   shift_id=q.get("shift_id"), status=q.get("status"),
+                   page=q["page"], per_page=q["per_page"])
+
+
+@route("DELETE", "/signups/<int:signup_id>", STAFF_AND_VOLUNTEER, response=schemas.Signup,
+       own_records_only=OWN, tag="shifts",
+       summary="Cancel a sign-up; a confirmed place goes to the first waitlisted")
+def cancel_signup(ctx, signup_id):
+    return ctx.rpc("volunteers", "cancel_signup", signup_id, _only_own(ctx))
+
+
+@route("POST", "/signups/<int:signup_id>/check-in", STAFF_AND_VOLUNTEER, body=schemas.CheckTime,
+       response=schemas.Signup, own_records_only=OWN, tag="shifts",
+       summary="Check in (at: default now)")
+def check_in(ctx, signup_id):
+    return ctx.rpc("volunteers", "check_in", signup_id, ctx.body, _actor(ctx), _only_own(ctx))
+
+
+@route("POST", "/signups/<int:signup_id>/check-out", STAFF_AND_VOLUNTEER,
+       body=schemas.CheckTime, response=schemas.Signup, own_records_only=OWN, tag="shifts",
+       summary="Check out: records an hours entry (minutes), pending approval")
+def check_out(ctx, signup_id):
+    return ctx.rpc("volunteers", "check_out", signup_id, ctx.body, _actor(ctx),
+                   _only_own(ctx))
+
+
+# -- hours ----------------------------------------------------------------------------
+
+class HoursQuery(PageQuery):
+    volunteer_id = fields.Integer(validate=validate.Range(min=1))
+    status = fields.String(validate=validate.OneOf(schemas.HOURS_STATUSES))
+    flagged = fields.Boolean()
+
+
+@route("GET", "/hours", STAFF_AND_VOLUNTEER, query=HoursQuery, response=schemas.HoursEntry,
+       many=True, own_records_only=OWN, tag="hours",
+       summary="The hours ledger (a volunteer: their own)")
+def list_hours(ctx):
+    q = ctx.query
+    return ctx.rpc("volunteers", "list_hours",
+                   volunteer_id=_own_filter(ctx, q.get("volunteer_id")),
+                   status=q.get("status"), flagged=q.get("flagged"),
+                   page=q["page"], per_page=q["per_page"])
+
+
+@route("POST", "/hours", STAFF_AND_VOLUNTEER, body=schemas.HoursCreate,
+       response=schemas.HoursEntry, status=201, own_records_only=OWN, tag="hours",
+       summary="A manual entry (reason required) or a correction (corrects_entry_id)")
+def record_hours(ctx):
+    ctx.require_own_volunteer(ctx.body["volunteer_id"])
+    return ctx.rpc("volunteers", "record_hours", ctx.body, _actor(ctx), _only_own(ctx))
+
+
+@route("POST", "/hours/<int:entry_id>/approve", STAFF, body=schemas.HoursDecision,
+       response=schemas.HoursEntry, tag="hours", summary="Approve a pending entry")
+def approve_hours(ctx, entry_id):
+    return ctx.rpc("volunteers", "approve_hours", entry_id, _actor(ctx),
+                   (ctx.body or {}).get("reason"))
+
+
+@route("POST", "/hours/<int:entry_id>/reject", STAFF, body=schemas.HoursRejection,
+       response=schemas.HoursEntry, tag="hours", summary="Reject a pending entry, with reason")
+def reject_hours(ctx, entry_id):
+    return ctx.rpc("volunteers", "reject_hours", entry_id, _actor(ctx), ctx.body["reason"])
+
+
+# -- certificates ----------------------------------------------------------------------
+
+class VerifyQuery(_StrictQuery):
+    code = fields.String(required=True, validate=validate.Length(1, 32))
+
+
+@route("POST", "/volunteers/<int:volunteer_id>/certificates", STAFF,
+       body=schemas.CertificateCreate, response=schemas.Certificate, status=201,
+       tag="certificates", summary="Issue a 志愿服务证明 for a period")
+def issue_certificate(ctx, volunteer_id):
+    return ctx.rpc("volunteers", "issue_certificate", volunteer_id, ctx.body, _actor(ctx))
+
+
+@route("GET", "/volunteers/<int:volunteer_id>/certificates", STAFF_AND_VOLUNTEER,
+       response=schemas.Certificate, many=True, own_records_only=OWN, tag="certificates",
+       summary="A volunteer's certificates")
+def list_certificates(ctx, volunteer_id):
+    ctx.require_own_volunteer(volunteer_id)
+    return ctx.rpc("volunteers", "list_certificates", volunteer_id)
+
+
+@route("GET", "/certificates/<number>/pdf", STAFF_AND_VOLUNTEER, own_records_only=OWN,
+       produces=("application/pdf",), tag="certificates",
+       summary="The certificate as a PDF (in Chinese)")
+def certificate_pdf(ctx, number):
+    result = ctx.rpc("volunteers", "get_certificate_pdf", number, _only_own(ctx))
+    return Response(base64.b64decode(result["pdf_base64"]), mimetype="application/pdf",
+                    headers={"Content-Disposition":
+                             f'inline; filename="{result["number"]}.pdf"'})
+
+
+@route("GET", "/certificates/<number>/verify", PUBLIC, query=VerifyQuery,
+       response=schemas.CertificateVerification, rate_limited=True, tag="certificates",
+       summary="Public: is this certificate genuine? (no personal information)")
+def verify_certificate(ctx, number):
+    return ctx.rpc("volunteers", "verify_certificate", number, ctx.query["code"])

@@ -1,15 +1,25 @@
 """Volunteers service: nameko entrypoints only; the logic is in domain.py."""
+import base64
+import logging
+
 from nameko.dependency_providers import Config
 from nameko.rpc import rpc
+from nameko.timer import timer
 
+from common.bus import handle_event
 from common.db import Store
+from common.inbox import consume_once
 from common.metrics import Instrumentation
 from common.ops import OperatorEndpoints
 from common.outbox import OutboxRelay
 from common.pii import PiiCrypto
 from common.sample import SampleData
-from services.volunteers import domain
+from services.volunteers import certificate_pdf, domain
 from services.volunteers.models import metadata
+
+log = logging.getLogger(__name__)
+
+AUTO_CLOSE_INTERVAL_SECONDS = 60
 
 
 class VolunteersService(OperatorEndpoints):
@@ -22,6 +32,15 @@ class VolunteersService(OperatorEndpoints):
     instrumentation = Instrumentation()
     crypto = PiiCrypto()
 
+    def _grace_minutes(self):
+        return int(self.config.get("AUTO_CLOSE_GRACE_MINUTES", domain.AUTO_CLOSE_GRACE_MINUTES))
+
+    def _issuer(self):
+        return self.config.get("COMMUNITY_NAME") or domain.community_name(
+            self.config.get("COMMUNITY_ID", "hetong"))
+
+    # -- registry ---------------------------------------------------------------------
+
     @rpc
     def create_volunteer(self, data):
         with self.store.unit_of_work() as uow:
@@ -33,7 +52,155 @@ class VolunteersService(OperatorEndpoints):
             return domain.get_volunteer(session, self.crypto, volunteer_id, reveal)
 
     @rpc
-    def list_volunteers(self, skill=None, compound=None, talent=None, page=1, per_page=20):
+    def list_volunteers(self, skill=None, compound=None, talent=None, page=1, per_page=20,
+                        q=None, status=None):
         with self.store.session() as session:
             return domain.list_volunteers(session, self.crypto, skill, compound, talent,
-                                          page, per_page)
+                                          page, per_page, q=q, status=status)
+
+    @rpc
+    def update_volunteer(self, volunteer_id, data):
+        with self.store.unit_of_work() as uow:
+            return domain.update_volunteer(uow, self.crypto, volunteer_id, data)
+
+    @rpc
+    def list_available_volunteers(self, skills, start, end, limit=50):
+        with self.store.session() as session:
+            return domain.available_volunteers(session, self.crypto, skills, start, end, limit)
+
+    @rpc
+    def suggest_volunteers(self, skills, compound=None, limit=10):
+        with self.store.session() as session:
+            return domain.suggest_volunteers(session, skills, compound, limit)
+
+    @rpc
+    def create_team(self, data):
+        with self.store.unit_of_work() as uow:
+            return domain.create_team(uow, data)
+
+    @rpc
+    def list_teams(self, page=1, per_page=20):
+        with self.store.session() as session:
+            return domain.list_teams(session, page, per_page)
+
+    # -- shifts and sign-ups ------------------------------------------------------------
+
+    @rpc
+    def create_shift(self, data):
+        with self.store.unit_of_work() as uow:
+            return domain.create_shift(uow, data)
+
+    @rpc
+    def get_shift(self, shift_id):
+        with self.store.session() as session:
+            return domain.get_shift(session, shift_id)
+
+    @rpc
+    def list_shifts(self, event_id=None, status=None, start_from=None, start_to=None,
+                    skill=None, page=1, per_page=20):
+        with self.store.session() as session:
+            return domain.list_shifts(session, event_id, status, start_from, start_to, skill,
+                                      page, per_page)
+
+    @rpc
+    def sign_up(self, shift_id, data, only_volunteer_id=None):
+        with self.store.unit_of_work() as uow:
+            return domain.sign_up(uow, shift_id, data, only_volunteer_id)
+
+    @rpc
+    def cancel_signup(self, signup_id, only_volunteer_id=None):
+        with self.store.unit_of_work() as uow:
+            return domain.cancel_signup(uow, signup_id, only_volunteer_id)
+
+    @rpc
+    def get_signup(self, signup_id, only_volunteer_id=None):
+        with self.store.session() as session:
+            return domain.get_signup(session, signup_id, only_volunteer_id)
+
+    @rpc
+    def list_signups(self, volunteer_id=None, shift_id=None, status=None, page=1,
+                     per_page=20):
+        with self.store.session() as session:
+            return domain.list_signups(session, volunteer_id, shift_id, status, page, per_page)
+
+    @rpc
+    def check_in(self, signup_id, data=None, actor=None, only_volunteer_id=None):
+        with self.store.unit_of_work() as uow:
+            return domain.check_in(uow, signup_id, data, actor, only_volunteer_id)
+
+    @rpc
+    def check_out(self, signup_id, data=None, actor=None, only_volunteer_id=None):
+        with self.store.unit_of_work() as uow:
+            return domain.check_out(uow, signup_id, data, actor, only_volunteer_id,
+                                    grace_minutes=self._grace_minutes())
+
+    @timer(interval=AUTO_CLOSE_INTERVAL_SECONDS)
+    def close_overdue_check_ins(self):
+        with self.store.unit_of_work() as uow:
+            closed = domain.auto_close_overdue(uow, grace_minutes=self._grace_minutes())
+        if closed:
+            log.info("auto-closed %d check-in(s) still open past shift end", len(closed))
+
+    # -- hours ledger -------------------------------------------------------------------
+
+    @rpc
+    def record_hours(self, data, actor=None, only_volunteer_id=None):
+        with self.store.unit_of_work() as uow:
+            return domain.record_hours(uow, data, actor, only_volunteer_id)
+
+    @rpc
+    def list_hours(self, volunteer_id=None, status=None, flagged=None, page=1, per_page=20):
+        with self.store.session() as session:
+            return domain.list_hours(session, volunteer_id, status, flagged, page, per_page)
+
+    @rpc
+    def approve_hours(self, entry_id, actor=None, reason=None):
+        with self.store.unit_of_work() as uow:
+            return domain.approve_hours(uow, entry_id, actor, reason)
+
+    @rpc
+    def reject_hours(self, entry_id, actor=None, reason=None):
+        with self.store.unit_of_work() as uow:
+            return domain.reject_hours(uow, entry_id, actor, reason)
+
+    # -- certificates -------------------------------------------------------------------
+
+    @rpc
+    def issue_certificate(self, volunteer_id, data, actor=None):
+        with self.store.unit_of_work() as uow:
+            return domain.issue_certificate(uow, self.crypto, volunteer_id, data,
+                                            self._issuer(),
+                                            self.config.get("COMMUNITY_ID", "hetong"), actor)
+
+    @rpc
+    def list_certificates(self, volunteer_id):
+        with self.store.session() as session:
+            return domain.list_certificates(session, self.crypto, volunteer_id)
+
+    @rpc
+    def get_certificate_pdf(self, number, only_volunteer_id=None):
+        """The PDF, base64-encoded (RPC carries JSON)."""
+        with self.store.session() as session:
+            doc = domain.certificate_document(session, self.crypto, number, only_volunteer_id)
+        return {"number": doc["number"],
+                "pdf_base64": base64.b64encode(certificate_pdf.render(doc)).decode("ascii")}
+
+    @rpc
+    def verify_certificate(self, number, code):
+        with self.store.session() as session:
+            return domain.verify_certificate(session, self.crypto, number, code)
+
+    # -- facts from the events service ------------------------------------------------
+
+    @handle_event("volunteer_role_added")
+    def handle_volunteer_role_added(self, envelope):
+        consume_once(self.store, envelope,
+                     lambda uow, env: domain.open_shift_for_role(uow, env["payload"]),
+                     self.name)
+
+    @handle_event("event_cancelled")
+    def handle_event_cancelled(self, envelope):
+        consume_once(self.store, envelope,
+                     lambda uow, env: domain.cancel_event_shifts(uow,
+                                                                 env["payload"]["event_id"]),
+                     self.name)

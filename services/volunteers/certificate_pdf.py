@@ -1,0 +1,95 @@
+"""The 志愿服务证明 as a PDF, in Chinese, with reportlab's built-in CJK font (STSong-Light:
+an Adobe CID font every PDF reader has, so no font file is shipped or embedded)."""
+import io
+
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfgen import canvas
+
+FONT = "STSong-Light"
+_registered = False
+MAX_SERVICE_LINES = 25
+
+
+def _font():
+    global _registered
+    if not _registered:
+        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+        _registered = True
+    return FONT
+
+
+def _hours(minutes):
+    return f"{minutes / 60.0:.1f}"
+
+
+def render(doc):
+    """``doc``: from domain.certificate_document. Returns the PDF's bytes."""
+    font = _font()
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer, pagesize=A4)
+    pdf.setTitle(f"志愿服务证明 {doc['number']}")
+    pdf.setAuthor(doc["issuer"])
+    width, height = A4
+    left = 72
+
+    pdf.setFont(font, 24)
+    pdf.drawCentredString(width / 2, height - 90, "志愿服务证明")
+    pdf.setFont(font, 10)
+    pdf.drawRightString(width - left, height - 115, f"证明编号：{doc['number']}")
+
+    y = height - 160
+    pdf.setFont(font, 12)
+    lines = [
+        f"姓名：{doc['name']}",
+        f"志愿者编号：{doc['volunteer_number']}",
+    ]
+    if doc.get("id_number_masked"):
+        lines.append(f"身份证号：{doc['id_number_masked']}")
+    lines += [
+        f"服务期间：{doc['period_from']} 至 {doc['period_to']}",
+        f"经审核的志愿服务时长：{_hours(doc['approved_minutes'])} 小时"
+        f"（{doc['approved_minutes']} 分钟）",
+    ]
+    for line in lines:
+        pdf.drawString(left, y, line)
+        y -= 22
+
+    y -= 8
+    pdf.drawString(left, y, "服务记录：")
+    y -= 20
+    pdf.setFont(font, 10)
+    pdf.drawString(left + 10, y, "日期")
+    pdf.drawString(left + 110, y, "服务内容")
+    pdf.drawRightString(width - left, y, "时长（小时）")
+    y -= 6
+    pdf.line(left, y, width - left, y)
+    y -= 14
+    services = doc["services"]
+    for service in services[:MAX_SERVICE_LINES]:
+        pdf.drawString(left + 10, y, service["date"])
+        pdf.drawString(left + 110, y, str(service["description"])[:30])
+        pdf.drawRightString(width - left, y, _hours(service["minutes"]))
+        y -= 16
+    if len(services) > MAX_SERVICE_LINES:
+        rest = services[MAX_SERVICE_LINES:]
+        pdf.drawString(left + 10, y, f"另有 {len(rest)} 次服务，合计 "
+                                     f"{_hours(sum(s['minutes'] for s in rest))} 小时")
+        y -= 16
+
+    y -= 20
+    pdf.setFont(font, 12)
+    pdf.drawString(left, y, "特此证明。")
+    y -= 40
+    pdf.drawRightString(width - left, y, f"出具单位：{doc['issuer']}")
+    y -= 22
+    pdf.drawRightString(width - left, y, f"出具日期：{doc['issued_on']}")
+
+    pdf.setFont(font, 9)
+    pdf.drawString(left, 72, f"验证码：{doc['verification_code']}")
+    pdf.drawString(left, 58, f"查验：GET /api/v1/certificates/{doc['number']}/verify"
+                             f"?code={doc['verification_code']}")
+    pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()
