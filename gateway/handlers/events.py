@@ -1,2 +1,221 @@
-"""events routes (see DESIGN.md, The API)."""
-from gateway.routing import route  # noqa: F401
+"""events and linkage routes (see DESIGN.md, The API): community events, registration,
+attendance, feedback, joint-meeting decisions, ideas (金点子) and action items.
+
+Public (no login, rate-limited writes): the published events, registering for one and
+cancelling with the code given at registration, feedback of attendees, ideas and votes.
+"""
+from datetime import date, datetime
+
+from marshmallow import ValidationError, fields, validate
+
+from common import vocab
+from gateway.handlers.common import PageQuery
+from gateway.routing import PUBLIC, READERS, STAFF, route
+from services.events import schemas
+
+STAFF_VIEW = ("admin", "social_worker", "district_viewer")
+
+
+def _check_bound(value):
+    try:
+        if len(value) == 10:
+            date.fromisoformat(value)
+        else:
+            datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValidationError("not an ISO 8601 date (2026-12-01) or date-time") from None
+
+
+Bound = lambda **kw: fields.String(validate=_check_bound, **kw)  # noqa: E731
+
+
+class EventQuery(PageQuery):
+    plan = fields.String(validate=validate.OneOf(list(vocab.PLANS)))
+    kind = fields.String(validate=validate.OneOf(list(vocab.EVENT_KINDS)))
+    target_group = fields.String(validate=validate.OneOf(list(vocab.TARGET_GROUPS)))
+    status = fields.String(validate=validate.OneOf(list(schemas.EVENT_STATUSES)),
+                           metadata={"description": "staff only; the public sees published"})
+    from_ = Bound(data_key="from", metadata={"description": "events ending on or after"})
+    to = Bound(metadata={"description": "events starting on or before (a date: that day)"})
+
+
+class RegistrationQuery(PageQuery):
+    status = fields.String(validate=validate.OneOf(["confirmed", "waitlisted", "cancelled"]))
+
+
+class IdeaQuery(PageQuery):
+    status = fields.String(validate=validate.OneOf(list(schemas.IDEA_STATUSES)))
+    category = fields.String(validate=validate.OneOf(list(schemas.IDEA_CATEGORIES)))
+    compound = fields.String(validate=validate.Length(1, 64))
+    sort = fields.String(load_default="recent", validate=validate.OneOf(["recent", "votes"]))
+
+
+class ActionQuery(PageQuery):
+    status = fields.String(validate=validate.OneOf(list(schemas.ACTION_STATUSES) + ["overdue"]))
+    event_id = fields.Integer(validate=validate.Range(min=1))
+
+
+def _is_staff(ctx):
+    return ctx.role in STAFF_VIEW
+
+
+# -- events ------------------------------------------------------------------------------
+
+@route("GET", "/events", PUBLIC, query=EventQuery, response=schemas.Event, many=True,
+       tag="events", summary="Events: published ones for the public; staff filter all")
+def list_events(ctx):
+    q = ctx.query
+    staff = _is_staff(ctx)
+    return ctx.rpc("events", "list_events", staff=staff, plan=q.get("plan"), kind=q.get("kind"),
+                   target_group=q.get("target_group"),
+                   status=q.get("status") if staff else "published",
+                   start_from=q.get("from_"), start_to=q.get("to"),
+                   page=q["page"], per_page=q["per_page"])
+
+
+@route("POST", "/events", STAFF, body=schemas.EventCreate, response=schemas.Event, status=201,
+       tag="events", summary="Schedule an event (draft); its venue is booked (409 if taken)")
+def create_event(ctx):
+    return ctx.rpc("events", "create_event", ctx.body, organiser=ctx.user["sub"])
+
+
+@route("GET", "/events/<int:event_id>", PUBLIC, response=schemas.Event, tag="events",
+       summary="An event (the public sees published events only)")
+def get_event(ctx, event_id):
+    return ctx.rpc("events", "get_event", event_id, staff=_is_staff(ctx))
+
+
+@route("PATCH", "/events/<int:event_id>", STAFF, body=schemas.EventUpdate,
+       response=schemas.Event, tag="events",
+       summary="Change an event (a new time or venue is booked first; the old booking freed)")
+def update_event(ctx, event_id):
+    return ctx.rpc("events", "update_event", event_id, ctx.body)
+
+
+@route("POST", "/events/<int:event_id>/publish", STAFF, response=schemas.Event, tag="events",
+       summary="Publish a draft (open for registration); otherwise 409")
+def publish_event(ctx, event_id):
+    return ctx.rpc("events", "publish_event", event_id)
+
+
+@route("POST", "/events/<int:event_id>/cancel", STAFF, body=schemas.EventCancel,
+       response=schemas.Event, tag="events",
+       summary="Cancel a draft or published event; its room is freed")
+def cancel_event(ctx, event_id):
+    return ctx.rpc("events", "cancel_event", event_id, ctx.body)
+
+
+@route("POST", "/events/<int:event_id>/complete", STAFF, body=schemas.EventComplete,
+       response=schemas.Event, tag="events",
+       summary="Complete a published event; emits event_completed with its counts")
+def complete_event(ctx, event_id):
+    return ctx.rpc("events", "complete_event", event_id, ctx.body)
+
+
+@route("POST", "/events/<int:event_id>/roles", STAFF, body=schemas.EventRoleCreate,
+       response=schemas.EventRole, status=201, tag="events",
+       summary="Ask for volunteers; the volunteers service opens a shift")
+def add_volunteer_role(ctx, event_id):
+    return ctx.rpc("events", "add_volunteer_role", event_id, ctx.body)
+
+
+@route("POST", "/events/<int:event_id>/registrations", PUBLIC, body=schemas.EventRegistrationCreate,
+       response=schemas.EventRegistration, status=201, tag="events", rate_limited=True,
+       summary="Register a resident: confirmed, or waitlisted when full; 409 if registered")
+def register_participant(ctx, event_id):
+    return ctx.rpc("events", "register_participant", event_id, ctx.body)
+
+
+@route("GET", "/events/<int:event_id>/registrations", STAFF, query=RegistrationQuery,
+       response=schemas.EventRegistration, many=True, tag="events",
+       summary="An event's registrations (masked; ?reveal=true is audited)")
+def list_registrations(ctx, event_id):
+    reveal = ctx.may_reveal()
+    if reveal:
+        ctx.audit("reveal_participant_contacts", f"event:{event_id}")
+    q = ctx.query
+    return ctx.rpc("events", "list_registrations", event_id, status=q.get("status"),
+                   page=q["page"], per_page=q["per_page"], reveal=reveal)
+
+
+@route("DELETE", "/registrations/<int:registration_id>", PUBLIC,
+       body=schemas.EventRegistrationCancel, response=schemas.EventRegistration, tag="events",
+       rate_limited=True,
+       summary="Cancel a registration (the resident gives its cancel code; staff need none); "
+               "the first waitlisted moves up")
+def cancel_registration(ctx, registration_id):
+    return ctx.rpc("events", "cancel_registration", registration_id, ctx.body or {},
+                   staff=ctx.role in STAFF)
+
+
+@route("POST", "/events/<int:event_id>/attendance", STAFF, body=schemas.EventAttendanceCreate,
+       response=schemas.EventAttendance, status=201, tag="events",
+       summary="Record attendance: a registration (by id or phone) or a walk-in")
+def record_attendance(ctx, event_id):
+    return ctx.rpc("events", "record_attendance", event_id, ctx.body)
+
+
+@route("POST", "/events/<int:event_id>/feedback", PUBLIC, body=schemas.EventFeedbackCreate,
+       response=schemas.EventFeedback, status=201, tag="events", rate_limited=True,
+       summary="An attendee scores a completed event (1–5), once")
+def submit_feedback(ctx, event_id):
+    return ctx.rpc("events", "submit_feedback", event_id, ctx.body, staff=ctx.role in STAFF)
+
+
+# -- linkage: decisions, action items, ideas ---------------------------------------------
+
+@route("POST", "/events/<int:event_id>/decisions", STAFF, body=schemas.MeetingDecisionCreate,
+       response=schemas.MeetingDecision, status=201, tag="linkage",
+       summary="A joint meeting's decision; may adopt an idea; creates action items")
+def record_decision(ctx, event_id):
+    return ctx.rpc("events", "record_decision", event_id, ctx.body, created_by=ctx.user["sub"])
+
+
+@route("GET", "/actions", READERS, query=ActionQuery, response=schemas.ActionItem, many=True,
+       tag="linkage", summary="Action items; ?status=overdue lists the late ones")
+def list_action_items(ctx):
+    q = ctx.query
+    return ctx.rpc("events", "list_action_items", status=q.get("status"),
+                   event_id=q.get("event_id"), page=q["page"], per_page=q["per_page"])
+
+
+@route("PATCH", "/actions/<int:item_id>", STAFF, body=schemas.ActionItemUpdate,
+       response=schemas.ActionItem, tag="linkage",
+       summary="Update an action item (open → in_progress → done, or cancelled)")
+def update_action_item(ctx, item_id):
+    return ctx.rpc("events", "update_action_item", item_id, ctx.body)
+
+
+@route("GET", "/ideas", PUBLIC, query=IdeaQuery, response=schemas.Idea, many=True,
+       tag="linkage", summary="Ideas (金点子) with their status and votes")
+def list_ideas(ctx):
+    q = ctx.query
+    return ctx.rpc("events", "list_ideas", status=q.get("status"), category=q.get("category"),
+                   compound=q.get("compound"), sort=q["sort"], page=q["page"],
+                   per_page=q["per_page"])
+
+
+@route("POST", "/ideas", PUBLIC, body=schemas.IdeaCreate, response=schemas.Idea, status=201,
+       tag="linkage", rate_limited=True, summary="Submit an idea (金点子)")
+def submit_idea(ctx):
+    return ctx.rpc("events", "submit_idea", ctx.body)
+
+
+@route("GET", "/ideas/<int:idea_id>", PUBLIC, response=schemas.Idea, tag="linkage",
+       summary="An idea and its status")
+def get_idea(ctx, idea_id):
+    return ctx.rpc("events", "get_idea", idea_id)
+
+
+@route("POST", "/ideas/<int:idea_id>/votes", PUBLIC, body=schemas.IdeaVoteCreate,
+       response=schemas.IdeaVoteResult, status=201, tag="linkage", rate_limited=True,
+       summary="Vote for an idea: one vote per resident (phone); 409 on a second")
+def vote_idea(ctx, idea_id):
+    return ctx.rpc("events", "vote_idea", idea_id, ctx.body)
+
+
+@route("POST", "/ideas/<int:idea_id>/adopt", STAFF, body=schemas.IdeaAdopt,
+       response=schemas.MeetingDecision, status=201, tag="linkage",
+       summary="Adopt an idea by a decision of a joint meeting")
+def adopt_idea(ctx, idea_id):
+    return ctx.rpc("events", "adopt_idea", idea_id, ctx.body, created_by=ctx.user["sub"])

@@ -1,10 +1,219 @@
-"""Tables of the events service (plus the kernel's outbox/inbox/kernel_state)."""
-from sqlalchemy.orm import DeclarativeBase
+"""Tables of the events service (plus the kernel's outbox/inbox/kernel_state).
+
+Residents are pseudonymous here: ``residents`` is keyed by the keyed hash of a phone
+number, so one person has one ``resident_id`` across registrations, attendance, votes and
+ideas; names and phone numbers are stored only encrypted, on the record that needs them.
+"""
+from datetime import date, datetime, timezone
+
+from sqlalchemy import (JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String,
+                        Text, UniqueConstraint)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from common.db import make_metadata
 
 metadata = make_metadata()
 
 
+def utcnow():
+    return datetime.now(timezone.utc)
+
+
 class Base(DeclarativeBase):
     metadata = metadata
+
+
+class Event(Base):
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(100))
+    plan: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))
+    target_groups: Mapped[list] = mapped_column(JSON, default=list)
+    compounds: Mapped[list] = mapped_column(JSON, default=list)
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    end: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # 0 = no limit on confirmed registrations.
+    capacity: Mapped[int] = mapped_column(Integer, default=0)
+    venue_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    booking_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    organiser: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    # Joint meetings (kind joint_meeting): agenda, minutes and attendees
+    # [{"organisation": str, "category": five-society code, "count": int}].
+    agenda: Mapped[str | None] = mapped_column(Text, nullable=True)
+    minutes: Mapped[str | None] = mapped_column(Text, nullable=True)
+    meeting_attendees: Mapped[list] = mapped_column(JSON, default=list)
+    volunteers_served: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    cancel_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+    __table_args__ = (
+        Index("ix_events_status_start", "status", "start"),
+        Index("ix_events_start", "start"),
+    )
+
+
+class EventTargetGroup(Base):
+    """One row per (event, target group): the target_group filter uses it."""
+    __tablename__ = "event_target_groups"
+
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), primary_key=True)
+    target_group: Mapped[str] = mapped_column(String(16), primary_key=True)
+
+    __table_args__ = (Index("ix_event_target_groups_group", "target_group", "event_id"),)
+
+
+class VolunteerRole(Base):
+    __tablename__ = "volunteer_roles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    skills: Mapped[list] = mapped_column(JSON, default=list)
+    places: Mapped[int] = mapped_column(Integer)
+    start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    end: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Resident(Base):
+    """A pseudonymous person: the keyed hash of their phone, or nothing (a walk-in who
+    gave no phone is a person of their own)."""
+    __tablename__ = "residents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    phone_hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Registration(Base):
+    __tablename__ = "registrations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"))
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), index=True)
+    name_enc: Mapped[str] = mapped_column(String(512))
+    phone_enc: Mapped[str] = mapped_column(String(512))
+    target_group: Mapped[str] = mapped_column(String(16))
+    compound: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    status: Mapped[str] = mapped_column(String(16))  # confirmed | waitlisted | cancelled
+    # "<event_id>:<resident_id>" while the registration is active, NULL once cancelled:
+    # the unique constraint is the one-registration-per-phone rule, race-free.
+    active_key: Mapped[str | None] = mapped_column(String(40), unique=True, nullable=True)
+    cancel_code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    __table_args__ = (Index("ix_registrations_event_status", "event_id", "status", "id"),)
+
+
+class Attendance(Base):
+    __tablename__ = "attendance"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"))
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"))
+    registration_id: Mapped[int | None] = mapped_column(ForeignKey("registrations.id"),
+                                                        nullable=True, unique=True)
+    walk_in: Mapped[bool] = mapped_column(Boolean)
+    name_enc: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    target_group: Mapped[str] = mapped_column(String(16))
+    compound: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    attended_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    __table_args__ = (UniqueConstraint("event_id", "resident_id"),)
+
+
+class Feedback(Base):
+    __tablename__ = "feedback"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), index=True)
+    attendance_id: Mapped[int] = mapped_column(ForeignKey("attendance.id"), unique=True)
+    score: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Idea(Base):
+    """金点子: a resident's idea, voted on by residents, adopted by a joint meeting."""
+    __tablename__ = "ideas"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    category: Mapped[str] = mapped_column(String(32))
+    compound: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"))
+    name_enc: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="submitted")  # | adopted
+    votes: Mapped[int] = mapped_column(Integer, default=0)
+    decision_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    adopted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    __table_args__ = (Index("ix_ideas_status_id", "status", "id"),)
+
+
+class IdeaVote(Base):
+    __tablename__ = "idea_votes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id"))
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    __table_args__ = (UniqueConstraint("idea_id", "resident_id"),)
+
+
+class Decision(Base):
+    __tablename__ = "decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), index=True)
+    summary: Mapped[str] = mapped_column(Text)
+    idea_id: Mapped[int | None] = mapped_column(ForeignKey("ideas.id"), nullable=True,
+                                                unique=True)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ActionItem(Base):
+    __tablename__ = "action_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    owner: Mapped[str] = mapped_column(String(64))
+    due_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    __table_args__ = (Index("ix_action_items_status_due", "status", "due_date"),)
+
+
+class BookingRelease(Base):
+    """A venue booking that must be released in the resources service (cancelled or
+    rescheduled event, or a failed scheduling). Written in the same transaction as the
+    change that orphans the booking; released at once after commit, and retried by a
+    timer until the resources service has confirmed it: no booking is left behind."""
+    __tablename__ = "booking_releases"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    booking_id: Mapped[int] = mapped_column(Integer, unique=True)
+    event_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    reason: Mapped[str] = mapped_column(String(32))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    released_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    __table_args__ = (Index("ix_booking_releases_pending", "released_at", "id"),)

@@ -1,5 +1,8 @@
-"""Events service: nameko entrypoints only; the logic is in domain.py."""
+"""Events service: nameko entrypoints only; the logic is in domain.py (and booking.py for
+the venue booked over RPC in the resources service)."""
 from nameko.dependency_providers import Config
+from nameko.rpc import rpc
+from nameko.timer import timer
 
 from common.db import Store
 from common.metrics import Instrumentation
@@ -7,6 +10,7 @@ from common.ops import OperatorEndpoints
 from common.outbox import OutboxRelay
 from common.pii import PiiCrypto
 from common.sample import SampleData
+from services.events import booking, domain
 from services.events.models import metadata
 
 
@@ -19,3 +23,123 @@ class EventsService(OperatorEndpoints):
     sample_data = SampleData()
     instrumentation = Instrumentation()
     crypto = PiiCrypto()
+    resources = booking.ResourcesRpc()
+
+    # -- events --------------------------------------------------------------------------
+
+    @rpc
+    def create_event(self, data, organiser=None):
+        return booking.schedule_event(self.store, self.resources, data, organiser)
+
+    @rpc
+    def get_event(self, event_id, staff=True):
+        with self.store.session() as session:
+            return domain.get_event(session, event_id, staff)
+
+    @rpc
+    def list_events(self, staff=True, plan=None, kind=None, target_group=None, status=None,
+                    start_from=None, start_to=None, page=1, per_page=20):
+        with self.store.session() as session:
+            return domain.list_events(session, staff, plan, kind, target_group, status,
+                                      start_from, start_to, page, per_page)
+
+    @rpc
+    def update_event(self, event_id, data):
+        return booking.update_event(self.store, self.resources, event_id, data)
+
+    @rpc
+    def publish_event(self, event_id):
+        with self.store.unit_of_work() as uow:
+            return domain.publish_event(uow, event_id)
+
+    @rpc
+    def cancel_event(self, event_id, data=None):
+        return booking.cancel_event(self.store, self.resources, event_id, data)
+
+    @rpc
+    def complete_event(self, event_id, data=None):
+        with self.store.unit_of_work() as uow:
+            return domain.complete_event(uow, event_id, data)
+
+    @rpc
+    def add_volunteer_role(self, event_id, data):
+        with self.store.unit_of_work() as uow:
+            return domain.add_volunteer_role(uow, event_id, data)
+
+    # -- registration, attendance, feedback ----------------------------------------------
+
+    @rpc
+    def register_participant(self, event_id, data):
+        with self.store.unit_of_work() as uow:
+            return domain.register_participant(uow, self.crypto, event_id, data)
+
+    @rpc
+    def cancel_registration(self, registration_id, data=None, staff=False):
+        with self.store.unit_of_work() as uow:
+            return domain.cancel_registration(uow, self.crypto, registration_id, data, staff)
+
+    @rpc
+    def list_registrations(self, event_id, status=None, page=1, per_page=20, reveal=False):
+        with self.store.session() as session:
+            return domain.list_registrations(session, self.crypto, event_id, status, page,
+                                             per_page, reveal)
+
+    @rpc
+    def record_attendance(self, event_id, data):
+        with self.store.unit_of_work() as uow:
+            return domain.record_attendance(uow, self.crypto, event_id, data)
+
+    @rpc
+    def submit_feedback(self, event_id, data, staff=False):
+        with self.store.unit_of_work() as uow:
+            return domain.submit_feedback(uow, self.crypto, event_id, data, staff)
+
+    # -- ideas, decisions, action items --------------------------------------------------
+
+    @rpc
+    def submit_idea(self, data):
+        with self.store.unit_of_work() as uow:
+            return domain.submit_idea(uow, self.crypto, data)
+
+    @rpc
+    def list_ideas(self, status=None, category=None, compound=None, sort="recent", page=1,
+                   per_page=20):
+        with self.store.session() as session:
+            return domain.list_ideas(session, status, category, compound, sort, page, per_page)
+
+    @rpc
+    def get_idea(self, idea_id):
+        with self.store.session() as session:
+            return domain.get_idea(session, idea_id)
+
+    @rpc
+    def vote_idea(self, idea_id, data):
+        with self.store.unit_of_work() as uow:
+            return domain.vote_idea(uow, self.crypto, idea_id, data)
+
+    @rpc
+    def adopt_idea(self, idea_id, data, created_by="unknown"):
+        with self.store.unit_of_work() as uow:
+            return domain.adopt_idea(uow, idea_id, data, created_by)
+
+    @rpc
+    def record_decision(self, event_id, data, created_by="unknown"):
+        with self.store.unit_of_work() as uow:
+            return domain.record_decision(uow, event_id, data, created_by)
+
+    @rpc
+    def list_action_items(self, status=None, event_id=None, page=1, per_page=20):
+        with self.store.session() as session:
+            return domain.list_action_items(session, status, event_id, page, per_page)
+
+    @rpc
+    def update_action_item(self, item_id, data):
+        with self.store.unit_of_work() as uow:
+            return domain.update_action_item(uow, item_id, data)
+
+    # -- housekeeping --------------------------------------------------------------------
+
+    @timer(interval=15)
+    def release_pending_bookings(self):
+        """Retry releasing bookings the resources service has not confirmed yet."""
+        booking.release_pending(self.store, self.resources)

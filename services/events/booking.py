@@ -1,0 +1,169 @@
+"""Venue booking in the resources service, over RPC, with compensation.
+
+Scheduling: validate → ``book_venue`` (outside any transaction) → unit of work creating
+the event with the booking id → on any failure after booking, ``cancel_booking``
+(compensate) → after commit, ``link_booking_to_event`` (best effort). A booking that must
+be released (cancelled or moved event, failed scheduling) is written to
+``booking_releases`` in the same transaction as the change — or, for a failed
+scheduling, in a transaction of its own — and released at once; a timer retries what the
+resources service did not confirm. No network I/O happens inside a unit of work.
+
+Calls are bounded (``RESOURCES_RPC_TIMEOUT_SECONDS``, default 2 s, and the same message
+TTL, so a call nobody picked up is never executed later): a resources service that does
+not answer is ``ServiceUnavailable`` (503) and nothing is written.
+"""
+import logging
+
+import eventlet
+from nameko.exceptions import RemoteError, UnknownService
+from nameko.rpc import RpcProxy
+
+from common.errors import (Conflict, NotFound, RongheError, ServiceUnavailable,
+                           ValidationFailed)
+from services.events import domain
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT_SECONDS = 2.0
+
+
+class BoundedResources:
+    """The worker's proxy to the resources service, every call bounded in time."""
+
+    def __init__(self, proxy, timeout):
+        self.proxy = proxy
+        self.timeout = timeout
+
+    def call(self, method, *args, **kwargs):
+        try:
+            with eventlet.Timeout(self.timeout):
+                return getattr(self.proxy, method)(*args, **kwargs)
+        except eventlet.Timeout:
+            raise ServiceUnavailable(f"resources did not answer within {self.timeout:g} s",
+                                     {"service": "resources"}) from None
+        except UnknownService:
+            raise ServiceUnavailable("resources is not running",
+                                     {"service": "resources"}) from None
+        except RongheError:
+            raise
+        except RemoteError as exc:
+            log.error("resources.%s failed: %s", method, exc.exc_type)
+            raise
+        except (ConnectionError, OSError) as exc:
+            raise ServiceUnavailable(f"message broker unavailable ({type(exc).__name__})",
+                                     {"service": "resources"}) from None
+
+
+class ResourcesRpc(RpcProxy):
+    """RpcProxy to the resources service with a bounded wait and a message TTL."""
+
+    def __init__(self, **options):
+        super().__init__("resources", **options)
+
+    def setup(self):
+        config = self.container.config
+        self.timeout = float(config.get("RESOURCES_RPC_TIMEOUT_SECONDS",
+                                        DEFAULT_TIMEOUT_SECONDS))
+        self.options["expiration"] = self.timeout
+        super().setup()
+
+    def get_dependency(self, worker_ctx):
+        return BoundedResources(super().get_dependency(worker_ctx), self.timeout)
+
+
+def book(resources, request):
+    """book_venue; the resources service's errors, named by the event's field."""
+    try:
+        booking = resources.call("book_venue", request)
+    except Conflict as exc:
+        details = dict(exc.details or {})
+        details.setdefault("venue_id", ["already booked for this time"])
+        raise Conflict(exc.message or "the venue is already booked for this time",
+                       details) from None
+    except NotFound as exc:
+        raise ValidationFailed("unknown venue", dict(exc.details or {},
+                                                     venue_id=["unknown venue"])) from None
+    return int(booking["id"])
+
+
+def release_now(store, resources, booking_id, event_id=None, reason="released", queued=False):
+    """Release a booking now; if the resources service does not confirm, leave (or
+    write) a booking_releases row for the timer. Never raises."""
+    released = False
+    try:
+        resources.call("cancel_booking", booking_id)
+        released = True
+    except Exception as exc:  # noqa: BLE001 - retried by the timer
+        log.warning("could not release booking %s now (%s); will retry",
+                    booking_id, type(exc).__name__)
+    try:
+        with store.session() as session:
+            if not queued and not released:
+                domain.queue_release(session, booking_id, event_id, reason)
+            if queued or not released:
+                domain.mark_release(session, booking_id, released)
+    except Exception:  # noqa: BLE001
+        log.exception("could not record the release of booking %s", booking_id)
+    return released
+
+
+def link(resources, booking_id, event_id):
+    try:
+        resources.call("link_booking_to_event", booking_id, event_id)
+    except Exception as exc:  # noqa: BLE001 - best effort; the booking is the event's anyway
+        log.warning("could not link booking %s to event %s (%s)", booking_id, event_id,
+                    type(exc).__name__)
+
+
+def schedule_event(store, resources, data, organiser):
+    data = domain.validate_new_event(data)
+    booking_id = None
+    if data.get("venue_id"):
+        booking_id = book(resources, domain.booking_request(data))
+    try:
+        with store.unit_of_work() as uow:
+            event = domain.create_event(uow, data, organiser, booking_id)
+    except BaseException:
+        if booking_id is not None:
+            release_now(store, resources, booking_id, None, "scheduling_failed")
+        raise
+    if booking_id is not None:
+        link(resources, booking_id, event["id"])
+    return event
+
+
+def update_event(store, resources, event_id, data):
+    with store.session() as session:
+        changes, rebooking = domain.plan_update(session, event_id, data)
+    new_booking = book(resources, rebooking) if rebooking else None
+    try:
+        with store.unit_of_work() as uow:
+            event = domain.update_event(uow, event_id, changes, new_booking)
+    except BaseException:
+        if new_booking is not None:
+            release_now(store, resources, new_booking, event_id, "update_failed")
+        raise
+    old = event.pop("release_booking_id", None)
+    if old:
+        release_now(store, resources, old, event_id, queued=True)
+    return event
+
+
+def cancel_event(store, resources, event_id, data):
+    with store.unit_of_work() as uow:
+        event = domain.cancel_event(uow, event_id, data)
+    booking_id = event.pop("release_booking_id", None)
+    if booking_id:
+        release_now(store, resources, booking_id, event_id, queued=True)
+    return event
+
+
+def release_pending(store, resources):
+    """The timer's retry of releases the resources service has not confirmed yet."""
+    with store.session() as session:
+        pending = domain.pending_releases(session)
+    released = 0
+    for booking_id in pending:
+        if release_now(store, resources, booking_id, queued=True):
+            released += 1
+    return released

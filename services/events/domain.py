@@ -1,0 +1,997 @@
+"""Community events, registration, attendance, feedback, joint meetings, ideas and action
+items: plain functions over a unit of work (writes) or a session (reads), testable without
+a broker. Venue booking over RPC is in ``booking.py``; nothing here does network I/O.
+
+Status of an event: draft → published → completed, draft|published → cancelled; anything
+else is a 409. Residents are pseudonymous (``residents`` keyed by the keyed hash of their
+phone); names and phones are stored encrypted and leave only masked, never in a fact.
+"""
+import hmac
+import secrets
+from datetime import date, datetime, timezone
+
+from marshmallow import ValidationError
+from sqlalchemy import and_, exists, func, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from common import pii, vocab
+from common.errors import Conflict, Forbidden, NotFound, ValidationFailed, validation_error
+from services.events import schemas
+from services.events.models import (ActionItem, Attendance, BookingRelease, Decision, Event,
+                                    EventTargetGroup, Feedback, Idea, IdeaVote, Registration,
+                                    Resident, VolunteerRole)
+
+TRANSITIONS = {
+    "publish": ({"draft"}, "published"),
+    "complete": ({"published"}, "completed"),
+    "cancel": ({"draft", "published"}, "cancelled"),
+}
+ACTION_TRANSITIONS = {
+    "open": {"in_progress", "done", "cancelled"},
+    "in_progress": {"open", "done", "cancelled"},
+    "done": set(),
+    "cancelled": set(),
+}
+OPEN_ACTION_STATUSES = ("open", "in_progress")
+
+
+# -- helpers -----------------------------------------------------------------------------
+
+def load(schema_cls, data, partial=False):
+    """Validate input with a schema of schemas.py; ValidationFailed names the fields."""
+    if not isinstance(data, dict):
+        raise ValidationFailed("expected an object", {"_schema": ["expected an object"]})
+    try:
+        return schema_cls().load(data, partial=partial)
+    except ValidationError as exc:
+        raise validation_error(exc) from None
+
+
+def utc(value):
+    if value is None:
+        return None
+    if value.tzinfo is None:  # SQLite gives naive datetimes back; they were stored in UTC
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+def iso(value):
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return utc(value).isoformat().replace("+00:00", "Z")
+    return value.isoformat()
+
+
+def now():
+    return datetime.now(timezone.utc)
+
+
+def _page(page, per_page):
+    page = max(1, int(page or 1))
+    per_page = max(1, min(int(per_page or 20), 100))
+    return page, per_page
+
+
+def get_event_row(session, event_id, lock=False):
+    query = select(Event).where(Event.id == int(event_id))
+    if lock:
+        query = query.with_for_update()
+    event = session.execute(query).scalar_one_or_none()
+    if event is None:
+        raise NotFound(f"event {event_id} not found", {"event_id": event_id})
+    return event
+
+
+def _transition(event, action):
+    allowed_from, to = TRANSITIONS[action]
+    if event.status not in allowed_from:
+        raise Conflict(f"cannot {action} an event that is {event.status}",
+                       {"status": event.status, "action": action,
+                        "allowed_from": sorted(allowed_from)})
+    event.status = to
+
+
+def _require_status(event, statuses, action):
+    if event.status not in statuses:
+        raise Conflict(f"cannot {action} while the event is {event.status}",
+                       {"status": event.status, "allowed": sorted(statuses)})
+
+
+def resident_for_phone(session, crypto, phone):
+    """The one pseudonymous resident of a phone number (created on first sight)."""
+    phone_hash = crypto.lookup_hash(phone)
+    resident = session.execute(select(Resident).where(
+        Resident.phone_hash == phone_hash)).scalar_one_or_none()
+    if resident is not None:
+        return resident
+    try:
+        with session.begin_nested():
+            resident = Resident(phone_hash=phone_hash, created_at=now())
+            session.add(resident)
+            session.flush()
+    except IntegrityError:  # created by a concurrent request (PostgreSQL)
+        resident = session.execute(select(Resident).where(
+            Resident.phone_hash == phone_hash)).scalar_one()
+    return resident
+
+
+def find_resident(session, crypto, phone):
+    return session.execute(select(Resident).where(
+        Resident.phone_hash == crypto.lookup_hash(phone))).scalar_one_or_none()
+
+
+def _anonymous_resident(session):
+    resident = Resident(phone_hash=None, created_at=now())
+    session.add(resident)
+    session.flush()
+    return resident
+
+
+# -- events ------------------------------------------------------------------------------
+
+def validate_new_event(data):
+    """Input of create_event, validated before anything is booked or written."""
+    return load(schemas.EventCreate, data)
+
+
+def _booking_purpose(data):
+    return f"{vocab.EVENT_KINDS.get(data['kind'], data['kind'])}: {data['title']}"[:200]
+
+
+def booking_request(data, event_id=None):
+    """What book_venue receives for an event's venue (ISO 8601 strings)."""
+    request = {"venue_id": data["venue_id"], "start": iso(data["start"]),
+               "end": iso(data["end"]), "purpose": _booking_purpose(data)}
+    if event_id is not None:
+        request["event_id"] = event_id
+    return request
+
+
+def create_event(uow, data, organiser, booking_id=None):
+    """Schedule an event (draft). ``data`` is validate_new_event's output; the venue, if
+    any, was booked before this unit of work (``booking_id``)."""
+    session = uow.session
+    if data.get("venue_id") and booking_id is None:
+        raise ValidationFailed("the venue must be booked first", {"venue_id": ["not booked"]})
+    event = Event(
+        title=data["title"], plan=data["plan"], kind=data["kind"],
+        target_groups=sorted(set(data["target_groups"])),
+        compounds=sorted(set(data.get("compounds") or [])),
+        description=data.get("description"), start=data["start"], end=data["end"],
+        capacity=data.get("capacity") or 0, venue_id=data.get("venue_id"),
+        booking_id=booking_id, organiser=data.get("organiser") or organiser or "unknown",
+        status="draft", agenda=data.get("agenda"),
+        meeting_attendees=_attendees(data.get("attendees") or []), created_at=now())
+    session.add(event)
+    session.flush()
+    _set_target_groups(session, event)
+    uow.emit("event_scheduled", {
+        "event_id": event.id, "plan": event.plan, "kind": event.kind,
+        "target_groups": event.target_groups, "compounds": event.compounds,
+        "start": event.start, "end": event.end, "capacity": event.capacity,
+        "venue_id": event.venue_id, "booking_id": event.booking_id})
+    return event_to_dict(session, event)
+
+
+def _attendees(items):
+    return [{"organisation": a["organisation"], "category": a["category"],
+             "count": a.get("count", 1)} for a in items]
+
+
+def _set_target_groups(session, event):
+    session.query(EventTargetGroup).filter(EventTargetGroup.event_id == event.id).delete()
+    for group in event.target_groups:
+        session.add(EventTargetGroup(event_id=event.id, target_group=group))
+
+
+def plan_update(session, event_id, data):
+    """Check an update before anything is booked. Returns (changes, rebooking) where
+    rebooking is the booking request for a new slot/venue, or None if none is needed."""
+    changes = load(schemas.EventUpdate, data)
+    event = get_event_row(session, event_id)
+    _require_status(event, {"draft", "published"}, "change")
+    start = changes.get("start", utc(event.start))
+    end = changes.get("end", utc(event.end))
+    if end <= start:
+        raise ValidationFailed("end must be after start", {"end": ["must be after start"]})
+    if ("attendees" in changes or "minutes" in changes or "agenda" in changes) \
+            and event.kind != "joint_meeting":
+        field = next(f for f in ("attendees", "minutes", "agenda") if f in changes)
+        raise ValidationFailed(f"only a joint_meeting has {field}",
+                               {field: ["only for kind joint_meeting"]})
+    venue_id = changes["venue_id"] if "venue_id" in changes else event.venue_id
+    moved = (start != utc(event.start) or end != utc(event.end)
+             or venue_id != event.venue_id)
+    rebooking = None
+    if venue_id and moved:
+        rebooking = booking_request({"venue_id": venue_id, "start": start, "end": end,
+                                     "kind": event.kind,
+                                     "title": changes.get("title", event.title)}, event.id)
+    return changes, rebooking
+
+
+def update_event(uow, event_id, changes, new_booking_id=None):
+    """Apply plan_update's changes. A booking no longer used is queued for release in the
+    same transaction (returned as ``release_booking_id``)."""
+    session = uow.session
+    event = get_event_row(session, event_id, lock=True)
+    _require_status(event, {"draft", "published"}, "change")
+    start = changes.get("start", utc(event.start))
+    end = changes.get("end", utc(event.end))
+    venue_id = changes["venue_id"] if "venue_id" in changes else event.venue_id
+    moved = start != utc(event.start) or end != utc(event.end) or venue_id != event.venue_id
+    old_booking = event.booking_id
+    release = None
+    if moved:
+        if venue_id and new_booking_id is None:
+            raise ValidationFailed("the venue must be booked first", {"venue_id": ["not booked"]})
+        if old_booking and old_booking != new_booking_id:
+            release = queue_release(session, old_booking, event.id, "event_changed")
+        event.booking_id = new_booking_id if venue_id else None
+    for field in ("title", "description", "compounds", "start", "end", "agenda", "minutes"):
+        if field in changes:
+            setattr(event, field, changes[field])
+    event.venue_id = venue_id
+    if "compounds" in changes:
+        event.compounds = sorted(set(changes["compounds"]))
+    if "target_groups" in changes:
+        event.target_groups = sorted(set(changes["target_groups"]))
+        _set_target_groups(session, event)
+    if "attendees" in changes:
+        event.meeting_attendees = _attendees(changes["attendees"])
+    promoted = []
+    if "capacity" in changes:
+        event.capacity = changes["capacity"]
+        promoted = _fill_places(uow, event)
+    if moved:
+        # The schedule changed: say so with the fact of scheduling (same event_id).
+        uow.emit("event_scheduled", {
+            "event_id": event.id, "plan": event.plan, "kind": event.kind,
+            "target_groups": event.target_groups, "compounds": event.compounds,
+            "start": event.start, "end": event.end, "capacity": event.capacity,
+            "venue_id": event.venue_id, "booking_id": event.booking_id})
+    session.flush()
+    result = event_to_dict(session, event)
+    result["release_booking_id"] = release
+    result["promoted_registration_ids"] = promoted
+    return result
+
+
+def publish_event(uow, event_id):
+    event = get_event_row(uow.session, event_id, lock=True)
+    _transition(event, "publish")
+    event.published_at = now()
+    uow.emit("event_published", {"event_id": event.id, "plan": event.plan,
+                                 "kind": event.kind, "start": event.start})
+    return event_to_dict(uow.session, event)
+
+
+def cancel_event(uow, event_id, data=None):
+    """Cancel; its booking is queued for release in the same transaction
+    (``release_booking_id`` in the answer: the caller releases it after commit)."""
+    data = load(schemas.EventCancel, data or {})
+    session = uow.session
+    event = get_event_row(session, event_id, lock=True)
+    _transition(event, "cancel")
+    event.cancelled_at = now()
+    event.cancel_reason = data.get("reason")
+    release = None
+    if event.booking_id:
+        release = queue_release(session, event.booking_id, event.id, "event_cancelled")
+    uow.emit("event_cancelled", {"event_id": event.id, "plan": event.plan,
+                                 "kind": event.kind, "start": event.start,
+                                 "booking_id": event.booking_id})
+    result = event_to_dict(session, event)
+    result["release_booking_id"] = release
+    return result
+
+
+def event_counts(session, event_id):
+    regs = dict(session.execute(
+        select(Registration.status, func.count()).where(Registration.event_id == event_id)
+        .group_by(Registration.status)).all())
+    walk_in_rows = dict(session.execute(
+        select(Attendance.walk_in, func.count()).where(Attendance.event_id == event_id)
+        .group_by(Attendance.walk_in)).all())
+    attended = walk_in_rows.get(False, 0)
+    walk_ins = walk_in_rows.get(True, 0)
+    fb_count, fb_mean = session.execute(
+        select(func.count(Feedback.id), func.avg(Feedback.score))
+        .where(Feedback.event_id == event_id)).one()
+    return {
+        "confirmed": regs.get("confirmed", 0), "waitlisted": regs.get("waitlisted", 0),
+        "cancelled": regs.get("cancelled", 0),
+        "attended": attended, "walk_ins": walk_ins, "people_served": attended + walk_ins,
+        "feedback_count": fb_count or 0,
+        "satisfaction_mean": round(float(fb_mean), 2) if fb_mean is not None else None,
+    }
+
+
+def five_society_counts(event):
+    if event.kind != "joint_meeting":
+        return {}
+    counts = {}
+    for attendee in event.meeting_attendees or []:
+        counts[attendee["category"]] = counts.get(attendee["category"], 0) + \
+            int(attendee.get("count", 1))
+    return counts
+
+
+def complete_event(uow, event_id, data=None):
+    """Close a held event and state its counts (no names): registered = confirmed
+    registrations, attended = those of them who came, walk_ins, people_served (人次) =
+    attended + walk_ins, volunteers (given, or the places of its roles), feedback so far."""
+    data = load(schemas.EventComplete, data or {})
+    session = uow.session
+    event = get_event_row(session, event_id, lock=True)
+    _transition(event, "complete")
+    event.completed_at = now()
+    volunteers = data.get("volunteers")
+    if volunteers is None:
+        volunteers = session.execute(select(func.coalesce(func.sum(VolunteerRole.places), 0))
+                                     .where(VolunteerRole.event_id == event.id)).scalar_one()
+    event.volunteers_served = int(volunteers)
+    counts = event_counts(session, event.id)
+    uow.emit("event_completed", {
+        "event_id": event.id, "plan": event.plan, "kind": event.kind,
+        "target_groups": event.target_groups, "compounds": event.compounds,
+        "start": event.start, "end": event.end,
+        "registered": counts["confirmed"], "attended": counts["attended"],
+        "walk_ins": counts["walk_ins"], "people_served": counts["people_served"],
+        "volunteers": event.volunteers_served, "feedback_count": counts["feedback_count"],
+        "satisfaction_mean": counts["satisfaction_mean"],
+        "five_society": five_society_counts(event)})
+    return event_to_dict(session, event)
+
+
+def role_to_dict(role):
+    return {"id": role.id, "event_id": role.event_id, "name": role.name,
+            "skills": list(role.skills or []), "places": role.places,
+            "start": iso(role.start), "end": iso(role.end)}
+
+
+def event_to_dict(session, event, staff=True):
+    result = {
+        "id": event.id, "title": event.title, "plan": event.plan,
+        "plan_label": vocab.PLANS.get(event.plan), "kind": event.kind,
+        "kind_label": vocab.EVENT_KINDS.get(event.kind),
+        "target_groups": list(event.target_groups or []),
+        "compounds": list(event.compounds or []), "description": event.description,
+        "start": iso(event.start), "end": iso(event.end), "capacity": event.capacity,
+        "venue_id": event.venue_id, "status": event.status,
+    }
+    counts = event_counts(session, event.id) if event.id else None
+    if counts is not None:
+        result["places_left"] = (None if not event.capacity
+                                 else max(0, event.capacity - counts["confirmed"]))
+    if not staff:
+        return result
+    roles = session.execute(select(VolunteerRole).where(VolunteerRole.event_id == event.id)
+                            .order_by(VolunteerRole.id)).scalars().all()
+    result.update({
+        "booking_id": event.booking_id, "organiser": event.organiser, "counts": counts,
+        "roles": [role_to_dict(r) for r in roles],
+        "volunteers": event.volunteers_served,
+        "created_at": iso(event.created_at), "published_at": iso(event.published_at),
+        "completed_at": iso(event.completed_at), "cancelled_at": iso(event.cancelled_at),
+        "cancel_reason": event.cancel_reason,
+    })
+    if event.kind == "joint_meeting":
+        decisions = session.execute(select(Decision).where(Decision.event_id == event.id)
+                                    .order_by(Decision.id)).scalars().all()
+        result.update({
+            "agenda": event.agenda, "minutes": event.minutes,
+            "attendees": list(event.meeting_attendees or []),
+            "five_society": five_society_counts(event),
+            "decisions": [decision_to_dict(session, d) for d in decisions],
+        })
+    return result
+
+
+def get_event(session, event_id, staff=True):
+    event = get_event_row(session, event_id)
+    if not staff and event.status != "published":
+        # The public sees published events only; others do not exist for it.
+        raise NotFound(f"event {event_id} not found", {"event_id": event_id})
+    return event_to_dict(session, event, staff)
+
+
+def _as_bound(value, end_of_day=False):
+    """A filter bound: a date (whole day) or a datetime."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return utc(value)
+    if isinstance(value, date):
+        day = datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+        return day.replace(hour=23, minute=59, second=59, microsecond=999999) \
+            if end_of_day else day
+    text = str(value).strip()
+    if len(text) == 10:  # YYYY-MM-DD
+        return _as_bound(date.fromisoformat(text), end_of_day)
+    try:
+        return utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
+    except ValueError:
+        field = "to" if end_of_day else "from"
+        raise ValidationFailed(f"{field} is not a date or a date-time",
+                               {field: ["not an ISO 8601 date or date-time"]}) from None
+
+
+def list_events(session, staff=True, plan=None, kind=None, target_group=None, status=None,
+                start_from=None, start_to=None, page=1, per_page=20):
+    """Events by start time. The public sees published events only, whatever it asks."""
+    page, per_page = _page(page, per_page)
+    query = select(Event)
+    if not staff:
+        status = "published"
+    if status:
+        query = query.where(Event.status == status)
+    if plan:
+        query = query.where(Event.plan == plan)
+    if kind:
+        query = query.where(Event.kind == kind)
+    if target_group:
+        query = query.where(exists().where(and_(EventTargetGroup.event_id == Event.id,
+                                                EventTargetGroup.target_group == target_group)))
+    lower = _as_bound(start_from)
+    upper = _as_bound(start_to, end_of_day=True)
+    if lower is not None:
+        query = query.where(Event.end >= lower)
+    if upper is not None:
+        query = query.where(Event.start <= upper)
+    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    rows = session.execute(query.order_by(Event.start, Event.id)
+                           .offset((page - 1) * per_page).limit(per_page)).scalars().all()
+    confirmed = {}
+    if rows:
+        confirmed = dict(session.execute(
+            select(Registration.event_id, func.count()).where(
+                Registration.event_id.in_([e.id for e in rows]),
+                Registration.status == "confirmed").group_by(Registration.event_id)).all())
+    items = []
+    for event in rows:
+        item = {
+            "id": event.id, "title": event.title, "plan": event.plan, "kind": event.kind,
+            "kind_label": vocab.EVENT_KINDS.get(event.kind),
+            "target_groups": list(event.target_groups or []),
+            "compounds": list(event.compounds or []), "description": event.description,
+            "start": iso(event.start), "end": iso(event.end), "capacity": event.capacity,
+            "venue_id": event.venue_id, "status": event.status,
+            "places_left": (None if not event.capacity
+                            else max(0, event.capacity - confirmed.get(event.id, 0))),
+        }
+        if staff:
+            item.update({"organiser": event.organiser, "booking_id": event.booking_id,
+                         "confirmed": confirmed.get(event.id, 0)})
+        items.append(item)
+    return {"items": items, "total": total, "page": page, "per_page": per_page}
+
+
+# -- volunteer roles ---------------------------------------------------------------------
+
+def add_volunteer_role(uow, event_id, data):
+    """A role asks for volunteers; the volunteers service opens a shift from the fact."""
+    data = load(schemas.EventRoleCreate, data)
+    session = uow.session
+    event = get_event_row(session, event_id, lock=True)
+    _require_status(event, {"draft", "published"}, "add a volunteer role")
+    start = data.get("start") or utc(event.start)
+    end = data.get("end") or utc(event.end)
+    if end <= start:
+        raise ValidationFailed("end must be after start", {"end": ["must be after start"]})
+    role = VolunteerRole(event_id=event.id, name=data["name"],
+                         skills=sorted(set(data.get("skills") or [])), places=data["places"],
+                         start=start, end=end, created_at=now())
+    session.add(role)
+    session.flush()
+    uow.emit("volunteer_role_added", {
+        "role_id": role.id, "event_id": event.id, "name": role.name, "skills": role.skills,
+        "places": role.places, "start": start, "end": end})
+    return role_to_dict(role)
+
+
+# -- registration ------------------------------------------------------------------------
+
+def _code_hash(crypto, code):
+    return crypto.lookup_hash("cancel:" + code)
+
+
+def registration_to_dict(reg, crypto, reveal=False, position=None):
+    name = crypto.decrypt(reg.name_enc)
+    phone = crypto.decrypt(reg.phone_enc)
+    return {
+        "id": reg.id, "event_id": reg.event_id, "resident_id": reg.resident_id,
+        "name": name if reveal else pii.mask_name(name),
+        "phone": phone if reveal else pii.mask_phone(phone),
+        "target_group": reg.target_group, "compound": reg.compound, "status": reg.status,
+        "waitlist_position": position, "created_at": iso(reg.created_at),
+    }
+
+
+def _waitlist_position(session, reg):
+    if reg.status != "waitlisted":
+        return None
+    return session.execute(select(func.count()).where(
+        Registration.event_id == reg.event_id, Registration.status == "waitlisted",
+        Registration.id <= reg.id)).scalar_one()
+
+
+def register_participant(uow, crypto, event_id, data):
+    """A resident registers for a published event: confirmed while places are left, then
+    waitlisted in order. One active registration per phone per event (409)."""
+    data = load(schemas.EventRegistrationCreate, data)
+    session = uow.session
+    event = get_event_row(session, event_id, lock=True)
+    _require_status(event, {"published"}, "register")
+    resident = resident_for_phone(session, crypto, data["phone"])
+    active_key = f"{event.id}:{resident.id}"
+    existing = session.execute(select(Registration.id, Registration.status).where(
+        Registration.active_key == active_key)).first()
+    if existing is not None:
+        raise Conflict("this phone is already registered for this event",
+                       {"phone": ["already registered"], "registration_id": existing[0],
+                        "status": existing[1]})
+    status = "confirmed"
+    if event.capacity:
+        confirmed = session.execute(select(func.count()).where(
+            Registration.event_id == event.id,
+            Registration.status == "confirmed")).scalar_one()
+        if confirmed >= event.capacity:
+            status = "waitlisted"
+    code = secrets.token_urlsafe(9)
+    reg = Registration(
+        event_id=event.id, resident_id=resident.id, name_enc=crypto.encrypt(data["name"]),
+        phone_enc=crypto.encrypt(pii.normalise(data["phone"])),
+        target_group=data["target_group"], compound=data.get("compound"), status=status,
+        active_key=active_key, cancel_code_hash=_code_hash(crypto, code), created_at=now())
+    session.add(reg)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:  # a concurrent registration of the same phone (PostgreSQL)
+        raise Conflict("this phone is already registered for this event",
+                       {"phone": ["already registered"]}) from None
+    uow.emit("participant_registered", {
+        "registration_id": reg.id, "event_id": event.id, "resident_id": resident.id,
+        "status": status, "target_group": reg.target_group, "compound": reg.compound,
+        "plan": event.plan})
+    result = registration_to_dict(reg, crypto, position=_waitlist_position(session, reg))
+    result["cancel_code"] = code
+    return result
+
+
+def _fill_places(uow, event):
+    """Promote waitlisted registrations, oldest first, while places are left."""
+    session = uow.session
+    confirmed = session.execute(select(func.count()).where(
+        Registration.event_id == event.id, Registration.status == "confirmed")).scalar_one()
+    free = None if not event.capacity else event.capacity - confirmed
+    query = select(Registration).where(Registration.event_id == event.id,
+                                       Registration.status == "waitlisted") \
+        .order_by(Registration.id)
+    if free is not None:
+        if free <= 0:
+            return []
+        query = query.limit(free)
+    promoted = session.execute(query).scalars().all()
+    for reg in promoted:
+        reg.status = "confirmed"
+    return [reg.id for reg in promoted]
+
+
+def cancel_registration(uow, crypto, registration_id, data=None, staff=False):
+    """Cancel a registration (the resident with the code given at registration, or
+    staff). A confirmed place goes to the first on the waitlist."""
+    data = load(schemas.EventRegistrationCancel, data or {})
+    session = uow.session
+    reg = session.get(Registration, int(registration_id))
+    if reg is None:
+        raise NotFound(f"registration {registration_id} not found",
+                       {"registration_id": registration_id})
+    if not staff:
+        code = data.get("code")
+        if not code:
+            raise ValidationFailed("the cancel code is required", {"code": ["required"]})
+        if not hmac.compare_digest(_code_hash(crypto, code), reg.cancel_code_hash):
+            raise Forbidden("wrong cancel code", {"code": ["does not match"]})
+    event = get_event_row(session, reg.event_id, lock=True)
+    if reg.status == "cancelled":
+        raise Conflict("registration already cancelled", {"registration_id": reg.id,
+                                                          "status": reg.status})
+    _require_status(event, {"published", "draft"}, "cancel a registration")
+    attended = session.execute(select(Attendance.id).where(
+        Attendance.registration_id == reg.id)).first()
+    if attended:
+        raise Conflict("the participant already attended", {"attendance_id": attended[0]})
+    was = reg.status
+    reg.status = "cancelled"
+    reg.active_key = None
+    reg.cancelled_at = now()
+    session.flush()
+    promoted = _fill_places(uow, event) if was == "confirmed" else []
+    uow.emit("participant_cancelled", {
+        "registration_id": reg.id, "event_id": event.id, "was_status": was,
+        "promoted_registration_id": promoted[0] if promoted else None})
+    result = registration_to_dict(reg, crypto)
+    result["promoted_registration_id"] = promoted[0] if promoted else None
+    return result
+
+
+def list_registrations(session, crypto, event_id, status=None, page=1, per_page=20,
+                       reveal=False):
+    get_event_row(session, event_id)
+    page, per_page = _page(page, per_page)
+    query = select(Registration).where(Registration.event_id == int(event_id))
+    if status:
+        query = query.where(Registration.status == status)
+    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    rows = session.execute(query.order_by(Registration.id).offset((page - 1) * per_page)
+                           .limit(per_page)).scalars().all()
+    return {"items": [registration_to_dict(r, crypto, reveal) for r in rows],
+            "total": total, "page": page, "per_page": per_page}
+
+
+# -- attendance --------------------------------------------------------------------------
+
+def attendance_to_dict(att):
+    return {"id": att.id, "event_id": att.event_id, "resident_id": att.resident_id,
+            "registration_id": att.registration_id, "walk_in": att.walk_in,
+            "target_group": att.target_group, "compound": att.compound,
+            "attended_at": iso(att.attended_at)}
+
+
+def record_attendance(uow, crypto, event_id, data):
+    """A registered participant (by registration_id or phone) or a walk-in came. A
+    walk-in whose phone has a registration is counted as that registration; a
+    waitlisted participant who is let in becomes confirmed. One attendance per person
+    per event (409)."""
+    data = load(schemas.EventAttendanceCreate, data)
+    session = uow.session
+    event = get_event_row(session, event_id, lock=True)
+    _require_status(event, {"published"}, "record attendance")
+    reg = None
+    resident = None
+    if data.get("registration_id"):
+        reg = session.get(Registration, data["registration_id"])
+        if reg is None or reg.event_id != event.id:
+            raise ValidationFailed("no such registration for this event",
+                                   {"registration_id": ["not a registration of this event"]})
+        if reg.status == "cancelled":
+            raise Conflict("the registration was cancelled", {"registration_id": reg.id})
+    elif data.get("phone"):
+        resident = find_resident(session, crypto, data["phone"])
+        if resident is not None:
+            reg = session.execute(select(Registration).where(
+                Registration.active_key == f"{event.id}:{resident.id}")).scalar_one_or_none()
+        if reg is None and not data.get("walk_in"):
+            raise ValidationFailed("this phone has no registration for the event; record a "
+                                   "walk-in", {"phone": ["not registered for this event"]})
+    if reg is not None:
+        resident_id = reg.resident_id
+        if reg.status == "waitlisted":
+            reg.status = "confirmed"  # let in at the door
+        target_group, compound, walk_in, name_enc = reg.target_group, reg.compound, False, None
+    else:
+        if resident is None:
+            resident = (resident_for_phone(session, crypto, data["phone"]) if data.get("phone")
+                        else _anonymous_resident(session))
+        resident_id = resident.id
+        target_group, compound, walk_in = data["target_group"], data.get("compound"), True
+        name_enc = crypto.encrypt(data["name"]) if data.get("name") else None
+    duplicate = session.execute(select(Attendance.id).where(
+        Attendance.event_id == event.id, Attendance.resident_id == resident_id)).first()
+    if duplicate:
+        raise Conflict("attendance already recorded for this person",
+                       {"attendance_id": duplicate[0]})
+    att = Attendance(event_id=event.id, resident_id=resident_id,
+                     registration_id=reg.id if reg else None, walk_in=walk_in,
+                     name_enc=name_enc, target_group=target_group, compound=compound,
+                     attended_at=now())
+    session.add(att)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        raise Conflict("attendance already recorded for this person", {}) from None
+    uow.emit("attendance_recorded", {
+        "attendance_id": att.id, "event_id": event.id, "resident_id": resident_id,
+        "registration_id": att.registration_id, "walk_in": walk_in,
+        "target_group": target_group, "compound": compound, "plan": event.plan,
+        "kind": event.kind, "attended_at": att.attended_at})
+    return attendance_to_dict(att)
+
+
+# -- feedback ----------------------------------------------------------------------------
+
+def submit_feedback(uow, crypto, event_id, data, staff=False):
+    """Score 1–5 and a comment, once per attendee, after the event is completed."""
+    data = load(schemas.EventFeedbackCreate, data)
+    session = uow.session
+    event = get_event_row(session, event_id)
+    _require_status(event, {"completed"}, "give feedback")
+    att = None
+    if data.get("attendance_id"):
+        if not staff:
+            raise Forbidden("only staff enter feedback by attendance id",
+                            {"attendance_id": ["staff only"]})
+        att = session.get(Attendance, data["attendance_id"])
+        if att is None or att.event_id != event.id:
+            raise ValidationFailed("no such attendance at this event",
+                                   {"attendance_id": ["not an attendance of this event"]})
+    else:
+        resident = find_resident(session, crypto, data["phone"])
+        if resident is not None:
+            att = session.execute(select(Attendance).where(
+                Attendance.event_id == event.id,
+                Attendance.resident_id == resident.id)).scalar_one_or_none()
+        if att is None:
+            raise Forbidden("only attendees give feedback on an event",
+                            {"phone": ["did not attend this event"]})
+    existing = session.execute(select(Feedback.id).where(
+        Feedback.attendance_id == att.id)).first()
+    if existing:
+        raise Conflict("feedback already given by this attendee", {"feedback_id": existing[0]})
+    feedback = Feedback(event_id=event.id, attendance_id=att.id, score=data["score"],
+                        comment=data.get("comment"), created_at=now())
+    session.add(feedback)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        raise Conflict("feedback already given by this attendee", {}) from None
+    uow.emit("feedback_submitted", {"feedback_id": feedback.id, "event_id": event.id,
+                                    "score": feedback.score, "plan": event.plan,
+                                    "kind": event.kind})
+    return {"id": feedback.id, "event_id": event.id, "score": feedback.score,
+            "comment": feedback.comment, "created_at": iso(feedback.created_at)}
+
+
+# -- ideas (金点子) ------------------------------------------------------------------------
+
+def idea_to_dict(idea):
+    return {"id": idea.id, "title": idea.title, "description": idea.description,
+            "category": idea.category,
+            "category_label": schemas.IDEA_CATEGORIES.get(idea.category),
+            "compound": idea.compound, "status": idea.status, "votes": idea.votes,
+            "decision_id": idea.decision_id, "created_at": iso(idea.created_at),
+            "adopted_at": iso(idea.adopted_at)}
+
+
+def submit_idea(uow, crypto, data):
+    data = load(schemas.IdeaCreate, data)
+    session = uow.session
+    resident = resident_for_phone(session, crypto, data["phone"])
+    idea = Idea(title=data["title"], description=data.get("description"),
+                category=data["category"], compound=data.get("compound"),
+                resident_id=resident.id,
+                name_enc=crypto.encrypt(data["name"]) if data.get("name") else None,
+                status="submitted", votes=0, created_at=now())
+    session.add(idea)
+    session.flush()
+    uow.emit("idea_submitted", {"idea_id": idea.id, "category": idea.category,
+                                "compound": idea.compound, "submitted_at": idea.created_at})
+    return idea_to_dict(idea)
+
+
+def get_idea_row(session, idea_id, lock=False):
+    query = select(Idea).where(Idea.id == int(idea_id))
+    if lock:
+        query = query.with_for_update()
+    idea = session.execute(query).scalar_one_or_none()
+    if idea is None:
+        raise NotFound(f"idea {idea_id} not found", {"idea_id": idea_id})
+    return idea
+
+
+def get_idea(session, idea_id):
+    return idea_to_dict(get_idea_row(session, idea_id))
+
+
+def list_ideas(session, status=None, category=None, compound=None, sort="recent", page=1,
+               per_page=20):
+    page, per_page = _page(page, per_page)
+    query = select(Idea)
+    if status:
+        query = query.where(Idea.status == status)
+    if category:
+        query = query.where(Idea.category == category)
+    if compound:
+        query = query.where(Idea.compound == compound)
+    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    order = (Idea.votes.desc(), Idea.id) if sort == "votes" else (Idea.id.desc(),)
+    rows = session.execute(query.order_by(*order).offset((page - 1) * per_page)
+                           .limit(per_page)).scalars().all()
+    return {"items": [idea_to_dict(i) for i in rows], "total": total, "page": page,
+            "per_page": per_page}
+
+
+def vote_idea(uow, crypto, idea_id, data):
+    """One vote per resident (by the keyed hash of their phone) per idea."""
+    data = load(schemas.IdeaVoteCreate, data)
+    session = uow.session
+    idea = get_idea_row(session, idea_id, lock=True)
+    if idea.status != "submitted":
+        raise Conflict(f"voting is closed: the idea is {idea.status}", {"status": idea.status})
+    resident = resident_for_phone(session, crypto, data["phone"])
+    voted = session.execute(select(IdeaVote.id).where(
+        IdeaVote.idea_id == idea.id, IdeaVote.resident_id == resident.id)).first()
+    if voted:
+        raise Conflict("this phone has already voted for this idea",
+                       {"phone": ["already voted"], "idea_id": idea.id})
+    try:
+        with session.begin_nested():
+            session.add(IdeaVote(idea_id=idea.id, resident_id=resident.id, created_at=now()))
+            session.flush()
+    except IntegrityError:
+        raise Conflict("this phone has already voted for this idea",
+                       {"phone": ["already voted"], "idea_id": idea.id}) from None
+    idea.votes = session.execute(select(func.count()).where(
+        IdeaVote.idea_id == idea.id)).scalar_one()
+    uow.emit("idea_voted", {"idea_id": idea.id, "votes": idea.votes})
+    return {"idea_id": idea.id, "votes": idea.votes}
+
+
+# -- joint meetings: decisions and action items ------------------------------------------
+
+def is_overdue(item, today):
+    return item.status in OPEN_ACTION_STATUSES and item.due_date < today
+
+
+def action_to_dict(item, event_id=None, today=None):
+    today = today or now().date()
+    return {"id": item.id, "decision_id": item.decision_id, "event_id": event_id,
+            "title": item.title, "owner": item.owner, "due_date": iso(item.due_date),
+            "status": item.status, "overdue": is_overdue(item, today), "note": item.note,
+            "updated_at": iso(item.updated_at)}
+
+
+def decision_to_dict(session, decision):
+    items = session.execute(select(ActionItem).where(ActionItem.decision_id == decision.id)
+                            .order_by(ActionItem.id)).scalars().all()
+    return {"id": decision.id, "event_id": decision.event_id, "summary": decision.summary,
+            "idea_id": decision.idea_id,
+            "action_items": [action_to_dict(i, decision.event_id) for i in items],
+            "created_at": iso(decision.created_at)}
+
+
+def record_decision(uow, event_id, data, created_by="unknown", schema=schemas.MeetingDecisionCreate):
+    """A joint meeting's decision; it may adopt an idea, and creates its action items."""
+    if schema is not None:
+        data = load(schema, data)
+    session = uow.session
+    event = get_event_row(session, event_id, lock=True)
+    if event.kind != "joint_meeting":
+        raise Conflict("decisions are recorded at a joint meeting",
+                       {"event_id": event.id, "kind": event.kind})
+    _require_status(event, {"published", "completed"}, "record a decision")
+    idea = None
+    if data.get("idea_id"):
+        try:
+            idea = get_idea_row(session, data["idea_id"], lock=True)
+        except NotFound:
+            raise ValidationFailed("no such idea", {"idea_id": ["not found"]}) from None
+        if idea.status == "adopted":
+            raise Conflict("the idea is already adopted",
+                           {"idea_id": idea.id, "decision_id": idea.decision_id})
+    decision = Decision(event_id=event.id, summary=data["summary"],
+                        idea_id=idea.id if idea else None, created_by=created_by,
+                        created_at=now())
+    session.add(decision)
+    session.flush()
+    stamp = now()
+    items = []
+    for spec in data.get("action_items") or []:
+        item = ActionItem(decision_id=decision.id, title=spec["title"], owner=spec["owner"],
+                          due_date=spec["due_date"], status="open", created_at=stamp,
+                          updated_at=stamp)
+        session.add(item)
+        items.append(item)
+    session.flush()
+    if idea is not None:
+        idea.status = "adopted"
+        idea.decision_id = decision.id
+        idea.adopted_at = stamp
+        uow.emit("idea_adopted", {"idea_id": idea.id, "decision_id": decision.id,
+                                  "meeting_event_id": event.id, "adopted_at": stamp})
+    uow.emit("decision_recorded", {"decision_id": decision.id, "meeting_event_id": event.id,
+                                   "idea_id": decision.idea_id,
+                                   "action_item_ids": [i.id for i in items]})
+    for item in items:
+        uow.emit("action_item_updated", {"action_item_id": item.id,
+                                         "decision_id": decision.id, "status": "open",
+                                         "previous_status": None, "due_date": item.due_date})
+    return decision_to_dict(session, decision)
+
+
+def adopt_idea(uow, idea_id, data, created_by="unknown"):
+    """POST /ideas/{id}/adopt: a decision of the given joint meeting that adopts the idea."""
+    data = load(schemas.IdeaAdopt, data)
+    get_idea_row(uow.session, idea_id)
+    decision = {"summary": data["summary"], "idea_id": int(idea_id),
+                "action_items": data.get("action_items") or []}
+    return record_decision(uow, data["event_id"], decision, created_by, schema=None)
+
+
+def list_action_items(session, status=None, event_id=None, page=1, per_page=20, today=None):
+    """``status``: open, in_progress, done, cancelled, or overdue (open or in progress
+    and due before today)."""
+    today = today or now().date()
+    page, per_page = _page(page, per_page)
+    query = select(ActionItem, Decision.event_id).join(
+        Decision, Decision.id == ActionItem.decision_id)
+    if status == "overdue":
+        query = query.where(ActionItem.status.in_(OPEN_ACTION_STATUSES),
+                            ActionItem.due_date < today)
+    elif status:
+        query = query.where(ActionItem.status == status)
+    if event_id:
+        query = query.where(Decision.event_id == int(event_id))
+    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    rows = session.execute(query.order_by(ActionItem.due_date, ActionItem.id)
+                           .offset((page - 1) * per_page).limit(per_page)).all()
+    return {"items": [action_to_dict(item, ev, today) for item, ev in rows], "total": total,
+            "page": page, "per_page": per_page}
+
+
+def update_action_item(uow, item_id, data, today=None):
+    data = load(schemas.ActionItemUpdate, data)
+    session = uow.session
+    item = session.execute(select(ActionItem).where(ActionItem.id == int(item_id))
+                           .with_for_update()).scalar_one_or_none()
+    if item is None:
+        raise NotFound(f"action item {item_id} not found", {"action_item_id": item_id})
+    previous = item.status
+    new_status = data.get("status", previous)
+    if new_status != previous and new_status not in ACTION_TRANSITIONS[previous]:
+        raise Conflict(f"an action item that is {previous} cannot become {new_status}",
+                       {"status": previous, "allowed": sorted(ACTION_TRANSITIONS[previous])})
+    if previous in ("done", "cancelled") and (set(data) - {"note"}):
+        raise Conflict(f"the action item is {previous}", {"status": previous})
+    due_changed = "due_date" in data and data["due_date"] != item.due_date
+    for field in ("owner", "due_date", "note"):
+        if field in data:
+            setattr(item, field, data[field])
+    item.status = new_status
+    item.updated_at = now()
+    if new_status in ("done", "cancelled") and previous != new_status:
+        item.closed_at = item.updated_at
+    session.flush()
+    if new_status != previous or due_changed:
+        uow.emit("action_item_updated", {"action_item_id": item.id,
+                                         "decision_id": item.decision_id,
+                                         "status": item.status, "previous_status": previous,
+                                         "due_date": item.due_date})
+    event_id = session.execute(select(Decision.event_id).where(
+        Decision.id == item.decision_id)).scalar_one()
+    return action_to_dict(item, event_id, today)
+
+
+# -- booking releases (no orphan bookings) -----------------------------------------------
+
+def queue_release(session, booking_id, event_id, reason):
+    """Record that a booking must be released; idempotent per booking."""
+    existing = session.execute(select(BookingRelease.id).where(
+        BookingRelease.booking_id == booking_id)).first()
+    if existing is None:
+        session.execute(insert(BookingRelease).values(
+            booking_id=booking_id, event_id=event_id, reason=reason, attempts=0,
+            created_at=now()))
+    return booking_id
+
+
+def pending_releases(session, limit=50):
+    return session.execute(select(BookingRelease.booking_id).where(
+        BookingRelease.released_at.is_(None)).order_by(BookingRelease.id)
+        .limit(limit)).scalars().all()
+
+
+def mark_release(session, booking_id, released):
+    release = session.execute(select(BookingRelease).where(
+        BookingRelease.booking_id == booking_id)).scalar_one_or_none()
+    if release is None:
+        return
+    release.attempts = (release.attempts or 0) + 1
+    if released:
+        release.released_at = now()
+

@@ -1,0 +1,351 @@
+"""Input and output schemas of the events service; the gateway validates with the same
+ones and publishes them in OpenAPI. Unknown fields are rejected everywhere."""
+from datetime import timezone
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from common import pii, vocab
+
+MAX_EVENT_DAYS = 31
+SKILL_FORMAT = validate.Regexp(r"^[a-z0-9_\u4e00-\u9fff-]{1,32}$",
+                               error="a skill is a tag of 1-32 lowercase letters, digits, "
+                                     "Chinese characters, - or _")
+EVENT_STATUSES = ("draft", "published", "completed", "cancelled")
+ACTION_STATUSES = ("open", "in_progress", "done", "cancelled")
+IDEA_STATUSES = ("submitted", "adopted")
+# 金点子 categories (codes travel, labels are for people).
+IDEA_CATEGORIES = {
+    "environment": "环境美化", "safety": "平安建设", "facilities": "设施改善",
+    "culture": "文化活动", "elderly_care": "养老服务", "children": "儿童友好",
+    "governance": "社区治理", "services": "便民服务", "other": "其他",
+}
+
+Plan = lambda **kw: fields.String(validate=validate.OneOf(list(vocab.PLANS)), **kw)  # noqa: E731
+Kind = lambda **kw: fields.String(validate=validate.OneOf(list(vocab.EVENT_KINDS)), **kw)  # noqa: E731
+TargetGroup = lambda **kw: fields.String(  # noqa: E731
+    validate=validate.OneOf(list(vocab.TARGET_GROUPS)), **kw)
+Compound = lambda **kw: fields.String(validate=validate.Length(1, 64), **kw)  # noqa: E731
+
+
+class UtcDateTime(fields.DateTime):
+    """ISO 8601 in, an aware UTC datetime out; a time without an offset is taken as UTC
+    (as the bus contract does)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs)
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+class Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+def _check_phone(value):
+    if not pii.is_phone(value):
+        raise ValidationError("not a mainland mobile number (11 digits, 1[3-9]…)")
+
+
+Phone = lambda **kw: fields.String(validate=_check_phone, **kw)  # noqa: E731
+
+
+def _check_window(data, max_days=MAX_EVENT_DAYS):
+    start, end = data.get("start"), data.get("end")
+    if start is None or end is None:
+        return
+    if end <= start:
+        raise ValidationError("must be after start", "end")
+    if (end - start).days >= max_days:
+        raise ValidationError(f"an event lasts less than {max_days} days", "end")
+
+
+class MeetingAttendee(Strict):
+    organisation = fields.String(required=True, validate=validate.Length(1, 100))
+    category = fields.String(required=True, validate=validate.OneOf(list(vocab.FIVE_SOCIETY)))
+    count = fields.Integer(load_default=1, validate=validate.Range(1, 1000))
+
+
+class EventCreate(Strict):
+    title = fields.String(required=True, validate=validate.Length(1, 100))
+    plan = Plan(required=True)
+    kind = Kind(required=True)
+    target_groups = fields.List(TargetGroup(), required=True, validate=validate.Length(1, 8))
+    compounds = fields.List(Compound(), load_default=list, validate=validate.Length(max=20))
+    description = fields.String(load_default=None, allow_none=True,
+                                validate=validate.Length(max=4000))
+    start = UtcDateTime(required=True)
+    end = UtcDateTime(required=True)
+    capacity = fields.Integer(load_default=0, validate=validate.Range(0, 100000),
+                              metadata={"description": "confirmed places; 0 = no limit"})
+    venue_id = fields.Integer(load_default=None, allow_none=True,
+                              validate=validate.Range(min=1),
+                              metadata={"description": "a venue of the resources service, "
+                                                       "booked when the event is scheduled"})
+    organiser = fields.String(load_default=None, validate=validate.Length(1, 64))
+    agenda = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=8000))
+    attendees = fields.List(fields.Nested(MeetingAttendee), load_default=list,
+                            validate=validate.Length(max=200),
+                            metadata={"description": "joint meetings: attendees by "
+                                                     "five-society category"})
+
+    @validates_schema
+    def _window(self, data, **_):
+        _check_window(data)
+        if data.get("attendees") and data.get("kind") != "joint_meeting":
+            raise ValidationError("only a joint_meeting has five-society attendees", "attendees")
+
+
+class EventUpdate(Strict):
+    title = fields.String(validate=validate.Length(1, 100))
+    description = fields.String(allow_none=True, validate=validate.Length(max=4000))
+    target_groups = fields.List(TargetGroup(), validate=validate.Length(1, 8))
+    compounds = fields.List(Compound(), validate=validate.Length(max=20))
+    capacity = fields.Integer(validate=validate.Range(0, 100000))
+    start = UtcDateTime()
+    end = UtcDateTime()
+    venue_id = fields.Integer(allow_none=True, validate=validate.Range(min=1))
+    agenda = fields.String(allow_none=True, validate=validate.Length(max=8000))
+    minutes = fields.String(allow_none=True, validate=validate.Length(max=20000))
+    attendees = fields.List(fields.Nested(MeetingAttendee), validate=validate.Length(max=200))
+
+    @validates_schema
+    def _some(self, data, **_):
+        if not data:
+            raise ValidationError("give at least one field to change", "_schema")
+        _check_window(data)
+
+
+class EventCancel(Strict):
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+
+
+class EventComplete(Strict):
+    volunteers = fields.Integer(load_default=None, allow_none=True,
+                                validate=validate.Range(0, 10000),
+                                metadata={"description": "volunteers who served; default: "
+                                                         "the places of the event's roles"})
+
+
+class EventRoleCreate(Strict):
+    name = fields.String(required=True, validate=validate.Length(1, 64))
+    skills = fields.List(fields.String(validate=SKILL_FORMAT), load_default=list,
+                         validate=validate.Length(max=20))
+    places = fields.Integer(required=True, validate=validate.Range(1, 1000))
+    start = UtcDateTime(load_default=None,
+                            metadata={"description": "default: the event's start"})
+    end = UtcDateTime(load_default=None, metadata={"description": "default: the event's end"})
+
+    @validates_schema
+    def _window(self, data, **_):
+        _check_window(data, max_days=2)
+
+
+class EventRegistrationCreate(Strict):
+    name = fields.String(required=True, validate=validate.Length(1, 50))
+    phone = Phone(required=True)
+    target_group = TargetGroup(required=True)
+    compound = Compound(load_default=None, allow_none=True)
+
+
+class EventRegistrationCancel(Strict):
+    code = fields.String(load_default=None, validate=validate.Length(1, 64),
+                         metadata={"description": "the cancel_code given at registration "
+                                                  "(not needed by staff)"})
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+
+
+class EventAttendanceCreate(Strict):
+    registration_id = fields.Integer(validate=validate.Range(min=1))
+    walk_in = fields.Boolean(load_default=False)
+    name = fields.String(validate=validate.Length(1, 50))
+    phone = Phone()
+    target_group = TargetGroup()
+    compound = Compound(allow_none=True)
+
+    @validates_schema
+    def _who(self, data, **_):
+        if data.get("walk_in"):
+            if data.get("registration_id"):
+                raise ValidationError("a walk-in has no registration", "registration_id")
+            if not data.get("target_group"):
+                raise ValidationError("required for a walk-in", "target_group")
+        elif not data.get("registration_id") and not data.get("phone"):
+            raise ValidationError("give registration_id or phone (or walk_in: true)",
+                                  "registration_id")
+
+
+class EventFeedbackCreate(Strict):
+    score = fields.Integer(required=True, validate=validate.Range(1, 5))
+    comment = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
+    phone = Phone(metadata={"description": "the attendee's phone"})
+    attendance_id = fields.Integer(validate=validate.Range(min=1),
+                                   metadata={"description": "staff entering a paper form"})
+
+    @validates_schema
+    def _who(self, data, **_):
+        if not data.get("phone") and not data.get("attendance_id"):
+            raise ValidationError("give the attendee's phone", "phone")
+
+
+class IdeaCreate(Strict):
+    title = fields.String(required=True, validate=validate.Length(1, 100))
+    description = fields.String(load_default=None, allow_none=True,
+                                validate=validate.Length(max=2000))
+    category = fields.String(required=True, validate=validate.OneOf(list(IDEA_CATEGORIES)))
+    compound = Compound(load_default=None, allow_none=True)
+    name = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 50))
+    phone = Phone(required=True)
+
+
+class IdeaVoteCreate(Strict):
+    phone = Phone(required=True)
+
+
+class ActionItemCreate(Strict):
+    title = fields.String(required=True, validate=validate.Length(1, 200))
+    owner = fields.String(required=True, validate=validate.Length(1, 64))
+    due_date = fields.Date(required=True)
+
+
+class MeetingDecisionCreate(Strict):
+    summary = fields.String(required=True, validate=validate.Length(1, 4000))
+    idea_id = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1),
+                             metadata={"description": "an idea (金点子) this decision adopts"})
+    action_items = fields.List(fields.Nested(ActionItemCreate), load_default=list,
+                               validate=validate.Length(max=50))
+
+
+class IdeaAdopt(Strict):
+    event_id = fields.Integer(required=True, validate=validate.Range(min=1),
+                              metadata={"description": "the joint meeting that adopts it"})
+    summary = fields.String(required=True, validate=validate.Length(1, 4000))
+    action_items = fields.List(fields.Nested(ActionItemCreate), load_default=list,
+                               validate=validate.Length(max=50))
+
+
+class ActionItemUpdate(Strict):
+    status = fields.String(validate=validate.OneOf(list(ACTION_STATUSES)))
+    owner = fields.String(validate=validate.Length(1, 64))
+    due_date = fields.Date()
+    note = fields.String(allow_none=True, validate=validate.Length(max=2000))
+
+    @validates_schema
+    def _some(self, data, **_):
+        if not data:
+            raise ValidationError("give at least one field to change", "_schema")
+
+
+# -- outputs (documentation of what the service returns) ---------------------------------
+
+class EventRole(Schema):
+    id = fields.Integer()
+    event_id = fields.Integer()
+    name = fields.String()
+    skills = fields.List(fields.String())
+    places = fields.Integer()
+    start = fields.DateTime()
+    end = fields.DateTime()
+
+
+class Event(Schema):
+    id = fields.Integer()
+    title = fields.String()
+    plan = fields.String()
+    kind = fields.String()
+    target_groups = fields.List(fields.String())
+    compounds = fields.List(fields.String())
+    description = fields.String(allow_none=True)
+    start = fields.DateTime()
+    end = fields.DateTime()
+    capacity = fields.Integer()
+    venue_id = fields.Integer(allow_none=True)
+    booking_id = fields.Integer(allow_none=True, metadata={"description": "staff only"})
+    organiser = fields.String(metadata={"description": "staff only"})
+    status = fields.String()
+    places_left = fields.Integer(allow_none=True)
+    counts = fields.Dict(metadata={"description": "confirmed, waitlisted, attended, walk_ins, "
+                                                  "people_served, feedback_count, "
+                                                  "satisfaction_mean (staff only)"})
+    roles = fields.List(fields.Dict(), metadata={"description": "EventRole objects"})
+    agenda = fields.String(allow_none=True)
+    minutes = fields.String(allow_none=True)
+    attendees = fields.List(fields.Dict())
+    five_society = fields.Dict()
+    decisions = fields.List(fields.Dict())
+
+
+class EventRegistration(Schema):
+    id = fields.Integer()
+    event_id = fields.Integer()
+    resident_id = fields.Integer()
+    name = fields.String(metadata={"description": "masked unless revealed"})
+    phone = fields.String(metadata={"description": "masked unless revealed"})
+    target_group = fields.String()
+    compound = fields.String(allow_none=True)
+    status = fields.String()
+    waitlist_position = fields.Integer(allow_none=True)
+    cancel_code = fields.String(metadata={"description": "only in the answer to the "
+                                                        "registration itself"})
+    created_at = fields.DateTime()
+
+
+class EventAttendance(Schema):
+    id = fields.Integer()
+    event_id = fields.Integer()
+    resident_id = fields.Integer()
+    registration_id = fields.Integer(allow_none=True)
+    walk_in = fields.Boolean()
+    target_group = fields.String()
+    compound = fields.String(allow_none=True)
+    attended_at = fields.DateTime()
+
+
+class EventFeedback(Schema):
+    id = fields.Integer()
+    event_id = fields.Integer()
+    score = fields.Integer()
+    comment = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class Idea(Schema):
+    id = fields.Integer()
+    title = fields.String()
+    description = fields.String(allow_none=True)
+    category = fields.String()
+    category_label = fields.String()
+    compound = fields.String(allow_none=True)
+    status = fields.String()
+    votes = fields.Integer()
+    decision_id = fields.Integer(allow_none=True)
+    created_at = fields.DateTime()
+    adopted_at = fields.DateTime(allow_none=True)
+
+
+class ActionItem(Schema):
+    id = fields.Integer()
+    decision_id = fields.Integer()
+    event_id = fields.Integer()
+    title = fields.String()
+    owner = fields.String()
+    due_date = fields.Date()
+    status = fields.String()
+    overdue = fields.Boolean()
+    note = fields.String(allow_none=True)
+    updated_at = fields.DateTime()
+
+
+class MeetingDecision(Schema):
+    id = fields.Integer()
+    event_id = fields.Integer()
+    summary = fields.String()
+    idea_id = fields.Integer(allow_none=True)
+    action_items = fields.List(fields.Dict(), metadata={"description": "ActionItem objects"})
+    created_at = fields.DateTime()
+
+
+class IdeaVoteResult(Schema):
+    idea_id = fields.Integer()
+    votes = fields.Integer()

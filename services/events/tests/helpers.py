@@ -1,0 +1,52 @@
+"""Helpers of the events service's tests."""
+import json
+
+from sqlalchemy import select
+
+from services.events.models import metadata
+
+
+class FakeResources:
+    """Stands in for the resources service's RPC in unit tests of booking.py."""
+
+    def __init__(self):
+        self.calls = []
+        self.bookings = {}
+        self.next_id = 100
+        self.fail = {}  # method -> exception to raise
+
+    def call(self, method, *args):
+        self.calls.append((method,) + args)
+        if method in self.fail:
+            raise self.fail[method]
+        if method == "book_venue":
+            self.next_id += 1
+            self.bookings[self.next_id] = dict(args[0], status="active")
+            return {"id": self.next_id, **args[0]}
+        if method == "cancel_booking":
+            self.bookings[args[0]]["status"] = "cancelled"
+            return {"id": args[0], "status": "cancelled"}
+        if method == "link_booking_to_event":
+            self.bookings[args[0]]["event_id"] = args[1]
+            return {"id": args[0]}
+        raise AssertionError(method)
+
+    def active(self):
+        return {k: v for k, v in self.bookings.items() if v["status"] == "active"}
+
+
+def facts(store, event_type=None):
+    """Envelopes in the outbox, oldest first."""
+    table = metadata.tables["outbox"]
+    with store.session() as session:
+        rows = session.execute(select(table.c.envelope).order_by(table.c.seq)).scalars().all()
+    envelopes = [json.loads(r) for r in rows]
+    if event_type:
+        envelopes = [e for e in envelopes if e["event_type"] == event_type]
+    return envelopes
+
+
+def raw_outbox(store):
+    table = metadata.tables["outbox"]
+    with store.session() as session:
+        return "\n".join(session.execute(select(table.c.envelope)).scalars().all())
