@@ -13,6 +13,8 @@ class PartnerRegistered(Schema):
     five_society = FiveSociety(required=True)
     compounds = fields.List(fields.String(), required=True)
     registered_at = fields.DateTime(required=True)
+    # True for the reference data loaded on a first start (services/resources/sample.py).
+    sample = fields.Boolean(load_default=False)
 
 
 @event_type("resource_registered", "resources", "A resource entered the library.")
@@ -25,6 +27,8 @@ class ResourceRegistered(Schema):
     quantity = Count(allow_none=True, load_default=None)
     value_yuan = fields.Float(required=True, validate=validate.Range(min=0))
     status = fields.String(required=True)
+    # True for the reference data loaded on a first start (services/resources/sample.py).
+    sample = fields.Boolean(load_default=False)
 
 
 @event_type("resource_updated", "resources", "A resource changed (fields, status, what is left).")
@@ -92,3 +96,37 @@ class NeedClosed(Schema):
     category = NeedCategory(required=True)
     target_group = TargetGroup(required=True)
     closed_at = fields.DateTime(required=True)
+
+
+# Facts nobody consumes yet: they are in the event log (read_event_log) for replay and
+# future projections, and published to the exchange with no queue bound.
+
+@event_type("partner_updated", "resources",
+            "A partner's details or status changed (field names only, never contact values).",
+            consumers=())
+class PartnerUpdated(Schema):
+    partner_id = Id(required=True)
+    changed_fields = fields.List(fields.String(), required=True)
+    kind = fields.String(required=True)
+    five_society = FiveSociety(required=True)
+    compounds = fields.List(fields.String(), required=True)
+    status = fields.String(required=True)
+
+
+@event_type("venue_registered", "resources", "A room or hall of the station became bookable.",
+            consumers=())
+class VenueRegistered(Schema):
+    venue_id = Id(required=True)
+    wing = fields.String(required=True)
+    kind = fields.String(required=True)
+    capacity = Count(required=True)
+    sample = fields.Boolean(load_default=False)
+
+
+@event_type("need_service_started", "resources",
+            "A matched need went into service (matched → in_service).", consumers=())
+class NeedServiceStarted(Schema):
+    need_id = Id(required=True)
+    category = NeedCategory(required=True)
+    target_group = TargetGroup(required=True)
+    started_at = fields.DateTime(required=True)

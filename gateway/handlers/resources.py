@@ -1,2 +1,219 @@
-"""resources routes (see DESIGN.md, The API)."""
-from gateway.routing import route  # noqa: F401
+"""resources routes (see DESIGN.md, The API): partners, the resource library and its
+export, the station's venues and bookings, needs and their matching.
+
+Bodies and queries are validated here with the service's own schemas (unknown fields
+rejected, 422 naming the field) and again by the service, which owns the conversion."""
+import base64
+from datetime import date, datetime
+from urllib.parse import quote
+
+from werkzeug.wrappers import Response
+
+from gateway.routing import ADMIN, READERS, STAFF, route
+from services.resources import schemas
+
+TAG_PARTNERS, TAG_RESOURCES, TAG_VENUES, TAG_NEEDS = "partners", "resources", "venues", "needs"
+
+
+def _plain(query):
+    """A loaded query back to JSON-able values for RPC (datetimes keep their offset, or
+    lack of one: a naive time is the community's local time)."""
+    plain = {}
+    for key, value in query.items():
+        key = key.rstrip("_")
+        if isinstance(value, (datetime, date)):
+            value = value.isoformat()
+        plain[key] = value
+    return plain
+
+
+def _actor(ctx):
+    return ctx.user["sub"] if ctx.user else None
+
+
+def _reveal(ctx, action, target):
+    reveal = ctx.may_reveal()
+    if reveal:
+        ctx.audit(action, target)
+    return reveal
+
+
+# ---------------------------------------------------------------- partners
+
+@route("GET", "/partners", STAFF, query=schemas.PartnerQuery, response=schemas.Partner,
+       many=True, tag=TAG_PARTNERS,
+       summary="Partners (合作单位); filters kind, five_society, compound, status, q")
+def list_partners(ctx):
+    return ctx.rpc("resources", "list_partners", _plain(ctx.query))
+
+
+@route("POST", "/partners", STAFF, body=schemas.PartnerCreate, response=schemas.Partner,
+       status=201, tag=TAG_PARTNERS, summary="Register a partner (contact phone encrypted)")
+def create_partner(ctx):
+    return ctx.rpc("resources", "create_partner", ctx.body)
+
+
+@route("GET", "/partners/<int:partner_id>", STAFF, response=schemas.Partner, tag=TAG_PARTNERS,
+       summary="A partner (contact phone masked; ?reveal=true is audited)")
+def get_partner(ctx, partner_id):
+    reveal = _reveal(ctx, "reveal_partner_contact", f"partner:{partner_id}")
+    return ctx.rpc("resources", "get_partner", partner_id, reveal)
+
+
+@route("PATCH", "/partners/<int:partner_id>", STAFF, body=schemas.PartnerUpdate,
+       response=schemas.Partner, tag=TAG_PARTNERS, summary="Change a partner")
+def update_partner(ctx, partner_id):
+    return ctx.rpc("resources", "update_partner", partner_id, ctx.body)
+
+
+# ---------------------------------------------------------------- resource library
+
+@route("GET", "/resources", READERS, query=schemas.ResourceQuery, response=schemas.Resource,
+       many=True, tag=TAG_RESOURCES,
+       summary="The resource library; filters type, target_group, category, partner_id, "
+               "status, free text q")
+def list_resources(ctx):
+    return ctx.rpc("resources", "list_resources", _plain(ctx.query))
+
+
+@route("POST", "/resources", STAFF, body=schemas.ResourceCreate, response=schemas.Resource,
+       status=201, tag=TAG_RESOURCES, summary="Add a resource to the library")
+def create_resource(ctx):
+    return ctx.rpc("resources", "create_resource", ctx.body)
+
+
+@route("GET", "/resources/export", READERS, query=schemas.ExportQuery, tag=TAG_RESOURCES,
+       produces=("text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+       summary="The resource list (资源清单): every active resource with its provider and "
+               "value, CSV or XLSX with Chinese headers")
+def export_resources(ctx):
+    result = ctx.rpc("resources", "export_resources", ctx.query["format"])
+    filename = result["filename"]
+    chinese = filename.replace("resources", "资源清单", 1)
+    return Response(
+        base64.b64decode(result["content_base64"]), status=200,
+        content_type=result["content_type"],
+        headers={"Content-Disposition": f"attachment; filename=\"{filename}\"; "
+                                        f"filename*=UTF-8''{quote(chinese)}",
+                 "X-Resource-Count": str(result["count"])})
+
+
+@route("GET", "/resources/<int:resource_id>", READERS, response=schemas.Resource,
+       tag=TAG_RESOURCES, summary="A resource")
+def get_resource(ctx, resource_id):
+    return ctx.rpc("resources", "get_resource", resource_id)
+
+
+@route("PATCH", "/resources/<int:resource_id>", STAFF, body=schemas.ResourceUpdate,
+       response=schemas.Resource, tag=TAG_RESOURCES,
+       summary="Change a resource (quantity keeps what is already matched)")
+def update_resource(ctx, resource_id):
+    return ctx.rpc("resources", "update_resource", resource_id, ctx.body)
+
+
+@route("DELETE", "/resources/<int:resource_id>", STAFF, response=schemas.Resource,
+       tag=TAG_RESOURCES, summary="Archive a resource (kept for the matches that used it)")
+def archive_resource(ctx, resource_id):
+    return ctx.rpc("resources", "archive_resource", resource_id)
+
+
+# ---------------------------------------------------------------- venues and bookings
+
+@route("GET", "/venues", READERS, query=schemas.VenueQuery, response=schemas.Venue,
+       many=True, tag=TAG_VENUES,
+       summary="The station's rooms and halls; with free_from and free_to only those open "
+               "and free for the whole slot")
+def list_venues(ctx):
+    venues = ctx.rpc("resources", "list_venues", _plain(ctx.query))
+    # A station has a few dozen rooms at most: one page holds them all.
+    return {"items": venues, "total": len(venues), "page": 1, "per_page": max(len(venues), 1)}
+
+
+@route("POST", "/venues", ADMIN, body=schemas.VenueCreate, response=schemas.Venue, status=201,
+       tag=TAG_VENUES, summary="Add a room or hall")
+def create_venue(ctx):
+    return ctx.rpc("resources", "create_venue", ctx.body)
+
+
+@route("GET", "/venues/<int:venue_id>", READERS, response=schemas.Venue, tag=TAG_VENUES,
+       summary="A room or hall with its equipment and opening hours")
+def get_venue(ctx, venue_id):
+    return ctx.rpc("resources", "get_venue", venue_id)
+
+
+@route("GET", "/venues/<int:venue_id>/bookings", READERS, query=schemas.BookingQuery,
+       tag=TAG_VENUES,
+       summary="Bookings of a venue between from and to (default: the next 31 days)")
+def list_venue_bookings(ctx, venue_id):
+    return ctx.rpc("resources", "list_venue_bookings", venue_id, _plain(ctx.query))
+
+
+@route("POST", "/venues/<int:venue_id>/bookings", STAFF, body=schemas.BookingCreate,
+       response=schemas.Booking, status=201, tag=TAG_VENUES,
+       summary="Book a venue: 409 naming the booking it overlaps, 422 outside opening hours")
+def book_venue(ctx, venue_id):
+    return ctx.rpc("resources", "book_venue",
+                   dict(ctx.body, venue_id=venue_id, booked_by=_actor(ctx)))
+
+
+@route("GET", "/bookings/<int:booking_id>", READERS, response=schemas.Booking, tag=TAG_VENUES,
+       summary="A booking")
+def get_booking(ctx, booking_id):
+    return ctx.rpc("resources", "get_booking", booking_id)
+
+
+@route("DELETE", "/bookings/<int:booking_id>", STAFF, response=schemas.Booking, tag=TAG_VENUES,
+       summary="Cancel a booking and free its slot (idempotent)")
+def cancel_booking(ctx, booking_id):
+    return ctx.rpc("resources", "cancel_booking", booking_id)
+
+
+# ---------------------------------------------------------------- needs
+
+@route("GET", "/needs", STAFF, query=schemas.NeedQuery, response=schemas.Need, many=True,
+       tag=TAG_NEEDS, summary="Needs (需求); filters status, target_group, category, urgency, "
+                              "compound")
+def list_needs(ctx):
+    return ctx.rpc("resources", "list_needs", _plain(ctx.query))
+
+
+@route("POST", "/needs", STAFF, body=schemas.NeedCreate, response=schemas.Need, status=201,
+       tag=TAG_NEEDS, summary="Take in a need (resident's contact encrypted, shown masked)")
+def create_need(ctx):
+    return ctx.rpc("resources", "create_need", ctx.body, _actor(ctx))
+
+
+@route("GET", "/needs/<int:need_id>", STAFF, response=schemas.Need, tag=TAG_NEEDS,
+       summary="A need with its matches (contact masked; ?reveal=true is audited)")
+def get_need(ctx, need_id):
+    reveal = _reveal(ctx, "reveal_resident_contact", f"need:{need_id}")
+    return ctx.rpc("resources", "get_need", need_id, reveal)
+
+
+@route("GET", "/needs/<int:need_id>/suggestions", STAFF, query=schemas.SuggestionQuery,
+       response=schemas.Suggestions, tag=TAG_NEEDS,
+       summary="Resources ranked by fit, and volunteers whose skills fit, each with reasons "
+               "(volunteers_unavailable when that service does not answer)")
+def suggest_for_need(ctx, need_id):
+    return ctx.rpc("resources", "suggest_for_need", need_id, ctx.query["limit"])
+
+
+@route("POST", "/needs/<int:need_id>/matches", STAFF, body=schemas.MatchCreate,
+       response=schemas.Need, status=201, tag=TAG_NEEDS,
+       summary="Match a resource and/or a volunteer: consumes capacity; open → matched")
+def match_need(ctx, need_id):
+    return ctx.rpc("resources", "match_need", need_id, ctx.body, _actor(ctx))
+
+
+@route("POST", "/needs/<int:need_id>/start", STAFF, response=schemas.Need, tag=TAG_NEEDS,
+       summary="Start service of a matched need: matched → in_service")
+def start_need_service(ctx, need_id):
+    return ctx.rpc("resources", "start_need_service", need_id, _actor(ctx))
+
+
+@route("POST", "/needs/<int:need_id>/close", STAFF, body=schemas.NeedClose,
+       response=schemas.Need, tag=TAG_NEEDS,
+       summary="Close a need with outcome and satisfaction (1-5): in_service → closed "
+               "(an unserved need closes only as withdrawn or referred)")
+def close_need(ctx, need_id):
+    return ctx.rpc("resources", "close_need", need_id, ctx.body, _actor(ctx))

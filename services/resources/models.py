@@ -1,10 +1,178 @@
-"""Tables of the resources service (plus the kernel's outbox/inbox/kernel_state)."""
-from sqlalchemy.orm import DeclarativeBase
+"""Tables of the resources service (plus the kernel's outbox/inbox/kernel_state).
+
+Times of bookings are stored as naive UTC (``DateTime`` without time zone) on every
+backend, so that SQLite's text comparison and PostgreSQL's ``timestamp`` agree; the domain
+converts at the edges. Target groups and need categories of a resource live in small
+association tables so that filters are plain indexed joins on SQLite and PostgreSQL alike.
+"""
+from datetime import date, datetime, timezone
+
+from sqlalchemy import (JSON, Date, DateTime, Float, ForeignKey, Index, Integer, String,
+                        Text)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from common.db import make_metadata
 
 metadata = make_metadata()
 
 
+def utcnow():
+    """Naive UTC, the storage form of every timestamp of this service."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
 class Base(DeclarativeBase):
     metadata = metadata
+
+
+class Partner(Base):
+    """合作单位: a school, enterprise, merchant, social organisation, government unit or
+    resident group that offers resources."""
+    __tablename__ = "partners"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(32))
+    five_society: Mapped[str] = mapped_column(String(32))
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # PII of the contact person: encrypted at rest, keyed hash for look-up.
+    contact_name_enc: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    contact_phone_enc: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    contact_phone_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    compounds: Mapped[list] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    sample: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Resource(Base):
+    """An entry of the resource library (资源库)."""
+    __tablename__ = "resources"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    type: Mapped[str] = mapped_column(String(16), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    partner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("partners.id"), nullable=True, index=True)
+    # None: not counted (a standing service); otherwise units offered and units left.
+    quantity: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    quantity_left: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    unit: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    available_from: Mapped[date | None] = mapped_column(Date, nullable=True)
+    available_to: Mapped[date | None] = mapped_column(Date, nullable=True)
+    availability_note: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # Estimated value of the whole resource, and optionally of one unit, in yuan.
+    value_yuan: Mapped[float] = mapped_column(Float, default=0.0)
+    unit_value_yuan: Mapped[float | None] = mapped_column(Float, nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="active", index=True)
+    sample: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    partner: Mapped[Partner | None] = relationship(lazy="joined")
+    target_group_rows: Mapped[list["ResourceTargetGroup"]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="ResourceTargetGroup.position")
+    need_category_rows: Mapped[list["ResourceNeedCategory"]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="ResourceNeedCategory.position")
+
+    @property
+    def target_groups(self):
+        return [row.code for row in self.target_group_rows]
+
+    @property
+    def need_categories(self):
+        return [row.code for row in self.need_category_rows]
+
+
+class ResourceTargetGroup(Base):
+    __tablename__ = "resource_target_groups"
+
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id"), primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), primary_key=True, index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ResourceNeedCategory(Base):
+    __tablename__ = "resource_need_categories"
+
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id"), primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), primary_key=True, index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Venue(Base):
+    """A room or hall of the station (阵地), bookable."""
+    __tablename__ = "venues"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    wing: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))
+    capacity: Mapped[int] = mapped_column(Integer)
+    equipment: Mapped[list] = mapped_column(JSON, default=list)
+    # {"mon": [["08:30", "12:00"], ["14:00", "21:00"]], ...}; a missing day is closed.
+    opening_hours: Mapped[dict] = mapped_column(JSON, default=dict)
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    sample: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Booking(Base):
+    __tablename__ = "bookings"
+    __table_args__ = (Index("ix_bookings_venue_slot", "venue_id", "status", "start_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    venue_id: Mapped[int] = mapped_column(ForeignKey("venues.id"))
+    start_at: Mapped[datetime] = mapped_column(DateTime)
+    end_at: Mapped[datetime] = mapped_column(DateTime)
+    purpose: Mapped[str] = mapped_column(String(200))
+    event_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    booked_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class Need(Base):
+    """A resident's need (需求), from intake to closing."""
+    __tablename__ = "needs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The need's number (XQ000123) is derived from its id, never stored twice.
+    target_group: Mapped[str] = mapped_column(String(32), index=True)
+    category: Mapped[str] = mapped_column(String(32), index=True)
+    urgency: Mapped[str] = mapped_column(String(16))
+    compound: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    description: Mapped[str] = mapped_column(Text)
+    # PII of the resident: encrypted at rest, keyed hash for look-up and duplicates.
+    resident_name_enc: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    resident_phone_enc: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    resident_phone_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    outcome: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    outcome_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    satisfaction: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    registered_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    matched_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    in_service_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class Match(Base):
+    """Who matched what to a need (精准帮扶): a resource, a volunteer, or both."""
+    __tablename__ = "matches"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    need_id: Mapped[int] = mapped_column(ForeignKey("needs.id"), index=True)
+    resource_id: Mapped[int | None] = mapped_column(ForeignKey("resources.id"), nullable=True)
+    volunteer_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    quantity: Mapped[int] = mapped_column(Integer, default=0)
+    value_yuan: Mapped[float] = mapped_column(Float, default=0.0)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    matched_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

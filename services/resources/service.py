@@ -1,5 +1,12 @@
-"""Resources service: nameko entrypoints only; the logic is in domain.py."""
+"""Resources service: nameko entrypoints only; the logic is in domain.py.
+
+Partners, the resource library, the station's venues and their bookings, residents'
+needs and their matching (plan 资源融和). Writes run in a unit of work whose facts commit
+with them (outbox); reads in a session. Nothing here talks to the network inside a
+transaction: suggestions read first, then ask the volunteers service.
+"""
 from nameko.dependency_providers import Config
+from nameko.rpc import rpc
 
 from common.db import Store
 from common.metrics import Instrumentation
@@ -7,7 +14,9 @@ from common.ops import OperatorEndpoints
 from common.outbox import OutboxRelay
 from common.pii import PiiCrypto
 from common.sample import SampleData
+from services.resources import domain, export
 from services.resources.models import metadata
+from services.resources.volunteers_client import VolunteersRpc, suggest_volunteers
 
 
 class ResourcesService(OperatorEndpoints):
@@ -19,3 +28,151 @@ class ResourcesService(OperatorEndpoints):
     sample_data = SampleData()
     instrumentation = Instrumentation()
     crypto = PiiCrypto()
+    volunteers_rpc = VolunteersRpc()
+
+    # ------------------------------------------------------------ partners
+
+    @rpc
+    def create_partner(self, data):
+        with self.store.unit_of_work() as uow:
+            return domain.register_partner(uow, self.crypto, data)
+
+    @rpc
+    def get_partner(self, partner_id, reveal=False):
+        with self.store.session() as session:
+            return domain.get_partner(session, self.crypto, partner_id, reveal)
+
+    @rpc
+    def update_partner(self, partner_id, data):
+        with self.store.unit_of_work() as uow:
+            return domain.update_partner(uow, self.crypto, partner_id, data)
+
+    @rpc
+    def list_partners(self, query=None):
+        with self.store.session() as session:
+            return domain.list_partners(session, self.crypto, query)
+
+    # ------------------------------------------------------------ resource library
+
+    @rpc
+    def create_resource(self, data):
+        with self.store.unit_of_work() as uow:
+            return domain.register_resource(uow, data)
+
+    @rpc
+    def get_resource(self, resource_id):
+        with self.store.session() as session:
+            return domain.get_resource(session, resource_id)
+
+    @rpc
+    def update_resource(self, resource_id, data):
+        with self.store.unit_of_work() as uow:
+            return domain.update_resource(uow, resource_id, data)
+
+    @rpc
+    def archive_resource(self, resource_id):
+        with self.store.unit_of_work() as uow:
+            return domain.archive_resource(uow, resource_id)
+
+    @rpc
+    def list_resources(self, query=None):
+        with self.store.session() as session:
+            return domain.list_resources(session, query)
+
+    @rpc
+    def export_resources(self, format="csv"):
+        """The resource list (资源清单): {filename, content_type, content_base64}."""
+        with self.store.session() as session:
+            rows = domain.active_resources(session)
+        return export.export_resources(rows, format, self.config.get("COMMUNITY_ID"))
+
+    # ------------------------------------------------------------ venues and bookings
+
+    @rpc
+    def create_venue(self, data):
+        with self.store.unit_of_work() as uow:
+            return domain.register_venue(uow, data)
+
+    @rpc
+    def list_venues(self, query=None):
+        with self.store.session() as session:
+            return domain.list_venues(session, query)
+
+    @rpc
+    def get_venue(self, venue_id):
+        with self.store.session() as session:
+            return domain.get_venue(session, venue_id)
+
+    @rpc
+    def list_free_venues(self, start, end, min_capacity=None):
+        with self.store.session() as session:
+            return domain.list_free_venues(session, start, end, min_capacity)
+
+    @rpc
+    def list_venue_bookings(self, venue_id, query=None):
+        with self.store.session() as session:
+            return domain.list_venue_bookings(session, venue_id, query)
+
+    @rpc
+    def book_venue(self, data):
+        with self.store.unit_of_work() as uow:
+            return domain.book_venue(uow, data)
+
+    @rpc
+    def get_booking(self, booking_id):
+        with self.store.session() as session:
+            return domain.get_booking(session, booking_id)
+
+    @rpc
+    def cancel_booking(self, booking_id):
+        with self.store.unit_of_work() as uow:
+            return domain.cancel_booking(uow, booking_id)
+
+    @rpc
+    def link_booking_to_event(self, booking_id, event_id):
+        with self.store.unit_of_work() as uow:
+            return domain.link_booking_to_event(uow, booking_id, event_id)
+
+    # ------------------------------------------------------------ needs and matching
+
+    @rpc
+    def create_need(self, data, actor=None):
+        with self.store.unit_of_work() as uow:
+            return domain.register_need(uow, self.crypto, data, actor)
+
+    @rpc
+    def get_need(self, need_id, reveal=False):
+        with self.store.session() as session:
+            return domain.get_need(session, self.crypto, need_id, reveal)
+
+    @rpc
+    def list_needs(self, query=None):
+        with self.store.session() as session:
+            return domain.list_needs(session, self.crypto, query)
+
+    @rpc
+    def suggest_for_need(self, need_id, limit=10):
+        with self.store.session() as session:
+            result = domain.suggest_resources(session, need_id, limit)
+        # Outside any transaction: the volunteers service may be slow or absent.
+        volunteers, unavailable = suggest_volunteers(
+            self.volunteers_rpc, result["wanted_skills"], compound=result["compound"],
+            limit=limit)
+        result["volunteers"] = domain.explain_volunteers(volunteers, result["compound"])
+        result["volunteers_unavailable"] = unavailable
+        return result
+
+    @rpc
+    def match_need(self, need_id, data, actor=None):
+        with self.store.unit_of_work() as uow:
+            return domain.match_need(uow, self.crypto, need_id, data, actor)
+
+    @rpc
+    def start_need_service(self, need_id, actor=None):
+        with self.store.unit_of_work() as uow:
+            return domain.start_service(uow, self.crypto, need_id, actor)
+
+    @rpc
+    def close_need(self, need_id, data, actor=None):
+        with self.store.unit_of_work() as uow:
+            return domain.close_need(uow, self.crypto, need_id, data, actor)

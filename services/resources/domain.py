@@ -1,0 +1,964 @@
+"""Resources: partners, the resource library, venues and bookings, needs and matching.
+
+Plain functions over a session (reads) or a unit of work (writes, whose facts go to the
+outbox in the same transaction); they raise ``common.errors`` and never touch the network.
+Times are stored as naive UTC; times without an offset coming in are the community's
+local time (UTC+8, China has no daylight saving time); times going out carry +08:00.
+"""
+import uuid
+from datetime import datetime, time, timedelta, timezone
+
+from marshmallow import ValidationError
+from sqlalchemy import and_, exists, func, or_, select
+
+from common import pii, vocab
+from common.errors import Conflict, NotFound, ValidationFailed, validation_error
+from services.resources import schemas
+from services.resources.models import (Booking, Match, Need, Partner, Resource,
+                                       ResourceNeedCategory, ResourceTargetGroup, Venue,
+                                       utcnow)
+
+LOCAL_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
+DAY_NAMES_ZH = dict(zip(schemas.DAYS, ("周一", "周二", "周三", "周四", "周五", "周六", "周日")))
+
+
+# ---------------------------------------------------------------- helpers
+
+def _load(schema_cls, data, **kwargs):
+    try:
+        return schema_cls(**kwargs).load(data if data is not None else {})
+    except ValidationError as exc:
+        raise validation_error(exc) from None
+
+
+def to_utc_naive(value):
+    """An aware or local-naive datetime → naive UTC (the storage form)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=LOCAL_TZ)
+    return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def to_local(value):
+    if value is None:
+        return None
+    return value.replace(tzinfo=timezone.utc).astimezone(LOCAL_TZ)
+
+
+def iso(value):
+    """Stored naive UTC → ISO 8601 in local time (+08:00)."""
+    return to_local(value).isoformat() if value is not None else None
+
+
+def iso_date(value):
+    return value.isoformat() if value is not None else None
+
+
+def local_today():
+    return datetime.now(LOCAL_TZ).date()
+
+
+def _page(session, query, page, per_page, render):
+    total = session.execute(
+        select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
+    rows = session.execute(query.limit(per_page).offset((page - 1) * per_page)).scalars().all()
+    return {"items": [render(row) for row in rows], "total": total, "page": page,
+            "per_page": per_page}
+
+
+def _like(text):
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _label(vocabulary, code):
+    return vocabulary.get(code, code) if code else None
+
+
+# ---------------------------------------------------------------- partners
+
+def partner_to_dict(partner, crypto, reveal=False, resource_count=None):
+    phone = crypto.decrypt(partner.contact_phone_enc)
+    data = {
+        "id": partner.id, "name": partner.name,
+        "kind": partner.kind, "kind_label": _label(schemas.PARTNER_KINDS, partner.kind),
+        "five_society": partner.five_society,
+        "five_society_label": _label(vocab.FIVE_SOCIETY, partner.five_society),
+        "description": partner.description,
+        "contact_name": crypto.decrypt(partner.contact_name_enc),
+        "contact_phone": phone if reveal else pii.mask_phone(phone),
+        "compounds": list(partner.compounds or []), "status": partner.status,
+        "sample": bool(partner.sample),
+        "created_at": iso(partner.created_at), "updated_at": iso(partner.updated_at),
+    }
+    if resource_count is not None:
+        data["resource_count"] = resource_count
+    return data
+
+
+def _partner_event(partner):
+    return {"partner_id": partner.id, "kind": partner.kind,
+            "five_society": partner.five_society, "compounds": list(partner.compounds or []),
+            "registered_at": partner.created_at, "sample": bool(partner.sample)}
+
+
+def register_partner(uow, crypto, data, sample=False):
+    data = _load(schemas.PartnerCreate, data)
+    phone = pii.normalise(data["contact_phone"]) if data["contact_phone"] else None
+    partner = Partner(
+        name=data["name"].strip(), kind=data["kind"], five_society=data["five_society"],
+        description=data["description"],
+        contact_name_enc=crypto.encrypt(data["contact_name"]),
+        contact_phone_enc=crypto.encrypt(phone), contact_phone_hash=crypto.lookup_hash(phone),
+        compounds=sorted(set(data["compounds"])), status=data["status"], sample=sample)
+    uow.session.add(partner)
+    uow.session.flush()
+    uow.emit("partner_registered", _partner_event(partner))
+    return partner_to_dict(partner, crypto, resource_count=0)
+
+
+def _get_partner(session, partner_id, lock=False):
+    query = select(Partner).where(Partner.id == partner_id)
+    if lock:
+        query = query.with_for_update()
+    partner = session.execute(query).scalar_one_or_none()
+    if partner is None:
+        raise NotFound(f"partner {partner_id} not found", {"id": partner_id})
+    return partner
+
+
+def _resource_count(session, partner_id):
+    return session.execute(select(func.count(Resource.id)).where(
+        Resource.partner_id == partner_id, Resource.status == "active")).scalar_one()
+
+
+def get_partner(session, crypto, partner_id, reveal=False):
+    partner = _get_partner(session, partner_id)
+    return partner_to_dict(partner, crypto, reveal, _resource_count(session, partner_id))
+
+
+def update_partner(uow, crypto, partner_id, data):
+    data = _load(schemas.PartnerUpdate, data)
+    partner = _get_partner(uow.session, partner_id, lock=True)
+    changed = []
+    for key, value in data.items():
+        if key == "contact_name":
+            if value != crypto.decrypt(partner.contact_name_enc):
+                partner.contact_name_enc = crypto.encrypt(value)
+                changed.append(key)
+        elif key == "contact_phone":
+            value = pii.normalise(value) if value else None
+            if crypto.lookup_hash(value) != partner.contact_phone_hash:
+                partner.contact_phone_enc = crypto.encrypt(value)
+                partner.contact_phone_hash = crypto.lookup_hash(value)
+                changed.append(key)
+        else:
+            if key == "compounds":
+                value = sorted(set(value or []))
+            if key == "name":
+                value = value.strip()
+            if getattr(partner, key) != value:
+                setattr(partner, key, value)
+                changed.append(key)
+    if changed:
+        partner.updated_at = utcnow()
+        uow.session.flush()
+        # Field names only: the values of contact fields are personal information.
+        uow.emit("partner_updated", {
+            "partner_id": partner.id, "changed_fields": changed, "kind": partner.kind,
+            "five_society": partner.five_society, "compounds": list(partner.compounds or []),
+            "status": partner.status})
+    return partner_to_dict(partner, crypto, resource_count=_resource_count(uow.session, partner.id))
+
+
+def list_partners(session, crypto, query=None):
+    q = _load(schemas.PartnerQuery, query)
+    stmt = select(Partner).order_by(Partner.id)
+    if q["status"] != "all":
+        stmt = stmt.where(Partner.status == q["status"])
+    if q.get("kind"):
+        stmt = stmt.where(Partner.kind == q["kind"])
+    if q.get("five_society"):
+        stmt = stmt.where(Partner.five_society == q["five_society"])
+    if q.get("q"):
+        pattern = _like(q["q"])
+        stmt = stmt.where(or_(Partner.name.ilike(pattern, escape="\\"),
+                              Partner.description.ilike(pattern, escape="\\")))
+    if q.get("compound"):
+        # compounds is a JSON list: filter in Python over the (small) partner table.
+        rows = [p for p in session.execute(stmt).scalars().all()
+                if q["compound"] in (p.compounds or [])]
+        start = (q["page"] - 1) * q["per_page"]
+        return {"items": [partner_to_dict(p, crypto) for p in rows[start:start + q["per_page"]]],
+                "total": len(rows), "page": q["page"], "per_page": q["per_page"]}
+    return _page(session, stmt, q["page"], q["per_page"], lambda p: partner_to_dict(p, crypto))
+
+
+# ---------------------------------------------------------------- resources
+
+def unit_value(resource):
+    """Value linked by one unit of a match: the unit value if given, else the whole value
+    spread over the quantity, else the whole value (an uncounted resource, used once)."""
+    if resource.unit_value_yuan is not None:
+        return float(resource.unit_value_yuan)
+    if resource.quantity:
+        return float(resource.value_yuan or 0) / resource.quantity
+    return float(resource.value_yuan or 0)
+
+
+def resource_to_dict(resource):
+    return {
+        "id": resource.id, "type": resource.type,
+        "type_label": _label(vocab.RESOURCE_TYPES, resource.type),
+        "title": resource.title, "description": resource.description,
+        "partner_id": resource.partner_id,
+        "partner_name": resource.partner.name if resource.partner else None,
+        "target_groups": resource.target_groups,
+        "need_categories": resource.need_categories,
+        "quantity": resource.quantity, "quantity_left": resource.quantity_left,
+        "unit": resource.unit,
+        "available_from": iso_date(resource.available_from),
+        "available_to": iso_date(resource.available_to),
+        "availability_note": resource.availability_note,
+        "value_yuan": round(float(resource.value_yuan or 0), 2),
+        "unit_value_yuan": (round(float(resource.unit_value_yuan), 2)
+                            if resource.unit_value_yuan is not None else None),
+        "status": resource.status, "sample": bool(resource.sample),
+        "created_at": iso(resource.created_at), "updated_at": iso(resource.updated_at),
+    }
+
+
+def _check_partner(session, partner_id):
+    if partner_id is None:
+        return None
+    partner = session.get(Partner, partner_id)
+    if partner is None:
+        raise ValidationFailed(f"unknown partner {partner_id}",
+                               {"partner_id": [f"unknown partner {partner_id}"]})
+    if partner.status != "active":
+        raise ValidationFailed(f"partner {partner_id} is {partner.status}",
+                               {"partner_id": [f"partner {partner_id} is {partner.status}"]})
+    return partner
+
+
+def _set_codes(resource, attr, row_cls, codes):
+    rows = getattr(resource, attr)
+    rows.clear()
+    seen = []
+    for code in codes:
+        if code not in seen:
+            seen.append(code)
+    for position, code in enumerate(seen):
+        rows.append(row_cls(code=code, position=position))
+
+
+def register_resource(uow, data, sample=False):
+    data = _load(schemas.ResourceCreate, data)
+    session = uow.session
+    partner = _check_partner(session, data["partner_id"])
+    resource = Resource(
+        type=data["type"], title=data["title"].strip(), description=data["description"],
+        partner_id=data["partner_id"], quantity=data["quantity"],
+        quantity_left=data["quantity"], unit=data["unit"],
+        available_from=data["available_from"], available_to=data["available_to"],
+        availability_note=data["availability_note"], value_yuan=data["value_yuan"],
+        unit_value_yuan=data["unit_value_yuan"], status=data["status"], sample=sample)
+    resource.partner = partner
+    _set_codes(resource, "target_group_rows", ResourceTargetGroup, data["target_groups"])
+    _set_codes(resource, "need_category_rows", ResourceNeedCategory, data["need_categories"])
+    session.add(resource)
+    session.flush()
+    uow.emit("resource_registered", {
+        "resource_id": resource.id, "partner_id": resource.partner_id, "type": resource.type,
+        "target_groups": resource.target_groups, "need_categories": resource.need_categories,
+        "quantity": resource.quantity, "value_yuan": float(resource.value_yuan),
+        "status": resource.status, "sample": sample})
+    return resource_to_dict(resource)
+
+
+def _get_resource(session, resource_id, lock=False):
+    query = select(Resource).where(Resource.id == resource_id)
+    if lock:
+        query = query.with_for_update(of=Resource)
+    resource = session.execute(query).unique().scalar_one_or_none()
+    if resource is None:
+        raise NotFound(f"resource {resource_id} not found", {"id": resource_id})
+    return resource
+
+
+def get_resource(session, resource_id):
+    return resource_to_dict(_get_resource(session, resource_id))
+
+
+def _emit_resource_updated(uow, resource, changed):
+    uow.emit("resource_updated", {
+        "resource_id": resource.id, "changed_fields": changed, "status": resource.status,
+        "quantity_left": resource.quantity_left, "value_yuan": float(resource.value_yuan)})
+
+
+def update_resource(uow, resource_id, data):
+    data = _load(schemas.ResourceUpdate, data)
+    session = uow.session
+    resource = _get_resource(session, resource_id, lock=True)
+    start = data.get("available_from", resource.available_from)
+    end = data.get("available_to", resource.available_to)
+    if start and end and end < start:
+        raise ValidationFailed("available_to is before available_from",
+                               {"available_to": ["must not be before available_from"]})
+    changed = []
+    if "partner_id" in data and data["partner_id"] != resource.partner_id:
+        resource.partner = _check_partner(session, data["partner_id"])
+        resource.partner_id = data["partner_id"]
+        changed.append("partner_id")
+    if "quantity" in data and data["quantity"] != resource.quantity:
+        new = data["quantity"]
+        if new is None:
+            resource.quantity_left = None
+        else:
+            used = (resource.quantity - resource.quantity_left) if resource.quantity is not None else 0
+            if new < used:
+                raise ValidationFailed("quantity is below what is already matched",
+                                       {"quantity": [f"{used} already matched; "
+                                                     f"quantity must be at least {used}"]})
+            resource.quantity_left = new - used
+        resource.quantity = new
+        changed += ["quantity", "quantity_left"]
+    for key in ("target_groups", "need_categories"):
+        if key in data and list(dict.fromkeys(data[key])) != getattr(resource, key):
+            row_cls = ResourceTargetGroup if key == "target_groups" else ResourceNeedCategory
+            attr = "target_group_rows" if key == "target_groups" else "need_category_rows"
+            _set_codes(resource, attr, row_cls, data[key])
+            session.flush()
+            changed.append(key)
+    for key, value in data.items():
+        if key in ("partner_id", "quantity", "target_groups", "need_categories"):
+            continue
+        if key == "title":
+            value = value.strip()
+        if getattr(resource, key) != value:
+            setattr(resource, key, value)
+            changed.append(key)
+    if changed:
+        resource.updated_at = utcnow()
+        session.flush()
+        _emit_resource_updated(uow, resource, changed)
+    return resource_to_dict(resource)
+
+
+def archive_resource(uow, resource_id):
+    """DELETE /resources/{id}: archived, not erased (matches refer to it). Idempotent."""
+    resource = _get_resource(uow.session, resource_id, lock=True)
+    if resource.status != "archived":
+        resource.status = "archived"
+        resource.updated_at = utcnow()
+        uow.session.flush()
+        _emit_resource_updated(uow, resource, ["status"])
+    return resource_to_dict(resource)
+
+
+def _resource_filter(q):
+    stmt = select(Resource).order_by(Resource.id)
+    if q.get("status", "active") != "all":
+        stmt = stmt.where(Resource.status == q.get("status", "active"))
+    if q.get("type"):
+        stmt = stmt.where(Resource.type == q["type"])
+    if q.get("partner_id"):
+        stmt = stmt.where(Resource.partner_id == q["partner_id"])
+    if q.get("target_group"):
+        stmt = stmt.where(exists().where(and_(ResourceTargetGroup.resource_id == Resource.id,
+                                              ResourceTargetGroup.code == q["target_group"])))
+    if q.get("category"):
+        stmt = stmt.where(exists().where(and_(ResourceNeedCategory.resource_id == Resource.id,
+                                              ResourceNeedCategory.code == q["category"])))
+    if q.get("q"):
+        pattern = _like(q["q"].strip())
+        stmt = stmt.where(or_(
+            Resource.title.ilike(pattern, escape="\\"),
+            Resource.description.ilike(pattern, escape="\\"),
+            Resource.availability_note.ilike(pattern, escape="\\"),
+            exists().where(and_(Partner.id == Resource.partner_id,
+                                Partner.name.ilike(pattern, escape="\\")))))
+    return stmt
+
+
+def list_resources(session, query=None):
+    q = _load(schemas.ResourceQuery, query)
+    return _page(session, _resource_filter(q), q["page"], q["per_page"], resource_to_dict)
+
+
+def active_resources(session):
+    return [resource_to_dict(r) for r in
+            session.execute(_resource_filter({"status": "active"})).unique().scalars().all()]
+
+
+# ---------------------------------------------------------------- venues and bookings
+
+def venue_to_dict(venue):
+    return {
+        "id": venue.id, "code": venue.code, "name": venue.name,
+        "wing": venue.wing, "wing_label": _label(schemas.VENUE_WINGS, venue.wing),
+        "kind": venue.kind, "kind_label": _label(schemas.VENUE_KINDS, venue.kind),
+        "capacity": venue.capacity, "equipment": list(venue.equipment or []),
+        "opening_hours": dict(venue.opening_hours or {}), "description": venue.description,
+        "status": venue.status, "sample": bool(venue.sample),
+    }
+
+
+def booking_to_dict(booking, venue=None):
+    data = {
+        "id": booking.id, "venue_id": booking.venue_id,
+        "start": iso(booking.start_at), "end": iso(booking.end_at),
+        "minutes": int((booking.end_at - booking.start_at).total_seconds() // 60),
+        "purpose": booking.purpose, "event_id": booking.event_id, "status": booking.status,
+        "created_at": iso(booking.created_at), "cancelled_at": iso(booking.cancelled_at),
+    }
+    if venue is not None:
+        data["venue_name"] = venue.name
+    return data
+
+
+def register_venue(uow, data, sample=False):
+    data = _load(schemas.VenueCreate, data)
+    session = uow.session
+    code = data["code"]
+    if code and session.execute(select(Venue.id).where(Venue.code == code)).first():
+        raise Conflict(f"venue code {code} is taken", {"code": [f"{code} is taken"]})
+    venue = Venue(code=code or f"tmp-{uuid.uuid4().hex[:24]}", name=data["name"].strip(),
+                  wing=data["wing"], kind=data["kind"], capacity=data["capacity"],
+                  equipment=data["equipment"], opening_hours=data["opening_hours"],
+                  description=data["description"], status=data["status"], sample=sample)
+    session.add(venue)
+    session.flush()
+    if not code:
+        venue.code = f"V{venue.id:03d}"
+        session.flush()
+    uow.emit("venue_registered", {
+        "venue_id": venue.id, "wing": venue.wing, "kind": venue.kind,
+        "capacity": venue.capacity, "sample": sample})
+    return venue_to_dict(venue)
+
+
+def _get_venue(session, venue_id, lock=False):
+    query = select(Venue).where(Venue.id == venue_id)
+    if lock:
+        # PostgreSQL: bookings of one venue serialise on its row (SELECT ... FOR UPDATE)
+        # so that check-then-insert cannot interleave. SQLite: the transaction already
+        # holds the database's write lock (BEGIN IMMEDIATE) and FOR UPDATE is dropped.
+        query = query.with_for_update()
+    return session.execute(query).scalar_one_or_none()
+
+
+def get_venue(session, venue_id):
+    venue = _get_venue(session, venue_id)
+    if venue is None:
+        raise NotFound(f"venue {venue_id} not found", {"id": venue_id})
+    return venue_to_dict(venue)
+
+
+def _parse_hhmm(text):
+    hours, minutes = text.split(":")
+    return time(int(hours), int(minutes))
+
+
+def opening_problem(venue, start_utc, end_utc):
+    """None if [start, end) lies inside one opening span of one local day, else why not."""
+    start, end = to_local(start_utc), to_local(end_utc)
+    day = schemas.DAYS[start.weekday()]
+    spans = (venue.opening_hours or {}).get(day, [])
+    hours_text = ", ".join(f"{a}-{b}" for a, b in spans) or "closed"
+    reason = (f"{venue.name} is open {DAY_NAMES_ZH[day]} ({day}) {hours_text}; "
+              f"{start:%Y-%m-%d %H:%M}-{end:%H:%M} is outside")
+    if start.date() != end.date():
+        return f"a booking must end on the day it starts ({start:%Y-%m-%d})"
+    for open_text, close_text in spans:
+        if _parse_hhmm(open_text) <= start.time() and end.time() <= _parse_hhmm(close_text):
+            return None
+    return reason
+
+
+def _overlapping(session, venue_id, start, end, exclude_id=None):
+    query = select(Booking).where(
+        Booking.venue_id == venue_id, Booking.status == "active",
+        Booking.start_at < end, Booking.end_at > start).order_by(Booking.start_at)
+    if exclude_id is not None:
+        query = query.where(Booking.id != exclude_id)
+    return session.execute(query.limit(1)).scalar_one_or_none()
+
+
+def book_venue(uow, data):
+    """The ``book_venue`` contract: {venue_id, start, end, purpose, event_id?} → booking;
+    Conflict naming the booking it overlaps, ValidationFailed outside opening hours or
+    when end <= start, NotFound for an unknown venue."""
+    data = _load(schemas.BookVenue, data)
+    session = uow.session
+    venue = _get_venue(session, data["venue_id"], lock=True)
+    if venue is None:
+        raise NotFound(f"venue {data['venue_id']} not found",
+                       {"venue_id": [f"unknown venue {data['venue_id']}"]})
+    if venue.status != "active":
+        raise Conflict(f"venue {venue.name} is not in use", {"venue_id": venue.id,
+                                                             "status": venue.status})
+    start, end = to_utc_naive(data["start"]), to_utc_naive(data["end"])
+    problem = opening_problem(venue, start, end)
+    if problem:
+        raise ValidationFailed(problem, {"start": [problem],
+                                         "opening_hours": venue.opening_hours})
+    clash = _overlapping(session, venue.id, start, end)
+    if clash is not None:
+        raise Conflict(
+            f"{venue.name} is already booked {iso(clash.start_at)} to {iso(clash.end_at)} "
+            f"(booking {clash.id})",
+            {"booking_id": clash.id, "venue_id": venue.id,
+             "conflicting_booking": booking_to_dict(clash, venue)})
+    booking = Booking(venue_id=venue.id, start_at=start, end_at=end,
+                      purpose=data["purpose"].strip(), event_id=data["event_id"],
+                      booked_by=data["booked_by"])
+    session.add(booking)
+    session.flush()
+    result = booking_to_dict(booking, venue)
+    uow.emit("venue_booked", _booking_event(booking, result["minutes"]))
+    return result
+
+
+def _booking_event(booking, minutes):
+    return {"booking_id": booking.id, "venue_id": booking.venue_id,
+            "start": booking.start_at, "end": booking.end_at, "minutes": minutes,
+            "event_id": booking.event_id}
+
+
+def _get_booking(session, booking_id, lock=False):
+    query = select(Booking).where(Booking.id == booking_id)
+    if lock:
+        query = query.with_for_update()
+    booking = session.execute(query).scalar_one_or_none()
+    if booking is None:
+        raise NotFound(f"booking {booking_id} not found", {"id": booking_id})
+    return booking
+
+
+def get_booking(session, booking_id):
+    booking = _get_booking(session, booking_id)
+    return booking_to_dict(booking, session.get(Venue, booking.venue_id))
+
+
+def cancel_booking(uow, booking_id):
+    """Cancel and free the slot; cancelling a cancelled booking returns it unchanged."""
+    booking = _get_booking(uow.session, booking_id, lock=True)
+    venue = uow.session.get(Venue, booking.venue_id)
+    if booking.status == "cancelled":
+        return booking_to_dict(booking, venue)
+    booking.status = "cancelled"
+    booking.cancelled_at = utcnow()
+    uow.session.flush()
+    result = booking_to_dict(booking, venue)
+    uow.emit("venue_booking_cancelled", _booking_event(booking, result["minutes"]))
+    return result
+
+
+def link_booking_to_event(uow, booking_id, event_id):
+    if not isinstance(event_id, int) or isinstance(event_id, bool) or event_id < 1:
+        raise ValidationFailed("event_id must be a positive integer",
+                               {"event_id": ["must be a positive integer"]})
+    booking = _get_booking(uow.session, booking_id, lock=True)
+    venue = uow.session.get(Venue, booking.venue_id)
+    if booking.event_id == event_id:
+        return booking_to_dict(booking, venue)
+    if booking.status != "active":
+        raise Conflict(f"booking {booking_id} is cancelled",
+                       {"booking_id": booking_id, "status": booking.status})
+    if booking.event_id is not None:
+        raise Conflict(f"booking {booking_id} belongs to event {booking.event_id}",
+                       {"booking_id": booking_id, "event_id": booking.event_id})
+    booking.event_id = event_id
+    uow.session.flush()
+    return booking_to_dict(booking, venue)
+
+
+def _window(query_start, query_end, default_days=31, max_days=366):
+    start = to_utc_naive(query_start) if query_start else to_utc_naive(
+        datetime.combine(local_today(), time(0)))
+    end = to_utc_naive(query_end) if query_end else start + timedelta(days=default_days)
+    if end - start > timedelta(days=max_days):
+        raise ValidationFailed(f"a range of at most {max_days} days",
+                               {"to": [f"at most {max_days} days after from"]})
+    return start, end
+
+
+def list_venue_bookings(session, venue_id, query=None):
+    q = _load(schemas.BookingQuery, query)
+    venue = _get_venue(session, venue_id)
+    if venue is None:
+        raise NotFound(f"venue {venue_id} not found", {"id": venue_id})
+    start, end = _window(q.get("from_"), q.get("to"))
+    stmt = select(Booking).where(Booking.venue_id == venue_id, Booking.start_at < end,
+                                 Booking.end_at > start).order_by(Booking.start_at, Booking.id)
+    if not q["include_cancelled"]:
+        stmt = stmt.where(Booking.status == "active")
+    bookings = session.execute(stmt.limit(2000)).scalars().all()
+    return {"venue": venue_to_dict(venue), "from": iso(start), "to": iso(end),
+            "items": [booking_to_dict(b, venue) for b in bookings]}
+
+
+def list_venues(session, query=None):
+    q = _load(schemas.VenueQuery, query)
+    stmt = select(Venue).order_by(Venue.wing, Venue.kind.desc(), Venue.code)
+    if q["status"] != "all":
+        stmt = stmt.where(Venue.status == q["status"])
+    if q.get("wing"):
+        stmt = stmt.where(Venue.wing == q["wing"])
+    if q.get("kind"):
+        stmt = stmt.where(Venue.kind == q["kind"])
+    if q.get("min_capacity"):
+        stmt = stmt.where(Venue.capacity >= q["min_capacity"])
+    venues = session.execute(stmt).scalars().all()
+    if q.get("free_from") is not None:
+        start, end = to_utc_naive(q["free_from"]), to_utc_naive(q["free_to"])
+        venues = [v for v in venues if v.status == "active"
+                  and opening_problem(v, start, end) is None
+                  and _overlapping(session, v.id, start, end) is None]
+    return [venue_to_dict(v) for v in venues]
+
+
+def list_free_venues(session, start, end, min_capacity=None):
+    """Active venues open and unbooked for the whole slot [start, end)."""
+    query = {"free_from": start, "free_to": end}
+    if min_capacity:
+        query["min_capacity"] = min_capacity
+    try:
+        return list_venues(session, query)
+    except ValidationFailed as exc:
+        renamed = {{"free_from": "start", "free_to": "end"}.get(k, k): v
+                   for k, v in exc.details.items()}
+        raise ValidationFailed(exc.message, renamed) from None
+
+
+# ---------------------------------------------------------------- needs
+
+NEED_NUMBER_PREFIX = "XQ"  # 需求
+
+
+def need_number(need):
+    return f"{NEED_NUMBER_PREFIX}{need.id:06d}"
+
+
+def match_to_dict(match, resource=None):
+    return {
+        "id": match.id, "need_id": match.need_id, "resource_id": match.resource_id,
+        "resource_title": resource.title if resource is not None else None,
+        "volunteer_id": match.volunteer_id, "quantity": match.quantity,
+        "value_yuan": round(float(match.value_yuan or 0), 2), "note": match.note,
+        "matched_by": match.matched_by, "created_at": iso(match.created_at),
+    }
+
+
+def need_to_dict(session, need, crypto, reveal=False, with_matches=True):
+    name = crypto.decrypt(need.resident_name_enc)
+    phone = crypto.decrypt(need.resident_phone_enc)
+    data = {
+        "id": need.id, "number": need_number(need),
+        "target_group": need.target_group,
+        "target_group_label": _label(vocab.TARGET_GROUPS, need.target_group),
+        "category": need.category,
+        "category_label": _label(vocab.NEED_CATEGORIES, need.category),
+        "urgency": need.urgency, "compound": need.compound, "description": need.description,
+        "resident_name": name if reveal else pii.mask_name(name),
+        "resident_phone": phone if reveal else pii.mask_phone(phone),
+        "status": need.status, "status_label": _label(schemas.NEED_STATUSES, need.status),
+        "outcome": need.outcome, "outcome_note": need.outcome_note,
+        "satisfaction": need.satisfaction,
+        "created_at": iso(need.created_at), "matched_at": iso(need.matched_at),
+        "in_service_at": iso(need.in_service_at), "closed_at": iso(need.closed_at),
+    }
+    if with_matches:
+        rows = session.execute(
+            select(Match, Resource).outerjoin(Resource, Resource.id == Match.resource_id)
+            .where(Match.need_id == need.id).order_by(Match.id)).unique().all()
+        data["matches"] = [match_to_dict(m, r) for m, r in rows]
+        data["value_linked_yuan"] = round(sum(float(m.value_yuan or 0) for m, _r in rows), 2)
+    return data
+
+
+def register_need(uow, crypto, data, actor=None):
+    data = _load(schemas.NeedCreate, data)
+    session = uow.session
+    phone = pii.normalise(data["resident_phone"]) if data["resident_phone"] else None
+    phone_hash = crypto.lookup_hash(phone)
+    need = Need(
+        target_group=data["target_group"], category=data["category"],
+        urgency=data["urgency"], compound=data["compound"],
+        # Contact details belong in the encrypted fields, not in free text.
+        description=pii.redact(data["description"].strip()),
+        resident_name_enc=crypto.encrypt(data["resident_name"]),
+        resident_phone_enc=crypto.encrypt(phone), resident_phone_hash=phone_hash,
+        status="open", registered_by=actor)
+    session.add(need)
+    session.flush()
+    uow.emit("need_registered", {
+        "need_id": need.id, "target_group": need.target_group, "category": need.category,
+        "urgency": need.urgency, "compound": need.compound, "registered_at": need.created_at})
+    result = need_to_dict(session, need, crypto)
+    # Same resident (by keyed hash), still-open needs: a hint against double intake.
+    if phone_hash:
+        others = session.execute(select(Need.id).where(
+            Need.resident_phone_hash == phone_hash, Need.id != need.id,
+            Need.status != "closed").order_by(Need.id)).scalars().all()
+        result["open_needs_of_same_resident"] = list(others)
+    return result
+
+
+def _get_need(session, need_id, lock=False):
+    query = select(Need).where(Need.id == need_id)
+    if lock:
+        query = query.with_for_update()
+    need = session.execute(query).scalar_one_or_none()
+    if need is None:
+        raise NotFound(f"need {need_id} not found", {"id": need_id})
+    return need
+
+
+def get_need(session, crypto, need_id, reveal=False):
+    return need_to_dict(session, _get_need(session, need_id), crypto, reveal)
+
+
+def list_needs(session, crypto, query=None):
+    q = _load(schemas.NeedQuery, query)
+    stmt = select(Need).order_by(Need.id.desc())
+    for key in ("status", "target_group", "category", "urgency", "compound"):
+        if q.get(key):
+            stmt = stmt.where(getattr(Need, key) == q[key])
+    return _page(session, stmt, q["page"], q["per_page"],
+                 lambda n: need_to_dict(session, n, crypto, with_matches=False))
+
+
+def _transition_refused(need, action, allowed_from):
+    return Conflict(
+        f"need {need_number(need)} is {need.status}; {action} needs it "
+        f"{' or '.join(allowed_from)}",
+        {"status": need.status, "action": action, "allowed_from": list(allowed_from)})
+
+
+def match_need(uow, crypto, need_id, data, actor=None):
+    """Record who matched what; consume the resource's capacity; open → matched."""
+    data = _load(schemas.MatchCreate, data)
+    session = uow.session
+    need = _get_need(session, need_id, lock=True)
+    if need.status == "closed":
+        raise _transition_refused(need, "match", ("open", "matched", "in_service"))
+    resource = None
+    quantity = 0
+    value = 0.0
+    if data["resource_id"] is not None:
+        resource = session.execute(select(Resource).where(Resource.id == data["resource_id"])
+                                   .with_for_update(of=Resource)).unique().scalar_one_or_none()
+        if resource is None:
+            raise ValidationFailed(f"unknown resource {data['resource_id']}",
+                                   {"resource_id": [f"unknown resource {data['resource_id']}"]})
+        if resource.status != "active":
+            raise Conflict(f"resource {resource.id} is {resource.status}",
+                           {"resource_id": resource.id, "status": resource.status})
+        if resource.available_to is not None and resource.available_to < local_today():
+            raise Conflict(f"resource {resource.id} was available until {resource.available_to}",
+                           {"resource_id": resource.id,
+                            "available_to": resource.available_to.isoformat()})
+        quantity = data["quantity"]
+        if resource.quantity_left is not None:
+            if resource.quantity_left < quantity:
+                raise Conflict(
+                    f"resource {resource.id} has {resource.quantity_left} left, "
+                    f"{quantity} asked",
+                    {"resource_id": resource.id, "quantity_left": resource.quantity_left,
+                     "quantity": [f"at most {resource.quantity_left}"]})
+            resource.quantity_left -= quantity
+            resource.updated_at = utcnow()
+        value = round(unit_value(resource) * quantity, 2)
+    now = utcnow()
+    first = need.matched_at is None
+    if need.status == "open":
+        need.status = "matched"
+    if first:
+        need.matched_at = now
+    match = Match(need_id=need.id, resource_id=resource.id if resource else None,
+                  volunteer_id=data["volunteer_id"], quantity=quantity, value_yuan=value,
+                  note=data["note"], matched_by=actor, created_at=now)
+    session.add(match)
+    session.flush()
+    uow.emit("need_matched", {
+        "need_id": need.id, "match_id": match.id, "resource_id": match.resource_id,
+        "volunteer_id": match.volunteer_id, "quantity": quantity, "value_yuan": value,
+        "category": need.category, "target_group": need.target_group, "first_match": first,
+        "hours_to_match": round(max(0.0, (now - need.created_at).total_seconds()) / 3600, 3),
+        "matched_at": now})
+    if resource is not None and resource.quantity_left is not None:
+        _emit_resource_updated(uow, resource, ["quantity_left"])
+    result = need_to_dict(session, need, crypto)
+    result["match"] = match_to_dict(match, resource)
+    return result
+
+
+def start_service(uow, crypto, need_id, actor=None):
+    """matched → in_service."""
+    need = _get_need(uow.session, need_id, lock=True)
+    if need.status != "matched":
+        raise _transition_refused(need, "start service", ("matched",))
+    need.status = "in_service"
+    need.in_service_at = utcnow()
+    uow.session.flush()
+    uow.emit("need_service_started", {
+        "need_id": need.id, "category": need.category, "target_group": need.target_group,
+        "started_at": need.in_service_at})
+    return need_to_dict(uow.session, need, crypto)
+
+
+# A need not yet served may still be closed when the resident withdrew or was referred.
+CLOSE_UNSERVED_OUTCOMES = ("withdrawn", "referred")
+
+
+def close_need(uow, crypto, need_id, data, actor=None):
+    """in_service → closed with an outcome and satisfaction (1–5); open or matched →
+    closed only as withdrawn or referred."""
+    data = _load(schemas.NeedClose, data)
+    need = _get_need(uow.session, need_id, lock=True)
+    if need.status == "closed":
+        raise _transition_refused(need, "close", ("open", "matched", "in_service"))
+    if need.status != "in_service" and data["outcome"] not in CLOSE_UNSERVED_OUTCOMES:
+        raise Conflict(
+            f"need {need_number(need)} is {need.status}; only a need in service can close as "
+            f"{data['outcome']} (an unserved need closes as withdrawn or referred)",
+            {"status": need.status, "action": "close", "allowed_from": ["in_service"],
+             "outcome": data["outcome"]})
+    need.status = "closed"
+    need.outcome = data["outcome"]
+    need.outcome_note = pii.redact(data["note"]) if data["note"] else None
+    need.satisfaction = data["satisfaction"]
+    need.closed_at = utcnow()
+    uow.session.flush()
+    uow.emit("need_closed", {
+        "need_id": need.id, "outcome": need.outcome, "satisfaction": need.satisfaction,
+        "category": need.category, "target_group": need.target_group,
+        "closed_at": need.closed_at})
+    return need_to_dict(uow.session, need, crypto)
+
+
+# ---------------------------------------------------------------- matching (精准帮扶)
+
+# Volunteer skill tags that answer each need category (English and Chinese tags).
+CATEGORY_SKILLS = {
+    "care": ["care", "elderly_care", "nursing", "companionship", "cooking",
+             "照料", "陪伴", "护理", "助餐"],
+    "tutoring": ["tutoring", "teaching", "homework", "reading", "课业辅导", "辅导", "教学"],
+    "health": ["first_aid", "health", "medical", "nursing", "急救", "医疗", "健康"],
+    "employment": ["employment", "career", "job_coaching", "skills_training", "就业"],
+    "legal": ["legal", "law", "mediation", "法律", "调解"],
+    "psychological": ["counselling", "psychology", "listening", "心理", "心理咨询"],
+    "material": ["logistics", "delivery", "driving", "物资", "配送"],
+    "culture": ["culture", "art", "music", "dance", "calligraphy", "文艺", "书法", "舞蹈"],
+    "safety": ["safety", "fire_safety", "patrol", "electrician", "安全", "巡逻"],
+}
+
+
+def _zh(vocabulary, code):
+    return f"{vocabulary.get(code, code)} ({code})"
+
+
+def score_resource(resource, need, partner_compounds=(), today=None):
+    """(score, fit, reasons) of one resource for one need; None if it cannot serve now
+    (nothing left, or its window has passed)."""
+    today = today or local_today()
+    if resource.quantity_left is not None and resource.quantity_left <= 0:
+        return None
+    if resource.available_to is not None and resource.available_to < today:
+        return None
+    score, reasons = 0, []
+    category_fit = need.category in resource.need_categories
+    if category_fit:
+        score += 50
+        reasons.append(f"answers {_zh(vocab.NEED_CATEGORIES, need.category)} needs")
+    else:
+        listed = ", ".join(_zh(vocab.NEED_CATEGORIES, c) for c in resource.need_categories)
+        reasons.append(f"does not answer {_zh(vocab.NEED_CATEGORIES, need.category)}"
+                       + (f" (answers {listed})" if listed else ""))
+    groups = resource.target_groups
+    if need.target_group in groups:
+        group_fit = "exact"
+        score += 30
+        reasons.append(f"serves {_zh(vocab.TARGET_GROUPS, need.target_group)}")
+    elif "all_residents" in groups:
+        group_fit = "general"
+        score += 15
+        reasons.append(f"serves all residents, {_zh(vocab.TARGET_GROUPS, 'all_residents')}")
+    else:
+        group_fit = None
+        score -= 10
+        reasons.append("serves " + ", ".join(_zh(vocab.TARGET_GROUPS, g) for g in groups)
+                       + f", not {_zh(vocab.TARGET_GROUPS, need.target_group)}")
+    if resource.quantity_left is None:
+        score += 5
+        reasons.append("no fixed limit on quantity")
+    else:
+        score += 10 if resource.quantity_left >= 5 else 5
+        reasons.append(f"{resource.quantity_left} {resource.unit or 'units'} left")
+    if resource.available_from is not None and resource.available_from > today:
+        reasons.append(f"available from {resource.available_from.isoformat()}")
+    else:
+        score += 10
+        until = (f" until {resource.available_to.isoformat()}"
+                 if resource.available_to is not None else "")
+        reasons.append(f"available now{until}")
+    if need.compound and need.compound in partner_compounds:
+        score += 5
+        reasons.append(f"provider serves {need.compound}")
+    if category_fit and group_fit == "exact":
+        fit = "good"
+    elif category_fit or group_fit:
+        fit = "partial"
+    else:
+        fit = "weak"
+    return score, fit, reasons
+
+
+def suggest_resources(session, need_id, limit=10):
+    """Active resources ranked by fit to a need, each with the reasons for its place,
+    and the volunteer skills the need calls for (the entrypoint asks volunteers)."""
+    limit = _load(schemas.SuggestionQuery, {"limit": limit})["limit"]
+    need = _get_need(session, need_id)
+    resources = session.execute(
+        select(Resource).where(Resource.status == "active")).unique().scalars().all()
+    today = local_today()
+    ranked = []
+    for resource in resources:
+        compounds = resource.partner.compounds if resource.partner else ()
+        scored = score_resource(resource, need, compounds or (), today)
+        if scored is None:
+            continue
+        score, fit, reasons = scored
+        ranked.append({
+            "resource_id": resource.id, "title": resource.title, "type": resource.type,
+            "partner_name": resource.partner.name if resource.partner else None,
+            "score": score, "fit": fit, "reasons": reasons,
+            "quantity_left": resource.quantity_left,
+            "unit_value_yuan": round(unit_value(resource), 2)})
+    ranked.sort(key=lambda s: (-s["score"], s["resource_id"]))
+    for rank, suggestion in enumerate(ranked, 1):
+        suggestion["rank"] = rank
+    return {"need_id": need.id, "need_number": need_number(need),
+            "category": need.category, "target_group": need.target_group,
+            "compound": need.compound, "status": need.status,
+            "wanted_skills": list(CATEGORY_SKILLS.get(need.category, [])),
+            "resources": ranked[:limit]}
+
+
+def explain_volunteers(volunteers, compound=None):
+    """Reasons for the volunteers the volunteers service suggested (no names or phones
+    travel here: ids, numbers, skills and compounds only)."""
+    explained = []
+    for v in volunteers or []:
+        matching = list(v.get("matching_skills") or [])
+        reasons = []
+        if matching:
+            reasons.append("skills: " + ", ".join(matching))
+        if compound and v.get("compound") == compound:
+            reasons.append(f"lives in {compound}")
+        explained.append({
+            "volunteer_id": v.get("volunteer_id"), "number": v.get("number"),
+            "skills": list(v.get("skills") or []), "compound": v.get("compound"),
+            "matching_skills": matching, "reasons": reasons})
+    return explained

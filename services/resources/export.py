@@ -1,0 +1,106 @@
+"""The resource list (资源清单) as CSV or XLSX, with Chinese column headers: every active
+resource with its provider and estimated value. Built from the dicts of
+``domain.active_resources`` (no database access here)."""
+import base64
+import csv
+import io
+from datetime import datetime
+
+from common import vocab
+from common.errors import ValidationFailed
+from services.resources.domain import LOCAL_TZ
+
+COLUMNS = [
+    ("序号", lambda i, r: i),
+    ("资源编号", lambda i, r: r["id"]),
+    ("资源名称", lambda i, r: r["title"]),
+    ("资源类型", lambda i, r: vocab.RESOURCE_TYPES.get(r["type"], r["type"])),
+    ("提供单位", lambda i, r: r["partner_name"] or "社区自有"),
+    ("服务对象", lambda i, r: "、".join(vocab.TARGET_GROUPS.get(g, g) for g in r["target_groups"])),
+    ("可回应需求", lambda i, r: "、".join(vocab.NEED_CATEGORIES.get(c, c)
+                                     for c in r["need_categories"])),
+    ("数量", lambda i, r: r["quantity"] if r["quantity"] is not None else "不限"),
+    ("剩余", lambda i, r: r["quantity_left"] if r["quantity_left"] is not None else "不限"),
+    ("单位", lambda i, r: r["unit"] or ""),
+    ("可用期间", lambda i, r: _window(r)),
+    ("可用说明", lambda i, r: r["availability_note"] or ""),
+    ("估值（元）", lambda i, r: r["value_yuan"]),
+    ("说明", lambda i, r: r["description"] or ""),
+    ("示例数据", lambda i, r: "是" if r["sample"] else ""),
+]
+HEADERS = [name for name, _ in COLUMNS]
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+SHEET_TITLE = "资源清单"
+
+
+def _window(resource):
+    start, end = resource["available_from"], resource["available_to"]
+    if not start and not end:
+        return "长期"
+    return f"{start or ''} 至 {end or '长期'}"
+
+
+def rows_of(resources):
+    return [[get(i, r) for _name, get in COLUMNS] for i, r in enumerate(resources, 1)]
+
+
+def to_csv(resources):
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(HEADERS)
+    writer.writerows(rows_of(resources))
+    # A byte-order mark so that Excel opens the Chinese text as UTF-8.
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def to_xlsx(resources, community_id=None, generated_at=None):
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    generated_at = generated_at or datetime.now(LOCAL_TZ)
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = SHEET_TITLE
+    sheet.append(HEADERS)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="DDEBF7")
+        cell.alignment = Alignment(horizontal="center", vertical="center")
+    for row in rows_of(resources):
+        sheet.append(row)
+    sheet.freeze_panes = "A2"
+    widths = [6, 10, 30, 10, 24, 24, 20, 8, 8, 8, 24, 20, 12, 40, 8]
+    for index, width in enumerate(widths, 1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    value_column = HEADERS.index("估值（元）") + 1
+    for (cell,) in sheet.iter_rows(min_row=2, min_col=value_column, max_col=value_column):
+        cell.number_format = "#,##0.00"
+
+    about = workbook.create_sheet("说明")
+    about.append(["项目", "和通社区“治在融和”资源清单" if community_id in (None, "hetong")
+                  else f"{community_id} 资源清单"])
+    about.append(["社区", community_id or ""])
+    about.append(["生成时间", generated_at.strftime("%Y-%m-%d %H:%M")])
+    about.append(["在用资源数", len(resources)])
+    about.append(["估值合计（元）", round(sum(r["value_yuan"] for r in resources), 2)])
+    about.append(["说明", "仅含状态为“可用”的资源；已归档资源不列入。标“示例数据”的条目为系统示例，可删除。"])
+    about.column_dimensions["A"].width = 16
+    about.column_dimensions["B"].width = 60
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def export_resources(resources, fmt="csv", community_id=None):
+    if fmt not in CONTENT_TYPES:
+        raise ValidationFailed(f"unknown export format {fmt!r}",
+                               {"format": ["one of csv, xlsx"]})
+    content = to_csv(resources) if fmt == "csv" else to_xlsx(resources, community_id)
+    stamp = datetime.now(LOCAL_TZ).strftime("%Y%m%d")
+    return {"filename": f"resources-{community_id or 'community'}-{stamp}.{fmt}",
+            "content_type": CONTENT_TYPES[fmt], "count": len(resources),
+            "content_base64": base64.b64encode(content).decode("ascii")}

@@ -1,0 +1,484 @@
+"""Input and output schemas of the resources service; the gateway validates with the same
+ones and publishes them in OpenAPI. Every input schema rejects unknown fields and names
+the field at fault."""
+import re
+
+from marshmallow import (RAISE, Schema, ValidationError, fields, validate, validates,
+                         validates_schema)
+
+from common import pii, vocab
+
+MAX_PAGE_SIZE = 100
+
+PARTNER_KINDS = {
+    "school": "学校", "enterprise": "企业", "merchant": "商户", "social_org": "社会组织",
+    "government": "政府单位", "resident_group": "居民团体",
+}
+PARTNER_STATUSES = {"active": "合作中", "inactive": "已停止"}
+RESOURCE_STATUSES = {"active": "可用", "archived": "已归档"}
+VENUE_WINGS = {"children": "儿童服务区", "elders": "长者服务区", "shared": "公共区域"}
+VENUE_KINDS = {"room": "功能室", "hall": "活动厅"}
+URGENCIES = {"low": "低", "normal": "一般", "high": "较急", "urgent": "紧急"}
+NEED_STATUSES = {"open": "待匹配", "matched": "已匹配", "in_service": "服务中", "closed": "已结案"}
+OUTCOMES = {
+    "resolved": "已解决", "partially_resolved": "部分解决", "unresolved": "未解决",
+    "referred": "已转介", "withdrawn": "居民撤回",
+}
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+TargetGroup = lambda **kw: fields.String(validate=validate.OneOf(list(vocab.TARGET_GROUPS)), **kw)  # noqa: E731,E501
+NeedCategory = lambda **kw: fields.String(validate=validate.OneOf(list(vocab.NEED_CATEGORIES)), **kw)  # noqa: E731,E501
+Code = lambda codes, **kw: fields.String(validate=validate.OneOf(list(codes)), **kw)  # noqa: E731
+Id = lambda **kw: fields.Integer(strict=True, validate=validate.Range(min=1), **kw)  # noqa: E731
+Compound = lambda **kw: fields.String(validate=validate.Length(1, 64), **kw)  # noqa: E731
+
+
+def _contact_phone(value):
+    """A mainland mobile number or a landline (0592-1234567)."""
+    normalised = pii.normalise(value)
+    if not (pii.is_phone(normalised) or re.match(r"^0\d{9,11}$", normalised)):
+        raise ValidationError("not a phone number (mobile 1[3-9]… or landline 0592-…)")
+
+
+def _resident_phone(value):
+    _contact_phone(value)
+
+
+class Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class Partial(Strict):
+    """PATCH bodies: every field optional, at least one given."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("partial", True)
+        super().__init__(*args, **kwargs)
+
+    @validates_schema
+    def _not_empty(self, data, **_):
+        if not data:
+            raise ValidationError("give at least one field to change", "_schema")
+
+
+class PageMixin(Strict):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(1, MAX_PAGE_SIZE))
+
+
+# ---------------------------------------------------------------- partners
+
+class PartnerFields(Strict):
+    name = fields.String(required=True, validate=validate.Length(1, 100))
+    kind = Code(PARTNER_KINDS, required=True)
+    five_society = Code(vocab.FIVE_SOCIETY, required=True)
+    description = fields.String(allow_none=True, validate=validate.Length(max=2000))
+    contact_name = fields.String(allow_none=True, validate=validate.Length(1, 50))
+    contact_phone = fields.String(allow_none=True, validate=validate.Length(max=20))
+    compounds = fields.List(Compound(), validate=validate.Length(max=30))
+    status = Code(PARTNER_STATUSES)
+
+    @validates("contact_phone")
+    def _phone(self, value, **_):
+        if value is not None:
+            _contact_phone(value)
+
+
+class PartnerCreate(PartnerFields):
+    description = fields.String(load_default=None, allow_none=True,
+                                validate=validate.Length(max=2000))
+    contact_name = fields.String(load_default=None, allow_none=True,
+                                 validate=validate.Length(1, 50))
+    contact_phone = fields.String(load_default=None, allow_none=True,
+                                  validate=validate.Length(max=20))
+    compounds = fields.List(Compound(), load_default=list, validate=validate.Length(max=30))
+    status = Code(PARTNER_STATUSES, load_default="active")
+
+
+class PartnerUpdate(Partial, PartnerFields):
+    pass
+
+
+class PartnerQuery(PageMixin):
+    kind = Code(PARTNER_KINDS)
+    five_society = Code(vocab.FIVE_SOCIETY)
+    compound = Compound()
+    status = Code(list(PARTNER_STATUSES) + ["all"], load_default="active")
+    q = fields.String(validate=validate.Length(1, 50))
+
+
+class Partner(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    kind = fields.String()
+    kind_label = fields.String()
+    five_society = fields.String()
+    five_society_label = fields.String()
+    description = fields.String(allow_none=True)
+    contact_name = fields.String(allow_none=True)
+    contact_phone = fields.String(allow_none=True,
+                                  metadata={"description": "masked unless revealed"})
+    compounds = fields.List(fields.String())
+    status = fields.String()
+    sample = fields.Boolean()
+    resource_count = fields.Integer()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+# ---------------------------------------------------------------- resources
+
+class ResourceFields(Strict):
+    type = Code(vocab.RESOURCE_TYPES, required=True)
+    title = fields.String(required=True, validate=validate.Length(1, 200))
+    description = fields.String(allow_none=True, validate=validate.Length(max=4000))
+    partner_id = Id(allow_none=True)
+    target_groups = fields.List(TargetGroup(), required=True,
+                                validate=validate.Length(1, len(vocab.TARGET_GROUPS)))
+    need_categories = fields.List(NeedCategory(),
+                                  validate=validate.Length(max=len(vocab.NEED_CATEGORIES)))
+    quantity = fields.Integer(strict=True, allow_none=True,
+                              validate=validate.Range(min=0, max=10_000_000))
+    unit = fields.String(allow_none=True, validate=validate.Length(1, 16))
+    available_from = fields.Date(allow_none=True)
+    available_to = fields.Date(allow_none=True)
+    availability_note = fields.String(allow_none=True, validate=validate.Length(max=200))
+    value_yuan = fields.Float(allow_nan=False, validate=validate.Range(min=0, max=1e9))
+    unit_value_yuan = fields.Float(allow_none=True, allow_nan=False,
+                                   validate=validate.Range(min=0, max=1e9))
+    status = Code(RESOURCE_STATUSES)
+
+    @validates_schema
+    def _window(self, data, **_):
+        start, end = data.get("available_from"), data.get("available_to")
+        if start and end and end < start:
+            raise ValidationError("must not be before available_from", "available_to")
+
+
+class ResourceCreate(ResourceFields):
+    description = fields.String(load_default=None, allow_none=True,
+                                validate=validate.Length(max=4000))
+    partner_id = Id(load_default=None, allow_none=True)
+    need_categories = fields.List(NeedCategory(), load_default=list,
+                                  validate=validate.Length(max=len(vocab.NEED_CATEGORIES)))
+    quantity = fields.Integer(strict=True, load_default=None, allow_none=True,
+                              validate=validate.Range(min=0, max=10_000_000))
+    unit = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 16))
+    available_from = fields.Date(load_default=None, allow_none=True)
+    available_to = fields.Date(load_default=None, allow_none=True)
+    availability_note = fields.String(load_default=None, allow_none=True,
+                                      validate=validate.Length(max=200))
+    value_yuan = fields.Float(load_default=0.0, allow_nan=False,
+                              validate=validate.Range(min=0, max=1e9))
+    unit_value_yuan = fields.Float(load_default=None, allow_none=True, allow_nan=False,
+                                   validate=validate.Range(min=0, max=1e9))
+    status = Code(RESOURCE_STATUSES, load_default="active")
+
+
+class ResourceUpdate(Partial, ResourceFields):
+    pass
+
+
+class ResourceQuery(PageMixin):
+    type = Code(vocab.RESOURCE_TYPES)
+    target_group = TargetGroup()
+    category = NeedCategory()
+    partner_id = Id()
+    q = fields.String(validate=validate.Length(1, 50))
+    status = Code(list(RESOURCE_STATUSES) + ["all"], load_default="active")
+
+
+class ExportQuery(Strict):
+    format = Code(("csv", "xlsx"), load_default="csv")
+
+
+class Resource(Schema):
+    id = fields.Integer()
+    type = fields.String()
+    type_label = fields.String()
+    title = fields.String()
+    description = fields.String(allow_none=True)
+    partner_id = fields.Integer(allow_none=True)
+    partner_name = fields.String(allow_none=True)
+    target_groups = fields.List(fields.String())
+    need_categories = fields.List(fields.String())
+    quantity = fields.Integer(allow_none=True)
+    quantity_left = fields.Integer(allow_none=True)
+    unit = fields.String(allow_none=True)
+    available_from = fields.Date(allow_none=True)
+    available_to = fields.Date(allow_none=True)
+    availability_note = fields.String(allow_none=True)
+    value_yuan = fields.Float()
+    unit_value_yuan = fields.Float(allow_none=True)
+    status = fields.String()
+    sample = fields.Boolean()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+# ---------------------------------------------------------------- venues and bookings
+
+class OpeningHours(fields.Dict):
+    """{"mon": [["08:30", "12:00"], ["14:30", "21:00"]], ...}: a missing day is closed."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs)
+        errors = []
+        for day, spans in value.items():
+            if day not in DAYS:
+                errors.append(f"unknown day {day!r} (use {', '.join(DAYS)})")
+                continue
+            if not isinstance(spans, list):
+                errors.append(f"{day}: a list of [open, close] pairs")
+                continue
+            previous_close = None
+            for span in spans:
+                if (not isinstance(span, (list, tuple)) or len(span) != 2
+                        or not all(isinstance(t, str) and _HHMM.match(t) for t in span)):
+                    errors.append(f"{day}: each span is [\"HH:MM\", \"HH:MM\"]")
+                    break
+                if span[0] >= span[1]:
+                    errors.append(f"{day}: {span[0]}-{span[1]} closes before it opens")
+                    break
+                if previous_close and span[0] < previous_close:
+                    errors.append(f"{day}: spans overlap or are out of order")
+                    break
+                previous_close = span[1]
+        if errors:
+            raise ValidationError(errors)
+        return {day: [list(span) for span in value[day]] for day in DAYS if day in value}
+
+
+STATION_HOURS = {day: [["08:30", "12:00"], ["14:30", "21:00"]] for day in DAYS}
+
+
+class VenueCreate(Strict):
+    code = fields.String(load_default=None, allow_none=True,
+                         validate=validate.Regexp(r"^[A-Za-z0-9_-]{1,32}$"))
+    name = fields.String(required=True, validate=validate.Length(1, 100))
+    wing = Code(VENUE_WINGS, required=True)
+    kind = Code(VENUE_KINDS, required=True)
+    capacity = fields.Integer(strict=True, required=True, validate=validate.Range(1, 5000))
+    equipment = fields.List(fields.String(validate=validate.Length(1, 50)), load_default=list,
+                            validate=validate.Length(max=50))
+    opening_hours = OpeningHours(load_default=lambda: dict(STATION_HOURS))
+    description = fields.String(load_default=None, allow_none=True,
+                                validate=validate.Length(max=2000))
+    status = Code(("active", "inactive"), load_default="active")
+
+
+class SlotFields(Strict):
+    start = fields.DateTime(required=True, metadata={
+        "description": "ISO 8601; without an offset it is the community's local time (UTC+8)"})
+    end = fields.DateTime(required=True)
+
+    @validates_schema
+    def _order(self, data, **_):
+        start, end = data.get("start"), data.get("end")
+        if start is not None and end is not None:
+            if (start.tzinfo is None) != (end.tzinfo is None):
+                raise ValidationError("give start and end both with or both without an offset",
+                                      "end")
+            if end <= start:
+                raise ValidationError("must be after start", "end")
+
+
+class BookingCreate(SlotFields):
+    """Body of POST /venues/{id}/bookings."""
+    purpose = fields.String(required=True, validate=validate.Length(1, 200))
+    event_id = Id(load_default=None, allow_none=True)
+
+
+class BookVenue(BookingCreate):
+    """Argument of the ``book_venue`` RPC (the events service calls it)."""
+    venue_id = Id(required=True)
+    booked_by = fields.String(load_default=None, allow_none=True,
+                              validate=validate.Length(max=64))
+
+
+class VenueQuery(Strict):
+    wing = Code(VENUE_WINGS)
+    kind = Code(VENUE_KINDS)
+    min_capacity = fields.Integer(validate=validate.Range(min=1))
+    free_from = fields.DateTime(metadata={"description": "with free_to: only rooms free "
+                                                         "and open for the whole slot"})
+    free_to = fields.DateTime()
+    status = Code(("active", "inactive", "all"), load_default="active")
+
+    @validates_schema
+    def _slot(self, data, **_):
+        start, end = data.get("free_from"), data.get("free_to")
+        if (start is None) != (end is None):
+            raise ValidationError("give free_from and free_to together",
+                                  "free_to" if start is not None else "free_from")
+        if start is not None and end is not None:
+            if (start.tzinfo is None) != (end.tzinfo is None):
+                raise ValidationError("give both with or both without an offset", "free_to")
+            if end <= start:
+                raise ValidationError("must be after free_from", "free_to")
+
+
+class BookingQuery(Strict):
+    # "from" is a keyword: data_key keeps the query parameter's name.
+    from_ = fields.DateTime(data_key="from")
+    to = fields.DateTime()
+    include_cancelled = fields.Boolean(load_default=False)
+
+    @validates_schema
+    def _range(self, data, **_):
+        start, end = data.get("from_"), data.get("to")
+        if start is not None and end is not None:
+            if (start.tzinfo is None) != (end.tzinfo is None):
+                raise ValidationError("give both with or both without an offset", "to")
+            if end <= start:
+                raise ValidationError("must be after from", "to")
+
+
+class Venue(Schema):
+    id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+    wing = fields.String()
+    wing_label = fields.String()
+    kind = fields.String()
+    kind_label = fields.String()
+    capacity = fields.Integer()
+    equipment = fields.List(fields.String())
+    opening_hours = fields.Dict()
+    description = fields.String(allow_none=True)
+    status = fields.String()
+    sample = fields.Boolean()
+
+
+class Booking(Schema):
+    id = fields.Integer()
+    venue_id = fields.Integer()
+    venue_name = fields.String()
+    start = fields.DateTime()
+    end = fields.DateTime()
+    minutes = fields.Integer()
+    purpose = fields.String()
+    event_id = fields.Integer(allow_none=True)
+    status = fields.String()
+    created_at = fields.DateTime()
+    cancelled_at = fields.DateTime(allow_none=True)
+
+
+# ---------------------------------------------------------------- needs
+
+class NeedCreate(Strict):
+    target_group = TargetGroup(required=True)
+    category = NeedCategory(required=True)
+    urgency = Code(URGENCIES, load_default="normal")
+    compound = Compound(load_default=None, allow_none=True)
+    description = fields.String(required=True, validate=validate.Length(1, 2000))
+    resident_name = fields.String(load_default=None, allow_none=True,
+                                  validate=validate.Length(1, 50))
+    resident_phone = fields.String(load_default=None, allow_none=True,
+                                   validate=validate.Length(max=20))
+
+    @validates("resident_phone")
+    def _phone(self, value, **_):
+        if value is not None:
+            _resident_phone(value)
+
+
+class NeedQuery(PageMixin):
+    status = Code(NEED_STATUSES)
+    target_group = TargetGroup()
+    category = NeedCategory()
+    urgency = Code(URGENCIES)
+    compound = Compound()
+
+
+class MatchCreate(Strict):
+    resource_id = Id(load_default=None, allow_none=True)
+    volunteer_id = Id(load_default=None, allow_none=True)
+    quantity = fields.Integer(strict=True, load_default=1, validate=validate.Range(1, 100_000))
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
+
+    @validates_schema
+    def _something(self, data, **_):
+        if data.get("resource_id") is None and data.get("volunteer_id") is None:
+            raise ValidationError("give a resource_id, a volunteer_id or both", "resource_id")
+
+
+class NeedClose(Strict):
+    outcome = Code(OUTCOMES, required=True)
+    satisfaction = fields.Integer(strict=True, load_default=None, allow_none=True,
+                                  validate=validate.Range(1, 5))
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+
+
+class SuggestionQuery(Strict):
+    limit = fields.Integer(load_default=10, validate=validate.Range(1, 50))
+
+
+class MatchOut(Schema):
+    id = fields.Integer()
+    need_id = fields.Integer()
+    resource_id = fields.Integer(allow_none=True)
+    resource_title = fields.String(allow_none=True)
+    volunteer_id = fields.Integer(allow_none=True)
+    quantity = fields.Integer()
+    value_yuan = fields.Float()
+    note = fields.String(allow_none=True)
+    matched_by = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class Need(Schema):
+    id = fields.Integer()
+    number = fields.String()
+    target_group = fields.String()
+    target_group_label = fields.String()
+    category = fields.String()
+    category_label = fields.String()
+    urgency = fields.String()
+    compound = fields.String(allow_none=True)
+    description = fields.String()
+    resident_name = fields.String(allow_none=True, metadata={"description": "masked unless revealed"})
+    resident_phone = fields.String(allow_none=True, metadata={"description": "masked unless revealed"})
+    status = fields.String()
+    status_label = fields.String()
+    outcome = fields.String(allow_none=True)
+    outcome_note = fields.String(allow_none=True)
+    satisfaction = fields.Integer(allow_none=True)
+    created_at = fields.DateTime()
+    matched_at = fields.DateTime(allow_none=True)
+    in_service_at = fields.DateTime(allow_none=True)
+    closed_at = fields.DateTime(allow_none=True)
+    matches = fields.List(fields.Nested(MatchOut))
+    value_linked_yuan = fields.Float()
+
+
+class ResourceSuggestion(Schema):
+    resource_id = fields.Integer()
+    title = fields.String()
+    type = fields.String()
+    partner_name = fields.String(allow_none=True)
+    score = fields.Integer()
+    fit = fields.String(metadata={"description": "good | partial | weak"})
+    reasons = fields.List(fields.String())
+    quantity_left = fields.Integer(allow_none=True)
+    unit_value_yuan = fields.Float()
+
+
+class VolunteerSuggestion(Schema):
+    volunteer_id = fields.Integer()
+    number = fields.String()
+    skills = fields.List(fields.String())
+    compound = fields.String(allow_none=True)
+    matching_skills = fields.List(fields.String())
+    reasons = fields.List(fields.String())
+
+
+class Suggestions(Schema):
+    need_id = fields.Integer()
+    wanted_skills = fields.List(fields.String())
+    resources = fields.List(fields.Nested(ResourceSuggestion))
+    volunteers = fields.List(fields.Nested(VolunteerSuggestion))
+    volunteers_unavailable = fields.Boolean(
+        metadata={"description": "true when the volunteers service did not answer"})
