@@ -1,0 +1,252 @@
+"""Interface tests: the volunteers service and the gateway on the real RabbitMQ, talking
+HTTP to the gateway like a client (and publishing the events service's facts to the bus)."""
+import io
+import json
+from datetime import datetime, timedelta, timezone
+
+import eventlet
+import pytest
+import requests
+from kombu import Connection, Exchange, Producer
+from pypdf import PdfReader
+
+from common import contracts
+from tests.fixtures import ApiClient, Stack, wait_until
+
+UTC = timezone.utc
+SAT_9 = datetime(2026, 11, 28, 1, 0, tzinfo=UTC)  # 09:00 local
+
+
+def _z(value):
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def _register(client, n, prefix="139"):
+    ids = []
+    for i in range(n):
+        r = client.post("/volunteers", json={"name": f"志愿者{i}", "phone": f"{prefix}{i:08d}",
+                                             "skills": ["guide"]})
+        assert r.status_code == 201, r.text
+        ids.append(r.json()["id"])
+    return ids
+
+
+def _shift(client, places, start=SAT_9, hours=3, **extra):
+    r = client.post("/shifts", json={"name": "社区引导", "places": places, "start": _z(start),
+                                     "end": _z(start + timedelta(hours=hours)), **extra})
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def _event_log(stack, event_type):
+    with stack.rpc() as rpc:
+        log = rpc.volunteers.read_event_log(0, 5000)
+    return [e for e in log["events"] if e["event_type"] == event_type]
+
+
+def _publish(stack, event_type, payload, envelope=None):
+    envelope = envelope or contracts.envelope(event_type, payload, "events", "hetong")
+    with Connection(stack.rabbit_config["AMQP_URI"]) as conn:
+        producer = Producer(conn.channel())
+        producer.publish(json.dumps(envelope), exchange=Exchange("events.events", type="topic",
+                                                                 durable=True),
+                         routing_key=event_type, content_type="application/json",
+                         delivery_mode=2)
+    return envelope
+
+
+@pytest.mark.slow
+def test_thirty_concurrent_sign_ups_for_ten_places(container_factory, rabbit_config,
+                                                   make_db_uri, db_backend):
+    stack = Stack(container_factory, rabbit_config, make_db_uri, backend=db_backend)
+    stack.start("volunteers", "gateway")
+    client = stack.client()
+    volunteer_ids = _register(client, 30)
+    shift = _shift(client, places=10)
+
+    pool = eventlet.GreenPool(30)
+    responses = list(pool.imap(
+        lambda vid: client.post(f"/shifts/{shift['id']}/signups", json={"volunteer_id": vid}),
+        volunteer_ids))
+    assert [r.status_code for r in responses] == [201] * 30, [r.text for r in responses]
+    signups = sorted((r.json() for r in responses), key=lambda s: s["id"])
+    # Arrival order is the order in which sign-ups got the shift's lock: their ids.
+    assert [s["status"] for s in signups] == ["confirmed"] * 10 + ["waitlisted"] * 20
+    assert [s["waitlist_position"] for s in signups[10:]] == list(range(1, 21))
+    created = [s["created_at"] for s in signups]
+    assert created == sorted(created)
+    got = client.get(f"/shifts/{shift['id']}").json()
+    assert (got["confirmed"], got["waitlisted"]) == (10, 20)
+
+    # The same confirmed place cancelled twice at once: one promotion, exactly once.
+    cancel = signups[3]["id"]
+    results = list(pool.imap(lambda _: client.delete(f"/signups/{cancel}"), range(2)))
+    assert sorted(r.status_code for r in results) == [200, 409], [r.text for r in results]
+    promoted = [r.json()["promoted_signup_id"] for r in results if r.status_code == 200]
+    assert promoted == [signups[10]["id"]]
+    listing = client.get("/signups", params={"shift_id": shift["id"], "per_page": 100}).json()
+    by_id = {s["id"]: s for s in listing["items"]}
+    assert by_id[signups[10]["id"]]["status"] == "confirmed"
+    assert [by_id[s["id"]]["waitlist_position"] for s in signups[11:]] == list(range(1, 20))
+    got = client.get(f"/shifts/{shift['id']}").json()
+    assert (got["confirmed"], got["waitlisted"]) == (10, 19)
+    promotions = _event_log(stack, "waitlist_promoted")
+    assert [e["payload"]["signup_id"] for e in promotions] == [signups[10]["id"]]
+    assert len(_event_log(stack, "shift_signed_up")) == 30
+
+
+def test_clashes_bad_input_and_nothing_written(stack):
+    stack.start("volunteers", "gateway")
+    client = stack.client()
+    a, b = _register(client, 2)
+    first = _shift(client, places=5)
+    overlapping = _shift(client, places=5, start=SAT_9 + timedelta(hours=1))
+
+    signup = client.post(f"/shifts/{first['id']}/signups", json={"volunteer_id": a})
+    assert signup.status_code == 201
+    again = client.post(f"/shifts/{first['id']}/signups", json={"volunteer_id": a})
+    # (details cross nameko RPC with their values as strings: compare as ints)
+    assert again.status_code == 409
+    assert int(again.json()["details"]["signup_id"]) == signup.json()["id"]
+    clash = client.post(f"/shifts/{overlapping['id']}/signups", json={"volunteer_id": a})
+    assert clash.status_code == 409 and int(clash.json()["details"]["shift_id"]) == first["id"]
+
+    dup = client.post("/volunteers", json={"name": "重复", "phone": "13900000000"})
+    assert dup.status_code == 409 and int(dup.json()["details"]["volunteer_id"]) == a
+
+    # Bad input → 4xx naming the field; nothing written.
+    bad_phone = client.post("/volunteers", json={"name": "王", "phone": "12345"})
+    assert bad_phone.status_code == 422 and "phone" in bad_phone.json()["details"]
+    bad_skill = client.post("/volunteers", json={"name": "王", "phone": "13700000001",
+                                                 "skills": ["Not A Tag!"]})
+    assert bad_skill.status_code == 422 and "skills" in bad_skill.json()["details"]
+    bad_query = client.get("/volunteers/available", params={
+        "skills": "guide,Bad Skill", "start": _z(SAT_9), "end": _z(SAT_9 + timedelta(hours=1))})
+    assert bad_query.status_code == 422 and "skills" in bad_query.json()["details"]
+    assert client.get("/volunteers").json()["total"] == 2
+
+    out_first = client.post(f"/signups/{signup.json()['id']}/check-out", json={})
+    assert out_first.status_code == 422 and "checked_in_at" in out_first.json()["details"]
+    no_reason = client.post("/hours", json={"volunteer_id": b, "minutes": 30,
+                                            "service_date": "2026-11-28"})
+    assert no_reason.status_code == 422 and "reason" in no_reason.json()["details"]
+    assert client.get("/hours").json()["total"] == 0
+    assert _event_log(stack, "hours_recorded") == []
+
+    # Available: b is free, a is taken by the first shift.
+    free = client.get("/volunteers/available", params={
+        "skills": "guide", "start": _z(SAT_9), "end": _z(SAT_9 + timedelta(hours=1))}).json()
+    assert [v["id"] for v in free["items"]] == [b]
+
+    # PATCH, teams
+    patched = client.patch(f"/volunteers/{b}", json={"talent": True, "compound": "gangwu"})
+    assert patched.status_code == 200 and patched.json()["talent"] is True
+    assert client.patch(f"/volunteers/{b}", json={"phone": "123"}).status_code == 422
+    team = client.post("/teams", json={"name": "港务志愿服务队", "leader_id": b,
+                                       "member_ids": [a]})
+    assert team.status_code == 201 and team.json()["leader_id"] == b
+    assert client.get("/teams").json()["items"][0]["name"] == "港务志愿服务队"
+
+
+def test_volunteer_role_added_on_the_bus_opens_a_shift_once(stack):
+    stack.start("volunteers", "gateway")
+    client = stack.client()
+    payload = {"role_id": 11, "event_id": 42, "name": "活动引导员", "skills": ["guide"],
+               "places": 3, "start": _z(SAT_9), "end": _z(SAT_9 + timedelta(hours=2))}
+    envelope = _publish(stack, "volunteer_role_added", payload)
+    _publish(stack, "volunteer_role_added", payload, envelope)  # redelivered
+    shifts = wait_until(lambda: client.get("/shifts", params={"event_id": 42}).json()["items"],
+                        message="the shift opened from the event's role")
+    assert len(shifts) == 1
+    assert shifts[0]["role_id"] == 11 and shifts[0]["places"] == 3
+    assert shifts[0]["start"] == _z(SAT_9)
+    a, = _register(client, 1)
+    assert client.post(f"/shifts/{shifts[0]['id']}/signups",
+                       json={"volunteer_id": a}).status_code == 201
+
+    _publish(stack, "event_cancelled", {"event_id": 42, "plan": "service", "kind": "activity",
+                                        "start": _z(SAT_9)})
+    wait_until(lambda: client.get("/shifts", params={"event_id": 42}).json()["items"][0]
+               ["status"] == "cancelled", message="the shift cancelled with its event")
+    assert client.get("/signups", params={"volunteer_id": a}).json()["items"][0]["status"] == \
+        "cancelled"
+    assert len(client.get("/shifts", params={"event_id": 42}).json()["items"]) == 1
+    assert len(_event_log(stack, "shift_opened")) == 1
+
+
+def test_hours_certificates_and_own_records_only(stack):
+    stack.start("volunteers", "gateway")
+    admin = stack.client()
+    a = admin.post("/volunteers", json={"name": "林晓燕", "phone": "13812345678",
+                                        "id_number": "35020319800101123X"}).json()["id"]
+    b = admin.post("/volunteers", json={"name": "陈大伟", "phone": "13812345679"}).json()["id"]
+    for username, vid in (("vol_a", a), ("vol_b", b)):
+        r = admin.post("/users", json={"username": username, "password": "password-123",
+                                       "role": "volunteer", "volunteer_id": vid})
+        assert r.status_code == 201, r.text
+    user_a = ApiClient(stack.url("gateway")).login("vol_a", "password-123")
+    user_b = ApiClient(stack.url("gateway")).login("vol_b", "password-123")
+
+    shift = _shift(admin, places=2)
+    # A signs themselves up and checks in and out.
+    assert user_a.post(f"/shifts/{shift['id']}/signups",
+                       json={"volunteer_id": b}).status_code == 403
+    signup = user_a.post(f"/shifts/{shift['id']}/signups", json={"volunteer_id": a})
+    assert signup.status_code == 201, signup.text
+    sid = signup.json()["id"]
+    assert user_b.post(f"/signups/{sid}/check-in", json={}).status_code == 403
+    assert user_a.post(f"/signups/{sid}/check-in",
+                       json={"at": _z(SAT_9 - timedelta(minutes=10))}).status_code == 200
+    out = user_a.post(f"/signups/{sid}/check-out", json={"at": _z(SAT_9 + timedelta(hours=2))})
+    assert out.status_code == 200, out.text
+    entry = out.json()["hours_entry"]
+    assert entry["minutes"] == 130 and entry["status"] == "pending"
+
+    assert user_a.post(f"/hours/{entry['id']}/approve", json={}).status_code == 403
+    rejected_manual = admin.post("/hours", json={"volunteer_id": a, "minutes": 45,
+                                                 "service_date": "2026-11-20",
+                                                 "reason": "补录入户探访"}).json()
+    assert admin.post(f"/hours/{rejected_manual['id']}/reject", json={}).status_code == 422
+    assert admin.post(f"/hours/{rejected_manual['id']}/reject",
+                      json={"reason": "无签到记录"}).json()["status"] == "rejected"
+    approved = admin.post(f"/hours/{entry['id']}/approve", json={})
+    assert approved.status_code == 200 and approved.json()["status"] == "approved"
+    assert admin.post(f"/hours/{entry['id']}/approve", json={}).status_code == 409
+    approvals = _event_log(stack, "hours_approved")
+    assert [e["payload"]["counted_minutes"] for e in approvals] == [130]
+
+    # Own records only: hours.
+    assert user_a.get("/hours").json()["total"] == 2
+    assert user_b.get("/hours").json()["total"] == 0
+    assert user_b.get("/hours", params={"volunteer_id": a}).status_code == 403
+    assert user_b.get(f"/volunteers/{a}").status_code == 403
+    assert user_b.get("/signups", params={"volunteer_id": a}).status_code == 403
+
+    cert = admin.post(f"/volunteers/{a}/certificates",
+                      json={"period_from": "2026-11-01", "period_to": "2026-11-30"})
+    assert cert.status_code == 201, cert.text
+    cert = cert.json()
+    assert cert["approved_minutes"] == 130 and cert["issuer"] == "和通社区"
+
+    # Own records only: certificates.
+    assert user_b.get(f"/volunteers/{a}/certificates").status_code == 403
+    assert user_b.get(f"/certificates/{cert['number']}/pdf").status_code == 403
+    assert user_a.get(f"/volunteers/{a}/certificates").json()["items"][0]["number"] == \
+        cert["number"]
+    pdf = user_a.get(f"/certificates/{cert['number']}/pdf")
+    assert pdf.status_code == 200 and pdf.headers["Content-Type"] == "application/pdf"
+    text = PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text()
+    for expected in ("志愿服务证明", cert["number"], "林晓燕", "2.2", "和通社区",
+                     cert["verification_code"]):
+        assert expected in text, expected
+
+    # Public verification, no login, no PII.
+    verify_url = f"{stack.url('gateway')}/api/v1/certificates/{cert['number']}/verify"
+    good = requests.get(verify_url, params={"code": cert["verification_code"]}, timeout=10)
+    assert good.status_code == 200 and good.json()["valid"] is True
+    assert good.json()["approved_hours"] == 2.2
+    for secret in ("林晓燕", "13812345678", "35020319800101123X", "3502"):
+        assert secret not in good.text
+    bad = requests.get(verify_url, params={"code": "WRONG234"}, timeout=10)
+    assert bad.status_code == 200 and bad.json() == {"number": cert["number"], "valid": False}
+    assert requests.get(verify_url, timeout=10).status_code == 422
