@@ -1,0 +1,194 @@
+"""docker-compose.yml, .env.example, the Dockerfile and the postgres init script, read as
+files (no Docker engine needed): healthchecks, configuration coverage, scraping, order."""
+import re
+
+import yaml
+
+from common.config import PROCESSES, config_keys
+from tests.deploy.conftest import (COMPOSE_FILE, DOCKERFILE, ENV_EXAMPLE, PORTS, PROMETHEUS,
+                                   ROOT, dockerfile_instruction, image_entrypoint)
+
+
+def app_services(compose):
+    """{compose service name: process} for the services that run `serve <process>`."""
+    out = {}
+    for name, svc in compose["services"].items():
+        command = svc.get("command")
+        if isinstance(command, list) and command[:1] == ["serve"]:
+            out[name] = command[1]
+    return out
+
+
+def env_names(svc):
+    env = svc.get("environment") or {}
+    if isinstance(env, list):
+        return {item.split("=", 1)[0] for item in env}
+    return set(env)
+
+
+def test_every_process_runs_as_a_compose_service_with_the_image_command(compose):
+    services = app_services(compose)
+    assert sorted(services.values()) == sorted(PROCESSES)
+    for name, process in services.items():
+        assert name == process
+        argv = image_entrypoint() + compose["services"][name]["command"]
+        assert argv == ["python", "-m", "common.cli", "serve", process]
+    migrate = compose["services"]["migrate"]
+    assert image_entrypoint() + migrate["command"] == ["python", "-m", "common.cli", "migrate", "all"]
+
+
+def test_every_service_has_a_healthcheck(compose):
+    for name, svc in compose["services"].items():
+        check = svc.get("healthcheck") or {}
+        if name == "migrate":
+            # one-shot: its exit status is what others wait for
+            assert svc.get("restart") == "no"
+            continue
+        assert not check.get("disable"), f"{name}: healthcheck disabled"
+        assert check.get("test"), f"{name} has no healthcheck"
+        assert check["test"][0] in ("CMD", "CMD-SHELL"), name
+
+
+def test_application_healthchecks_use_python_and_the_process_port(compose):
+    for name, process in app_services(compose).items():
+        svc = compose["services"][name]
+        test = svc["healthcheck"]["test"]
+        assert test[:3] == ["CMD", "python", "-c"], f"{name}: no curl in the image, use python"
+        port = svc["environment"][f"{process.upper()}_PORT"]
+        assert int(port) == PORTS[process]
+        assert f"http://127.0.0.1:{port}/health" in test[3], name
+        # the check must fail on a non-200 /health: urlopen raises on 503
+        assert "urlopen" in test[3]
+
+
+def test_application_environment_covers_the_config_keys(compose):
+    for name, process in app_services(compose).items():
+        missing = set(config_keys(process)) - env_names(compose["services"][name])
+        assert not missing, f"compose service {name} lacks {sorted(missing)}"
+    # the migrations step loads every process's config (and its production checks)
+    union = set().union(*(config_keys(p) for p in PROCESSES))
+    missing = union - env_names(compose["services"]["migrate"])
+    assert not missing, f"migrate lacks {sorted(missing)}"
+
+
+def test_services_bind_all_interfaces_and_use_postgres_and_the_community_vhost(compose):
+    for name, process in app_services(compose).items():
+        env = compose["services"][name]["environment"]
+        assert env["BIND_HOST"] == "0.0.0.0"
+        db = env[f"{process.upper()}_DB_URI"]
+        assert db.startswith("postgresql+psycopg2://") and db.endswith(f"/ronghe_{process}")
+        assert env["AMQP_URI"].startswith("amqp://") and env["AMQP_URI"].endswith("/${COMMUNITY_ID:-hetong}")
+
+
+def test_every_process_metrics_is_scraped_by_the_compose_prometheus(compose):
+    config = yaml.safe_load((PROMETHEUS / "prometheus.compose.yml").read_text(encoding="utf-8"))
+    scraped = set()
+    for job in config["scrape_configs"]:
+        path = job.get("metrics_path", "/metrics")
+        for static in job.get("static_configs", []):
+            for target in static["targets"]:
+                scraped.add((target, path, job["job_name"], (static.get("labels") or {}).get("process")))
+    for name, process in app_services(compose).items():
+        port = compose["services"][name]["environment"][f"{process.upper()}_PORT"]
+        assert (f"{name}:{port}", "/metrics", "ronghe", process) in scraped, \
+            f"{name}'s /metrics is not scraped as job ronghe, process {process}"
+    # RabbitMQ's own metrics, aggregated and per queue (the dead-letter alert needs per queue)
+    assert ("rabbitmq:15692", "/metrics", "rabbitmq", None) in scraped
+    assert ("rabbitmq:15692", "/metrics/detailed", "rabbitmq-queues", None) in scraped
+    # compose mounts exactly these files
+    prom = compose["services"]["prometheus"]
+    assert "./deploy/prometheus/prometheus.compose.yml:/etc/prometheus/prometheus.yml:ro" in prom["volumes"]
+    assert "./deploy/prometheus/rules:/etc/prometheus/rules:ro" in prom["volumes"]
+
+
+def test_start_order_waits_for_health_and_for_migrations(compose):
+    services = compose["services"]
+    for name, svc in services.items():
+        for dep, cond in (svc.get("depends_on") or {}).items():
+            assert dep in services
+            expected = ("service_completed_successfully" if dep == "migrate"
+                        else "service_healthy")
+            assert cond == {"condition": expected}, f"{name} -> {dep}: {cond}"
+    for name in app_services(compose):
+        deps = services[name]["depends_on"]
+        assert {"rabbitmq", "postgres", "migrate"} <= set(deps), name
+    assert {"resources", "volunteers", "events", "reports"} <= set(services["gateway"]["depends_on"])
+    assert services["migrate"]["depends_on"] == {"postgres": {"condition": "service_healthy"}}
+
+
+def test_application_containers_are_locked_down_and_stop_fast(compose):
+    for name in list(app_services(compose)) + ["migrate"]:
+        svc = compose["services"][name]
+        assert svc["read_only"] is True and "/tmp" in svc["tmpfs"], name
+        assert "no-new-privileges:true" in svc["security_opt"]
+        assert svc["cap_drop"] == ["ALL"]
+        assert svc["stop_signal"] in ("SIGTERM", "SIGINT")
+        seconds = int(re.fullmatch(r"(\d+)s", svc["stop_grace_period"]).group(1))
+        assert seconds <= 30
+
+
+def test_named_volumes_are_declared(compose):
+    declared = set(compose["volumes"])
+    used = set()
+    for svc in compose["services"].values():
+        for volume in svc.get("volumes", []):
+            source = volume.split(":", 1)[0]
+            if not source.startswith((".", "/")):
+                used.add(source)
+            else:
+                assert (ROOT / source).exists(), f"bind-mounted {source} is missing"
+    assert used == declared
+    assert {"rabbitmq-data", "postgres-data", "prometheus-data"} <= declared
+
+
+def test_env_example_defines_every_required_variable():
+    text = COMPOSE_FILE.read_text(encoding="utf-8")
+    required = set(re.findall(r"\$\{([A-Z_][A-Z0-9_]*):\?", text))
+    optional = set(re.findall(r"\$\{([A-Z_][A-Z0-9_]*):-", text))
+    example = {}
+    for line in ENV_EXAMPLE.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            key, _, value = line.partition("=")
+            example[key.strip()] = value.strip()
+    assert required, "secrets must be required (${VAR:?message}) in docker-compose.yml"
+    assert required <= set(example), f".env.example lacks {sorted(required - set(example))}"
+    assert optional <= set(example), f".env.example lacks {sorted(optional - set(example))}"
+    for secret in ("JWT_SECRET", "PII_KEY", "PII_HASH_KEY", "RONGHE_ADMIN_PASSWORD",
+                   "POSTGRES_PASSWORD", "RABBITMQ_PASSWORD"):
+        assert secret in required, f"{secret} must have no default in docker-compose.yml"
+        assert example[secret].startswith("change-me"), f"{secret}: placeholder only"
+    assert example["RONGHE_ENV"] == "production"
+    gitignore = (ROOT / ".gitignore").read_text(encoding="utf-8").split()
+    assert ".env" in gitignore
+
+
+def test_postgres_init_script_creates_the_databases_the_services_use(compose):
+    pg = compose["services"]["postgres"]
+    assert any(v.startswith("./deploy/postgres/init-databases.sh:/docker-entrypoint-initdb.d/")
+               for v in pg["volumes"])
+    databases = set(pg["environment"]["RONGHE_DATABASES"].split())
+    used = set()
+    for name, process in app_services(compose).items():
+        used.add(compose["services"][name]["environment"][f"{process.upper()}_DB_URI"].rsplit("/", 1)[1])
+    assert used == databases == {f"ronghe_{p}" for p in PROCESSES}
+
+
+def test_dockerfile_is_multi_stage_non_root_and_read_only_friendly():
+    text = DOCKERFILE.read_text(encoding="utf-8")
+    stages = re.findall(r"^FROM\s+(\S+)(?:\s+AS\s+(\S+))?", text, re.M)
+    assert len(stages) >= 2, "multi-stage build"
+    assert re.search(r"^ARG PYTHON_IMAGE=python:3\.11-slim$", text, re.M)
+    assert all(image == "${PYTHON_IMAGE}" for image, _ in stages)
+    assert "-r /tmp/requirements.txt" in text and "COPY requirements.txt" in text
+    users = re.findall(r"^USER\s+(\S+)", text, re.M)
+    assert users and users[-1].split(":")[0] not in ("root", "0")
+    assert "PYTHONDONTWRITEBYTECODE=1" in text
+    assert re.search(r'^VOLUME \["/app/var/data"\]', text, re.M)
+    assert dockerfile_instruction("ENTRYPOINT") == ["python", "-m", "common.cli"]
+    assert dockerfile_instruction("CMD") == ["serve", "gateway"]
+    ignored = (ROOT / ".dockerignore").read_text(encoding="utf-8").split()
+    for path in (".git", ".venv", ".env", "**/*.db", "tests"):
+        assert path in ignored, f".dockerignore must exclude {path}"
+    # every directory the image copies exists (and holds what `serve` imports)
+    for src in re.findall(r"^COPY (\w+)/ ", text, re.M):
+        assert (ROOT / src).is_dir(), src
