@@ -1,0 +1,90 @@
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+import pytest
+import requests
+
+from common.config import ROOT
+from tests.fixtures import free_port, wait_until
+
+
+class ServiceProcess:
+    """A service run exactly as in production (``python -m common.cli serve``), so that
+    it can be SIGKILLed."""
+
+    def __init__(self, process, env):
+        self.process = process
+        self.env = env
+        self.port = None
+        self.proc = None
+
+    def start(self):
+        self.port = free_port()
+        env = dict(os.environ, **self.env)
+        env[f"{self.process.upper()}_PORT"] = str(self.port)
+        # Logs go to a file: an unread pipe would fill up and stall the service.
+        self.log = tempfile.NamedTemporaryFile(prefix=f"{self.process}-", suffix=".log",
+                                               delete=False)
+        self.proc = subprocess.Popen([sys.executable, "-m", "common.cli", "serve", self.process],
+                                     cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                                     stderr=self.log)
+        wait_until(self.healthy, timeout=30, message=f"{self.process} to be healthy")
+        return self
+
+    def healthy(self):
+        if self.proc.poll() is not None:
+            raise AssertionError(f"{self.process} exited: {self.log_tail()}")
+        try:
+            return requests.get(f"http://127.0.0.1:{self.port}/health", timeout=1).ok
+        except requests.RequestException:
+            return False
+
+    def log_tail(self, size=3000):
+        with open(self.log.name, encoding="utf-8", errors="replace") as f:
+            return f.read()[-size:]
+
+    def kill(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+@pytest.fixture
+def service_process():
+    started = []
+
+    def make(process, env):
+        sp = ServiceProcess(process, env)
+        started.append(sp)
+        return sp
+
+    yield make
+    for sp in started:
+        sp.stop()
+
+
+def restart_rabbitmq():
+    subprocess.run(["rabbitmqctl", "stop_app"], check=True, capture_output=True, timeout=60)
+    time.sleep(1)
+    subprocess.run(["rabbitmqctl", "start_app"], check=True, capture_output=True, timeout=120)
+    wait_until(lambda: _management_up(), timeout=60, interval=0.5,
+               message="RabbitMQ management API after restart")
+
+
+def _management_up():
+    try:
+        return requests.get("http://127.0.0.1:15672/api/overview", auth=("guest", "guest"),
+                            timeout=2).ok
+    except requests.RequestException:
+        return False
