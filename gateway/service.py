@@ -21,6 +21,22 @@ from gateway.ratelimit import RateLimiter
 from gateway.rpc import TimedRpcProxy
 
 STATIC = Path(__file__).parent / "static"
+CONSOLE = Path(__file__).parent / "console"
+
+
+def static_file(base, asset, max_age=0):
+    """A file under ``base``; never one outside it."""
+    base = Path(base).resolve()
+    target = (base / asset).resolve()
+    if base not in target.parents or not target.is_file():
+        return json_response({"error": "NOT_FOUND", "message": "no such file",
+                              "details": {"path": asset}}, 404)
+    mime = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+    if mime.startswith("text/") or mime in ("application/javascript", "application/json"):
+        mime += "; charset=utf-8"
+    return Response(target.read_bytes(), content_type=mime,
+                    headers={"Cache-Control": f"public, max-age={max_age}" if max_age
+                             else "no-cache"})
 
 
 class RequestState(DependencyProvider):
@@ -91,14 +107,20 @@ class GatewayService:
     def docs_asset(self, request, asset):
         from swagger_ui_bundle import swagger_ui_path
 
-        base = Path(swagger_ui_path).resolve()
-        target = (base / asset).resolve()
-        if base not in target.parents or not target.is_file():
-            return json_response({"error": "NOT_FOUND", "message": "no such asset",
-                                  "details": {}}, 404)
-        mime = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
-        return Response(target.read_bytes(), mimetype=mime,
-                        headers={"Cache-Control": "public, max-age=86400"})
+        return static_file(Path(swagger_ui_path), asset, max_age=86400)
+
+    @http("GET", "/")
+    def root(self, request):
+        return Response(status=302, headers={"Location": "/console/"})
+
+    @http("GET", "/console/")
+    def console_index(self, request):
+        return self.console_asset(request, "index.html")
+
+    @http("GET", "/console/<path:asset>")
+    def console_asset(self, request, asset):
+        """The social workers' web console: local files only, no CDN."""
+        return static_file(CONSOLE, asset)
 
     @http("GET", "/health")
     def health(self, request):
