@@ -41,6 +41,13 @@ def _own_filter(ctx, volunteer_id):
     return own
 
 
+def _no_backdating(ctx):
+    """Volunteers check in and out at the present moment; staff may record a time."""
+    if ctx.role == "volunteer" and (ctx.body or {}).get("at") is not None:
+        raise Forbidden("only staff may record a check-in or check-out time",
+                        {"at": ["volunteers check in and out now"]})
+
+
 class SkillList(fields.Field):
     """``skills=first_aid,cooking`` (or the parameter repeated) → a list of skill tags."""
 
@@ -214,8 +221,9 @@ def cancel_signup(ctx, signup_id):
 
 @route("POST", "/signups/<int:signup_id>/check-in", STAFF_AND_VOLUNTEER, body=schemas.CheckTime,
        response=schemas.Signup, own_records_only=OWN, tag="shifts",
-       summary="Check in (at: default now)")
+       summary="Check in (at: default now; staff only may give a time)")
 def check_in(ctx, signup_id):
+    _no_backdating(ctx)
     return ctx.rpc("volunteers", "check_in", signup_id, ctx.body, _actor(ctx), _only_own(ctx))
 
 
@@ -223,6 +231,7 @@ def check_in(ctx, signup_id):
        body=schemas.CheckTime, response=schemas.Signup, own_records_only=OWN, tag="shifts",
        summary="Check out: records an hours entry (minutes), pending approval")
 def check_out(ctx, signup_id):
+    _no_backdating(ctx)
     return ctx.rpc("volunteers", "check_out", signup_id, ctx.body, _actor(ctx),
                    _only_own(ctx))
 

@@ -299,6 +299,8 @@ def available_volunteers(session, crypto, skills, start, end, limit=50):
     start, end = to_utc(start), to_utc(end)
     if end <= start:
         raise ValidationFailed("end must be after start", {"end": ["must be after start"]})
+    if end - start > schemas.MAX_AVAILABILITY_WINDOW:
+        raise ValidationFailed("window too long", {"end": ["at most 31 days after start"]})
     skills = sorted(set(skills or []))
     busy = _busy_volunteer_ids(session, start, end)
     found = []
@@ -435,6 +437,11 @@ def open_shift_for_role(uow, payload):
                                    ).scalar_one_or_none()
     if existing is not None:
         return shift_to_dict(existing)
+    start, end = to_utc(payload["start"]), to_utc(payload["end"])
+    if end <= start:
+        # Parked in the dead-letter queue for a person to look at, not silently dropped.
+        raise ValueError(f"role {payload['role_id']} of event {payload['event_id']} ends "
+                         f"before it starts")
     skills = sorted(set(s for s in payload["skills"] if s))
     shift = _open_shift(uow, payload["name"][:64], skills, payload["places"],
                         to_utc(payload["start"]), to_utc(payload["end"]),
@@ -545,6 +552,9 @@ def sign_up(uow, shift_id, data, only_volunteer_id=None):
     if shift.status != "open":
         raise Conflict(f"shift {shift.id} is {shift.status}", {"shift_id": shift.id,
                                                                "status": shift.status})
+    if only_volunteer_id is not None and from_db(shift.end) <= now_utc():
+        raise Conflict(f"shift {shift.id} is over", {"shift_id": shift.id,
+                                                     "end": iso(shift.end)})
     if volunteer.status != "active":
         raise Conflict(f"volunteer {volunteer.number} is {volunteer.status}",
                        {"volunteer_id": volunteer.id, "status": volunteer.status})

@@ -3,6 +3,7 @@ same ones and publishes them in OpenAPI. Unknown fields are rejected.
 
 Datetimes without an offset are taken as the community's local time (Asia/Shanghai)."""
 import re
+from datetime import timedelta
 
 from marshmallow import (RAISE, Schema, ValidationError, fields, validate, validates,
                          validates_schema)
@@ -15,6 +16,8 @@ SKILL_FORMAT = validate.Regexp(r"^[a-z0-9_\u4e00-\u9fff-]{1,32}$",
 GENDERS = ("female", "male", "other")
 VOLUNTEER_STATUSES = ("active", "inactive", "suspended")
 HOURS_STATUSES = ("pending", "approved", "rejected")
+MAX_SHIFT = timedelta(hours=24)
+MAX_AVAILABILITY_WINDOW = timedelta(days=31)
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
 
 Skill = lambda **kw: fields.String(validate=SKILL_FORMAT, **kw)  # noqa: E731
@@ -165,8 +168,11 @@ class ShiftCreate(_Strict):
 
     @validates_schema
     def _window(self, data, **_):
-        if "start" in data and "end" in data and data["end"] <= data["start"]:
-            raise ValidationError({"end": ["must be after start"]})
+        if "start" in data and "end" in data:
+            if data["end"] <= data["start"]:
+                raise ValidationError({"end": ["must be after start"]})
+            if data["end"] - data["start"] > MAX_SHIFT:
+                raise ValidationError({"end": ["a shift lasts at most 24 hours"]})
 
 
 class Shift(Schema):
