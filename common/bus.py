@@ -81,7 +81,13 @@ class Topology(SharedExtension):
 
 class DomainQueueConsumer(QueueConsumer):
     """nameko's consumer acks (loses) a message whose body cannot be decoded; ours parks
-    it in the dead-letter queue instead."""
+    it in the dead-letter queue instead. Its prefetch is large enough for batches."""
+
+    PREFETCH = 500
+
+    @property
+    def prefetch_count(self):
+        return max(self.PREFETCH, self.container.max_workers)
 
     def on_decode_error(self, message, exc):
         for provider in self._providers:
@@ -120,7 +126,7 @@ class DomainEventQueue(SharedExtension, ProviderCollector):
     def handle_message(self, body, message):
         event_type = _routing_event_type(message)
         for provider in self._providers:
-            if provider.event_type == event_type:
+            if provider.event_type in (event_type, None):  # None: a batch consumer
                 provider.handle_message(body, message)
                 return
         # Bound in the registry but no handler here (an older version running): park it.
@@ -148,9 +154,9 @@ class DomainEventQueue(SharedExtension, ProviderCollector):
             headers["x-ronghe-event-type"] = event_type
             self._publish(body, queue_name(self.service_name), headers)
             metrics.EVENTS_RETRIED.labels(self.service_name, event_type or "?").inc()
+            self.queue_consumer.ack_message(message)
         else:
-            self.dead_letter(body, message, event_type, error, attempts)
-        self.queue_consumer.ack_message(message)
+            self.dead_letter(body, message, event_type, error, attempts)  # acks
 
     def dead_letter(self, body, message, event_type, error, attempts=1):
         headers = dict(message.headers or {})
@@ -212,3 +218,77 @@ class DomainEventHandler(Entrypoint, HeaderDecoder):
 
 handle_event = DomainEventHandler.decorator
 
+
+
+class DomainEventBatches(Entrypoint):
+    """Consumes many facts per worker, for projections that commit in batches.
+
+    ``@handle_event_batches()`` on ``apply_events(self, envelopes)`` takes every event type
+    the registry routes to the service. Messages are collected for up to ``max_wait``
+    seconds or ``max_batch`` messages; one worker gets the list. A batch that raises is
+    split and each message retried alone, so one poison message is dead-lettered after its
+    bounded retries while the rest of its batch commits.
+    """
+
+    event_queue = DomainEventQueue()
+
+    def __init__(self, max_batch=200, max_wait=0.02, **kwargs):
+        self.max_batch = max_batch
+        self.max_wait = max_wait
+        self.event_type = None  # matches every type: see DomainEventQueue.handle_message
+        self._buffer = []
+        self._timer = None
+        super().__init__(**kwargs)
+
+    def setup(self):
+        self.event_queue.register_provider(self)
+
+    def stop(self):
+        self.event_queue.unregister_provider(self)
+
+    def handle_message(self, body, message):
+        try:
+            envelope = json.loads(body) if isinstance(body, (bytes, str)) else body
+            contracts.parse_envelope(envelope)
+        except Exception as exc:  # noqa: BLE001 - any unreadable message is parked
+            self.event_queue.dead_letter(body, message, _routing_event_type(message),
+                                         f"unreadable envelope: {exc}")
+            return
+        self._buffer.append((envelope, body, message))
+        if len(self._buffer) >= self.max_batch:
+            self._flush()
+        elif self._timer is None:
+            self._timer = eventlet.spawn_after(self.max_wait, self._flush)
+
+    def _flush(self):
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        items, self._buffer = self._buffer, []
+        if items:
+            self._spawn(items)
+
+    def _spawn(self, items):
+        try:
+            self.container.spawn_worker(
+                self, ([envelope for envelope, _b, _m in items],), {},
+                context_data={}, handle_result=partial(self.handle_result, items))
+        except ContainerBeingKilled:
+            for _e, _b, message in items:
+                self.event_queue.queue_consumer.requeue_message(message)
+
+    def handle_result(self, items, worker_ctx, result=None, exc_info=None):
+        if exc_info is None:
+            for _e, _b, message in items:
+                self.event_queue.queue_consumer.ack_message(message)
+        elif len(items) > 1:
+            for item in items:  # isolate the failing message(s)
+                self._spawn([item])
+        else:
+            envelope, body, message = items[0]
+            error = "".join(traceback.format_exception_only(exc_info[0], exc_info[1])).strip()
+            self.event_queue.retry_or_dead_letter(body, message, envelope["event_type"], error)
+        return result, exc_info
+
+
+handle_event_batches = DomainEventBatches.decorator

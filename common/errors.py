@@ -4,6 +4,8 @@ Each is registered with nameko's ``deserialize_to_instance`` so that an error ra
 service arrives at the gateway as the same class with its details, and the gateway maps it
 to an HTTP status in one place.
 """
+import json
+
 from nameko.exceptions import deserialize_to_instance
 
 
@@ -12,9 +14,17 @@ class RongheError(Exception):
     status = 500
 
     def __init__(self, message="", details=None):
-        super().__init__(message, details or {})
+        if isinstance(details, str):
+            # Arrived over RPC: nameko turns every non-string value in exception args
+            # into a string (1 → "1", None → "None"), so details travel as JSON text.
+            try:
+                details = json.loads(details)
+            except ValueError:
+                details = {"detail": details}
+        details = details or {}
+        super().__init__(message, json.dumps(details, ensure_ascii=False, default=str))
         self.message = message
-        self.details = details or {}
+        self.details = details
 
     def __str__(self):
         return self.message

@@ -41,3 +41,34 @@ def consume_once(store, envelope, apply, service_name):
         apply(uow, envelope)
     metrics.EVENTS_CONSUMED.labels(service_name, event_type).inc()
     return True
+
+
+def consume_batch(store, envelopes, apply, service_name):
+    """Apply a batch of facts in one transaction, skipping ids already in the inbox (and
+    repeats within the batch). Returns the number applied."""
+    from sqlalchemy import select
+
+    table = store.metadata.tables["inbox"]
+    ids = [env["event_id"] for env in envelopes]
+    applied = 0
+    with store.unit_of_work() as uow:
+        seen = set(uow.session.execute(
+            select(table.c.event_id).where(table.c.event_id.in_(ids))).scalars())
+        fresh = []
+        for env in envelopes:
+            if env["event_id"] in seen:
+                metrics.EVENTS_DUPLICATE.labels(service_name, env["event_type"]).inc()
+                continue
+            seen.add(env["event_id"])
+            fresh.append(env)
+        if fresh:
+            now = datetime.now(timezone.utc)
+            uow.session.execute(insert(table), [
+                {"event_id": env["event_id"], "event_type": env["event_type"],
+                 "source": env["source"], "received_at": now} for env in fresh])
+        for env in fresh:
+            apply(uow, env)
+            applied += 1
+    for env in fresh:
+        metrics.EVENTS_CONSUMED.labels(service_name, env["event_type"]).inc()
+    return applied
