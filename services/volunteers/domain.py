@@ -103,7 +103,18 @@ def _get(session, model, ident, what):
 
 
 def community_name(community_id):
-    return COMMUNITY_NAMES.get(community_id, community_id)
+    """The issuer printed on certificates: the community's name from
+    config/communities/<id>.yaml, else a known name, else the id."""
+    import yaml
+
+    from common.config import CONFIG_DIR
+
+    path = CONFIG_DIR / "communities" / f"{community_id}.yaml"
+    try:
+        name = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("name")
+    except (OSError, yaml.YAMLError):
+        name = None
+    return name or COMMUNITY_NAMES.get(community_id, community_id)
 
 
 # -- registry ------------------------------------------------------------------------
