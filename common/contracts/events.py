@@ -154,3 +154,18 @@ class ActionItemUpdated(Schema):
         ["open", "in_progress", "done", "cancelled"]))
     previous_status = fields.String(allow_none=True, load_default=None)
     due_date = fields.Date(required=True)
+
+
+@event_type("event_rescheduled", "events",
+            "A draft or published event moved (time and/or venue); its old booking is "
+            "released. Informational: in the event log, no consumer yet.", consumers=())
+class EventRescheduled(Schema):
+    event_id = Id(required=True)
+    plan = Plan(required=True)
+    kind = EventKind(required=True)
+    start = fields.DateTime(required=True)
+    end = fields.DateTime(required=True)
+    previous_start = fields.DateTime(required=True)
+    previous_end = fields.DateTime(required=True)
+    venue_id = Id(allow_none=True, load_default=None)
+    booking_id = Id(allow_none=True, load_default=None)

@@ -132,10 +132,38 @@ def schedule_event(store, resources, data, organiser):
     return event
 
 
+def _move_within_own_slot(store, resources, event_id, current, rebooking):
+    """The new slot overlaps the event's own booking of the same room: free it first,
+    then book the new slot; if that fails, book the old slot again and point the event
+    at it, then re-raise."""
+    resources.call("cancel_booking", current["booking_id"])
+    try:
+        return book(resources, rebooking)
+    except BaseException:
+        try:
+            restored = book(resources, current["request"])
+            with store.unit_of_work() as uow:
+                domain.restore_booking(uow, event_id, restored)
+        except Exception:  # noqa: BLE001
+            log.error("event %s lost its booking %s while moving; book it again",
+                      event_id, current["booking_id"])
+        raise
+
+
 def update_event(store, resources, event_id, data):
     with store.session() as session:
-        changes, rebooking = domain.plan_update(session, event_id, data)
-    new_booking = book(resources, rebooking) if rebooking else None
+        changes, rebooking, current = domain.plan_update(session, event_id, data)
+    new_booking = None
+    if rebooking:
+        try:
+            new_booking = book(resources, rebooking)
+        except Conflict as exc:
+            own = current and str((exc.details or {}).get("booking_id")) == \
+                str(current["booking_id"])
+            if not own:
+                raise
+            new_booking = _move_within_own_slot(store, resources, event_id, current,
+                                                rebooking)
     try:
         with store.unit_of_work() as uow:
             event = domain.update_event(uow, event_id, changes, new_booking)

@@ -186,8 +186,9 @@ def _set_target_groups(session, event):
 
 
 def plan_update(session, event_id, data):
-    """Check an update before anything is booked. Returns (changes, rebooking) where
-    rebooking is the booking request for a new slot/venue, or None if none is needed."""
+    """Check an update before anything is booked. Returns (changes, rebooking, current):
+    rebooking is the booking request for a new slot/venue (None if none is needed),
+    current the event's booking as {"booking_id", "request"} (None if it has none)."""
     changes = load(schemas.EventUpdate, data)
     event = get_event_row(session, event_id)
     _require_status(event, {"draft", "published"}, "change")
@@ -208,7 +209,12 @@ def plan_update(session, event_id, data):
         rebooking = booking_request({"venue_id": venue_id, "start": start, "end": end,
                                      "kind": event.kind,
                                      "title": changes.get("title", event.title)}, event.id)
-    return changes, rebooking
+    current = None
+    if event.booking_id:
+        current = {"booking_id": event.booking_id, "request": booking_request(
+            {"venue_id": event.venue_id, "start": utc(event.start), "end": utc(event.end),
+             "kind": event.kind, "title": event.title}, event.id)}
+    return changes, rebooking, current
 
 
 def update_event(uow, event_id, changes, new_booking_id=None):
@@ -222,6 +228,7 @@ def update_event(uow, event_id, changes, new_booking_id=None):
     venue_id = changes["venue_id"] if "venue_id" in changes else event.venue_id
     moved = start != utc(event.start) or end != utc(event.end) or venue_id != event.venue_id
     old_booking = event.booking_id
+    previous_start, previous_end = utc(event.start), utc(event.end)
     release = None
     if moved:
         if venue_id and new_booking_id is None:
@@ -245,17 +252,22 @@ def update_event(uow, event_id, changes, new_booking_id=None):
         event.capacity = changes["capacity"]
         promoted = _fill_places(uow, event)
     if moved:
-        # The schedule changed: say so with the fact of scheduling (same event_id).
-        uow.emit("event_scheduled", {
+        uow.emit("event_rescheduled", {
             "event_id": event.id, "plan": event.plan, "kind": event.kind,
-            "target_groups": event.target_groups, "compounds": event.compounds,
-            "start": event.start, "end": event.end, "capacity": event.capacity,
-            "venue_id": event.venue_id, "booking_id": event.booking_id})
+            "start": event.start, "end": event.end, "previous_start": previous_start,
+            "previous_end": previous_end, "venue_id": event.venue_id,
+            "booking_id": event.booking_id})
     session.flush()
     result = event_to_dict(session, event)
     result["release_booking_id"] = release
     result["promoted_registration_ids"] = promoted
     return result
+
+
+def restore_booking(uow, event_id, booking_id):
+    """Point an event at a booking of its unchanged slot (after a failed move)."""
+    event = get_event_row(uow.session, event_id, lock=True)
+    event.booking_id = booking_id
 
 
 def publish_event(uow, event_id):

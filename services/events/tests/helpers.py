@@ -3,6 +3,8 @@ import json
 
 from sqlalchemy import select
 
+from common.errors import Conflict
+
 from services.events.models import metadata
 
 
@@ -20,6 +22,11 @@ class FakeResources:
         if method in self.fail:
             raise self.fail[method]
         if method == "book_venue":
+            data = args[0]
+            for bid, other in self.bookings.items():
+                if other["status"] == "active" and other["venue_id"] == data["venue_id"] \
+                        and other["start"] < data["end"] and data["start"] < other["end"]:
+                    raise Conflict(f"overlaps booking {bid}", {"booking_id": bid})
             self.next_id += 1
             self.bookings[self.next_id] = dict(args[0], status="active")
             return {"id": self.next_id, **args[0]}

@@ -227,7 +227,7 @@ def test_venue_booking_is_compensated_and_released(db, crypto, resources, monkey
 
     monkeypatch.setattr(domain, "create_event", broken)
     with pytest.raises(RuntimeError):
-        schedule(db, resources, venue_id=5)
+        schedule(db, resources, venue_id=6)
     monkeypatch.undo()
     assert ("cancel_booking", 102) in resources.calls
     assert list(resources.active()) == [101] and count(db, Event) == 1
@@ -268,6 +268,11 @@ def test_rescheduling_books_the_new_slot_then_frees_the_old(db, crypto, resource
         "start": "2026-12-06T01:00:00Z", "end": "2026-12-06T03:00:00Z"})
     assert changed["booking_id"] == 102 and list(resources.active()) == [102]
     assert resources.bookings[102]["event_id"] == event["id"]
+    assert facts(db, "event_rescheduled")[0]["payload"] == {
+        "event_id": event["id"], "plan": "culture", "kind": "festival",
+        "start": "2026-12-06T01:00:00Z", "end": "2026-12-06T03:00:00Z",
+        "previous_start": START, "previous_end": END, "venue_id": 5, "booking_id": 102}
+    assert len(facts(db, "event_scheduled")) == 1
     # A title change books nothing; dropping the venue frees it.
     booking.update_event(db, resources, event["id"], {"title": "新标题"})
     dropped = booking.update_event(db, resources, event["id"], {"venue_id": None})
@@ -278,6 +283,22 @@ def test_rescheduling_books_the_new_slot_then_frees_the_old(db, crypto, resource
     with pytest.raises(ValidationFailed) as err:
         booking.update_event(db, resources, event["id"], {"minutes": "会议纪要"})
     assert "minutes" in err.value.details
+
+
+def test_moving_within_its_own_slot_rebooks_the_room(db, crypto, resources):
+    event = schedule(db, resources, venue_id=5)  # 01:00-03:00, booking 101
+    moved = booking.update_event(db, resources, event["id"], {"end": "2026-12-05T04:00:00Z"})
+    assert moved["booking_id"] == 102 and list(resources.active()) == [102]
+    # Someone else holds 04:00-06:00; moving into it fails and the old slot is kept.
+    resources.call("book_venue", {"venue_id": 5, "start": "2026-12-05T04:00:00Z",
+                                  "end": "2026-12-05T06:00:00Z", "purpose": "other"})
+    with pytest.raises(Conflict) as err:
+        booking.update_event(db, resources, event["id"], {"end": "2026-12-05T05:00:00Z"})
+    assert err.value.details["booking_id"] == 103
+    with db.session() as s:
+        kept = domain.get_event(s, event["id"])
+    assert kept["end"] == "2026-12-05T04:00:00Z" and kept["booking_id"] == 104
+    assert resources.bookings[104]["start"] == START and sorted(resources.active()) == [103, 104]
 
 
 def test_capacity_raise_promotes_the_waitlist(db, crypto, resources):

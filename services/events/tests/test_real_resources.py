@@ -54,3 +54,12 @@ def test_booking_with_the_real_resources_service(stack):
     again = staff.post("/events", json=event_body(
         venue_id=hall["id"], start="2026-12-12T10:00:00+08:00", end="2026-12-12T11:30:00+08:00"))
     assert again.status_code == 201, again.text
+
+    # Moving the event within its own slot rebooks the room; the old booking is freed.
+    moved = staff.patch(f"/events/{again.json()['id']}", json={
+        "end": "2026-12-12T12:00:00+08:00"})
+    assert moved.status_code == 200, moved.text
+    booked = {b["id"]: b for b in bookings(staff, hall["id"])}
+    assert set(booked) == {held["id"], moved.json()["booking_id"]}
+    assert booked[moved.json()["booking_id"]]["end"] in ("2026-12-12T04:00:00Z",
+                                                         "2026-12-12T12:00:00+08:00")
