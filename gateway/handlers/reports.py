@@ -1,17 +1,62 @@
-"""reports."""
-from marshmallow import RAISE, Schema, fields, validate
+"""reports: KPIs, summaries, periodic reports, rebuild, and the district roll-up."""
+import base64
 
-from gateway.routing import READERS, route
+from werkzeug.wrappers import Response
+
+from gateway.routing import ADMIN, READERS, route
+from services.reports import schemas
+
+DISTRICT_READERS = ("district_viewer", "admin")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-class KpiQuery(Schema):
-    class Meta:
-        unknown = RAISE
-
-    year = fields.Integer(validate=validate.Range(1, 10))
-
-
-@route("GET", "/reports/kpis", READERS, query=KpiQuery, tag="reports",
+@route("GET", "/reports/kpis", READERS, query=schemas.KpiQuery, tag="reports",
        summary="KPIs against the contract's targets for a project year")
 def get_kpis(ctx):
     return ctx.rpc("reports", "get_kpis", ctx.query.get("year"))
+
+
+@route("GET", "/reports/summary", READERS, query=schemas.SummaryQuery, tag="reports",
+       summary="Figures over [from, to] (months) by month, plan, target group or compound")
+def get_summary(ctx):
+    q = ctx.query
+    return ctx.rpc("reports", "get_summary", q.get("date_from"), q.get("date_to"),
+                   q.get("group_by", "month"))
+
+
+@route("GET", "/reports/periodic", READERS, query=schemas.PeriodicQuery, tag="reports",
+       produces=("application/json", "text/csv", XLSX),
+       summary="Periodic report for a month, quarter or year (json, csv or xlsx)")
+def get_periodic_report(ctx):
+    fmt = ctx.query.get("format", "json")
+    result = ctx.rpc("reports", "get_periodic_report", ctx.query["period"], fmt)
+    if fmt == "json":
+        return result
+    return Response(base64.b64decode(result["content_base64"]),
+                    mimetype=result["content_type"].split(";")[0],
+                    content_type=result["content_type"],
+                    headers={"Content-Disposition":
+                             f'attachment; filename="{result["filename"]}"'})
+
+
+@route("POST", "/reports/rebuild", ADMIN, status=202, tag="reports",
+       summary="Rebuild every projection from the services' event logs (reads keep answering)")
+def start_rebuild(ctx):
+    return ctx.rpc("reports", "start_rebuild")
+
+
+@route("GET", "/reports/rebuild", ADMIN, tag="reports", summary="State of the last rebuild")
+def get_rebuild_status(ctx):
+    return ctx.rpc("reports", "get_rebuild_status")
+
+
+@route("POST", "/reports/summary/publish", ADMIN, status=202, tag="reports",
+       summary="Publish this community's summary to the district now")
+def publish_summary(ctx):
+    return ctx.rpc("reports", "publish_summary")
+
+
+@route("GET", "/district/summary", DISTRICT_READERS, tag="reports",
+       summary="The district's communities' latest summaries and their total")
+def get_district_summary(ctx):
+    return ctx.rpc("reports", "get_district_summary")

@@ -1,45 +1,336 @@
-"""Projections and KPIs: plain functions over a session."""
+"""Reports: plain functions over a session (no broker, no network).
+
+- generations: which projection generation is served / being rebuilt;
+- ``apply_live``: a delivered event, applied to the served generation and, during a
+  rebuild, to the one being built;
+- rebuild steps (begin, apply a page, finish, fail, drop a generation);
+- KPIs against the targets file, the once-per-turn ``kpi_at_risk``;
+- summaries by month / plan / target group / compound and periodic reports;
+- district mode: community summaries received, and their roll-up.
+"""
+import json
+import re
+from calendar import monthrange
 from datetime import date, datetime, timezone
 from pathlib import Path
 
 import yaml
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 
 from common.config import ROOT
 from common.contracts import parse_time
-from common.errors import NotFound, ValidationFailed
-from services.reports.models import Figure
+from common.errors import Conflict, NotFound, ValidationFailed
+from services.reports import catalogue, projections
+from services.reports.models import (action_items, applied_events, community_summaries,
+                                     figures, first_seen, kpi_state, person_visits,
+                                     projection_state, volunteer_service)
+
+GENERATIONAL = (figures, applied_events, first_seen, person_visits, volunteer_service,
+                action_items)
 
 
-def add_to_figure(session, name, period, amount=1, dimension="all", key="all"):
-    """Increment a counter (read-modify-write inside the caller's transaction)."""
-    figure = session.execute(select(Figure).where(
-        Figure.name == name, Figure.period == period, Figure.dimension == dimension,
-        Figure.key == key).with_for_update()).scalar_one_or_none()
-    if figure is None:
-        figure = Figure(name=name, period=period, dimension=dimension, key=key, value=0)
-        session.add(figure)
-    figure.value = (figure.value or 0) + amount
-    session.flush()
+# -- generations -----------------------------------------------------------------------
+
+def _state(session, key, default=None):
+    value = session.execute(select(projection_state.c.value)
+                            .where(projection_state.c.key == key)).scalar_one_or_none()
+    return default if value is None else value
 
 
-def period_of(envelope):
-    return parse_time(envelope["occurred_at"]).strftime("%Y-%m")
+def _set_state(session, key, value):
+    stmt = projections.dialect_insert(session, projection_state).values(key=key, value=str(value))
+    session.execute(stmt.on_conflict_do_update(index_elements=["key"],
+                                               set_={"value": stmt.excluded.value}))
 
 
-def apply_volunteer_registered(session, envelope):
-    period = period_of(envelope)
-    add_to_figure(session, "volunteers_registered", period)
-    compound = envelope["payload"].get("compound")
-    if compound:
-        add_to_figure(session, "volunteers_registered", period, 1, "compound", compound)
+def active_generation(session):
+    return int(_state(session, "active_generation", 1))
 
 
-def total(session, name, start_period, end_period):
-    return session.execute(select(func.coalesce(func.sum(Figure.value), 0)).where(
-        Figure.name == name, Figure.dimension == "all",
-        Figure.period >= start_period, Figure.period <= end_period)).scalar_one()
+def building_generation(session):
+    value = _state(session, "building_generation", "")
+    return int(value) if value else None
 
+
+_GENERATIONS = select(projection_state.c.key, projection_state.c.value).where(
+    projection_state.c.key.in_(["active_generation", "building_generation"]))
+
+
+def live_generations(session):
+    """[served generation] + [generation being built, during a rebuild] (one query)."""
+    state = dict(session.connection().execute(_GENERATIONS).all())
+    gens = [int(state.get("active_generation") or 1)]
+    building = state.get("building_generation")
+    if building and int(building) not in gens:
+        gens.append(int(building))
+    return gens
+
+
+def apply_live(session, envelope):
+    """Apply a delivered event to every live generation; True if any changed."""
+    changed = False
+    for generation in live_generations(session):
+        changed = projections.apply_event(session, generation, envelope) or changed
+    return changed
+
+
+# -- rebuild ---------------------------------------------------------------------------
+
+def begin_rebuild(session, now=None):
+    """Reserve a fresh generation; Conflict if a rebuild is already running."""
+    if building_generation(session) is not None:
+        raise Conflict("a rebuild is already running",
+                       {"generation": [str(building_generation(session))]})
+    top = max(active_generation(session),
+              int(_state(session, "last_generation", 0)),
+              session.execute(select(func.max(figures.c.generation))).scalar() or 0)
+    generation = top + 1
+    _set_state(session, "last_generation", generation)
+    _set_state(session, "building_generation", generation)
+    _set_state(session, "rebuild", json.dumps({
+        "status": "running", "generation": generation, "events_read": 0, "events_applied": 0,
+        "started_at": _now(now), "finished_at": None, "error": None}))
+    return generation
+
+
+def apply_page(session, generation, envelopes):
+    """Apply a page of the event logs to the generation being built."""
+    applied = 0
+    for envelope in envelopes:
+        if projections.apply_event(session, generation, envelope):
+            applied += 1
+    status = rebuild_status(session)
+    status["events_read"] += len(envelopes)
+    status["events_applied"] += applied
+    _set_state(session, "rebuild", json.dumps(status))
+    return applied
+
+
+def finish_rebuild(session, generation, now=None):
+    """Swap: the rebuilt generation is served from this commit on. Returns the old one."""
+    if building_generation(session) != generation:
+        raise Conflict("this rebuild is no longer the running one", {})
+    old = active_generation(session)
+    _set_state(session, "active_generation", generation)
+    _set_state(session, "building_generation", "")
+    status = rebuild_status(session)
+    status.update(status="done", finished_at=_now(now), replaced_generation=old)
+    _set_state(session, "rebuild", json.dumps(status))
+    return old
+
+
+def fail_rebuild(session, generation, error, now=None):
+    if building_generation(session) == generation:
+        _set_state(session, "building_generation", "")
+    status = rebuild_status(session)
+    status.update(status="failed", finished_at=_now(now), error=str(error)[:500])
+    _set_state(session, "rebuild", json.dumps(status))
+
+
+def rebuild_status(session):
+    raw = _state(session, "rebuild")
+    if raw is None:
+        return {"status": "never", "generation": active_generation(session),
+                "events_read": 0, "events_applied": 0}
+    status = json.loads(raw)
+    status["active_generation"] = active_generation(session)
+    return status
+
+
+def drop_generation_chunk(session, generation, chunk=5000):
+    """Delete up to ``chunk`` rows of an unused generation per table; 0 when done."""
+    if generation in live_generations(session):
+        raise Conflict("generation in use", {"generation": [str(generation)]})
+    removed = 0
+    for table in GENERATIONAL:
+        pk = [c for c in table.primary_key.columns if c.name != "generation"]
+        ids = select(*pk).where(table.c.generation == generation).limit(chunk)
+        rows = session.execute(ids).all()
+        if not rows:
+            continue
+        session.execute(_delete_rows(table, generation, pk, rows))
+        removed += len(rows)
+    return removed
+
+
+def _delete_rows(table, generation, pk, rows):
+    from sqlalchemy import tuple_
+
+    if len(pk) == 1:
+        return delete(table).where(table.c.generation == generation,
+                                   pk[0].in_([r[0] for r in rows]))
+    return delete(table).where(table.c.generation == generation,
+                               tuple_(*pk).in_([tuple(r) for r in rows]))
+
+
+def figure_dump(session, generation=None):
+    """Every counter of a generation, for comparisons: {(name, dim, period, key): value}."""
+    generation = generation or active_generation(session)
+    rows = session.execute(select(figures.c.name, figures.c.dimension, figures.c.period,
+                                  figures.c.key, figures.c.value)
+                           .where(figures.c.generation == generation)).all()
+    return {f"{n}|{d}|{p}|{k}": v for n, d, p, k, v in rows if v}
+
+
+# -- periods ---------------------------------------------------------------------------
+
+_MONTH = re.compile(r"^(\d{4})-(\d{2})(?:-(\d{2}))?$")
+
+
+def to_month(value, field):
+    match = _MONTH.match(str(value or ""))
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        raise ValidationFailed(f"bad {field}", {field: ["expected YYYY-MM or YYYY-MM-DD"]})
+    return f"{match.group(1)}-{match.group(2)}"
+
+
+def parse_period(period):
+    """"2026-11" | "2026-Q4" | "2026" → (first month, last month, first day, last day)."""
+    text = str(period or "")
+    m = re.match(r"^(\d{4})(?:-(\d{2})|-Q([1-4]))?$", text)
+    if not m or (m.group(2) and not 1 <= int(m.group(2)) <= 12):
+        raise ValidationFailed("bad period", {"period": ["expected 2026-11, 2026-Q4 or 2026"]})
+    year = int(m.group(1))
+    if m.group(2):
+        first = last = int(m.group(2))
+    elif m.group(3):
+        q = int(m.group(3))
+        first, last = 3 * q - 2, 3 * q
+    else:
+        first, last = 1, 12
+    return (f"{year}-{first:02d}", f"{year}-{last:02d}", date(year, first, 1),
+            date(year, last, monthrange(year, last)[1]))
+
+
+# -- raw sums --------------------------------------------------------------------------
+
+def raw_sums(session, generation, start, end, dimension="all", names=None):
+    """{group key: {raw name: sum}} for one dimension over months [start, end]."""
+    f = figures.c
+    group = f.period if dimension == "month" else f.key
+    q = (select(group, f.name, func.sum(f.value))
+         .where(f.generation == generation, f.dimension == ("all" if dimension == "month"
+                                                             else dimension),
+                f.period >= start, f.period <= end)
+         .group_by(group, f.name))
+    if names:
+        q = q.where(f.name.in_(sorted(names)))
+    out = {}
+    for key, name, total in session.execute(q):
+        out.setdefault(key, {})[name] = total
+    return out
+
+
+def totals(session, generation, start, end, names=None):
+    return raw_sums(session, generation, start, end, "all", names).get("all", {})
+
+
+def distinct_people(session, generation, start, end, dimension=None):
+    v = person_visits.c
+    if dimension is None:
+        return session.execute(select(func.count(func.distinct(v.resident_id))).where(
+            v.generation == generation, v.period >= start, v.period <= end)).scalar_one()
+    column = v.period if dimension == "month" else getattr(v, dimension)
+    rows = session.execute(select(column, func.count(func.distinct(v.resident_id))).where(
+        v.generation == generation, v.period >= start, v.period <= end).group_by(column))
+    return dict(rows.all())
+
+
+def volunteers_active(session, generation, start, end, by_month=False):
+    v = volunteer_service.c
+    if not by_month:
+        return session.execute(select(func.count(func.distinct(v.volunteer_id))).where(
+            v.generation == generation, v.period >= start, v.period <= end)).scalar_one()
+    return dict(session.execute(select(v.period, func.count(func.distinct(v.volunteer_id)))
+                                .where(v.generation == generation, v.period >= start,
+                                       v.period <= end).group_by(v.period)).all())
+
+
+def action_item_counts(session, generation, today):
+    a = action_items.c
+    open_ = a.status.in_(("open", "in_progress"))
+    row = session.execute(select(
+        func.count().filter(open_), func.count().filter(open_ & (a.due_date < today))
+    ).where(a.generation == generation)).one()
+    return {"action_items_open": row[0] or 0, "action_items_overdue": row[1] or 0}
+
+
+# -- summaries -------------------------------------------------------------------------
+
+def summary(session, date_from, date_to, group_by="month", today=None):
+    """Figures over the months of [from, to] by month, plan, target group or compound."""
+    if group_by not in catalogue.GROUPINGS:
+        raise ValidationFailed("bad group_by", {"group_by": [f"one of {catalogue.GROUPINGS}"]})
+    today = today or utc_today()
+    start = to_month(date_from or f"{today.year}-01", "from")
+    end = to_month(date_to or today.isoformat(), "to")
+    if end < start:
+        raise ValidationFailed("to is before from", {"to": ["must not be before from"]})
+    generation = active_generation(session)
+    names = catalogue.metrics_for(group_by)
+    groups = []
+    raw = raw_sums(session, generation, start, end, group_by)
+    distinct = distinct_people(session, generation, start, end, group_by)
+    active = volunteers_active(session, generation, start, end, by_month=True) \
+        if group_by == "month" else {}
+    for key in sorted(set(raw) | set(distinct)):
+        values = catalogue.derive(raw.get(key, {}), names)
+        if "distinct_people" in values:
+            values["distinct_people"] = distinct.get(key, 0)
+        if "volunteers_active" in values:
+            values["volunteers_active"] = active.get(key, 0)
+        groups.append({"key": key, "label": group_label(group_by, key), "figures": values})
+    total = catalogue.derive(totals(session, generation, start, end))
+    total["distinct_people"] = distinct_people(session, generation, start, end)
+    total["volunteers_active"] = volunteers_active(session, generation, start, end)
+    total.update(action_item_counts(session, generation, today))
+    return {"from": start, "to": end, "group_by": group_by, "generation": generation,
+            "metrics": [{"name": n, "label": catalogue.label(n), "unit": catalogue.unit(n)}
+                        for n in names], "groups": groups, "total": total}
+
+
+def group_label(group_by, key):
+    from common import vocab
+
+    table = {"plan": vocab.PLANS, "target_group": vocab.TARGET_GROUPS}.get(group_by)
+    if table:
+        return table.get(key, key)
+    if group_by == "compound" and key == projections.NONE:
+        return "未填写"
+    return key
+
+
+def periodic(session, period, community_id=None, today=None):
+    """A funder's report for a month, quarter or year: totals and one block per plan."""
+    start, end, first_day, last_day = parse_period(period)
+    today = today or utc_today()
+    generation = active_generation(session)
+    total = catalogue.derive(totals(session, generation, start, end))
+    total["distinct_people"] = distinct_people(session, generation, start, end)
+    total["volunteers_active"] = volunteers_active(session, generation, start, end)
+    total.update(action_item_counts(session, generation, today))
+    from common import vocab
+
+    plan_metrics = catalogue.metrics_for("plan")
+    by_plan = raw_sums(session, generation, start, end, "plan")
+    distinct = distinct_people(session, generation, start, end, "plan")
+    plans = {}
+    for plan in vocab.PLANS:
+        values = catalogue.derive(by_plan.get(plan, {}), plan_metrics)
+        values["distinct_people"] = distinct.get(plan, 0)
+        plans[plan] = values
+    summary_metrics = [m.name for m in catalogue.METRICS] + list(catalogue.STATE_LABELS)
+    return {"period": str(period), "from": first_day.isoformat(), "to": last_day.isoformat(),
+            "community_id": community_id, "generation": generation,
+            "metrics": [{"name": n, "label": catalogue.label(n), "unit": catalogue.unit(n)}
+                        for n in summary_metrics],
+            "plan_metrics": plan_metrics,
+            "plan_labels": dict(vocab.PLANS),
+            "summary": {n: total.get(n) for n in summary_metrics},
+            "plans": plans}
+
+
+# -- KPIs ------------------------------------------------------------------------------
 
 def load_targets(path):
     path = Path(path)
@@ -48,40 +339,199 @@ def load_targets(path):
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
+def targets_for(path, year=None):
+    """The targets file for a project year: the configured one, or a sibling file
+    ``<community>-year<N>.yaml`` for another year. NotFound if there is none."""
+    targets = load_targets(path)
+    if year is None or int(year) == int(targets.get("project_year", 1)):
+        return targets
+    sibling = Path(path)
+    sibling = (sibling if sibling.is_absolute() else ROOT / sibling).parent / \
+        f"{targets.get('community_id')}-year{int(year)}.yaml"
+    if sibling.exists():
+        return load_targets(sibling)
+    raise NotFound(f"no targets for project year {year}", {"year": [f"unknown year {year}"]})
+
+
 def year_elapsed(start, end, today):
     span = (end - start).days + 1
     done = (min(max(today, start), end) - start).days + (1 if today >= start else 0)
     return max(0.0, min(1.0, done / span))
 
 
-def kpi_status(actual, target, elapsed):
-    if target <= 0 or actual >= target:
+MEAN_KPIS = {"mean_satisfaction", "need_mean_satisfaction", "mean_hours_to_match"}
+AT_RISK_MARGIN = 0.10
+
+
+def kpi_status(name, actual, target, elapsed):
+    if name in MEAN_KPIS:
+        # A mean is not accumulated over the year: judged against the target itself.
+        if actual is None:
+            return "on_track"
+        if actual >= target:
+            return "achieved"
+        return "on_track" if actual >= target * (1 - AT_RISK_MARGIN) else "at_risk"
+    if target <= 0 or (actual or 0) >= target:
         return "achieved"
     # Behind the calendar by more than a tenth of the target: at risk.
-    return "on_track" if actual / target >= elapsed - 0.10 else "at_risk"
+    return "on_track" if (actual or 0) / target >= elapsed - AT_RISK_MARGIN else "at_risk"
 
 
-def kpis(session, targets, year=None, today=None):
-    today = today or datetime.now(timezone.utc).date()
-    if year is not None and int(year) != int(targets.get("project_year", 1)):
-        raise NotFound(f"no targets for project year {year}", {"year": [f"unknown year {year}"]})
+def kpi_actuals(session, targets):
+    start = _as_date(targets["year_start"])
+    end = _as_date(targets["year_end"])
+    names = [n for n in targets["targets"] if n in catalogue.BY_NAME]
+    raw_names = {r for n in names for r in catalogue.BY_NAME[n].raw}
+    raw = totals(session, active_generation(session), start.strftime("%Y-%m"),
+                 end.strftime("%Y-%m"), raw_names)
+    # distinct_people / volunteers_active: first sightings in the year (one sum each).
+    return catalogue.derive(raw, set(names)), raw
+
+
+def kpis(session, targets, today=None):
+    today = today or utc_today()
     start = _as_date(targets["year_start"])
     end = _as_date(targets["year_end"])
     elapsed = year_elapsed(start, end, today)
+    actuals, _raw = kpi_actuals(session, targets)
     items = []
     for name, spec in targets["targets"].items():
-        actual = total(session, name, start.strftime("%Y-%m"), end.strftime("%Y-%m"))
         target = float(spec["target"])
+        actual = actuals.get(name, 0)
+        if actual is None:
+            percent = None
+        else:
+            percent = round(100.0 * actual / target, 1) if target else 100.0
         items.append({
-            "kpi": name, "label": spec.get("label", name), "unit": spec.get("unit"),
-            "target": target, "actual": actual,
-            "percent_done": round(100.0 * actual / target, 1) if target else 100.0,
+            "kpi": name, "label": spec.get("label", catalogue.label(name)),
+            "unit": spec.get("unit", catalogue.unit(name)),
+            "target": target, "actual": actual, "percent_done": percent,
             "percent_year_elapsed": round(100.0 * elapsed, 1),
-            "status": kpi_status(actual, target, elapsed),
+            "status": kpi_status(name, actual, target, elapsed),
         })
     return {"community_id": targets.get("community_id"), "project": targets.get("project"),
-            "project_year": targets.get("project_year"), "sample_targets": bool(targets.get("sample")),
-            "year_start": start.isoformat(), "year_end": end.isoformat(), "kpis": items}
+            "project_year": targets.get("project_year"),
+            "sample_targets": bool(targets.get("sample")),
+            "year_start": start.isoformat(), "year_end": end.isoformat(),
+            "as_of": today.isoformat(), "kpis": items}
+
+
+def check_kpis(uow, targets, today=None, now=None):
+    """Record each KPI's status; emit ``kpi_at_risk`` for each one that turned at_risk
+    (once per turn: a conditional UPDATE decides, so concurrent checks emit once)."""
+    session = uow.session
+    report = kpis(session, targets, today)
+    year = int(report["project_year"] or 1)
+    now = now or datetime.now(timezone.utc)
+    emitted = []
+    for item in report["kpis"]:
+        session.execute(projections.dialect_insert(session, kpi_state).values(
+            project_year=year, kpi=item["kpi"], status="unknown", changed_at=now
+        ).on_conflict_do_nothing())
+        turned = session.execute(update(kpi_state).where(
+            kpi_state.c.project_year == year, kpi_state.c.kpi == item["kpi"],
+            kpi_state.c.status != item["status"]).values(status=item["status"],
+                                                         changed_at=now)).rowcount
+        if turned and item["status"] == "at_risk":
+            uow.emit("kpi_at_risk", {
+                "kpi": item["kpi"], "project_year": year, "target": item["target"],
+                "actual": float(item["actual"] or 0),
+                "percent_done": float(item["percent_done"] or 0),
+                "percent_year_elapsed": item["percent_year_elapsed"], "detected_at": now})
+            emitted.append(item["kpi"])
+    return {"checked": len(report["kpis"]), "turned_at_risk": emitted}
+
+
+# -- district roll-up ------------------------------------------------------------------
+
+def community_summary_payload(session, targets, community_id, today=None, now=None):
+    """What a community publishes for its district: its KPI actuals and targets."""
+    report = kpis(session, targets, today)
+    figures_out = {}
+    for item in report["kpis"]:
+        figures_out[item["kpi"]] = float(item["actual"] or 0)
+    _actuals, raw = kpi_actuals(session, targets)
+    # Weights for the district's means.
+    figures_out["feedback_count"] = float(raw.get("feedback_count", 0))
+    figures_out["need_satisfaction_count"] = float(raw.get("need_satisfaction_count", 0))
+    return {"community_id": community_id, "project_year": int(report["project_year"] or 1),
+            "as_of": now or datetime.now(timezone.utc), "figures": figures_out,
+            "targets": {i["kpi"]: i["target"] for i in report["kpis"]}}
+
+
+def publish_summary(uow, targets, community_id, today=None, now=None):
+    payload = community_summary_payload(uow.session, targets, community_id, today, now)
+    envelope = uow.emit("community_summary_published", payload)
+    return {"published": True, "community_id": community_id,
+            "figures": payload["figures"], "event_id": envelope and envelope["event_id"]}
+
+
+def receive_community_summary(session, envelope, now=None):
+    """Keep the latest summary of each community (an older or repeated one is ignored)."""
+    p = envelope["payload"]
+    as_of = projections.instant(p["as_of"])
+    values = {"community_id": p["community_id"], "project_year": p["project_year"],
+              "as_of": as_of, "figures": json.dumps(p["figures"], sort_keys=True),
+              "targets": json.dumps(p["targets"], sort_keys=True),
+              "event_id": envelope["event_id"], "received_at": now or datetime.now(timezone.utc)}
+    t = community_summaries
+    if session.execute(select(t.c.event_id).where(t.c.event_id == envelope["event_id"])).first():
+        return False
+    stmt = projections.dialect_insert(session, t).values(**values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["community_id"],
+        set_={k: stmt.excluded[k] for k in values if k != "community_id"},
+        where=t.c.as_of < stmt.excluded.as_of)
+    return session.execute(stmt).rowcount == 1
+
+
+WEIGHTED = {"mean_satisfaction": "feedback_count",
+            "need_mean_satisfaction": "need_satisfaction_count"}
+
+
+def district_summary(session):
+    rows = session.execute(select(community_summaries).order_by(
+        community_summaries.c.community_id)).mappings().all()
+    communities, total, targets = [], {}, {}
+    weighted = {}
+    for row in rows:
+        figs = json.loads(row["figures"])
+        tgts = json.loads(row["targets"])
+        communities.append({"community_id": row["community_id"],
+                            "project_year": row["project_year"],
+                            "as_of": row["as_of"], "figures": figs, "targets": tgts})
+        for name, value in figs.items():
+            if name in WEIGHTED:
+                weight = figs.get(WEIGHTED[name], 0)
+                acc = weighted.setdefault(name, [0.0, 0.0])
+                acc[0] += value * weight
+                acc[1] += weight
+            else:
+                total[name] = total.get(name, 0) + value
+        for name, value in tgts.items():
+            targets[name] = targets.get(name, 0) + value
+    for name, (num, den) in weighted.items():
+        total[name] = round(num / den, 2) if den else 0.0
+        if name in targets and rows:
+            targets[name] = round(targets[name] / len(rows), 2)
+    return {"communities": communities, "total": {"figures": total, "targets": targets},
+            "community_count": len(communities)}
+
+
+# -- helpers ---------------------------------------------------------------------------
+
+def utc_today():
+    return datetime.now(timezone.utc).astimezone(projections.PROJECT_TZ).date()
+
+
+def parse_today(value):
+    if not value:
+        return None
+    return date.fromisoformat(str(value))
+
+
+def _now(now=None):
+    return (now or datetime.now(timezone.utc)).isoformat()
 
 
 def _as_date(value):
@@ -91,3 +541,7 @@ def _as_date(value):
         return date.fromisoformat(str(value))
     except ValueError:
         raise ValidationFailed("bad date in targets file", {"year_start": [str(value)]}) from None
+
+
+def last_occurred_at(envelope):
+    return parse_time(envelope["occurred_at"])

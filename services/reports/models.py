@@ -1,25 +1,115 @@
-"""Read model of the reports service: figures projected from domain events."""
-from sqlalchemy import Float, Integer, String, UniqueConstraint
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+"""Read model of the reports service.
+
+Every projection table carries a ``generation``: the figures being served are those of
+the active generation (``projection_state``); a rebuild (delivery rule 5) fills a fresh
+generation from the services' event logs and then swaps, so reads keep answering.
+"""
+from sqlalchemy import (BigInteger, Column, Date, DateTime, Float, Integer, PrimaryKeyConstraint,
+                        String, Table, Text, UniqueConstraint, Index)
 
 from common.db import make_metadata
 
 metadata = make_metadata()
 
+# A counter: ``name`` in ``period`` (YYYY-MM) for a ``dimension``/``key`` pair, e.g.
+# (activities_held, 2026-11, plan, culture). Totals use dimension "all", key "all".
+# Values are exact quantities (counts, minutes, fen): sums come out identical whatever
+# the order of application.
+figures = Table(
+    "figures", metadata,
+    Column("generation", Integer, nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("period", String(7), nullable=False),
+    Column("dimension", String(32), nullable=False),
+    Column("key", String(64), nullable=False),
+    Column("value", Float, nullable=False),
+    PrimaryKeyConstraint("generation", "name", "dimension", "period", "key"),
+)
 
-class Base(DeclarativeBase):
-    metadata = metadata
+# Events applied to a generation: the per-generation inbox that makes a replay and a
+# live delivery of the same event count once.
+applied_events = Table(
+    "applied_events", metadata,
+    Column("generation", Integer, nullable=False),
+    Column("event_id", String(36), nullable=False),
+    PrimaryKeyConstraint("generation", "event_id"),
+)
 
+# Distinct subjects per scope ("people" or "volunteers" in a calendar year) with the
+# earliest month they were seen in: the distinct-count figure is counted in that month
+# (moved if an earlier sighting arrives later), so any order gives the same figures.
+first_seen = Table(
+    "first_seen", metadata,
+    Column("generation", Integer, nullable=False),
+    Column("scope", String(32), nullable=False),
+    Column("subject_id", BigInteger, nullable=False),
+    Column("period", String(7), nullable=False),
+    PrimaryKeyConstraint("generation", "scope", "subject_id"),
+)
 
-class Figure(Base):
-    """A counter: ``name`` in ``period`` (YYYY-MM) for a ``dimension``/``key`` pair
-    (e.g. activities_held, 2026-11, plan, culture). Totals use dimension "all"."""
-    __tablename__ = "figures"
-    __table_args__ = (UniqueConstraint("name", "period", "dimension", "key"),)
+# Who attended in which month under which plan / kind / target group / compound:
+# distinct people for arbitrary ranges and groupings of the summary.
+person_visits = Table(
+    "person_visits", metadata,
+    Column("generation", Integer, nullable=False),
+    Column("resident_id", BigInteger, nullable=False),
+    Column("period", String(7), nullable=False),
+    Column("plan", String(32), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("target_group", String(32), nullable=False),
+    Column("compound", String(64), nullable=False),
+    PrimaryKeyConstraint("generation", "resident_id", "period", "plan", "kind",
+                         "target_group", "compound"),
+)
+Index("ix_person_visits_period", person_visits.c.generation, person_visits.c.period)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(64))
-    period: Mapped[str] = mapped_column(String(7))
-    dimension: Mapped[str] = mapped_column(String(32), default="all")
-    key: Mapped[str] = mapped_column(String(64), default="all")
-    value: Mapped[float] = mapped_column(Float, default=0)
+# Which volunteers served (approved hours) in which month: volunteers active in a range.
+volunteer_service = Table(
+    "volunteer_service", metadata,
+    Column("generation", Integer, nullable=False),
+    Column("volunteer_id", BigInteger, nullable=False),
+    Column("period", String(7), nullable=False),
+    PrimaryKeyConstraint("generation", "volunteer_id", "period"),
+)
+
+# Current state of each action item (open / overdue are as of today, not counters).
+action_items = Table(
+    "action_items", metadata,
+    Column("generation", Integer, nullable=False),
+    Column("action_item_id", BigInteger, nullable=False),
+    Column("decision_id", BigInteger, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("due_date", Date, nullable=False),
+    Column("as_of", String(40), nullable=False),
+    PrimaryKeyConstraint("generation", "action_item_id"),
+)
+
+# Not generational: which generation is served, which is being built, the rebuild's state.
+projection_state = Table(
+    "projection_state", metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+# The last status of each KPI per project year: kpi_at_risk is emitted once per turn.
+kpi_state = Table(
+    "kpi_state", metadata,
+    Column("project_year", Integer, nullable=False),
+    Column("kpi", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("changed_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("project_year", "kpi"),
+)
+
+# District mode: the latest summary each community published (through the shovel).
+community_summaries = Table(
+    "community_summaries", metadata,
+    Column("community_id", String(64), primary_key=True),
+    Column("project_year", Integer, nullable=False),
+    Column("as_of", String(40), nullable=False),
+    Column("figures", Text, nullable=False),
+    Column("targets", Text, nullable=False),
+    Column("event_id", String(36), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("event_id"),
+)

@@ -1,14 +1,24 @@
-"""Reports service: projections of domain events and the funder's KPIs."""
+"""Reports service: nameko entrypoints only. Projections are in projections.py, the rest
+of the logic in domain.py (plain functions over a session), rendering in periodic.py.
+
+Modes (config REPORTS_MODE): ``community`` (default) projects its community's events and
+publishes its summary on a timer (SUMMARY_INTERVAL_SECONDS) and on demand; ``district``
+also consumes the summaries the shovels bring from its communities' vhosts.
+"""
 from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 
 from common.bus import handle_event
+from common.contracts import parse_time
 from common.db import Store
+from common.errors import ValidationFailed
 from common.inbox import consume_once
 from common.metrics import Instrumentation
 from common.ops import OperatorEndpoints
 from common.outbox import OutboxRelay
-from services.reports import domain
+from services.reports import domain, periodic
+from services.reports import metrics as rmetrics
+from services.reports.extensions import Rebuilder, config_timer, handle_community_summary
 from services.reports.models import metadata
 
 
@@ -19,17 +29,232 @@ class ReportsService(OperatorEndpoints):
     store = Store(metadata)
     relay = OutboxRelay()
     instrumentation = Instrumentation()
+    rebuilder = Rebuilder()
 
-    def _project(self, envelope, apply):
-        return consume_once(self.store, envelope,
-                            lambda uow, env: apply(uow.session, env), self.name)
+    # -- helpers (not entrypoints) ----------------------------------------------------
+
+    def _project(self, envelope):
+        applied = consume_once(self.store, envelope,
+                               lambda uow, env: domain.apply_live(uow.session, env), self.name)
+        if applied:
+            rmetrics.applied(self.name, envelope["event_type"], parse_time(envelope["occurred_at"]))
+        else:
+            rmetrics.duplicate(self.name, envelope["event_type"])
+        return applied
+
+    def _today(self):
+        return domain.parse_today(self.config.get("REPORTS_TODAY")) or domain.utc_today()
+
+    def _targets(self, year=None):
+        return domain.targets_for(self.config["KPI_TARGETS_FILE"], year)
+
+    def _community(self):
+        return self.config.get("COMMUNITY_ID", "hetong")
+
+    # -- projections: one handler per event type the registry routes to reports -------
+
+    @handle_event("partner_registered")
+    def handle_partner_registered(self, envelope):
+        self._project(envelope)
+
+    @handle_event("resource_registered")
+    def handle_resource_registered(self, envelope):
+        self._project(envelope)
+
+    @handle_event("resource_updated")
+    def handle_resource_updated(self, envelope):
+        self._project(envelope)
+
+    @handle_event("venue_booked")
+    def handle_venue_booked(self, envelope):
+        self._project(envelope)
+
+    @handle_event("venue_booking_cancelled")
+    def handle_venue_booking_cancelled(self, envelope):
+        self._project(envelope)
+
+    @handle_event("need_registered")
+    def handle_need_registered(self, envelope):
+        self._project(envelope)
+
+    @handle_event("need_matched")
+    def handle_need_matched(self, envelope):
+        self._project(envelope)
+
+    @handle_event("need_closed")
+    def handle_need_closed(self, envelope):
+        self._project(envelope)
 
     @handle_event("volunteer_registered")
     def handle_volunteer_registered(self, envelope):
-        self._project(envelope, domain.apply_volunteer_registered)
+        self._project(envelope)
+
+    @handle_event("volunteer_updated")
+    def handle_volunteer_updated(self, envelope):
+        self._project(envelope)
+
+    @handle_event("shift_opened")
+    def handle_shift_opened(self, envelope):
+        self._project(envelope)
+
+    @handle_event("shift_signed_up")
+    def handle_shift_signed_up(self, envelope):
+        self._project(envelope)
+
+    @handle_event("shift_signup_cancelled")
+    def handle_shift_signup_cancelled(self, envelope):
+        self._project(envelope)
+
+    @handle_event("waitlist_promoted")
+    def handle_waitlist_promoted(self, envelope):
+        self._project(envelope)
+
+    @handle_event("hours_recorded")
+    def handle_hours_recorded(self, envelope):
+        self._project(envelope)
+
+    @handle_event("hours_approved")
+    def handle_hours_approved(self, envelope):
+        self._project(envelope)
+
+    @handle_event("hours_rejected")
+    def handle_hours_rejected(self, envelope):
+        self._project(envelope)
+
+    @handle_event("certificate_issued")
+    def handle_certificate_issued(self, envelope):
+        self._project(envelope)
+
+    @handle_event("event_scheduled")
+    def handle_event_scheduled(self, envelope):
+        self._project(envelope)
+
+    @handle_event("event_published")
+    def handle_event_published(self, envelope):
+        self._project(envelope)
+
+    @handle_event("event_cancelled")
+    def handle_event_cancelled(self, envelope):
+        self._project(envelope)
+
+    @handle_event("event_completed")
+    def handle_event_completed(self, envelope):
+        self._project(envelope)
+
+    @handle_event("volunteer_role_added")
+    def handle_volunteer_role_added(self, envelope):
+        self._project(envelope)
+
+    @handle_event("participant_registered")
+    def handle_participant_registered(self, envelope):
+        self._project(envelope)
+
+    @handle_event("participant_cancelled")
+    def handle_participant_cancelled(self, envelope):
+        self._project(envelope)
+
+    @handle_event("attendance_recorded")
+    def handle_attendance_recorded(self, envelope):
+        self._project(envelope)
+
+    @handle_event("feedback_submitted")
+    def handle_feedback_submitted(self, envelope):
+        self._project(envelope)
+
+    @handle_event("idea_submitted")
+    def handle_idea_submitted(self, envelope):
+        self._project(envelope)
+
+    @handle_event("idea_voted")
+    def handle_idea_voted(self, envelope):
+        self._project(envelope)
+
+    @handle_event("idea_adopted")
+    def handle_idea_adopted(self, envelope):
+        self._project(envelope)
+
+    @handle_event("decision_recorded")
+    def handle_decision_recorded(self, envelope):
+        self._project(envelope)
+
+    @handle_event("action_item_updated")
+    def handle_action_item_updated(self, envelope):
+        self._project(envelope)
+
+    # -- district mode ---------------------------------------------------------------
+
+    @handle_community_summary
+    def handle_community_summary_published(self, envelope):
+        with self.store.session() as session:
+            changed = domain.receive_community_summary(session, envelope)
+        rmetrics.SUMMARIES_RECEIVED.labels(self.name).inc()
+        return changed
+
+    @rpc
+    def get_district_summary(self):
+        with self.store.session() as session:
+            return domain.district_summary(session)
+
+    # -- timers ----------------------------------------------------------------------
+
+    @config_timer("SUMMARY_INTERVAL_SECONDS", 3600, modes=("community",))
+    def publish_summary_on_timer(self):
+        self.publish_summary()
+
+    @config_timer("KPI_CHECK_INTERVAL_SECONDS", 300, modes=("community",))
+    def check_kpis_on_timer(self):
+        self.check_kpis()
+
+    # -- queries and commands --------------------------------------------------------
 
     @rpc
     def get_kpis(self, year=None):
-        targets = domain.load_targets(self.config["KPI_TARGETS_FILE"])
+        targets = self._targets(year)
         with self.store.session() as session:
-            return domain.kpis(session, targets, year)
+            return domain.kpis(session, targets, self._today())
+
+    @rpc
+    def check_kpis(self):
+        """Emit kpi_at_risk for each KPI that turned at_risk since the last check."""
+        targets = self._targets()
+        with self.store.unit_of_work() as uow:
+            return domain.check_kpis(uow, targets, self._today())
+
+    @rpc
+    def get_summary(self, date_from=None, date_to=None, group_by="month"):
+        with self.store.session() as session:
+            return domain.summary(session, date_from, date_to, group_by or "month",
+                                  self._today())
+
+    @rpc
+    def get_periodic_report(self, period, format="json"):
+        if format not in ("json", "csv", "xlsx"):
+            raise ValidationFailed("bad format", {"format": ["one of json, csv, xlsx"]})
+        with self.store.session() as session:
+            report = domain.periodic(session, period, self._community(), self._today())
+        if format == "json":
+            return report
+        return periodic.render(report, format)
+
+    @rpc
+    def publish_summary(self):
+        targets = self._targets()
+        with self.store.unit_of_work() as uow:
+            return domain.publish_summary(uow, targets, self._community(), self._today())
+
+    @rpc
+    def start_rebuild(self):
+        generation = self.rebuilder.start_rebuild()
+        with self.store.session() as session:
+            return domain.rebuild_status(session) | {"generation": generation}
+
+    @rpc
+    def get_rebuild_status(self):
+        with self.store.session() as session:
+            return domain.rebuild_status(session)
+
+    @rpc
+    def dump_figures(self):
+        """Every counter of the served generation (operators and tests compare them)."""
+        with self.store.session() as session:
+            return domain.figure_dump(session)

@@ -1,0 +1,42 @@
+"""Metrics of the reports service (common.metrics' registry, so /metrics shows them):
+projection lag, events applied, duplicates skipped, rebuilds."""
+import time
+
+from prometheus_client import Counter, Gauge
+
+from common.metrics import REGISTRY
+
+EVENTS_APPLIED = Counter("ronghe_reports_events_applied_total",
+                         "Domain events applied to the reports projections",
+                         ["service", "event_type"], registry=REGISTRY)
+DUPLICATES_SKIPPED = Counter("ronghe_reports_duplicates_skipped_total",
+                             "Redelivered events the reports inbox skipped",
+                             ["service", "event_type"], registry=REGISTRY)
+PROJECTION_LAG = Gauge("ronghe_reports_projection_lag_seconds",
+                       "now - occurred_at of the last event applied to the projections",
+                       ["service"], registry=REGISTRY)
+LAST_APPLIED = Gauge("ronghe_reports_last_applied_timestamp_seconds",
+                     "occurred_at of the last applied event (unix time)",
+                     ["service"], registry=REGISTRY)
+REBUILDS = Counter("ronghe_reports_rebuilds_total", "Projection rebuilds by outcome",
+                   ["service", "outcome"], registry=REGISTRY)
+SUMMARIES_RECEIVED = Counter("ronghe_reports_community_summaries_received_total",
+                             "Community summaries received (district mode)",
+                             ["service"], registry=REGISTRY)
+
+_last = {}
+
+
+def applied(service, event_type, occurred_at):
+    EVENTS_APPLIED.labels(service, event_type).inc()
+    ts = occurred_at.timestamp()
+    if ts > _last.get(service, 0):
+        _last[service] = ts
+        LAST_APPLIED.labels(service).set(ts)
+        # Lag is read at scrape time: now − occurred_at of the last applied event.
+        PROJECTION_LAG.labels(service).set_function(
+            lambda s=service: max(0.0, time.time() - _last.get(s, time.time())))
+
+
+def duplicate(service, event_type):
+    DUPLICATES_SKIPPED.labels(service, event_type).inc()

@@ -1,0 +1,404 @@
+"""Projections: every event type the registry routes to reports, applied to one
+generation of the read model.
+
+``apply_event(session, generation, envelope)`` is the only entry: it records the event in
+``applied_events`` of that generation (a second application is skipped) and then adds the
+event's increments. Increments are gathered in a ``Changes`` and written with one atomic
+upsert per counter (``INSERT ... ON CONFLICT DO UPDATE SET value = value + excluded.value``)
+so concurrent workers on PostgreSQL never lose an update, including when the row is new.
+
+Periods are months (YYYY-MM) of the fact's own time (an event's start, an attendance's
+time, an entry's service date...) in the project's time zone; values are exact (counts,
+minutes, seconds, fen) so that any order of application gives the same figures.
+"""
+import os
+from collections import defaultdict
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, case, or_, select, text, update
+
+from common.contracts import parse_time
+from services.reports.models import (action_items, applied_events, figures, first_seen,
+                                     person_visits, volunteer_service)
+
+PROJECT_TZ = ZoneInfo(os.environ.get("REPORTS_TIMEZONE", "Asia/Shanghai"))
+NONE = "-"  # key for a missing compound (NULL would defeat the unique keys)
+STATUS_RANK = {"open": 0, "in_progress": 1, "done": 2, "cancelled": 3}
+FIGURE_KEY = ("generation", "name", "dimension", "period", "key")
+
+
+def dialect_insert(session, table):
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table)
+
+
+_STATEMENTS = {}
+
+
+def statement(session, name):
+    """Prepared-once SQL (the same ON CONFLICT syntax on SQLite and PostgreSQL): the
+    dialects' insert constructs are not cached by SQLAlchemy, text() is, and this is the
+    hot path of every event."""
+    stmt = _STATEMENTS.get(name)
+    if stmt is None:
+        if name == "bump":
+            cols = list(FIGURE_KEY) + ["value"]
+            sql = (f'INSERT INTO figures ({", ".join(_q(c) for c in cols)}) '
+                   f'VALUES ({", ".join(":" + c for c in cols)}) '
+                   f'ON CONFLICT ({", ".join(_q(c) for c in FIGURE_KEY)}) '
+                   'DO UPDATE SET value = figures.value + excluded.value')
+        else:
+            table = TABLES[name]
+            cols = [c.name for c in table.columns]
+            sql = (f'INSERT INTO {table.name} ({", ".join(_q(c) for c in cols)}) '
+                   f'VALUES ({", ".join(":" + c for c in cols)}) ON CONFLICT DO NOTHING')
+        stmt = _STATEMENTS[name] = text(sql)
+    return stmt
+
+
+def _q(column):
+    return f'"{column}"'
+
+
+def month(value):
+    """YYYY-MM of an ISO datetime (in the project's time zone), a date or an ISO date."""
+    if isinstance(value, str):
+        if "T" not in value:
+            return value[:7]
+        value = parse_time(value)
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value.astimezone(PROJECT_TZ).strftime("%Y-%m")
+    if isinstance(value, date):
+        return value.strftime("%Y-%m")
+    raise ValueError(f"not a time: {value!r}")
+
+
+def instant(value):
+    """Fixed-width UTC form of an ISO time: compares correctly as a string."""
+    return parse_time(value).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class Changes:
+    """Increments of one application, written by ``flush``."""
+
+    def __init__(self, session, generation):
+        self.session = session
+        self.conn = session.connection()  # Core execution: no ORM overhead per statement
+        self.generation = generation
+        self.counts = defaultdict(float)
+
+    def add(self, name, period, amount=1, **dimensions):
+        """Add ``amount`` to the total of ``name`` in ``period`` and to each key of each
+        dimension given (a value or a list of values; None is skipped)."""
+        if not amount:
+            return
+        self.counts[(name, "all", period, "all")] += amount
+        for dimension, keys in dimensions.items():
+            if keys is None:
+                continue
+            for key in (keys if isinstance(keys, (list, tuple, set)) else [keys]):
+                if key is None or key == "":
+                    continue
+                self.counts[(name, dimension, period, str(key))] += amount
+
+    def add_only(self, name, period, amount, dimension, key):
+        self.counts[(name, dimension, period, str(key))] += amount
+
+    def count_distinct(self, name, scope, subject_id, period):
+        """Count ``subject_id`` once in ``scope`` under figure ``name``, in the earliest
+        month it is seen in: an earlier sighting that arrives later moves the count."""
+        params = {"generation": self.generation, "scope": scope,
+                  "subject_id": int(subject_id), "period": period}
+        if self.conn.execute(statement(self.session, "first_seen"), params).rowcount == 1:
+            self.add(name, period)
+            return
+        key = (first_seen.c.generation == self.generation, first_seen.c.scope == scope,
+               first_seen.c.subject_id == int(subject_id))
+        seen = self.session.execute(select(first_seen.c.period).where(*key)
+                                    .with_for_update()).scalar_one()
+        if period < seen:
+            self.session.execute(update(first_seen).where(*key).values(period=period))
+            self.add(name, seen, -1)
+            self.add(name, period)
+
+    def record_once(self, table, **values):
+        self.conn.execute(statement(self.session, table.name),
+                          dict(values, generation=self.generation))
+
+    def flush(self):
+        if not self.counts:
+            return
+        rows = [{"generation": self.generation, "name": name, "dimension": dim,
+                 "period": period, "key": key, "value": amount}
+                for (name, dim, period, key), amount in sorted(self.counts.items())]
+        bump_figures(self.session, rows)
+        self.counts.clear()
+
+
+def bump_figures(session, rows):
+    """Atomic add of each row's value to its counter, creating it if missing (rows sorted
+    by key so that concurrent transactions lock in the same order)."""
+    session.connection().execute(statement(session, "bump"), rows)
+
+
+def mark_applied(session, generation, event_id):
+    """The per-generation inbox: False if this generation already has the event."""
+    return session.connection().execute(statement(session, "applied_events"),
+                           {"generation": generation, "event_id": event_id}).rowcount == 1
+
+
+def apply_event(session, generation, envelope):
+    """Apply one envelope to ``generation``; False if it was already applied there or is
+    not a type reports projects."""
+    applier = APPLIERS.get(envelope["event_type"])
+    if applier is None:
+        return False
+    if not mark_applied(session, generation, envelope["event_id"]):
+        return False
+    changes = Changes(session, generation)
+    applier(changes, envelope["payload"], envelope)
+    changes.flush()
+    return True
+
+
+# -- resources -------------------------------------------------------------------------
+
+def partner_registered(c, p, env):
+    c.add("partners_registered", month(p["registered_at"]), five_society=p["five_society"],
+          compound=p["compounds"])
+
+
+def resource_registered(c, p, env):
+    period = month(env["occurred_at"])
+    c.add("resources_registered", period, resource_type=p["type"], target_group=p["target_groups"])
+    c.add("resource_value_registered_fen", period, fen(p["value_yuan"]), resource_type=p["type"])
+
+
+def resource_updated(c, p, env):
+    c.add("resource_updates", month(env["occurred_at"]), status=p["status"])
+
+
+def venue_booked(c, p, env):
+    period = month(p["start"])
+    c.add("bookings_made", period, venue=p["venue_id"])
+    c.add("venue_bookings", period, venue=p["venue_id"])
+    c.add("venue_minutes", period, p["minutes"], venue=p["venue_id"])
+
+
+def venue_booking_cancelled(c, p, env):
+    period = month(p["start"])
+    c.add("bookings_cancelled", period, venue=p["venue_id"])
+    c.add("venue_bookings", period, -1, venue=p["venue_id"])
+    c.add("venue_minutes", period, -p["minutes"], venue=p["venue_id"])
+
+
+def need_registered(c, p, env):
+    c.add("needs_registered", month(p["registered_at"]), category=p["category"],
+          target_group=p["target_group"], compound=p["compound"] or NONE,
+          urgency=p["urgency"])
+
+
+def need_matched(c, p, env):
+    period = month(p["matched_at"])
+    dims = {"category": p["category"], "target_group": p["target_group"]}
+    c.add("matches_made", period, **dims)
+    c.add("resource_value_fen", period, fen(p["value_yuan"]), **dims)
+    if p["first_match"]:
+        c.add("needs_matched", period, **dims)
+        c.add("match_wait_seconds", period, round(p["hours_to_match"] * 3600), **dims)
+
+
+def need_closed(c, p, env):
+    period = month(p["closed_at"])
+    dims = {"category": p["category"], "target_group": p["target_group"]}
+    c.add("needs_closed", period, outcome=p["outcome"], **dims)
+    if p.get("satisfaction") is not None:
+        c.add("need_satisfaction_sum", period, p["satisfaction"], **dims)
+        c.add("need_satisfaction_count", period, **dims)
+
+
+# -- volunteers ------------------------------------------------------------------------
+
+def volunteer_registered(c, p, env):
+    period = month(p["registered_at"])
+    c.add("volunteers_registered", period, compound=p["compound"] or NONE)
+    if p["talent"]:
+        c.add("talents_registered", period, compound=p["compound"] or NONE)
+
+
+def volunteer_updated(c, p, env):
+    period = month(env["occurred_at"])
+    c.add("volunteer_updates", period)
+    if "status" in p["changed_fields"]:
+        c.add("volunteer_status_changes", period, status=p["status"])
+
+
+def shift_opened(c, p, env):
+    period = month(p["start"])
+    c.add("shifts_opened", period)
+    c.add("shift_places", period, p["places"])
+
+
+def shift_signed_up(c, p, env):
+    c.add("shift_signups", month(env["occurred_at"]), status=p["status"])
+
+
+def shift_signup_cancelled(c, p, env):
+    c.add("shift_signups_cancelled", month(env["occurred_at"]), status=p["was_status"])
+
+
+def waitlist_promoted(c, p, env):
+    c.add("waitlist_promotions", month(env["occurred_at"]))
+
+
+def hours_recorded(c, p, env):
+    period = month(p["service_date"])
+    c.add("hours_entries_recorded", period, source=p["source"])
+    c.add("minutes_recorded", period, p["minutes"])
+    if p["flagged"]:
+        c.add("hours_entries_flagged", period)
+
+
+def hours_approved(c, p, env):
+    period = month(p["service_date"])
+    c.add("hours_entries_approved", period)
+    c.add("volunteer_minutes_approved", period, p["counted_minutes"])
+    if p["counted_minutes"] > 0:
+        c.record_once(volunteer_service, volunteer_id=p["volunteer_id"], period=period)
+        c.count_distinct("volunteers_active", f"volunteers:{period[:4]}", p["volunteer_id"],
+                         period)
+
+
+def hours_rejected(c, p, env):
+    c.add("hours_entries_rejected", month(env["occurred_at"]))
+
+
+def certificate_issued(c, p, env):
+    c.add("certificates_issued", month(p["issued_at"]))
+
+
+# -- events ----------------------------------------------------------------------------
+
+def event_scheduled(c, p, env):
+    c.add("events_scheduled", month(p["start"]), plan=p["plan"], kind=p["kind"])
+
+
+def event_published(c, p, env):
+    c.add("events_published", month(p["start"]), plan=p["plan"], kind=p["kind"])
+
+
+def event_cancelled(c, p, env):
+    c.add("events_cancelled", month(p["start"]), plan=p["plan"], kind=p["kind"])
+
+
+def event_completed(c, p, env):
+    period = month(p["start"])
+    c.add("activities_held", period, plan=p["plan"], kind=p["kind"],
+          target_group=sorted(set(p["target_groups"])), compound=sorted(set(p["compounds"])))
+    if p["kind"] == "joint_meeting":
+        c.add("joint_meetings_held", period, plan=p["plan"])
+        for category, count in sorted(p.get("five_society", {}).items()):
+            c.add("joint_meeting_attendees", period, count, five_society=category)
+
+
+def volunteer_role_added(c, p, env):
+    period = month(p["start"])
+    c.add("volunteer_roles_added", period)
+    c.add("volunteer_places_requested", period, p["places"])
+
+
+def participant_registered(c, p, env):
+    c.add("registrations", month(env["occurred_at"]), plan=p["plan"],
+          target_group=p["target_group"], compound=p["compound"] or NONE, status=p["status"])
+
+
+def participant_cancelled(c, p, env):
+    c.add("registrations_cancelled", month(env["occurred_at"]), status=p["was_status"])
+
+
+def attendance_recorded(c, p, env):
+    period = month(p["attended_at"])
+    compound = p["compound"] or NONE
+    dims = {"plan": p["plan"], "kind": p["kind"], "target_group": p["target_group"],
+            "compound": compound}
+    c.add("people_served", period, **dims)
+    if p["walk_in"]:
+        c.add("walk_ins", period, **dims)
+    c.record_once(person_visits, resident_id=p["resident_id"], period=period, **dims)
+    c.count_distinct("distinct_people", f"people:{period[:4]}", p["resident_id"], period)
+
+
+def feedback_submitted(c, p, env):
+    period = month(env["occurred_at"])
+    c.add("satisfaction_sum", period, p["score"], plan=p["plan"], kind=p["kind"])
+    c.add("feedback_count", period, plan=p["plan"], kind=p["kind"])
+
+
+def idea_submitted(c, p, env):
+    c.add("ideas_collected", month(p["submitted_at"]), category=p["category"],
+          compound=p["compound"] or NONE)
+
+
+def idea_voted(c, p, env):
+    c.add("idea_votes", month(env["occurred_at"]))
+
+
+def idea_adopted(c, p, env):
+    c.add("ideas_adopted", month(p["adopted_at"]))
+
+
+def decision_recorded(c, p, env):
+    period = month(env["occurred_at"])
+    c.add("decisions_recorded", period)
+    c.add("action_items_assigned", period, len(p["action_item_ids"]))
+
+
+def action_item_updated(c, p, env):
+    period = month(env["occurred_at"])
+    if p.get("previous_status") is None:
+        c.add("action_items_created", period)
+    if p["status"] == "done":
+        c.add("action_items_done", period)
+    as_of = instant(env["occurred_at"])
+    row = {"action_item_id": p["action_item_id"], "decision_id": p["decision_id"],
+           "status": p["status"], "due_date": date.fromisoformat(p["due_date"]), "as_of": as_of}
+    session, t = c.session, action_items
+    inserted = session.execute(statement(session, "action_items"),
+                               dict(row, generation=c.generation)).rowcount
+    if inserted:
+        return
+    # Keep the latest state whatever the order of delivery: a later fact wins; at the
+    # same instant the further status wins (deterministic for replay).
+    rank = STATUS_RANK[p["status"]]
+    current_rank = case(*[(t.c.status == s, r) for s, r in STATUS_RANK.items()], else_=-1)
+    session.execute(update(t).where(
+        t.c.generation == c.generation, t.c.action_item_id == p["action_item_id"],
+        or_(t.c.as_of < as_of, and_(t.c.as_of == as_of, current_rank < rank))
+    ).values(status=p["status"], due_date=row["due_date"], as_of=as_of,
+             decision_id=p["decision_id"]))
+
+
+def fen(yuan):
+    return int(round(float(yuan) * 100))
+
+
+TABLES = {t.name: t for t in (applied_events, first_seen, person_visits, volunteer_service,
+                              action_items)}
+
+APPLIERS = {f.__name__: f for f in (
+    partner_registered, resource_registered, resource_updated, venue_booked,
+    venue_booking_cancelled, need_registered, need_matched, need_closed,
+    volunteer_registered, volunteer_updated, shift_opened, shift_signed_up,
+    shift_signup_cancelled, waitlist_promoted, hours_recorded, hours_approved,
+    hours_rejected, certificate_issued,
+    event_scheduled, event_published, event_cancelled, event_completed,
+    volunteer_role_added, participant_registered, participant_cancelled,
+    attendance_recorded, feedback_submitted, idea_submitted, idea_voted, idea_adopted,
+    decision_recorded, action_item_updated,
+)}

@@ -1,0 +1,31 @@
+"""Query schemas of the reports routes (the gateway validates with them; the service
+checks again)."""
+from marshmallow import RAISE, Schema, fields, validate
+
+MONTH_OR_DAY = validate.Regexp(r"^\d{4}-\d{2}(-\d{2})?$", error="expected YYYY-MM or YYYY-MM-DD")
+PERIOD = validate.Regexp(r"^\d{4}(-\d{2}|-Q[1-4])?$", error="expected 2026-11, 2026-Q4 or 2026")
+
+
+class KpiQuery(Schema):
+    class Meta:
+        unknown = RAISE
+
+    year = fields.Integer(validate=validate.Range(1, 10))
+
+
+class SummaryQuery(Schema):
+    class Meta:
+        unknown = RAISE
+
+    date_from = fields.String(data_key="from", validate=MONTH_OR_DAY)
+    date_to = fields.String(data_key="to", validate=MONTH_OR_DAY)
+    group_by = fields.String(load_default="month", validate=validate.OneOf(
+        ["month", "plan", "target_group", "compound"]))
+
+
+class PeriodicQuery(Schema):
+    class Meta:
+        unknown = RAISE
+
+    period = fields.String(required=True, validate=PERIOD)
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv", "xlsx"]))

@@ -1,0 +1,211 @@
+"""Unit tests of the projections, KPIs, summaries and periodic reports: a session, no
+broker. The scenario's independent count is the oracle."""
+import io
+import base64
+from datetime import date, datetime, timezone
+
+import eventlet
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+from sqlalchemy.orm import sessionmaker
+
+from common import contracts
+from common.db import UnitOfWork, make_engine
+from services.reports import catalogue, domain, periodic, projections
+from services.reports.models import figures, metadata
+from services.reports.tests.scenario import Scenario
+
+TARGETS = "config/targets/hetong-year1.yaml"
+TODAY = date(2026, 12, 1)
+
+
+@pytest.fixture
+def session_factory(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path}/reports.db")
+    metadata.create_all(engine)
+    factory = sessionmaker(bind=engine, expire_on_commit=False,
+                           info={"outbox_table": metadata.tables["outbox"]})
+    yield factory
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def scenario():
+    return Scenario()
+
+
+def apply_all(factory, envelopes, batch=200):
+    for i in range(0, len(envelopes), batch):
+        with factory() as session:
+            for env in envelopes[i:i + batch]:
+                domain.apply_live(session, env)
+            session.commit()
+
+
+def test_every_consumed_type_has_a_projection_and_a_handler():
+    from services.reports.service import ReportsService
+
+    for et in contracts.consumed_by("reports"):
+        assert et.name in projections.APPLIERS, et.name
+        assert callable(getattr(ReportsService, f"handle_{et.name}", None)), et.name
+
+
+def test_scenario_figures_equal_the_independent_count(session_factory, scenario):
+    apply_all(session_factory, scenario.envelopes)
+    with session_factory() as session:
+        report = domain.summary(session, "2026-01", "2026-12", "month", TODAY)
+        expected = scenario.expected()
+        for name, value in expected.items():
+            assert report["total"][name] == value, name
+        # every metric of the catalogue is checked
+        assert set(m.name for m in catalogue.METRICS) <= set(expected)
+        for month in ("2026-09", "2026-10", "2026-11"):
+            group = next(g for g in report["groups"] if g["key"] == month)["figures"]
+            for name, value in scenario.expected(month=month).items():
+                assert group[name] == value, (month, name)
+        for dimension in ("plan", "target_group", "compound"):
+            served, held = scenario.expected_by(dimension)
+            by = domain.summary(session, "2026-09", "2026-11", dimension, TODAY)
+            got = {g["key"]: g["figures"] for g in by["groups"]}
+            assert {k: v["people_served"] for k, v in got.items() if v["people_served"]} == dict(served)
+            assert {k: v["activities_held"] for k, v in got.items() if v["activities_held"]} == dict(held)
+        plan_report = domain.summary(session, "2026-01", "2026-12", "plan", TODAY)
+        for g in plan_report["groups"]:
+            exp = scenario.expected(plan=g["key"])
+            for name in ("activities_held", "people_served", "distinct_people",
+                         "mean_satisfaction", "joint_meetings_held", "registrations"):
+                assert g["figures"][name] == exp[name], (g["key"], name)
+        kpis = {k["kpi"]: k for k in domain.kpis(session, domain.load_targets(TARGETS), TODAY)["kpis"]}
+        for name in kpis:
+            assert kpis[name]["actual"] == expected[name], name
+        venues = domain.raw_sums(session, domain.active_generation(session), "2026-01",
+                                 "2026-12", "venue", {"venue_minutes"})
+        assert {k: round(v["venue_minutes"] / 60, 2) for k, v in venues.items()} == \
+            scenario.expected_venues()
+
+
+def test_applying_twice_changes_nothing_and_order_does_not_matter(session_factory, scenario):
+    apply_all(session_factory, scenario.envelopes)
+    with session_factory() as session:
+        first = domain.figure_dump(session)
+    apply_all(session_factory, scenario.envelopes)
+    with session_factory() as session:
+        assert domain.figure_dump(session) == first
+        # a fresh generation from the log in reverse order lands on the same figures
+        generation = domain.begin_rebuild(session)
+        domain.apply_page(session, generation, list(reversed(scenario.envelopes)))
+        domain.finish_rebuild(session, generation)
+        session.commit()
+        assert domain.figure_dump(session) == first
+        assert domain.action_item_counts(session, 2, TODAY) == \
+            domain.action_item_counts(session, 2, TODAY)
+        while domain.drop_generation_chunk(session, 1, chunk=100):
+            pass
+        session.commit()
+        assert session.execute(select(figures).where(figures.c.generation == 1)).first() is None
+        assert domain.summary(session, "2026-01", "2026-12", "month", TODAY)["total"][
+            "action_items_open"] == scenario.expected()["action_items_open"]
+
+
+def test_periodic_xlsx_and_csv_carry_the_json_numbers(session_factory, scenario):
+    apply_all(session_factory, scenario.envelopes)
+    with session_factory() as session:
+        report = domain.periodic(session, "2026-11", "hetong", TODAY)
+        quarter = domain.periodic(session, "2026-Q4", "hetong", TODAY)
+        year = domain.periodic(session, "2026", "hetong", TODAY)
+    assert (report["from"], report["to"]) == ("2026-11-01", "2026-11-30")
+    assert (quarter["from"], year["to"]) == ("2026-10-01", "2026-12-31")
+    expected = scenario.expected(month="2026-11")
+    for name, value in expected.items():
+        assert report["summary"][name] == value, name
+    rendered = periodic.render(report, "xlsx")
+    wb = load_workbook(io.BytesIO(base64.b64decode(rendered["content_base64"])))
+    assert wb.sheetnames == ["汇总", "资源融和", "体系融和", "服务融和", "文化融和"]
+    rows = list(wb["汇总"].iter_rows(min_row=3, values_only=True))
+    assert {r[1]: r[2] for r in rows} == report["summary"]
+    assert list(wb["汇总"].iter_rows(min_row=2, max_row=2, values_only=True))[0] == \
+        ("指标", "代码", "数值", "单位")
+    for plan, label in report["plan_labels"].items():
+        sheet_rows = list(wb[label].iter_rows(min_row=3, values_only=True))
+        assert {r[1]: r[2] for r in sheet_rows} == report["plans"][plan]
+    csv_text = base64.b64decode(periodic.render(report, "csv")["content_base64"]).decode("utf-8-sig")
+    assert "服务人次" in csv_text and "汇总" in csv_text
+
+
+def test_bad_periods_and_groupings_are_422(session_factory):
+    from common.errors import ValidationFailed
+
+    with session_factory() as session:
+        for bad in ("2026-13", "2026-Q5", "26", "2026-11-01x"):
+            with pytest.raises(ValidationFailed):
+                domain.periodic(session, bad)
+        with pytest.raises(ValidationFailed):
+            domain.summary(session, "2026-01", "2026-02", "street")
+        with pytest.raises(ValidationFailed):
+            domain.summary(session, "2026-05", "2026-02", "month")
+
+
+def test_kpi_at_risk_is_emitted_once_per_turn(session_factory, scenario):
+    apply_all(session_factory, scenario.envelopes)
+    targets = domain.load_targets(TARGETS)
+    outbox = metadata.tables["outbox"]
+
+    def check(today):
+        with session_factory() as session:
+            uow = UnitOfWork(session, "reports", "hetong")
+            result = domain.check_kpis(uow, targets, today)
+            session.commit()
+            return result["turned_at_risk"]
+
+    first = check(TODAY)
+    assert first and "activities_held" in first
+    assert check(TODAY) == []  # still at risk: nothing new
+    # Early in the year nothing is at risk; later it turns again and is emitted again.
+    assert check(date(2026, 1, 5)) == []
+    again = check(TODAY)
+    assert set(again) == set(first) - {k for k in first if k in domain.MEAN_KPIS}
+    with session_factory() as session:
+        rows = session.execute(select(outbox.c.event_type)).scalars().all()
+    assert rows.count("kpi_at_risk") == len(first) + len(again)
+
+
+def test_kpi_status_rules():
+    assert domain.kpi_status("people_served", 50, 100, 0.5) == "on_track"
+    assert domain.kpi_status("people_served", 39, 100, 0.5) == "at_risk"
+    assert domain.kpi_status("people_served", 100, 100, 0.9) == "achieved"
+    assert domain.kpi_status("mean_satisfaction", None, 4.5, 0.9) == "on_track"
+    assert domain.kpi_status("mean_satisfaction", 4.0, 4.5, 0.9) == "at_risk"
+    assert domain.kpi_status("mean_satisfaction", 4.6, 4.5, 0.1) == "achieved"
+
+
+@pytest.mark.postgres
+def test_concurrent_increments_on_postgresql_lose_nothing(make_db_uri):
+    """Twenty workers add to counters that do not exist yet, at once: the upsert makes
+    row creation race-free."""
+    engine = make_engine(make_db_uri("reports_race", "postgresql"))
+    metadata.create_all(engine)
+    factory = sessionmaker(bind=engine)
+    start = eventlet.event.Event()
+
+    def worker(n):
+        start.wait()
+        for i in range(10):
+            with factory() as session:
+                env = contracts.envelope("volunteer_registered", {
+                    "volunteer_id": n * 100 + i + 1, "volunteer_number": "V1",
+                    "compound": "fulong_huayuan", "skills": [], "talent": True,
+                    "registered_at": datetime(2026, 11, 5, 3, tzinfo=timezone.utc)},
+                    "volunteers", "hetong")
+                domain.apply_live(session, env)
+                session.commit()
+
+    pool = [eventlet.spawn(worker, n) for n in range(20)]
+    start.send(True)
+    for gt in pool:
+        gt.wait()
+    with factory() as session:
+        total = domain.totals(session, 1, "2026-11", "2026-11")
+    engine.dispose()
+    assert total["volunteers_registered"] == 200
+    assert total["talents_registered"] == 200
