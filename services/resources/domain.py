@@ -957,8 +957,10 @@ def explain_volunteers(volunteers, compound=None):
             reasons.append("skills: " + ", ".join(matching))
         if compound and v.get("compound") == compound:
             reasons.append(f"lives in {compound}")
+        if v.get("talent"):
+            reasons.append("能人骨干 (talent)")
         explained.append({
             "volunteer_id": v.get("volunteer_id"), "number": v.get("number"),
             "skills": list(v.get("skills") or []), "compound": v.get("compound"),
-            "matching_skills": matching, "reasons": reasons})
+            "matching_skills": matching, "talent": bool(v.get("talent")), "reasons": reasons})
     return explained

@@ -1,0 +1,238 @@
+"""Interface tests: the resources service behind the gateway, on the real RabbitMQ and real
+databases (the volunteers service is deliberately not started)."""
+import io
+
+import eventlet
+import pytest
+from sqlalchemy import text
+
+from services.resources.tests.helpers import next_weekday
+from tests.fixtures import ApiClient, Stack
+
+SATURDAY = next_weekday(5).isoformat()
+
+
+def venue_id(client, code):
+    venues = client.get("/venues").json()["items"]
+    return next(v["id"] for v in venues if v["code"] == code)
+
+
+def events_of(stack, event_type=None):
+    with stack.rpc() as rpc:
+        log = rpc.resources.read_event_log(0, 5000)["events"]
+    return [e for e in log if event_type is None or e["event_type"] == event_type]
+
+
+def test_twenty_concurrent_bookings_of_one_slot_give_one_201(
+        container_factory, rabbit_config, make_db_uri, db_backend):
+    stack = Stack(container_factory, rabbit_config, make_db_uri, backend=db_backend)
+    stack.start("resources", "gateway")
+    client = stack.client()
+    hall = venue_id(client, "C-H1")
+    body = {"start": f"{SATURDAY}T14:00:00+08:00", "end": f"{SATURDAY}T16:00:00+08:00",
+            "purpose": "亲子活动"}
+
+    def attempt(i):
+        mine = ApiClient(client.base_url)
+        mine.token = client.token
+        # Overlapping, not identical, slots: the rule is about overlap, not equality.
+        shifted = dict(body, start=f"{SATURDAY}T{14 + i % 2}:{'00' if i % 3 else '30'}:00+08:00",
+                       purpose=f"亲子活动 {i}")
+        response = mine.post(f"/venues/{hall}/bookings", json=shifted)
+        return response.status_code, response.json()
+
+    pool = eventlet.GreenPool(20)
+    results = list(pool.imap(attempt, range(20)))
+    statuses = sorted(status for status, _ in results)
+    assert statuses == [201] + [409] * 19, results
+    (winner,) = [answer for status, answer in results if status == 201]
+    for status, answer in results:
+        if status == 409:
+            assert answer["error"] == "CONFLICT"
+            assert answer["details"]["booking_id"] == winner["id"]
+
+    engine = stack.engine("resources")
+    with engine.connect() as conn:
+        overlapping = conn.execute(text(
+            "SELECT count(*) FROM bookings a JOIN bookings b ON a.venue_id = b.venue_id "
+            "AND a.id < b.id AND a.status = 'active' AND b.status = 'active' "
+            "AND a.start_at < b.end_at AND b.start_at < a.end_at")).scalar_one()
+        rows = conn.execute(text("SELECT count(*) FROM bookings")).scalar_one()
+    engine.dispose()
+    assert (overlapping, rows) == (0, 1)
+    assert len(events_of(stack, "venue_booked")) == 1
+
+    # Cancelling frees the slot; the room is then listed as free again.
+    free_query = {"free_from": f"{SATURDAY}T15:00:00", "free_to": f"{SATURDAY}T15:30:00"}
+    assert hall not in [v["id"] for v in client.get("/venues", params=free_query).json()["items"]]
+    assert client.delete(f"/bookings/{winner['id']}").json()["status"] == "cancelled"
+    assert client.delete(f"/bookings/{winner['id']}").status_code == 200  # idempotent
+    assert hall in [v["id"] for v in client.get("/venues", params=free_query).json()["items"]]
+    again = client.post(f"/venues/{hall}/bookings", json=body)
+    assert again.status_code == 201, again.text
+
+
+def test_need_through_its_life_with_suggestions_when_volunteers_is_down(stack):
+    stack.start("resources", "gateway")
+    client = stack.client()
+    tutoring = client.post("/resources", json={
+        "type": "service", "title": "四点半课堂课业辅导", "target_groups": ["children"],
+        "need_categories": ["tutoring"], "quantity": 40, "value_yuan": 4000})
+    care = client.post("/resources", json={
+        "type": "service", "title": "独居长者上门照料", "target_groups": ["elderly"],
+        "need_categories": ["care"], "quantity": 30, "unit": "次", "value_yuan": 6000})
+    assert tutoring.status_code == care.status_code == 201, (tutoring.text, care.text)
+    tutoring, care = tutoring.json(), care.json()
+
+    created = client.post("/needs", json={
+        "target_group": "elderly", "category": "care", "urgency": "high",
+        "compound": "fulong_huayuan", "description": "独居老人，行动不便，需要每周探访",
+        "resident_name": "陈阿婆", "resident_phone": "13800001111"})
+    assert created.status_code == 201, created.text
+    need = created.json()
+    assert need["resident_phone"] == "138****1111" and need["resident_name"] == "陈**"
+    assert need["status"] == "open"
+
+    response = client.get(f"/needs/{need['id']}/suggestions")
+    assert response.status_code == 200, response.text
+    suggestions = response.json()
+    assert suggestions["volunteers"] == [] and suggestions["volunteers_unavailable"] is True
+    ranked = [s["resource_id"] for s in suggestions["resources"]]
+    assert ranked.index(care["id"]) < ranked.index(tutoring["id"])
+    top = suggestions["resources"][ranked.index(care["id"])]
+    assert "answers 照料 (care) needs" in top["reasons"]
+    assert "serves 老年人 (elderly)" in top["reasons"]
+
+    # With the volunteers service up, volunteers whose skills fit come with their reasons.
+    stack.start("volunteers")
+    volunteer = client.post("/volunteers", json={
+        "name": "林阿姨", "phone": "13812345678", "compound": "fulong_huayuan",
+        "skills": ["elderly_care", "cooking"], "talent": True})
+    assert volunteer.status_code == 201, volunteer.text
+    client.post("/volunteers", json={"name": "小张", "phone": "13812345679",
+                                     "skills": ["tutoring"]})
+    suggestions = client.get(f"/needs/{need['id']}/suggestions").json()
+    assert suggestions["volunteers_unavailable"] is False
+    assert [v["volunteer_id"] for v in suggestions["volunteers"]] == [volunteer.json()["id"]]
+    assert suggestions["volunteers"][0]["reasons"] == [
+        "skills: cooking, elderly_care", "lives in fulong_huayuan", "能人骨干 (talent)"]
+    assert "13812345678" not in str(suggestions) and "林阿姨" not in str(suggestions)
+
+    # open → in_service is not a transition.
+    refused = client.post(f"/needs/{need['id']}/start")
+    assert refused.status_code == 409 and refused.json()["details"]["status"] == "open"
+    matched = client.post(f"/needs/{need['id']}/matches",
+                          json={"resource_id": care["id"], "quantity": 2})
+    assert matched.status_code == 201, matched.text
+    assert matched.json()["status"] == "matched"
+    assert matched.json()["value_linked_yuan"] == 400.0
+    assert client.get(f"/resources/{care['id']}").json()["quantity_left"] == 28
+    assert client.post(f"/needs/{need['id']}/start").json()["status"] == "in_service"
+    closed = client.post(f"/needs/{need['id']}/close",
+                         json={"outcome": "resolved", "satisfaction": 5})
+    assert closed.status_code == 200, closed.text
+    assert closed.json()["status"] == "closed"
+    again = client.post(f"/needs/{need['id']}/close", json={"outcome": "resolved"})
+    assert again.status_code == 409
+
+    # Revealing the contact is for staff, and audited by the gateway.
+    revealed = client.get(f"/needs/{need['id']}", params={"reveal": "true"}).json()
+    assert revealed["resident_phone"] == "13800001111"
+    engine = stack.engine("gateway")
+    with engine.connect() as conn:
+        audits = [tuple(a) for a in conn.execute(text("SELECT action, target FROM audit_log"))]
+    engine.dispose()
+    assert ("reveal_resident_contact", f"need:{need['id']}") in audits
+
+    # The facts the reports service counts, once each, without personal information.
+    log = events_of(stack)
+    mine = [e for e in log if e["payload"].get("need_id") == need["id"]]
+    assert [e["event_type"] for e in mine] == [
+        "need_registered", "need_matched", "need_service_started", "need_closed"]
+    assert mine[1]["payload"]["value_yuan"] == 400.0 and mine[1]["payload"]["first_match"]
+    assert mine[3]["payload"]["satisfaction"] == 5
+    text_of_log = str(log)
+    assert "13800001111" not in text_of_log and "陈阿婆" not in text_of_log
+
+
+def test_xlsx_export_holds_exactly_the_active_resources(stack):
+    stack.start("resources", "gateway")
+    client = stack.client()
+    partner = client.post("/partners", json={
+        "name": "和通小学", "kind": "school", "five_society": "social_resource"}).json()
+    extra = client.post("/resources", json={
+        "type": "material", "title": "爱心书包", "partner_id": partner["id"],
+        "target_groups": ["children"], "quantity": 20, "value_yuan": 1600}).json()
+    archived = client.post("/resources", json={
+        "type": "material", "title": "过期物资", "target_groups": ["families"],
+        "value_yuan": 100}).json()
+    assert client.delete(f"/resources/{archived['id']}").json()["status"] == "archived"
+    active = client.get("/resources", params={"per_page": 100}).json()
+    assert active["total"] >= 2  # sample resources plus ours
+
+    response = client.get("/resources/export", params={"format": "xlsx"})
+    assert response.status_code == 200, response.text
+    assert response.headers["Content-Type"].startswith(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    assert "attachment" in response.headers["Content-Disposition"]
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(response.content))["资源清单"]
+    rows = list(sheet.values)
+    assert rows[0][2] == "资源名称" and rows[0][4] == "提供单位" and rows[0][12] == "估值（元）"
+    exported = {row[1]: row for row in rows[1:]}
+    assert set(exported) == {r["id"] for r in active["items"]}
+    assert archived["id"] not in exported
+    assert exported[extra["id"]][4] == "和通小学" and exported[extra["id"]][12] == 1600
+
+    csv_response = client.get("/resources/export")
+    assert csv_response.status_code == 200
+    lines = csv_response.content.decode("utf-8-sig").strip().splitlines()
+    assert lines[0].startswith("序号,资源编号,资源名称") and len(lines) == 1 + active["total"]
+    assert client.get("/resources/export", params={"format": "pdf"}).status_code == 422
+
+
+BAD_INPUTS = [
+    ("/resources", {"type": "service", "title": "x", "target_groups": ["martians"]},
+     "target_groups"),
+    ("/resources", {"type": "material", "title": "x", "target_groups": ["children"],
+                    "quantity": -3}, "quantity"),
+    # Only the service knows its partners: the gateway passes it, the service refuses it.
+    ("/resources", {"type": "material", "title": "x", "target_groups": ["children"],
+                    "partner_id": 9999}, "partner_id"),
+    ("/resources", {"type": "material", "title": "x", "target_groups": ["children"],
+                    "available_from": "2027-02-01", "available_to": "2027-01-01"},
+     "available_to"),
+    ("/resources", {"type": "material", "title": "x", "target_groups": ["children"],
+                    "colour": "red"}, "colour"),
+    ("/needs", {"target_group": "aliens", "category": "care", "description": "x"},
+     "target_group"),
+    ("/partners", {"name": "x", "kind": "school", "five_society": "nobody"}, "five_society"),
+    ("BOOKING", {"start": f"{SATURDAY}T16:00:00", "end": f"{SATURDAY}T15:00:00",
+                 "purpose": "x"}, "end"),
+    # Opening hours are the service's knowledge too (the hall closes 12:00-14:00).
+    ("BOOKING", {"start": f"{SATURDAY}T12:30:00", "end": f"{SATURDAY}T13:30:00",
+                 "purpose": "lunch"}, "start"),
+]
+
+
+def test_bad_input_is_4xx_naming_the_field_and_writes_nothing(stack):
+    stack.start("resources", "gateway")
+    client = stack.client()
+    hall = venue_id(client, "C-H1")
+    events_before = len(events_of(stack))
+    resources_before = client.get("/resources", params={"status": "all"}).json()["total"]
+    partners_before = client.get("/partners", params={"status": "all"}).json()["total"]
+    for path, body, field in BAD_INPUTS:
+        path = f"/venues/{hall}/bookings" if path == "BOOKING" else path
+        response = client.post(path, json=body)
+        assert response.status_code == 422, (path, body, response.text)
+        assert field in response.json()["details"], (path, body, response.json())
+    assert len(events_of(stack)) == events_before
+    assert client.get("/resources", params={"status": "all"}).json()["total"] == resources_before
+    assert client.get("/partners", params={"status": "all"}).json()["total"] == partners_before
+    assert client.get("/needs").json()["total"] == 0
+    engine = stack.engine("resources")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM bookings")).scalar_one() == 0
+    engine.dispose()
