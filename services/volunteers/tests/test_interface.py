@@ -65,10 +65,12 @@ def test_thirty_concurrent_sign_ups_for_ten_places(container_factory, rabbit_con
     stack.start("volunteers", "gateway", RPC_TIMEOUT_SECONDS="20")
     client = stack.client()
     client.http.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=30))
-    volunteer_ids = _register(client, 30)
-    shift = _shift(client, places=10)
-
     pool = eventlet.GreenPool(30)
+    registered = list(pool.imap(lambda i: client.post("/volunteers", json={
+        "name": f"志愿者{i}", "phone": f"139{i:08d}"}), range(30)))
+    assert [r.status_code for r in registered] == [201] * 30
+    volunteer_ids = [r.json()["id"] for r in registered]
+    shift = _shift(client, places=10)
     responses = list(pool.imap(
         lambda vid: client.post(f"/shifts/{shift['id']}/signups", json={"volunteer_id": vid}),
         volunteer_ids))
