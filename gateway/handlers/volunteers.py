@@ -9,7 +9,7 @@ import base64
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from werkzeug.wrappers import Response
 
-from common.errors import Forbidden
+from common.errors import Forbidden, ValidationFailed
 from gateway.handlers.common import PageQuery
 from gateway.routing import PUBLIC, STAFF, route
 from services.volunteers import schemas
@@ -112,8 +112,6 @@ def create_volunteer(ctx):
 def available_volunteers(ctx):
     q = ctx.query
     if q["end"] <= q["start"]:
-        from common.errors import ValidationFailed
-
         raise ValidationFailed("end must be after start", {"end": ["must be after start"]})
     return ctx.rpc("volunteers", "list_available_volunteers", q["skills"],
                    q["start"].isoformat(), q["end"].isoformat(), q["limit"])
