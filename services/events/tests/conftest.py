@@ -10,9 +10,16 @@ from services.events.models import metadata
 from services.events.tests.helpers import FakeResources
 
 
+BOTH_BACKENDS = pytest.mark.parametrize(
+    "db", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
+
+
 @pytest.fixture
-def db(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path}/events.db")
+def db(request, make_db_uri):
+    """The unit of work and sessions of the service: SQLite, or what the test asks for
+    with ``@BOTH_BACKENDS`` (SQLite and PostgreSQL)."""
+    backend = getattr(request, "param", "sqlite")
+    engine = make_engine(make_db_uri("events_unit", backend))
     metadata.create_all(engine)
     maker = sessionmaker(bind=engine, expire_on_commit=False,
                          info={"outbox_table": metadata.tables["outbox"]})

@@ -323,3 +323,23 @@ def test_idea_votes_adopted_in_a_meeting_and_action_closed(stack):
         "event_published", "idea_adopted", "decision_recorded", "action_item_updated",
         "action_item_updated", "action_item_updated", "event_completed"]
     assert "13500000001" not in json.dumps(outbox(stack))
+
+
+def test_concurrent_registrations_respect_capacity_and_one_per_phone(stack):
+    stack.start("events", "gateway")
+    staff = stack.client()
+    eid = staff.post("/events", json=event_body(capacity=5)).json()["id"]
+    staff.post(f"/events/{eid}/publish")
+    pool = eventlet.GreenPool(20)
+
+    def register(body):
+        return stack.client(login=False).post(f"/events/{eid}/registrations", json=body)
+
+    answers = list(pool.imap(register, [resident(n) for n in range(1, 13)] +
+                             [resident(99, name=f"同一人{i}") for i in range(6)]))
+    assert sorted(r.status_code for r in answers) == [201] * 13 + [409] * 5
+    statuses = [r.json()["status"] for r in answers if r.status_code == 201]
+    assert statuses.count("confirmed") == 5 and statuses.count("waitlisted") == 8
+    confirmed = staff.get(f"/events/{eid}/registrations", params={"status": "confirmed"})
+    assert confirmed.json()["total"] == 5
+    assert staff.get(f"/events/{eid}").json()["counts"]["waitlisted"] == 8

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from common.errors import Conflict, Forbidden, NotFound, ServiceUnavailable, ValidationFailed
 from services.events import booking, domain
 from services.events.models import BookingRelease, Event, Registration, Resident
+from services.events.tests.conftest import BOTH_BACKENDS
 from services.events.tests.helpers import facts, raw_outbox
 
 START = "2026-12-05T01:00:00Z"
@@ -44,6 +45,7 @@ def count(db, model):
         return session.execute(select(func.count()).select_from(model)).scalar_one()
 
 
+@BOTH_BACKENDS
 def test_an_event_through_its_life_emits_exact_facts(db, crypto, resources):
     event = published(db, resources)
     eid = event["id"]
@@ -285,6 +287,7 @@ def test_rescheduling_books_the_new_slot_then_frees_the_old(db, crypto, resource
     assert "minutes" in err.value.details
 
 
+@BOTH_BACKENDS
 def test_moving_within_its_own_slot_rebooks_the_room(db, crypto, resources):
     event = schedule(db, resources, venue_id=5)  # 01:00-03:00, booking 101
     moved = booking.update_event(db, resources, event["id"], {"end": "2026-12-05T04:00:00Z"})
@@ -310,6 +313,7 @@ def test_capacity_raise_promotes_the_waitlist(db, crypto, resources):
     assert changed["counts"]["confirmed"] == 2 and changed["counts"]["waitlisted"] == 1
 
 
+@BOTH_BACKENDS
 def test_listing_public_and_staff(db, crypto, resources):
     a = published(db, resources, kind="lecture", plan="service", target_groups=["children"])
     b = schedule(db, resources, start="2026-12-10T01:00:00Z", end="2026-12-10T02:00:00Z")
@@ -332,6 +336,7 @@ def test_listing_public_and_staff(db, crypto, resources):
         assert domain.get_event(s, a["id"], staff=False)["places_left"] == 2
 
 
+@BOTH_BACKENDS
 def test_idea_votes_adoption_and_action_items(db, crypto, resources):
     with db.unit_of_work() as uow:
         idea = domain.submit_idea(uow, crypto, {
