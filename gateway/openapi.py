@@ -23,7 +23,8 @@ def _openapi_path(path):
 def _path_parameters(path):
     params = []
     for converter, name in _PARAM.findall(path):
-        schema = {"type": "integer"} if converter == "int" else {"type": "string"}
+        schema = ({"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+                  if converter == "int" else {"type": "string"})
         params.append({"in": "path", "name": name, "required": True, "schema": schema})
     return params
 

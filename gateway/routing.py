@@ -12,7 +12,7 @@ a werkzeug ``Response`` (downloads).
 """
 from dataclasses import dataclass, field
 
-from werkzeug.routing import Map, Rule
+from werkzeug.routing import IntegerConverter, Map, Rule
 
 API_PREFIX = "/api/v1"
 PUBLIC = "public"
@@ -69,6 +69,16 @@ def load_routes():
     return ROUTES
 
 
+class IdConverter(IntegerConverter):
+    """``<int:...>`` in our paths is a database id: 1 … 2**31-1, else the route is 404."""
+
+    def __init__(self, url_map, **kwargs):
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, **kwargs)
+
+
 def url_map():
     rules = [Rule(API_PREFIX + r.path, methods=[r.method], endpoint=r) for r in load_routes()]
-    return Map(rules, strict_slashes=False, merge_slashes=False)
+    return Map(rules, strict_slashes=False, merge_slashes=False,
+               converters={"int": IdConverter})
