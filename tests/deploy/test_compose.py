@@ -77,7 +77,7 @@ def test_services_bind_all_interfaces_and_use_postgres_and_the_community_vhost(c
         assert env["BIND_HOST"] == "0.0.0.0"
         db = env[f"{process.upper()}_DB_URI"]
         assert db.startswith("postgresql+psycopg2://") and db.endswith(f"/ronghe_{process}")
-        assert env["AMQP_URI"].startswith("amqp://") and env["AMQP_URI"].endswith("/${COMMUNITY_ID:-hetong}")
+        assert env["AMQP_URI"].startswith("amqp://") and env["AMQP_URI"].endswith("/ronghe-${COMMUNITY_ID:-hetong}")
 
 
 def test_every_process_metrics_is_scraped_by_the_compose_prometheus(compose):

@@ -12,6 +12,8 @@ from common.config import PROCESSES, config_keys
 from tests.deploy.conftest import K8S, K8S_VERSION, OVERLAYS, PORTS, image_entrypoint
 
 COMMUNITIES = ("hetong", "jinshan")
+# overlay -> COMMUNITY_ID (the district overlay is Huli district's instance)
+COMMUNITY_OF = {"hetong": "hetong", "jinshan": "jinshan", "district": "huli"}
 
 
 def kinds(docs, kind):
@@ -128,7 +130,7 @@ def test_deployments_probe_health_are_limited_non_root_read_only_and_scraped(ren
         assert labels["app.kubernetes.io/part-of"] == "ronghe"
         assert labels["app.kubernetes.io/component"] == process
         if target != "base":
-            assert labels["ronghe.io/community"] == target
+            assert labels["ronghe.io/community"] == COMMUNITY_OF[target]
         # a Service in front of each Deployment, selecting its pods
         svc = services[name]
         assert svc["spec"]["ports"][0]["port"] == port
@@ -161,13 +163,15 @@ def test_each_overlay_has_its_own_namespace_community_vhost_and_databases(render
             if doc["kind"] != "Namespace":
                 assert doc["metadata"]["namespace"] == ns, (overlay, doc["metadata"]["name"])
         data = configmap(docs)
-        assert data["COMMUNITY_ID"] == overlay and data["RABBITMQ_VHOST"] == overlay
+        community = COMMUNITY_OF[overlay]
+        # names shared with deploy/district/communities.yaml: vhost ronghe-<community>
+        assert data["COMMUNITY_ID"] == community and data["RABBITMQ_VHOST"] == f"ronghe-{community}"
         assert ns == f"ronghe-{overlay}"
         running = {d["spec"]["template"]["spec"]["containers"][0]["args"][1]
                    for d in kinds(docs, "Deployment").values()}
         dbs = {data[f"{p.upper()}_DB_NAME"] for p in running}
         assert len(dbs) == len(running), f"{overlay}: one database per process"
-        assert all(db.startswith(f"ronghe_{overlay}_") for db in dbs)
+        assert all(db.startswith(f"ronghe_{community}_") for db in dbs)
         for key, value in (("namespace", {ns}), ("vhost", {data["RABBITMQ_VHOST"]}), ("databases", dbs)):
             assert not (seen[key] & value), f"{overlay} shares a {key} with another overlay"
             seen[key] |= value
