@@ -70,6 +70,13 @@ def _like(text):
     return f"%{escaped}%"
 
 
+def _known_id(value):
+    """Ids from URLs may be any size; one beyond INTEGER cannot exist (and would overflow
+    the driver), so it is simply not found."""
+    return isinstance(value, int) and not isinstance(value, bool) and \
+        1 <= value <= schemas.MAX_ID
+
+
 def _label(vocabulary, code):
     return vocabulary.get(code, code) if code else None
 
@@ -117,6 +124,8 @@ def register_partner(uow, crypto, data, sample=False):
 
 
 def _get_partner(session, partner_id, lock=False):
+    if not _known_id(partner_id):
+        raise NotFound(f"partner {partner_id} not found", {"id": partner_id})
     query = select(Partner).where(Partner.id == partner_id)
     if lock:
         query = query.with_for_update()
@@ -276,6 +285,8 @@ def register_resource(uow, data, sample=False):
 
 
 def _get_resource(session, resource_id, lock=False):
+    if not _known_id(resource_id):
+        raise NotFound(f"resource {resource_id} not found", {"id": resource_id})
     query = select(Resource).where(Resource.id == resource_id)
     if lock:
         query = query.with_for_update(of=Resource)
@@ -429,7 +440,10 @@ def register_venue(uow, data, sample=False):
     session.add(venue)
     session.flush()
     if not code:
-        venue.code = f"V{venue.id:03d}"
+        code = f"V{venue.id:03d}"
+        if session.execute(select(Venue.id).where(Venue.code == code)).first():
+            code = f"{code}-{uuid.uuid4().hex[:6]}"  # someone chose this code by hand
+        venue.code = code
         session.flush()
     uow.emit("venue_registered", {
         "venue_id": venue.id, "wing": venue.wing, "kind": venue.kind,
@@ -438,6 +452,8 @@ def register_venue(uow, data, sample=False):
 
 
 def _get_venue(session, venue_id, lock=False):
+    if not _known_id(venue_id):
+        return None
     query = select(Venue).where(Venue.id == venue_id)
     if lock:
         # PostgreSQL: bookings of one venue serialise on its row (SELECT ... FOR UPDATE)
@@ -526,6 +542,8 @@ def _booking_event(booking, minutes):
 
 
 def _get_booking(session, booking_id, lock=False):
+    if not _known_id(booking_id):
+        raise NotFound(f"booking {booking_id} not found", {"id": booking_id})
     query = select(Booking).where(Booking.id == booking_id)
     if lock:
         query = query.with_for_update()
@@ -555,7 +573,7 @@ def cancel_booking(uow, booking_id):
 
 
 def link_booking_to_event(uow, booking_id, event_id):
-    if not isinstance(event_id, int) or isinstance(event_id, bool) or event_id < 1:
+    if not _known_id(event_id):
         raise ValidationFailed("event_id must be a positive integer",
                                {"event_id": ["must be a positive integer"]})
     booking = _get_booking(uow.session, booking_id, lock=True)
@@ -706,6 +724,8 @@ def register_need(uow, crypto, data, actor=None):
 
 
 def _get_need(session, need_id, lock=False):
+    if not _known_id(need_id):
+        raise NotFound(f"need {need_id} not found", {"id": need_id})
     query = select(Need).where(Need.id == need_id)
     if lock:
         query = query.with_for_update()

@@ -30,8 +30,42 @@ _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 TargetGroup = lambda **kw: fields.String(validate=validate.OneOf(list(vocab.TARGET_GROUPS)), **kw)  # noqa: E731,E501
 NeedCategory = lambda **kw: fields.String(validate=validate.OneOf(list(vocab.NEED_CATEGORIES)), **kw)  # noqa: E731,E501
 Code = lambda codes, **kw: fields.String(validate=validate.OneOf(list(codes)), **kw)  # noqa: E731
-Id = lambda **kw: fields.Integer(strict=True, validate=validate.Range(min=1), **kw)  # noqa: E731
+MAX_ID = 2 ** 31 - 1  # fits INTEGER on SQLite and PostgreSQL
+MAX_PAGE = 100_000
+Id = lambda **kw: fields.Integer(strict=True, validate=validate.Range(1, MAX_ID), **kw)  # noqa: E731
 Compound = lambda **kw: fields.String(validate=validate.Length(1, 64), **kw)  # noqa: E731
+
+
+def _reasonable_time(value):
+    """Times and dates of this century: far years overflow on the way to UTC."""
+    if not 2000 <= value.year <= 2099:
+        raise ValidationError("must be in the years 2000-2099")
+
+
+Time = lambda **kw: fields.DateTime(validate=_reasonable_time, **kw)  # noqa: E731
+Day = lambda **kw: fields.Date(validate=_reasonable_time, **kw)  # noqa: E731
+
+
+def _bad_text(value):
+    """Why a string cannot be stored (NUL or a lone surrogate), or None."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return "must not contain NUL characters"
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return "must be valid Unicode text"
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            reason = _bad_text(item)
+            if reason:
+                return reason
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            reason = _bad_text(key) or _bad_text(item)
+            if reason:
+                return reason
+    return None
 
 
 def _contact_phone(value):
@@ -49,6 +83,14 @@ class Strict(Schema):
     class Meta:
         unknown = RAISE
 
+    @validates_schema
+    def _storable_text(self, data, **_):
+        for key, value in data.items():
+            reason = _bad_text(value)
+            if reason:
+                raise ValidationError(reason, self.fields[key].data_key or key
+                                      if key in self.fields else key)
+
 
 class Partial(Strict):
     """PATCH bodies: every field optional, at least one given."""
@@ -64,7 +106,7 @@ class Partial(Strict):
 
 
 class PageMixin(Strict):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(1, MAX_PAGE))
     per_page = fields.Integer(load_default=20, validate=validate.Range(1, MAX_PAGE_SIZE))
 
 
@@ -142,8 +184,8 @@ class ResourceFields(Strict):
     quantity = fields.Integer(strict=True, allow_none=True,
                               validate=validate.Range(min=0, max=10_000_000))
     unit = fields.String(allow_none=True, validate=validate.Length(1, 16))
-    available_from = fields.Date(allow_none=True)
-    available_to = fields.Date(allow_none=True)
+    available_from = Day(allow_none=True)
+    available_to = Day(allow_none=True)
     availability_note = fields.String(allow_none=True, validate=validate.Length(max=200))
     value_yuan = fields.Float(allow_nan=False, validate=validate.Range(min=0, max=1e9))
     unit_value_yuan = fields.Float(allow_none=True, allow_nan=False,
@@ -166,8 +208,8 @@ class ResourceCreate(ResourceFields):
     quantity = fields.Integer(strict=True, load_default=None, allow_none=True,
                               validate=validate.Range(min=0, max=10_000_000))
     unit = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 16))
-    available_from = fields.Date(load_default=None, allow_none=True)
-    available_to = fields.Date(load_default=None, allow_none=True)
+    available_from = Day(load_default=None, allow_none=True)
+    available_to = Day(load_default=None, allow_none=True)
     availability_note = fields.String(load_default=None, allow_none=True,
                                       validate=validate.Length(max=200))
     value_yuan = fields.Float(load_default=0.0, allow_nan=False,
@@ -270,9 +312,9 @@ class VenueCreate(Strict):
 
 
 class SlotFields(Strict):
-    start = fields.DateTime(required=True, metadata={
+    start = Time(required=True, metadata={
         "description": "ISO 8601; without an offset it is the community's local time (UTC+8)"})
-    end = fields.DateTime(required=True)
+    end = Time(required=True)
 
     @validates_schema
     def _order(self, data, **_):
@@ -301,10 +343,10 @@ class BookVenue(BookingCreate):
 class VenueQuery(Strict):
     wing = Code(VENUE_WINGS)
     kind = Code(VENUE_KINDS)
-    min_capacity = fields.Integer(validate=validate.Range(min=1))
-    free_from = fields.DateTime(metadata={"description": "with free_to: only rooms free "
+    min_capacity = fields.Integer(validate=validate.Range(1, 100_000))
+    free_from = Time(metadata={"description": "with free_to: only rooms free "
                                                          "and open for the whole slot"})
-    free_to = fields.DateTime()
+    free_to = Time()
     status = Code(("active", "inactive", "all"), load_default="active")
 
     @validates_schema
@@ -322,8 +364,8 @@ class VenueQuery(Strict):
 
 class BookingQuery(Strict):
     # "from" is a keyword: data_key keeps the query parameter's name.
-    from_ = fields.DateTime(data_key="from")
-    to = fields.DateTime()
+    from_ = Time(data_key="from")
+    to = Time()
     include_cancelled = fields.Boolean(load_default=False)
 
     @validates_schema

@@ -488,3 +488,34 @@ def test_sample_data_has_the_stations_rooms(store, crypto):
                                       and p.contact_phone_enc is None for p in partners)
     assert len(resources) >= 5 and all(r["title"].startswith("【示例】") for r in resources)
     assert all(e["payload"].get("sample") for e in store.events("resource_registered"))
+
+
+# ---------------------------------------------------------------- inputs that must not reach the driver
+
+def test_unstorable_input_is_422_or_404_never_a_driver_error(store, crypto, hall):
+    for bad, field in (({"title": "a\x00b"}, "title"),
+                       ({"description": "\ud800"}, "description"),
+                       ({"target_groups": ["children"], "need_categories": ["care"],
+                         "partner_id": 2 ** 40}, "partner_id"),
+                       ({"available_from": "0001-01-01"}, "available_from")):
+        with pytest.raises(ValidationFailed) as exc:
+            add_resource(store, **bad)
+        assert field in exc.value.details
+    with pytest.raises(ValidationFailed) as exc:
+        book(store, hall["id"], "0001-01-01T00:00:00", "0001-01-01T01:00:00")
+    assert "start" in exc.value.details
+    with store.session() as session:
+        for lookup in (lambda: domain.get_resource(session, 2 ** 70),
+                       lambda: domain.get_need(session, crypto, 2 ** 70),
+                       lambda: domain.get_venue(session, 2 ** 70),
+                       lambda: domain.get_booking(session, 2 ** 70),
+                       lambda: domain.get_partner(session, crypto, 2 ** 70)):
+            with pytest.raises(NotFound):
+                lookup()
+        with pytest.raises(ValidationFailed) as exc:
+            domain.list_resources(session, {"page": 10 ** 12})
+        assert "page" in exc.value.details
+        with pytest.raises(ValidationFailed) as exc:
+            domain.list_resources(session, {"q": "x\x00"})
+        assert "q" in exc.value.details
+    assert count(store, Resource) == 0
