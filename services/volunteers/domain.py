@@ -800,6 +800,10 @@ def record_hours(uow, data, actor=None, only_volunteer_id=None):
     entry that references the old one; the old one is never changed."""
     data = _load(schemas.HoursCreate, data)
     _check_owner(data["volunteer_id"], only_volunteer_id)
+    if data["minutes"] == 0 and data["corrects_entry_id"] is None:
+        raise ValidationFailed("a manual entry of no time",
+                               {"minutes": ["at least 1 (0 only to correct an entry to "
+                                            "nothing)"]})
     session = uow.session
     if session.get(Volunteer, data["volunteer_id"]) is None:
         raise ValidationFailed(f"volunteer {data['volunteer_id']} not found",

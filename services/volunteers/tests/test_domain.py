@@ -347,6 +347,11 @@ def test_approve_reject_and_corrections(db, crypto):
             domain.record_hours(uow, {"volunteer_id": v["id"], "minutes": 30,
                                       "service_date": "2026-11-29"})
     assert "reason" in exc.value.details
+    with pytest.raises(ValidationFailed) as exc:
+        with db.uow() as uow:
+            domain.record_hours(uow, {"volunteer_id": v["id"], "minutes": 0,
+                                      "service_date": "2026-11-29", "reason": "无记录"})
+    assert "minutes" in exc.value.details
     with db.uow() as uow:
         manual = domain.record_hours(uow, {"volunteer_id": v["id"], "minutes": 60,
                                            "service_date": "2026-11-29",
