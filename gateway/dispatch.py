@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 
 from common import logs
 from common.errors import (BadRequest, Forbidden, NotFound, RateLimited, RongheError,
-                           Unauthorized, validation_error)
+                           Unauthorized, ValidationFailed, validation_error)
 from gateway import auth
 from gateway.context import RequestContext
 from gateway.routing import url_map
@@ -58,6 +58,29 @@ def _client_key(request):
     return forwarded.split(",")[0].strip() or request.remote_addr or "unknown"
 
 
+MAX_SAFE_INT = 2**31 - 1
+
+
+def _oversized_numbers(data, path=""):
+    """Fields holding integers no column of ours can store (ids, counts, minutes)."""
+    if isinstance(data, bool):
+        return []
+    if isinstance(data, int):
+        return [path or "_value"] if abs(data) > MAX_SAFE_INT else []
+    if isinstance(data, dict):
+        return [f for k, v in data.items() for f in _oversized_numbers(v, k)]
+    if isinstance(data, list):
+        return [f for v in data for f in _oversized_numbers(v, path)]
+    return []
+
+
+def _reject_oversized(data):
+    fields = _oversized_numbers(data)
+    if fields:
+        raise ValidationFailed("number out of range",
+                               {f: [f"must be at most {MAX_SAFE_INT}"] for f in fields})
+
+
 def _parse_body(request, schema_cls):
     if schema_cls is None:
         return None
@@ -68,6 +91,7 @@ def _parse_body(request, schema_cls):
         raise BadRequest(f"request body is not valid JSON: {exc}", {"body": ["malformed JSON"]})
     if not isinstance(data, dict):
         raise BadRequest("request body must be a JSON object", {"body": ["not an object"]})
+    _reject_oversized(data)
     try:
         schema_cls().load(data)
     except ValidationError as exc:
@@ -83,9 +107,11 @@ def _parse_query(request, schema_cls):
            else request.args.get(key) for key in request.args}
     raw.pop("reveal", None)
     try:
-        return schema_cls().load(raw)
+        query = schema_cls().load(raw)
     except ValidationError as exc:
         raise validation_error(exc) from None
+    _reject_oversized(query)
+    return query
 
 
 def dispatch(service, request):
