@@ -96,9 +96,16 @@ def test_thirty_concurrent_sign_ups_for_ten_places(container_factory, rabbit_con
     assert [by_id[s["id"]]["waitlist_position"] for s in signups[11:]] == list(range(1, 20))
     got = client.get(f"/shifts/{shift['id']}").json()
     assert (got["confirmed"], got["waitlisted"]) == (10, 19)
+    # One volunteer, two overlapping shifts, at the same moment: one place, one 409.
+    morning = _shift(client, places=5, start=SAT_9 + timedelta(days=1))
+    brunch = _shift(client, places=5, start=SAT_9 + timedelta(days=1, hours=2))
+    both = list(pool.imap(lambda sid: client.post(f"/shifts/{sid}/signups", json={
+        "volunteer_id": volunteer_ids[0]}), [morning["id"], brunch["id"]] * 2))
+    assert sorted(r.status_code for r in both) == [201, 409, 409, 409], [r.text for r in both]
+
     promotions = _event_log(stack, "waitlist_promoted")
     assert [e["payload"]["signup_id"] for e in promotions] == [signups[10]["id"]]
-    assert len(_event_log(stack, "shift_signed_up")) == 30
+    assert len(_event_log(stack, "shift_signed_up")) == 31
 
 
 def test_clashes_bad_input_and_nothing_written(stack):
