@@ -288,3 +288,42 @@ def test_hours_certificates_and_own_records_only(stack):
     bad = requests.get(verify_url, params={"code": "WRONG234"}, timeout=10)
     assert bad.status_code == 200 and bad.json() == {"number": cert["number"], "valid": False}
     assert requests.get(verify_url, timeout=10).status_code == 422
+
+
+def test_approved_hours_reach_the_reports_figure_exactly_once(stack):
+    stack.start("volunteers", "reports", "gateway")
+    client = stack.client()
+    hours = lambda: stack.kpi(client, "volunteer_hours_approved")  # noqa: E731
+    assert hours() == 0
+    vid, = _register(client, 1)
+    shift = _shift(client, places=1)
+    sid = client.post(f"/shifts/{shift['id']}/signups", json={"volunteer_id": vid}).json()["id"]
+    client.post(f"/signups/{sid}/check-in", json={"at": _z(SAT_9)})
+    entry = client.post(f"/signups/{sid}/check-out",
+                        json={"at": _z(SAT_9 + timedelta(hours=2))}).json()["hours_entry"]
+    assert client.post(f"/hours/{entry['id']}/approve", json={}).status_code == 200
+    wait_until(lambda: hours() == 2.0, message="2 approved hours in the KPIs")
+
+    # Rejected hours never count; an approved correction counts its difference.
+    manual = client.post("/hours", json={"volunteer_id": vid, "minutes": 45,
+                                         "service_date": "2026-11-20", "reason": "补录"}).json()
+    client.post(f"/hours/{manual['id']}/reject", json={"reason": "重复录入"})
+    fix = client.post("/hours", json={"volunteer_id": vid, "minutes": 150,
+                                      "service_date": "2026-11-28", "reason": "签退时间录错",
+                                      "corrects_entry_id": entry["id"]}).json()
+    client.post(f"/hours/{fix['id']}/approve", json={})
+    wait_until(lambda: hours() == 2.5, message="the correction in the KPIs")
+
+    # Every hours fact delivered a second time changes nothing.
+    with Connection(stack.rabbit_config["AMQP_URI"]) as conn:
+        producer = Producer(conn.channel())
+        for env in _event_log(stack, "hours_approved") + _event_log(stack, "hours_rejected"):
+            env.pop("seq")
+            producer.publish(json.dumps(env), exchange=Exchange(
+                "volunteers.events", type="topic", durable=True),
+                routing_key=env["event_type"], content_type="application/json",
+                delivery_mode=2)
+    _register(client, 1, prefix="137")  # a later fact of the same source, same queue
+    wait_until(lambda: stack.kpi(client, "volunteers_registered") == 2,
+               message="the later fact, after the redeliveries")
+    assert hours() == 2.5
