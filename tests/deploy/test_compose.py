@@ -192,3 +192,15 @@ def test_dockerfile_is_multi_stage_non_root_and_read_only_friendly():
     # every directory the image copies exists (and holds what `serve` imports)
     for src in re.findall(r"^COPY (\w+)/ ", text, re.M):
         assert (ROOT / src).is_dir(), src
+
+
+def test_rabbitmq_runs_the_plugins_we_rely_on(compose):
+    rabbit = compose["services"]["rabbitmq"]
+    assert rabbit["image"].startswith("rabbitmq:") and rabbit["image"].endswith("-management")
+    (config,) = rabbit["configs"]
+    assert config["target"] == "/etc/rabbitmq/enabled_plugins"
+    plugins = compose["configs"][config["source"]]["content"].strip()
+    assert plugins.startswith("[") and plugins.endswith("].")
+    assert set(plugins[1:-2].split(",")) == {
+        "rabbitmq_management", "rabbitmq_prometheus", "rabbitmq_shovel", "rabbitmq_shovel_management"}
+    assert rabbit["environment"]["RABBITMQ_DEFAULT_VHOST"] == "ronghe-${COMMUNITY_ID:-hetong}"

@@ -116,6 +116,9 @@ def test_deployments_probe_health_are_limited_non_root_read_only_and_scraped(ren
         assert "cpu" in limits and "cpu" in requests
         assert spec["securityContext"]["runAsNonRoot"] is True
         assert spec["securityContext"]["runAsUser"] != 0
+        # Service links would set EVENTS_PORT=tcp://... (a Service is named "events"),
+        # colliding with the process's own port variable.
+        assert spec["enableServiceLinks"] is False
         sc = container["securityContext"]
         assert sc["readOnlyRootFilesystem"] is True and sc["allowPrivilegeEscalation"] is False
         assert sc["capabilities"] == {"drop": ["ALL"]}
