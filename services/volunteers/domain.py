@@ -14,6 +14,7 @@ from datetime import datetime, time, timedelta, timezone
 
 from marshmallow import ValidationError
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from common import pii
 from common.errors import Conflict, Forbidden, NotFound, ValidationFailed, validation_error
@@ -102,6 +103,15 @@ def _get(session, model, ident, what):
     return row
 
 
+def _flush_unique(session, message, field="phone"):
+    """Flush; a unique constraint hit by a concurrent writer (PostgreSQL: the check
+    before and the insert are not one step) is a 409, not a 500."""
+    try:
+        session.flush()
+    except IntegrityError:
+        raise Conflict(message, {field: ["already registered"]}) from None
+
+
 def community_name(community_id):
     """The issuer printed on certificates: the community's name from
     config/communities/<id>.yaml, else a known name, else the id."""
@@ -177,7 +187,7 @@ def register_volunteer(uow, crypto, data):
         compound=data["compound"], skills=sorted(set(data["skills"])), talent=data["talent"],
         availability=data["availability"], status="active", created_at=now_utc())
     session.add(volunteer)
-    session.flush()
+    _flush_unique(session, "phone or id_number already registered (concurrently)")
     volunteer.number = f"V{volunteer.id:06d}"
     session.flush()
     uow.emit("volunteer_registered", {
@@ -222,7 +232,7 @@ def update_volunteer(uow, crypto, volunteer_id, data):
             changed.append(field)
     if changed:
         volunteer.updated_at = now_utc()
-        session.flush()
+        _flush_unique(session, "phone or id_number already registered (concurrently)")
         uow.emit("volunteer_updated", {
             "volunteer_id": volunteer.id, "changed_fields": changed,
             "status": volunteer.status, "compound": volunteer.compound,
@@ -385,7 +395,7 @@ def create_team(uow, data):
     team = Team(name=data["name"], description=data["description"],
                 leader_id=data["leader_id"], created_at=now_utc())
     session.add(team)
-    session.flush()
+    _flush_unique(session, f"team {data['name']} exists", "name")
     for vid in member_ids:
         session.add(TeamMember(team_id=team.id, volunteer_id=vid))
     session.flush()
