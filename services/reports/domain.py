@@ -332,11 +332,20 @@ def periodic(session, period, community_id=None, today=None):
 
 # -- KPIs ------------------------------------------------------------------------------
 
+_TARGETS_CACHE = {}
+
+
 def load_targets(path):
+    """The targets YAML, parsed once per file version (replacing the file takes effect
+    at the next request; no restart needed)."""
     path = Path(path)
     if not path.is_absolute():
         path = ROOT / path
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    stamp = path.stat().st_mtime_ns
+    cached = _TARGETS_CACHE.get(path)
+    if cached is None or cached[0] != stamp:
+        cached = _TARGETS_CACHE[path] = (stamp, yaml.safe_load(path.read_text(encoding="utf-8")))
+    return cached[1]
 
 
 def targets_for(path, year=None):

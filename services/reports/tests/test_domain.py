@@ -1,6 +1,7 @@
 """Unit tests of the projections, KPIs, summaries and periodic reports: a session, no
 broker. The scenario's independent count is the oracle."""
 import io
+import shutil
 import base64
 from datetime import date, datetime, timezone
 
@@ -20,19 +21,44 @@ TARGETS = "config/targets/hetong-year1.yaml"
 TODAY = date(2026, 12, 1)
 
 
+@pytest.fixture(scope="module")
+def scenario():
+    return Scenario()
+
+
+@pytest.fixture(scope="module")
+def applied_db(tmp_path_factory, scenario):
+    """The scenario applied once; each test gets its own copy of the file."""
+    path = tmp_path_factory.mktemp("reports") / "applied.db"
+    engine = make_engine(f"sqlite:///{path}")
+    metadata.create_all(engine)
+    apply_all(sessionmaker(bind=engine), scenario.envelopes)
+    engine.dispose()
+    return path
+
+
+def _factory(uri):
+    engine = make_engine(uri)
+    metadata.create_all(engine)
+    return engine, sessionmaker(bind=engine, expire_on_commit=False,
+                                info={"outbox_table": metadata.tables["outbox"]})
+
+
 @pytest.fixture
 def session_factory(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path}/reports.db")
-    metadata.create_all(engine)
-    factory = sessionmaker(bind=engine, expire_on_commit=False,
-                           info={"outbox_table": metadata.tables["outbox"]})
+    """An empty read model."""
+    engine, factory = _factory(f"sqlite:///{tmp_path}/reports.db")
     yield factory
     engine.dispose()
 
 
-@pytest.fixture(scope="module")
-def scenario():
-    return Scenario()
+@pytest.fixture
+def applied(tmp_path, applied_db):
+    """The read model with the scenario applied."""
+    shutil.copy(applied_db, tmp_path / "copy.db")
+    engine, factory = _factory(f"sqlite:///{tmp_path}/copy.db")
+    yield factory
+    engine.dispose()
 
 
 def apply_all(factory, envelopes, batch=200):
@@ -51,9 +77,8 @@ def test_every_consumed_type_has_a_projection_and_a_handler():
         assert callable(getattr(ReportsService, f"handle_{et.name}", None)), et.name
 
 
-def test_scenario_figures_equal_the_independent_count(session_factory, scenario):
-    apply_all(session_factory, scenario.envelopes)
-    with session_factory() as session:
+def test_scenario_figures_equal_the_independent_count(applied, scenario):
+    with applied() as session:
         report = domain.summary(session, "2026-01", "2026-12", "month", TODAY)
         expected = scenario.expected()
         for name, value in expected.items():
@@ -85,12 +110,11 @@ def test_scenario_figures_equal_the_independent_count(session_factory, scenario)
             scenario.expected_venues()
 
 
-def test_applying_twice_changes_nothing_and_order_does_not_matter(session_factory, scenario):
-    apply_all(session_factory, scenario.envelopes)
-    with session_factory() as session:
+def test_applying_twice_changes_nothing_and_order_does_not_matter(applied, scenario):
+    with applied() as session:
         first = domain.figure_dump(session)
-    apply_all(session_factory, scenario.envelopes)
-    with session_factory() as session:
+    apply_all(applied, scenario.envelopes)
+    with applied() as session:
         assert domain.figure_dump(session) == first
         # a fresh generation from the log in reverse order lands on the same figures
         generation = domain.begin_rebuild(session)
@@ -108,9 +132,8 @@ def test_applying_twice_changes_nothing_and_order_does_not_matter(session_factor
             "action_items_open"] == scenario.expected()["action_items_open"]
 
 
-def test_periodic_xlsx_and_csv_carry_the_json_numbers(session_factory, scenario):
-    apply_all(session_factory, scenario.envelopes)
-    with session_factory() as session:
+def test_periodic_xlsx_and_csv_carry_the_json_numbers(applied, scenario):
+    with applied() as session:
         report = domain.periodic(session, "2026-11", "hetong", TODAY)
         quarter = domain.periodic(session, "2026-Q4", "hetong", TODAY)
         year = domain.periodic(session, "2026", "hetong", TODAY)
@@ -146,8 +169,8 @@ def test_bad_periods_and_groupings_are_422(session_factory):
             domain.summary(session, "2026-05", "2026-02", "month")
 
 
-def test_kpi_at_risk_is_emitted_once_per_turn(session_factory, scenario):
-    apply_all(session_factory, scenario.envelopes)
+def test_kpi_at_risk_is_emitted_once_per_turn(applied, scenario):
+    session_factory = applied
     targets = domain.load_targets(TARGETS)
     outbox = metadata.tables["outbox"]
 
@@ -209,3 +232,34 @@ def test_concurrent_increments_on_postgresql_lose_nothing(make_db_uri):
     engine.dispose()
     assert total["volunteers_registered"] == 200
     assert total["talents_registered"] == 200
+
+
+@pytest.mark.postgres
+def test_the_read_model_on_postgresql_matches_the_count(make_db_uri):
+    """The same SQL (upserts, distinct counts, FILTER, row-value deletes) on PostgreSQL."""
+    scenario = Scenario(seed=3, scale=0.2)
+    engine, factory = _factory(make_db_uri("reports_pg", "postgresql"))
+    try:
+        apply_all(factory, scenario.envelopes)
+        apply_all(factory, scenario.envelopes[:50])  # redelivered: skipped
+        with factory() as session:
+            first = domain.figure_dump(session)
+            report = domain.summary(session, "2026-01", "2026-12", "month", TODAY)
+            for name, value in scenario.expected().items():
+                assert report["total"][name] == value, name
+            generation = domain.begin_rebuild(session)
+            domain.apply_page(session, generation, list(reversed(scenario.envelopes)))
+            old = domain.finish_rebuild(session, generation)
+            session.commit()
+            assert domain.figure_dump(session) == first
+            while domain.drop_generation_chunk(session, old, chunk=100):
+                session.commit()
+            session.commit()
+            assert domain.periodic(session, "2026-Q4", "hetong", TODAY)["summary"][
+                "people_served"] == scenario.expected(month="2026-10")["people_served"] + \
+                scenario.expected(month="2026-11")["people_served"]
+            kpis = domain.kpis(session, domain.load_targets(TARGETS), TODAY)
+            assert {k["kpi"]: k["actual"] for k in kpis["kpis"]}["people_served"] == \
+                scenario.expected()["people_served"]
+    finally:
+        engine.dispose()
