@@ -1,0 +1,99 @@
+"""Who may call what: the product's decision, written down independently of the route
+table. tests/security/test_authorization.py checks the table against the routes (a new
+route without an entry fails) and every route × role against the running gateway.
+
+Roles: public (no token needed), admin, social_worker (staff), volunteer (own records
+only, enforced per object), district_viewer (reports only)."""
+
+PUBLIC = "public"
+STAFF = {"admin", "social_worker"}
+SELF_SERVICE = STAFF | {"volunteer"}
+REPORT_READERS = STAFF | {"district_viewer"}
+ANY_USER = STAFF | {"volunteer", "district_viewer"}
+
+EXPECTED = {
+    "POST /auth/login": PUBLIC,
+    "GET /me": ANY_USER,
+    "POST /users": {"admin"},
+    "GET /vocabularies": PUBLIC,
+    # events (public listing, registration, feedback; the rest is staff work)
+    "GET /events": PUBLIC,
+    "POST /events": STAFF,
+    "GET /events/<int:event_id>": PUBLIC,
+    "PATCH /events/<int:event_id>": STAFF,
+    "POST /events/<int:event_id>/publish": STAFF,
+    "POST /events/<int:event_id>/cancel": STAFF,
+    "POST /events/<int:event_id>/complete": STAFF,
+    "POST /events/<int:event_id>/roles": STAFF,
+    "POST /events/<int:event_id>/registrations": PUBLIC,
+    "GET /events/<int:event_id>/registrations": STAFF,
+    "DELETE /registrations/<int:registration_id>": PUBLIC,
+    "POST /events/<int:event_id>/attendance": STAFF,
+    "POST /events/<int:event_id>/feedback": PUBLIC,
+    # linkage
+    "POST /events/<int:event_id>/decisions": STAFF,
+    "GET /actions": STAFF,
+    "PATCH /actions/<int:item_id>": STAFF,
+    "GET /ideas": PUBLIC,
+    "POST /ideas": PUBLIC,
+    "GET /ideas/<int:idea_id>": PUBLIC,
+    "POST /ideas/<int:idea_id>/votes": PUBLIC,
+    "POST /ideas/<int:idea_id>/adopt": STAFF,
+    # reports
+    "GET /reports/kpis": REPORT_READERS,
+    "GET /reports/summary": REPORT_READERS,
+    "GET /reports/periodic": REPORT_READERS,
+    "POST /reports/rebuild": {"admin"},
+    "GET /reports/rebuild": {"admin"},
+    "POST /reports/summary/publish": {"admin"},
+    "GET /district/summary": {"admin", "district_viewer"},
+    # resources
+    "GET /partners": STAFF,
+    "POST /partners": STAFF,
+    "GET /partners/<int:partner_id>": STAFF,
+    "PATCH /partners/<int:partner_id>": STAFF,
+    "GET /resources": STAFF,
+    "POST /resources": STAFF,
+    "GET /resources/export": STAFF,
+    "GET /resources/<int:resource_id>": STAFF,
+    "PATCH /resources/<int:resource_id>": STAFF,
+    "DELETE /resources/<int:resource_id>": STAFF,
+    "GET /venues": STAFF,
+    "POST /venues": {"admin"},
+    "GET /venues/<int:venue_id>": STAFF,
+    "GET /venues/<int:venue_id>/bookings": STAFF,
+    "POST /venues/<int:venue_id>/bookings": STAFF,
+    "GET /bookings/<int:booking_id>": STAFF,
+    "DELETE /bookings/<int:booking_id>": STAFF,
+    "GET /needs": STAFF,
+    "POST /needs": STAFF,
+    "GET /needs/<int:need_id>": STAFF,
+    "GET /needs/<int:need_id>/suggestions": STAFF,
+    "POST /needs/<int:need_id>/matches": STAFF,
+    "POST /needs/<int:need_id>/start": STAFF,
+    "POST /needs/<int:need_id>/close": STAFF,
+    # volunteers (a volunteer reaches their own records only)
+    "GET /volunteers": STAFF,
+    "POST /volunteers": STAFF,
+    "GET /volunteers/available": STAFF,
+    "GET /volunteers/<int:volunteer_id>": SELF_SERVICE,
+    "PATCH /volunteers/<int:volunteer_id>": SELF_SERVICE,
+    "GET /teams": SELF_SERVICE,
+    "POST /teams": STAFF,
+    "GET /shifts": SELF_SERVICE,
+    "POST /shifts": STAFF,
+    "GET /shifts/<int:shift_id>": SELF_SERVICE,
+    "POST /shifts/<int:shift_id>/signups": SELF_SERVICE,
+    "GET /signups": SELF_SERVICE,
+    "DELETE /signups/<int:signup_id>": SELF_SERVICE,
+    "POST /signups/<int:signup_id>/check-in": SELF_SERVICE,
+    "POST /signups/<int:signup_id>/check-out": SELF_SERVICE,
+    "GET /hours": SELF_SERVICE,
+    "POST /hours": SELF_SERVICE,
+    "POST /hours/<int:entry_id>/approve": STAFF,
+    "POST /hours/<int:entry_id>/reject": STAFF,
+    "POST /volunteers/<int:volunteer_id>/certificates": STAFF,
+    "GET /volunteers/<int:volunteer_id>/certificates": SELF_SERVICE,
+    "GET /certificates/<number>/pdf": SELF_SERVICE,
+    "GET /certificates/<number>/verify": PUBLIC,
+}
