@@ -1,0 +1,116 @@
+// The one way the console talks to the gateway: /api/v1, JSON, a Bearer token kept in
+// sessionStorage (gone when the tab closes). Every failure becomes an ApiError carrying the
+// gateway's {error, message, details} so pages can put each reason beside its field.
+const BASE = "/api/v1";
+const TOKEN_KEY = "ronghe.token";
+const ROLE_KEY = "ronghe.role";
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    super((body && body.message) || `HTTP ${status}`);
+    this.status = status;
+    this.code = (body && body.error) || (status === 0 ? "NETWORK" : "ERROR");
+    this.details = (body && body.details) || {};
+  }
+}
+
+export const session = {
+  get token() { return sessionStorage.getItem(TOKEN_KEY); },
+  get role() { return sessionStorage.getItem(ROLE_KEY); },
+  save(token, role) {
+    sessionStorage.setItem(TOKEN_KEY, token);
+    sessionStorage.setItem(ROLE_KEY, role || "");
+  },
+  clear() { sessionStorage.removeItem(TOKEN_KEY); sessionStorage.removeItem(ROLE_KEY); },
+};
+
+let onUnauthorized = () => {};
+export function setUnauthorizedHandler(fn) { onUnauthorized = fn; }
+
+function query(params) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params || {})) {
+    if (v === undefined || v === null || v === "") continue;
+    q.append(k, String(v));
+  }
+  const s = q.toString();
+  return s ? `?${s}` : "";
+}
+
+async function raw(method, path, { params, body } = {}) {
+  const headers = { Accept: "application/json" };
+  if (session.token) headers.Authorization = `Bearer ${session.token}`;
+  const init = { method, headers };
+  if (body !== undefined) {
+    headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(BASE + path + query(params), init);
+  } catch (err) {
+    throw new ApiError(0, { error: "NETWORK", message: String(err) });
+  }
+  if (!response.ok) {
+    let data = null;
+    try { data = await response.json(); } catch { /* not JSON */ }
+    const error = new ApiError(response.status, data);
+    if (response.status === 401 && path !== "/auth/login") onUnauthorized(error);
+    throw error;
+  }
+  return response;
+}
+
+export async function request(method, path, options) {
+  const response = await raw(method, path, options);
+  if (response.status === 204) return null;
+  const type = response.headers.get("Content-Type") || "";
+  return type.includes("json") ? response.json() : response.text();
+}
+
+export const api = {
+  get: (path, params) => request("GET", path, { params }),
+  post: (path, body = {}, params) => request("POST", path, { body, params }),
+  patch: (path, body = {}) => request("PATCH", path, { body }),
+  del: (path, body) => request("DELETE", path, body === undefined ? {} : { body }),
+};
+
+/** Fetch a file with the token and hand it to the browser as a download. */
+export async function download(path, params, fallbackName) {
+  const response = await raw("GET", path, { params });
+  const blob = await response.blob();
+  const disposition = response.headers.get("Content-Disposition") || "";
+  let name = fallbackName;
+  const star = disposition.match(/filename\*=UTF-8''([^;]+)/i);
+  const plain = disposition.match(/filename="?([^";]+)"?/i);
+  if (star) name = decodeURIComponent(star[1]);
+  else if (plain) name = plain[1];
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+  return { name, size: blob.size, type: blob.type };
+}
+
+export async function login(username, password) {
+  const data = await api.post("/auth/login", { username, password });
+  session.save(data.access_token, data.role);
+  return data;
+}
+
+let vocabCache = null;
+/** GET /vocabularies → {name: {code: label}} (cached for the tab's life). */
+export async function vocabularies() {
+  if (!vocabCache) {
+    const data = await api.get("/vocabularies");
+    vocabCache = {};
+    for (const [name, items] of Object.entries(data)) {
+      vocabCache[name] = Object.fromEntries(items.map((i) => [i.code, i.label]));
+    }
+  }
+  return vocabCache;
+}

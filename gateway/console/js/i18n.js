@@ -1,0 +1,188 @@
+// Chinese for what the API says in codes and English reasons. Vocabularies with labels come
+// from GET /vocabularies; what it does not serve (statuses, error texts) is here.
+
+export const ERROR_CODES = {
+  VALIDATION_FAILED: "填写有误，请检查标红的项目",
+  BAD_REQUEST: "请求格式有误",
+  UNAUTHORIZED: "登录已失效，请重新登录",
+  FORBIDDEN: "没有权限进行此操作",
+  NOT_FOUND: "未找到该记录",
+  CONFLICT: "与已有记录冲突",
+  RATE_LIMITED: "操作太频繁，请一分钟后再试",
+  SERVICE_UNAVAILABLE: "服务暂时无响应，请稍后再试",
+  METHOD_NOT_ALLOWED: "不支持的操作",
+  INTERNAL: "系统内部错误，请联系管理员",
+  NETWORK: "无法连接服务器，请检查网络",
+  ERROR: "操作失败",
+};
+
+// English reasons (marshmallow's and the services' own) → Chinese. First match wins;
+// a reason with no rule is shown as it came, after a generic Chinese prefix.
+const REASONS = [
+  [/^Missing data for required field/i, () => "必填"],
+  [/^Field may not be null/i, () => "不能为空"],
+  [/^Unknown field/i, () => "不认识的字段"],
+  [/^Not a valid integer/i, () => "请输入整数"],
+  [/^Not a valid number/i, () => "请输入数字"],
+  [/^Not a valid string/i, () => "请输入文字"],
+  [/^Not a valid boolean/i, () => "请选择是或否"],
+  [/^Not a valid list/i, () => "格式应为列表"],
+  [/^Not a valid datetime/i, () => "日期时间格式不正确"],
+  [/^Not a valid date/i, () => "日期格式不正确"],
+  [/^Shorter than minimum length (\d+)/i, (m) => `至少 ${m[1]} 个字`],
+  [/^Longer than maximum length (\d+)/i, (m) => `最多 ${m[1]} 个字`],
+  [/^Length must be between (\d+) and (\d+)/i, (m) => `长度应为 ${m[1]}–${m[2]}`],
+  [/^Must be greater than or equal to (\S+) and less than or equal to (\S+?)\.?$/i,
+    (m) => `应在 ${m[1]} 到 ${m[2]} 之间`],
+  [/^Must be greater than or equal to (\S+?)\.?$/i, (m) => `不能小于 ${m[1]}`],
+  [/^Must be less than or equal to (\S+?)\.?$/i, (m) => `不能大于 ${m[1]}`],
+  [/^Must be one of/i, () => "请从列表中选择"],
+  [/^Invalid value/i, () => "取值无效"],
+  [/mainland mobile number/i, () => "不是有效的手机号（11 位，以 13–19 开头）"],
+  [/not a phone number/i, () => "不是有效的电话号码（手机或 0592- 座机）"],
+  [/resident ID number/i, () => "不是有效的身份证号（18 位）"],
+  [/^must be after start/i, () => "结束时间必须晚于开始时间"],
+  [/^must be after free_from/i, () => "结束时间必须晚于开始时间"],
+  [/^must be after from/i, () => "结束必须晚于开始"],
+  [/^must not be before (period_from|from|available_from)/i, () => "结束日期不能早于开始日期"],
+  [/lasts less than (\d+) days/i, (m) => `活动时长须少于 ${m[1]} 天`],
+  [/at most 24 hours/i, () => "一个班次最长 24 小时"],
+  [/give at least one field/i, () => "请至少修改一项"],
+  [/nothing to change/i, () => "没有需要修改的内容"],
+  [/a skill is a tag/i, () => "技能标签为 1–32 个小写字母、数字、汉字、- 或 _"],
+  [/give a resource_id, a volunteer_id or both/i, () => "请选择一项资源或一名志愿者"],
+  [/give the attendee's phone/i, () => "请填写参与者手机号"],
+  [/give registration_id or phone/i, () => "请选择报名记录或填写手机号"],
+  [/required for a walk-in/i, () => "现场参与者必填"],
+  [/a manual entry needs a reason/i, () => "手工录入需要填写原因"],
+  [/expected YYYY-MM/i, () => "格式应为 2026-11 或 2026-11-01"],
+  [/expected 2026-11, 2026-Q4 or 2026/i, () => "格式应为 2026-11、2026-Q4 或 2026"],
+  [/not an ISO 8601/i, () => "日期格式不正确"],
+  [/^(.+) is open (.+?); (.+) is outside/i, (m) => `${m[1]} 的开放时间为 ${m[2]}，所选时段（${m[3]}）不在开放时间内`],
+  [/outside (the )?opening hours|not open/i, () => "不在场地开放时间内"],
+  [/malformed JSON/i, () => "请求格式有误"],
+  [/already registered/i, () => "已报名"],
+  [/already attended/i, () => "已签到"],
+  [/overlap/i, () => "与已有预约时间冲突"],
+  [/give free_from and free_to together/i, () => "请同时填写开始和结束时间"],
+];
+
+export function reason(text) {
+  const s = String(text ?? "");
+  for (const [re, fn] of REASONS) {
+    const m = s.match(re);
+    if (m) return fn(m);
+  }
+  return s;
+}
+
+/** Flatten {field: [reasons] | {nested: ...}} to [[path, chineseReason], ...]. */
+export function fieldErrors(details, prefix = "") {
+  const out = [];
+  if (!details || typeof details !== "object") return out;
+  for (const [key, value] of Object.entries(details)) {
+    const path = prefix ? `${prefix}.${key}` : key;
+    if (Array.isArray(value)) {
+      const texts = value.filter((v) => typeof v !== "object");
+      if (texts.length) out.push([path, texts.map(reason).join("；")]);
+      // nested schemas' errors (lists of objects); lists of lists are data, not reasons
+      value.filter((v) => v && typeof v === "object" && !Array.isArray(v))
+        .forEach((v) => out.push(...fieldErrors(v, path)));
+    } else if (value && typeof value === "object") {
+      out.push(...fieldErrors(value, path));
+    } else if (typeof value === "string") {
+      out.push([path, reason(value)]);
+    }
+  }
+  return out;
+}
+
+export function errorText(err) {
+  if (!err) return "";
+  const base = ERROR_CODES[err.code] || ERROR_CODES.ERROR;
+  if (err.code === "CONFLICT" || err.code === "NOT_FOUND" || err.code === "FORBIDDEN") {
+    const r = reason(err.message);
+    return r && r !== err.message ? `${base}：${r}` : `${base}（${err.message}）`;
+  }
+  return base;
+}
+
+export const STATUS = {
+  event: { draft: "草稿", published: "已发布", completed: "已结束", cancelled: "已取消" },
+  registration: { confirmed: "已确认", waitlisted: "候补", cancelled: "已取消" },
+  hours: { pending: "待审核", approved: "已通过", rejected: "已驳回" },
+  signup: { confirmed: "已确认", waitlisted: "候补", cancelled: "已取消" },
+  need: { open: "待匹配", matched: "已匹配", in_service: "服务中", closed: "已结案" },
+  action: { open: "待办", in_progress: "进行中", done: "已完成", cancelled: "已取消",
+    overdue: "已逾期" },
+  idea: { submitted: "已提交", adopted: "已采纳" },
+  volunteer: { active: "在册", inactive: "停用", suspended: "暂停" },
+  kpi: { achieved: "已达成", on_track: "进度正常", at_risk: "进度落后" },
+};
+
+export const URGENCIES = { low: "低", normal: "一般", high: "较急", urgent: "紧急" };
+export const OUTCOMES = {
+  resolved: "已解决", partially_resolved: "部分解决", unresolved: "未解决",
+  referred: "已转介", withdrawn: "居民撤回",
+};
+export const IDEA_CATEGORIES = {
+  environment: "环境美化", safety: "平安建设", facilities: "设施改善", culture: "文化活动",
+  elderly_care: "养老服务", children: "儿童友好", governance: "社区治理", services: "便民服务",
+  other: "其他",
+};
+export const FIT = { good: "匹配度高", partial: "部分匹配", weak: "匹配度低" };
+
+// Hetong's compounds (config/communities/hetong.yaml); the API takes the code, and any
+// other text is accepted as it is.
+export const COMPOUNDS = {
+  banshan_linhai: "半山林海", fulong_huayuan: "福隆花园", binhai_senlin: "滨海森林",
+  gangwu_xiaoqu: "港务小区", youshan_meidi: "优山美地", xinfeng_jiayuan: "新丰家园",
+  jinhai_huayuan: "金海花园", hetong_lizhi: "和通里", huli_jiayuan: "湖里佳园",
+  haitian_xiaoqu: "海天小区",
+};
+export const compoundName = (code) => (code ? COMPOUNDS[code] || code : "—");
+
+// Chinese labels of the fields the forms send (for messages that name a field the form
+// does not show).
+export const FIELD_LABELS = {
+  title: "标题", plan: "所属计划", kind: "类型", target_groups: "服务对象", start: "开始时间",
+  end: "结束时间", capacity: "名额", venue_id: "场地", name: "姓名", phone: "手机号",
+  target_group: "服务对象", compound: "小区", description: "说明", category: "类别",
+  urgency: "紧急程度", resident_name: "居民姓名", resident_phone: "居民电话",
+  skills: "技能", minutes: "时长（分钟）", service_date: "服务日期", reason: "原因",
+  period_from: "开始日期", period_to: "结束日期", outcome: "结案结果", satisfaction: "满意度",
+  summary: "决议内容", event_id: "联席会", score: "评分", resource_id: "资源",
+  volunteer_id: "志愿者", quantity: "数量", period: "报表期间", id_number: "身份证号",
+  username: "用户名", password: "密码", birth_year: "出生年份", note: "备注",
+};
+
+const TZ = "Asia/Shanghai";
+const dtf = new Intl.DateTimeFormat("zh-CN", { timeZone: TZ, year: "numeric", month: "2-digit",
+  day: "2-digit", hour: "2-digit", minute: "2-digit", hour12: false });
+const df = new Intl.DateTimeFormat("zh-CN", { timeZone: TZ, month: "numeric", day: "numeric",
+  weekday: "short" });
+const tf = new Intl.DateTimeFormat("zh-CN", { timeZone: TZ, hour: "2-digit", minute: "2-digit",
+  hour12: false });
+
+export const fmt = {
+  datetime: (iso) => (iso ? dtf.format(new Date(iso)) : "—"),
+  day: (iso) => (iso ? df.format(new Date(iso)) : "—"),
+  time: (iso) => (iso ? tf.format(new Date(iso)) : "—"),
+  date: (iso) => (iso ? String(iso).slice(0, 10) : "—"),
+  number: (n, digits = 0) => (n === null || n === undefined ? "—"
+    : Number(n).toLocaleString("zh-CN", { maximumFractionDigits: digits })),
+  hours: (minutes) => (minutes === null || minutes === undefined ? "—"
+    : `${(minutes / 60).toLocaleString("zh-CN", { maximumFractionDigits: 1 })} 小时`),
+};
+
+/** "2026-12-05T09:00" typed in Xiamen → an ISO string with the +08:00 offset. */
+export const localToIso = (value) => (value ? `${value.length === 16 ? `${value}:00` : value}+08:00` : null);
+
+/** An ISO instant → "YYYY-MM-DDTHH:MM" in Xiamen time (for datetime-local inputs). */
+export function isoToLocal(iso) {
+  const d = new Date(new Date(iso).getTime() + 8 * 3600 * 1000);
+  return d.toISOString().slice(0, 16);
+}
+
+/** Today's date in Xiamen as YYYY-MM-DD. */
+export const todayLocal = () => isoToLocal(new Date().toISOString()).slice(0, 10);

@@ -1,0 +1,377 @@
+"""Drives the web console in headless Chromium (Playwright, the system's /usr/bin/chromium)
+through the journeys issue 9 asks for, and saves screenshots.
+
+Run by tests/browser/test_console.py in a subprocess, because the test process is
+monkey-patched by eventlet (root conftest.py) and serves the whole stack from its hub:
+Playwright's sync API runs its own asyncio loop on greenlets and talks to its driver over
+pipes, which clashes with eventlet's patched select/socket/threading. In a plain child
+process both sides are ordinary, and the child only speaks HTTP to the gateway.
+
+    python tests/browser/drive.py --base http://127.0.0.1:PORT --volunteer 3 \
+        --event-date 2026-12-02 --shots docs/screenshots --out /tmp/x
+
+Prints one line per step ("STEP <name> ok ...") and a final JSON line ("RESULT {...}");
+exits non-zero on the first failure (with the page's screenshot in --out).
+"""
+import argparse
+import json
+import re
+import sys
+import time
+from pathlib import Path
+
+from playwright.sync_api import expect, sync_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+DESKTOP = {"width": 1280, "height": 860}
+PHONE = {"width": 375, "height": 812}
+TIMEOUT = 20_000
+
+
+class Journey:
+    def __init__(self, page, base, out, shots):
+        self.page = page
+        self.base = base.rstrip("/")
+        self.out = Path(out)
+        self.shots = Path(shots) if shots else None
+        self.result = {"screenshots": []}
+        self.errors = []
+        page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        page.on("dialog", self._dialog)
+        self.prompt_answer = None
+
+    def _dialog(self, dialog):
+        if dialog.type == "prompt":
+            dialog.accept(self.prompt_answer or "")
+        else:
+            dialog.accept()
+
+    def step(self, name, **facts):
+        print(f"STEP {name} ok {json.dumps(facts, ensure_ascii=False)}", flush=True)
+
+    def goto(self, hash_path):
+        url = f"{self.base}/console/#{hash_path}"
+        if self.page.url == url:
+            self.page.reload()  # the same hash fires no hashchange: load it afresh
+        else:
+            self.page.goto(url)
+        self.page.wait_for_selector("main .view:not(:has(> .loading))", timeout=TIMEOUT)
+        self.page.wait_for_load_state("networkidle")
+
+    def shot(self, name, full_page=False):
+        if not self.shots:
+            return
+        self.shots.mkdir(parents=True, exist_ok=True)
+        size = self.page.viewport_size
+        suffix = "375" if size["width"] <= 400 else "desktop"
+        path = self.shots / f"{name}-{suffix}.png"
+        self.page.wait_for_timeout(150)  # let a re-render settle
+        self.page.evaluate("document.getElementById('toast')?.remove()")
+        self.page.screenshot(path=str(path), full_page=full_page)
+        self.result["screenshots"].append(str(path))
+
+    def both_sizes(self, name, hash_path, full_page_phone=False):
+        """Screenshots of a page at desktop width and at 375 px; checks nothing at 375 px
+        is wider than the screen."""
+        self.page.set_viewport_size(DESKTOP)
+        self.goto(hash_path)
+        self.shot(name)
+        self.page.set_viewport_size(PHONE)
+        self.goto(hash_path)
+        overflow = self.page.evaluate("document.documentElement.scrollWidth")
+        assert overflow <= PHONE["width"], f"{name}: {overflow}px wide at 375 px"
+        self.shot(name, full_page=full_page_phone)
+        self.page.set_viewport_size(DESKTOP)
+
+    def kpi_actual(self, kpi):
+        value = self.page.get_attribute(f'article.kpi[data-kpi="{kpi}"] .actual', "data-actual")
+        return float(value or 0)
+
+
+def login(j, user, password):
+    page = j.page
+    page.goto(j.base + "/")  # the gateway redirects / to /console/
+    page.wait_for_selector("#login-form", timeout=TIMEOUT)
+    assert "/console/" in page.url, page.url
+    j.shot("login")
+    page.fill('#login-form [name="username"]', user)
+    page.fill('#login-form [name="password"]', "wrong-password")
+    page.click('#login-form button[type="submit"]')
+    expect(page.locator("#login-form .form-error")).to_contain_text("登录", timeout=TIMEOUT)
+    page.fill('#login-form [name="password"]', password)
+    page.click('#login-form button[type="submit"]')
+    page.wait_for_selector(".kpi-grid", timeout=TIMEOUT)
+    token = page.evaluate("sessionStorage.getItem('ronghe.token')")
+    assert token and token.count(".") == 2, "token kept in sessionStorage"
+    j.step("login", kpis=page.locator("article.kpi").count())
+
+
+def validation_error_beside_field(j):
+    page = j.page
+    j.goto("/volunteers/new")
+    page.fill('#volunteer-form [name="name"]', "测试志愿者")
+    page.fill('#volunteer-form [name="phone"]', "12345")
+    page.click('#volunteer-form button[type="submit"]')
+    error = page.locator('#volunteer-form .field[data-field="phone"] .field-error')
+    expect(error).to_contain_text("手机号", timeout=TIMEOUT)
+    expect(page.locator('#volunteer-form .field[data-field="phone"]')).to_have_class(re.compile("invalid"))
+    expect(page.locator('#volunteer-form .form-error')).to_contain_text("填写有误")
+    j.shot("validation-error")
+    text = error.inner_text()
+    j.step("validation_error", phone=text)
+    # the event form: end before start is named beside 结束时间
+    j.goto("/events/new")
+    page.fill('#event-form [name="title"]', "时间填错的活动")
+    page.select_option('#event-form [name="plan"]', "service")
+    page.select_option('#event-form [name="kind"]', "activity")
+    page.check('#event-form input[name="target_groups"][value="children"]')
+    start = page.input_value('#event-form [name="start"]')
+    page.fill('#event-form [name="end"]', start[:11] + "08:00")
+    page.click('#event-form button[type="submit"]')
+    expect(page.locator('#event-form .field[data-field="end"] .field-error')).to_contain_text(
+        "结束时间必须晚于开始时间", timeout=TIMEOUT)
+    j.step("validation_error_event_end")
+
+
+def create_and_publish_event(j, event_date):
+    page = j.page
+    j.goto(f"/events/new?date={event_date}")
+    page.fill('#event-form [name="title"]', "长者健康讲座（浏览器测试）")
+    page.select_option('#event-form [name="plan"]', "service")
+    page.select_option('#event-form [name="kind"]', "lecture")
+    page.check('#event-form input[name="target_groups"][value="elderly"]')
+    page.fill('#event-form [name="start"]', f"{event_date}T09:30")
+    page.fill('#event-form [name="end"]', f"{event_date}T11:00")
+    page.dispatch_event('#event-form [name="end"]', "change")
+    page.fill('#event-form [name="capacity"]', "1")
+    page.wait_for_load_state("networkidle")  # the free-room look-ups have answered
+    venue = page.locator('#event-form select[name="venue_id"] option:not([value=""])')
+    expect(venue.first).to_be_attached(timeout=TIMEOUT)
+    rooms = venue.count()
+    room_value = venue.first.get_attribute("value")
+    room_name = venue.first.inner_text().split("（")[0]
+    page.select_option('#event-form select[name="venue_id"]', room_value)
+    j.shot("event-new")
+    page.click('#event-form button[type="submit"]')
+    page.wait_for_url(re.compile(r"#/events/\d+$"), timeout=TIMEOUT)
+    expect(page.locator(".page-head h1 .badge")).to_have_text("已发布", timeout=TIMEOUT)
+    expect(page.locator("dl.facts")).to_contain_text(room_name)
+    event_id = int(page.url.rsplit("/", 1)[1])
+    j.result["event_id"] = event_id
+    j.result["venue_id"] = int(room_value)
+    j.result["room"] = room_name
+    j.step("create_and_publish_event", event_id=event_id, free_rooms=rooms, room=room_name)
+    return event_id
+
+
+def register_two_residents(j, event_id):
+    page = j.page
+    people = [("王秀英", "13900001111"), ("陈建国", "13900002222")]
+    for name, phone in people:
+        j.goto(f"/events/{event_id}")
+        details = page.locator("details.add:has(#register-form)")
+        if details.get_attribute("open") is None:
+            details.locator("summary").click()
+        page.fill('#register-form [name="name"]', name)
+        page.fill('#register-form [name="phone"]', phone)
+        page.select_option('#register-form [name="target_group"]', "elderly")
+        page.select_option('#register-form [name="compound"]', "fulong_huayuan")
+        page.click('#register-form button[type="submit"]')
+        expect(page.locator("#toast")).to_contain_text("报名成功" if name == "王秀英" else "候补",
+                                                       timeout=TIMEOUT)
+    j.goto(f"/events/{event_id}")
+    rows = page.locator("table.list tbody tr")
+    expect(rows).to_have_count(2, timeout=TIMEOUT)
+    expect(page.locator("table.list")).to_contain_text("已确认")
+    expect(page.locator("table.list")).to_contain_text("候补")
+    j.shot("event-detail", full_page=False)
+    j.step("register_two_residents", rows=rows.count())
+
+
+def check_in_one(j, event_id):
+    page = j.page
+    page.set_viewport_size(PHONE)
+    j.goto(f"/events/{event_id}/checkin")
+    buttons = page.locator("ul.checkin-list button.big")
+    expect(buttons).to_have_count(2, timeout=TIMEOUT)
+    first = buttons.first
+    first.click()
+    expect(first).to_have_text("已签到 ✓", timeout=TIMEOUT)
+    expect(page.locator(".counter")).to_contain_text("已签到 1 人")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"check-in page is {width}px wide at 375 px"
+    j.shot("event-checkin", full_page=True)
+    page.set_viewport_size(DESKTOP)
+    j.step("check_in_one", width=width)
+
+
+def complete_event(j, event_id):
+    page = j.page
+    j.goto(f"/events/{event_id}")
+    page.click("#complete")
+    expect(page.locator(".page-head h1 .badge")).to_have_text("已结束", timeout=TIMEOUT)
+    expect(page.locator(".stat:has-text('服务人次') strong")).to_have_text("1")
+    j.step("complete_event")
+
+
+def kpi_board_changes(j, before):
+    page = j.page
+    deadline = time.monotonic() + 30
+    while True:
+        j.goto("/")
+        after = {k: j.kpi_actual(k) for k in before}
+        if all(after[k] > before[k] for k in before) or time.monotonic() > deadline:
+            break
+        page.wait_for_timeout(700)
+    assert all(after[k] == before[k] + 1 for k in before), (before, after)
+    j.shot("kpi-board")
+    j.step("kpi_board_changes", before=before, after=after)
+
+
+def hours_and_certificate(j, volunteer_id, service_date):
+    page = j.page
+    j.goto(f"/volunteers/{volunteer_id}")
+    page.locator("details.add:has(#hours-form) summary").click()
+    page.fill('#hours-form [name="service_date"]', service_date)
+    page.fill('#hours-form [name="minutes"]', "150")
+    page.fill('#hours-form [name="description"]', "社区长者讲座服务")
+    page.fill('#hours-form [name="reason"]', "纸质签到表补录")
+    page.click('#hours-form button[type="submit"]')
+    expect(page.locator("#toast")).to_contain_text("待审核", timeout=TIMEOUT)
+    j.goto("/hours")
+    rows = page.locator("table.list tbody tr")
+    expect(rows.first).to_be_visible(timeout=TIMEOUT)
+    pending = rows.count()
+    j.shot("hours-pending")
+    page.check('.actions-bar label.check input[type="checkbox"]')  # 全选本页
+    page.click("#approve-selected")
+    expect(page.locator("#toast")).to_contain_text(f"已通过 {pending} 条", timeout=TIMEOUT)
+    expect(page.locator("p.empty")).to_have_text("没有待审核的工时", timeout=TIMEOUT)
+    j.step("approve_hours_in_bulk", approved=pending)
+
+    j.goto(f"/volunteers/{volunteer_id}")
+    expect(page.locator("section:has-text('服务时长') table.list")).to_contain_text("已通过")
+    page.fill('#certificate-form [name="period_from"]', service_date[:4] + "-01-01")
+    page.fill('#certificate-form [name="period_to"]', service_date)
+    page.click('#certificate-form button[type="submit"]')
+    button = page.locator("button[data-pdf]").first
+    expect(button).to_be_visible(timeout=TIMEOUT)
+    number = button.get_attribute("data-pdf")
+    with page.expect_download(timeout=TIMEOUT) as info:
+        button.click()
+    download = info.value
+    target = j.out / download.suggested_filename
+    download.save_as(str(target))
+    head = target.read_bytes()[:5]
+    assert head == b"%PDF-", head
+    j.result["certificate"] = number
+    j.shot("volunteer-detail")
+    j.step("certificate_pdf", number=number, file=download.suggested_filename,
+           bytes=target.stat().st_size)
+
+
+def needs_flow(j):
+    page = j.page
+    j.goto("/needs/new")
+    page.select_option('#need-form [name="target_group"]', "elderly")
+    page.select_option('#need-form [name="category"]', "care")
+    page.select_option('#need-form [name="compound"]', "binhai_senlin")
+    page.fill('#need-form [name="description"]', "独居老人需要每周上门探访和代购生活用品")
+    page.fill('#need-form [name="resident_phone"]', "0592-12")
+    page.click('#need-form button[type="submit"]')
+    expect(page.locator('#need-form .field[data-field="resident_phone"] .field-error')).to_contain_text(
+        "电话", timeout=TIMEOUT)
+    page.fill('#need-form [name="resident_phone"]', "13800138000")
+    page.click('#need-form button[type="submit"]')
+    page.wait_for_url(re.compile(r"#/needs/\d+$"), timeout=TIMEOUT)
+    need_id = int(page.url.rsplit("/", 1)[1])
+    suggestions = page.locator("ul.suggestions li button[data-resource]")
+    count = suggestions.count()
+    if count:
+        expect(page.locator("ul.reasons li").first).to_be_visible()
+        j.shot("need-detail")
+        suggestions.first.click()
+        expect(page.locator(".page-head h1 .badge")).to_have_text("已匹配", timeout=TIMEOUT)
+        page.click("text=开始服务")
+        expect(page.locator(".page-head h1 .badge")).to_have_text("服务中", timeout=TIMEOUT)
+        page.select_option('#close-form [name="outcome"]', "resolved")
+        page.select_option('#close-form [name="satisfaction"]', "5")
+        page.click('#close-form button[type="submit"]')
+        expect(page.locator(".page-head h1 .badge")).to_have_text("已结案", timeout=TIMEOUT)
+    j.step("needs_intake_match_close", need_id=need_id, suggestions=count)
+
+
+def report_xlsx(j, period_year):
+    page = j.page
+    j.goto("/reports")
+    expect(page.locator("table.list")).to_be_visible(timeout=TIMEOUT)
+    with page.expect_download(timeout=TIMEOUT) as info:
+        page.click("#download-xlsx")
+    download = info.value
+    target = j.out / download.suggested_filename
+    download.save_as(str(target))
+    assert target.read_bytes()[:2] == b"PK", "an XLSX is a zip"
+    j.step("report_xlsx", file=download.suggested_filename, bytes=target.stat().st_size)
+
+
+def screenshots(j, event_id, volunteer_id):
+    j.both_sizes("kpi-board", "/", full_page_phone=False)
+    j.both_sizes("events-week", f"/events?week={j.result.get('event_date', '')}")
+    j.both_sizes("event-detail", f"/events/{event_id}")
+    j.both_sizes("volunteers", "/volunteers")
+    j.both_sizes("volunteer-detail", f"/volunteers/{volunteer_id}")
+    j.both_sizes("hours", "/hours?status=approved")
+    j.both_sizes("needs", "/needs")
+    j.both_sizes("linkage", "/linkage")
+    j.both_sizes("reports", "/reports")
+    j.step("screenshots", count=len(j.result["screenshots"]))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--base", required=True)
+    parser.add_argument("--user", default="admin")
+    parser.add_argument("--password", required=True)
+    parser.add_argument("--volunteer", type=int, required=True)
+    parser.add_argument("--event-date", required=True)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--shots", default=None)
+    parser.add_argument("--steps", default="all")
+    args = parser.parse_args(argv)
+    Path(args.out).mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        context = browser.new_context(viewport=DESKTOP, locale="zh-CN",
+                                      timezone_id="Asia/Shanghai", accept_downloads=True)
+        context.set_default_timeout(TIMEOUT)
+        page = context.new_page()
+        j = Journey(page, args.base, args.out, args.shots)
+        j.result["event_date"] = args.event_date
+        try:
+            login(j, args.user, args.password)
+            before = {k: j.kpi_actual(k) for k in ("activities_held", "people_served")}
+            validation_error_beside_field(j)
+            event_id = create_and_publish_event(j, args.event_date)
+            register_two_residents(j, event_id)
+            check_in_one(j, event_id)
+            complete_event(j, event_id)
+            kpi_board_changes(j, before)
+            hours_and_certificate(j, args.volunteer, args.event_date)
+            needs_flow(j)
+            report_xlsx(j, args.event_date[:4])
+            screenshots(j, event_id, args.volunteer)
+            assert not j.errors, f"JavaScript errors: {j.errors}"
+        except Exception:
+            page.screenshot(path=str(Path(args.out) / "failure.png"), full_page=True)
+            print(f"FAILED at {page.url}; JS errors: {j.errors}", flush=True)
+            raise
+        finally:
+            browser.close()
+    print("RESULT " + json.dumps(j.result, ensure_ascii=False), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
