@@ -52,7 +52,7 @@ class IdeaQuery(PageQuery):
 
 class ActionQuery(PageQuery):
     status = fields.String(validate=validate.OneOf(list(schemas.ACTION_STATUSES) + ["overdue"]))
-    event_id = fields.Integer(validate=validate.Range(min=1))
+    event_id = fields.Integer(validate=schemas.IdRange)
 
 
 def _is_staff(ctx):

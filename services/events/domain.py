@@ -15,7 +15,7 @@ from sqlalchemy import and_, exists, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from common import pii, vocab
-from common.errors import Conflict, Forbidden, NotFound, ValidationFailed, validation_error
+from common.errors import Conflict, NotFound, ValidationFailed, validation_error
 from services.events import schemas
 from services.events.models import (ActionItem, Attendance, BookingRelease, Decision, Event,
                                     EventTargetGroup, Feedback, Idea, IdeaVote, Registration,
@@ -67,14 +67,28 @@ def now():
     return datetime.now(timezone.utc)
 
 
+MAX_PAGE = 100_000
+
+
 def _page(page, per_page):
-    page = max(1, int(page or 1))
+    page = min(max(1, int(page or 1)), MAX_PAGE)
     per_page = max(1, min(int(per_page or 20), 100))
     return page, per_page
 
 
+def _row_id(value, what):
+    """An id from a path or a call; one no row can have is simply not found."""
+    try:
+        value = int(value)
+    except (TypeError, ValueError):
+        value = 0
+    if not 1 <= value <= schemas.MAX_ID:
+        raise NotFound(f"{what} {value} not found", {f"{what}_id": value})
+    return value
+
+
 def get_event_row(session, event_id, lock=False):
-    query = select(Event).where(Event.id == int(event_id))
+    query = select(Event).where(Event.id == _row_id(event_id, "event"))
     if lock:
         query = query.with_for_update()
     event = session.execute(query).scalar_one_or_none()
@@ -414,7 +428,12 @@ def _as_bound(value, end_of_day=False):
     if value is None:
         return None
     if isinstance(value, datetime):
-        return utc(value)
+        try:
+            return utc(value)
+        except OverflowError:
+            field = "to" if end_of_day else "from"
+            raise ValidationFailed(f"{field} is out of range",
+                                   {field: ["out of range"]}) from None
     if isinstance(value, date):
         day = datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
         return day.replace(hour=23, minute=59, second=59, microsecond=999999) \
@@ -423,7 +442,7 @@ def _as_bound(value, end_of_day=False):
     if len(text) == 10:  # YYYY-MM-DD
         return _as_bound(date.fromisoformat(text), end_of_day)
     try:
-        return utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
+        return _as_bound(datetime.fromisoformat(text.replace("Z", "+00:00")), end_of_day)
     except ValueError:
         field = "to" if end_of_day else "from"
         raise ValidationFailed(f"{field} is not a date or a date-time",
@@ -597,7 +616,7 @@ def cancel_registration(uow, crypto, registration_id, data=None, staff=False):
     staff). A confirmed place goes to the first on the waitlist."""
     data = load(schemas.EventRegistrationCancel, data or {})
     session = uow.session
-    reg = session.get(Registration, int(registration_id))
+    reg = session.get(Registration, _row_id(registration_id, "registration"))
     if reg is None:
         raise NotFound(f"registration {registration_id} not found",
                        {"registration_id": registration_id})
@@ -606,7 +625,9 @@ def cancel_registration(uow, crypto, registration_id, data=None, staff=False):
         if not code:
             raise ValidationFailed("the cancel code is required", {"code": ["required"]})
         if not hmac.compare_digest(_code_hash(crypto, code), reg.cancel_code_hash):
-            raise Forbidden("wrong cancel code", {"code": ["does not match"]})
+            # Not 403: a wrong code does not say whether the registration exists.
+            raise NotFound("no registration with this id and code",
+                           {"code": ["does not match"]})
     event = get_event_row(session, reg.event_id, lock=True)
     if reg.status == "cancelled":
         raise Conflict("registration already cancelled", {"registration_id": reg.id,
@@ -725,8 +746,8 @@ def submit_feedback(uow, crypto, event_id, data, staff=False):
     att = None
     if data.get("attendance_id"):
         if not staff:
-            raise Forbidden("only staff enter feedback by attendance id",
-                            {"attendance_id": ["staff only"]})
+            raise ValidationFailed("only staff enter feedback by attendance id",
+                                   {"attendance_id": ["staff only; give your phone"]})
         att = session.get(Attendance, data["attendance_id"])
         if att is None or att.event_id != event.id:
             raise ValidationFailed("no such attendance at this event",
@@ -738,8 +759,8 @@ def submit_feedback(uow, crypto, event_id, data, staff=False):
                 Attendance.event_id == event.id,
                 Attendance.resident_id == resident.id)).scalar_one_or_none()
         if att is None:
-            raise Forbidden("only attendees give feedback on an event",
-                            {"phone": ["did not attend this event"]})
+            raise ValidationFailed("only attendees give feedback on an event",
+                                   {"phone": ["did not attend this event"]})
     existing = session.execute(select(Feedback.id).where(
         Feedback.attendance_id == att.id)).first()
     if existing:
@@ -787,7 +808,7 @@ def submit_idea(uow, crypto, data):
 
 
 def get_idea_row(session, idea_id, lock=False):
-    query = select(Idea).where(Idea.id == int(idea_id))
+    query = select(Idea).where(Idea.id == _row_id(idea_id, "idea"))
     if lock:
         query = query.with_for_update()
     idea = session.execute(query).scalar_one_or_none()
@@ -938,7 +959,7 @@ def list_action_items(session, status=None, event_id=None, page=1, per_page=20, 
     elif status:
         query = query.where(ActionItem.status == status)
     if event_id:
-        query = query.where(Decision.event_id == int(event_id))
+        query = query.where(Decision.event_id == _row_id(event_id, "event"))
     total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     rows = session.execute(query.order_by(ActionItem.due_date, ActionItem.id)
                            .offset((page - 1) * per_page).limit(per_page)).all()
@@ -949,8 +970,8 @@ def list_action_items(session, status=None, event_id=None, page=1, per_page=20, 
 def update_action_item(uow, item_id, data, today=None):
     data = load(schemas.ActionItemUpdate, data)
     session = uow.session
-    item = session.execute(select(ActionItem).where(ActionItem.id == int(item_id))
-                           .with_for_update()).scalar_one_or_none()
+    item = session.execute(select(ActionItem).where(
+        ActionItem.id == _row_id(item_id, "action_item")).with_for_update()).scalar_one_or_none()
     if item is None:
         raise NotFound(f"action item {item_id} not found", {"action_item_id": item_id})
     previous = item.status

@@ -7,6 +7,9 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 from common import pii, vocab
 
 MAX_EVENT_DAYS = 31
+MAX_ID = 2 ** 31 - 1  # ids are 32-bit integers in PostgreSQL
+MIN_YEAR, MAX_YEAR = 2000, 2100
+IdRange = validate.Range(min=1, max=MAX_ID)
 SKILL_FORMAT = validate.Regexp(r"^[a-z0-9_\u4e00-\u9fff-]{1,32}$",
                                error="a skill is a tag of 1-32 lowercase letters, digits, "
                                      "Chinese characters, - or _")
@@ -33,9 +36,19 @@ class UtcDateTime(fields.DateTime):
 
     def _deserialize(self, value, attr, data, **kwargs):
         value = super()._deserialize(value, attr, data, **kwargs)
+        if not MIN_YEAR <= value.year <= MAX_YEAR:
+            raise ValidationError(f"must be between the years {MIN_YEAR} and {MAX_YEAR}")
         if value.tzinfo is None:
             value = value.replace(tzinfo=timezone.utc)
         return value.astimezone(timezone.utc)
+
+
+class BoundedDate(fields.Date):
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs)
+        if not MIN_YEAR <= value.year <= MAX_YEAR:
+            raise ValidationError(f"must be between the years {MIN_YEAR} and {MAX_YEAR}")
+        return value
 
 
 class Strict(Schema):
@@ -80,7 +93,7 @@ class EventCreate(Strict):
     capacity = fields.Integer(load_default=0, validate=validate.Range(0, 100000),
                               metadata={"description": "confirmed places; 0 = no limit"})
     venue_id = fields.Integer(load_default=None, allow_none=True,
-                              validate=validate.Range(min=1),
+                              validate=IdRange,
                               metadata={"description": "a venue of the resources service, "
                                                        "booked when the event is scheduled"})
     organiser = fields.String(load_default=None, validate=validate.Length(1, 64))
@@ -105,7 +118,7 @@ class EventUpdate(Strict):
     capacity = fields.Integer(validate=validate.Range(0, 100000))
     start = UtcDateTime()
     end = UtcDateTime()
-    venue_id = fields.Integer(allow_none=True, validate=validate.Range(min=1))
+    venue_id = fields.Integer(allow_none=True, validate=IdRange)
     agenda = fields.String(allow_none=True, validate=validate.Length(max=8000))
     minutes = fields.String(allow_none=True, validate=validate.Length(max=20000))
     attendees = fields.List(fields.Nested(MeetingAttendee), validate=validate.Length(max=200))
@@ -157,7 +170,7 @@ class EventRegistrationCancel(Strict):
 
 
 class EventAttendanceCreate(Strict):
-    registration_id = fields.Integer(validate=validate.Range(min=1))
+    registration_id = fields.Integer(validate=IdRange)
     walk_in = fields.Boolean(load_default=False)
     name = fields.String(validate=validate.Length(1, 50))
     phone = Phone()
@@ -180,7 +193,7 @@ class EventFeedbackCreate(Strict):
     score = fields.Integer(required=True, validate=validate.Range(1, 5))
     comment = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
     phone = Phone(metadata={"description": "the attendee's phone"})
-    attendance_id = fields.Integer(validate=validate.Range(min=1),
+    attendance_id = fields.Integer(validate=IdRange,
                                    metadata={"description": "staff entering a paper form"})
 
     @validates_schema
@@ -206,19 +219,19 @@ class IdeaVoteCreate(Strict):
 class ActionItemCreate(Strict):
     title = fields.String(required=True, validate=validate.Length(1, 200))
     owner = fields.String(required=True, validate=validate.Length(1, 64))
-    due_date = fields.Date(required=True)
+    due_date = BoundedDate(required=True)
 
 
 class MeetingDecisionCreate(Strict):
     summary = fields.String(required=True, validate=validate.Length(1, 4000))
-    idea_id = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1),
+    idea_id = fields.Integer(load_default=None, allow_none=True, validate=IdRange,
                              metadata={"description": "an idea (金点子) this decision adopts"})
     action_items = fields.List(fields.Nested(ActionItemCreate), load_default=list,
                                validate=validate.Length(max=50))
 
 
 class IdeaAdopt(Strict):
-    event_id = fields.Integer(required=True, validate=validate.Range(min=1),
+    event_id = fields.Integer(required=True, validate=IdRange,
                               metadata={"description": "the joint meeting that adopts it"})
     summary = fields.String(required=True, validate=validate.Length(1, 4000))
     action_items = fields.List(fields.Nested(ActionItemCreate), load_default=list,
@@ -228,7 +241,7 @@ class IdeaAdopt(Strict):
 class ActionItemUpdate(Strict):
     status = fields.String(validate=validate.OneOf(list(ACTION_STATUSES)))
     owner = fields.String(validate=validate.Length(1, 64))
-    due_date = fields.Date()
+    due_date = BoundedDate()
     note = fields.String(allow_none=True, validate=validate.Length(max=2000))
 
     @validates_schema
@@ -265,6 +278,17 @@ class Event(Schema):
     organiser = fields.String(metadata={"description": "staff only"})
     status = fields.String()
     places_left = fields.Integer(allow_none=True)
+    plan_label = fields.String()
+    kind_label = fields.String()
+    confirmed = fields.Integer(metadata={"description": "in lists, staff only"})
+    volunteers = fields.Integer(allow_none=True, metadata={"description": "at completion"})
+    created_at = fields.DateTime()
+    published_at = fields.DateTime(allow_none=True)
+    completed_at = fields.DateTime(allow_none=True)
+    cancelled_at = fields.DateTime(allow_none=True)
+    cancel_reason = fields.String(allow_none=True)
+    promoted_registration_ids = fields.List(fields.Integer(), metadata={
+        "description": "after a capacity change: registrations moved off the waitlist"})
     counts = fields.Dict(metadata={"description": "confirmed, waitlisted, attended, walk_ins, "
                                                   "people_served, feedback_count, "
                                                   "satisfaction_mean (staff only)"})
@@ -288,6 +312,8 @@ class EventRegistration(Schema):
     waitlist_position = fields.Integer(allow_none=True)
     cancel_code = fields.String(metadata={"description": "only in the answer to the "
                                                         "registration itself"})
+    promoted_registration_id = fields.Integer(allow_none=True, metadata={
+        "description": "after a cancellation: the registration moved off the waitlist"})
     created_at = fields.DateTime()
 
 

@@ -4,7 +4,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from common.errors import Conflict, Forbidden, NotFound, ServiceUnavailable, ValidationFailed
+from common.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
 from services.events import booking, domain
 from services.events.models import BookingRelease, Event, Registration, Resident
 from services.events.tests.conftest import BOTH_BACKENDS
@@ -64,7 +64,7 @@ def test_an_event_through_its_life_emits_exact_facts(db, crypto, resources):
     assert dup.value.details["registration_id"] == regs[0]["id"]
 
     # The resident cancels with the code; the first waitlisted moves up, once.
-    with pytest.raises(Forbidden), db.unit_of_work() as uow:
+    with pytest.raises(NotFound), db.unit_of_work() as uow:
         domain.cancel_registration(uow, crypto, regs[0]["id"], {"code": "wrong"})
     with db.unit_of_work() as uow:
         cancelled = domain.cancel_registration(uow, crypto, regs[0]["id"],
@@ -96,7 +96,7 @@ def test_an_event_through_its_life_emits_exact_facts(db, crypto, resources):
         domain.submit_feedback(uow, crypto, eid, {"phone": "13900009999", "score": 4})
     with pytest.raises(Conflict), db.unit_of_work() as uow:
         domain.submit_feedback(uow, crypto, eid, {"phone": person(2)["phone"], "score": 1})
-    with pytest.raises(Forbidden), db.unit_of_work() as uow:  # registered, never came
+    with pytest.raises(ValidationFailed), db.unit_of_work() as uow:  # registered, never came
         domain.submit_feedback(uow, crypto, eid, {"phone": person(4)["phone"], "score": 1})
 
     completed = facts(db, "event_completed")[0]["payload"]
