@@ -216,6 +216,75 @@ def complete_event(j, event_id):
     j.step("complete_event")
 
 
+def feedback(j, event_id):
+    page = j.page
+    j.goto(f"/events/{event_id}")
+    page.locator("details.add:has(#feedback-form) summary").click()
+    page.fill('#feedback-form [name="phone"]', "13900001111")
+    page.select_option('#feedback-form [name="score"]', "5")
+    page.fill('#feedback-form [name="comment"]', "讲得很清楚，希望多办")
+    page.click('#feedback-form button[type="submit"]')
+    expect(page.locator("section:has(#feedback-form) > p")).to_contain_text("共 1 份评价", timeout=TIMEOUT)
+    expect(page.locator("section:has(#feedback-form) > p")).to_contain_text("5.00 分")
+    j.step("feedback_seen")
+
+
+def volunteer_search(j):
+    page = j.page
+    j.goto("/volunteers")
+    page.fill('#volunteer-search [name="skill"]', "书法")
+    page.select_option('#volunteer-search [name="compound"]', "fulong_huayuan")
+    page.click('#volunteer-search button[type="submit"]')
+    page.wait_for_url(re.compile(r"skill="), timeout=TIMEOUT)
+    expect(page.locator("table.list tbody tr")).to_have_count(1, timeout=TIMEOUT)
+    found = page.locator("table.list tbody tr td").first.inner_text()
+    j.goto("/volunteers?skill=welding&compound=fulong_huayuan")
+    expect(page.locator("p.empty")).to_have_text("没有符合条件的志愿者")
+    j.step("volunteer_search", found=found)
+
+
+def linkage(j, event_date):
+    page = j.page
+    j.goto("/linkage")
+    page.locator("details.add:has(#idea-form) summary").click()
+    page.fill('#idea-form [name="title"]', "在半山林海增设长者休息座椅")
+    page.select_option('#idea-form [name="category"]', "facilities")
+    page.select_option('#idea-form [name="compound"]', "banshan_linhai")
+    page.fill('#idea-form [name="phone"]', "13900003333")
+    page.click('#idea-form button[type="submit"]')
+    idea = page.locator("li.idea").first
+    expect(idea).to_contain_text("增设长者休息座椅", timeout=TIMEOUT)
+    idea_id = int(idea.get_attribute("data-idea"))
+    j.prompt_answer = "13900004444"
+    idea.locator("button:has-text('投票')").click()
+    expect(page.locator(f'li.idea[data-idea="{idea_id}"] .votes strong')).to_have_text("1", timeout=TIMEOUT)
+    # a joint meeting adopts it, with an action item already late
+    j.goto(f"/events/new?date={event_date}")
+    page.fill('#event-form [name="title"]', "第四季度五社联动联席会")
+    page.select_option('#event-form [name="plan"]', "system")
+    page.select_option('#event-form [name="kind"]', "joint_meeting")
+    page.check('#event-form input[name="target_groups"][value="all_residents"]')
+    page.fill('#event-form [name="start"]', f"{event_date}T15:00")
+    page.fill('#event-form [name="end"]', f"{event_date}T16:30")
+    page.wait_for_load_state("networkidle")
+    page.click('#event-form button[type="submit"]')
+    page.wait_for_url(re.compile(r"#/events/\d+$"), timeout=TIMEOUT)
+    page.wait_for_selector("#decision-form", state="attached")
+    page.locator("details.add:has(#decision-form) summary").click()
+    page.fill('#decision-form [name="summary"]', "采纳居民金点子：半山林海增设休息座椅")
+    page.fill('#decision-form [name="idea_id"]', str(idea_id))
+    page.fill('#decision-form [name="item_title"]', "联系物业确定座椅位置")
+    page.fill('#decision-form [name="item_owner"]', "社区居委会")
+    page.fill('#decision-form [name="item_due"]', "2026-01-15")
+    page.click('#decision-form button[type="submit"]')
+    expect(page.locator("ol.decisions")).to_contain_text("联系物业确定座椅位置", timeout=TIMEOUT)
+    expect(page.locator("ol.decisions")).to_contain_text("已逾期")
+    j.goto("/linkage")
+    expect(page.locator(f'li.idea[data-idea="{idea_id}"]')).to_contain_text("已采纳")
+    expect(page.locator("section:has-text('待办事项') table.list")).to_contain_text("联系物业确定座椅位置")
+    j.step("linkage_idea_vote_meeting_overdue", idea_id=idea_id)
+
+
 def kpi_board_changes(j, before):
     page = j.page
     deadline = time.monotonic() + 30
@@ -287,10 +356,12 @@ def needs_flow(j):
     page.click('#need-form button[type="submit"]')
     page.wait_for_url(re.compile(r"#/needs/\d+$"), timeout=TIMEOUT)
     need_id = int(page.url.rsplit("/", 1)[1])
+    page.wait_for_selector("main .view:not(:has(> .loading))")
     suggestions = page.locator("ul.suggestions li button[data-resource]")
+    expect(suggestions.first).to_be_visible(timeout=TIMEOUT)  # the sample resource library
     count = suggestions.count()
+    expect(page.locator("ul.reasons").first).to_contain_text("对应“照料”类需求")
     if count:
-        expect(page.locator("ul.reasons li").first).to_be_visible()
         j.shot("need-detail")
         suggestions.first.click()
         expect(page.locator(".page-head h1 .badge")).to_have_text("已匹配", timeout=TIMEOUT)
@@ -326,6 +397,7 @@ def screenshots(j, event_id, volunteer_id):
     j.both_sizes("needs", "/needs")
     j.both_sizes("linkage", "/linkage")
     j.both_sizes("reports", "/reports")
+    j.both_sizes("event-new", "/events/new")
     j.step("screenshots", count=len(j.result["screenshots"]))
 
 
@@ -357,9 +429,12 @@ def main(argv=None):
             register_two_residents(j, event_id)
             check_in_one(j, event_id)
             complete_event(j, event_id)
+            feedback(j, event_id)
             kpi_board_changes(j, before)
             hours_and_certificate(j, args.volunteer, args.event_date)
+            volunteer_search(j)
             needs_flow(j)
+            linkage(j, args.event_date)
             report_xlsx(j, args.event_date[:4])
             screenshots(j, event_id, args.volunteer)
             assert not j.errors, f"JavaScript errors: {j.errors}"

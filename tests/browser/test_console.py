@@ -98,9 +98,10 @@ def test_console_journeys_in_chromium(full_stack, tmp_path):
     steps = [line.split()[1] for line in output.splitlines() if line.startswith("STEP ")]
     assert steps == ["login", "validation_error", "validation_error_event_end",
                      "create_and_publish_event", "register_two_residents", "check_in_one",
-                     "complete_event", "kpi_board_changes", "approve_hours_in_bulk",
-                     "certificate_pdf", "needs_intake_match_close", "report_xlsx",
-                     "screenshots"], output
+                     "complete_event", "feedback_seen", "kpi_board_changes",
+                     "approve_hours_in_bulk", "certificate_pdf", "volunteer_search",
+                     "needs_intake_match_close", "linkage_idea_vote_meeting_overdue",
+                     "report_xlsx", "screenshots"], output
     result = json.loads(next(line[7:] for line in output.splitlines()
                              if line.startswith("RESULT ")))
 

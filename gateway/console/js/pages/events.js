@@ -192,7 +192,7 @@ export async function detail(view, { args, params, go }) {
       h("div.stats",
         stat("已确认", c.confirmed), stat("候补", c.waitlisted), stat("签到", c.attended),
         stat("现场参与", c.walk_ins), stat("服务人次", c.people_served),
-        stat("评价数", c.feedback_count), stat("平均满意度", c.satisfaction_mean === null || c.satisfaction_mean === undefined ? "—" : fmt.number(c.satisfaction_mean, 2))),
+        stat("评价数", c.feedback_count), stat("平均满意度", c.satisfaction_mean === null || c.satisfaction_mean === undefined ? "—" : Number(c.satisfaction_mean).toFixed(2))),
       actions),
     await registrationsSection(ev, params, go, vocab, reload),
     ev.status === "completed" ? feedbackSection(ev, reload) : null,
@@ -268,7 +268,7 @@ function feedbackSection(ev, reload) {
     },
   });
   return section("活动评价",
-    h("p", `共 ${c.feedback_count ?? 0} 份评价，平均满意度 `, h("strong", c.satisfaction_mean === null || c.satisfaction_mean === undefined ? "—" : `${fmt.number(c.satisfaction_mean, 2)} 分`)),
+    h("p", `共 ${c.feedback_count ?? 0} 份评价，平均满意度 `, h("strong", c.satisfaction_mean === null || c.satisfaction_mean === undefined ? "—" : `${Number(c.satisfaction_mean).toFixed(2)} 分`)),
     h("details.add", h("summary", "＋ 录入纸质评价"), f));
 }
 

@@ -47,9 +47,9 @@ export async function render(view, { params, go }) {
   clear(view,
     h("div.page-head", h("h1", "五社联动")),
     section("金点子（按票数）",
-      ideas.items.length ? h("ul.ideas", ideas.items.map((i) => h("li.idea", { class: i.status },
+      ideas.items.length ? h("ul.ideas", ideas.items.map((i) => h("li.idea", { class: i.status, dataset: { idea: i.id } },
         h("div.votes", h("strong", i.votes), h("span", "票")),
-        h("div.body", h("h3", i.title), h("p.small.muted", `${i.category_label || IDEA_CATEGORIES[i.category] || i.category} · ${compoundName(i.compound)} · ${fmt.date(i.created_at)}`),
+        h("div.body", h("h3", i.title), h("p.small.muted", `#${i.id} · ${i.category_label || IDEA_CATEGORIES[i.category] || i.category} · ${compoundName(i.compound)} · ${fmt.date(i.created_at)}`),
           i.description ? h("p.small", i.description) : null),
         h("div.side", badge(STATUS.idea[i.status] || i.status, i.status === "adopted" ? "achieved" : ""),
           i.status === "submitted" ? h("button.small", { type: "button", on: { click: voteFor(i) } }, "投票") : null))))
