@@ -80,7 +80,7 @@ def create_event(ctx):
 
 
 @route("GET", "/events/<int:event_id>", PUBLIC, response=schemas.Event, tag="events",
-       summary="An event (the public sees published events only)")
+       summary="An event (the public sees published and completed events only)")
 def get_event(ctx, event_id):
     return ctx.rpc("events", "get_event", event_id, staff=_is_staff(ctx))
 

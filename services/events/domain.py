@@ -417,8 +417,9 @@ def event_to_dict(session, event, staff=True):
 
 def get_event(session, event_id, staff=True):
     event = get_event_row(session, event_id)
-    if not staff and event.status != "published":
-        # The public sees published events only; others do not exist for it.
+    if not staff and event.status not in ("published", "completed"):
+        # The public sees published events (and, for its feedback, completed ones);
+        # drafts and cancelled events do not exist for it.
         raise NotFound(f"event {event_id} not found", {"event_id": event_id})
     return event_to_dict(session, event, staff)
 
@@ -888,7 +889,8 @@ def decision_to_dict(session, decision):
             "created_at": iso(decision.created_at)}
 
 
-def record_decision(uow, event_id, data, created_by="unknown", schema=schemas.MeetingDecisionCreate):
+def record_decision(uow, event_id, data, created_by="unknown",
+                    schema=schemas.MeetingDecisionCreate):
     """A joint meeting's decision; it may adopt an idea, and creates its action items."""
     if schema is not None:
         data = load(schema, data)

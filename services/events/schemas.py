@@ -24,7 +24,8 @@ IDEA_CATEGORIES = {
 }
 
 Plan = lambda **kw: fields.String(validate=validate.OneOf(list(vocab.PLANS)), **kw)  # noqa: E731
-Kind = lambda **kw: fields.String(validate=validate.OneOf(list(vocab.EVENT_KINDS)), **kw)  # noqa: E731
+Kind = lambda **kw: fields.String(  # noqa: E731
+    validate=validate.OneOf(list(vocab.EVENT_KINDS)), **kw)
 TargetGroup = lambda **kw: fields.String(  # noqa: E731
     validate=validate.OneOf(list(vocab.TARGET_GROUPS)), **kw)
 Compound = lambda **kw: fields.String(validate=validate.Length(1, 64), **kw)  # noqa: E731

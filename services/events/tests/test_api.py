@@ -226,6 +226,9 @@ def test_an_event_through_its_whole_life(stack, fake_resources):
     completed = staff.post(f"/events/{eid}/complete", json={})
     assert completed.status_code == 200, completed.text
     assert completed.json()["counts"]["people_served"] == 3
+    shown = public.get(f"/events/{eid}").json()  # for the feedback form; no staff fields
+    assert shown["status"] == "completed" and "counts" not in shown and "organiser" not in shown
+    assert public.get("/events").json()["total"] == 0  # the listing shows published only
     assert staff.post(f"/events/{eid}/cancel", json={}).status_code == 409
 
     # Feedback after completion, once per attendee; only attendees.
