@@ -6,10 +6,13 @@ import time
 from nameko.extensions import DependencyProvider
 
 from common import logs
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector,
+                               generate_latest)
 from prometheus_client import CONTENT_TYPE_LATEST  # noqa: F401  (re-exported)
 
 REGISTRY = CollectorRegistry(auto_describe=True)
+# process_resident_memory_bytes & co: the RSS target (≤150 MB a service) is watched live.
+ProcessCollector(registry=REGISTRY)
 
 LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 

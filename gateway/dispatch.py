@@ -53,9 +53,14 @@ class _MethodNotAllowed(RongheError):
         super().__init__("method not allowed on this path")
 
 
-def _client_key(request):
+def _client_key(request, trusted_proxies):
+    """The client's address for rate limiting. X-Forwarded-For is believed only when the
+    direct peer is a proxy we trust (a client could otherwise pick a new key per call)."""
+    peer = request.remote_addr or "unknown"
     forwarded = request.headers.get("X-Forwarded-For", "")
-    return forwarded.split(",")[0].strip() or request.remote_addr or "unknown"
+    if forwarded and peer in trusted_proxies:
+        return forwarded.split(",")[-1].strip() or peer
+    return peer
 
 
 MAX_SAFE_INT = 2**31 - 1
@@ -130,8 +135,9 @@ def dispatch(service, request):
                                      service.config["COMMUNITY_ID"])
         if not route.allows(user["role"] if user else None):
             raise Forbidden(f"role {user['role']} may not {route.method} {route.path}")
+        trusted = service.config.get("TRUSTED_PROXIES", "") or ""
         if route.rate_limited and not service.rate_limiter.allow(
-                (route.endpoint, _client_key(request))):
+                (route.endpoint, _client_key(request, set(trusted.split(","))))):
             raise RateLimited("too many requests; try again in a minute")
         ctx = RequestContext(service, request, route, user, request_id)
         ctx.query = _parse_query(request, route.query)
