@@ -494,9 +494,13 @@ class Need(Schema):
     closed_at = fields.DateTime(allow_none=True)
     matches = fields.List(fields.Nested(MatchOut))
     value_linked_yuan = fields.Float()
+    match = fields.Nested(MatchOut, metadata={"description": "the match just recorded"})
+    open_needs_of_same_resident = fields.List(fields.Integer(), metadata={
+        "description": "on intake: ids of this resident's needs not yet closed"})
 
 
 class ResourceSuggestion(Schema):
+    rank = fields.Integer()
     resource_id = fields.Integer()
     title = fields.String()
     type = fields.String()
@@ -514,11 +518,17 @@ class VolunteerSuggestion(Schema):
     skills = fields.List(fields.String())
     compound = fields.String(allow_none=True)
     matching_skills = fields.List(fields.String())
+    talent = fields.Boolean()
     reasons = fields.List(fields.String())
 
 
 class Suggestions(Schema):
     need_id = fields.Integer()
+    need_number = fields.String()
+    category = fields.String()
+    target_group = fields.String()
+    compound = fields.String(allow_none=True)
+    status = fields.String()
     wanted_skills = fields.List(fields.String())
     resources = fields.List(fields.Nested(ResourceSuggestion))
     volunteers = fields.List(fields.Nested(VolunteerSuggestion))

@@ -519,3 +519,30 @@ def test_unstorable_input_is_422_or_404_never_a_driver_error(store, crypto, hall
             domain.list_resources(session, {"q": "x\x00"})
         assert "q" in exc.value.details
     assert count(store, Resource) == 0
+
+
+def test_every_answer_matches_its_documented_schema(store, crypto, hall, partner):
+    """The gateway publishes the output schemas in OpenAPI (no additional properties):
+    what the domain returns must be exactly what they describe."""
+    from services.resources import schemas
+
+    resource = add_resource(store, partner_id=partner["id"])
+    need = add_need(store, crypto)
+    with store.uow() as uow:
+        matched = domain.match_need(uow, crypto, need["id"], {"resource_id": resource["id"],
+                                                              "volunteer_id": 3})
+    booking = book(store, hall["id"], *slot(SATURDAY, "09:00", "10:00"))
+    with store.session() as session:
+        suggestions = domain.suggest_resources(session, need["id"])
+        listed_need = domain.list_needs(session, crypto)["items"][0]
+        listed_partner = domain.list_partners(session, crypto)["items"][0]
+    suggestions["volunteers"] = domain.explain_volunteers(
+        [{"volunteer_id": 3, "number": "V000003", "skills": ["care"], "compound": None,
+          "matching_skills": ["care"], "talent": True}])
+    suggestions["volunteers_unavailable"] = False
+    for schema_cls, answer in ((schemas.Partner, partner), (schemas.Partner, listed_partner),
+                               (schemas.Resource, resource), (schemas.Venue, hall),
+                               (schemas.Booking, booking), (schemas.Need, need),
+                               (schemas.Need, matched), (schemas.Need, listed_need),
+                               (schemas.Suggestions, suggestions)):
+        assert schema_cls().validate(answer) == {}, (schema_cls.__name__, answer)
