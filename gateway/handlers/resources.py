@@ -141,6 +141,13 @@ def get_venue(ctx, venue_id):
     return ctx.rpc("resources", "get_venue", venue_id)
 
 
+@route("PATCH", "/venues/<int:venue_id>", ADMIN, body=schemas.VenueUpdate,
+       response=schemas.Venue, tag=TAG_VENUES,
+       summary="Change a room's details, opening hours or status (bookings stay)")
+def update_venue(ctx, venue_id):
+    return ctx.rpc("resources", "update_venue", venue_id, ctx.body)
+
+
 @route("GET", "/venues/<int:venue_id>/bookings", READERS, query=schemas.BookingQuery,
        tag=TAG_VENUES,
        summary="Bookings of a venue between from and to (default: the next 31 days)")

@@ -451,6 +451,19 @@ def register_venue(uow, data, sample=False):
     return venue_to_dict(venue)
 
 
+def update_venue(uow, venue_id, data):
+    """Change a room's details, hours or status. Existing bookings stay as they are (a
+    social worker moves or cancels those that no longer fit)."""
+    data = _load(schemas.VenueUpdate, data)
+    venue = _get_venue(uow.session, venue_id, lock=True)
+    if venue is None:
+        raise NotFound(f"venue {venue_id} not found", {"id": venue_id})
+    for key, value in data.items():
+        setattr(venue, key, value.strip() if key == "name" else value)
+    uow.session.flush()
+    return venue_to_dict(venue)
+
+
 def _get_venue(session, venue_id, lock=False):
     if not _known_id(venue_id):
         return None

@@ -311,6 +311,18 @@ class VenueCreate(Strict):
     status = Code(("active", "inactive"), load_default="active")
 
 
+class VenueUpdate(Partial):
+    name = fields.String(validate=validate.Length(1, 100))
+    wing = Code(VENUE_WINGS)
+    kind = Code(VENUE_KINDS)
+    capacity = fields.Integer(strict=True, validate=validate.Range(1, 5000))
+    equipment = fields.List(fields.String(validate=validate.Length(1, 50)),
+                            validate=validate.Length(max=50))
+    opening_hours = OpeningHours()
+    description = fields.String(allow_none=True, validate=validate.Length(max=2000))
+    status = Code(("active", "inactive"))
+
+
 class SlotFields(Strict):
     start = Time(required=True, metadata={
         "description": "ISO 8601; without an offset it is the community's local time (UTC+8)"})

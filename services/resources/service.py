@@ -94,6 +94,11 @@ class ResourcesService(OperatorEndpoints):
             return domain.register_venue(uow, data)
 
     @rpc
+    def update_venue(self, venue_id, data):
+        with self.store.unit_of_work() as uow:
+            return domain.update_venue(uow, venue_id, data)
+
+    @rpc
     def list_venues(self, query=None):
         with self.store.session() as session:
             return domain.list_venues(session, query)

@@ -275,6 +275,23 @@ def test_free_venues_and_bookings_listing(store, hall):
         assert len(listing["items"]) == 1 and listing["items"][0]["venue_name"] == "儿童活动厅"
 
 
+def test_venue_hours_can_change(store, hall):
+    with store.uow() as uow:
+        changed = domain.update_venue(uow, hall["id"], {
+            "opening_hours": {"sat": [["08:00", "22:00"]]}, "capacity": 70})
+    assert changed["capacity"] == 70 and changed["opening_hours"] == {"sat": [["08:00", "22:00"]]}
+    book(store, hall["id"], *slot(SATURDAY, "12:00", "14:00"))  # the lunch break is gone
+    with pytest.raises(ValidationFailed):  # Wednesday is closed now
+        book(store, hall["id"], *slot(WEDNESDAY, "15:00", "16:00"))
+    with pytest.raises(ValidationFailed) as exc:
+        with store.uow() as uow:
+            domain.update_venue(uow, hall["id"], {"capacity": 0})
+    assert "capacity" in exc.value.details
+    with pytest.raises(NotFound):
+        with store.uow() as uow:
+            domain.update_venue(uow, 999, {"capacity": 5})
+
+
 def test_bad_opening_hours_are_refused(store):
     with pytest.raises(ValidationFailed) as exc:
         with store.uow() as uow:
