@@ -16,6 +16,7 @@ import eventlet
 eventlet.monkey_patch()  # noqa: E402 - the services run under eventlet; so does this
 
 import argparse  # noqa: E402
+import os  # noqa: E402
 import random  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
@@ -179,14 +180,16 @@ def main(argv=None):
     factory = sessionmaker(bind=engine, expire_on_commit=False)
     targets = domain.targets_for(TARGETS)
     today = date(2026, 12, 1)
-    timings = []
+    timings, cpu = [], []
+    load_before = os.getloadavg()[0]
     for i in range(args.calls + 20):
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         with factory() as session:
             report = domain.kpis(session, targets, today)
             session.commit()
         if i >= 20:  # warm-up
             timings.append((time.perf_counter() - started) * 1000)
+            cpu.append((time.process_time() - cpu_started) * 1000)
     people = next(k for k in report["kpis"] if k["kpi"] == "people_served")
     print(f"people_served actual: {people['actual']:,}  (status {people['status']})")
     p50, p99 = percentile(timings, 0.50), percentile(timings, 0.99)
@@ -194,6 +197,12 @@ def main(argv=None):
     print(f"{'GET /reports/kpis p50 (ms)':<34}{p50:>12.2f}{'':>12}{'':>9}")
     print(f"{'GET /reports/kpis p99 (ms)':<34}{p99:>12.2f}{50:>12.0f}{p99 / 50:>9.2f}")
     print(f"{'mean (ms)':<34}{statistics.mean(timings):>12.2f}")
+    # On a shared machine wall-clock p99 includes time spent waiting for a CPU; the CPU
+    # time of each call shows what the query itself costs.
+    print(f"{'CPU per call p99 (ms)':<34}{percentile(cpu, 0.99):>12.2f}{50:>12.0f}"
+          f"{percentile(cpu, 0.99) / 50:>9.2f}")
+    print(f"load average during the run: {load_before:.1f} -> {os.getloadavg()[0]:.1f} "
+          f"on {os.cpu_count()} CPUs")
     return 0 if p99 <= 50 else 1
 
 
