@@ -325,7 +325,7 @@ def update_resource(uow, resource_id, data):
         if new is None:
             resource.quantity_left = None
         else:
-            used = (resource.quantity - resource.quantity_left) if resource.quantity is not None else 0
+            used = 0 if resource.quantity is None else resource.quantity - resource.quantity_left
             if new < used:
                 raise ValidationFailed("quantity is below what is already matched",
                                        {"quantity": [f"{used} already matched; "

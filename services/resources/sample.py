@@ -4,8 +4,9 @@ resources. Loaded once on a first start unless SAMPLE_DATA=false (common.sample)
 The rooms follow the project's description of the ~2,000 m² station: a children's wing
 of five rooms and two halls (五室两厅) and an elders' wing of three rooms and one hall
 (三室一厅). Names, capacities, equipment and hours are a plausible starting point, to be
-edited by the community (PATCH /venues/{id}). Partners and resources are **examples**: their names start with
-【示例】, they carry ``sample: true``, and they have no contact person or phone.
+edited by the community (PATCH /venues/{id}). Partners and resources are **examples**:
+their names start with 【示例】, they carry ``sample: true``, and they have no contact
+person or phone.
 """
 from common.pii import Pii
 from services.resources import domain

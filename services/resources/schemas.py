@@ -483,6 +483,9 @@ class MatchOut(Schema):
     created_at = fields.DateTime()
 
 
+MASKED = "masked unless revealed (?reveal=true, audited)"
+
+
 class Need(Schema):
     id = fields.Integer()
     number = fields.String()
@@ -493,8 +496,8 @@ class Need(Schema):
     urgency = fields.String()
     compound = fields.String(allow_none=True)
     description = fields.String()
-    resident_name = fields.String(allow_none=True, metadata={"description": "masked unless revealed"})
-    resident_phone = fields.String(allow_none=True, metadata={"description": "masked unless revealed"})
+    resident_name = fields.String(allow_none=True, metadata={"description": MASKED})
+    resident_phone = fields.String(allow_none=True, metadata={"description": MASKED})
     status = fields.String()
     status_label = fields.String()
     outcome = fields.String(allow_none=True)

@@ -507,7 +507,7 @@ def test_sample_data_has_the_stations_rooms(store, crypto):
     assert all(e["payload"].get("sample") for e in store.events("resource_registered"))
 
 
-# ---------------------------------------------------------------- inputs that must not reach the driver
+# ---------------------------------------------------------------- unstorable input
 
 def test_unstorable_input_is_422_or_404_never_a_driver_error(store, crypto, hall):
     for bad, field in (({"title": "a\x00b"}, "title"),
