@@ -13,6 +13,7 @@ TTL, so a call nobody picked up is never executed later): a resources service th
 not answer is ``ServiceUnavailable`` (503) and nothing is written.
 """
 import logging
+from datetime import timedelta
 
 import eventlet
 from nameko.exceptions import RemoteError, UnknownService
@@ -21,6 +22,7 @@ from nameko.rpc import RpcProxy
 from common.errors import (Conflict, NotFound, RongheError, ServiceUnavailable,
                            ValidationFailed)
 from services.events import domain
+from services.events.models import UncertainBooking
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +41,10 @@ class BoundedResources:
             with eventlet.Timeout(self.timeout):
                 return getattr(self.proxy, method)(*args, **kwargs)
         except eventlet.Timeout:
-            raise ServiceUnavailable(f"resources did not answer within {self.timeout:g} s",
-                                     {"service": "resources"}) from None
+            error = ServiceUnavailable(f"resources did not answer within {self.timeout:g} s",
+                                       {"service": "resources"})
+            error.timed_out = True  # the call may still have been carried out
+            raise error from None
         except UnknownService:
             raise ServiceUnavailable("resources is not running",
                                      {"service": "resources"}) from None
@@ -71,10 +75,19 @@ class ResourcesRpc(RpcProxy):
         return BoundedResources(super().get_dependency(worker_ctx), self.timeout)
 
 
-def book(resources, request):
-    """book_venue; the resources service's errors, named by the event's field."""
+def book(resources, request, store=None):
+    """book_venue; the resources service's errors, named by the event's field. A call
+    that timed out is remembered (``uncertain_bookings``) for the timer's sweep."""
     try:
         booking = resources.call("book_venue", request)
+    except ServiceUnavailable as exc:
+        if store is not None and getattr(exc, "timed_out", False):
+            try:
+                with store.session() as session:
+                    domain.record_uncertain_booking(session, request)
+            except Exception:  # noqa: BLE001
+                log.exception("could not record an uncertain booking")
+        raise
     except Conflict as exc:
         details = dict(exc.details or {})
         details.setdefault("venue_id", ["already booked for this time"])
@@ -119,7 +132,7 @@ def schedule_event(store, resources, data, organiser):
     data = domain.validate_new_event(data)
     booking_id = None
     if data.get("venue_id"):
-        booking_id = book(resources, domain.booking_request(data))
+        booking_id = book(resources, domain.booking_request(data), store)
     try:
         with store.unit_of_work() as uow:
             event = domain.create_event(uow, data, organiser, booking_id)
@@ -156,7 +169,7 @@ def update_event(store, resources, event_id, data):
     new_booking = None
     if rebooking:
         try:
-            new_booking = book(resources, rebooking)
+            new_booking = book(resources, rebooking, store)
         except Conflict as exc:
             own = current and str((exc.details or {}).get("booking_id")) == \
                 str(current["booking_id"])
@@ -187,11 +200,40 @@ def cancel_event(store, resources, event_id, data):
 
 
 def release_pending(store, resources):
-    """The timer's retry of releases the resources service has not confirmed yet."""
+    """The timer's retry of releases the resources service has not confirmed yet, and
+    its sweep for bookings made by calls that timed out."""
     with store.session() as session:
         pending = domain.pending_releases(session)
     released = 0
     for booking_id in pending:
         if release_now(store, resources, booking_id, queued=True):
             released += 1
+    return released + sweep_uncertain(store, resources)
+
+
+def sweep_uncertain(store, resources, grace_seconds=None):
+    """Find and release bookings that resources made after book_venue timed out (found
+    with ``list_venue_bookings``; best effort, a few attempts per call)."""
+    timeout = getattr(resources, "timeout", DEFAULT_TIMEOUT_SECONDS)
+    grace = timedelta(seconds=grace_seconds if grace_seconds is not None else 5 * timeout)
+    with store.session() as session:
+        pending = [(u.id, u.venue_id, u.start, u.end)
+                   for u in domain.pending_uncertain_bookings(session, domain.now() - grace)]
+    released = 0
+    for uncertain_id, venue_id, start, end in pending:
+        found = None
+        try:
+            listing = resources.call("list_venue_bookings", venue_id, {
+                "from": domain.iso(start), "to": domain.iso(end)})
+            with store.session() as session:
+                uncertain = session.get(UncertainBooking, uncertain_id)
+                found = domain.orphans_of(session, uncertain, listing.get("items", []), grace)
+        except Exception as exc:  # noqa: BLE001 - tried again at the next tick
+            log.warning("could not look for an orphan booking of venue %s (%s)", venue_id,
+                        type(exc).__name__)
+        for booking_id in found or []:
+            if release_now(store, resources, booking_id, None, "timed_out_booking"):
+                released += 1
+        with store.session() as session:
+            domain.note_uncertain(session, uncertain_id, resolved=bool(found))
     return released

@@ -19,7 +19,7 @@ from common.errors import Conflict, NotFound, ValidationFailed, validation_error
 from services.events import schemas
 from services.events.models import (ActionItem, Attendance, BookingRelease, Decision, Event,
                                     EventTargetGroup, Feedback, Idea, IdeaVote, Registration,
-                                    Resident, VolunteerRole)
+                                    Resident, UncertainBooking, VolunteerRole)
 
 TRANSITIONS = {
     "publish": ({"draft"}, "published"),
@@ -1030,3 +1030,50 @@ def mark_release(session, booking_id, released):
     if released:
         release.released_at = now()
 
+
+def record_uncertain_booking(session, request):
+    """book_venue timed out for ``request``: remember it so the timer can find and release
+    a booking that resources made after we stopped waiting."""
+    session.add(UncertainBooking(
+        venue_id=request["venue_id"], start=parse_iso(request["start"]),
+        end=parse_iso(request["end"]), purpose=request["purpose"], attempts=0,
+        created_at=now()))
+
+
+def parse_iso(text):
+    return utc(datetime.fromisoformat(str(text).replace("Z", "+00:00")))
+
+
+def pending_uncertain_bookings(session, older_than, limit=20):
+    return session.execute(select(UncertainBooking).where(
+        UncertainBooking.resolved_at.is_(None), UncertainBooking.created_at < older_than)
+        .order_by(UncertainBooking.id).limit(limit)).scalars().all()
+
+
+def orphans_of(session, uncertain, bookings, window):
+    """Which of the venue's bookings (as list_venue_bookings gives them) are the one the
+    timed-out call made: same slot and purpose, made within ``window`` of the call, and
+    not the booking of any event of ours."""
+    found = []
+    made_by = utc(uncertain.created_at) + window
+    for booking in bookings:
+        try:
+            same = (parse_iso(booking["start"]) == utc(uncertain.start)
+                    and parse_iso(booking["end"]) == utc(uncertain.end)
+                    and booking.get("purpose") == uncertain.purpose
+                    and not booking.get("event_id")
+                    and booking.get("status", "active") == "active"
+                    and parse_iso(booking["created_at"]) <= made_by)
+        except (KeyError, TypeError, ValueError):
+            continue
+        if same and session.execute(select(Event.id).where(
+                Event.booking_id == int(booking["id"]))).first() is None:
+            found.append(int(booking["id"]))
+    return found
+
+
+def note_uncertain(session, uncertain_id, resolved, max_attempts=5):
+    row = session.get(UncertainBooking, uncertain_id)
+    row.attempts = (row.attempts or 0) + 1
+    if resolved or row.attempts >= max_attempts:
+        row.resolved_at = now()

@@ -217,3 +217,22 @@ class BookingRelease(Base):
     released_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     __table_args__ = (Index("ix_booking_releases_pending", "released_at", "id"),)
+
+
+class UncertainBooking(Base):
+    """A ``book_venue`` call that timed out: the resources service may still have made
+    the booking after we stopped waiting, and we never learnt its id. The timer looks
+    for it (same venue, slot and purpose, made around the time of the call, linked to no
+    event of ours) and releases it."""
+    __tablename__ = "uncertain_bookings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    venue_id: Mapped[int] = mapped_column(Integer)
+    start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    end: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    purpose: Mapped[str] = mapped_column(String(200))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    __table_args__ = (Index("ix_uncertain_bookings_pending", "resolved_at", "id"),)

@@ -264,6 +264,21 @@ def test_a_release_the_resources_service_missed_is_retried(db, crypto, resources
     assert other["booking_id"] == 102
 
 
+def test_a_booking_made_after_the_call_timed_out_is_found_and_released(db, resources):
+    resources.book_then_time_out = True
+    with pytest.raises(ServiceUnavailable):
+        schedule(db, resources, venue_id=5)
+    resources.book_then_time_out = False
+    assert list(resources.active()) == [101] and count(db, Event) == 0
+    # Someone books the same room later for an event of ours: never touched.
+    mine = schedule(db, resources, venue_id=5, start="2026-12-05T03:00:00Z",
+                    end="2026-12-05T04:00:00Z")
+    assert booking.sweep_uncertain(db, resources, grace_seconds=3600) == 0  # too early
+    assert booking.sweep_uncertain(db, resources, grace_seconds=0) == 1
+    assert list(resources.active()) == [mine["booking_id"]]
+    assert booking.sweep_uncertain(db, resources, grace_seconds=0) == 0  # resolved
+
+
 def test_rescheduling_books_the_new_slot_then_frees_the_old(db, crypto, resources):
     event = schedule(db, resources, venue_id=5)
     changed = booking.update_event(db, resources, event["id"], {
