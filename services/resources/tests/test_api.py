@@ -236,3 +236,34 @@ def test_bad_input_is_4xx_naming_the_field_and_writes_nothing(stack):
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM bookings")).scalar_one() == 0
     engine.dispose()
+
+
+def test_need_life_moves_the_reports_figures_once_each(stack):
+    """The facts reach the reports service and each figure moves exactly once (the
+    reports service owns the figures; this checks our events carry what it counts)."""
+    from tests.fixtures import wait_until
+
+    stack.start("resources", "reports", "gateway")
+    client = stack.client()
+
+    def figures():
+        total = client.get("/reports/summary").json()["total"]
+        return tuple(total.get(name) for name in (
+            "needs_registered", "needs_matched", "needs_closed", "resource_value_linked"))
+
+    before = figures()
+    resource = client.post("/resources", json={
+        "type": "service", "title": "长者助餐", "target_groups": ["elderly"],
+        "need_categories": ["care"], "quantity": 10, "value_yuan": 1500}).json()
+    need = client.post("/needs", json={"target_group": "elderly", "category": "care",
+                                       "description": "独居老人助餐"}).json()
+    for quantity in (2, 1):  # two matches: the need is matched once, value is linked twice
+        assert client.post(f"/needs/{need['id']}/matches", json={
+            "resource_id": resource["id"], "quantity": quantity}).status_code == 201
+    client.post(f"/needs/{need['id']}/start")
+    assert client.post(f"/needs/{need['id']}/close",
+                       json={"outcome": "resolved", "satisfaction": 4}).status_code == 200
+    expected = (before[0] + 1, before[1] + 1, before[2] + 1, before[3] + 450.0)
+    wait_until(lambda: figures() == expected, timeout=15, message="reports' figures")
+    eventlet.sleep(0.5)
+    assert figures() == expected
