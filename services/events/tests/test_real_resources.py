@@ -63,3 +63,38 @@ def test_booking_with_the_real_resources_service(stack):
     assert set(booked) == {held["id"], moved.json()["booking_id"]}
     assert booked[moved.json()["booking_id"]]["end"] in ("2026-12-12T04:00:00Z",
                                                          "2026-12-12T12:00:00+08:00")
+
+
+def test_sweep_finds_a_late_booking_in_the_real_resources_service(stack):
+    """A book_venue that timed out but was carried out: the sweep finds it with the real
+    list_venue_bookings and releases it."""
+    import types
+
+    from sqlalchemy.orm import sessionmaker
+
+    from common.db import StoreAccess
+    from services.events import booking, domain
+    from services.events.models import metadata
+
+    stack.start("resources", "events", "gateway")
+    staff = stack.client()
+    venues = staff.get("/venues").json()
+    venues = venues["items"] if isinstance(venues, dict) else venues
+    hall = next(v for v in venues if v["code"] == "C-H2")
+    request = domain.booking_request({
+        "venue_id": hall["id"], "kind": "lecture", "title": "防诈骗讲座",
+        "start": domain.parse_iso("2026-12-12T01:00:00Z"),
+        "end": domain.parse_iso("2026-12-12T02:00:00Z")})
+    engine = stack.engine("events")
+    maker = sessionmaker(bind=engine, expire_on_commit=False,
+                         info={"outbox_table": metadata.tables["outbox"]})
+    store = StoreAccess(types.SimpleNamespace(sessionmaker=maker, source="events",
+                                              community_id="hetong", after_commit_hooks=[]))
+    with stack.rpc() as cluster:
+        late = cluster.resources.book_venue(request)  # what resources did after we gave up
+        with store.session() as session:
+            domain.record_uncertain_booking(session, request)
+        resources = booking.BoundedResources(cluster.resources, 5)
+        assert booking.sweep_uncertain(store, resources, grace_seconds=0) == 1
+        assert cluster.resources.get_booking(late["id"])["status"] == "cancelled"
+    engine.dispose()
