@@ -247,13 +247,14 @@ def linkage(j, event_date):
     page = j.page
     j.goto("/linkage")
     page.locator("details.add:has(#idea-form) summary").click()
-    page.fill('#idea-form [name="title"]', "在半山林海增设长者休息座椅")
+    title = f"在半山林海增设长者休息座椅（{time.strftime('%H%M%S')}）"
+    page.fill('#idea-form [name="title"]', title)
     page.select_option('#idea-form [name="category"]', "facilities")
     page.select_option('#idea-form [name="compound"]', "banshan_linhai")
     page.fill('#idea-form [name="phone"]', "13900003333")
     page.click('#idea-form button[type="submit"]')
-    idea = page.locator("li.idea").first
-    expect(idea).to_contain_text("增设长者休息座椅", timeout=TIMEOUT)
+    idea = page.locator("li.idea", has_text=title)
+    expect(idea).to_be_visible(timeout=TIMEOUT)
     idea_id = int(idea.get_attribute("data-idea"))
     j.prompt_answer = "13900004444"
     idea.locator("button:has-text('投票')").click()
@@ -281,7 +282,7 @@ def linkage(j, event_date):
     expect(page.locator("ol.decisions")).to_contain_text("已逾期")
     j.goto("/linkage")
     expect(page.locator(f'li.idea[data-idea="{idea_id}"]')).to_contain_text("已采纳")
-    expect(page.locator("section:has-text('待办事项') table.list")).to_contain_text("联系物业确定座椅位置")
+    expect(page.locator("section.card:has(h2:text-is('待办事项')) table.list")).to_contain_text("联系物业确定座椅位置")
     j.step("linkage_idea_vote_meeting_overdue", idea_id=idea_id)
 
 
@@ -321,7 +322,7 @@ def hours_and_certificate(j, volunteer_id, service_date):
     j.step("approve_hours_in_bulk", approved=pending)
 
     j.goto(f"/volunteers/{volunteer_id}")
-    expect(page.locator("section:has-text('服务时长') table.list")).to_contain_text("已通过")
+    expect(page.locator("section.card:has(h2:text-is('服务时长')) table.list")).to_contain_text("已通过")
     page.fill('#certificate-form [name="period_from"]', service_date[:4] + "-01-01")
     page.fill('#certificate-form [name="period_to"]', service_date)
     page.click('#certificate-form button[type="submit"]')
@@ -387,6 +388,42 @@ def report_xlsx(j, period_year):
     j.step("report_xlsx", file=download.suggested_filename, bytes=target.stat().st_size)
 
 
+def trend_degrades(j):
+    """Without GET /reports/summary the board still shows every indicator, and says so."""
+    page = j.page
+    page.route("**/api/v1/reports/summary*", lambda route: route.fulfill(
+        status=404, content_type="application/json",
+        body='{"error": "NOT_FOUND", "message": "no route", "details": {}}'))
+    j.goto("/")
+    expect(page.locator("p.note")).to_contain_text("月度趋势暂不可用", timeout=TIMEOUT)
+    cards = page.locator("article.kpi").count()
+    assert cards > 0 and page.locator("article.kpi svg.trend").count() == 0
+    page.unroute("**/api/v1/reports/summary*")
+    j.goto("/")
+    expect(page.locator("article.kpi svg.trend").first).to_be_visible(timeout=TIMEOUT)
+    j.step("trend_degrades", cards=cards)
+
+
+def volunteer_sees_own_records(j, user, password, volunteer_id):
+    page = j.page
+    page.set_viewport_size(PHONE)
+    page.click("#menu-toggle")
+    page.click("#logout")
+    page.wait_for_selector("#login-form", timeout=TIMEOUT)
+    page.fill('#login-form [name="username"]', user)
+    page.fill('#login-form [name="password"]', password)
+    page.click('#login-form button[type="submit"]')
+    page.wait_for_url(re.compile(rf"#/volunteers/{volunteer_id}$"), timeout=TIMEOUT)
+    page.wait_for_selector("button[data-pdf]", timeout=TIMEOUT)
+    assert page.locator("#certificate-form").count() == 0, "only staff issue certificates"
+    shown = page.evaluate("[...document.querySelectorAll('#nav a')].filter(a => !a.hidden)"
+                          ".map(a => a.textContent)")
+    assert shown == ["我的志愿服务"], shown
+    j.shot("volunteer-self", full_page=False)
+    page.set_viewport_size(DESKTOP)
+    j.step("volunteer_sees_own_records", menu=shown)
+
+
 def screenshots(j, event_id, volunteer_id):
     j.both_sizes("kpi-board", "/", full_page_phone=False)
     j.both_sizes("events-week", f"/events?week={j.result.get('event_date', '')}")
@@ -410,7 +447,8 @@ def main(argv=None):
     parser.add_argument("--event-date", required=True)
     parser.add_argument("--out", required=True)
     parser.add_argument("--shots", default=None)
-    parser.add_argument("--steps", default="all")
+    parser.add_argument("--volunteer-user", required=True)
+    parser.add_argument("--volunteer-password", required=True)
     args = parser.parse_args(argv)
     Path(args.out).mkdir(parents=True, exist_ok=True)
     with sync_playwright() as pw:
@@ -436,7 +474,10 @@ def main(argv=None):
             needs_flow(j)
             linkage(j, args.event_date)
             report_xlsx(j, args.event_date[:4])
+            trend_degrades(j)
             screenshots(j, event_id, args.volunteer)
+            volunteer_sees_own_records(j, args.volunteer_user, args.volunteer_password,
+                                       args.volunteer)
             assert not j.errors, f"JavaScript errors: {j.errors}"
         except Exception:
             page.screenshot(path=str(Path(args.out) / "failure.png"), full_page=True)

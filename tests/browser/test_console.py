@@ -85,6 +85,9 @@ def test_console_journeys_in_chromium(full_stack, tmp_path):
         "skills": ["first_aid", "书法"], "talent": True})
     assert volunteer.status_code == 201, volunteer.text
     volunteer_id = volunteer.json()["id"]
+    user = client.post("/users", json={"username": "linxiulan", "password": "volunteer-pass-1",
+                                       "role": "volunteer", "volunteer_id": volunteer_id})
+    assert user.status_code == 201, user.text
     kpis = client.get("/reports/kpis").json()
     day = event_day(kpis).isoformat()
     shots = Path(os.environ.get("RONGHE_SCREENSHOTS", ROOT / "docs" / "screenshots"))
@@ -93,7 +96,8 @@ def test_console_journeys_in_chromium(full_stack, tmp_path):
     code, output = run_driver([
         "--base", full_stack.url("gateway"), "--user", full_stack.ADMIN[0],
         "--password", full_stack.ADMIN[1], "--volunteer", str(volunteer_id),
-        "--event-date", day, "--out", str(tmp_path), "--shots", str(staging)], tmp_path)
+        "--event-date", day, "--out", str(tmp_path), "--shots", str(staging),
+        "--volunteer-user", "linxiulan", "--volunteer-password", "volunteer-pass-1"], tmp_path)
     assert code == 0, f"browser journey failed (rc={code}); see {tmp_path}/failure.png\n{output}"
     steps = [line.split()[1] for line in output.splitlines() if line.startswith("STEP ")]
     assert steps == ["login", "validation_error", "validation_error_event_end",
@@ -101,7 +105,8 @@ def test_console_journeys_in_chromium(full_stack, tmp_path):
                      "complete_event", "feedback_seen", "kpi_board_changes",
                      "approve_hours_in_bulk", "certificate_pdf", "volunteer_search",
                      "needs_intake_match_close", "linkage_idea_vote_meeting_overdue",
-                     "report_xlsx", "screenshots"], output
+                     "report_xlsx", "trend_degrades", "screenshots",
+                     "volunteer_sees_own_records"], output
     result = json.loads(next(line[7:] for line in output.splitlines()
                              if line.startswith("RESULT ")))
 
@@ -134,7 +139,8 @@ def test_console_journeys_in_chromium(full_stack, tmp_path):
     for page in ("kpi-board", "events-week", "event-detail", "volunteers", "volunteer-detail",
                  "hours", "needs", "linkage", "reports"):
         assert {f"{page}-375.png", f"{page}-desktop.png"} <= names, page
-    assert "event-checkin-375.png" in names and "validation-error-desktop.png" in names
+    assert {"event-checkin-375.png", "validation-error-desktop.png",
+            "volunteer-self-375.png"} <= names
     total = sum(p.stat().st_size for p in paths)
     assert total < 3 * 1024 * 1024, total
     shots.mkdir(parents=True, exist_ok=True)

@@ -4,6 +4,7 @@
 const BASE = "/api/v1";
 const TOKEN_KEY = "ronghe.token";
 const ROLE_KEY = "ronghe.role";
+const VOLUNTEER_KEY = "ronghe.volunteer";
 
 export class ApiError extends Error {
   constructor(status, body) {
@@ -17,11 +18,12 @@ export class ApiError extends Error {
 export const session = {
   get token() { return sessionStorage.getItem(TOKEN_KEY); },
   get role() { return sessionStorage.getItem(ROLE_KEY); },
+  get volunteerId() { return sessionStorage.getItem(VOLUNTEER_KEY); },
   save(token, role) {
     sessionStorage.setItem(TOKEN_KEY, token);
     sessionStorage.setItem(ROLE_KEY, role || "");
   },
-  clear() { sessionStorage.removeItem(TOKEN_KEY); sessionStorage.removeItem(ROLE_KEY); },
+  clear() { [TOKEN_KEY, ROLE_KEY, VOLUNTEER_KEY].forEach((k) => sessionStorage.removeItem(k)); },
 };
 
 let onUnauthorized = () => {};
@@ -99,6 +101,10 @@ export async function download(path, params, fallbackName) {
 export async function login(username, password) {
   const data = await api.post("/auth/login", { username, password });
   session.save(data.access_token, data.role);
+  if (data.role === "volunteer") {
+    const me = await api.get("/me");
+    if (me.volunteer_id) sessionStorage.setItem(VOLUNTEER_KEY, String(me.volunteer_id));
+  }
   return data;
 }
 

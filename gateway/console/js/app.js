@@ -51,6 +51,14 @@ async function route() {
     return;
   }
   topbar.hidden = !session.token;
+  // What each role may reach (the gateway enforces it; the menu just follows).
+  nav.querySelectorAll("[data-roles]").forEach((a) => {
+    a.hidden = !a.dataset.roles.split(" ").includes(session.role);
+  });
+  if (session.role === "volunteer" && (path === "/" || path === "/me")) {
+    location.hash = session.volunteerId ? `#/volunteers/${session.volunteerId}` : "#/login";
+    return;
+  }
   nav.classList.remove("open");
   toggle.setAttribute("aria-expanded", "false");
   const found = ROUTES.map(([re, fn, key]) => [path.match(re), fn, key]).find(([m]) => m);

@@ -1,6 +1,6 @@
 // 志愿者: search by skill and compound, a volunteer's shifts and hours, manual hours,
 // approving pending hours in bulk, issuing and downloading a certificate (PDF).
-import { api, download } from "../api.js";
+import { api, download, session } from "../api.js";
 import { h, clear, form, badge, pager, table, act, section, toast } from "../ui.js";
 import { STATUS, COMPOUNDS, compoundName, fmt, todayLocal, errorText } from "../i18n.js";
 
@@ -70,17 +70,18 @@ export async function detail(view, { args, params, go }) {
   const id = Number(args[0]);
   const reload = () => detail(view, { args, params, go });
   const hpage = Number(params.get("hpage") || 1);
-  const [v, signups, hours, certs] = await Promise.all([
+  const [v, signups, hours, certs, approved] = await Promise.all([
     api.get(`/volunteers/${id}`),
     api.get("/signups", { volunteer_id: id, per_page: 20 }),
     api.get("/hours", { volunteer_id: id, page: hpage, per_page: 20 }),
     api.get(`/volunteers/${id}/certificates`).catch(() => []),
+    api.get("/hours", { volunteer_id: id, status: "approved", per_page: 100 }),
   ]);
   const shifts = {};
   await Promise.all([...new Set(signups.items.map((s) => s.shift_id))].map(async (sid) => {
     shifts[sid] = await api.get(`/shifts/${sid}`).catch(() => null);
   }));
-  const approvedMinutes = hours.items.filter((e) => e.status === "approved").reduce((a, e) => a + e.minutes, 0);
+  const approvedMinutes = approved.items.reduce((a, e) => a + e.minutes, 0);
   const manual = form({
     id: "hours-form",
     className: "inline",
@@ -121,14 +122,15 @@ export async function detail(view, { args, params, go }) {
       () => download(`/certificates/${encodeURIComponent(c.number)}/pdf`, null, `${c.number}.pdf`), "证明 PDF 已下载") } }, "下载 PDF") },
   ], certs.items || certs || [], { empty: "尚未开具证明" });
   clear(view,
-    h("div.page-head", h("h1", `${v.name} `, h("small.muted", v.number)), h("a", { href: "#/volunteers" }, "返回志愿者")),
+    h("div.page-head", h("h1", `${v.name} `, h("small.muted", v.number)),
+      session.role === "volunteer" ? null : h("a", { href: "#/volunteers" }, "返回志愿者")),
     h("section.card",
       h("dl.facts",
         h("dt", "电话"), h("dd", v.phone),
         h("dt", "小区"), h("dd", compoundName(v.compound)),
         h("dt", "技能"), h("dd", skillsText(v), v.talent ? [" ", badge("能人骨干", "talent")] : ""),
         h("dt", "状态"), h("dd", STATUS.volunteer[v.status] || v.status),
-        h("dt", "本页已审核时长"), h("dd", fmt.hours(approvedMinutes)))),
+        h("dt", "已审核时长"), h("dd", `${approved.total > approved.items.length ? "至少 " : ""}${fmt.hours(approvedMinutes)}（${approved.total} 条）`))),
     section("服务班次",
       table([
         { label: "班次", render: (s) => shifts[s.shift_id]?.name || `#${s.shift_id}` },
@@ -147,7 +149,8 @@ export async function detail(view, { args, params, go }) {
       ], hours.items, { empty: "暂无工时记录" }),
       pager(hours, (p) => go(`/volunteers/${id}?hpage=${p}`)),
       h("details.add", h("summary", "＋ 补录工时"), manual)),
-    section("志愿服务证明", certList, h("details.add", { open: true }, h("summary", "＋ 开具证明（按已审核时长）"), certForm)));
+    section("志愿服务证明", certList, session.role === "volunteer" ? null
+      : h("details.add", { open: true }, h("summary", "＋ 开具证明（按已审核时长）"), certForm)));
 }
 
 // 工时审核: pending entries, approved or rejected in bulk.
