@@ -958,6 +958,8 @@ def suggest_resources(session, need_id, limit=10):
     today = local_today()
     ranked = []
     for resource in resources:
+        if resource.partner is not None and resource.partner.status != "active":
+            continue  # the partner no longer cooperates
         compounds = resource.partner.compounds if resource.partner else ()
         scored = score_resource(resource, need, compounds or (), today)
         if scored is None:

@@ -457,6 +457,19 @@ def test_elderly_care_need_ranks_elderly_care_above_children_tutoring(store, cry
     assert "elderly_care" in result["wanted_skills"]
 
 
+def test_resources_of_an_inactive_partner_are_not_suggested(store, crypto, partner):
+    resource = add_resource(store, partner_id=partner["id"])
+    need = add_need(store, crypto)
+    with store.session() as session:
+        result = domain.suggest_resources(session, need["id"])
+    assert [s["resource_id"] for s in result["resources"]] == [resource["id"]]
+    assert "provider serves fulong_huayuan" in result["resources"][0]["reasons"]
+    with store.uow() as uow:
+        domain.update_partner(uow, crypto, partner["id"], {"status": "inactive"})
+    with store.session() as session:
+        assert domain.suggest_resources(session, need["id"])["resources"] == []
+
+
 def test_volunteer_reasons(store):
     explained = domain.explain_volunteers(
         [{"volunteer_id": 3, "number": "V000003", "skills": ["cooking", "care"],
