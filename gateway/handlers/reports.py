@@ -17,7 +17,7 @@ def get_kpis(ctx):
 
 
 @route("GET", "/reports/summary", READERS, query=schemas.SummaryQuery, tag="reports",
-       summary="Figures over [from, to] (months) by month, plan, target group or compound")
+       summary="Figures over [from, to] (months) by month, plan, target group, compound (also kind, venue, need category)")
 def get_summary(ctx):
     q = ctx.query
     return ctx.rpc("reports", "get_summary", q.get("date_from"), q.get("date_to"),

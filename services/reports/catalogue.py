@@ -103,7 +103,8 @@ METRICS = [
 ]
 BY_NAME = {m.name: m for m in METRICS}
 RAW_NAMES = sorted({n for m in METRICS for n in m.raw})
-GROUPINGS = ("month", "plan", "target_group", "compound")
+GROUPINGS = ("month", "plan", "target_group", "compound", "kind", "venue", "category")
+VISIT_GROUPINGS = ("month", "plan", "kind", "target_group", "compound")  # distinct people
 
 # Current-state figures (as of today, not summed over a period).
 STATE_LABELS = {"action_items_open": ("未完成督办事项", "项"),

@@ -270,7 +270,8 @@ def summary(session, date_from, date_to, group_by="month", today=None):
     names = catalogue.metrics_for(group_by)
     groups = []
     raw = raw_sums(session, generation, start, end, group_by)
-    distinct = distinct_people(session, generation, start, end, group_by)
+    distinct = distinct_people(session, generation, start, end, group_by) \
+        if group_by in catalogue.VISIT_GROUPINGS else {}
     active = volunteers_active(session, generation, start, end, by_month=True) \
         if group_by == "month" else {}
     for key in sorted(set(raw) | set(distinct)):

@@ -20,7 +20,7 @@ class SummaryQuery(Schema):
     date_from = fields.String(data_key="from", validate=MONTH_OR_DAY)
     date_to = fields.String(data_key="to", validate=MONTH_OR_DAY)
     group_by = fields.String(load_default="month", validate=validate.OneOf(
-        ["month", "plan", "target_group", "compound"]))
+        ["month", "plan", "target_group", "compound", "kind", "venue", "category"]))
 
 
 class PeriodicQuery(Schema):

@@ -263,3 +263,14 @@ def test_the_read_model_on_postgresql_matches_the_count(make_db_uri):
                 scenario.expected()["people_served"]
     finally:
         engine.dispose()
+
+
+def test_room_use_per_venue_and_needs_per_category(applied, scenario):
+    with applied() as session:
+        venues = domain.summary(session, "2026-01", "2026-12", "venue", TODAY)
+        needs = domain.summary(session, "2026-01", "2026-12", "category", TODAY)
+    got = {g["key"]: g["figures"]["venue_hours_booked"] for g in venues["groups"]}
+    assert got == scenario.expected_venues()
+    assert "distinct_people" not in venues["groups"][0]["figures"]
+    assert sum(g["figures"]["needs_registered"] for g in needs["groups"]) == \
+        scenario.expected()["needs_registered"]
