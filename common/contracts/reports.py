@@ -1,5 +1,11 @@
-"""Facts published by the reports service. The district's reports instance receives
-``community_summary_published`` through a RabbitMQ shovel, not through a binding here."""
+"""Facts published by the reports service.
+
+The district's reports instance receives ``community_summary_published`` through RabbitMQ
+shovels (deploy/district/shovels.py), not through a binding here: communities must not
+consume each other's summaries, so the registry lists no consumer, and the district
+instance (REPORTS_MODE=district) declares its own queue ``reports.district-summaries``.
+``figures`` holds the KPI actuals of the project year plus the weights of the means
+(``feedback_count``, ``need_satisfaction_count``) so that the district can average them."""
 from marshmallow import Schema, fields
 
 from common.contracts import event_type
