@@ -662,7 +662,14 @@ def list_registrations(session, crypto, event_id, status=None, page=1, per_page=
     total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     rows = session.execute(query.order_by(Registration.id).offset((page - 1) * per_page)
                            .limit(per_page)).scalars().all()
-    return {"items": [registration_to_dict(r, crypto, reveal) for r in rows],
+    positions = {}
+    if any(r.status == "waitlisted" for r in rows):
+        waitlist = session.execute(select(Registration.id).where(
+            Registration.event_id == int(event_id), Registration.status == "waitlisted")
+            .order_by(Registration.id)).scalars().all()
+        positions = {reg_id: n for n, reg_id in enumerate(waitlist, 1)}
+    return {"items": [registration_to_dict(r, crypto, reveal, positions.get(r.id))
+                      for r in rows],
             "total": total, "page": page, "per_page": per_page}
 
 

@@ -211,6 +211,8 @@ def test_an_event_through_its_whole_life(stack, fake_resources):
     listing = staff.get(f"/events/{eid}/registrations", params={"status": "confirmed"}).json()
     assert sorted(r["id"] for r in listing["items"]) == [regs[1]["id"], regs[2]["id"]]
     assert all("****" in r["phone"] for r in listing["items"])
+    waiting = staff.get(f"/events/{eid}/registrations", params={"status": "waitlisted"}).json()
+    assert [(r["id"], r["waitlist_position"]) for r in waiting["items"]] == [(regs[3]["id"], 1)]
 
     # Attendance: two registered participants and one walk-in.
     for body in ({"registration_id": regs[1]["id"]}, {"phone": resident(3)["phone"]},
