@@ -56,6 +56,7 @@ def inbox_count(stack):
         engine.dispose()
 
 
+@pytest.mark.slow
 def test_district_summary_is_the_sum_of_its_communities_through_a_shovel(
         vhosts, container_factory, make_db_uri):
     script = load_script()

@@ -5,6 +5,7 @@ compared with the scenario's independent count; redelivery; rebuild from event l
 import io
 import time
 
+import pytest
 from kombu import Connection
 from kombu.pools import producers
 from nameko.rpc import rpc
@@ -78,6 +79,7 @@ def without_generation(snap):
     return snap
 
 
+@pytest.mark.slow
 def test_scenario_through_the_broker_redelivery_rebuild_and_xlsx(stack, rabbit_config,
                                                                  container_factory):
     scenario = Scenario()
