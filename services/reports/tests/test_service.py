@@ -239,3 +239,10 @@ def test_roles_of_the_report_routes(stack):
     assert viewer.get("/district/summary").status_code == 200
     assert admin.get("/district/summary").json()["communities"] == []
     assert stack.client(login=False).get("/reports/summary").status_code == 401
+    # a rebuild whose sources do not answer fails cleanly and the served figures stay
+    assert admin.post("/reports/rebuild").status_code == 202
+    wait_until(lambda: admin.get("/reports/rebuild").json()["status"] == "failed", timeout=30,
+               message="the rebuild to fail without its sources")
+    status = admin.get("/reports/rebuild").json()
+    assert "resources" in status["error"] and status["active_generation"] == 1
+    assert admin.get("/reports/kpis").status_code == 200
