@@ -40,8 +40,16 @@ def _match(request):
     adapter = _URL_MAP.bind_to_environ(request.environ)
     try:
         return adapter.match()
-    except MethodNotAllowed:
-        raise _MethodNotAllowed() from None
+    except MethodNotAllowed as exc:
+        # werkzeug says 405 when another method's rule has this path's shape even if its
+        # converters would refuse the values (an id beyond range): that is a 404.
+        for method in exc.valid_methods or ():
+            try:
+                adapter.match(method=method)
+            except (RouteNotFound, MethodNotAllowed):
+                continue
+            raise _MethodNotAllowed() from None
+        raise NotFound(f"no route {request.method} {request.path}") from None
     except RouteNotFound:
         raise NotFound(f"no route {request.method} {request.path}") from None
 
