@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from common.errors import Conflict, NotFound, ValidationFailed
 from services.events.models import metadata
-from tests.fixtures import wait_until
+from tests.fixtures import Stack, wait_until
 
 FAKE = {}
 
@@ -330,7 +330,9 @@ def test_idea_votes_adopted_in_a_meeting_and_action_closed(stack):
     assert "13500000001" not in json.dumps(outbox(stack))
 
 
-def test_concurrent_registrations_respect_capacity_and_one_per_phone(stack):
+def test_concurrent_registrations_respect_capacity_and_one_per_phone(
+        db_backend, rabbit_config, make_db_uri, container_factory):
+    stack = Stack(container_factory, rabbit_config, make_db_uri, db_backend)
     stack.start("events", "gateway")
     staff = stack.client()
     eid = staff.post("/events", json=event_body(capacity=5)).json()["id"]
