@@ -181,6 +181,15 @@ def register_two_residents(j, event_id):
         page.click('#register-form button[type="submit"]')
         expect(page.locator("#toast")).to_contain_text("报名成功" if name == "王秀英" else "候补",
                                                        timeout=TIMEOUT)
+    # the same phone again: the API's 409 in Chinese, on the form
+    j.goto(f"/events/{event_id}")
+    page.locator("details.add:has(#register-form) summary").click()
+    page.fill('#register-form [name="name"]', "王秀英")
+    page.fill('#register-form [name="phone"]', people[0][1])
+    page.select_option('#register-form [name="target_group"]', "elderly")
+    page.click('#register-form button[type="submit"]')
+    expect(page.locator("#register-form .form-error")).to_contain_text("该手机号已报名本活动",
+                                                                       timeout=TIMEOUT)
     j.goto(f"/events/{event_id}")
     rows = page.locator("table.list tbody tr")
     expect(rows).to_have_count(2, timeout=TIMEOUT)
@@ -447,12 +456,13 @@ def main(argv=None):
     parser.add_argument("--event-date", required=True)
     parser.add_argument("--out", required=True)
     parser.add_argument("--shots", default=None)
+    parser.add_argument("--chromium", default=CHROMIUM)
     parser.add_argument("--volunteer-user", required=True)
     parser.add_argument("--volunteer-password", required=True)
     args = parser.parse_args(argv)
     Path(args.out).mkdir(parents=True, exist_ok=True)
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        browser = pw.chromium.launch(executable_path=args.chromium, args=ARGS, headless=True)
         context = browser.new_context(viewport=DESKTOP, locale="zh-CN",
                                       timezone_id="Asia/Shanghai", accept_downloads=True)
         context.set_default_timeout(TIMEOUT)

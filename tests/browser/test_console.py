@@ -24,7 +24,7 @@ import eventlet
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = os.environ.get("RONGHE_CHROMIUM", "/usr/bin/chromium")
 DRIVER = Path(__file__).with_name("drive.py")
 
 
@@ -97,7 +97,7 @@ def test_console_journeys_in_chromium(full_stack, tmp_path):
         "--base", full_stack.url("gateway"), "--user", full_stack.ADMIN[0],
         "--password", full_stack.ADMIN[1], "--volunteer", str(volunteer_id),
         "--event-date", day, "--out", str(tmp_path), "--shots", str(staging),
-        "--volunteer-user", "linxiulan", "--volunteer-password", "volunteer-pass-1"], tmp_path)
+        "--chromium", CHROMIUM, "--volunteer-user", "linxiulan", "--volunteer-password", "volunteer-pass-1"], tmp_path)
     assert code == 0, f"browser journey failed (rc={code}); see {tmp_path}/failure.png\n{output}"
     steps = [line.split()[1] for line in output.splitlines() if line.startswith("STEP ")]
     assert steps == ["login", "validation_error", "validation_error_event_end",

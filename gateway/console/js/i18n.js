@@ -61,6 +61,28 @@ const REASONS = [
   [/^(.+) is open (.+?); (.+) is outside/i, (m) => `${m[1]} 的开放时间为 ${m[2]}，所选时段（${m[3]}）不在开放时间内`],
   [/outside (the )?opening hours|not open/i, () => "不在场地开放时间内"],
   [/malformed JSON/i, () => "请求格式有误"],
+  [/already registered for this event/i, () => "该手机号已报名本活动"],
+  [/(phone|id_number) already registered to volunteer (\S+)/i,
+    (m) => `该${m[1] === "phone" ? "手机号" : "身份证号"}已登记为志愿者 ${m[2]}`],
+  [/attendance already recorded|the participant already attended/i, () => "已签到过"],
+  [/feedback already given/i, () => "该参与者已评价过"],
+  [/already voted/i, () => "该手机号已为此金点子投过票"],
+  [/the idea is already adopted/i, () => "该金点子已被采纳"],
+  [/voting is closed/i, () => "投票已结束（金点子已采纳）"],
+  [/cannot (\w+) (?:an event that is|while the event is) (\w+)/i,
+    (m) => `活动当前为“${STATUS.event[m[2]] || m[2]}”，不能进行此操作`],
+  [/hours entry \d+ is already (\w+)/i, (m) => `该工时已是“${STATUS.hours[m[1]] || m[1]}”状态`],
+  [/already signed up for this shift/i, () => "已报名该班次"],
+  [/overlapping shift/i, () => "与已报名的其他班次时间冲突"],
+  [/no approved hours in this period/i, () => "该期间没有已审核的服务时长"],
+  [/only attendees give feedback/i, () => "只有到场参与者可以评价"],
+  [/has no registration for the event/i, () => "该手机号未报名本活动，请按现场参与登记"],
+  [/decisions are recorded at a joint meeting/i, () => "只有联席会可以记录决议"],
+  [/an action item that is (\w+) cannot become (\w+)/i,
+    (m) => `待办事项不能从“${STATUS.action[m[1]] || m[1]}”变为“${STATUS.action[m[2]] || m[2]}”`],
+  [/registration already cancelled|the registration was cancelled/i, () => "该报名已取消"],
+  [/is already booked .* to /i, () => "该场地此时段已被预约"],
+  [/not found$/i, () => "记录不存在"],
   [/already registered/i, () => "已报名"],
   [/already attended/i, () => "已签到"],
   [/overlap/i, () => "与已有预约时间冲突"],
@@ -100,7 +122,7 @@ export function fieldErrors(details, prefix = "") {
 export function errorText(err) {
   if (!err) return "";
   const base = ERROR_CODES[err.code] || ERROR_CODES.ERROR;
-  if (err.code === "CONFLICT" || err.code === "NOT_FOUND" || err.code === "FORBIDDEN") {
+  if (["CONFLICT", "NOT_FOUND", "FORBIDDEN", "BAD_REQUEST"].includes(err.code)) {
     const r = reason(err.message);
     return r && r !== err.message ? `${base}：${r}` : `${base}（${err.message}）`;
   }

@@ -1,7 +1,7 @@
 // Small DOM helpers: an element builder, forms that show the API's reasons beside their
 // fields, a pager, status badges, notices.
 import { ApiError } from "./api.js";
-import { errorText, fieldErrors, FIELD_LABELS } from "./i18n.js";
+import { errorText, fieldErrors, FIELD_LABELS, reason } from "./i18n.js";
 
 /** h("div.card#id", {attrs, on: {click}}, ...children) */
 export function h(tag, attrs, ...children) {
@@ -162,6 +162,7 @@ export function showErrors(el, err, aliases = {}) {
     return;
   }
   const loose = [];
+  let placed = 0;
   for (const [path, text] of fieldErrors(err.details)) {
     const parts = path.split(".");
     const candidates = [path, aliases[path], parts[0], aliases[parts[0]]].filter(Boolean);
@@ -171,9 +172,13 @@ export function showErrors(el, err, aliases = {}) {
       const box = field.querySelector(".field-error");
       box.textContent = box.textContent ? `${box.textContent}；${text}` : text;
       field.querySelector("input,select,textarea")?.setAttribute("aria-invalid", "true");
+      placed += 1;
     } else if (!["service", "request_id", "path"].includes(path)) {
       loose.push(`${FIELD_LABELS[parts[0]] || parts[0]}：${text}`);
     }
+  }
+  if (!placed && !loose.length && err.code === "VALIDATION_FAILED" && err.message) {
+    loose.push(reason(err.message)); // a reason the API gave without naming a field
   }
   top.append(h("div.alert.error", errorText(err), loose.length ? h("ul", loose.map((t) => h("li", t))) : null));
   el.querySelector(".field.invalid input, .field.invalid select, .field.invalid textarea")?.focus();
