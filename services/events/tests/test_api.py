@@ -274,7 +274,8 @@ def test_an_event_through_its_whole_life(stack, fake_resources):
 
 
 def test_idea_votes_adopted_in_a_meeting_and_action_closed(stack):
-    stack.start("events", "gateway")
+    stack.start("events")
+    stack.start("gateway", PUBLIC_RATE_LIMIT_PER_MINUTE="4")  # per route and client
     staff = stack.client()
     public = stack.client(login=False)
     idea = public.post("/ideas", json={"title": "小区增设充电桩", "category": "facilities",
@@ -286,6 +287,8 @@ def test_idea_votes_adopted_in_a_meeting_and_action_closed(stack):
     for phone in ("13500000001", "13500000002", "13500000003"):
         assert public.post(f"/ideas/{iid}/votes", json={"phone": phone}).status_code == 201
     assert public.post(f"/ideas/{iid}/votes", json={"phone": "13500000002"}).status_code == 409
+    limited = public.post(f"/ideas/{iid}/votes", json={"phone": "13500000004"})
+    assert limited.status_code == 429  # the fifth vote within the minute from one client
 
     meeting = staff.post("/events", json=event_body(
         title="第四季度五社联席会", plan="system", kind="joint_meeting", capacity=0,
