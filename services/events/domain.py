@@ -199,13 +199,25 @@ def _set_target_groups(session, event):
         session.add(EventTargetGroup(event_id=event.id, target_group=group))
 
 
+MINUTES_FIELDS = {"minutes", "agenda"}
+
+
+def _require_changeable(event, changes):
+    """Drafts and published events change; a completed joint meeting may still get its
+    minutes and agenda written up (nothing that its counts depend on)."""
+    if event.status == "completed" and event.kind == "joint_meeting" \
+            and set(changes) <= MINUTES_FIELDS:
+        return
+    _require_status(event, {"draft", "published"}, "change")
+
+
 def plan_update(session, event_id, data):
     """Check an update before anything is booked. Returns (changes, rebooking, current):
     rebooking is the booking request for a new slot/venue (None if none is needed),
     current the event's booking as {"booking_id", "request"} (None if it has none)."""
     changes = load(schemas.EventUpdate, data)
     event = get_event_row(session, event_id)
-    _require_status(event, {"draft", "published"}, "change")
+    _require_changeable(event, changes)
     start = changes.get("start", utc(event.start))
     end = changes.get("end", utc(event.end))
     if end <= start:
@@ -236,7 +248,7 @@ def update_event(uow, event_id, changes, new_booking_id=None):
     same transaction (returned as ``release_booking_id``)."""
     session = uow.session
     event = get_event_row(session, event_id, lock=True)
-    _require_status(event, {"draft", "published"}, "change")
+    _require_changeable(event, changes)
     start = changes.get("start", utc(event.start))
     end = changes.get("end", utc(event.end))
     venue_id = changes["venue_id"] if "venue_id" in changes else event.venue_id
