@@ -99,7 +99,8 @@ def login(j, user, password):
     page.fill('#login-form [name="username"]', user)
     page.fill('#login-form [name="password"]', "wrong-password")
     page.click('#login-form button[type="submit"]')
-    expect(page.locator("#login-form .form-error")).to_contain_text("登录", timeout=TIMEOUT)
+    expect(page.locator('#login-form .field[data-field="password"] .field-error')).to_have_text(
+        "用户名或密码不正确", timeout=TIMEOUT)
     page.fill('#login-form [name="password"]', password)
     page.click('#login-form button[type="submit"]')
     page.wait_for_selector(".kpi-grid", timeout=TIMEOUT)

@@ -5,6 +5,7 @@ export const ERROR_CODES = {
   VALIDATION_FAILED: "填写有误，请检查标红的项目",
   BAD_REQUEST: "请求格式有误",
   UNAUTHORIZED: "登录已失效，请重新登录",
+  BAD_LOGIN: "登录失败",
   FORBIDDEN: "没有权限进行此操作",
   NOT_FOUND: "未找到该记录",
   CONFLICT: "与已有记录冲突",

@@ -330,7 +330,10 @@ export async function checkin(view, { args }) {
     if (page * 100 >= data.total) break;
   }
   const counter = h("p.counter");
-  const updateCounter = () => { counter.textContent = `本机已签到 ${done.size} 人 · 报名 ${regs.length} 人`; };
+  // The event's own count when the page opened, plus those checked in here since.
+  const atOpen = (ev.counts?.attended || 0) + (ev.counts?.walk_ins || 0);
+  let added = 0;
+  const updateCounter = () => { counter.textContent = `已签到 ${atOpen + added} 人 · 报名 ${regs.length} 人`; };
   const search = h("input", { type: "search", placeholder: "输入姓氏或手机尾号筛选", "aria-label": "筛选" });
   const listEl = h("ul.checkin-list");
   const renderList = () => {
@@ -343,6 +346,7 @@ export async function checkin(view, { args }) {
           try {
             await api.post(`/events/${id}/attendance`, { registration_id: r.id });
             toast(`${r.name} 签到成功`);
+            added += 1;
           } catch (err) {
             if (!(err instanceof ApiError && err.code === "CONFLICT")) {
               button.disabled = false;
@@ -372,6 +376,8 @@ export async function checkin(view, { args }) {
     onSubmit: async (values, el) => {
       await api.post(`/events/${id}/attendance`, { ...values, walk_in: true });
       toast("现场参与者已签到");
+      added += 1;
+      updateCounter();
       el.reset();
     },
   });

@@ -18,6 +18,9 @@ export async function render(view, { params, go }) {
     api.get("/events", { kind: "joint_meeting", per_page: 10 }),
     api.get("/actions", { status: astatus === "all" ? "" : astatus, page: apage, per_page: 20 }),
   ]);
+  const meetingTitles = Object.fromEntries(meetings.items.map((m) => [m.id, m.title]));
+  await Promise.all([...new Set(actions.items.map((a) => a.event_id))].filter((e) => !meetingTitles[e])
+    .map(async (e) => { meetingTitles[e] = (await api.get(`/events/${e}`).catch(() => null))?.title; }));
   const ideaForm = form({
     id: "idea-form",
     fields: [
@@ -71,7 +74,7 @@ export async function render(view, { params, go }) {
         { label: "责任人", render: (a) => a.owner },
         { label: "期限", render: (a) => [fmt.date(a.due_date), a.overdue ? [" ", badge("已逾期", "at_risk")] : ""] },
         { label: "状态", render: (a) => STATUS.action[a.status] || a.status },
-        { label: "会议", render: (a) => h("a", { href: `#/events/${a.event_id}` }, `#${a.event_id}`) },
+        { label: "会议", render: (a) => h("a", { href: `#/events/${a.event_id}` }, meetingTitles[a.event_id] || `#${a.event_id}`) },
         { label: "", render: (a) => (nextStatus[a.status] ? h("button.small", { type: "button", on: { click: (e) =>
           act(e.target, () => api.patch(`/actions/${a.id}`, { status: nextStatus[a.status][0] }), "已更新").then(reload) } }, nextStatus[a.status][1]) : "") },
       ], actions.items, { empty: astatus === "overdue" ? "没有逾期事项" : "暂无事项" }),

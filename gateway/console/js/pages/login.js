@@ -1,4 +1,4 @@
-import { login } from "../api.js";
+import { login, ApiError } from "../api.js";
 import { h, clear, form } from "../ui.js";
 
 export async function render(view, { params, go }) {
@@ -16,7 +16,15 @@ export async function render(view, { params, go }) {
       ],
       submit: "登录",
       onSubmit: async (values) => {
-        await login(values.username || "", values.password || "");
+        try {
+          await login(values.username || "", values.password || "");
+        } catch (err) {
+          if (err instanceof ApiError && err.code === "UNAUTHORIZED") {
+            err.code = "BAD_LOGIN";
+            err.details = { password: ["用户名或密码不正确"] };
+          }
+          throw err;
+        }
         go(next.startsWith("/") && next !== "/login" ? next : "/");
       },
     })));
