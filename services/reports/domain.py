@@ -66,10 +66,10 @@ def live_generations(session):
     return gens
 
 
-def apply_live(session, envelope):
+def apply_live(session, envelope, generations=None):
     """Apply a delivered event to every live generation; True if any changed."""
     changed = False
-    for generation in live_generations(session):
+    for generation in generations or live_generations(session):
         changed = projections.apply_event(session, generation, envelope) or changed
     return changed
 

@@ -5,6 +5,8 @@ import logging
 import traceback
 from functools import partial
 
+import eventlet
+from eventlet.event import Event
 from kombu import Queue
 from nameko.containers import ContainerBeingKilled
 from nameko.extensions import DependencyProvider, Entrypoint
@@ -12,7 +14,8 @@ from nameko.messaging import HeaderDecoder, QueueConsumer
 from nameko.standalone.rpc import ClusterRpcProxy
 from nameko.timer import Timer
 
-from common import bus, contracts, outbox
+from common import bus, contracts, inbox, outbox
+from common import metrics as cmetrics
 from common.db import StoreAccess
 from services.reports import domain
 from services.reports import metrics as rmetrics
@@ -103,6 +106,78 @@ class DistrictSummaryHandler(Entrypoint, HeaderDecoder):
 
 
 handle_community_summary = DistrictSummaryHandler.decorator
+
+
+class GroupCommit(DependencyProvider):
+    """Batched commits of the projections: the events that concurrently running handler
+    workers bring are applied in one transaction, each with its inbox row (delivery rule
+    2), and each worker returns (so its message is acked) only once that transaction has
+    committed. The first worker to arrive leads: it yields once so that the workers
+    already started can join, then flushes until nothing is pending. If a batch fails,
+    its events are applied one by one (``consume_once``) so that only the bad one fails
+    (and is retried, then dead-lettered, by the bus)."""
+
+    def __init__(self, max_batch=200):
+        self.max_batch = max_batch
+
+    def setup(self):
+        self.pending = []
+        self.flushing = False
+        self.service_name = self.container.service_name
+
+    def get_dependency(self, worker_ctx):
+        return self
+
+    def _store(self):
+        for dep in self.container.dependencies:
+            if dep.attr_name == "store":
+                return StoreAccess(dep)
+        raise RuntimeError("GroupCommit needs a Store named 'store'")
+
+    def apply(self, envelope):
+        """True if applied, False if the inbox had already seen it."""
+        done = Event()
+        self.pending.append((envelope, done))
+        if not self.flushing:
+            self.flushing = True
+            try:
+                eventlet.sleep(0)
+                while self.pending:
+                    batch = self.pending[:self.max_batch]
+                    del self.pending[:self.max_batch]
+                    self._flush(batch)
+            finally:
+                self.flushing = False
+        return done.wait()
+
+    def _flush(self, batch):
+        store = self._store()
+        inbox_table = store.metadata.tables["inbox"]
+        try:
+            results = []
+            with store.unit_of_work() as uow:
+                generations = domain.live_generations(uow.session)
+                for envelope, _done in batch:
+                    if inbox.first_delivery(uow.session, inbox_table, envelope):
+                        domain.apply_live(uow.session, envelope, generations)
+                        results.append(True)
+                    else:
+                        results.append(False)
+        except Exception:  # noqa: BLE001 - isolate the failing event below
+            log.warning("a batch of %d events failed; applying them one by one", len(batch))
+            for envelope, done in batch:
+                try:
+                    done.send(inbox.consume_once(
+                        store, envelope,
+                        lambda uow, env: domain.apply_live(uow.session, env),
+                        self.service_name))
+                except Exception as exc:  # noqa: BLE001 - the worker re-raises it
+                    done.send_exception(exc)
+            return
+        for (envelope, done), applied in zip(batch, results):
+            counter = cmetrics.EVENTS_CONSUMED if applied else cmetrics.EVENTS_DUPLICATE
+            counter.labels(self.service_name, envelope["event_type"]).inc()
+            done.send(applied)
 
 
 class Rebuilder(DependencyProvider):

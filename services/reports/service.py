@@ -12,13 +12,13 @@ from common.bus import handle_event
 from common.contracts import parse_time
 from common.db import Store
 from common.errors import ValidationFailed
-from common.inbox import consume_once
 from common.metrics import Instrumentation
 from common.ops import OperatorEndpoints
 from common.outbox import OutboxRelay
 from services.reports import domain, periodic
 from services.reports import metrics as rmetrics
-from services.reports.extensions import Rebuilder, config_timer, handle_community_summary
+from services.reports.extensions import (GroupCommit, Rebuilder, config_timer,
+                                         handle_community_summary)
 from services.reports.models import metadata
 
 
@@ -30,12 +30,14 @@ class ReportsService(OperatorEndpoints):
     relay = OutboxRelay()
     instrumentation = Instrumentation()
     rebuilder = Rebuilder()
+    group_commit = GroupCommit()
 
     # -- helpers (not entrypoints) ----------------------------------------------------
 
     def _project(self, envelope):
-        applied = consume_once(self.store, envelope,
-                               lambda uow, env: domain.apply_live(uow.session, env), self.name)
+        # The inbox row and the effect commit together (common.inbox), in a transaction
+        # shared with the events other workers are applying at the same moment.
+        applied = self.group_commit.apply(envelope)
         if applied:
             rmetrics.applied(self.name, envelope["event_type"], parse_time(envelope["occurred_at"]))
         else:

@@ -274,3 +274,46 @@ def test_room_use_per_venue_and_needs_per_category(applied, scenario):
     assert "distinct_people" not in venues["groups"][0]["figures"]
     assert sum(g["figures"]["needs_registered"] for g in needs["groups"]) == \
         scenario.expected()["needs_registered"]
+
+
+def test_group_commit_applies_concurrent_events_together_and_isolates_a_bad_one(
+        session_factory, monkeypatch):
+    """Workers' events share one transaction; a failing event fails alone (its worker
+    raises, so the bus retries it) and the others commit with their inbox rows."""
+    from common.db import StoreAccess
+    from services.reports.extensions import GroupCommit
+    from services.reports.models import metadata as md
+
+    class Provider:
+        metadata = md
+        sessionmaker = session_factory
+        after_commit_hooks = []
+        source, community_id = "reports", "hetong"
+
+    group = GroupCommit()
+    group.pending, group.flushing, group.service_name = [], False, "reports"
+    group._store = lambda: StoreAccess(Provider())
+    original = projections.APPLIERS["idea_voted"]
+
+    def poisoned(c, p, env):
+        if p["idea_id"] == 3:
+            raise RuntimeError("poison")
+        original(c, p, env)
+
+    monkeypatch.setitem(projections.APPLIERS, "idea_voted", poisoned)
+    envs = [contracts.envelope("idea_voted", {"idea_id": i, "votes": 1}, "events", "hetong",
+                               occurred_at=datetime(2026, 11, 3, tzinfo=timezone.utc))
+            for i in range(1, 7)]
+    envs.append(envs[0])  # a redelivery inside the same batch
+    workers = [eventlet.spawn(group.apply, env) for env in envs]
+    results = []
+    for gt in workers:
+        try:
+            results.append(gt.wait())
+        except RuntimeError as exc:
+            results.append(str(exc))
+    assert results == [True, True, "poison", True, True, True, False]
+    with session_factory() as session:
+        assert domain.totals(session, 1, "2026-11", "2026-11")["idea_votes"] == 5
+        inbox_rows = session.execute(select(md.tables["inbox"].c.event_id)).scalars().all()
+    assert len(inbox_rows) == 5 and envs[2]["event_id"] not in inbox_rows
