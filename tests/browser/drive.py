@@ -220,6 +220,13 @@ def check_in_one(j, event_id):
 def complete_event(j, event_id):
     page = j.page
     j.goto(f"/events/{event_id}")
+    page.locator("details.add:has(#role-form) summary").click()
+    page.fill('#role-form [name="name"]', "签到引导")
+    page.fill('#role-form [name="skills"]', "first_aid")
+    page.fill('#role-form [name="places"]', "2")
+    page.click('#role-form button[type="submit"]')
+    expect(page.locator("section.card:has(h2:text-is('志愿岗位')) table.list")).to_contain_text(
+        "签到引导", timeout=TIMEOUT)
     page.click("#complete")
     expect(page.locator(".page-head h1 .badge")).to_have_text("已结束", timeout=TIMEOUT)
     expect(page.locator(".stat:has-text('服务人次') strong")).to_have_text("1")

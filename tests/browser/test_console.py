@@ -23,6 +23,8 @@ from pathlib import Path
 import eventlet
 import pytest
 
+from tests.fixtures import wait_until
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("RONGHE_CHROMIUM", "/usr/bin/chromium")
 DRIVER = Path(__file__).with_name("drive.py")
@@ -121,6 +123,9 @@ def test_console_journeys_in_chromium(full_stack, tmp_path):
     assert any(b.get("event_id") == result["event_id"] for b in bookings), bookings
     assert event["counts"]["confirmed"] == 1 and event["counts"]["waitlisted"] == 1
     assert event["counts"]["attended"] == 1 and event["counts"]["people_served"] == 1
+    assert [r["name"] for r in event["roles"]] == ["签到引导"]
+    wait_until(lambda: client.get("/shifts", params={"event_id": result["event_id"]})
+               .json()["total"] == 1, timeout=15, message="the role's shift to open")
     approved = client.get("/hours", params={"volunteer_id": volunteer_id,
                                             "status": "approved"}).json()
     assert approved["total"] == 1 and approved["items"][0]["minutes"] == 150

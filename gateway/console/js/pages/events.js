@@ -195,6 +195,7 @@ export async function detail(view, { args, params, go }) {
         stat("评价数", c.feedback_count), stat("平均满意度", c.satisfaction_mean === null || c.satisfaction_mean === undefined ? "—" : Number(c.satisfaction_mean).toFixed(2))),
       actions),
     await registrationsSection(ev, params, go, vocab, reload),
+    rolesSection(ev, reload),
     ev.status === "completed" ? feedbackSection(ev, reload) : null,
     ev.kind === "joint_meeting" ? decisionsSection(ev, reload) : null);
 }
@@ -247,6 +248,37 @@ async function registrationsSection(ev, params, go, vocab, reload) {
   }
   return section("报名与候补", tabs, rows, pager(data, (p) => nav({ rpage: String(p) })),
     registerForm ? h("details.add", { open: data.total === 0 }, h("summary", "＋ 为居民登记报名"), registerForm) : null);
+}
+
+// 志愿岗位: an event asks for volunteers; the volunteers service opens a shift for each.
+function rolesSection(ev, reload) {
+  const roles = ev.roles || [];
+  const open = ev.status === "draft" || ev.status === "published";
+  if (!roles.length && !open) return null;
+  const f = open ? form({
+    id: "role-form",
+    className: "inline",
+    fields: [
+      { name: "name", label: "岗位", required: true, placeholder: "如：签到引导" },
+      { name: "skills", label: "所需技能", placeholder: "first_aid 书法" },
+      { name: "places", label: "人数", type: "number", required: true, min: 1, value: 2 },
+    ],
+    submit: "招募志愿者",
+    onSubmit: async (values) => {
+      const skills = (values.skills || "").split(/[,，、\s]+/).filter(Boolean);
+      await api.post(`/events/${ev.id}/roles`, { ...values, skills });
+      toast("志愿岗位已发布，志愿者可报名班次");
+      reload();
+    },
+  }) : null;
+  return section("志愿岗位",
+    table([
+      { label: "岗位", render: (r) => r.name },
+      { label: "技能", render: (r) => (r.skills || []).join("、") || "不限" },
+      { label: "人数", render: (r) => r.places },
+      { label: "时间", render: (r) => `${fmt.time(r.start)}–${fmt.time(r.end)}` },
+    ], roles, { empty: "尚未招募志愿者" }),
+    f ? h("details.add", h("summary", "＋ 招募志愿者"), f) : null);
 }
 
 function feedbackSection(ev, reload) {
