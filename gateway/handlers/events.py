@@ -10,7 +10,7 @@ from marshmallow import ValidationError, fields, validate
 
 from common import vocab
 from gateway.handlers.common import PageQuery
-from gateway.routing import PUBLIC, READERS, STAFF, route
+from gateway.routing import PUBLIC, STAFF, route
 from services.events import schemas
 
 STAFF_VIEW = ("admin", "social_worker", "district_viewer")
@@ -171,7 +171,7 @@ def record_decision(ctx, event_id):
     return ctx.rpc("events", "record_decision", event_id, ctx.body, created_by=ctx.user["sub"])
 
 
-@route("GET", "/actions", READERS, query=ActionQuery, response=schemas.ActionItem, many=True,
+@route("GET", "/actions", STAFF, query=ActionQuery, response=schemas.ActionItem, many=True,
        tag="linkage", summary="Action items; ?status=overdue lists the late ones")
 def list_action_items(ctx):
     q = ctx.query

@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from werkzeug.wrappers import Response
 
-from gateway.routing import ADMIN, READERS, STAFF, route
+from gateway.routing import ADMIN, STAFF, route
 from services.resources import schemas
 
 TAG_PARTNERS, TAG_RESOURCES, TAG_VENUES, TAG_NEEDS = "partners", "resources", "venues", "needs"
@@ -68,7 +68,7 @@ def update_partner(ctx, partner_id):
 
 # ---------------------------------------------------------------- resource library
 
-@route("GET", "/resources", READERS, query=schemas.ResourceQuery, response=schemas.Resource,
+@route("GET", "/resources", STAFF, query=schemas.ResourceQuery, response=schemas.Resource,
        many=True, tag=TAG_RESOURCES,
        summary="The resource library; filters type, target_group, category, partner_id, "
                "status, free text q")
@@ -82,7 +82,7 @@ def create_resource(ctx):
     return ctx.rpc("resources", "create_resource", ctx.body)
 
 
-@route("GET", "/resources/export", READERS, query=schemas.ExportQuery, tag=TAG_RESOURCES,
+@route("GET", "/resources/export", STAFF, query=schemas.ExportQuery, tag=TAG_RESOURCES,
        produces=("text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
        summary="The resource list (资源清单): every active resource with its provider and "
                "value, CSV or XLSX with Chinese headers")
@@ -98,7 +98,7 @@ def export_resources(ctx):
                  "X-Resource-Count": str(result["count"])})
 
 
-@route("GET", "/resources/<int:resource_id>", READERS, response=schemas.Resource,
+@route("GET", "/resources/<int:resource_id>", STAFF, response=schemas.Resource,
        tag=TAG_RESOURCES, summary="A resource")
 def get_resource(ctx, resource_id):
     return ctx.rpc("resources", "get_resource", resource_id)
@@ -119,7 +119,7 @@ def archive_resource(ctx, resource_id):
 
 # ---------------------------------------------------------------- venues and bookings
 
-@route("GET", "/venues", READERS, query=schemas.VenueQuery, response=schemas.Venue,
+@route("GET", "/venues", STAFF, query=schemas.VenueQuery, response=schemas.Venue,
        many=True, tag=TAG_VENUES,
        summary="The station's rooms and halls; with free_from and free_to only those open "
                "and free for the whole slot")
@@ -135,7 +135,7 @@ def create_venue(ctx):
     return ctx.rpc("resources", "create_venue", ctx.body)
 
 
-@route("GET", "/venues/<int:venue_id>", READERS, response=schemas.Venue, tag=TAG_VENUES,
+@route("GET", "/venues/<int:venue_id>", STAFF, response=schemas.Venue, tag=TAG_VENUES,
        summary="A room or hall with its equipment and opening hours")
 def get_venue(ctx, venue_id):
     return ctx.rpc("resources", "get_venue", venue_id)
@@ -148,7 +148,7 @@ def update_venue(ctx, venue_id):
     return ctx.rpc("resources", "update_venue", venue_id, ctx.body)
 
 
-@route("GET", "/venues/<int:venue_id>/bookings", READERS, query=schemas.BookingQuery,
+@route("GET", "/venues/<int:venue_id>/bookings", STAFF, query=schemas.BookingQuery,
        tag=TAG_VENUES,
        summary="Bookings of a venue between from and to (default: the next 31 days)")
 def list_venue_bookings(ctx, venue_id):
@@ -163,7 +163,7 @@ def book_venue(ctx, venue_id):
                    dict(ctx.body, venue_id=venue_id, booked_by=_actor(ctx)))
 
 
-@route("GET", "/bookings/<int:booking_id>", READERS, response=schemas.Booking, tag=TAG_VENUES,
+@route("GET", "/bookings/<int:booking_id>", STAFF, response=schemas.Booking, tag=TAG_VENUES,
        summary="A booking")
 def get_booking(ctx, booking_id):
     return ctx.rpc("resources", "get_booking", booking_id)

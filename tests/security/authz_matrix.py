@@ -60,6 +60,7 @@ EXPECTED = {
     "DELETE /resources/<int:resource_id>": STAFF,
     "GET /venues": STAFF,
     "POST /venues": {"admin"},
+    "PATCH /venues/<int:venue_id>": {"admin"},
     "GET /venues/<int:venue_id>": STAFF,
     "GET /venues/<int:venue_id>/bookings": STAFF,
     "POST /venues/<int:venue_id>/bookings": STAFF,
