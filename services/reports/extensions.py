@@ -112,8 +112,10 @@ class GroupCommit(DependencyProvider):
     """Batched commits of the projections: the events that concurrently running handler
     workers bring are applied in one transaction, each with its inbox row (delivery rule
     2), and each worker returns (so its message is acked) only once that transaction has
-    committed. The first worker to arrive leads: it yields once so that the workers
-    already started can join, then flushes until nothing is pending. If a batch fails,
+    committed. A worker that finds no round running leads one: it yields once so that the
+    workers already started can join, flushes up to ``max_batch`` pending events, and
+    wakes the others; it leads again only while its own event is still pending (so no
+    worker is held up leading for others). If a batch fails,
     its events are applied one by one (``consume_once``) so that only the bad one fails
     (and is retried, then dead-lettered, by the bus)."""
 
@@ -121,9 +123,13 @@ class GroupCommit(DependencyProvider):
         self.max_batch = max_batch
 
     def setup(self):
+        self.reset(self.container.service_name)
+
+    def reset(self, service_name):
         self.pending = []
         self.flushing = False
-        self.service_name = self.container.service_name
+        self.round_over = Event()
+        self.service_name = service_name
 
     def get_dependency(self, worker_ctx):
         return self
@@ -135,19 +141,27 @@ class GroupCommit(DependencyProvider):
         raise RuntimeError("GroupCommit needs a Store named 'store'")
 
     def apply(self, envelope):
-        """True if applied, False if the inbox had already seen it."""
+        """True if applied, False if the inbox had already seen it. A worker leads at
+        most until its own event is committed; then a waiting one takes over."""
         done = Event()
         self.pending.append((envelope, done))
-        if not self.flushing:
+        while not done.ready():
+            if self.flushing:
+                self.round_over.wait()
+                continue
             self.flushing = True
+            batch = []
             try:
-                eventlet.sleep(0)
-                while self.pending:
-                    batch = self.pending[:self.max_batch]
-                    del self.pending[:self.max_batch]
-                    self._flush(batch)
+                eventlet.sleep(0)  # let the workers already started join this round
+                batch = self.pending[:self.max_batch]
+                del self.pending[:self.max_batch]
+                self._flush(batch)
             finally:
+                # Interrupted (the leader was killed): its batch goes back for the next.
+                self.pending[:0] = [item for item in batch if not item[1].ready()]
                 self.flushing = False
+                round_over, self.round_over = self.round_over, Event()
+                round_over.send(True)
         return done.wait()
 
     def _flush(self, batch):

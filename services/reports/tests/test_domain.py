@@ -291,7 +291,7 @@ def test_group_commit_applies_concurrent_events_together_and_isolates_a_bad_one(
         source, community_id = "reports", "hetong"
 
     group = GroupCommit()
-    group.pending, group.flushing, group.service_name = [], False, "reports"
+    group.reset("reports")
     group._store = lambda: StoreAccess(Provider())
     original = projections.APPLIERS["idea_voted"]
 
