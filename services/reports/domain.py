@@ -18,7 +18,6 @@ import yaml
 from sqlalchemy import delete, func, select, update
 
 from common.config import ROOT
-from common.contracts import parse_time
 from common.errors import Conflict, NotFound, ValidationFailed
 from services.reports import catalogue, projections
 from services.reports.models import (action_items, applied_events, community_summaries,
@@ -552,6 +551,3 @@ def _as_date(value):
     except ValueError:
         raise ValidationFailed("bad date in targets file", {"year_start": [str(value)]}) from None
 
-
-def last_occurred_at(envelope):
-    return parse_time(envelope["occurred_at"])

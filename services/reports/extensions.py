@@ -279,8 +279,6 @@ class Rebuilder(DependencyProvider):
 
     @staticmethod
     def _drop(store, generation):
-        import eventlet
-
         while True:
             with store.session() as session:
                 if domain.drop_generation_chunk(session, generation) == 0:

@@ -19,8 +19,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, case, or_, select, text, update
 
 from common.contracts import parse_time
-from services.reports.models import (action_items, applied_events, figures, first_seen,
-                                     person_visits, volunteer_service)
+from services.reports.models import (action_items, applied_events, first_seen, person_visits,
+                                     volunteer_service)
 
 PROJECT_TZ = ZoneInfo(os.environ.get("REPORTS_TIMEZONE", "Asia/Shanghai"))
 NONE = "-"  # key for a missing compound (NULL would defeat the unique keys)
