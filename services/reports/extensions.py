@@ -3,6 +3,7 @@ the district's own queue of community summaries, and the rebuild runner."""
 import json
 import logging
 import traceback
+from datetime import datetime, timezone
 from functools import partial
 
 import eventlet
@@ -17,7 +18,7 @@ from nameko.timer import Timer
 from common import bus, contracts, inbox, outbox
 from common import metrics as cmetrics
 from common.db import StoreAccess
-from services.reports import domain
+from services.reports import domain, projections
 from services.reports import metrics as rmetrics
 
 log = logging.getLogger(__name__)
@@ -166,13 +167,13 @@ class GroupCommit(DependencyProvider):
 
     def _flush(self, batch):
         store = self._store()
-        inbox_table = store.metadata.tables["inbox"]
         try:
             results = []
             with store.unit_of_work() as uow:
                 generations = domain.live_generations(uow.session)
+                now = datetime.now(timezone.utc)
                 for envelope, _done in batch:
-                    if inbox.first_delivery(uow.session, inbox_table, envelope):
+                    if projections.first_delivery(uow.session, envelope, now):
                         domain.apply_live(uow.session, envelope, generations)
                         results.append(True)
                     else:

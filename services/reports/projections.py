@@ -19,8 +19,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, case, or_, select, text, update
 
 from common.contracts import parse_time
-from services.reports.models import (action_items, applied_events, first_seen, person_visits,
-                                     volunteer_service)
+from services.reports.models import (action_items, applied_events, first_seen, metadata,
+                                     person_visits, volunteer_service)
 
 PROJECT_TZ = ZoneInfo(os.environ.get("REPORTS_TIMEZONE", "Asia/Shanghai"))
 NONE = "-"  # key for a missing compound (NULL would defeat the unique keys)
@@ -145,6 +145,14 @@ def bump_figures(session, rows):
     """Atomic add of each row's value to its counter, creating it if missing (rows sorted
     by key so that concurrent transactions lock in the same order)."""
     session.connection().execute(statement(session, "bump"), rows)
+
+
+def first_delivery(session, envelope, now):
+    """The kernel inbox (delivery rule 2), as ``common.inbox.first_delivery`` but with
+    ON CONFLICT instead of a savepoint per event: False if the event id was seen."""
+    return session.connection().execute(statement(session, "inbox"), {
+        "event_id": envelope["event_id"], "event_type": envelope["event_type"],
+        "source": envelope["source"], "received_at": now}).rowcount == 1
 
 
 def mark_applied(session, generation, event_id):
@@ -389,7 +397,7 @@ def fen(yuan):
 
 
 TABLES = {t.name: t for t in (applied_events, first_seen, person_visits, volunteer_service,
-                              action_items)}
+                              action_items, metadata.tables["inbox"])}
 
 APPLIERS = {f.__name__: f for f in (
     partner_registered, resource_registered, resource_updated, venue_booked,
