@@ -1,14 +1,19 @@
 """Drives the web console in headless Chromium (Playwright, the system's /usr/bin/chromium)
 through the journeys issue 9 asks for, and saves screenshots.
 
-Run by tests/browser/test_console.py in a subprocess, because the test process is
-monkey-patched by eventlet (root conftest.py) and serves the whole stack from its hub:
-Playwright's sync API runs its own asyncio loop on greenlets and talks to its driver over
-pipes, which clashes with eventlet's patched select/socket/threading. In a plain child
-process both sides are ordinary, and the child only speaks HTTP to the gateway.
+Run by tests/browser/test_console.py in a subprocess: the test process is monkey-patched
+by eventlet (root conftest.py) and serves the whole stack from its hub, and Playwright's
+sync API called there hangs (its asyncio loop starves the hub serving the gateway; tried).
+In a plain child process both sides are ordinary, and the child only speaks HTTP to the
+gateway. By hand, against any running gateway:
 
-    python tests/browser/drive.py --base http://127.0.0.1:PORT --volunteer 3 \
-        --event-date 2026-12-02 --shots docs/screenshots --out /tmp/x
+    .venv/bin/python tests/browser/drive.py --base http://127.0.0.1:8000 \
+        --password ronghe-admin --volunteer 3 --volunteer-user someone \
+        --volunteer-password secret-pw --event-date 2026-12-02 --out /tmp/x \
+        --shots /tmp/x/shots
+
+(--volunteer is a volunteer whose hours get entered and approved; --volunteer-user a
+login of role volunteer tied to it.)
 
 Prints one line per step ("STEP <name> ok ...") and a final JSON line ("RESULT {...}");
 exits non-zero on the first failure (with the page's screenshot in --out).

@@ -2,11 +2,13 @@
 (/usr/bin/chromium), driven by Playwright for Python through tests/browser/drive.py.
 
 The stack runs here, in the test process (real RabbitMQ, SQLite), on eventlet's hub. The
-browser is driven from a child process: Playwright's sync API runs an asyncio loop on
-greenlets and its own driver over pipes, which does not mix with the eventlet monkey-
-patching of the root conftest.py. This process waits for the child with eventlet.sleep, so
-the gateway keeps answering the browser meanwhile. The child prints one line per step;
-its output is shown when it fails (with failure.png in the test's tmp_path).
+browser is driven from a child process: Playwright's sync API called in this process
+(tried: launch, goto the console, log in) hangs until pytest-timeout kills the test. Its
+asyncio loop, run on a greenlet over eventlet's monkey-patched selectors, does not give
+eventlet's hub the turns it needs to serve the gateway the page is waiting for. In a plain
+child process both sides are ordinary; this process waits for it with eventlet.sleep, so
+the gateway keeps answering the browser. The child prints one line per step; its output
+is shown when it fails (with failure.png in the test's tmp_path).
 
 Screenshots of the main pages at 375 px and at desktop width land in docs/screenshots/
 (or RONGHE_SCREENSHOTS), reduced to small palette PNGs.
