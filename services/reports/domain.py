@@ -448,7 +448,8 @@ def check_kpis(uow, targets, today=None, now=None):
                 "percent_done": float(item["percent_done"] or 0),
                 "percent_year_elapsed": item["percent_year_elapsed"], "detected_at": now})
             emitted.append(item["kpi"])
-    return {"checked": len(report["kpis"]), "turned_at_risk": emitted}
+    return {"checked": len(report["kpis"]), "turned_at_risk": emitted,
+            "statuses": {item["kpi"]: item["status"] for item in report["kpis"]}}
 
 
 # -- district roll-up ------------------------------------------------------------------

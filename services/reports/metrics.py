@@ -1,5 +1,5 @@
 """Metrics of the reports service (common.metrics' registry, so /metrics shows them):
-projection lag, events applied, duplicates skipped, rebuilds."""
+projection lag, KPIs at risk, events applied, duplicates skipped, rebuilds."""
 import time
 
 from prometheus_client import Counter, Gauge
@@ -12,12 +12,15 @@ EVENTS_APPLIED = Counter("ronghe_reports_events_applied_total",
 DUPLICATES_SKIPPED = Counter("ronghe_reports_duplicates_skipped_total",
                              "Redelivered events the reports inbox skipped",
                              ["service", "event_type"], registry=REGISTRY)
-PROJECTION_LAG = Gauge("ronghe_reports_projection_lag_seconds",
+# The names the alert rules and the dashboard read (deploy/prometheus, deploy/grafana).
+PROJECTION_LAG = Gauge("ronghe_projection_lag_seconds",
                        "now - occurred_at of the last event applied to the projections",
                        ["service"], registry=REGISTRY)
 LAST_APPLIED = Gauge("ronghe_reports_last_applied_timestamp_seconds",
                      "occurred_at of the last applied event (unix time)",
                      ["service"], registry=REGISTRY)
+KPI_AT_RISK = Gauge("ronghe_kpi_at_risk", "1 when a KPI is behind the share of the project "
+                    "year elapsed (status at_risk), else 0", ["service", "kpi"], registry=REGISTRY)
 REBUILDS = Counter("ronghe_reports_rebuilds_total", "Projection rebuilds by outcome",
                    ["service", "outcome"], registry=REGISTRY)
 SUMMARIES_RECEIVED = Counter("ronghe_reports_community_summaries_received_total",
@@ -36,6 +39,11 @@ def applied(service, event_type, occurred_at):
         # Lag is read at scrape time: now − occurred_at of the last applied event.
         PROJECTION_LAG.labels(service).set_function(
             lambda s=service: max(0.0, time.time() - _last.get(s, time.time())))
+
+
+def kpi_statuses(service, kpis):
+    for item in kpis:
+        KPI_AT_RISK.labels(service, item["kpi"]).set(1 if item["status"] == "at_risk" else 0)
 
 
 def duplicate(service, event_type):

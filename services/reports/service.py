@@ -213,14 +213,19 @@ class ReportsService(OperatorEndpoints):
     def get_kpis(self, year=None):
         targets = self._targets(year)
         with self.store.session() as session:
-            return domain.kpis(session, targets, self._today())
+            report = domain.kpis(session, targets, self._today())
+        rmetrics.kpi_statuses(self.name, report["kpis"])
+        return report
 
     @rpc
     def check_kpis(self):
         """Emit kpi_at_risk for each KPI that turned at_risk since the last check."""
         targets = self._targets()
         with self.store.unit_of_work() as uow:
-            return domain.check_kpis(uow, targets, self._today())
+            result = domain.check_kpis(uow, targets, self._today())
+        rmetrics.kpi_statuses(self.name, [{"kpi": k, "status": s}
+                                          for k, s in result["statuses"].items()])
+        return result
 
     @rpc
     def get_summary(self, date_from=None, date_to=None, group_by="month"):

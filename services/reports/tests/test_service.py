@@ -120,7 +120,8 @@ def test_scenario_through_the_broker_redelivery_rebuild_and_xlsx(stack, rabbit_c
     with stack.rpc() as rpc_proxy:
         figures_before = rpc_proxy.reports.dump_figures()
     metrics_text = client.http.get(stack.url("reports") + "/metrics").text
-    assert "ronghe_reports_projection_lag_seconds" in metrics_text
+    assert "ronghe_projection_lag_seconds" in metrics_text
+    assert 'ronghe_kpi_at_risk{kpi="activities_held",service="reports"}' in metrics_text
     assert "ronghe_reports_events_applied_total" in metrics_text
     print(f"\n{len(envelopes)} events applied in {elapsed:.1f}s")
 
