@@ -4,6 +4,7 @@ resource with its provider and estimated value. Built from the dicts of
 import base64
 import csv
 import io
+import re
 from datetime import datetime
 
 from common import vocab
@@ -43,8 +44,20 @@ def _window(resource):
     return f"{start or ''} 至 {end or '长期'}"
 
 
+def _cell(value):
+    """Text as a spreadsheet should hold it: no control characters (XLSX refuses them)
+    and no formula a cell would run when the district opens the file."""
+    if not isinstance(value, str):
+        return value
+    value = _CONTROL.sub("", value)
+    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def rows_of(resources):
-    return [[get(i, r) for _name, get in COLUMNS] for i, r in enumerate(resources, 1)]
+    return [[_cell(get(i, r)) for _name, get in COLUMNS] for i, r in enumerate(resources, 1)]
 
 
 def to_csv(resources):

@@ -576,3 +576,16 @@ def test_every_answer_matches_its_documented_schema(store, crypto, hall, partner
                                (schemas.Need, matched), (schemas.Need, listed_need),
                                (schemas.Suggestions, suggestions)):
         assert schema_cls().validate(answer) == {}, (schema_cls.__name__, answer)
+
+
+def test_export_cells_carry_no_control_characters_or_formulas(store):
+    add_resource(store, title="=HYPERLINK(\"http://x\")\x01清单", description="+1\x0b说明")
+    with store.session() as session:
+        rows = domain.active_resources(session)
+    xlsx = export.export_resources(rows, "xlsx", "hetong")
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(base64.b64decode(xlsx["content_base64"])))["资源清单"]
+    row = list(sheet.values)[1]
+    assert row[2] == "'=HYPERLINK(\"http://x\")清单"
+    assert row[13] == "'+1说明"
