@@ -190,6 +190,8 @@ def parse_period(period):
     if not m or (m.group(2) and not 1 <= int(m.group(2)) <= 12):
         raise ValidationFailed("bad period", {"period": ["expected 2026-11, 2026-Q4 or 2026"]})
     year = int(m.group(1))
+    if not 2000 <= year <= 2100:
+        raise ValidationFailed("bad period", {"period": ["year must be between 2000 and 2100"]})
     if m.group(2):
         first = last = int(m.group(2))
     elif m.group(3):

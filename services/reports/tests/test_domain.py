@@ -160,7 +160,7 @@ def test_bad_periods_and_groupings_are_422(session_factory):
     from common.errors import ValidationFailed
 
     with session_factory() as session:
-        for bad in ("2026-13", "2026-Q5", "26", "2026-11-01x"):
+        for bad in ("2026-13", "2026-Q5", "26", "2026-11-01x", "0000", "0000-Q1", "9999-12"):
             with pytest.raises(ValidationFailed):
                 domain.periodic(session, bad)
         with pytest.raises(ValidationFailed):
