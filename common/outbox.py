@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
 POLL_SECONDS = 0.5
+BUSY_POLL_SECONDS = 0.02
 CONFIRM_TIMEOUT_SECONDS = 10
 
 
@@ -198,9 +199,15 @@ class OutboxRelay(DependencyProvider):
         try:
             while self._running:
                 try:
-                    while self._running and self.publish_pending(store, table, publisher):
-                        pass
-                    backoff = POLL_SECONDS
+                    published = 0
+                    while self._running:
+                        sent = self.publish_pending(store, table, publisher)
+                        published += sent
+                        if sent < BATCH_SIZE:
+                            break
+                    # While facts keep coming (written by another process, say), look
+                    # again soon; when idle, sleep until woken or the next poll.
+                    backoff = BUSY_POLL_SECONDS if published else POLL_SECONDS
                 except Exception as exc:  # noqa: BLE001 - keep relaying after any failure
                     metrics.RELAY_ERRORS.labels(self.service_name).inc()
                     log.warning("outbox relay of %s failed (%s); retrying in %.1fs",
@@ -214,7 +221,7 @@ class OutboxRelay(DependencyProvider):
             publisher.close()
 
     def publish_pending(self, store, table, publisher):
-        """Publish one batch; True if there may be more."""
+        """Publish one batch; returns how many rows it published."""
         with store.sessionmaker() as session:
             rows = session.execute(
                 select(table.c.seq, table.c.event_type, table.c.event_id, table.c.envelope)
@@ -224,7 +231,7 @@ class OutboxRelay(DependencyProvider):
             session.commit()
         metrics.OUTBOX_PENDING.labels(self.service_name).set(pending)
         if not rows:
-            return False
+            return 0
         exchange = contracts.exchange_name(self.service_name)
         # No database transaction is open while we talk to the broker.
         publisher.publish_batch([
@@ -237,4 +244,4 @@ class OutboxRelay(DependencyProvider):
         for _seq, event_type, _id, _env in rows:
             metrics.EVENTS_PUBLISHED.labels(self.service_name, event_type).inc()
         metrics.OUTBOX_PENDING.labels(self.service_name).set(max(pending - len(rows), 0))
-        return len(rows) == BATCH_SIZE
+        return len(rows)
