@@ -88,8 +88,8 @@ def build_spec(version="1.0.0"):
             op["security"] = [{"bearer": []}]
         if r.rate_limited:
             codes["429"] = "Rate limited"
-        if _PARAM.search(r.path):
-            codes["404"] = "Not found"
+        if _PARAM.search(r.path) or r.body is not None or r.query is not None:
+            codes["404"] = "Not found (an id in the path, query or body)"
         if r.method in ("POST", "PATCH", "DELETE"):
             codes["409"] = "Conflict with the current state"
         for code, description in codes.items():
