@@ -37,7 +37,9 @@ def make_metadata():
     return metadata
 
 
-def make_engine(uri, **kwargs):
+def make_engine(uri, write_lock_at_begin=True, **kwargs):
+    """``write_lock_at_begin=False`` is for readers outside the service (benchmarks,
+    operators' scripts): on SQLite they must not take the write lock the service needs."""
     url = make_url(uri)
     if url.get_backend_name() == "sqlite":
         database = url.database
@@ -61,10 +63,10 @@ def make_engine(uri, **kwargs):
             cur.close()
 
         @event.listens_for(engine, "begin")
-        def _sqlite_begin_immediate(conn):
+        def _sqlite_begin(conn):
             # Take the write lock at BEGIN: two processes never interleave a
             # read-then-write, which is what keeps bookings and sign-ups race-free.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if write_lock_at_begin else "BEGIN")
 
         return engine
 

@@ -72,3 +72,20 @@ def test_no_payload_field_can_carry_personal_data():
 def test_asyncapi_document_is_current():
     """Regenerate with `make asyncapi` after changing common/contracts."""
     assert asyncapi.PATH.read_text(encoding="utf-8") == asyncapi.render()
+
+
+def test_consumers_refuse_an_envelope_of_the_wrong_shape():
+    env = contracts.envelope("idea_voted", {"idea_id": 1, "votes": 2}, "events", "hetong")
+    for broken in ({**env, "source": "reports"}, {**env, "version": 2},
+                   {k: v for k, v in env.items() if k != "event_id"},
+                   {**env, "extra": 1}, {**env, "event_type": "idea_teleported"}, [env]):
+        with pytest.raises(ValueError):
+            contracts.parse_envelope(broken)
+
+
+def test_a_full_check_also_validates_the_payload():
+    env = contracts.envelope("idea_voted", {"idea_id": 1, "votes": 2}, "events", "hetong")
+    bad = {**env, "payload": {"idea_id": "one", "votes": 2}}
+    assert contracts.parse_envelope(bad) is bad  # shape only: the handler will refuse it
+    with pytest.raises(contracts.InvalidPayload):
+        contracts.parse_envelope(bad, check_payload=True)

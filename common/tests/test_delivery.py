@@ -56,9 +56,9 @@ def test_same_event_delivered_twice_counts_once(stack):
     amqp_uri = stack.rabbit_config["AMQP_URI"]
     env = volunteer_registered(1)
     container = stack.containers["reports"]
-    with entrypoint_waiter(container, "handle_volunteer_registered"):
+    with entrypoint_waiter(container, "handle_domain_events"):
         publish_raw(amqp_uri, env)
-    with entrypoint_waiter(container, "handle_volunteer_registered"):
+    with entrypoint_waiter(container, "handle_domain_events"):
         publish_raw(amqp_uri, env)
     assert reports_figure(stack) == 1
     assert inbox_rows(stack, "reports") == 1

@@ -82,7 +82,7 @@ class DistrictSummaryHandler(Entrypoint, HeaderDecoder):
     def handle_message(self, body, message):
         try:
             envelope = json.loads(body) if isinstance(body, (bytes, str)) else body
-            contracts.parse_envelope(envelope)
+            contracts.parse_envelope(envelope, check_payload=True)  # from another broker
             if envelope["event_type"] != SUMMARY_EVENT:
                 raise ValueError(f"unexpected {envelope['event_type']}")
         except Exception as exc:  # noqa: BLE001 - unreadable: drop it, say so
@@ -165,6 +165,14 @@ class GroupCommit(DependencyProvider):
                 round_over.send(True)
         return done.wait()
 
+    def apply_batch(self, envelopes):
+        """Apply a batch that one worker brought (the batch entrypoint): one transaction,
+        or one by one if it fails. Returns applied/duplicate flags; raises the error of
+        an event that failed alone (the bus then retries just that message)."""
+        items = [(envelope, Event()) for envelope in envelopes]
+        self._flush(items)
+        return [done.wait() for _envelope, done in items]
+
     def _flush(self, batch):
         store = self._store()
         try:
@@ -172,12 +180,11 @@ class GroupCommit(DependencyProvider):
             with store.unit_of_work() as uow:
                 generations = domain.live_generations(uow.session)
                 now = datetime.now(timezone.utc)
-                for envelope, _done in batch:
-                    if projections.first_delivery(uow.session, envelope, now):
-                        domain.apply_live(uow.session, envelope, generations)
-                        results.append(True)
-                    else:
-                        results.append(False)
+                results = [projections.first_delivery(uow.session, envelope, now)
+                           for envelope, _done in batch]
+                fresh = [envelope for (envelope, _d), first in zip(batch, results) if first]
+                for generation in generations:
+                    projections.apply_events(uow.session, generation, fresh)
         except Exception:  # noqa: BLE001 - isolate the failing event below
             log.warning("a batch of %d events failed; applying them one by one", len(batch))
             for envelope, done in batch:

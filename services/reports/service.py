@@ -8,7 +8,7 @@ also consumes the summaries the shovels bring from its communities' vhosts.
 from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 
-from common.bus import handle_event
+from common.bus import handle_event_batches
 from common.contracts import parse_time
 from common.db import Store
 from common.errors import ValidationFailed
@@ -34,16 +34,6 @@ class ReportsService(OperatorEndpoints):
 
     # -- helpers (not entrypoints) ----------------------------------------------------
 
-    def _project(self, envelope):
-        # The inbox row and the effect commit together (common.inbox), in a transaction
-        # shared with the events other workers are applying at the same moment.
-        applied = self.group_commit.apply(envelope)
-        if applied:
-            rmetrics.applied(self.name, envelope["event_type"], parse_time(envelope["occurred_at"]))
-        else:
-            rmetrics.duplicate(self.name, envelope["event_type"])
-        return applied
-
     def _today(self):
         return domain.parse_today(self.config.get("REPORTS_TODAY")) or domain.utc_today()
 
@@ -53,135 +43,20 @@ class ReportsService(OperatorEndpoints):
     def _community(self):
         return self.config.get("COMMUNITY_ID", "hetong")
 
-    # -- projections: one handler per event type the registry routes to reports -------
+    # -- projections -----------------------------------------------------------------
 
-    @handle_event("partner_registered")
-    def handle_partner_registered(self, envelope):
-        self._project(envelope)
-
-    @handle_event("resource_registered")
-    def handle_resource_registered(self, envelope):
-        self._project(envelope)
-
-    @handle_event("resource_updated")
-    def handle_resource_updated(self, envelope):
-        self._project(envelope)
-
-    @handle_event("venue_booked")
-    def handle_venue_booked(self, envelope):
-        self._project(envelope)
-
-    @handle_event("venue_booking_cancelled")
-    def handle_venue_booking_cancelled(self, envelope):
-        self._project(envelope)
-
-    @handle_event("need_registered")
-    def handle_need_registered(self, envelope):
-        self._project(envelope)
-
-    @handle_event("need_matched")
-    def handle_need_matched(self, envelope):
-        self._project(envelope)
-
-    @handle_event("need_closed")
-    def handle_need_closed(self, envelope):
-        self._project(envelope)
-
-    @handle_event("volunteer_registered")
-    def handle_volunteer_registered(self, envelope):
-        self._project(envelope)
-
-    @handle_event("volunteer_updated")
-    def handle_volunteer_updated(self, envelope):
-        self._project(envelope)
-
-    @handle_event("shift_opened")
-    def handle_shift_opened(self, envelope):
-        self._project(envelope)
-
-    @handle_event("shift_signed_up")
-    def handle_shift_signed_up(self, envelope):
-        self._project(envelope)
-
-    @handle_event("shift_signup_cancelled")
-    def handle_shift_signup_cancelled(self, envelope):
-        self._project(envelope)
-
-    @handle_event("waitlist_promoted")
-    def handle_waitlist_promoted(self, envelope):
-        self._project(envelope)
-
-    @handle_event("hours_recorded")
-    def handle_hours_recorded(self, envelope):
-        self._project(envelope)
-
-    @handle_event("hours_approved")
-    def handle_hours_approved(self, envelope):
-        self._project(envelope)
-
-    @handle_event("hours_rejected")
-    def handle_hours_rejected(self, envelope):
-        self._project(envelope)
-
-    @handle_event("certificate_issued")
-    def handle_certificate_issued(self, envelope):
-        self._project(envelope)
-
-    @handle_event("event_scheduled")
-    def handle_event_scheduled(self, envelope):
-        self._project(envelope)
-
-    @handle_event("event_published")
-    def handle_event_published(self, envelope):
-        self._project(envelope)
-
-    @handle_event("event_cancelled")
-    def handle_event_cancelled(self, envelope):
-        self._project(envelope)
-
-    @handle_event("event_completed")
-    def handle_event_completed(self, envelope):
-        self._project(envelope)
-
-    @handle_event("volunteer_role_added")
-    def handle_volunteer_role_added(self, envelope):
-        self._project(envelope)
-
-    @handle_event("participant_registered")
-    def handle_participant_registered(self, envelope):
-        self._project(envelope)
-
-    @handle_event("participant_cancelled")
-    def handle_participant_cancelled(self, envelope):
-        self._project(envelope)
-
-    @handle_event("attendance_recorded")
-    def handle_attendance_recorded(self, envelope):
-        self._project(envelope)
-
-    @handle_event("feedback_submitted")
-    def handle_feedback_submitted(self, envelope):
-        self._project(envelope)
-
-    @handle_event("idea_submitted")
-    def handle_idea_submitted(self, envelope):
-        self._project(envelope)
-
-    @handle_event("idea_voted")
-    def handle_idea_voted(self, envelope):
-        self._project(envelope)
-
-    @handle_event("idea_adopted")
-    def handle_idea_adopted(self, envelope):
-        self._project(envelope)
-
-    @handle_event("decision_recorded")
-    def handle_decision_recorded(self, envelope):
-        self._project(envelope)
-
-    @handle_event("action_item_updated")
-    def handle_action_item_updated(self, envelope):
-        self._project(envelope)
+    @handle_event_batches(max_batch=200, max_wait=0.02)
+    def handle_domain_events(self, envelopes):
+        """Every event type the registry routes to reports, many per transaction; the
+        projection of each type is its applier in projections.APPLIERS. One worker per
+        batch instead of one per message is what lets the pipeline run at twice the
+        rate of plain nameko (docs/performance.md)."""
+        for envelope, applied in zip(envelopes, self.group_commit.apply_batch(envelopes)):
+            if applied:
+                rmetrics.applied(self.name, envelope["event_type"],
+                                 parse_time(envelope["occurred_at"]))
+            else:
+                rmetrics.duplicate(self.name, envelope["event_type"])
 
     # -- district mode ---------------------------------------------------------------
 
