@@ -89,6 +89,12 @@ class DomainQueueConsumer(QueueConsumer):
     def prefetch_count(self):
         return max(self.PREFETCH, self.container.max_workers)
 
+    def handle_message(self, provider, body, message):
+        # nameko spawns a greenthread per message only to call the provider; ours only
+        # parses, buffers and spawns a worker, so it runs in the consumer's own loop (a
+        # full worker pool then holds back delivery, which is the back-pressure we want).
+        provider.handle_message(body, message)
+
     def on_decode_error(self, message, exc):
         for provider in self._providers:
             provider.dead_letter(message.body, message, _routing_event_type(message),
