@@ -4,6 +4,7 @@ methods and event types only: never an id, a phone or a name."""
 import time
 
 from nameko.extensions import DependencyProvider
+from nameko.rpc import Rpc
 
 from common import logs
 from prometheus_client import (CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector,
@@ -66,10 +67,9 @@ class Instrumentation(DependencyProvider):
         elapsed = time.perf_counter() - started
         service = self.container.service_name
         entrypoint = worker_ctx.entrypoint
-        kind = type(entrypoint).__name__
-        if kind == "Rpc":
+        if isinstance(entrypoint, Rpc):
             RPC_LATENCY.labels(service, entrypoint.method_name).observe(elapsed)
-        elif kind == "DomainEventHandler":
+        elif getattr(entrypoint, "event_type", None):
             HANDLER_LATENCY.labels(service, entrypoint.event_type).observe(elapsed)
         if exc_info is not None:
             WORKER_ERRORS.labels(service, entrypoint.method_name).inc()

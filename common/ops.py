@@ -4,7 +4,7 @@ import json
 import time
 
 from kombu import Connection
-from nameko.rpc import rpc
+from common.rpc import rpc
 from nameko.web.handlers import http
 from werkzeug.wrappers import Response
 

@@ -14,9 +14,15 @@ log = logging.getLogger(__name__)
 
 
 class TimedRpcProxy(RpcProxy):
+    """Requests expire after the timeout and are published without waiting for a
+    publisher confirm: the confirm doubled the cost of a call at the gateway, and the
+    bounded wait already answers 503 for a service that is down or was never started."""
+
     def setup(self):
         self.timeout = float(self.container.config.get("RPC_TIMEOUT_SECONDS", 5))
         self.options["expiration"] = self.timeout
+        self.options["use_confirms"] = False
+        self.options["mandatory"] = False
         super().setup()
 
 

@@ -1,7 +1,7 @@
 """Events service: nameko entrypoints only; the logic is in domain.py (and booking.py for
 the venue booked over RPC in the resources service)."""
 from nameko.dependency_providers import Config
-from nameko.rpc import rpc
+from common.rpc import rpc
 from nameko.timer import timer
 
 from common.db import Store

@@ -6,7 +6,7 @@ publishes its summary on a timer (SUMMARY_INTERVAL_SECONDS) and on demand; ``dis
 also consumes the summaries the shovels bring from its communities' vhosts.
 """
 from nameko.dependency_providers import Config
-from nameko.rpc import rpc
+from common.rpc import rpc
 
 from common.bus import handle_event_batches
 from common.contracts import parse_time

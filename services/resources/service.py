@@ -6,7 +6,7 @@ with them (outbox); reads in a session. Nothing here talks to the network inside
 transaction: suggestions read first, then ask the volunteers service.
 """
 from nameko.dependency_providers import Config
-from nameko.rpc import rpc
+from common.rpc import rpc
 
 from common.db import Store
 from common.metrics import Instrumentation

@@ -3,7 +3,7 @@ import base64
 import logging
 
 from nameko.dependency_providers import Config
-from nameko.rpc import rpc
+from common.rpc import rpc
 from nameko.timer import timer
 
 from common.bus import handle_event
