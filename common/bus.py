@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
 RETRY_DELAY_SECONDS = 0.2
 ATTEMPTS_HEADER = "x-ronghe-attempts"
+TRANSIENT_RETRY_SECONDS = 1.0
 
 
 def queue_name(service):
@@ -164,6 +165,13 @@ class DomainEventQueue(SharedExtension, ProviderCollector):
         else:
             self.dead_letter(body, message, event_type, error, attempts)  # acks
 
+    def requeue_later(self, message, delay=TRANSIENT_RETRY_SECONDS):
+        """Our own database is unavailable: not the message's fault, so it does not use
+        up its attempts; it goes back to the queue after a pause, until the database
+        returns."""
+        eventlet.sleep(delay)
+        self.queue_consumer.requeue_message(message)
+
     def dead_letter(self, body, message, event_type, error, attempts=1):
         headers = dict(message.headers or {})
         headers.update({"x-ronghe-event-type": event_type or "?",
@@ -174,6 +182,12 @@ class DomainEventQueue(SharedExtension, ProviderCollector):
         log.error("dead-lettered %s after %d attempt(s): %s", event_type, attempts,
                   pii.redact(error)[:500])
         self.queue_consumer.ack_message(message)
+
+
+def _transient(exc_info):
+    from common.errors import ServiceUnavailable
+
+    return isinstance(exc_info[1], ServiceUnavailable)
 
 
 def _routing_event_type(message):
@@ -216,6 +230,8 @@ class DomainEventHandler(Entrypoint, HeaderDecoder):
     def handle_result(self, body, message, worker_ctx, result=None, exc_info=None):
         if exc_info is None:
             self.event_queue.queue_consumer.ack_message(message)
+        elif _transient(exc_info):
+            self.event_queue.requeue_later(message)
         else:
             error = "".join(traceback.format_exception_only(exc_info[0], exc_info[1])).strip()
             self.event_queue.retry_or_dead_letter(body, message, self.event_type, error)
@@ -287,6 +303,9 @@ class DomainEventBatches(Entrypoint):
         if exc_info is None:
             for _e, _b, message in items:
                 self.event_queue.queue_consumer.ack_message(message)
+        elif _transient(exc_info):
+            for _e, _b, message in items:
+                self.event_queue.requeue_later(message)
         elif len(items) > 1:
             for item in items:  # isolate the failing message(s)
                 self._spawn([item])

@@ -9,9 +9,11 @@ from pathlib import Path
 from nameko.extensions import DependencyProvider
 from sqlalchemy import Column, MetaData, String, Table, Text, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import sessionmaker
 
 from common.config import ROOT
+from common.errors import ServiceUnavailable
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -174,8 +176,15 @@ class StoreAccess:
         try:
             yield session
             session.commit()
+        except OperationalError as exc:
+            _quiet_rollback(session)
+            # The database is down or unreachable: the caller gets 503, not a 500, and
+            # the transaction left nothing behind.
+            raise ServiceUnavailable(f"{self._provider.source}'s database is unavailable",
+                                     {"service": self._provider.source,
+                                      "reason": type(exc.orig).__name__}) from None
         except BaseException:
-            session.rollback()
+            _quiet_rollback(session)
             raise
         finally:
             session.close()
@@ -189,6 +198,13 @@ class StoreAccess:
         if uow.emitted:
             for hook in provider.after_commit_hooks:
                 hook(uow.emitted)
+
+
+def _quiet_rollback(session):
+    try:
+        session.rollback()
+    except Exception:  # noqa: BLE001 - the connection may already be gone
+        pass
 
 
 def ping(engine):
