@@ -81,3 +81,19 @@ def validation_error(marshmallow_error):
         messages = {"_schema": messages}
     fields = ", ".join(sorted(str(k) for k in messages))
     return ValidationFailed(f"invalid fields: {fields}", messages)
+
+
+def load_input(schema_cls, data, partial=None):
+    """Validate a request's data with a marshmallow schema of the service (unknown fields
+    raise); ValidationFailed names each field that is wrong."""
+    from marshmallow import ValidationError
+
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ValidationFailed("expected an object", {"_schema": ["expected an object"]})
+    try:
+        # partial=None keeps a schema's own default (PATCH schemas are partial).
+        return schema_cls().load(data, partial=partial or None)
+    except ValidationError as exc:
+        raise validation_error(exc) from None

@@ -10,12 +10,11 @@ import hmac
 import secrets
 from datetime import date, datetime, timezone
 
-from marshmallow import ValidationError
 from sqlalchemy import and_, exists, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from common import pii, vocab
-from common.errors import Conflict, NotFound, ValidationFailed, validation_error
+from common.errors import Conflict, NotFound, ValidationFailed, load_input
 from services.events import schemas
 from services.events.models import (ActionItem, Attendance, BookingRelease, Decision, Event,
                                     EventTargetGroup, Feedback, Idea, IdeaVote, Registration,
@@ -37,14 +36,7 @@ OPEN_ACTION_STATUSES = ("open", "in_progress")
 
 # -- helpers -----------------------------------------------------------------------------
 
-def load(schema_cls, data, partial=False):
-    """Validate input with a schema of schemas.py; ValidationFailed names the fields."""
-    if not isinstance(data, dict):
-        raise ValidationFailed("expected an object", {"_schema": ["expected an object"]})
-    try:
-        return schema_cls().load(data, partial=partial)
-    except ValidationError as exc:
-        raise validation_error(exc) from None
+load = load_input  # common.errors: validate, or 422 naming the fields
 
 
 def utc(value):

@@ -8,11 +8,10 @@ local time (UTC+8, China has no daylight saving time); times going out carry +08
 import uuid
 from datetime import datetime, time, timedelta, timezone
 
-from marshmallow import ValidationError
 from sqlalchemy import and_, exists, func, or_, select
 
 from common import pii, vocab
-from common.errors import Conflict, NotFound, ValidationFailed, validation_error
+from common.errors import Conflict, NotFound, ValidationFailed, load_input
 from services.resources import schemas
 from services.resources.models import (Booking, Match, Need, Partner, Resource,
                                        ResourceNeedCategory, ResourceTargetGroup, Venue,
@@ -24,11 +23,7 @@ DAY_NAMES_ZH = dict(zip(schemas.DAYS, ("周一", "周二", "周三", "周四", "
 
 # ---------------------------------------------------------------- helpers
 
-def _load(schema_cls, data, **kwargs):
-    try:
-        return schema_cls(**kwargs).load(data if data is not None else {})
-    except ValidationError as exc:
-        raise validation_error(exc) from None
+_load = load_input  # common.errors: validate, or 422 naming the fields
 
 
 def to_utc_naive(value):

@@ -12,12 +12,11 @@ import secrets
 import uuid
 from datetime import datetime, time, timedelta, timezone
 
-from marshmallow import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from common import pii
-from common.errors import Conflict, Forbidden, NotFound, ValidationFailed, validation_error
+from common.errors import Conflict, Forbidden, NotFound, ValidationFailed, load_input
 from services.volunteers import schemas
 from services.volunteers.models import (Certificate, HoursEntry, Shift, Signup, Team,
                                         TeamMember, Volunteer)
@@ -34,11 +33,7 @@ _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 # -- helpers -------------------------------------------------------------------------
 
-def _load(schema_cls, data, partial=False):
-    try:
-        return schema_cls().load(data or {}, partial=partial)
-    except ValidationError as exc:
-        raise validation_error(exc) from None
+_load = load_input  # common.errors: validate, or 422 naming the fields
 
 
 def to_utc(value):
