@@ -139,6 +139,17 @@ class DomainEventQueue(SharedExtension, ProviderCollector):
         # Bound in the registry but no handler here (an older version running): park it.
         self.dead_letter(body, message, event_type, f"no handler for {event_type}")
 
+    def read_envelope(self, body, message):
+        """The message's envelope, or None once an unreadable message has been parked
+        in the dead-letter queue."""
+        try:
+            envelope = json.loads(body) if isinstance(body, (bytes, str)) else body
+            return contracts.parse_envelope(envelope)
+        except Exception as exc:  # noqa: BLE001 - any unreadable message is parked
+            self.dead_letter(body, message, _routing_event_type(message),
+                             f"unreadable envelope: {exc}")
+            return None
+
     # -- retry and dead-letter -------------------------------------------------
 
     def _publish(self, body, routing_key, headers):
@@ -212,12 +223,8 @@ class DomainEventHandler(Entrypoint, HeaderDecoder):
         self.event_queue.unregister_provider(self)
 
     def handle_message(self, body, message):
-        try:
-            envelope = json.loads(body) if isinstance(body, (bytes, str)) else body
-            contracts.parse_envelope(envelope)
-        except Exception as exc:  # noqa: BLE001 - any unreadable message is parked
-            self.event_queue.dead_letter(body, message, self.event_type,
-                                         f"unreadable envelope: {exc}")
+        envelope = self.event_queue.read_envelope(body, message)
+        if envelope is None:
             return
         handle_result = partial(self.handle_result, body, message)
         try:
@@ -269,12 +276,8 @@ class DomainEventBatches(Entrypoint):
         self.event_queue.unregister_provider(self)
 
     def handle_message(self, body, message):
-        try:
-            envelope = json.loads(body) if isinstance(body, (bytes, str)) else body
-            contracts.parse_envelope(envelope)
-        except Exception as exc:  # noqa: BLE001 - any unreadable message is parked
-            self.event_queue.dead_letter(body, message, _routing_event_type(message),
-                                         f"unreadable envelope: {exc}")
+        envelope = self.event_queue.read_envelope(body, message)
+        if envelope is None:
             return
         self._buffer.append((envelope, body, message))
         if len(self._buffer) >= self.max_batch:

@@ -158,6 +158,15 @@ class Store(DependencyProvider):
         self.after_commit_hooks.append(hook)
 
 
+def store_of(container, attr="store"):
+    """The container's ``Store`` provider, for extensions that work beside the workers
+    (the relay, sample data, bootstrap, projections' group commit)."""
+    for dep in container.dependencies:
+        if dep.attr_name == attr and isinstance(dep, Store):
+            return dep
+    raise RuntimeError(f"{container.service_name} has no Store dependency named {attr!r}")
+
+
 class StoreAccess:
     def __init__(self, provider):
         self._provider = provider

@@ -22,6 +22,7 @@ from sqlalchemy import (BigInteger, Column, DateTime, Index, Integer, String, Ta
 
 from common import contracts, metrics
 from common.bus import Topology
+from common.db import store_of
 
 log = logging.getLogger(__name__)
 
@@ -163,11 +164,7 @@ class OutboxRelay(DependencyProvider):
         store.on_commit(lambda _n: self.wake())
 
     def _store(self):
-        for dep in self.container.dependencies:
-            if dep.attr_name == self.store_provider_attr:
-                return dep
-        raise RuntimeError("OutboxRelay needs a Store dependency named "
-                           f"{self.store_provider_attr!r}")
+        return store_of(self.container, self.store_provider_attr)
 
     def start(self):
         self._running = True

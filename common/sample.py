@@ -38,9 +38,9 @@ class SampleData(DependencyProvider):
     def start(self):
         if not enabled(self.container.config):
             return
-        from common.db import StoreAccess
+        from common.db import StoreAccess, store_of
 
-        store = next(d for d in self.container.dependencies if d.attr_name == self.store_attr)
+        store = store_of(self.container, self.store_attr)
         load_once(StoreAccess(store), self.container.service_name, self.container.config)
 
     def get_dependency(self, worker_ctx):

@@ -10,7 +10,7 @@ from nameko.web.handlers import http
 from werkzeug.wrappers import Response
 
 from common import metrics
-from common.db import Store, StoreAccess
+from common.db import Store, StoreAccess, store_of
 from common.metrics import Instrumentation
 from common.ops import health_report
 from gateway import auth
@@ -67,7 +67,7 @@ class AdminBootstrap(DependencyProvider):
     """Creates the first admin from RONGHE_ADMIN_USER / RONGHE_ADMIN_PASSWORD."""
 
     def start(self):
-        store = next(d for d in self.container.dependencies if d.attr_name == "store")
+        store = store_of(self.container)
         config = self.container.config
         with StoreAccess(store).session() as session:
             auth.ensure_admin(session, config["RONGHE_ADMIN_USER"],

@@ -17,7 +17,7 @@ from nameko.timer import Timer
 
 from common import bus, contracts, inbox, outbox
 from common import metrics as cmetrics
-from common.db import StoreAccess
+from common.db import StoreAccess, store_of
 from services.reports import domain, projections
 from services.reports import metrics as rmetrics
 
@@ -136,10 +136,7 @@ class GroupCommit(DependencyProvider):
         return self
 
     def _store(self):
-        for dep in self.container.dependencies:
-            if dep.attr_name == "store":
-                return StoreAccess(dep)
-        raise RuntimeError("GroupCommit needs a Store named 'store'")
+        return StoreAccess(store_of(self.container))
 
     def apply(self, envelope):
         """True if applied, False if the inbox had already seen it. A worker leads at
@@ -219,10 +216,7 @@ class Rebuilder(DependencyProvider):
                 domain.fail_rebuild(session, building, "interrupted (service restarted)")
 
     def _store(self):
-        for dep in self.container.dependencies:
-            if dep.attr_name == "store":
-                return StoreAccess(dep)
-        raise RuntimeError("Rebuilder needs a Store named 'store'")
+        return StoreAccess(store_of(self.container))
 
     def get_dependency(self, worker_ctx):
         return self
