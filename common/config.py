@@ -56,6 +56,9 @@ def load_config(process, environ=None, overrides=None):
     config = yaml.safe_load(substitute_env(path.read_text(encoding="utf-8"), environ))
     config.update(overrides or {})
     check_production_secrets(config)
+    from common import times
+
+    times.configure(config)  # the process's one zone (the time rule)
     return config
 
 

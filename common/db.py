@@ -7,7 +7,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from nameko.extensions import DependencyProvider
-from sqlalchemy import Column, MetaData, String, Table, Text, create_engine, event, text
+from sqlalchemy import (Column, MetaData, String, Table, Text, create_engine, event, func,
+                        select, text)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import sessionmaker
@@ -98,8 +99,16 @@ def patch_psycopg_for_eventlet():
     _psycopg_patched.set()
 
 
-def is_sqlite(engine):
-    return engine.dialect.name == "sqlite"
+def paginate(session, statement, page, per_page, render, scalars=True):
+    """One page of a listing: ``{"items", "total", "page", "per_page"}``. ``statement``
+    is the filtered, ordered select; ``render`` turns a row (an ORM object when
+    ``scalars``) into its answer."""
+    total = session.execute(
+        select(func.count()).select_from(statement.order_by(None).subquery())).scalar_one()
+    result = session.execute(statement.limit(per_page).offset((page - 1) * per_page))
+    rows = result.scalars().all() if scalars else result.all()
+    return {"items": [render(row) for row in rows], "total": total, "page": page,
+            "per_page": per_page}
 
 
 class UnitOfWork:

@@ -1,0 +1,69 @@
+"""Schema pieces every service shares: the strict base (unknown fields are refused), the
+time field that applies the time rule (``common.times``), and the page of a listing."""
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+from common import times
+
+MIN_YEAR, MAX_YEAR = 2000, 2099
+MAX_ID = 2 ** 31 - 1  # ids are 32-bit integers in PostgreSQL
+MAX_PAGE = 100_000
+MAX_PAGE_SIZE = 100
+
+
+class Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+def _check_year(value):
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise ValidationError(f"must be in the years {MIN_YEAR}-{MAX_YEAR}")
+
+
+class Instant(fields.DateTime):
+    """An instant in, under the time rule: ISO 8601 with an offset, or without one (the
+    community's local time), loaded as an aware UTC datetime; dumped as UTC with ``Z``.
+
+    ``date_ok=True`` (listing filters) also takes a date alone: its local day's start, or
+    with ``upper_bound=True`` the start of the next day, so ``to=2026-12-01`` includes
+    the whole of that day."""
+
+    default_error_messages = {"invalid": "not a date and time (ISO 8601)"}
+
+    def __init__(self, date_ok=False, upper_bound=False, **kwargs):
+        self.date_ok = date_ok
+        self.upper_bound = upper_bound
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if self.date_ok and isinstance(value, str) and len(value.strip()) == 10:
+            try:
+                parsed = times.parse(value, upper_bound=self.upper_bound)
+            except ValueError:
+                raise self.make_error("invalid") from None
+        else:
+            parsed = times.utc(super()._deserialize(value, attr, data, **kwargs))
+        _check_year(times.local(parsed))
+        return parsed
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return times.iso(value)
+
+
+class Day(fields.Date):
+    """A calendar date of this century."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs)
+        _check_year(value)
+        return value
+
+
+Id = lambda **kw: fields.Integer(strict=True, validate=validate.Range(1, MAX_ID), **kw)  # noqa: E731
+
+
+class PageQuery(Strict):
+    """``page`` and ``per_page`` of every listing (bounded)."""
+
+    page = fields.Integer(load_default=1, validate=validate.Range(1, MAX_PAGE))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(1, MAX_PAGE_SIZE))
