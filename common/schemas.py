@@ -67,3 +67,17 @@ class PageQuery(Strict):
 
     page = fields.Integer(load_default=1, validate=validate.Range(1, MAX_PAGE))
     per_page = fields.Integer(load_default=20, validate=validate.Range(1, MAX_PAGE_SIZE))
+
+
+def wire(loaded):
+    """A loaded query or body back to JSON-able values for RPC: instants in the one answer
+    form (UTC, ``Z``), dates as ``YYYY-MM-DD``; the service loads it again with the same
+    schema. List RPCs take one such ``query`` dict."""
+    from datetime import date
+
+    plain = {}
+    for key, value in loaded.items():
+        if isinstance(value, date):  # datetimes too
+            value = times.iso(value)
+        plain[key] = value
+    return plain
