@@ -98,6 +98,7 @@ def environment(tmp_path_factory, vhost):
         "AMQP_URI": f"amqp://guest:guest@{AMQP_HOST}/{vhost}",
         "BIND_HOST": "127.0.0.1",
         "COMMUNITY_ID": "deploytest",
+        "TIMEZONE": "Asia/Shanghai",
         "RONGHE_ENV": "production",
         "LOG_LEVEL": "INFO",
         "SAMPLE_DATA": "true",
