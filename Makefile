@@ -3,24 +3,34 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
+# The floor of line coverage of the product code (.coveragerc): raise it, never lower it.
+COVERAGE_FLOOR := 80
 
-.PHONY: run test install migrate bench asyncapi clean
+.PHONY: run test install install-dev migrate bench asyncapi clean
 
+# Run time: what the image installs. Tests and tools come on top (requirements-dev.txt).
 $(STAMP): requirements.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $(STAMP)
 
+$(DEV_STAMP): $(STAMP) requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(DEV_STAMP)
+
 install: $(STAMP)
+install-dev: $(DEV_STAMP)
 
 ## Whole stack locally: migrate, then four services + gateway under one supervisor.
 run: $(STAMP)
 	$(PY) -m common.cli run
 
-## The test suite (needs RabbitMQ with its management plugin, and PostgreSQL).
-test: $(STAMP)
-	$(PY) -m pytest -q
+## The test suite (needs RabbitMQ with its management plugin, and PostgreSQL), with a
+## coverage report of the product code and its floor.
+test: $(DEV_STAMP)
+	$(PY) -m pytest -q --cov --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR)
 
 migrate: $(STAMP)
 	$(PY) -m common.cli migrate all
@@ -28,7 +38,7 @@ migrate: $(STAMP)
 asyncapi: $(STAMP)
 	$(PY) -m common.cli asyncapi
 
-bench: $(STAMP)
+bench: $(DEV_STAMP)
 	$(PY) -m bench.run
 
 clean:

@@ -19,6 +19,46 @@ def alembic_config(process, db_uri):
     return cfg
 
 
+def create_kernel_tables(op):
+    """The kernel's tables (outbox, inbox, kernel_state: ``common.db.make_metadata``) as
+    each process's first migration creates them, so that their shape is written once."""
+    import sqlalchemy as sa
+
+    op.create_table(
+        "inbox",
+        sa.Column("event_id", sa.String(length=36), nullable=False),
+        sa.Column("event_type", sa.String(length=64), nullable=False),
+        sa.Column("source", sa.String(length=32), nullable=False),
+        sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("event_id", name=op.f("pk_inbox")))
+    op.create_table(
+        "kernel_state",
+        sa.Column("key", sa.String(length=64), nullable=False),
+        sa.Column("value", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_kernel_state")))
+    op.create_table(
+        "outbox",
+        sa.Column("seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+                  autoincrement=True, nullable=False),
+        sa.Column("event_id", sa.String(length=36), nullable=False),
+        sa.Column("event_type", sa.String(length=64), nullable=False),
+        sa.Column("envelope", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("seq", name=op.f("pk_outbox")),
+        sa.UniqueConstraint("event_id", name=op.f("uq_outbox_event_id")))
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.create_index("ix_outbox_pending", ["sent_at", "seq"], unique=False)
+
+
+def drop_kernel_tables(op):
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_index("ix_outbox_pending")
+    op.drop_table("outbox")
+    op.drop_table("kernel_state")
+    op.drop_table("inbox")
+
+
 def upgrade(process, db_uri=None, revision="head"):
     db_uri = db_uri or load_config(process)["DB_URI"]
     command.upgrade(alembic_config(process, db_uri), revision)

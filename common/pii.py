@@ -103,10 +103,7 @@ def contains_pii(text):
     return bool(PHONE_IN_TEXT.search(text) or ID_IN_TEXT.search(text))
 
 
-try:
-    from nameko.extensions import DependencyProvider
-except ImportError:  # pragma: no cover - nameko is always installed with the services
-    DependencyProvider = object
+from nameko.extensions import DependencyProvider
 
 
 class PiiCrypto(DependencyProvider):

@@ -1,4 +1,4 @@
-"""Issue 2's proof slice: gateway → volunteers → outbox → RabbitMQ → reports → gateway."""
+"""The thinnest slice through everything: gateway → volunteers → outbox → RabbitMQ → reports → gateway."""
 from tests.fixtures import wait_until
 
 

@@ -1,5 +1,5 @@
 """Drives the web console in headless Chromium (Playwright, the system's /usr/bin/chromium)
-through the journeys issue 9 asks for, and saves screenshots.
+through the daily journeys of the console, and saves screenshots.
 
 Run by tests/browser/test_console.py in a subprocess: the test process is monkey-patched
 by eventlet (root conftest.py) and serves the whole stack from its hub, and Playwright's

@@ -1,4 +1,4 @@
-"""The web console (issue 9) in a real browser: headless Chromium from Debian
+"""The web console in a real browser: headless Chromium from Debian
 (/usr/bin/chromium), driven by Playwright for Python through tests/browser/drive.py.
 
 The stack runs here, in the test process (real RabbitMQ, SQLite), on eventlet's hub. The

@@ -204,3 +204,16 @@ def test_rabbitmq_runs_the_plugins_we_rely_on(compose):
     assert set(plugins[1:-2].split(",")) == {
         "rabbitmq_management", "rabbitmq_prometheus", "rabbitmq_shovel", "rabbitmq_shovel_management"}
     assert rabbit["environment"]["RABBITMQ_DEFAULT_VHOST"] == "ronghe-${COMMUNITY_ID:-hetong}"
+
+
+def test_the_image_installs_the_run_time_set_without_test_tools():
+    runtime = (ROOT / "requirements.txt").read_text(encoding="utf-8").lower()
+    dev = (ROOT / "requirements-dev.txt").read_text(encoding="utf-8").lower()
+    pinned = [line for line in runtime.splitlines() if line and not line.startswith("#")]
+    assert pinned and all("==" in line for line in pinned)
+    for tool in ("pytest", "schemathesis", "playwright", "kubernetes-validate", "hypothesis",
+                 "coverage"):
+        assert not re.search(rf"^{tool}==", runtime, re.M), f"{tool} is a test tool"
+        assert re.search(rf"^{tool}==", dev, re.M), f"{tool} missing from requirements-dev.txt"
+    assert "-r requirements.txt" in dev
+    assert "requirements-dev" not in DOCKERFILE.read_text(encoding="utf-8")

@@ -33,7 +33,7 @@ def mem_mib(value):
 @pytest.mark.parametrize("target", ("base",) + OVERLAYS)
 def test_kustomize_output_validates_against_the_kubernetes_schemas(rendered, target):
     kubernetes_validate = pytest.importorskip(
-        "kubernetes_validate", reason="pip install kubernetes-validate (in requirements.txt)")
+        "kubernetes_validate", reason="pip install kubernetes-validate (in requirements-dev.txt)")
     assert rendered[target]
     for doc in rendered[target]:
         try:
