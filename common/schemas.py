@@ -36,14 +36,19 @@ class Instant(fields.DateTime):
         super().__init__(**kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if self.date_ok and isinstance(value, str) and len(value.strip()) == 10:
-            try:
+        try:
+            if self.date_ok and isinstance(value, str) and len(value.strip()) == 10:
                 parsed = times.parse(value, upper_bound=self.upper_bound)
-            except ValueError:
-                raise self.make_error("invalid") from None
-        else:
-            parsed = times.utc(super()._deserialize(value, attr, data, **kwargs))
-        _check_year(times.local(parsed))
+            else:
+                parsed = times.utc(super()._deserialize(value, attr, data, **kwargs))
+            local = times.local(parsed)
+        except ValueError:
+            raise self.make_error("invalid") from None
+        except OverflowError:
+            # 0001-01-01 or 9999-12-31 with an offset falls off the calendar on the way
+            # to UTC: still the caller's mistake, named by the field.
+            raise ValidationError(f"must be in the years {MIN_YEAR}-{MAX_YEAR}") from None
+        _check_year(local)
         return parsed
 
     def _serialize(self, value, attr, obj, **kwargs):
