@@ -4,7 +4,7 @@ import io
 import json
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 
 from common import pii
 from common.errors import Conflict, NotFound, ValidationFailed
@@ -43,11 +43,6 @@ def book(store, venue_id, start, end, purpose="小组活动", **extra):
     with store.uow() as uow:
         return domain.book_venue(uow, dict(venue_id=venue_id, start=start, end=end,
                                            purpose=purpose, **extra))
-
-
-def count(store, model):
-    with store.session() as session:
-        return session.execute(select(func.count()).select_from(model)).scalar_one()
 
 
 def raw_rows(store, table):
@@ -116,7 +111,7 @@ def test_bad_resource_is_refused_naming_the_field_and_nothing_is_written(store, 
     with pytest.raises(ValidationFailed) as exc:
         add_resource(store, **bad)
     assert field in exc.value.details
-    assert count(store, Resource) == 0
+    assert store.count(Resource) == 0
     assert store.events() == []
 
 
@@ -186,7 +181,7 @@ def test_booking_overlap_is_refused_naming_the_conflicting_booking(store, hall):
     # Touching ends are not overlaps.
     book(store, hall["id"], *slot(SATURDAY, "11:00", "12:00"))
     book(store, hall["id"], *slot(SATURDAY, "08:30", "09:00"))
-    assert count(store, Booking) == 3
+    assert store.count(Booking) == 3
     (event, *_rest) = store.events("venue_booked")
     assert event["payload"] == {
         "booking_id": first["id"], "venue_id": hall["id"], "event_id": 7, "minutes": 120,
@@ -210,7 +205,7 @@ def test_booking_outside_opening_hours_or_reversed_is_422(store, hall, start, en
     with pytest.raises(ValidationFailed) as exc:
         book(store, hall["id"], *slot(SATURDAY, start, end))
     assert field in exc.value.details
-    assert count(store, Booking) == 0 and store.events("venue_booked") == []
+    assert store.count(Booking) == 0 and store.events("venue_booked") == []
 
 
 def test_booking_on_a_closed_day_or_unknown_venue(store, hall):
@@ -300,7 +295,7 @@ def test_bad_opening_hours_are_refused(store):
                                         "opening_hours": {"mon": [["12:00", "09:00"]],
                                                           "funday": []}})
     assert "opening_hours" in exc.value.details
-    assert count(store, Venue) == 0
+    assert store.count(Venue) == 0
 
 
 # ---------------------------------------------------------------- needs
@@ -345,7 +340,7 @@ def test_bad_need_is_refused_naming_the_field(store, crypto, bad, field):
     with pytest.raises(ValidationFailed) as exc:
         add_need(store, crypto, **bad)
     assert field in exc.value.details
-    assert count(store, Need) == 0 and store.events() == []
+    assert store.count(Need) == 0 and store.events() == []
 
 
 def test_need_lifecycle_and_its_events(store, crypto):
@@ -423,7 +418,7 @@ def test_match_refuses_more_than_is_left_unknown_or_archived_resources(store, cr
     with pytest.raises(Conflict):
         with store.uow() as uow:
             domain.match_need(uow, crypto, need["id"], {"resource_id": resource["id"]})
-    assert count(store, Match) == 0
+    assert store.count(Match) == 0
     assert store.events("need_matched") == []
     with store.session() as session:
         assert session.get(Need, need["id"]).status == "open"
@@ -548,7 +543,7 @@ def test_unstorable_input_is_422_or_404_never_a_driver_error(store, crypto, hall
         with pytest.raises(ValidationFailed) as exc:
             domain.list_resources(session, {"q": "x\x00"})
         assert "q" in exc.value.details
-    assert count(store, Resource) == 0
+    assert store.count(Resource) == 0
 
 
 def test_every_answer_matches_its_documented_schema(store, crypto, hall, partner):
