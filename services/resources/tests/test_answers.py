@@ -11,7 +11,7 @@ from services.resources.models import Booking, Match, Need, Partner, Resource, V
 
 # One fixed instant for every stored timestamp, so that the answers can be written out.
 STORED = datetime(2026, 3, 1, 2, 3, 4)  # naive UTC, as the tables keep it
-ANSWERED = "2026-03-01T10:03:04+08:00"
+ANSWERED = "2026-03-01T02:03:04Z"  # every answer: UTC with Z
 
 
 def pin_times(store, model, *columns, **where):
@@ -58,7 +58,7 @@ def booking(store, hall):
     with store.uow() as uow:
         booking = domain.book_venue(uow, {
             "venue_id": hall["id"], "start": "2026-12-05T09:00:00",
-            "end": "2026-12-05T10:30:00", "purpose": "亲子活动", "event_id": 7,
+            "end": "2026-12-05T10:30:00+08:00", "purpose": "亲子活动", "event_id": 7,
             "booked_by": "worker1"})
     pin_times(store, Booking, "created_at", id=booking["id"])
     return booking
@@ -142,18 +142,18 @@ def test_venue_answer(store, hall):
 def test_booking_answer(store, hall, booking):
     expected = {
         "id": booking["id"], "venue_id": hall["id"], "venue_name": "儿童活动厅",
-        "start": "2026-12-05T09:00:00+08:00", "end": "2026-12-05T10:30:00+08:00",
+        "start": "2026-12-05T01:00:00Z", "end": "2026-12-05T02:30:00Z",
         "minutes": 90, "purpose": "亲子活动", "event_id": 7, "status": "active",
         "created_at": ANSWERED, "cancelled_at": None}
     with store.session() as session:
         assert domain.get_booking(session, booking["id"]) == expected
         listing = domain.list_venue_bookings(session, hall["id"], {
             "from": "2026-12-05T00:00:00+08:00", "to": "2026-12-06T00:00:00+08:00"})
-    assert listing == {"venue": hall, "from": "2026-12-05T00:00:00+08:00",
-                       "to": "2026-12-06T00:00:00+08:00", "items": [expected]}
+    assert listing == {"venue": hall, "from": "2026-12-04T16:00:00Z",
+                       "to": "2026-12-05T16:00:00Z", "items": [expected]}
     with store.uow() as uow:
         cancelled = domain.cancel_booking(uow, booking["id"])
-    assert cancelled["status"] == "cancelled" and cancelled["cancelled_at"].endswith("+08:00")
+    assert cancelled["status"] == "cancelled" and cancelled["cancelled_at"].endswith("Z")
 
 
 def test_need_answer(store, crypto, resource, need):
