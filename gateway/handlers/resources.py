@@ -4,27 +4,15 @@ export, the station's venues and bookings, needs and their matching.
 Bodies and queries are validated here with the service's own schemas (unknown fields
 rejected, 422 naming the field) and again by the service, which owns the conversion."""
 import base64
-from datetime import date, datetime
 from urllib.parse import quote
 
 from werkzeug.wrappers import Response
 
+from common.schemas import wire
 from gateway.routing import ADMIN, STAFF, route
 from services.resources import schemas
 
 TAG_PARTNERS, TAG_RESOURCES, TAG_VENUES, TAG_NEEDS = "partners", "resources", "venues", "needs"
-
-
-def _plain(query):
-    """A loaded query back to JSON-able values for RPC (datetimes keep their offset, or
-    lack of one: a naive time is the community's local time)."""
-    plain = {}
-    for key, value in query.items():
-        key = key.rstrip("_")
-        if isinstance(value, (datetime, date)):
-            value = value.isoformat()
-        plain[key] = value
-    return plain
 
 
 def _actor(ctx):
@@ -44,7 +32,7 @@ def _reveal(ctx, action, target):
        many=True, tag=TAG_PARTNERS,
        summary="Partners (合作单位); filters kind, five_society, compound, status, q")
 def list_partners(ctx):
-    return ctx.rpc("resources", "list_partners", _plain(ctx.query))
+    return ctx.rpc("resources", "list_partners", wire(ctx.query))
 
 
 @route("POST", "/partners", STAFF, body=schemas.PartnerCreate, response=schemas.Partner,
@@ -73,7 +61,7 @@ def update_partner(ctx, partner_id):
        summary="The resource library; filters type, target_group, category, partner_id, "
                "status, free text q")
 def list_resources(ctx):
-    return ctx.rpc("resources", "list_resources", _plain(ctx.query))
+    return ctx.rpc("resources", "list_resources", wire(ctx.query))
 
 
 @route("POST", "/resources", STAFF, body=schemas.ResourceCreate, response=schemas.Resource,
@@ -124,7 +112,7 @@ def archive_resource(ctx, resource_id):
        summary="The station's rooms and halls; with free_from and free_to only those open "
                "and free for the whole slot")
 def list_venues(ctx):
-    venues = ctx.rpc("resources", "list_venues", _plain(ctx.query))
+    venues = ctx.rpc("resources", "list_venues", wire(ctx.query))
     # A station has a few dozen rooms at most: one page holds them all.
     return {"items": venues, "total": len(venues), "page": 1, "per_page": max(len(venues), 1)}
 
@@ -150,9 +138,10 @@ def update_venue(ctx, venue_id):
 
 @route("GET", "/venues/<int:venue_id>/bookings", STAFF, query=schemas.BookingQuery,
        tag=TAG_VENUES,
-       summary="Bookings of a venue between from and to (default: the next 31 days)")
+       summary="Bookings of a venue between from and to, dates (local days) or times "
+               "(default: the next 31 days)")
 def list_venue_bookings(ctx, venue_id):
-    return ctx.rpc("resources", "list_venue_bookings", venue_id, _plain(ctx.query))
+    return ctx.rpc("resources", "list_venue_bookings", venue_id, wire(ctx.query))
 
 
 @route("POST", "/venues/<int:venue_id>/bookings", STAFF, body=schemas.BookingCreate,
@@ -181,7 +170,7 @@ def cancel_booking(ctx, booking_id):
        tag=TAG_NEEDS, summary="Needs (需求); filters status, target_group, category, urgency, "
                               "compound")
 def list_needs(ctx):
-    return ctx.rpc("resources", "list_needs", _plain(ctx.query))
+    return ctx.rpc("resources", "list_needs", wire(ctx.query))
 
 
 @route("POST", "/needs", STAFF, body=schemas.NeedCreate, response=schemas.Need, status=201,

@@ -2,63 +2,37 @@
 
 Plain functions over a session (reads) or a unit of work (writes, whose facts go to the
 outbox in the same transaction); they raise ``common.errors`` and never touch the network.
-Times are stored as naive UTC; times without an offset coming in are the community's
-local time (UTC+8, China has no daylight saving time); times going out carry +08:00.
+Input is validated with the schemas of schemas.py (``load_input``); answers are dumped
+with its output schemas, the ones the gateway publishes. Times follow ``common.times``:
+stored as naive UTC, a time without an offset coming in is the community's local time,
+answers give instants in UTC with ``Z``.
 """
 import uuid
-from datetime import datetime, time, timedelta, timezone
+from datetime import time, timedelta
 
 from sqlalchemy import and_, exists, func, or_, select
 
-from common import pii, vocab
+from common import pii, times, vocab
+from common.db import paginate
 from common.errors import Conflict, NotFound, ValidationFailed, load_input
+from common.schemas import MAX_ID
 from services.resources import schemas
 from services.resources.models import (Booking, Match, Need, Partner, Resource,
                                        ResourceNeedCategory, ResourceTargetGroup, Venue,
                                        utcnow)
 
-LOCAL_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 DAY_NAMES_ZH = dict(zip(schemas.DAYS, ("周一", "周二", "周三", "周四", "周五", "周六", "周日")))
+
+# The answers: one schema instance each, built once (listings dump many rows).
+PARTNER = schemas.Partner()
+RESOURCE = schemas.Resource()
+VENUE = schemas.Venue()
+BOOKING = schemas.Booking()
+MATCH = schemas.MatchOut()
+NEED = schemas.Need()
 
 
 # ---------------------------------------------------------------- helpers
-
-_load = load_input  # common.errors: validate, or 422 naming the fields
-
-
-def to_utc_naive(value):
-    """An aware or local-naive datetime → naive UTC (the storage form)."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=LOCAL_TZ)
-    return value.astimezone(timezone.utc).replace(tzinfo=None)
-
-
-def to_local(value):
-    if value is None:
-        return None
-    return value.replace(tzinfo=timezone.utc).astimezone(LOCAL_TZ)
-
-
-def iso(value):
-    """Stored naive UTC → ISO 8601 in local time (+08:00)."""
-    return to_local(value).isoformat() if value is not None else None
-
-
-def iso_date(value):
-    return value.isoformat() if value is not None else None
-
-
-def local_today():
-    return datetime.now(LOCAL_TZ).date()
-
-
-def _page(session, query, page, per_page, render):
-    total = session.execute(
-        select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
-    rows = session.execute(query.limit(per_page).offset((page - 1) * per_page)).scalars().all()
-    return {"items": [render(row) for row in rows], "total": total, "page": page,
-            "per_page": per_page}
-
 
 def _like(text):
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -68,33 +42,16 @@ def _like(text):
 def _known_id(value):
     """Ids from URLs may be any size; one beyond INTEGER cannot exist (and would overflow
     the driver), so it is simply not found."""
-    return isinstance(value, int) and not isinstance(value, bool) and \
-        1 <= value <= schemas.MAX_ID
-
-
-def _label(vocabulary, code):
-    return vocabulary.get(code, code) if code else None
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID
 
 
 # ---------------------------------------------------------------- partners
 
-def partner_to_dict(partner, crypto, reveal=False, resource_count=None):
-    phone = crypto.decrypt(partner.contact_phone_enc)
-    data = {
-        "id": partner.id, "name": partner.name,
-        "kind": partner.kind, "kind_label": _label(schemas.PARTNER_KINDS, partner.kind),
-        "five_society": partner.five_society,
-        "five_society_label": _label(vocab.FIVE_SOCIETY, partner.five_society),
-        "description": partner.description,
-        "contact_name": crypto.decrypt(partner.contact_name_enc),
-        "contact_phone": phone if reveal else pii.mask_phone(phone),
-        "compounds": list(partner.compounds or []), "status": partner.status,
-        "sample": bool(partner.sample),
-        "created_at": iso(partner.created_at), "updated_at": iso(partner.updated_at),
-    }
-    if resource_count is not None:
-        data["resource_count"] = resource_count
-    return data
+def _partner_answer(partner, crypto, resource_count, reveal=False):
+    with schemas.personal_data(crypto, reveal):
+        answer = PARTNER.dump(partner)
+    answer["resource_count"] = resource_count
+    return answer
 
 
 def _partner_event(partner):
@@ -104,7 +61,7 @@ def _partner_event(partner):
 
 
 def register_partner(uow, crypto, data, sample=False):
-    data = _load(schemas.PartnerCreate, data)
+    data = load_input(schemas.PartnerCreate, data)
     phone = pii.normalise(data["contact_phone"]) if data["contact_phone"] else None
     partner = Partner(
         name=data["name"].strip(), kind=data["kind"], five_society=data["five_society"],
@@ -115,7 +72,7 @@ def register_partner(uow, crypto, data, sample=False):
     uow.session.add(partner)
     uow.session.flush()
     uow.emit("partner_registered", _partner_event(partner))
-    return partner_to_dict(partner, crypto, resource_count=0)
+    return _partner_answer(partner, crypto, resource_count=0)
 
 
 def _get_partner(session, partner_id, lock=False):
@@ -137,11 +94,11 @@ def _resource_count(session, partner_id):
 
 def get_partner(session, crypto, partner_id, reveal=False):
     partner = _get_partner(session, partner_id)
-    return partner_to_dict(partner, crypto, reveal, _resource_count(session, partner_id))
+    return _partner_answer(partner, crypto, _resource_count(session, partner_id), reveal)
 
 
 def update_partner(uow, crypto, partner_id, data):
-    data = _load(schemas.PartnerUpdate, data)
+    data = load_input(schemas.PartnerUpdate, data)
     partner = _get_partner(uow.session, partner_id, lock=True)
     changed = []
     for key, value in data.items():
@@ -171,11 +128,11 @@ def update_partner(uow, crypto, partner_id, data):
             "partner_id": partner.id, "changed_fields": changed, "kind": partner.kind,
             "five_society": partner.five_society, "compounds": list(partner.compounds or []),
             "status": partner.status})
-    return partner_to_dict(partner, crypto, resource_count=_resource_count(uow.session, partner.id))
+    return _partner_answer(partner, crypto, _resource_count(uow.session, partner.id))
 
 
 def list_partners(session, crypto, query=None):
-    q = _load(schemas.PartnerQuery, query)
+    q = load_input(schemas.PartnerQuery, query)
     stmt = select(Partner).order_by(Partner.id)
     if q["status"] != "all":
         stmt = stmt.where(Partner.status == q["status"])
@@ -188,13 +145,13 @@ def list_partners(session, crypto, query=None):
         stmt = stmt.where(or_(Partner.name.ilike(pattern, escape="\\"),
                               Partner.description.ilike(pattern, escape="\\")))
     if q.get("compound"):
-        # compounds is a JSON list: filter in Python over the (small) partner table.
-        rows = [p for p in session.execute(stmt).scalars().all()
-                if q["compound"] in (p.compounds or [])]
-        start = (q["page"] - 1) * q["per_page"]
-        return {"items": [partner_to_dict(p, crypto) for p in rows[start:start + q["per_page"]]],
-                "total": len(rows), "page": q["page"], "per_page": q["per_page"]}
-    return _page(session, stmt, q["page"], q["per_page"], lambda p: partner_to_dict(p, crypto))
+        # compounds is a JSON list: pick the partners in Python (a small table), page in SQL.
+        ids = [partner_id for partner_id, compounds
+               in session.execute(stmt.with_only_columns(Partner.id, Partner.compounds))
+               if q["compound"] in (compounds or [])]
+        stmt = stmt.where(Partner.id.in_(ids))
+    with schemas.personal_data(crypto):
+        return paginate(session, stmt, q["page"], q["per_page"], PARTNER.dump)
 
 
 # ---------------------------------------------------------------- resources
@@ -207,28 +164,6 @@ def unit_value(resource):
     if resource.quantity:
         return float(resource.value_yuan or 0) / resource.quantity
     return float(resource.value_yuan or 0)
-
-
-def resource_to_dict(resource):
-    return {
-        "id": resource.id, "type": resource.type,
-        "type_label": _label(vocab.RESOURCE_TYPES, resource.type),
-        "title": resource.title, "description": resource.description,
-        "partner_id": resource.partner_id,
-        "partner_name": resource.partner.name if resource.partner else None,
-        "target_groups": resource.target_groups,
-        "need_categories": resource.need_categories,
-        "quantity": resource.quantity, "quantity_left": resource.quantity_left,
-        "unit": resource.unit,
-        "available_from": iso_date(resource.available_from),
-        "available_to": iso_date(resource.available_to),
-        "availability_note": resource.availability_note,
-        "value_yuan": round(float(resource.value_yuan or 0), 2),
-        "unit_value_yuan": (round(float(resource.unit_value_yuan), 2)
-                            if resource.unit_value_yuan is not None else None),
-        "status": resource.status, "sample": bool(resource.sample),
-        "created_at": iso(resource.created_at), "updated_at": iso(resource.updated_at),
-    }
 
 
 def _check_partner(session, partner_id):
@@ -256,7 +191,7 @@ def _set_codes(resource, attr, row_cls, codes):
 
 
 def register_resource(uow, data, sample=False):
-    data = _load(schemas.ResourceCreate, data)
+    data = load_input(schemas.ResourceCreate, data)
     session = uow.session
     partner = _check_partner(session, data["partner_id"])
     resource = Resource(
@@ -276,7 +211,7 @@ def register_resource(uow, data, sample=False):
         "target_groups": resource.target_groups, "need_categories": resource.need_categories,
         "quantity": resource.quantity, "value_yuan": float(resource.value_yuan),
         "status": resource.status, "sample": sample})
-    return resource_to_dict(resource)
+    return RESOURCE.dump(resource)
 
 
 def _get_resource(session, resource_id, lock=False):
@@ -292,7 +227,7 @@ def _get_resource(session, resource_id, lock=False):
 
 
 def get_resource(session, resource_id):
-    return resource_to_dict(_get_resource(session, resource_id))
+    return RESOURCE.dump(_get_resource(session, resource_id))
 
 
 def _emit_resource_updated(uow, resource, changed):
@@ -302,7 +237,7 @@ def _emit_resource_updated(uow, resource, changed):
 
 
 def update_resource(uow, resource_id, data):
-    data = _load(schemas.ResourceUpdate, data)
+    data = load_input(schemas.ResourceUpdate, data)
     session = uow.session
     resource = _get_resource(session, resource_id, lock=True)
     start = data.get("available_from", resource.available_from)
@@ -347,7 +282,7 @@ def update_resource(uow, resource_id, data):
         resource.updated_at = utcnow()
         session.flush()
         _emit_resource_updated(uow, resource, changed)
-    return resource_to_dict(resource)
+    return RESOURCE.dump(resource)
 
 
 def archive_resource(uow, resource_id):
@@ -358,7 +293,7 @@ def archive_resource(uow, resource_id):
         resource.updated_at = utcnow()
         uow.session.flush()
         _emit_resource_updated(uow, resource, ["status"])
-    return resource_to_dict(resource)
+    return RESOURCE.dump(resource)
 
 
 def _resource_filter(q):
@@ -387,43 +322,23 @@ def _resource_filter(q):
 
 
 def list_resources(session, query=None):
-    q = _load(schemas.ResourceQuery, query)
-    return _page(session, _resource_filter(q), q["page"], q["per_page"], resource_to_dict)
+    q = load_input(schemas.ResourceQuery, query)
+    return paginate(session, _resource_filter(q), q["page"], q["per_page"], RESOURCE.dump)
 
 
 def active_resources(session):
-    return [resource_to_dict(r) for r in
+    return [RESOURCE.dump(r) for r in
             session.execute(_resource_filter({"status": "active"})).unique().scalars().all()]
 
 
 # ---------------------------------------------------------------- venues and bookings
 
-def venue_to_dict(venue):
-    return {
-        "id": venue.id, "code": venue.code, "name": venue.name,
-        "wing": venue.wing, "wing_label": _label(schemas.VENUE_WINGS, venue.wing),
-        "kind": venue.kind, "kind_label": _label(schemas.VENUE_KINDS, venue.kind),
-        "capacity": venue.capacity, "equipment": list(venue.equipment or []),
-        "opening_hours": dict(venue.opening_hours or {}), "description": venue.description,
-        "status": venue.status, "sample": bool(venue.sample),
-    }
-
-
-def booking_to_dict(booking, venue=None):
-    data = {
-        "id": booking.id, "venue_id": booking.venue_id,
-        "start": iso(booking.start_at), "end": iso(booking.end_at),
-        "minutes": int((booking.end_at - booking.start_at).total_seconds() // 60),
-        "purpose": booking.purpose, "event_id": booking.event_id, "status": booking.status,
-        "created_at": iso(booking.created_at), "cancelled_at": iso(booking.cancelled_at),
-    }
-    if venue is not None:
-        data["venue_name"] = venue.name
-    return data
+def _booking_answer(booking, venue):
+    return dict(BOOKING.dump(booking), venue_name=venue.name)
 
 
 def register_venue(uow, data, sample=False):
-    data = _load(schemas.VenueCreate, data)
+    data = load_input(schemas.VenueCreate, data)
     session = uow.session
     code = data["code"]
     if code and session.execute(select(Venue.id).where(Venue.code == code)).first():
@@ -443,20 +358,20 @@ def register_venue(uow, data, sample=False):
     uow.emit("venue_registered", {
         "venue_id": venue.id, "wing": venue.wing, "kind": venue.kind,
         "capacity": venue.capacity, "sample": sample})
-    return venue_to_dict(venue)
+    return VENUE.dump(venue)
 
 
 def update_venue(uow, venue_id, data):
     """Change a room's details, hours or status. Existing bookings stay as they are (a
     social worker moves or cancels those that no longer fit)."""
-    data = _load(schemas.VenueUpdate, data)
+    data = load_input(schemas.VenueUpdate, data)
     venue = _get_venue(uow.session, venue_id, lock=True)
     if venue is None:
         raise NotFound(f"venue {venue_id} not found", {"id": venue_id})
     for key, value in data.items():
         setattr(venue, key, value.strip() if key == "name" else value)
     uow.session.flush()
-    return venue_to_dict(venue)
+    return VENUE.dump(venue)
 
 
 def _get_venue(session, venue_id, lock=False):
@@ -475,7 +390,7 @@ def get_venue(session, venue_id):
     venue = _get_venue(session, venue_id)
     if venue is None:
         raise NotFound(f"venue {venue_id} not found", {"id": venue_id})
-    return venue_to_dict(venue)
+    return VENUE.dump(venue)
 
 
 def _parse_hhmm(text):
@@ -483,9 +398,9 @@ def _parse_hhmm(text):
     return time(int(hours), int(minutes))
 
 
-def opening_problem(venue, start_utc, end_utc):
+def opening_problem(venue, start, end):
     """None if [start, end) lies inside one opening span of one local day, else why not."""
-    start, end = to_local(start_utc), to_local(end_utc)
+    start, end = times.local(start), times.local(end)
     day = schemas.DAYS[start.weekday()]
     spans = (venue.opening_hours or {}).get(day, [])
     hours_text = ", ".join(f"{a}-{b}" for a, b in spans) or "closed"
@@ -512,7 +427,7 @@ def book_venue(uow, data):
     """The ``book_venue`` contract: {venue_id, start, end, purpose, event_id?} → booking;
     Conflict naming the booking it overlaps, ValidationFailed outside opening hours or
     when end <= start, NotFound for an unknown venue."""
-    data = _load(schemas.BookVenue, data)
+    data = load_input(schemas.BookVenue, data)
     session = uow.session
     venue = _get_venue(session, data["venue_id"], lock=True)
     if venue is None:
@@ -521,7 +436,7 @@ def book_venue(uow, data):
     if venue.status != "active":
         raise Conflict(f"venue {venue.name} is not in use", {"venue_id": venue.id,
                                                              "status": venue.status})
-    start, end = to_utc_naive(data["start"]), to_utc_naive(data["end"])
+    start, end = times.to_storage(data["start"]), times.to_storage(data["end"])
     problem = opening_problem(venue, start, end)
     if problem:
         raise ValidationFailed(problem, {"start": [problem],
@@ -529,23 +444,23 @@ def book_venue(uow, data):
     clash = _overlapping(session, venue.id, start, end)
     if clash is not None:
         raise Conflict(
-            f"{venue.name} is already booked {iso(clash.start_at)} to {iso(clash.end_at)} "
+            f"{venue.name} is already booked {times.iso(clash.start_at)} to "
+            f"{times.iso(clash.end_at)} "
             f"(booking {clash.id})",
             {"booking_id": clash.id, "venue_id": venue.id,
-             "conflicting_booking": booking_to_dict(clash, venue)})
+             "conflicting_booking": _booking_answer(clash, venue)})
     booking = Booking(venue_id=venue.id, start_at=start, end_at=end,
                       purpose=data["purpose"].strip(), event_id=data["event_id"],
                       booked_by=data["booked_by"])
     session.add(booking)
     session.flush()
-    result = booking_to_dict(booking, venue)
-    uow.emit("venue_booked", _booking_event(booking, result["minutes"]))
-    return result
+    uow.emit("venue_booked", _booking_event(booking))
+    return _booking_answer(booking, venue)
 
 
-def _booking_event(booking, minutes):
+def _booking_event(booking):
     return {"booking_id": booking.id, "venue_id": booking.venue_id,
-            "start": booking.start_at, "end": booking.end_at, "minutes": minutes,
+            "start": booking.start_at, "end": booking.end_at, "minutes": booking.minutes,
             "event_id": booking.event_id}
 
 
@@ -563,7 +478,7 @@ def _get_booking(session, booking_id, lock=False):
 
 def get_booking(session, booking_id):
     booking = _get_booking(session, booking_id)
-    return booking_to_dict(booking, session.get(Venue, booking.venue_id))
+    return _booking_answer(booking, session.get(Venue, booking.venue_id))
 
 
 def cancel_booking(uow, booking_id):
@@ -571,13 +486,12 @@ def cancel_booking(uow, booking_id):
     booking = _get_booking(uow.session, booking_id, lock=True)
     venue = uow.session.get(Venue, booking.venue_id)
     if booking.status == "cancelled":
-        return booking_to_dict(booking, venue)
+        return _booking_answer(booking, venue)
     booking.status = "cancelled"
     booking.cancelled_at = utcnow()
     uow.session.flush()
-    result = booking_to_dict(booking, venue)
-    uow.emit("venue_booking_cancelled", _booking_event(booking, result["minutes"]))
-    return result
+    uow.emit("venue_booking_cancelled", _booking_event(booking))
+    return _booking_answer(booking, venue)
 
 
 def link_booking_to_event(uow, booking_id, event_id):
@@ -587,7 +501,7 @@ def link_booking_to_event(uow, booking_id, event_id):
     booking = _get_booking(uow.session, booking_id, lock=True)
     venue = uow.session.get(Venue, booking.venue_id)
     if booking.event_id == event_id:
-        return booking_to_dict(booking, venue)
+        return _booking_answer(booking, venue)
     if booking.status != "active":
         raise Conflict(f"booking {booking_id} is cancelled",
                        {"booking_id": booking_id, "status": booking.status})
@@ -596,36 +510,39 @@ def link_booking_to_event(uow, booking_id, event_id):
                        {"booking_id": booking_id, "event_id": booking.event_id})
     booking.event_id = event_id
     uow.session.flush()
-    return booking_to_dict(booking, venue)
+    return _booking_answer(booking, venue)
 
 
-def _window(query_start, query_end, default_days=31, max_days=366):
-    start = to_utc_naive(query_start) if query_start else to_utc_naive(
-        datetime.combine(local_today(), time(0)))
-    end = to_utc_naive(query_end) if query_end else start + timedelta(days=default_days)
+def _window(start, end, default_days=31, max_days=366):
+    """[start, end) in storage form: from today's local start, ``default_days`` long,
+    unless given; at most ``max_days``."""
+    start = start or times.day_start(times.local_today())
+    end = end or start + timedelta(days=default_days)
     if end - start > timedelta(days=max_days):
         raise ValidationFailed(f"a range of at most {max_days} days",
                                {"to": [f"at most {max_days} days after from"]})
-    return start, end
+    return times.to_storage(start), times.to_storage(end)
 
 
 def list_venue_bookings(session, venue_id, query=None):
-    q = _load(schemas.BookingQuery, query)
+    """The ``list_venue_bookings`` RPC: a venue's bookings overlapping [from, to) (a
+    ``BookingQuery``: dates or instants), in order of start."""
+    q = load_input(schemas.BookingQuery, query)
     venue = _get_venue(session, venue_id)
     if venue is None:
         raise NotFound(f"venue {venue_id} not found", {"id": venue_id})
-    start, end = _window(q.get("from_"), q.get("to"))
+    start, end = _window(q.get("from"), q.get("to"))
     stmt = select(Booking).where(Booking.venue_id == venue_id, Booking.start_at < end,
                                  Booking.end_at > start).order_by(Booking.start_at, Booking.id)
     if not q["include_cancelled"]:
         stmt = stmt.where(Booking.status == "active")
     bookings = session.execute(stmt.limit(2000)).scalars().all()
-    return {"venue": venue_to_dict(venue), "from": iso(start), "to": iso(end),
-            "items": [booking_to_dict(b, venue) for b in bookings]}
+    return {"venue": VENUE.dump(venue), "from": times.iso(start), "to": times.iso(end),
+            "items": [_booking_answer(b, venue) for b in bookings]}
 
 
 def list_venues(session, query=None):
-    q = _load(schemas.VenueQuery, query)
+    q = load_input(schemas.VenueQuery, query)
     stmt = select(Venue).order_by(Venue.wing, Venue.kind.desc(), Venue.code)
     if q["status"] != "all":
         stmt = stmt.where(Venue.status == q["status"])
@@ -637,74 +554,34 @@ def list_venues(session, query=None):
         stmt = stmt.where(Venue.capacity >= q["min_capacity"])
     venues = session.execute(stmt).scalars().all()
     if q.get("free_from") is not None:
-        start, end = to_utc_naive(q["free_from"]), to_utc_naive(q["free_to"])
+        start, end = times.to_storage(q["free_from"]), times.to_storage(q["free_to"])
         venues = [v for v in venues if v.status == "active"
                   and opening_problem(v, start, end) is None
                   and _overlapping(session, v.id, start, end) is None]
-    return [venue_to_dict(v) for v in venues]
-
-
-def list_free_venues(session, start, end, min_capacity=None):
-    """Active venues open and unbooked for the whole slot [start, end)."""
-    query = {"free_from": start, "free_to": end}
-    if min_capacity:
-        query["min_capacity"] = min_capacity
-    try:
-        return list_venues(session, query)
-    except ValidationFailed as exc:
-        renamed = {{"free_from": "start", "free_to": "end"}.get(k, k): v
-                   for k, v in exc.details.items()}
-        raise ValidationFailed(exc.message, renamed) from None
+    return [VENUE.dump(v) for v in venues]
 
 
 # ---------------------------------------------------------------- needs
 
-NEED_NUMBER_PREFIX = "XQ"  # 需求
+def _match_answer(match, resource):
+    return dict(MATCH.dump(match),
+                resource_title=resource.title if resource is not None else None)
 
 
-def need_number(need):
-    return f"{NEED_NUMBER_PREFIX}{need.id:06d}"
-
-
-def match_to_dict(match, resource=None):
-    return {
-        "id": match.id, "need_id": match.need_id, "resource_id": match.resource_id,
-        "resource_title": resource.title if resource is not None else None,
-        "volunteer_id": match.volunteer_id, "quantity": match.quantity,
-        "value_yuan": round(float(match.value_yuan or 0), 2), "note": match.note,
-        "matched_by": match.matched_by, "created_at": iso(match.created_at),
-    }
-
-
-def need_to_dict(session, need, crypto, reveal=False, with_matches=True):
-    name = crypto.decrypt(need.resident_name_enc)
-    phone = crypto.decrypt(need.resident_phone_enc)
-    data = {
-        "id": need.id, "number": need_number(need),
-        "target_group": need.target_group,
-        "target_group_label": _label(vocab.TARGET_GROUPS, need.target_group),
-        "category": need.category,
-        "category_label": _label(vocab.NEED_CATEGORIES, need.category),
-        "urgency": need.urgency, "compound": need.compound, "description": need.description,
-        "resident_name": name if reveal else pii.mask_name(name),
-        "resident_phone": phone if reveal else pii.mask_phone(phone),
-        "status": need.status, "status_label": _label(schemas.NEED_STATUSES, need.status),
-        "outcome": need.outcome, "outcome_note": need.outcome_note,
-        "satisfaction": need.satisfaction,
-        "created_at": iso(need.created_at), "matched_at": iso(need.matched_at),
-        "in_service_at": iso(need.in_service_at), "closed_at": iso(need.closed_at),
-    }
-    if with_matches:
-        rows = session.execute(
-            select(Match, Resource).outerjoin(Resource, Resource.id == Match.resource_id)
-            .where(Match.need_id == need.id).order_by(Match.id)).unique().all()
-        data["matches"] = [match_to_dict(m, r) for m, r in rows]
-        data["value_linked_yuan"] = round(sum(float(m.value_yuan or 0) for m, _r in rows), 2)
-    return data
+def _need_answer(session, need, crypto, reveal=False):
+    """A need with its matches and the value they linked."""
+    with schemas.personal_data(crypto, reveal):
+        answer = NEED.dump(need)
+    rows = session.execute(
+        select(Match, Resource).outerjoin(Resource, Resource.id == Match.resource_id)
+        .where(Match.need_id == need.id).order_by(Match.id)).unique().all()
+    answer["matches"] = [_match_answer(m, r) for m, r in rows]
+    answer["value_linked_yuan"] = round(sum(float(m.value_yuan or 0) for m, _r in rows), 2)
+    return answer
 
 
 def register_need(uow, crypto, data, actor=None):
-    data = _load(schemas.NeedCreate, data)
+    data = load_input(schemas.NeedCreate, data)
     session = uow.session
     phone = pii.normalise(data["resident_phone"]) if data["resident_phone"] else None
     phone_hash = crypto.lookup_hash(phone)
@@ -721,7 +598,7 @@ def register_need(uow, crypto, data, actor=None):
     uow.emit("need_registered", {
         "need_id": need.id, "target_group": need.target_group, "category": need.category,
         "urgency": need.urgency, "compound": need.compound, "registered_at": need.created_at})
-    result = need_to_dict(session, need, crypto)
+    result = _need_answer(session, need, crypto)
     # Same resident (by keyed hash), still-open needs: a hint against double intake.
     if phone_hash:
         others = session.execute(select(Need.id).where(
@@ -744,29 +621,29 @@ def _get_need(session, need_id, lock=False):
 
 
 def get_need(session, crypto, need_id, reveal=False):
-    return need_to_dict(session, _get_need(session, need_id), crypto, reveal)
+    return _need_answer(session, _get_need(session, need_id), crypto, reveal)
 
 
 def list_needs(session, crypto, query=None):
-    q = _load(schemas.NeedQuery, query)
+    q = load_input(schemas.NeedQuery, query)
     stmt = select(Need).order_by(Need.id.desc())
     for key in ("status", "target_group", "category", "urgency", "compound"):
         if q.get(key):
             stmt = stmt.where(getattr(Need, key) == q[key])
-    return _page(session, stmt, q["page"], q["per_page"],
-                 lambda n: need_to_dict(session, n, crypto, with_matches=False))
+    with schemas.personal_data(crypto):
+        return paginate(session, stmt, q["page"], q["per_page"], NEED.dump)
 
 
 def _transition_refused(need, action, allowed_from):
     return Conflict(
-        f"need {need_number(need)} is {need.status}; {action} needs it "
+        f"need {need.number} is {need.status}; {action} needs it "
         f"{' or '.join(allowed_from)}",
         {"status": need.status, "action": action, "allowed_from": list(allowed_from)})
 
 
 def match_need(uow, crypto, need_id, data, actor=None):
     """Record who matched what; consume the resource's capacity; open → matched."""
-    data = _load(schemas.MatchCreate, data)
+    data = load_input(schemas.MatchCreate, data)
     session = uow.session
     need = _get_need(session, need_id, lock=True)
     if need.status == "closed":
@@ -783,7 +660,7 @@ def match_need(uow, crypto, need_id, data, actor=None):
         if resource.status != "active":
             raise Conflict(f"resource {resource.id} is {resource.status}",
                            {"resource_id": resource.id, "status": resource.status})
-        if resource.available_to is not None and resource.available_to < local_today():
+        if resource.available_to is not None and resource.available_to < times.local_today():
             raise Conflict(f"resource {resource.id} was available until {resource.available_to}",
                            {"resource_id": resource.id,
                             "available_to": resource.available_to.isoformat()})
@@ -817,8 +694,8 @@ def match_need(uow, crypto, need_id, data, actor=None):
         "matched_at": now})
     if resource is not None and resource.quantity_left is not None:
         _emit_resource_updated(uow, resource, ["quantity_left"])
-    result = need_to_dict(session, need, crypto)
-    result["match"] = match_to_dict(match, resource)
+    result = _need_answer(session, need, crypto)
+    result["match"] = _match_answer(match, resource)
     return result
 
 
@@ -833,7 +710,7 @@ def start_service(uow, crypto, need_id, actor=None):
     uow.emit("need_service_started", {
         "need_id": need.id, "category": need.category, "target_group": need.target_group,
         "started_at": need.in_service_at})
-    return need_to_dict(uow.session, need, crypto)
+    return _need_answer(uow.session, need, crypto)
 
 
 # A need not yet served may still be closed when the resident withdrew or was referred.
@@ -843,13 +720,13 @@ CLOSE_UNSERVED_OUTCOMES = ("withdrawn", "referred")
 def close_need(uow, crypto, need_id, data, actor=None):
     """in_service → closed with an outcome and satisfaction (1–5); open or matched →
     closed only as withdrawn or referred."""
-    data = _load(schemas.NeedClose, data)
+    data = load_input(schemas.NeedClose, data)
     need = _get_need(uow.session, need_id, lock=True)
     if need.status == "closed":
         raise _transition_refused(need, "close", ("open", "matched", "in_service"))
     if need.status != "in_service" and data["outcome"] not in CLOSE_UNSERVED_OUTCOMES:
         raise Conflict(
-            f"need {need_number(need)} is {need.status}; only a need in service can close as "
+            f"need {need.number} is {need.status}; only a need in service can close as "
             f"{data['outcome']} (an unserved need closes as withdrawn or referred)",
             {"status": need.status, "action": "close", "allowed_from": ["in_service"],
              "outcome": data["outcome"]})
@@ -863,7 +740,7 @@ def close_need(uow, crypto, need_id, data, actor=None):
         "need_id": need.id, "outcome": need.outcome, "satisfaction": need.satisfaction,
         "category": need.category, "target_group": need.target_group,
         "closed_at": need.closed_at})
-    return need_to_dict(uow.session, need, crypto)
+    return _need_answer(uow.session, need, crypto)
 
 
 # ---------------------------------------------------------------- matching (精准帮扶)
@@ -890,7 +767,7 @@ def _zh(vocabulary, code):
 def score_resource(resource, need, partner_compounds=(), today=None):
     """(score, fit, reasons) of one resource for one need; None if it cannot serve now
     (nothing left, or its window has passed)."""
-    today = today or local_today()
+    today = today or times.local_today()
     if resource.quantity_left is not None and resource.quantity_left <= 0:
         return None
     if resource.available_to is not None and resource.available_to < today:
@@ -946,11 +823,11 @@ def score_resource(resource, need, partner_compounds=(), today=None):
 def suggest_resources(session, need_id, limit=10):
     """Active resources ranked by fit to a need, each with the reasons for its place,
     and the volunteer skills the need calls for (the entrypoint asks volunteers)."""
-    limit = _load(schemas.SuggestionQuery, {"limit": limit})["limit"]
+    limit = load_input(schemas.SuggestionQuery, {"limit": limit})["limit"]
     need = _get_need(session, need_id)
     resources = session.execute(
         select(Resource).where(Resource.status == "active")).unique().scalars().all()
-    today = local_today()
+    today = times.local_today()
     ranked = []
     for resource in resources:
         if resource.partner is not None and resource.partner.status != "active":
@@ -969,7 +846,7 @@ def suggest_resources(session, need_id, limit=10):
     ranked.sort(key=lambda s: (-s["score"], s["resource_id"]))
     for rank, suggestion in enumerate(ranked, 1):
         suggestion["rank"] = rank
-    return {"need_id": need.id, "need_number": need_number(need),
+    return {"need_id": need.id, "need_number": need.number,
             "category": need.category, "target_group": need.target_group,
             "compound": need.compound, "status": need.status,
             "wanted_skills": list(CATEGORY_SKILLS.get(need.category, [])),

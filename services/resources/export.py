@@ -5,11 +5,9 @@ import base64
 import csv
 import io
 import re
-from datetime import datetime
 
-from common import vocab
+from common import times, vocab
 from common.errors import ValidationFailed
-from services.resources.domain import LOCAL_TZ
 
 COLUMNS = [
     ("序号", lambda i, r: i),
@@ -74,7 +72,7 @@ def to_xlsx(resources, community_id=None, generated_at=None):
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
-    generated_at = generated_at or datetime.now(LOCAL_TZ)
+    generated_at = generated_at or times.local(times.now())
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = SHEET_TITLE
@@ -113,7 +111,7 @@ def export_resources(resources, fmt="csv", community_id=None):
         raise ValidationFailed(f"unknown export format {fmt!r}",
                                {"format": ["one of csv, xlsx"]})
     content = to_csv(resources) if fmt == "csv" else to_xlsx(resources, community_id)
-    stamp = datetime.now(LOCAL_TZ).strftime("%Y%m%d")
+    stamp = times.local_today().strftime("%Y%m%d")
     return {"filename": f"resources-{community_id or 'community'}-{stamp}.{fmt}",
             "content_type": CONTENT_TYPES[fmt], "count": len(resources),
             "content_base64": base64.b64encode(content).decode("ascii")}

@@ -5,20 +5,22 @@ backend, so that SQLite's text comparison and PostgreSQL's ``timestamp`` agree; 
 converts at the edges. Target groups and need categories of a resource live in small
 association tables so that filters are plain indexed joins on SQLite and PostgreSQL alike.
 """
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 
 from sqlalchemy import (JSON, Date, DateTime, Float, ForeignKey, Index, Integer, String,
                         Text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from common import times
 from common.db import make_metadata
 
 metadata = make_metadata()
+NEED_NUMBER_PREFIX = "XQ"  # 需求
 
 
 def utcnow():
     """Naive UTC, the storage form of every timestamp of this service."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return times.to_storage(times.now())
 
 
 class Base(DeclarativeBase):
@@ -136,6 +138,11 @@ class Booking(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
+    @property
+    def minutes(self):
+        """The booking's length in whole minutes."""
+        return int((self.end_at - self.start_at).total_seconds() // 60)
+
 
 class Need(Base):
     """A resident's need (需求), from intake to closing."""
@@ -161,6 +168,11 @@ class Need(Base):
     matched_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     in_service_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+    @property
+    def number(self):
+        """XQ000123: what social workers and residents quote."""
+        return f"{NEED_NUMBER_PREFIX}{self.id:06d}"
 
 
 class Match(Base):

@@ -1,14 +1,15 @@
 """Input and output schemas of the resources service; the gateway validates with the same
 ones and publishes them in OpenAPI. Every input schema rejects unknown fields and names
-the field at fault."""
+the field at fault. The output schemas are what the service answers: the domain dumps its
+records with them (instants in UTC with ``Z``, see ``common.times``)."""
 import re
+from contextlib import contextmanager
+from contextvars import ContextVar
 
-from marshmallow import (RAISE, Schema, ValidationError, fields, validate, validates,
-                         validates_schema)
+from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
-from common import pii, vocab
-
-MAX_PAGE_SIZE = 100
+from common import pii, schemas as common, vocab
+from common.schemas import Day, Id, PageQuery
 
 PARTNER_KINDS = {
     "school": "学校", "enterprise": "企业", "merchant": "商户", "social_org": "社会组织",
@@ -30,20 +31,19 @@ _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 TargetGroup = lambda **kw: fields.String(validate=validate.OneOf(list(vocab.TARGET_GROUPS)), **kw)  # noqa: E731,E501
 NeedCategory = lambda **kw: fields.String(validate=validate.OneOf(list(vocab.NEED_CATEGORIES)), **kw)  # noqa: E731,E501
 Code = lambda codes, **kw: fields.String(validate=validate.OneOf(list(codes)), **kw)  # noqa: E731
-MAX_ID = 2 ** 31 - 1  # fits INTEGER on SQLite and PostgreSQL
-MAX_PAGE = 100_000
-Id = lambda **kw: fields.Integer(strict=True, validate=validate.Range(1, MAX_ID), **kw)  # noqa: E731
 Compound = lambda **kw: fields.String(validate=validate.Length(1, 64), **kw)  # noqa: E731
 
 
-def _reasonable_time(value):
-    """Times and dates of this century: far years overflow on the way to UTC."""
-    if not 2000 <= value.year <= 2099:
-        raise ValidationError("must be in the years 2000-2099")
+class Instant(common.Instant):
+    """common.schemas.Instant; an instant that does not fit the years a datetime holds
+    once moved to UTC (0001-01-01T00:00 local) is out of range, not a server error."""
 
-
-Time = lambda **kw: fields.DateTime(validate=_reasonable_time, **kw)  # noqa: E731
-Day = lambda **kw: fields.Date(validate=_reasonable_time, **kw)  # noqa: E731
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            return super()._deserialize(value, attr, data, **kwargs)
+        except OverflowError:
+            raise ValidationError(
+                f"must be in the years {common.MIN_YEAR}-{common.MAX_YEAR}") from None
 
 
 def _bad_text(value):
@@ -79,9 +79,9 @@ def _resident_phone(value):
     _contact_phone(value)
 
 
-class Strict(Schema):
-    class Meta:
-        unknown = RAISE
+class Strict(common.Strict):
+    """Unknown fields refused (common.schemas.Strict), and text a database cannot store
+    (NUL, lone surrogates) refused naming its field."""
 
     @validates_schema
     def _storable_text(self, data, **_):
@@ -105,9 +105,59 @@ class Partial(Strict):
             raise ValidationError("give at least one field to change", "_schema")
 
 
-class PageMixin(Strict):
-    page = fields.Integer(load_default=1, validate=validate.Range(1, MAX_PAGE))
-    per_page = fields.Integer(load_default=20, validate=validate.Range(1, MAX_PAGE_SIZE))
+class ListingQuery(Strict, PageQuery):
+    """A paged listing's query: ``page`` and ``per_page`` (common.schemas.PageQuery)."""
+
+
+# ---------------------------------------------------------------- answer fields
+
+# Who reads the personal data of the answers being dumped: the crypto that decrypts it,
+# and whether it is shown in full (an audited ?reveal=true) or masked.
+_personal_data_reader = ContextVar("personal_data_reader")
+
+
+@contextmanager
+def personal_data(crypto, reveal=False):
+    """Around the dump of answers holding personal data (``Personal`` fields)."""
+    token = _personal_data_reader.set((crypto, reveal))
+    try:
+        yield
+    finally:
+        _personal_data_reader.reset(token)
+
+
+class Personal(fields.String):
+    """Personal data kept encrypted in the record's ``attribute``: decrypted, and masked
+    with ``mask`` unless revealed (see ``personal_data``); no ``mask``: shown as is."""
+
+    def __init__(self, attribute, mask=None, **kwargs):
+        super().__init__(attribute=attribute, dump_only=True, **kwargs)
+        self.mask = mask
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        crypto, reveal = _personal_data_reader.get()
+        plain = crypto.decrypt(value)
+        return plain if reveal or self.mask is None else self.mask(plain)
+
+
+def Label(vocabulary, code_attribute):  # noqa: N802 - a field, named like one
+    """The label of the code in the record's ``code_attribute`` (None without a code)."""
+    return fields.Function(
+        lambda record: _label(vocabulary, getattr(record, code_attribute)),
+        metadata={"type": "string"})
+
+
+def _label(vocabulary, code):
+    return vocabulary.get(code, code) if code else None
+
+
+class Yuan(fields.Float):
+    """An amount in yuan, to the fen; none is 0 unless the field allows none."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None if self.allow_none else 0.0
+        return round(float(value), 2)
 
 
 # ---------------------------------------------------------------- partners
@@ -143,7 +193,7 @@ class PartnerUpdate(Partial, PartnerFields):
     pass
 
 
-class PartnerQuery(PageMixin):
+class PartnerQuery(ListingQuery):
     kind = Code(PARTNER_KINDS)
     five_society = Code(vocab.FIVE_SOCIETY)
     compound = Compound()
@@ -155,19 +205,20 @@ class Partner(Schema):
     id = fields.Integer()
     name = fields.String()
     kind = fields.String()
-    kind_label = fields.String()
+    kind_label = Label(PARTNER_KINDS, "kind")
     five_society = fields.String()
-    five_society_label = fields.String()
+    five_society_label = Label(vocab.FIVE_SOCIETY, "five_society")
     description = fields.String(allow_none=True)
-    contact_name = fields.String(allow_none=True)
-    contact_phone = fields.String(allow_none=True,
-                                  metadata={"description": "masked unless revealed"})
+    contact_name = Personal("contact_name_enc", allow_none=True)
+    contact_phone = Personal("contact_phone_enc", mask=pii.mask_phone, allow_none=True,
+                             metadata={"description": "masked unless revealed"})
     compounds = fields.List(fields.String())
     status = fields.String()
     sample = fields.Boolean()
-    resource_count = fields.Integer()
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
+    resource_count = fields.Integer(metadata={"description": "active resources (not in "
+                                                             "listings)"})
+    created_at = Instant()
+    updated_at = Instant()
 
 
 # ---------------------------------------------------------------- resources
@@ -223,7 +274,7 @@ class ResourceUpdate(Partial, ResourceFields):
     pass
 
 
-class ResourceQuery(PageMixin):
+class ResourceQuery(ListingQuery):
     type = Code(vocab.RESOURCE_TYPES)
     target_group = TargetGroup()
     category = NeedCategory()
@@ -239,25 +290,25 @@ class ExportQuery(Strict):
 class Resource(Schema):
     id = fields.Integer()
     type = fields.String()
-    type_label = fields.String()
+    type_label = Label(vocab.RESOURCE_TYPES, "type")
     title = fields.String()
     description = fields.String(allow_none=True)
     partner_id = fields.Integer(allow_none=True)
-    partner_name = fields.String(allow_none=True)
+    partner_name = fields.String(attribute="partner.name", allow_none=True, dump_default=None)
     target_groups = fields.List(fields.String())
     need_categories = fields.List(fields.String())
     quantity = fields.Integer(allow_none=True)
     quantity_left = fields.Integer(allow_none=True)
     unit = fields.String(allow_none=True)
-    available_from = fields.Date(allow_none=True)
-    available_to = fields.Date(allow_none=True)
+    available_from = Day(allow_none=True)
+    available_to = Day(allow_none=True)
     availability_note = fields.String(allow_none=True)
-    value_yuan = fields.Float()
-    unit_value_yuan = fields.Float(allow_none=True)
+    value_yuan = Yuan()
+    unit_value_yuan = Yuan(allow_none=True)
     status = fields.String()
     sample = fields.Boolean()
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
+    created_at = Instant()
+    updated_at = Instant()
 
 
 # ---------------------------------------------------------------- venues and bookings
@@ -323,20 +374,18 @@ class VenueUpdate(Partial):
     status = Code(("active", "inactive"))
 
 
+LOCAL_WITHOUT_OFFSET = "ISO 8601; without an offset it is the community's local time"
+
+
 class SlotFields(Strict):
-    start = Time(required=True, metadata={
-        "description": "ISO 8601; without an offset it is the community's local time (UTC+8)"})
-    end = Time(required=True)
+    start = Instant(required=True, metadata={"description": LOCAL_WITHOUT_OFFSET})
+    end = Instant(required=True, metadata={"description": LOCAL_WITHOUT_OFFSET})
 
     @validates_schema
     def _order(self, data, **_):
         start, end = data.get("start"), data.get("end")
-        if start is not None and end is not None:
-            if (start.tzinfo is None) != (end.tzinfo is None):
-                raise ValidationError("give start and end both with or both without an offset",
-                                      "end")
-            if end <= start:
-                raise ValidationError("must be after start", "end")
+        if start is not None and end is not None and end <= start:
+            raise ValidationError("must be after start", "end")
 
 
 class BookingCreate(SlotFields):
@@ -356,9 +405,9 @@ class VenueQuery(Strict):
     wing = Code(VENUE_WINGS)
     kind = Code(VENUE_KINDS)
     min_capacity = fields.Integer(validate=validate.Range(1, 100_000))
-    free_from = Time(metadata={"description": "with free_to: only rooms free "
-                                                         "and open for the whole slot"})
-    free_to = Time()
+    free_from = Instant(metadata={"description": "with free_to: only rooms free and open for "
+                                                 "the whole slot; " + LOCAL_WITHOUT_OFFSET})
+    free_to = Instant(metadata={"description": LOCAL_WITHOUT_OFFSET})
     status = Code(("active", "inactive", "all"), load_default="active")
 
     @validates_schema
@@ -367,27 +416,26 @@ class VenueQuery(Strict):
         if (start is None) != (end is None):
             raise ValidationError("give free_from and free_to together",
                                   "free_to" if start is not None else "free_from")
-        if start is not None and end is not None:
-            if (start.tzinfo is None) != (end.tzinfo is None):
-                raise ValidationError("give both with or both without an offset", "free_to")
-            if end <= start:
-                raise ValidationError("must be after free_from", "free_to")
+        if start is not None and end is not None and end <= start:
+            raise ValidationError("must be after free_from", "free_to")
 
 
 class BookingQuery(Strict):
-    # "from" is a keyword: data_key keeps the query parameter's name.
-    from_ = Time(data_key="from")
-    to = Time()
+    """Bookings of one venue that overlap [from, to). Not paged: a window holds at most
+    a few hundred bookings (default: the next 31 days, at most 366)."""
+
+    # "from" is a keyword: the field is from_, loaded as "from" like the parameter.
+    from_ = Instant(date_ok=True, data_key="from", attribute="from", metadata={
+        "description": "a date (its local day's start) or " + LOCAL_WITHOUT_OFFSET})
+    to = Instant(date_ok=True, upper_bound=True, metadata={
+        "description": "a date (that local day included) or " + LOCAL_WITHOUT_OFFSET})
     include_cancelled = fields.Boolean(load_default=False)
 
     @validates_schema
     def _range(self, data, **_):
-        start, end = data.get("from_"), data.get("to")
-        if start is not None and end is not None:
-            if (start.tzinfo is None) != (end.tzinfo is None):
-                raise ValidationError("give both with or both without an offset", "to")
-            if end <= start:
-                raise ValidationError("must be after from", "to")
+        start, end = data.get("from"), data.get("to")
+        if start is not None and end is not None and end <= start:
+            raise ValidationError("must be after from", "to")
 
 
 class Venue(Schema):
@@ -395,9 +443,9 @@ class Venue(Schema):
     code = fields.String()
     name = fields.String()
     wing = fields.String()
-    wing_label = fields.String()
+    wing_label = Label(VENUE_WINGS, "wing")
     kind = fields.String()
-    kind_label = fields.String()
+    kind_label = Label(VENUE_KINDS, "kind")
     capacity = fields.Integer()
     equipment = fields.List(fields.String())
     opening_hours = fields.Dict()
@@ -409,15 +457,15 @@ class Venue(Schema):
 class Booking(Schema):
     id = fields.Integer()
     venue_id = fields.Integer()
-    venue_name = fields.String()
-    start = fields.DateTime()
-    end = fields.DateTime()
+    venue_name = fields.String(metadata={"description": "added from the venue"})
+    start = Instant(attribute="start_at")
+    end = Instant(attribute="end_at")
     minutes = fields.Integer()
     purpose = fields.String()
     event_id = fields.Integer(allow_none=True)
     status = fields.String()
-    created_at = fields.DateTime()
-    cancelled_at = fields.DateTime(allow_none=True)
+    created_at = Instant()
+    cancelled_at = Instant(allow_none=True)
 
 
 # ---------------------------------------------------------------- needs
@@ -439,7 +487,7 @@ class NeedCreate(Strict):
             _resident_phone(value)
 
 
-class NeedQuery(PageMixin):
+class NeedQuery(ListingQuery):
     status = Code(NEED_STATUSES)
     target_group = TargetGroup()
     category = NeedCategory()
@@ -474,13 +522,14 @@ class MatchOut(Schema):
     id = fields.Integer()
     need_id = fields.Integer()
     resource_id = fields.Integer(allow_none=True)
-    resource_title = fields.String(allow_none=True)
+    resource_title = fields.String(allow_none=True,
+                                   metadata={"description": "added from the resource"})
     volunteer_id = fields.Integer(allow_none=True)
     quantity = fields.Integer()
-    value_yuan = fields.Float()
+    value_yuan = Yuan()
     note = fields.String(allow_none=True)
     matched_by = fields.String(allow_none=True)
-    created_at = fields.DateTime()
+    created_at = Instant()
 
 
 MASKED = "masked unless revealed (?reveal=true, audited)"
@@ -490,25 +539,28 @@ class Need(Schema):
     id = fields.Integer()
     number = fields.String()
     target_group = fields.String()
-    target_group_label = fields.String()
+    target_group_label = Label(vocab.TARGET_GROUPS, "target_group")
     category = fields.String()
-    category_label = fields.String()
+    category_label = Label(vocab.NEED_CATEGORIES, "category")
     urgency = fields.String()
     compound = fields.String(allow_none=True)
     description = fields.String()
-    resident_name = fields.String(allow_none=True, metadata={"description": MASKED})
-    resident_phone = fields.String(allow_none=True, metadata={"description": MASKED})
+    resident_name = Personal("resident_name_enc", mask=pii.mask_name, allow_none=True,
+                             metadata={"description": MASKED})
+    resident_phone = Personal("resident_phone_enc", mask=pii.mask_phone, allow_none=True,
+                              metadata={"description": MASKED})
     status = fields.String()
-    status_label = fields.String()
+    status_label = Label(NEED_STATUSES, "status")
     outcome = fields.String(allow_none=True)
     outcome_note = fields.String(allow_none=True)
     satisfaction = fields.Integer(allow_none=True)
-    created_at = fields.DateTime()
-    matched_at = fields.DateTime(allow_none=True)
-    in_service_at = fields.DateTime(allow_none=True)
-    closed_at = fields.DateTime(allow_none=True)
+    created_at = Instant()
+    matched_at = Instant(allow_none=True)
+    in_service_at = Instant(allow_none=True)
+    closed_at = Instant(allow_none=True)
+    # Added by the domain from the need's matches, on a single need.
     matches = fields.List(fields.Nested(MatchOut))
-    value_linked_yuan = fields.Float()
+    value_linked_yuan = Yuan()
     match = fields.Nested(MatchOut, metadata={"description": "the match just recorded"})
     open_needs_of_same_resident = fields.List(fields.Integer(), metadata={
         "description": "on intake: ids of this resident's needs not yet closed"})

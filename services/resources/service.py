@@ -109,11 +109,6 @@ class ResourcesService(OperatorEndpoints):
             return domain.get_venue(session, venue_id)
 
     @rpc
-    def list_free_venues(self, start, end, min_capacity=None):
-        with self.store.session() as session:
-            return domain.list_free_venues(session, start, end, min_capacity)
-
-    @rpc
     def list_venue_bookings(self, venue_id, query=None):
         with self.store.session() as session:
             return domain.list_venue_bookings(session, venue_id, query)

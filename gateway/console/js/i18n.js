@@ -191,7 +191,9 @@ export const fmt = {
   datetime: (iso) => (iso ? dtf.format(new Date(iso)) : "—"),
   day: (iso) => (iso ? df.format(new Date(iso)) : "—"),
   time: (iso) => (iso ? tf.format(new Date(iso)) : "—"),
-  date: (iso) => (iso ? String(iso).slice(0, 10) : "—"),
+  // A date (YYYY-MM-DD) as it is; an instant (answers give UTC, "…Z") as its day in Xiamen.
+  date: (value) => (!value ? "—" : String(value).includes("T") ? isoToLocal(value).slice(0, 10)
+    : String(value).slice(0, 10)),
   number: (n, digits = 0) => (n === null || n === undefined ? "—"
     : Number(n).toLocaleString("zh-CN", { maximumFractionDigits: digits })),
   hours: (minutes) => (minutes === null || minutes === undefined ? "—"

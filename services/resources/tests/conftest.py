@@ -1,13 +1,9 @@
 import pytest
 
-from services.resources.tests.helpers import LocalStore, crypto as make_crypto
+from common.testing import make_crypto, store_fixture
+from services.resources.models import metadata
 
-
-@pytest.fixture
-def store(tmp_path):
-    local = LocalStore(f"sqlite:///{tmp_path}/resources.db")
-    yield local
-    local.dispose()
+store = store_fixture(metadata, "resources")
 
 
 @pytest.fixture

@@ -5,16 +5,11 @@ import pytest
 
 from common.errors import Conflict
 from services.resources import domain
-from services.resources.tests.helpers import LocalStore, crypto as make_crypto, next_weekday
+from services.resources.tests.helpers import next_weekday
 
 SATURDAY = next_weekday(5).isoformat()
-
-
-@pytest.fixture
-def backend_store(db_backend, make_db_uri):
-    local = LocalStore(make_db_uri("resources_race", db_backend))
-    yield local
-    local.dispose()
+BACKENDS = pytest.mark.parametrize(
+    "store", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
 
 
 def run_concurrently(n, action):
@@ -27,8 +22,8 @@ def run_concurrently(n, action):
     return list(eventlet.GreenPool(n).imap(attempt, range(n)))
 
 
-def test_concurrent_matches_never_consume_more_than_is_left(backend_store):
-    store, crypto = backend_store, make_crypto()
+@BACKENDS
+def test_concurrent_matches_never_consume_more_than_is_left(store, crypto):
     with store.uow() as uow:
         resource = domain.register_resource(uow, {
             "type": "material", "title": "爱心物资包", "target_groups": ["families"],
@@ -49,8 +44,8 @@ def test_concurrent_matches_never_consume_more_than_is_left(backend_store):
     assert [e["payload"]["first_match"] for e in store.events("need_matched")].count(True) == 1
 
 
-def test_concurrent_bookings_of_one_slot_on_the_domain(backend_store):
-    store = backend_store
+@BACKENDS
+def test_concurrent_bookings_of_one_slot_on_the_domain(store):
     with store.uow() as uow:
         venue = domain.register_venue(uow, {"name": "长者活动厅", "wing": "elders",
                                             "kind": "hall", "capacity": 60})
@@ -72,5 +67,6 @@ def test_concurrent_bookings_of_one_slot_on_the_domain(backend_store):
     with store.uow() as uow:
         assert domain.cancel_booking(uow, winners[0]["id"])["status"] == "cancelled"
     with store.session() as session:
-        assert domain.list_free_venues(session, f"{SATURDAY}T09:00:00",
-                                       f"{SATURDAY}T10:00:00")[0]["id"] == venue["id"]
+        assert [v["id"] for v in domain.list_venues(session, {
+            "free_from": f"{SATURDAY}T09:00:00", "free_to": f"{SATURDAY}T10:00:00"})] \
+            == [venue["id"]]

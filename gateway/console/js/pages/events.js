@@ -44,7 +44,7 @@ export async function list(view, { params, go }) {
   const vmap = await venues().catch(() => ({}));
   const byDay = {};
   for (const ev of data.items) {
-    const day = fmt.date(new Date(new Date(ev.start).getTime() + 8 * 3600e3).toISOString());
+    const day = fmt.date(ev.start);
     (byDay[day] ||= []).push(ev);
   }
   const days = [...Array(7)].map((_, i) => addDays(week, i));

@@ -1,6 +1,7 @@
 """Interface tests: the resources service behind the gateway, on the real RabbitMQ and real
 databases (the volunteers service is deliberately not started)."""
 import io
+from datetime import date, timedelta
 
 import eventlet
 import pytest
@@ -71,6 +72,40 @@ def test_twenty_concurrent_bookings_of_one_slot_give_one_201(
     again = client.post(f"/venues/{hall}/bookings", json=body)
     assert again.status_code == 201, again.text
 
+
+
+def test_bookings_of_a_venue_by_local_days_answered_in_utc(stack):
+    """``from`` and ``to`` may be dates (local days, ``to`` included whole); a time
+    without an offset is local; every instant in the answer is UTC with Z."""
+    stack.start("resources", "gateway")
+    client = stack.client()
+    hall = venue_id(client, "C-H1")
+    evening = client.post(f"/venues/{hall}/bookings", json={
+        "start": f"{SATURDAY}T21:00:00", "end": f"{SATURDAY}T21:30:00", "purpose": "议事会"})
+    assert evening.status_code == 201, evening.text
+    evening = evening.json()
+    assert (evening["start"], evening["end"]) == (f"{SATURDAY}T13:00:00Z",
+                                                  f"{SATURDAY}T13:30:00Z")
+    assert evening["created_at"].endswith("Z")
+    next_day = (date.fromisoformat(SATURDAY) + timedelta(days=1)).isoformat()
+    morning = client.post(f"/venues/{hall}/bookings", json={
+        "start": f"{next_day}T08:30:00+08:00", "end": f"{next_day}T09:00:00+08:00",
+        "purpose": "晨练"})
+    assert morning.status_code == 201, morning.text
+
+    response = client.get(f"/venues/{hall}/bookings", params={"from": SATURDAY,
+                                                              "to": SATURDAY})
+    assert response.status_code == 200, response.text
+    listing = response.json()
+    assert [b["id"] for b in listing["items"]] == [evening["id"]]
+    day_before = (date.fromisoformat(SATURDAY) - timedelta(days=1)).isoformat()
+    assert (listing["from"], listing["to"]) == (f"{day_before}T16:00:00Z",
+                                                f"{SATURDAY}T16:00:00Z")
+    both = client.get(f"/venues/{hall}/bookings", params={"from": SATURDAY, "to": next_day})
+    assert [b["id"] for b in both.json()["items"]] == [evening["id"], morning.json()["id"]]
+    refused = client.get(f"/venues/{hall}/bookings", params={"from": next_day,
+                                                             "to": SATURDAY})
+    assert refused.status_code == 422 and "to" in refused.json()["details"]
 
 def test_need_through_its_life_with_suggestions_when_volunteers_is_down(stack):
     stack.start("resources", "gateway")
