@@ -66,8 +66,8 @@ def test_volunteer_answers(store, crypto, people):
     with store.session() as session:
         masked = domain.get_volunteer(session, crypto, lin)
         revealed = domain.get_volunteer(session, crypto, lin, reveal=True)
-        listing = domain.list_volunteers(session, crypto, page=1, per_page=20)
-        teams = domain.list_teams(session, page=1, per_page=20)
+        listing = domain.list_volunteers(session, crypto, {})
+        teams = domain.list_teams(session, {})
     assert masked == LIN
     assert revealed == LIN | {"phone": "13812345678", "id_number": "35020319800101123X"}
     assert listing == {"items": [LIN, CHEN], "total": 2, "page": 1, "per_page": 20}
@@ -80,8 +80,8 @@ def test_volunteer_answers(store, crypto, people):
 
 def test_available_volunteers_answer(store, crypto, people):
     with store.session() as session:
-        found = domain.available_volunteers(session, crypto, ["cooking"], SAT_9,
-                                            SAT_9 + timedelta(hours=2))
+        found = domain.available_volunteers(session, crypto, {
+            "skills": ["cooking"], "start": "2026-11-28T09:00", "end": "2026-11-28T03:00Z"})
     assert found == {"items": [{"id": 1, "number": "V000001", "name": "林**",
                                 "compound": "fulong_huayuan",
                                 "skills": ["cooking", "first_aid"],
@@ -120,9 +120,9 @@ def test_shift_and_signup_answers(store, crypto, people):
                           "waitlist_position": 1}]
     with store.session() as session:
         shift = domain.get_shift(session, 1)
-        listing = domain.list_shifts(session, page=1, per_page=20)
+        listing = domain.list_shifts(session, {})
         waiting = domain.get_signup(session, 2)
-        signup_list = domain.list_signups(session, page=1, per_page=20)
+        signup_list = domain.list_signups(session, {})
     assert shift == SHIFT | {"confirmed": 1, "waitlisted": 1}
     assert listing == {"items": [shift], "total": 1, "page": 1, "per_page": 20}
     assert waiting == SIGNUP | {"id": 2, "volunteer_id": 2, "status": "waitlisted",
@@ -176,7 +176,7 @@ def test_attendance_and_hours_answers(store, crypto, people):
 
     _pin(store, HoursEntry, 1, created_at=CREATED)
     with store.session() as session:
-        assert domain.list_hours(session, page=1, per_page=20) == {
+        assert domain.list_hours(session, {}) == {
             "items": [ENTRY], "total": 1, "page": 1, "per_page": 20}
     with store.uow() as uow:
         approved = domain.approve_hours(uow, 1, "sw2", "签到表核对无误")
@@ -201,7 +201,7 @@ def test_attendance_and_hours_answers(store, crypto, people):
         "started_at": None, "ended_at": None, "created_at": "2026-11-20T02:30:15Z"}
     _pin(store, HoursEntry, 2, decided_at=DECIDED)
     with store.session() as session:
-        rejected_listed = domain.list_hours(session, status="rejected")["items"]
+        rejected_listed = domain.list_hours(session, {"status": "rejected"})["items"]
     assert rejected_listed == [rejected | {"decided_at": "2026-11-29T06:00:00Z"}]
 
 

@@ -7,6 +7,7 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from common import times
 from common.errors import Conflict, Forbidden, ValidationFailed
 from services.volunteers import certificate_pdf, domain
 from services.volunteers.models import (Certificate, HoursEntry, Shift, Signup, Volunteer)
@@ -112,11 +113,11 @@ def test_list_filters_and_search(store, crypto):
     register(store, crypto, skills=["cooking"], compound="a", talent=True)
     register(store, crypto, name="王小明", phone="13900000002", skills=["tutoring"], compound="b")
     with store.session() as session:
-        assert domain.list_volunteers(session, crypto, skill="cooking")["total"] == 1
-        assert domain.list_volunteers(session, crypto, talent=True)["total"] == 1
-        assert domain.list_volunteers(session, crypto, q="小明")["items"][0]["compound"] == "b"
-        assert domain.list_volunteers(session, crypto, q="13900000002")["total"] == 1
-        assert domain.list_volunteers(session, crypto, q="V000001")["total"] == 1
+        assert domain.list_volunteers(session, crypto, {"skill": "cooking"})["total"] == 1
+        assert domain.list_volunteers(session, crypto, {"talent": True})["total"] == 1
+        assert domain.list_volunteers(session, crypto, {"q": "小明"})["items"][0]["compound"] == "b"
+        assert domain.list_volunteers(session, crypto, {"q": "13900000002"})["total"] == 1
+        assert domain.list_volunteers(session, crypto, {"q": "V000001"})["total"] == 1
 
 
 def test_teams_with_leader(store, crypto):
@@ -150,14 +151,15 @@ def test_available_honours_skills_weekly_availability_and_shifts_taken(store, cr
     other = shift(store, start=SAT_9 + timedelta(hours=1))
     sign_up(store, other["id"], busy["id"])
     with store.session() as session:
-        found = domain.available_volunteers(session, crypto, ["first_aid"], SAT_9,
-                                            SAT_9 + timedelta(hours=2))
+        found = domain.available_volunteers(session, crypto, {
+            "skills": ["first_aid"], "start": SAT_9.isoformat(),
+            "end": (SAT_9 + timedelta(hours=2)).isoformat()})
         assert [v["id"] for v in found["items"]] == [free["id"], flexible["id"]]
         assert found["items"][0]["name"] == "甲"  # one character: nothing to mask
         # 11:00-13:00 local runs past 甲's slot.
-        later = domain.available_volunteers(session, crypto, ["first_aid"],
-                                            SAT_9 + timedelta(hours=2),
-                                            SAT_9 + timedelta(hours=4))
+        later = domain.available_volunteers(session, crypto, {
+            "skills": ["first_aid"], "start": (SAT_9 + timedelta(hours=2)).isoformat(),
+            "end": (SAT_9 + timedelta(hours=4)).isoformat()})
         assert free["id"] not in [v["id"] for v in later["items"]]
 
 
@@ -321,7 +323,7 @@ def test_open_check_in_is_closed_at_shift_end_and_flagged(store, crypto):
         assert domain.auto_close_overdue(uow, now=end + timedelta(hours=5)) == []
     with store.session() as session:
         row = session.get(Signup, signup["id"])
-        assert domain.from_db(row.checked_out_at) == end and row.auto_closed
+        assert times.from_storage(row.checked_out_at) == end and row.auto_closed
 
 
 def test_late_check_out_is_treated_like_the_auto_close(store, crypto):
@@ -475,3 +477,46 @@ def test_no_event_payload_carries_pii(store, crypto):
     text = json.dumps(store.events(), ensure_ascii=False)
     for secret in ("陈大伟", "13700001111", "350203198001011234"):
         assert secret not in text
+
+
+# -- the time rule -------------------------------------------------------------------
+
+@pytest.fixture
+def new_york():
+    """The community's zone set to one with summer time, then set back."""
+    before = str(times.zone())
+    times.configure({"TIMEZONE": "America/New_York"})
+    yield
+    times.configure({"TIMEZONE": before})
+
+
+def test_naive_times_are_the_configured_zones_local_time(store, crypto, new_york):
+    v = register(store, crypto, availability=[{"weekday": 3, "start": "21:00", "end": "23:59"}])
+    with store.uow() as uow:  # Wednesday 1 July 2026, 21:30-23:00 in New York (EDT, -4)
+        s = domain.create_shift(uow, {"name": "夜间巡查", "places": 1,
+                                      "start": "2026-07-01T21:30:00", "end": "2026-07-01T23:00"})
+    assert (s["start"], s["end"]) == ("2026-07-02T01:30:00Z", "2026-07-02T03:00:00Z")
+    with store.session() as session:
+        free = domain.available_volunteers(session, crypto, {"start": "2026-07-01T21:30",
+                                                             "end": "2026-07-01T23:00"})
+    assert [x["id"] for x in free["items"]] == [v["id"]]
+    signup = sign_up(store, s["id"], v["id"])
+    out = attend(store, signup["id"], datetime(2026, 7, 1, 21, 30),
+                 datetime(2026, 7, 1, 22, 45))
+    # The local day of the check-in, not the UTC one (2 July).
+    assert out["hours_entry"]["service_date"] == "2026-07-01"
+    assert out["checked_in_at"] == "2026-07-02T01:30:00Z"
+
+
+def test_a_shift_may_mix_offset_and_local_times_within_this_century(store):
+    with store.uow() as uow:
+        s = domain.create_shift(uow, {"name": "早班", "places": 1,
+                                      "start": "2026-11-28T09:00:00",
+                                      "end": "2026-11-28T04:00:00Z"})
+    assert (s["start"], s["end"]) == ("2026-11-28T01:00:00Z", "2026-11-28T04:00:00Z")
+    with pytest.raises(ValidationFailed) as exc:
+        with store.uow() as uow:
+            domain.create_shift(uow, {"name": "早班", "places": 1,
+                                      "start": "1999-11-28T09:00:00",
+                                      "end": "1999-11-28T10:00:00"})
+    assert "start" in exc.value.details and store.count(Shift) == 1
