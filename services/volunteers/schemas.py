@@ -126,6 +126,15 @@ class SkillList(fields.Field):
         return skills
 
 
+def _check_window(data, longest, too_long):
+    """``end`` after ``start``, and at most ``longest`` after it."""
+    if "start" in data and "end" in data:
+        if data["end"] <= data["start"]:
+            raise ValidationError({"end": ["must be after start"]})
+        if data["end"] - data["start"] > longest:
+            raise ValidationError({"end": [too_long]})
+
+
 def _approved_hours(certificate):
     return round(certificate.approved_minutes / 60.0, 1)
 
@@ -149,11 +158,7 @@ class AvailableQuery(Strict):
 
     @validates_schema
     def _window(self, data, **_):
-        if "start" in data and "end" in data:
-            if data["end"] <= data["start"]:
-                raise ValidationError({"end": ["must be after start"]})
-            if data["end"] - data["start"] > MAX_AVAILABILITY_WINDOW:
-                raise ValidationError({"end": ["at most 31 days after start"]})
+        _check_window(data, MAX_AVAILABILITY_WINDOW, "at most 31 days after start")
 
 
 class Volunteer(Schema):
@@ -218,11 +223,7 @@ class ShiftCreate(Strict):
 
     @validates_schema
     def _window(self, data, **_):
-        if "start" in data and "end" in data:
-            if data["end"] <= data["start"]:
-                raise ValidationError({"end": ["must be after start"]})
-            if data["end"] - data["start"] > MAX_SHIFT:
-                raise ValidationError({"end": ["a shift lasts at most 24 hours"]})
+        _check_window(data, MAX_SHIFT, "a shift lasts at most 24 hours")
 
 
 class ShiftQuery(PageQuery):

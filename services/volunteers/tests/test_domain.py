@@ -161,6 +161,12 @@ def test_available_honours_skills_weekly_availability_and_shifts_taken(store, cr
             "skills": ["first_aid"], "start": (SAT_9 + timedelta(hours=2)).isoformat(),
             "end": (SAT_9 + timedelta(hours=4)).isoformat()})
         assert free["id"] not in [v["id"] for v in later["items"]]
+        for end, reason in ((SAT_9, "must be after start"),
+                            (SAT_9 + timedelta(days=32), "at most 31 days after start")):
+            with pytest.raises(ValidationFailed) as exc:
+                domain.available_volunteers(session, crypto, {"start": SAT_9.isoformat(),
+                                                              "end": end.isoformat()})
+            assert exc.value.details == {"end": [reason]}
 
 
 def test_is_available_across_midnight():
