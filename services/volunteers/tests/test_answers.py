@@ -15,6 +15,10 @@ CREATED = datetime(2026, 11, 20, 2, 30, 15, tzinfo=UTC)
 DECIDED = datetime(2026, 11, 29, 6, 0, tzinfo=UTC)
 ANSWER_INSTANT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 
+# PostgreSQL hands times back aware, SQLite naive: the answers are the same.
+pytestmark = pytest.mark.parametrize(
+    "store", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
+
 
 def _pin(store, model, ident, **columns):
     """Give a stored record fixed times, so that its answer can be written out."""
