@@ -48,7 +48,9 @@ def build_spec(version="1.0.0"):
         name = _schema_name(schema_cls)
         if name not in seen:
             seen.add(name)
-            spec.components.schema(name, schema=schema_cls)
+            # A schema nested in an earlier one (a sign-up's hours entry) is there already.
+            if name not in spec.components.schemas:
+                spec.components.schema(name, schema=schema_cls)
         return {"$ref": f"#/components/schemas/{name}"}
 
     paths = {}

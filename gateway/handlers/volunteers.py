@@ -6,11 +6,10 @@ own ``volunteer_id``, and ``only_volunteer_id`` passed to the service on routes 
 sign-up or certificate (the service checks the owner in the same read)."""
 import base64
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from werkzeug.wrappers import Response
 
-from common.errors import Forbidden, ValidationFailed
-from gateway.handlers.common import PageQuery
+from common.errors import Forbidden
+from common.schemas import PageQuery, wire
 from gateway.routing import PUBLIC, STAFF, route
 from services.volunteers import schemas
 
@@ -41,6 +40,15 @@ def _own_filter(ctx, volunteer_id):
     return own
 
 
+def _own_query(ctx):
+    """A list query for the service, a volunteer user's limited to their own records."""
+    query = dict(ctx.query)
+    own = _own_filter(ctx, query.get("volunteer_id"))
+    if own is not None:
+        query["volunteer_id"] = own
+    return wire(query)
+
+
 def _no_backdating(ctx):
     """Volunteers check in and out at the present moment; staff may record a time."""
     if ctx.role == "volunteer" and (ctx.body or {}).get("at") is not None:
@@ -48,55 +56,12 @@ def _no_backdating(ctx):
                         {"at": ["volunteers check in and out now"]})
 
 
-class SkillList(fields.Field):
-    """``skills=first_aid,cooking`` (or the parameter repeated) → a list of skill tags."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        items = value if isinstance(value, list) else [value]
-        skills = [s.strip() for item in items for s in str(item).split(",") if s.strip()]
-        errors = []
-        for skill in skills:
-            try:
-                schemas.SKILL_FORMAT(skill)
-            except ValidationError as exc:
-                errors.append(f"{skill!r}: {exc.messages[0]}")
-        if errors:
-            raise ValidationError(errors)
-        if len(skills) > 30:
-            raise ValidationError("at most 30 skills")
-        return skills
-
-
 # -- registry -------------------------------------------------------------------------
 
-class VolunteerQuery(PageQuery):
-    skill = fields.String(validate=schemas.SKILL_FORMAT)
-    compound = fields.String(validate=validate.Length(1, 64))
-    talent = fields.Boolean()
-    status = fields.String(validate=validate.OneOf(schemas.VOLUNTEER_STATUSES))
-    q = fields.String(validate=validate.Length(1, 50))
-
-
-class _StrictQuery(Schema):
-    class Meta:
-        unknown = RAISE
-
-
-class AvailableQuery(_StrictQuery):
-    skills = SkillList(load_default=list)
-    start = fields.DateTime(required=True)
-    end = fields.DateTime(required=True)
-    limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
-
-
-@route("GET", "/volunteers", STAFF, query=VolunteerQuery, response=schemas.Volunteer,
+@route("GET", "/volunteers", STAFF, query=schemas.VolunteerQuery, response=schemas.Volunteer,
        many=True, tag="volunteers", summary="Search volunteers (q: name, phone or number)")
 def list_volunteers(ctx):
-    q = ctx.query
-    return ctx.rpc("volunteers", "list_volunteers", skill=q.get("skill"),
-                   compound=q.get("compound"), talent=q.get("talent"),
-                   page=q["page"], per_page=q["per_page"], q=q.get("q"),
-                   status=q.get("status"))
+    return ctx.rpc("volunteers", "list_volunteers", wire(ctx.query))
 
 
 @route("POST", "/volunteers", STAFF, body=schemas.VolunteerCreate, response=schemas.Volunteer,
@@ -105,16 +70,12 @@ def create_volunteer(ctx):
     return ctx.rpc("volunteers", "create_volunteer", ctx.body)
 
 
-@route("GET", "/volunteers/available", STAFF, query=AvailableQuery,
+@route("GET", "/volunteers/available", STAFF, query=schemas.AvailableQuery,
        response=schemas.AvailableVolunteer, many=True, tag="volunteers",
        summary="Volunteers with the skills, free in the window (weekly availability, "
                "shifts taken)")
 def available_volunteers(ctx):
-    q = ctx.query
-    if q["end"] <= q["start"]:
-        raise ValidationFailed("end must be after start", {"end": ["must be after start"]})
-    return ctx.rpc("volunteers", "list_available_volunteers", q["skills"],
-                   q["start"].isoformat(), q["end"].isoformat(), q["limit"])
+    return ctx.rpc("volunteers", "list_available_volunteers", wire(ctx.query))
 
 
 @route("GET", "/volunteers/<int:volunteer_id>", STAFF_AND_VOLUNTEER, response=schemas.Volunteer,
@@ -143,7 +104,7 @@ def update_volunteer(ctx, volunteer_id):
 @route("GET", "/teams", STAFF_AND_VOLUNTEER, query=PageQuery, response=schemas.Team, many=True,
        tag="volunteers", summary="Volunteer service teams (志愿服务队)")
 def list_teams(ctx):
-    return ctx.rpc("volunteers", "list_teams", ctx.query["page"], ctx.query["per_page"])
+    return ctx.rpc("volunteers", "list_teams", wire(ctx.query))
 
 
 @route("POST", "/teams", STAFF, body=schemas.TeamCreate, response=schemas.Team, status=201,
@@ -154,29 +115,10 @@ def create_team(ctx):
 
 # -- shifts and sign-ups ----------------------------------------------------------------
 
-class ShiftQuery(PageQuery):
-    event_id = fields.Integer(validate=validate.Range(min=1))
-    status = fields.String(validate=validate.OneOf(["open", "cancelled"]))
-    skill = fields.String(validate=schemas.SKILL_FORMAT)
-    from_ = fields.DateTime(data_key="from")
-    to = fields.DateTime()
-
-
-class SignupQuery(PageQuery):
-    volunteer_id = fields.Integer(validate=validate.Range(min=1))
-    shift_id = fields.Integer(validate=validate.Range(min=1))
-    status = fields.String(validate=validate.OneOf(["confirmed", "waitlisted", "cancelled"]))
-
-
-@route("GET", "/shifts", STAFF_AND_VOLUNTEER, query=ShiftQuery, response=schemas.Shift,
+@route("GET", "/shifts", STAFF_AND_VOLUNTEER, query=schemas.ShiftQuery, response=schemas.Shift,
        many=True, tag="shifts", summary="Shifts (filter by event_id, status, from, to, skill)")
 def list_shifts(ctx):
-    q = ctx.query
-    return ctx.rpc("volunteers", "list_shifts", event_id=q.get("event_id"),
-                   status=q.get("status"),
-                   start_from=q["from_"].isoformat() if q.get("from_") else None,
-                   start_to=q["to"].isoformat() if q.get("to") else None,
-                   skill=q.get("skill"), page=q["page"], per_page=q["per_page"])
+    return ctx.rpc("volunteers", "list_shifts", wire(ctx.query))
 
 
 @route("POST", "/shifts", STAFF, body=schemas.ShiftCreate, response=schemas.Shift, status=201,
@@ -199,15 +141,11 @@ def sign_up(ctx, shift_id):
     return ctx.rpc("volunteers", "sign_up", shift_id, ctx.body, _only_own(ctx))
 
 
-@route("GET", "/signups", STAFF_AND_VOLUNTEER, query=SignupQuery, response=schemas.Signup,
+@route("GET", "/signups", STAFF_AND_VOLUNTEER, query=schemas.SignupQuery, response=schemas.Signup,
        many=True, own_records_only=OWN, tag="shifts",
        summary="Sign-ups (a volunteer: their own)")
 def list_signups(ctx):
-    q = ctx.query
-    return ctx.rpc("volunteers", "list_signups",
-                   volunteer_id=_own_filter(ctx, q.get("volunteer_id")),
-                   shift_id=q.get("shift_id"), status=q.get("status"),
-                   page=q["page"], per_page=q["per_page"])
+    return ctx.rpc("volunteers", "list_signups", _own_query(ctx))
 
 
 @route("DELETE", "/signups/<int:signup_id>", STAFF_AND_VOLUNTEER, response=schemas.Signup,
@@ -236,21 +174,11 @@ def check_out(ctx, signup_id):
 
 # -- hours ----------------------------------------------------------------------------
 
-class HoursQuery(PageQuery):
-    volunteer_id = fields.Integer(validate=validate.Range(min=1))
-    status = fields.String(validate=validate.OneOf(schemas.HOURS_STATUSES))
-    flagged = fields.Boolean()
-
-
-@route("GET", "/hours", STAFF_AND_VOLUNTEER, query=HoursQuery, response=schemas.HoursEntry,
+@route("GET", "/hours", STAFF_AND_VOLUNTEER, query=schemas.HoursQuery, response=schemas.HoursEntry,
        many=True, own_records_only=OWN, tag="hours",
        summary="The hours ledger (a volunteer: their own)")
 def list_hours(ctx):
-    q = ctx.query
-    return ctx.rpc("volunteers", "list_hours",
-                   volunteer_id=_own_filter(ctx, q.get("volunteer_id")),
-                   status=q.get("status"), flagged=q.get("flagged"),
-                   page=q["page"], per_page=q["per_page"])
+    return ctx.rpc("volunteers", "list_hours", _own_query(ctx))
 
 
 @route("POST", "/hours", STAFF_AND_VOLUNTEER, body=schemas.HoursCreate,
@@ -275,10 +203,6 @@ def reject_hours(ctx, entry_id):
 
 
 # -- certificates ----------------------------------------------------------------------
-
-class VerifyQuery(_StrictQuery):
-    code = fields.String(required=True, validate=validate.Length(1, 32))
-
 
 @route("POST", "/volunteers/<int:volunteer_id>/certificates", STAFF,
        body=schemas.CertificateCreate, response=schemas.Certificate, status=201,
@@ -305,7 +229,7 @@ def certificate_pdf(ctx, number):
                              f'inline; filename="{result["number"]}.pdf"'})
 
 
-@route("GET", "/certificates/<number>/verify", PUBLIC, query=VerifyQuery,
+@route("GET", "/certificates/<number>/verify", PUBLIC, query=schemas.VerifyQuery,
        response=schemas.CertificateVerification, rate_limited=True, tag="certificates",
        summary="Public: is this certificate genuine? (no personal information)")
 def verify_certificate(ctx, number):

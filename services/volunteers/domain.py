@@ -1,5 +1,7 @@
 """The volunteers service's logic: plain functions over a session (reads) or a unit of
-work (writes and their facts), testable without a broker.
+work (writes and their facts), testable without a broker. Inputs and list queries are
+loaded with the schemas in schemas.py (list functions take one ``query`` dict); answers are
+dumps of its output schemas; times follow ``common.times``.
 
 Concurrency: every write that depends on what it has just read takes a row lock on the
 record it hangs off (the shift for sign-ups, the volunteer for clashes, the entry for
@@ -10,22 +12,20 @@ import hmac
 import re
 import secrets
 import uuid
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from common import pii
+from common import pii, times
+from common.db import paginate
 from common.errors import Conflict, Forbidden, NotFound, ValidationFailed, load_input
 from services.volunteers import schemas
 from services.volunteers.models import (Certificate, HoursEntry, Shift, Signup, Team,
                                         TeamMember, Volunteer)
 
-# The communities are in China: local time is UTC+8 all year (no daylight saving).
-LOCAL_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 AUTO_CLOSE_GRACE_MINUTES = 30
 CHECK_IN_EARLY_MINUTES = 120
-MAX_PAGE_SIZE = 100
 ACTIVE_SIGNUP = ("confirmed", "waitlisted")
 COMMUNITY_NAMES = {"hetong": "和通社区"}
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -35,52 +35,37 @@ _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 _load = load_input  # common.errors: validate, or 422 naming the fields
 
-
-def to_utc(value):
-    """An input datetime → aware UTC (no offset: the community's local time)."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=LOCAL_TZ)
-    return value.astimezone(timezone.utc)
-
-
-def from_db(value):
-    """A stored datetime (SQLite gives it back naive; it was stored as UTC) → aware UTC."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
+# Answers are the output schemas' dumps (one instance of each, built once).
+VOLUNTEER = schemas.Volunteer()
+AVAILABLE_VOLUNTEER = schemas.AvailableVolunteer()
+TEAM = schemas.Team()
+SHIFT = schemas.Shift()
+SIGNUP = schemas.Signup()
+HOURS_ENTRY = schemas.HoursEntry()
+CERTIFICATE = schemas.Certificate()
+CERTIFICATE_DOCUMENT = schemas.CertificateDocument()
+VERIFIED = schemas.CertificateVerification()
+NOT_VERIFIED = schemas.CertificateVerification(only=("number", "valid"))
 
 
-def iso(value):
-    value = from_db(value)
-    return value.isoformat().replace("+00:00", "Z") if value else None
+class _Answer:
+    """What an output schema dumps: a stored row, with the fields of its answer that are
+    not its columns (decrypted personal data, counts, related numbers) given beside it."""
+
+    def __init__(self, row, **extra):
+        self._row = row
+        self._extra = extra
+
+    def __getattr__(self, name):
+        extra = self.__dict__["_extra"]
+        return extra[name] if name in extra else getattr(self._row, name)
 
 
-def local_date(value):
-    return from_db(value).astimezone(LOCAL_TZ).date()
-
-
-def now_utc():
-    return datetime.now(timezone.utc)
-
-
-def _page(page, per_page):
-    page = max(1, int(page or 1))
-    per_page = max(1, min(int(per_page or 20), MAX_PAGE_SIZE))
-    return page, per_page
-
-
-def _paginate(query, session, page, per_page):
-    page, per_page = _page(page, per_page)
-    total = session.execute(select(func.count()).select_from(query.order_by(None).subquery())
-                            ).scalar_one()
-    rows = session.execute(query.offset((page - 1) * per_page).limit(per_page)).scalars().all()
-    return rows, {"total": total, "page": page, "per_page": per_page}
+def _where_in_python(session, statement, model, keep):
+    """``statement`` narrowed by ``keep(row)``, a test the database cannot run (a skill in
+    a JSON list, an encrypted name: a community has hundreds of rows), for ``paginate``."""
+    ids = [row.id for row in session.execute(statement).scalars() if keep(row)]
+    return statement.where(model.id.in_(ids))
 
 
 def _locked(session, model, ident, what):
@@ -135,20 +120,15 @@ def _team_ids(session, volunteer_ids):
     return result
 
 
-def to_dict(volunteer, crypto, reveal=False, team_ids=None):
+def _volunteer_answer(volunteer, crypto, team_ids=(), reveal=False):
+    """Personal data decrypted, phone and ID number masked unless revealed."""
     phone = crypto.decrypt(volunteer.phone_enc)
     id_number = crypto.decrypt(volunteer.id_number_enc)
-    return {
-        "id": volunteer.id, "number": volunteer.number,
-        "name": crypto.decrypt(volunteer.name_enc),
-        "phone": phone if reveal else pii.mask_phone(phone),
-        "id_number": id_number if reveal else pii.mask_id_number(id_number),
-        "gender": volunteer.gender, "birth_year": volunteer.birth_year,
-        "compound": volunteer.compound, "skills": list(volunteer.skills or []),
-        "talent": volunteer.talent, "availability": list(volunteer.availability or []),
-        "status": volunteer.status, "team_ids": list(team_ids or []),
-        "created_at": iso(volunteer.created_at),
-    }
+    return VOLUNTEER.dump(_Answer(
+        volunteer, name=crypto.decrypt(volunteer.name_enc),
+        phone=phone if reveal else pii.mask_phone(phone),
+        id_number=id_number if reveal else pii.mask_id_number(id_number),
+        team_ids=list(team_ids)))
 
 
 def _check_unique_pii(session, phone_hash=None, id_hash=None, exclude_id=None):
@@ -180,7 +160,7 @@ def register_volunteer(uow, crypto, data):
         if data.get("id_number") else None,
         id_number_hash=id_hash, gender=data["gender"], birth_year=data["birth_year"],
         compound=data["compound"], skills=sorted(set(data["skills"])), talent=data["talent"],
-        availability=data["availability"], status="active", created_at=now_utc())
+        availability=data["availability"], status="active", created_at=times.now())
     session.add(volunteer)
     _flush_unique(session, "phone or id_number already registered (concurrently)")
     volunteer.number = f"V{volunteer.id:06d}"
@@ -190,7 +170,7 @@ def register_volunteer(uow, crypto, data):
         "compound": volunteer.compound, "skills": volunteer.skills,
         "talent": volunteer.talent, "registered_at": volunteer.created_at,
     })
-    return to_dict(volunteer, crypto)
+    return _volunteer_answer(volunteer, crypto)
 
 
 def update_volunteer(uow, crypto, volunteer_id, data):
@@ -226,49 +206,49 @@ def update_volunteer(uow, crypto, volunteer_id, data):
             setattr(volunteer, field, data[field])
             changed.append(field)
     if changed:
-        volunteer.updated_at = now_utc()
+        volunteer.updated_at = times.now()
         _flush_unique(session, "phone or id_number already registered (concurrently)")
         uow.emit("volunteer_updated", {
             "volunteer_id": volunteer.id, "changed_fields": changed,
             "status": volunteer.status, "compound": volunteer.compound,
             "skills": list(volunteer.skills or []), "talent": volunteer.talent,
         })
-    return to_dict(volunteer, crypto, team_ids=_team_ids(session, [volunteer.id])[volunteer.id])
+    return _volunteer_answer(volunteer, crypto, _team_ids(session, [volunteer.id])[volunteer.id])
 
 
 def get_volunteer(session, crypto, volunteer_id, reveal=False):
     volunteer = _get(session, Volunteer, volunteer_id, "volunteer")
-    return to_dict(volunteer, crypto, reveal, _team_ids(session, [volunteer.id])[volunteer.id])
+    return _volunteer_answer(volunteer, crypto, _team_ids(session, [volunteer.id])[volunteer.id],
+                             reveal)
 
 
-def list_volunteers(session, crypto, skill=None, compound=None, talent=None, page=1,
-                    per_page=20, q=None, status=None):
-    page, per_page = _page(page, per_page)
-    query = select(Volunteer).order_by(Volunteer.id)
-    if compound:
-        query = query.where(Volunteer.compound == compound)
-    if talent is not None:
-        query = query.where(Volunteer.talent.is_(bool(talent)))
-    if status:
-        query = query.where(Volunteer.status == status)
-    if q and pii.is_phone(q):
-        query = query.where(Volunteer.phone_hash == crypto.lookup_hash(q))
-        q = None
-    elif q and re.fullmatch(r"[Vv]\d{1,10}", q.strip()):
-        query = query.where(Volunteer.number == f"V{int(q.strip()[1:]):06d}")
-        q = None
-    rows = session.execute(query).scalars().all()
-    if skill:
-        rows = [v for v in rows if skill in (v.skills or [])]
-    if q:
-        # Names are encrypted at rest: a name search decrypts (a community has hundreds).
-        needle = q.strip()
-        rows = [v for v in rows if needle in crypto.decrypt(v.name_enc)]
-    total = len(rows)
-    chosen = rows[(page - 1) * per_page:page * per_page]
-    teams = _team_ids(session, [v.id for v in chosen])
-    return {"items": [to_dict(v, crypto, team_ids=teams[v.id]) for v in chosen],
-            "total": total, "page": page, "per_page": per_page}
+def list_volunteers(session, crypto, query=None):
+    q = _load(schemas.VolunteerQuery, query)
+    statement = select(Volunteer).order_by(Volunteer.id)
+    if q.get("compound"):
+        statement = statement.where(Volunteer.compound == q["compound"])
+    if q.get("talent") is not None:
+        statement = statement.where(Volunteer.talent.is_(q["talent"]))
+    if q.get("status"):
+        statement = statement.where(Volunteer.status == q["status"])
+    search = q.get("q")
+    if search and pii.is_phone(search):
+        statement = statement.where(Volunteer.phone_hash == crypto.lookup_hash(search))
+        search = None
+    elif search and re.fullmatch(r"[Vv]\d{1,10}", search.strip()):
+        statement = statement.where(Volunteer.number == f"V{int(search.strip()[1:]):06d}")
+        search = None
+    skill, name = q.get("skill"), (search or "").strip()
+    if skill or name:
+        # Names are encrypted at rest: a name search decrypts.
+        statement = _where_in_python(
+            session, statement, Volunteer,
+            lambda v: (not skill or skill in v.skills)
+            and (not name or name in crypto.decrypt(v.name_enc)))
+    page = paginate(session, statement, q["page"], q["per_page"], render=lambda row: row)
+    teams = _team_ids(session, [v.id for v in page["items"]])
+    page["items"] = [_volunteer_answer(v, crypto, teams[v.id]) for v in page["items"]]
+    return page
 
 
 def _minutes_of(hhmm):
@@ -281,10 +261,11 @@ def is_available(availability, start, end):
     availability means the volunteer declared none: flexible, always available."""
     if not availability:
         return True
-    cursor = to_utc(start).astimezone(LOCAL_TZ)
-    end_local = to_utc(end).astimezone(LOCAL_TZ)
+    zone = times.zone()
+    cursor = times.parse(start).astimezone(zone)
+    end_local = times.parse(end).astimezone(zone)
     while cursor < end_local:
-        day_end = datetime.combine(cursor.date() + timedelta(days=1), time(0), LOCAL_TZ)
+        day_end = datetime.combine(cursor.date() + timedelta(days=1), time(0), zone)
         segment_end = min(day_end, end_local)
         seg_from = cursor.hour * 60 + cursor.minute
         if segment_end == day_end:
@@ -309,31 +290,26 @@ def _busy_volunteer_ids(session, start, end, exclude_shift_id=None):
     return set(session.execute(query).scalars().all())
 
 
-def available_volunteers(session, crypto, skills, start, end, limit=50):
+def available_volunteers(session, crypto, query):
     """Active volunteers having every skill asked for, whose weekly availability covers
     the window and who have no sign-up in an overlapping shift."""
-    start, end = to_utc(start), to_utc(end)
-    if end <= start:
-        raise ValidationFailed("end must be after start", {"end": ["must be after start"]})
-    if end - start > schemas.MAX_AVAILABILITY_WINDOW:
-        raise ValidationFailed("window too long", {"end": ["at most 31 days after start"]})
-    skills = sorted(set(skills or []))
+    q = _load(schemas.AvailableQuery, query)
+    start, end, skills = q["start"], q["end"], sorted(set(q["skills"]))
     busy = _busy_volunteer_ids(session, start, end)
     found = []
     for volunteer in session.execute(select(Volunteer).where(Volunteer.status == "active")
                                      .order_by(Volunteer.id)).scalars():
-        if volunteer.id in busy or not set(skills) <= set(volunteer.skills or []):
+        if volunteer.id in busy or not set(skills) <= set(volunteer.skills):
             continue
         if not is_available(volunteer.availability, start, end):
             continue
         found.append(volunteer)
     found.sort(key=lambda v: (not v.talent, v.id))
-    return {"items": [{
-        "id": v.id, "number": v.number, "name": pii.mask_name(crypto.decrypt(v.name_enc)),
-        "compound": v.compound, "skills": list(v.skills or []),
-        "matching_skills": [s for s in skills if s in (v.skills or [])], "talent": v.talent,
-    } for v in found[:max(1, min(int(limit), 200))]], "total": len(found),
-        "start": iso(start), "end": iso(end), "skills": skills}
+    return {"items": [AVAILABLE_VOLUNTEER.dump(_Answer(
+        v, name=pii.mask_name(crypto.decrypt(v.name_enc)),
+        matching_skills=[s for s in skills if s in v.skills])) for v in found[:q["limit"]]],
+        "total": len(found), "start": times.iso(start), "end": times.iso(end),
+        "skills": skills}
 
 
 def suggest_volunteers(session, skills, compound=None, limit=10):
@@ -362,16 +338,15 @@ def suggest_volunteers(session, skills, compound=None, limit=10):
 
 # -- teams ---------------------------------------------------------------------------
 
-def team_to_dict(session, team):
+def _team_answer(session, team):
     members = session.execute(
         select(Volunteer.id, Volunteer.number).join(TeamMember,
                                                     TeamMember.volunteer_id == Volunteer.id)
         .where(TeamMember.team_id == team.id).order_by(Volunteer.id)).all()
     leader = session.get(Volunteer, team.leader_id)
-    return {"id": team.id, "name": team.name, "description": team.description,
-            "leader_id": team.leader_id, "leader_number": leader.number,
-            "members": [{"id": vid, "number": number} for vid, number in members],
-            "created_at": iso(team.created_at)}
+    return TEAM.dump(_Answer(team, leader_number=leader.number,
+                             members=[{"id": vid, "number": number}
+                                      for vid, number in members]))
 
 
 def create_team(uow, data):
@@ -388,18 +363,19 @@ def create_team(uow, data):
         raise ValidationFailed(f"unknown volunteers {missing}",
                                {field: [f"no volunteer {vid}" for vid in missing]})
     team = Team(name=data["name"], description=data["description"],
-                leader_id=data["leader_id"], created_at=now_utc())
+                leader_id=data["leader_id"], created_at=times.now())
     session.add(team)
     _flush_unique(session, f"team {data['name']} exists", "name")
     for vid in member_ids:
         session.add(TeamMember(team_id=team.id, volunteer_id=vid))
     session.flush()
-    return team_to_dict(session, team)
+    return _team_answer(session, team)
 
 
-def list_teams(session, page=1, per_page=20):
-    rows, meta = _paginate(select(Team).order_by(Team.id), session, page, per_page)
-    return {"items": [team_to_dict(session, t) for t in rows], **meta}
+def list_teams(session, query=None):
+    q = _load(schemas.PageQuery, query)
+    return paginate(session, select(Team).order_by(Team.id), q["page"], q["per_page"],
+                    lambda team: _team_answer(session, team))
 
 
 # -- shifts --------------------------------------------------------------------------
@@ -415,20 +391,16 @@ def _counts(session, shift_ids):
     return counts
 
 
-def shift_to_dict(shift, counts=None):
-    counts = counts or {"confirmed": 0, "waitlisted": 0}
-    return {"id": shift.id, "name": shift.name, "event_id": shift.event_id,
-            "role_id": shift.role_id, "skills": list(shift.skills or []),
-            "places": shift.places, "start": iso(shift.start), "end": iso(shift.end),
-            "location": shift.location, "status": shift.status,
-            "confirmed": counts["confirmed"], "waitlisted": counts["waitlisted"]}
+def _shift_answer(shift, counts=None):
+    return SHIFT.dump(_Answer(shift, **(counts or {"confirmed": 0, "waitlisted": 0})))
 
 
 def _open_shift(uow, name, skills, places, start, end, event_id=None, role_id=None,
                 location=None):
-    shift = Shift(name=name, skills=list(skills), places=places, start=to_utc(start),
-                  end=to_utc(end), event_id=event_id, role_id=role_id, location=location,
-                  status="open", created_at=now_utc())
+    """``start`` and ``end``: aware instants."""
+    shift = Shift(name=name, skills=list(skills), places=places, start=start, end=end,
+                  event_id=event_id, role_id=role_id, location=location, status="open",
+                  created_at=times.now())
     uow.session.add(shift)
     uow.session.flush()
     uow.emit("shift_opened", {
@@ -443,7 +415,7 @@ def create_shift(uow, data):
     shift = _open_shift(uow, data["name"], sorted(set(data["skills"])), data["places"],
                         data["start"], data["end"], data["event_id"],
                         location=data["location"])
-    return shift_to_dict(shift)
+    return _shift_answer(shift)
 
 
 def open_shift_for_role(uow, payload):
@@ -452,17 +424,16 @@ def open_shift_for_role(uow, payload):
     existing = uow.session.execute(select(Shift).where(Shift.role_id == payload["role_id"])
                                    ).scalar_one_or_none()
     if existing is not None:
-        return shift_to_dict(existing)
-    start, end = to_utc(payload["start"]), to_utc(payload["end"])
+        return _shift_answer(existing)
+    start, end = times.parse(payload["start"]), times.parse(payload["end"])
     if end <= start:
         # Parked in the dead-letter queue for a person to look at, not silently dropped.
         raise ValueError(f"role {payload['role_id']} of event {payload['event_id']} ends "
                          f"before it starts")
     skills = sorted(set(s for s in payload["skills"] if s))
-    shift = _open_shift(uow, payload["name"][:64], skills, payload["places"],
-                        to_utc(payload["start"]), to_utc(payload["end"]),
+    shift = _open_shift(uow, payload["name"][:64], skills, payload["places"], start, end,
                         payload["event_id"], payload["role_id"])
-    return shift_to_dict(shift)
+    return _shift_answer(shift)
 
 
 def cancel_event_shifts(uow, event_id, reason="event_cancelled"):
@@ -482,7 +453,7 @@ def cancel_event_shifts(uow, event_id, reason="event_cancelled"):
         for signup in signups:
             was = signup.status
             signup.status = "cancelled"
-            signup.cancelled_at = now_utc()
+            signup.cancelled_at = times.now()
             signup.cancel_reason = reason
             cancelled += 1
             uow.emit("shift_signup_cancelled", {
@@ -498,29 +469,27 @@ def cancel_event_shifts(uow, event_id, reason="event_cancelled"):
 
 def get_shift(session, shift_id):
     shift = _get(session, Shift, shift_id, "shift")
-    return shift_to_dict(shift, _counts(session, [shift.id])[shift.id])
+    return _shift_answer(shift, _counts(session, [shift.id])[shift.id])
 
 
-def list_shifts(session, event_id=None, status=None, start_from=None, start_to=None,
-                skill=None, page=1, per_page=20):
-    query = select(Shift).order_by(Shift.start, Shift.id)
-    if event_id is not None:
-        query = query.where(Shift.event_id == event_id)
-    if status:
-        query = query.where(Shift.status == status)
-    if start_from:
-        query = query.where(Shift.end > to_utc(start_from))
-    if start_to:
-        query = query.where(Shift.start < to_utc(start_to))
+def list_shifts(session, query=None):
+    q = _load(schemas.ShiftQuery, query)
+    statement = select(Shift).order_by(Shift.start, Shift.id)
+    if q.get("event_id") is not None:
+        statement = statement.where(Shift.event_id == q["event_id"])
+    if q.get("status"):
+        statement = statement.where(Shift.status == q["status"])
+    if q.get("from"):
+        statement = statement.where(Shift.end > q["from"])
+    if q.get("to"):
+        statement = statement.where(Shift.start < q["to"])
+    skill = q.get("skill")
     if skill:
-        rows = [s for s in session.execute(query).scalars() if skill in (s.skills or [])]
-        page, per_page = _page(page, per_page)
-        meta = {"total": len(rows), "page": page, "per_page": per_page}
-        rows = rows[(page - 1) * per_page:page * per_page]
-    else:
-        rows, meta = _paginate(query, session, page, per_page)
-    counts = _counts(session, [s.id for s in rows])
-    return {"items": [shift_to_dict(s, counts[s.id]) for s in rows], **meta}
+        statement = _where_in_python(session, statement, Shift, lambda s: skill in s.skills)
+    page = paginate(session, statement, q["page"], q["per_page"], render=lambda row: row)
+    counts = _counts(session, [s.id for s in page["items"]])
+    page["items"] = [_shift_answer(s, counts[s.id]) for s in page["items"]]
+    return page
 
 
 # -- sign-ups ------------------------------------------------------------------------
@@ -533,18 +502,10 @@ def _waitlist_position(session, signup):
         Signup.id <= signup.id)).scalar_one()
 
 
-def signup_to_dict(session, signup, **extra):
-    result = {"id": signup.id, "shift_id": signup.shift_id,
-              "volunteer_id": signup.volunteer_id, "status": signup.status,
-              "waitlist_position": _waitlist_position(session, signup),
-              "created_at": iso(signup.created_at), "promoted_at": iso(signup.promoted_at),
-              "cancelled_at": iso(signup.cancelled_at),
-              "checked_in_at": iso(signup.checked_in_at),
-              "checked_out_at": iso(signup.checked_out_at),
-              "auto_closed": bool(signup.auto_closed),
-              "hours_entry_id": signup.hours_entry_id}
-    result.update(extra)
-    return result
+def _signup_answer(session, signup, **extra):
+    """``extra``: ``promoted_signup_id`` on a cancellation, ``hours_entry`` on a check-out."""
+    return SIGNUP.dump(_Answer(signup, waitlist_position=_waitlist_position(session, signup),
+                               **extra))
 
 
 def _check_owner(volunteer_id, only_volunteer_id):
@@ -568,9 +529,9 @@ def sign_up(uow, shift_id, data, only_volunteer_id=None):
     if shift.status != "open":
         raise Conflict(f"shift {shift.id} is {shift.status}", {"shift_id": shift.id,
                                                                "status": shift.status})
-    if only_volunteer_id is not None and from_db(shift.end) <= now_utc():
+    if only_volunteer_id is not None and times.from_storage(shift.end) <= times.now():
         raise Conflict(f"shift {shift.id} is over", {"shift_id": shift.id,
-                                                     "end": iso(shift.end)})
+                                                     "end": times.iso(shift.end)})
     if volunteer.status != "active":
         raise Conflict(f"volunteer {volunteer.number} is {volunteer.status}",
                        {"volunteer_id": volunteer.id, "status": volunteer.status})
@@ -591,18 +552,19 @@ def sign_up(uow, shift_id, data, only_volunteer_id=None):
         raise Conflict(f"volunteer {volunteer.number} is signed up for overlapping shift "
                        f"{other_shift.id}",
                        {"shift_id": other_shift.id, "signup_id": other_signup.id,
-                        "start": iso(other_shift.start), "end": iso(other_shift.end)})
+                        "start": times.iso(other_shift.start),
+                        "end": times.iso(other_shift.end)})
     confirmed = session.execute(select(func.count()).select_from(Signup).where(
         Signup.shift_id == shift.id, Signup.status == "confirmed")).scalar_one()
     status = "confirmed" if confirmed < shift.places else "waitlisted"
     signup = Signup(shift_id=shift.id, volunteer_id=volunteer.id, status=status,
-                    created_at=now_utc())
+                    created_at=times.now())
     session.add(signup)
     session.flush()
     uow.emit("shift_signed_up", {"signup_id": signup.id, "shift_id": shift.id,
                                  "volunteer_id": volunteer.id, "status": status,
                                  "event_id": shift.event_id})
-    return signup_to_dict(session, signup)
+    return _signup_answer(session, signup)
 
 
 def _promote_first_waitlisted(uow, shift):
@@ -617,7 +579,7 @@ def _promote_first_waitlisted(uow, shift):
     if first is None:
         return None
     first.status = "confirmed"
-    first.promoted_at = now_utc()
+    first.promoted_at = times.now()
     session.flush()
     uow.emit("waitlist_promoted", {"signup_id": first.id, "shift_id": shift.id,
                                    "volunteer_id": first.volunteer_id,
@@ -640,53 +602,43 @@ def cancel_signup(uow, signup_id, only_volunteer_id=None):
     if signup.checked_in_at is not None:
         raise Conflict("a sign-up that has checked in cannot be cancelled",
                        {"signup_id": signup.id,
-                        "checked_in_at": iso(signup.checked_in_at)})
+                        "checked_in_at": times.iso(signup.checked_in_at)})
     was = signup.status
     signup.status = "cancelled"
-    signup.cancelled_at = now_utc()
+    signup.cancelled_at = times.now()
     signup.cancel_reason = "cancelled"
     session.flush()
     uow.emit("shift_signup_cancelled", {"signup_id": signup.id, "shift_id": shift.id,
                                         "volunteer_id": signup.volunteer_id,
                                         "was_status": was, "event_id": shift.event_id})
     promoted = _promote_first_waitlisted(uow, shift) if was == "confirmed" else None
-    return signup_to_dict(session, signup,
+    return _signup_answer(session, signup,
                           promoted_signup_id=promoted.id if promoted else None)
 
 
 def get_signup(session, signup_id, only_volunteer_id=None):
     signup = _get(session, Signup, signup_id, "sign-up")
     _check_owner(signup.volunteer_id, only_volunteer_id)
-    return signup_to_dict(session, signup)
+    return _signup_answer(session, signup)
 
 
-def list_signups(session, volunteer_id=None, shift_id=None, status=None, page=1,
-                 per_page=20):
-    query = select(Signup).order_by(Signup.id)
-    if volunteer_id is not None:
-        query = query.where(Signup.volunteer_id == volunteer_id)
-    if shift_id is not None:
-        query = query.where(Signup.shift_id == shift_id)
-    if status:
-        query = query.where(Signup.status == status)
-    rows, meta = _paginate(query, session, page, per_page)
-    return {"items": [signup_to_dict(session, s) for s in rows], **meta}
+def list_signups(session, query=None):
+    q = _load(schemas.SignupQuery, query)
+    statement = select(Signup).order_by(Signup.id)
+    if q.get("volunteer_id") is not None:
+        statement = statement.where(Signup.volunteer_id == q["volunteer_id"])
+    if q.get("shift_id") is not None:
+        statement = statement.where(Signup.shift_id == q["shift_id"])
+    if q.get("status"):
+        statement = statement.where(Signup.status == q["status"])
+    return paginate(session, statement, q["page"], q["per_page"],
+                    lambda signup: _signup_answer(session, signup))
 
 
 # -- hours ledger --------------------------------------------------------------------
 
-def entry_to_dict(entry):
-    return {c: getattr(entry, c) for c in (
-        "id", "volunteer_id", "signup_id", "shift_id", "event_id", "minutes", "source",
-        "description", "reason", "corrects_entry_id", "flag_reason", "status",
-        "recorded_by", "decided_by", "decision_reason")} | {
-        "flagged": bool(entry.flagged), "service_date": entry.service_date.isoformat(),
-        "started_at": iso(entry.started_at), "ended_at": iso(entry.ended_at),
-        "decided_at": iso(entry.decided_at), "created_at": iso(entry.created_at)}
-
-
 def _record_entry(uow, **values):
-    entry = HoursEntry(status="pending", created_at=now_utc(), **values)
+    entry = HoursEntry(status="pending", created_at=times.now(), **values)
     uow.session.add(entry)
     uow.session.flush()
     uow.emit("hours_recorded", {
@@ -715,27 +667,27 @@ def check_in(uow, signup_id, data=None, actor=None, only_volunteer_id=None, now=
     if shift.status != "open":
         raise Conflict(f"shift {shift.id} is {shift.status}", {"shift_id": shift.id})
     if signup.checked_in_at is not None:
-        raise Conflict("already checked in", {"signup_id": signup.id,
-                                              "checked_in_at": iso(signup.checked_in_at)})
-    at = to_utc(data["at"]) if data["at"] else (now or now_utc())
-    start, end = from_db(shift.start), from_db(shift.end)
+        raise Conflict("already checked in",
+                       {"signup_id": signup.id, "checked_in_at": times.iso(signup.checked_in_at)})
+    at = data["at"] or now or times.now()
+    start, end = times.from_storage(shift.start), times.from_storage(shift.end)
     if at < start - timedelta(minutes=CHECK_IN_EARLY_MINUTES):
         raise ValidationFailed("too early to check in to this shift",
                                {"at": [f"at most {CHECK_IN_EARLY_MINUTES} minutes before "
-                                       f"the shift starts ({iso(start)})"]})
+                                       f"the shift starts ({times.iso(start)})"]})
     if at >= end:
         raise ValidationFailed("the shift is over", {"at": [f"must be before the shift "
-                                                            f"ends ({iso(end)})"]})
+                                                            f"ends ({times.iso(end)})"]})
     signup.checked_in_at = at
     session.flush()
-    return signup_to_dict(session, signup)
+    return _signup_answer(session, signup)
 
 
 def _close_attendance(uow, signup, shift, out_at, actor, grace_minutes):
     """Close a check-in: an hours entry, pending approval. A check-in still open past the
     shift's end plus the grace period is closed at the shift's end and flagged."""
-    checked_in = from_db(signup.checked_in_at)
-    end = from_db(shift.end)
+    checked_in = times.from_storage(signup.checked_in_at)
+    end = times.from_storage(shift.end)
     auto = out_at > end + timedelta(minutes=grace_minutes)
     if auto:
         out_at = max(end, checked_in)
@@ -744,7 +696,7 @@ def _close_attendance(uow, signup, shift, out_at, actor, grace_minutes):
     signup.auto_closed = auto
     entry = _record_entry(
         uow, volunteer_id=signup.volunteer_id, signup_id=signup.id, shift_id=shift.id,
-        event_id=shift.event_id, minutes=minutes, service_date=local_date(checked_in),
+        event_id=shift.event_id, minutes=minutes, service_date=times.local_date(checked_in),
         started_at=checked_in, ended_at=out_at, description=shift.name,
         source="auto_closed" if auto else "check_out", flagged=auto,
         flag_reason=f"no check-out by shift end + {grace_minutes} min; closed at shift end"
@@ -765,19 +717,19 @@ def check_out(uow, signup_id, data=None, actor=None, only_volunteer_id=None, now
     if signup.checked_out_at is not None:
         raise Conflict("already checked out", {"signup_id": signup.id,
                                                "hours_entry_id": signup.hours_entry_id})
-    at = to_utc(data["at"]) if data["at"] else (now or now_utc())
-    if at <= from_db(signup.checked_in_at):
+    at = data["at"] or now or times.now()
+    if at <= times.from_storage(signup.checked_in_at):
         raise ValidationFailed("check-out must come after check-in",
                                {"at": [f"must be after the check-in "
-                                       f"({iso(signup.checked_in_at)})"]})
+                                       f"({times.iso(signup.checked_in_at)})"]})
     entry = _close_attendance(uow, signup, shift, at, actor, grace_minutes)
-    return signup_to_dict(session, signup, hours_entry=entry_to_dict(entry))
+    return _signup_answer(session, signup, hours_entry=entry)
 
 
 def auto_close_overdue(uow, now=None, grace_minutes=AUTO_CLOSE_GRACE_MINUTES):
     """Close every check-in still open past its shift's end plus the grace period (the
     service's timer calls this). Returns the entries recorded."""
-    now = now or now_utc()
+    now = now or times.now()
     cutoff = now - timedelta(minutes=grace_minutes)
     session = uow.session
     rows = session.execute(
@@ -788,8 +740,8 @@ def auto_close_overdue(uow, now=None, grace_minutes=AUTO_CLOSE_GRACE_MINUTES):
     for signup, shift in rows:
         if signup.checked_out_at is not None:
             continue
-        entries.append(entry_to_dict(_close_attendance(uow, signup, shift, now, "system",
-                                                       grace_minutes)))
+        entries.append(HOURS_ENTRY.dump(_close_attendance(uow, signup, shift, now, "system",
+                                                          grace_minutes)))
     return entries
 
 
@@ -846,7 +798,7 @@ def record_hours(uow, data, actor=None, only_volunteer_id=None):
                                              (corrected.description if corrected else None)),
         reason=data["reason"].strip(), corrects_entry_id=corrected.id if corrected else None,
         source="correction" if corrected else "manual", flagged=False, recorded_by=actor)
-    return entry_to_dict(entry)
+    return HOURS_ENTRY.dump(entry)
 
 
 def _pending_entry(session, entry_id):
@@ -881,14 +833,14 @@ def approve_hours(uow, entry_id, actor=None, reason=None):
             counted = entry.minutes - old.minutes
     entry.status = "approved"
     entry.decided_by = actor
-    entry.decided_at = now_utc()
+    entry.decided_at = times.now()
     entry.decision_reason = reason
     session.flush()
     uow.emit("hours_approved", {
         "entry_id": entry.id, "volunteer_id": entry.volunteer_id, "minutes": entry.minutes,
         "counted_minutes": counted, "corrects_entry_id": entry.corrects_entry_id,
         "event_id": entry.event_id, "service_date": entry.service_date})
-    return entry_to_dict(entry) | {"counted_minutes": counted}
+    return HOURS_ENTRY.dump(_Answer(entry, counted_minutes=counted))
 
 
 def reject_hours(uow, entry_id, actor=None, reason=None):
@@ -899,24 +851,24 @@ def reject_hours(uow, entry_id, actor=None, reason=None):
     entry = _pending_entry(session, entry_id)
     entry.status = "rejected"
     entry.decided_by = actor
-    entry.decided_at = now_utc()
+    entry.decided_at = times.now()
     entry.decision_reason = reason
     session.flush()
     uow.emit("hours_rejected", {"entry_id": entry.id, "volunteer_id": entry.volunteer_id,
                                 "minutes": entry.minutes})
-    return entry_to_dict(entry)
+    return HOURS_ENTRY.dump(entry)
 
 
-def list_hours(session, volunteer_id=None, status=None, flagged=None, page=1, per_page=20):
-    query = select(HoursEntry).order_by(HoursEntry.id)
-    if volunteer_id is not None:
-        query = query.where(HoursEntry.volunteer_id == volunteer_id)
-    if status:
-        query = query.where(HoursEntry.status == status)
-    if flagged is not None:
-        query = query.where(HoursEntry.flagged.is_(bool(flagged)))
-    rows, meta = _paginate(query, session, page, per_page)
-    return {"items": [entry_to_dict(e) for e in rows], **meta}
+def list_hours(session, query=None):
+    q = _load(schemas.HoursQuery, query)
+    statement = select(HoursEntry).order_by(HoursEntry.id)
+    if q.get("volunteer_id") is not None:
+        statement = statement.where(HoursEntry.volunteer_id == q["volunteer_id"])
+    if q.get("status"):
+        statement = statement.where(HoursEntry.status == q["status"])
+    if q.get("flagged") is not None:
+        statement = statement.where(HoursEntry.flagged.is_(q["flagged"]))
+    return paginate(session, statement, q["page"], q["per_page"], HOURS_ENTRY.dump)
 
 
 def effective_approved_entries(session, volunteer_id, period_from=None, period_to=None):
@@ -941,23 +893,9 @@ def approved_minutes(session, volunteer_id):
 
 # -- certificates --------------------------------------------------------------------
 
-def _hours(minutes):
-    return round(minutes / 60.0, 1)
-
-
-def certificate_to_dict(cert, crypto, volunteer_number, with_code=True):
-    result = {"number": cert.number, "volunteer_id": cert.volunteer_id,
-              "volunteer_number": volunteer_number,
-              "period_from": cert.period_from.isoformat(),
-              "period_to": cert.period_to.isoformat(),
-              "approved_minutes": cert.approved_minutes,
-              "approved_hours": _hours(cert.approved_minutes),
-              "services": list(cert.services or []), "issuer": cert.issuer,
-              "issued_on": cert.issued_on.isoformat(),
-              "pdf_url": f"/api/v1/certificates/{cert.number}/pdf"}
-    if with_code:
-        result["verification_code"] = crypto.decrypt(cert.code_enc)
-    return result
+def _certificate_answer(cert, crypto, volunteer, schema=CERTIFICATE, **extra):
+    return schema.dump(_Answer(cert, volunteer_number=volunteer.number,
+                               verification_code=crypto.decrypt(cert.code_enc), **extra))
 
 
 def issue_certificate(uow, crypto, volunteer_id, data, issuer, community_id, actor=None,
@@ -974,7 +912,7 @@ def issue_certificate(uow, crypto, volunteer_id, data, issuer, community_id, act
                                {"period_from": ["no approved hours between period_from "
                                                 "and period_to"]})
     code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
-    issued_on = today or datetime.now(LOCAL_TZ).date()
+    issued_on = today or times.local_today()
     cert = Certificate(
         number=uuid.uuid4().hex[:40], volunteer_id=volunteer.id,
         period_from=data["period_from"], period_to=data["period_to"],
@@ -982,7 +920,7 @@ def issue_certificate(uow, crypto, volunteer_id, data, issuer, community_id, act
         services=[{"entry_id": e.id, "date": e.service_date.isoformat(),
                    "description": e.description or "志愿服务", "minutes": e.minutes}
                   for e in entries if e.minutes > 0],
-        issuer=issuer, issued_on=issued_on, issued_at=now_utc(), issued_by=actor,
+        issuer=issuer, issued_on=issued_on, issued_at=times.now(), issued_by=actor,
         code_enc=crypto.encrypt(code), code_hash=crypto.lookup_hash(code))
     session.add(cert)
     session.flush()
@@ -992,7 +930,7 @@ def issue_certificate(uow, crypto, volunteer_id, data, issuer, community_id, act
         "certificate_number": cert.number, "volunteer_id": volunteer.id,
         "period_from": cert.period_from, "period_to": cert.period_to,
         "approved_minutes": total, "issued_at": cert.issued_at})
-    return certificate_to_dict(cert, crypto, volunteer.number)
+    return _certificate_answer(cert, crypto, volunteer)
 
 
 def _certificate(session, number):
@@ -1007,7 +945,7 @@ def list_certificates(session, crypto, volunteer_id):
     volunteer = _get(session, Volunteer, volunteer_id, "volunteer")
     certs = session.execute(select(Certificate).where(Certificate.volunteer_id == volunteer_id)
                             .order_by(Certificate.id)).scalars().all()
-    return {"items": [certificate_to_dict(c, crypto, volunteer.number) for c in certs],
+    return {"items": [_certificate_answer(c, crypto, volunteer) for c in certs],
             "total": len(certs), "page": 1, "per_page": max(len(certs), 1)}
 
 
@@ -1017,11 +955,10 @@ def certificate_document(session, crypto, number, only_volunteer_id=None):
     cert = _certificate(session, number)
     _check_owner(cert.volunteer_id, only_volunteer_id)
     volunteer = session.get(Volunteer, cert.volunteer_id)
-    doc = certificate_to_dict(cert, crypto, volunteer.number)
-    doc["name"] = crypto.decrypt(volunteer.name_enc)
-    doc["id_number_masked"] = pii.mask_id_number(crypto.decrypt(volunteer.id_number_enc))
-    doc["gender"] = volunteer.gender
-    return doc
+    return _certificate_answer(
+        cert, crypto, volunteer, CERTIFICATE_DOCUMENT, name=crypto.decrypt(volunteer.name_enc),
+        id_number_masked=pii.mask_id_number(crypto.decrypt(volunteer.id_number_enc)),
+        gender=volunteer.gender)
 
 
 def verify_certificate(session, crypto, number, code):
@@ -1033,11 +970,7 @@ def verify_certificate(session, crypto, number, code):
     given = crypto.lookup_hash(code or "")
     valid = hmac.compare_digest(expected, given) and cert is not None
     if not valid:
-        return {"number": number, "valid": False}
+        return NOT_VERIFIED.dump({"number": number, "valid": False})
     volunteer = session.get(Volunteer, cert.volunteer_id)
-    return {"number": cert.number, "valid": True, "volunteer_number": volunteer.number,
-            "period_from": cert.period_from.isoformat(),
-            "period_to": cert.period_to.isoformat(),
-            "approved_hours": _hours(cert.approved_minutes), "issuer": cert.issuer,
-            "issued_on": cert.issued_on.isoformat()}
+    return VERIFIED.dump(_Answer(cert, valid=True, volunteer_number=volunteer.number))
 

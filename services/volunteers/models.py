@@ -1,7 +1,7 @@
 """Tables of the volunteers service (plus the kernel's outbox/inbox/kernel_state).
 
-Times are stored in UTC (``common.times``-style helpers in domain.py convert on the way in
-and out; SQLite hands them back naive). Personal data (name, phone, ID number) is stored
+Times are stored in UTC (``common.times`` converts on the way in and out; SQLite hands
+them back naive). Personal data (name, phone, ID number) is stored
 encrypted, with a keyed hash beside phone and ID number for look-ups and duplicates.
 """
 from datetime import datetime, timezone

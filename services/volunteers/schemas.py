@@ -1,14 +1,17 @@
-"""Input and output schemas of the volunteers service; the gateway validates with the
-same ones and publishes them in OpenAPI. Unknown fields are rejected.
+"""Input, query and output schemas of the volunteers service, their one home: the gateway
+validates requests with them and publishes them in OpenAPI; the service loads inputs and
+list queries again with the same ones (defaults and bounds live here) and answers by
+dumping the output schemas. Unknown fields are rejected.
 
-Datetimes without an offset are taken as the community's local time (Asia/Shanghai)."""
+Times follow the time rule (``common.times``): without an offset, the community's local
+time; answers give instants in UTC with ``Z``."""
 import re
 from datetime import timedelta
 
-from marshmallow import (RAISE, Schema, ValidationError, fields, validate, validates,
-                         validates_schema)
+from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from common import pii
+from common.schemas import MAX_ID, Day, Id, Instant, PageQuery, Strict
 
 SKILL_FORMAT = validate.Regexp(r"^[a-z0-9_\u4e00-\u9fff-]{1,32}$",
                                error="a skill is a tag of 1-32 lowercase letters, digits, "
@@ -22,11 +25,8 @@ _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
 
 Skill = lambda **kw: fields.String(validate=SKILL_FORMAT, **kw)  # noqa: E731
 Skills = lambda **kw: fields.List(Skill(), validate=validate.Length(max=30), **kw)  # noqa: E731
-
-
-class _Strict(Schema):
-    class Meta:
-        unknown = RAISE
+# Ids in a query string are text to parse (the kernel's Id is strict: JSON numbers only).
+QueryId = lambda **kw: fields.Integer(validate=validate.Range(1, MAX_ID), **kw)  # noqa: E731
 
 
 def _check_phone(value):
@@ -39,7 +39,7 @@ def _check_id_number(value):
         raise ValidationError("not a resident ID number (17 digits and a digit or X)")
 
 
-class AvailabilitySlot(_Strict):
+class AvailabilitySlot(Strict):
     weekday = fields.Integer(required=True, validate=validate.Range(1, 7),
                              metadata={"description": "ISO weekday, Monday=1"})
     start = fields.String(required=True, metadata={"example": "09:00"})
@@ -57,7 +57,7 @@ class AvailabilitySlot(_Strict):
             raise ValidationError(errors)
 
 
-class VolunteerCreate(_Strict):
+class VolunteerCreate(Strict):
     name = fields.String(required=True, validate=validate.Length(1, 50))
     phone = fields.String(required=True)
     id_number = fields.String(load_default=None)
@@ -79,7 +79,7 @@ class VolunteerCreate(_Strict):
             _check_id_number(value)
 
 
-class VolunteerUpdate(_Strict):
+class VolunteerUpdate(Strict):
     name = fields.String(validate=validate.Length(1, 50))
     phone = fields.String()
     id_number = fields.String(allow_none=True)
@@ -107,6 +107,60 @@ class VolunteerUpdate(_Strict):
             raise ValidationError("nothing to change", "_schema")
 
 
+class SkillList(fields.Field):
+    """``skills=first_aid,cooking`` (or the parameter repeated, or a list) → skill tags."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        items = value if isinstance(value, list) else [value]
+        skills = [s.strip() for item in items for s in str(item).split(",") if s.strip()]
+        errors = []
+        for skill in skills:
+            try:
+                SKILL_FORMAT(skill)
+            except ValidationError as exc:
+                errors.append(f"{skill!r}: {exc.messages[0]}")
+        if errors:
+            raise ValidationError(errors)
+        if len(skills) > 30:
+            raise ValidationError("at most 30 skills")
+        return skills
+
+
+def _check_window(data, longest, too_long):
+    """``end`` after ``start``, and at most ``longest`` after it."""
+    if "start" in data and "end" in data:
+        if data["end"] <= data["start"]:
+            raise ValidationError({"end": ["must be after start"]})
+        if data["end"] - data["start"] > longest:
+            raise ValidationError({"end": [too_long]})
+
+
+def _approved_hours(certificate):
+    return round(certificate.approved_minutes / 60.0, 1)
+
+
+# -- registry ---------------------------------------------------------------------------
+
+class VolunteerQuery(PageQuery):
+    skill = Skill()
+    compound = fields.String(validate=validate.Length(1, 64))
+    talent = fields.Boolean()
+    status = fields.String(validate=validate.OneOf(VOLUNTEER_STATUSES))
+    q = fields.String(validate=validate.Length(1, 50),
+                      metadata={"description": "a name (part), a phone or a number V…"})
+
+
+class AvailableQuery(Strict):
+    skills = SkillList(load_default=list)
+    start = Instant(required=True)
+    end = Instant(required=True)
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
+
+    @validates_schema
+    def _window(self, data, **_):
+        _check_window(data, MAX_AVAILABILITY_WINDOW, "at most 31 days after start")
+
+
 class Volunteer(Schema):
     id = fields.Integer()
     number = fields.String()
@@ -121,7 +175,7 @@ class Volunteer(Schema):
     availability = fields.List(fields.Dict())
     status = fields.String()
     team_ids = fields.List(fields.Integer())
-    created_at = fields.DateTime()
+    created_at = Instant()
 
 
 class AvailableVolunteer(Schema):
@@ -134,12 +188,11 @@ class AvailableVolunteer(Schema):
     talent = fields.Boolean()
 
 
-class TeamCreate(_Strict):
+class TeamCreate(Strict):
     name = fields.String(required=True, validate=validate.Length(1, 64))
     description = fields.String(load_default=None, validate=validate.Length(max=500))
-    leader_id = fields.Integer(required=True, validate=validate.Range(min=1))
-    member_ids = fields.List(fields.Integer(validate=validate.Range(min=1)), load_default=list,
-                             validate=validate.Length(max=500))
+    leader_id = Id(required=True)
+    member_ids = fields.List(Id(), load_default=list, validate=validate.Length(max=500))
 
 
 class TeamMemberOut(Schema):
@@ -154,25 +207,35 @@ class Team(Schema):
     leader_id = fields.Integer()
     leader_number = fields.String()
     members = fields.List(fields.Nested(TeamMemberOut))
-    created_at = fields.DateTime()
+    created_at = Instant()
 
 
-class ShiftCreate(_Strict):
+# -- shifts and sign-ups ------------------------------------------------------------------
+
+class ShiftCreate(Strict):
     name = fields.String(required=True, validate=validate.Length(1, 64))
     skills = Skills(load_default=list)
     places = fields.Integer(required=True, validate=validate.Range(0, 1000))
-    start = fields.DateTime(required=True)
-    end = fields.DateTime(required=True)
-    event_id = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    start = Instant(required=True)
+    end = Instant(required=True)
+    event_id = Id(load_default=None)
     location = fields.String(load_default=None, validate=validate.Length(1, 128))
 
     @validates_schema
     def _window(self, data, **_):
-        if "start" in data and "end" in data:
-            if data["end"] <= data["start"]:
-                raise ValidationError({"end": ["must be after start"]})
-            if data["end"] - data["start"] > MAX_SHIFT:
-                raise ValidationError({"end": ["a shift lasts at most 24 hours"]})
+        _check_window(data, MAX_SHIFT, "a shift lasts at most 24 hours")
+
+
+class ShiftQuery(PageQuery):
+    event_id = QueryId()
+    status = fields.String(validate=validate.OneOf(["open", "cancelled"]))
+    skill = Skill()
+    # "from" is a keyword: loaded under its own name too, so the query travels over RPC
+    # as the gateway received it.
+    from_ = Instant(date_ok=True, data_key="from", attribute="from", metadata={
+        "description": "shifts that end after this; a date alone: that local day's start"})
+    to = Instant(date_ok=True, upper_bound=True, metadata={
+        "description": "shifts that start before this; a date alone: that local day's end"})
 
 
 class Shift(Schema):
@@ -182,48 +245,39 @@ class Shift(Schema):
     role_id = fields.Integer(allow_none=True)
     skills = fields.List(fields.String())
     places = fields.Integer()
-    start = fields.DateTime()
-    end = fields.DateTime()
+    start = Instant()
+    end = Instant()
     location = fields.String(allow_none=True)
     status = fields.String()
     confirmed = fields.Integer()
     waitlisted = fields.Integer()
 
 
-class SignupCreate(_Strict):
-    volunteer_id = fields.Integer(required=True, validate=validate.Range(min=1))
+class SignupCreate(Strict):
+    volunteer_id = Id(required=True)
 
 
-class CheckTime(_Strict):
-    at = fields.DateTime(load_default=None,
-                         metadata={"description": "when it happened (default: now)"})
+class SignupQuery(PageQuery):
+    volunteer_id = QueryId()
+    shift_id = QueryId()
+    status = fields.String(validate=validate.OneOf(["confirmed", "waitlisted", "cancelled"]))
 
 
-class Signup(Schema):
-    id = fields.Integer()
-    shift_id = fields.Integer()
-    volunteer_id = fields.Integer()
-    status = fields.String()
-    waitlist_position = fields.Integer(allow_none=True)
-    created_at = fields.DateTime()
-    promoted_at = fields.DateTime(allow_none=True)
-    cancelled_at = fields.DateTime(allow_none=True)
-    checked_in_at = fields.DateTime(allow_none=True)
-    checked_out_at = fields.DateTime(allow_none=True)
-    auto_closed = fields.Boolean()
-    hours_entry_id = fields.Integer(allow_none=True)
-    promoted_signup_id = fields.Integer(allow_none=True)
+class CheckTime(Strict):
+    at = Instant(load_default=None, metadata={"description": "when it happened (default: now)"})
 
 
-class HoursCreate(_Strict):
+# -- hours ledger ---------------------------------------------------------------------------
+
+class HoursCreate(Strict):
     """A manual entry (with its reason), or a correction of an earlier entry."""
-    volunteer_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    volunteer_id = Id(required=True)
     minutes = fields.Integer(required=True, validate=validate.Range(0, 24 * 60))
-    service_date = fields.Date(required=True)
+    service_date = Day(required=True)
     reason = fields.String(required=True, validate=validate.Length(2, 500))
     description = fields.String(load_default=None, validate=validate.Length(1, 128))
-    shift_id = fields.Integer(load_default=None, validate=validate.Range(min=1))
-    corrects_entry_id = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    shift_id = Id(load_default=None)
+    corrects_entry_id = Id(load_default=None)
 
     @validates("reason")
     def _reason(self, value, **_):
@@ -231,12 +285,18 @@ class HoursCreate(_Strict):
             raise ValidationError("a manual entry needs a reason")
 
 
-class HoursDecision(_Strict):
+class HoursDecision(Strict):
     reason = fields.String(load_default=None, validate=validate.Length(1, 500))
 
 
-class HoursRejection(_Strict):
+class HoursRejection(Strict):
     reason = fields.String(required=True, validate=validate.Length(2, 500))
+
+
+class HoursQuery(PageQuery):
+    volunteer_id = QueryId()
+    status = fields.String(validate=validate.OneOf(HOURS_STATUSES))
+    flagged = fields.Boolean()
 
 
 class HoursEntry(Schema):
@@ -247,8 +307,8 @@ class HoursEntry(Schema):
     event_id = fields.Integer(allow_none=True)
     minutes = fields.Integer()
     service_date = fields.Date()
-    started_at = fields.DateTime(allow_none=True)
-    ended_at = fields.DateTime(allow_none=True)
+    started_at = Instant(allow_none=True)
+    ended_at = Instant(allow_none=True)
     source = fields.String()
     description = fields.String(allow_none=True)
     reason = fields.String(allow_none=True)
@@ -258,14 +318,37 @@ class HoursEntry(Schema):
     status = fields.String()
     recorded_by = fields.String(allow_none=True)
     decided_by = fields.String(allow_none=True)
-    decided_at = fields.DateTime(allow_none=True)
+    decided_at = Instant(allow_none=True)
     decision_reason = fields.String(allow_none=True)
-    created_at = fields.DateTime()
+    created_at = Instant()
+    counted_minutes = fields.Integer(metadata={
+        "description": "on approval only: what it changes in the volunteer's approved total"})
 
 
-class CertificateCreate(_Strict):
-    period_from = fields.Date(required=True)
-    period_to = fields.Date(required=True)
+class Signup(Schema):
+    id = fields.Integer()
+    shift_id = fields.Integer()
+    volunteer_id = fields.Integer()
+    status = fields.String()
+    waitlist_position = fields.Integer(allow_none=True)
+    created_at = Instant()
+    promoted_at = Instant(allow_none=True)
+    cancelled_at = Instant(allow_none=True)
+    checked_in_at = Instant(allow_none=True)
+    checked_out_at = Instant(allow_none=True)
+    auto_closed = fields.Boolean()
+    hours_entry_id = fields.Integer(allow_none=True)
+    promoted_signup_id = fields.Integer(allow_none=True, metadata={
+        "description": "on cancellation only: the waitlisted sign-up given the place"})
+    hours_entry = fields.Nested(HoursEntry, metadata={
+        "description": "on check-out only: the hours entry recorded"})
+
+
+# -- certificates ---------------------------------------------------------------------------
+
+class CertificateCreate(Strict):
+    period_from = Day(required=True)
+    period_to = Day(required=True)
 
     @validates_schema
     def _period(self, data, **_):
@@ -276,7 +359,8 @@ class CertificateCreate(_Strict):
 
 class CertificateService(Schema):
     entry_id = fields.Integer()
-    date = fields.Date()
+    # Kept in the certificate's snapshot as the text it was issued with.
+    date = fields.String(metadata={"format": "date"})
     description = fields.String()
     minutes = fields.Integer()
 
@@ -288,20 +372,33 @@ class Certificate(Schema):
     period_from = fields.Date()
     period_to = fields.Date()
     approved_minutes = fields.Integer()
-    approved_hours = fields.Float()
+    approved_hours = fields.Function(_approved_hours, metadata={"type": "number"})
     services = fields.List(fields.Nested(CertificateService))
     issuer = fields.String()
     issued_on = fields.Date()
     verification_code = fields.String()
-    pdf_url = fields.String()
+    pdf_url = fields.Function(lambda cert: f"/api/v1/certificates/{cert.number}/pdf",
+                              metadata={"type": "string"})
+
+
+class CertificateDocument(Certificate):
+    """What the PDF prints (for the volunteer and staff: it names the volunteer)."""
+    name = fields.String()
+    id_number_masked = fields.String(allow_none=True)
+    gender = fields.String(allow_none=True)
+
+
+class VerifyQuery(Strict):
+    code = fields.String(required=True, validate=validate.Length(1, 32))
 
 
 class CertificateVerification(Schema):
+    """Public: nothing but ``number`` and ``valid`` unless the code is right."""
     number = fields.String()
     valid = fields.Boolean()
     volunteer_number = fields.String()
     period_from = fields.Date()
     period_to = fields.Date()
-    approved_hours = fields.Float()
+    approved_hours = fields.Function(_approved_hours, metadata={"type": "number"})
     issuer = fields.String()
     issued_on = fields.Date()

@@ -1,4 +1,5 @@
-"""Volunteers service: nameko entrypoints only; the logic is in domain.py."""
+"""Volunteers service: nameko entrypoints only; the logic is in domain.py. Every list RPC
+takes one ``query`` dict, which the domain loads with the route's query schema."""
 import base64
 import logging
 
@@ -52,11 +53,9 @@ class VolunteersService(OperatorEndpoints):
             return domain.get_volunteer(session, self.crypto, volunteer_id, reveal)
 
     @rpc
-    def list_volunteers(self, skill=None, compound=None, talent=None, page=1, per_page=20,
-                        q=None, status=None):
+    def list_volunteers(self, query=None):
         with self.store.session() as session:
-            return domain.list_volunteers(session, self.crypto, skill, compound, talent,
-                                          page, per_page, q=q, status=status)
+            return domain.list_volunteers(session, self.crypto, query)
 
     @rpc
     def update_volunteer(self, volunteer_id, data):
@@ -64,9 +63,9 @@ class VolunteersService(OperatorEndpoints):
             return domain.update_volunteer(uow, self.crypto, volunteer_id, data)
 
     @rpc
-    def list_available_volunteers(self, skills, start, end, limit=50):
+    def list_available_volunteers(self, query):
         with self.store.session() as session:
-            return domain.available_volunteers(session, self.crypto, skills, start, end, limit)
+            return domain.available_volunteers(session, self.crypto, query)
 
     @rpc
     def suggest_volunteers(self, skills, compound=None, limit=10):
@@ -79,9 +78,9 @@ class VolunteersService(OperatorEndpoints):
             return domain.create_team(uow, data)
 
     @rpc
-    def list_teams(self, page=1, per_page=20):
+    def list_teams(self, query=None):
         with self.store.session() as session:
-            return domain.list_teams(session, page, per_page)
+            return domain.list_teams(session, query)
 
     # -- shifts and sign-ups ------------------------------------------------------------
 
@@ -96,11 +95,9 @@ class VolunteersService(OperatorEndpoints):
             return domain.get_shift(session, shift_id)
 
     @rpc
-    def list_shifts(self, event_id=None, status=None, start_from=None, start_to=None,
-                    skill=None, page=1, per_page=20):
+    def list_shifts(self, query=None):
         with self.store.session() as session:
-            return domain.list_shifts(session, event_id, status, start_from, start_to, skill,
-                                      page, per_page)
+            return domain.list_shifts(session, query)
 
     @rpc
     def sign_up(self, shift_id, data, only_volunteer_id=None):
@@ -118,10 +115,9 @@ class VolunteersService(OperatorEndpoints):
             return domain.get_signup(session, signup_id, only_volunteer_id)
 
     @rpc
-    def list_signups(self, volunteer_id=None, shift_id=None, status=None, page=1,
-                     per_page=20):
+    def list_signups(self, query=None):
         with self.store.session() as session:
-            return domain.list_signups(session, volunteer_id, shift_id, status, page, per_page)
+            return domain.list_signups(session, query)
 
     @rpc
     def check_in(self, signup_id, data=None, actor=None, only_volunteer_id=None):
@@ -149,9 +145,9 @@ class VolunteersService(OperatorEndpoints):
             return domain.record_hours(uow, data, actor, only_volunteer_id)
 
     @rpc
-    def list_hours(self, volunteer_id=None, status=None, flagged=None, page=1, per_page=20):
+    def list_hours(self, query=None):
         with self.store.session() as session:
-            return domain.list_hours(session, volunteer_id, status, flagged, page, per_page)
+            return domain.list_hours(session, query)
 
     @rpc
     def approve_hours(self, entry_id, actor=None, reason=None):

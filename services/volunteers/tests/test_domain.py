@@ -7,6 +7,7 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from common import times
 from common.errors import Conflict, Forbidden, ValidationFailed
 from services.volunteers import certificate_pdf, domain
 from services.volunteers.models import (Certificate, HoursEntry, Shift, Signup, Volunteer)
@@ -16,66 +17,66 @@ UTC = timezone.utc
 SAT_9 = datetime(2026, 11, 28, 1, 0, tzinfo=UTC)
 
 
-def register(db, crypto, name="林阿姨", phone="13812345678", **extra):
-    with db.uow() as uow:
+def register(store, crypto, name="林阿姨", phone="13812345678", **extra):
+    with store.uow() as uow:
         return domain.register_volunteer(uow, crypto, {"name": name, "phone": phone, **extra})
 
 
-def many(db, crypto, n, **extra):
-    return [register(db, crypto, name=f"志愿者{i}", phone=f"139{i:08d}", **extra)
+def many(store, crypto, n, **extra):
+    return [register(store, crypto, name=f"志愿者{i}", phone=f"139{i:08d}", **extra)
             for i in range(n)]
 
 
-def shift(db, places=3, start=SAT_9, hours=3, **extra):
-    with db.uow() as uow:
+def shift(store, places=3, start=SAT_9, hours=3, **extra):
+    with store.uow() as uow:
         return domain.create_shift(uow, {
             "name": "敬老院探访", "places": places, "start": start.isoformat(),
             "end": (start + timedelta(hours=hours)).isoformat(), **extra})
 
 
-def sign_up(db, shift_id, volunteer_id):
-    with db.uow() as uow:
+def sign_up(store, shift_id, volunteer_id):
+    with store.uow() as uow:
         return domain.sign_up(uow, shift_id, {"volunteer_id": volunteer_id})
 
 
-def attend(db, signup_id, check_in, check_out):
-    with db.uow() as uow:
+def attend(store, signup_id, check_in, check_out):
+    with store.uow() as uow:
         domain.check_in(uow, signup_id, {"at": check_in.isoformat()}, "sw1")
-    with db.uow() as uow:
+    with store.uow() as uow:
         return domain.check_out(uow, signup_id, {"at": check_out.isoformat()}, "sw1")
 
 
 # -- registry ------------------------------------------------------------------------
 
-def test_registration_encrypts_hashes_and_masks_pii(db, crypto):
-    v = register(db, crypto, id_number="35020319800101123X", gender="female",
+def test_registration_encrypts_hashes_and_masks_pii(store, crypto):
+    v = register(store, crypto, id_number="35020319800101123X", gender="female",
                  birth_year=1962, compound="fulong_huayuan", skills=["cooking", "first_aid"],
                  talent=True, availability=[{"weekday": 6, "start": "08:00", "end": "12:00"}])
     assert v["number"] == "V000001"
     assert v["phone"] == "138****5678"
     assert v["id_number"] == "3502**********123X"
     assert v["talent"] is True and v["gender"] == "female" and v["birth_year"] == 1962
-    with db.session() as session:
+    with store.session() as session:
         row = session.get(Volunteer, v["id"])
         stored = json.dumps([row.name_enc, row.phone_enc, row.phone_hash, row.id_number_enc,
                              row.id_number_hash])
     for secret in ("林阿姨", "13812345678", "35020319800101123X"):
         assert secret not in stored
-    with db.session() as session:
+    with store.session() as session:
         assert domain.get_volunteer(session, crypto, v["id"], reveal=True)["phone"] == \
             "13812345678"
     # Facts never carry PII.
-    text = json.dumps(db.events(), ensure_ascii=False)
+    text = json.dumps(store.events(), ensure_ascii=False)
     assert "林阿姨" not in text and "13812345678" not in text and "3502" not in text
 
 
-def test_duplicate_phone_is_a_conflict_naming_the_existing_volunteer(db, crypto):
-    first = register(db, crypto)
+def test_duplicate_phone_is_a_conflict_naming_the_existing_volunteer(store, crypto):
+    first = register(store, crypto)
     with pytest.raises(Conflict) as exc:
-        register(db, crypto, name="别人", phone="138-1234-5678")
+        register(store, crypto, name="别人", phone="138-1234-5678")
     assert exc.value.details["volunteer_id"] == first["id"]
     assert exc.value.details["volunteer_number"] == first["number"]
-    assert db.count(Volunteer) == 1
+    assert store.count(Volunteer) == 1
 
 
 @pytest.mark.parametrize("field,value", [
@@ -84,81 +85,88 @@ def test_duplicate_phone_is_a_conflict_naming_the_existing_volunteer(db, crypto)
     ("availability", [{"weekday": 1, "start": "11:00", "end": "10:00"}]),
     ("nickname", "x"),
 ])
-def test_bad_registration_names_the_field_and_writes_nothing(db, crypto, field, value):
+def test_bad_registration_names_the_field_and_writes_nothing(store, crypto, field, value):
     data = {"name": "王", "phone": "13900000001", field: value}
     with pytest.raises(ValidationFailed) as exc:
-        with db.uow() as uow:
+        with store.uow() as uow:
             domain.register_volunteer(uow, crypto, data)
     assert field in exc.value.details
-    assert db.count(Volunteer) == 0 and db.events() == []
+    assert store.count(Volunteer) == 0 and store.events() == []
 
 
-def test_update_records_changed_fields_and_checks_phone(db, crypto):
-    a = register(db, crypto)
-    b = register(db, crypto, name="李", phone="13900000002")
-    with db.uow() as uow:
+def test_update_records_changed_fields_and_checks_phone(store, crypto):
+    a = register(store, crypto)
+    b = register(store, crypto, name="李", phone="13900000002")
+    with store.uow() as uow:
         updated = domain.update_volunteer(uow, crypto, a["id"], {
             "skills": ["tutoring"], "status": "inactive", "compound": "gangwu"})
     assert updated["skills"] == ["tutoring"] and updated["status"] == "inactive"
-    event = db.events("volunteer_updated")[-1]["payload"]
+    event = store.events("volunteer_updated")[-1]["payload"]
     assert sorted(event["changed_fields"]) == ["compound", "skills", "status"]
     with pytest.raises(Conflict) as exc:
-        with db.uow() as uow:
+        with store.uow() as uow:
             domain.update_volunteer(uow, crypto, a["id"], {"phone": "13900000002"})
     assert exc.value.details["volunteer_id"] == b["id"]
 
 
-def test_list_filters_and_search(db, crypto):
-    register(db, crypto, skills=["cooking"], compound="a", talent=True)
-    register(db, crypto, name="王小明", phone="13900000002", skills=["tutoring"], compound="b")
-    with db.session() as session:
-        assert domain.list_volunteers(session, crypto, skill="cooking")["total"] == 1
-        assert domain.list_volunteers(session, crypto, talent=True)["total"] == 1
-        assert domain.list_volunteers(session, crypto, q="小明")["items"][0]["compound"] == "b"
-        assert domain.list_volunteers(session, crypto, q="13900000002")["total"] == 1
-        assert domain.list_volunteers(session, crypto, q="V000001")["total"] == 1
+def test_list_filters_and_search(store, crypto):
+    register(store, crypto, skills=["cooking"], compound="a", talent=True)
+    register(store, crypto, name="王小明", phone="13900000002", skills=["tutoring"], compound="b")
+    with store.session() as session:
+        assert domain.list_volunteers(session, crypto, {"skill": "cooking"})["total"] == 1
+        assert domain.list_volunteers(session, crypto, {"talent": True})["total"] == 1
+        assert domain.list_volunteers(session, crypto, {"q": "小明"})["items"][0]["compound"] == "b"
+        assert domain.list_volunteers(session, crypto, {"q": "13900000002"})["total"] == 1
+        assert domain.list_volunteers(session, crypto, {"q": "V000001"})["total"] == 1
 
 
-def test_teams_with_leader(db, crypto):
-    a, b, c = many(db, crypto, 3)
-    with db.uow() as uow:
+def test_teams_with_leader(store, crypto):
+    a, b, c = many(store, crypto, 3)
+    with store.uow() as uow:
         team = domain.create_team(uow, {"name": "银龄志愿服务队", "leader_id": a["id"],
                                         "member_ids": [b["id"]]})
     assert team["leader_id"] == a["id"]
     assert [m["id"] for m in team["members"]] == [a["id"], b["id"]]
-    with db.session() as session:
+    with store.session() as session:
         assert domain.get_volunteer(session, crypto, b["id"])["team_ids"] == [team["id"]]
     with pytest.raises(Conflict):
-        with db.uow() as uow:
+        with store.uow() as uow:
             domain.create_team(uow, {"name": "银龄志愿服务队", "leader_id": c["id"]})
     with pytest.raises(ValidationFailed) as exc:
-        with db.uow() as uow:
+        with store.uow() as uow:
             domain.create_team(uow, {"name": "x", "leader_id": 999})
     assert "leader_id" in exc.value.details
 
 
-def test_available_honours_skills_weekly_availability_and_shifts_taken(db, crypto):
+def test_available_honours_skills_weekly_availability_and_shifts_taken(store, crypto):
     saturday_morning = [{"weekday": 6, "start": "08:00", "end": "12:00"}]
-    free = register(db, crypto, name="甲", phone="13900000001", skills=["first_aid"],
+    free = register(store, crypto, name="甲", phone="13900000001", skills=["first_aid"],
                     availability=saturday_morning)
-    register(db, crypto, name="乙", phone="13900000002", skills=["cooking"],
+    register(store, crypto, name="乙", phone="13900000002", skills=["cooking"],
              availability=saturday_morning)                       # wrong skill
-    register(db, crypto, name="丙", phone="13900000003", skills=["first_aid"],
+    register(store, crypto, name="丙", phone="13900000003", skills=["first_aid"],
              availability=[{"weekday": 7, "start": "08:00", "end": "12:00"}])  # Sundays
-    busy = register(db, crypto, name="丁", phone="13900000004", skills=["first_aid"])
-    flexible = register(db, crypto, name="戊", phone="13900000005", skills=["first_aid"])
-    other = shift(db, start=SAT_9 + timedelta(hours=1))
-    sign_up(db, other["id"], busy["id"])
-    with db.session() as session:
-        found = domain.available_volunteers(session, crypto, ["first_aid"], SAT_9,
-                                            SAT_9 + timedelta(hours=2))
+    busy = register(store, crypto, name="丁", phone="13900000004", skills=["first_aid"])
+    flexible = register(store, crypto, name="戊", phone="13900000005", skills=["first_aid"])
+    other = shift(store, start=SAT_9 + timedelta(hours=1))
+    sign_up(store, other["id"], busy["id"])
+    with store.session() as session:
+        found = domain.available_volunteers(session, crypto, {
+            "skills": ["first_aid"], "start": SAT_9.isoformat(),
+            "end": (SAT_9 + timedelta(hours=2)).isoformat()})
         assert [v["id"] for v in found["items"]] == [free["id"], flexible["id"]]
         assert found["items"][0]["name"] == "甲"  # one character: nothing to mask
         # 11:00-13:00 local runs past 甲's slot.
-        later = domain.available_volunteers(session, crypto, ["first_aid"],
-                                            SAT_9 + timedelta(hours=2),
-                                            SAT_9 + timedelta(hours=4))
+        later = domain.available_volunteers(session, crypto, {
+            "skills": ["first_aid"], "start": (SAT_9 + timedelta(hours=2)).isoformat(),
+            "end": (SAT_9 + timedelta(hours=4)).isoformat()})
         assert free["id"] not in [v["id"] for v in later["items"]]
+        for end, reason in ((SAT_9, "must be after start"),
+                            (SAT_9 + timedelta(days=32), "at most 31 days after start")):
+            with pytest.raises(ValidationFailed) as exc:
+                domain.available_volunteers(session, crypto, {"start": SAT_9.isoformat(),
+                                                              "end": end.isoformat()})
+            assert exc.value.details == {"end": [reason]}
 
 
 def test_is_available_across_midnight():
@@ -169,13 +177,13 @@ def test_is_available_across_midnight():
     assert not domain.is_available(night, fri_23, fri_23 + timedelta(hours=4))
 
 
-def test_suggest_ranks_by_matching_skills_then_compound(db, crypto):
-    a = register(db, crypto, name="甲", phone="13900000001", skills=["cooking"], compound="x")
-    b = register(db, crypto, name="乙", phone="13900000002", skills=["cooking", "care"],
+def test_suggest_ranks_by_matching_skills_then_compound(store, crypto):
+    a = register(store, crypto, name="甲", phone="13900000001", skills=["cooking"], compound="x")
+    b = register(store, crypto, name="乙", phone="13900000002", skills=["cooking", "care"],
                  compound="y")
-    c = register(db, crypto, name="丙", phone="13900000003", skills=["care"], compound="y")
-    register(db, crypto, name="丁", phone="13900000004", skills=["law"], compound="y")
-    with db.session() as session:
+    c = register(store, crypto, name="丙", phone="13900000003", skills=["care"], compound="y")
+    register(store, crypto, name="丁", phone="13900000004", skills=["law"], compound="y")
+    with store.session() as session:
         ranked = domain.suggest_volunteers(session, ["cooking", "care"], compound="x")
     assert [r["volunteer_id"] for r in ranked] == [b["id"], a["id"], c["id"]]
     assert ranked[0]["matching_skills"] == ["care", "cooking"]
@@ -186,239 +194,239 @@ def test_suggest_ranks_by_matching_skills_then_compound(db, crypto):
 
 # -- shifts and sign-ups -------------------------------------------------------------
 
-def test_capacity_waitlist_in_order_and_one_promotion(db, crypto):
-    volunteers = many(db, crypto, 5)
-    s = shift(db, places=2)
-    signups = [sign_up(db, s["id"], v["id"]) for v in volunteers]
+def test_capacity_waitlist_in_order_and_one_promotion(store, crypto):
+    volunteers = many(store, crypto, 5)
+    s = shift(store, places=2)
+    signups = [sign_up(store, s["id"], v["id"]) for v in volunteers]
     assert [x["status"] for x in signups] == ["confirmed"] * 2 + ["waitlisted"] * 3
     assert [x["waitlist_position"] for x in signups[2:]] == [1, 2, 3]
-    with db.uow() as uow:
+    with store.uow() as uow:
         cancelled = domain.cancel_signup(uow, signups[0]["id"])
     assert cancelled["status"] == "cancelled"
     assert cancelled["promoted_signup_id"] == signups[2]["id"]
     with pytest.raises(Conflict):
-        with db.uow() as uow:
+        with store.uow() as uow:
             domain.cancel_signup(uow, signups[0]["id"])
-    assert len(db.events("waitlist_promoted")) == 1
-    with db.session() as session:
+    assert len(store.events("waitlist_promoted")) == 1
+    with store.session() as session:
         statuses = [session.get(Signup, x["id"]).status for x in signups]
         assert statuses == ["cancelled", "confirmed", "confirmed", "waitlisted", "waitlisted"]
         assert domain.get_signup(session, signups[3]["id"])["waitlist_position"] == 1
     # Cancelling a waitlisted place promotes nobody.
-    with db.uow() as uow:
+    with store.uow() as uow:
         domain.cancel_signup(uow, signups[3]["id"])
-    assert len(db.events("waitlist_promoted")) == 1
+    assert len(store.events("waitlist_promoted")) == 1
 
 
-def test_double_sign_up_and_overlapping_shifts_are_conflicts(db, crypto):
-    v = register(db, crypto)
-    first = shift(db)
-    overlapping = shift(db, start=SAT_9 + timedelta(hours=2))
-    after = shift(db, start=SAT_9 + timedelta(hours=3))
-    signup = sign_up(db, first["id"], v["id"])
+def test_double_sign_up_and_overlapping_shifts_are_conflicts(store, crypto):
+    v = register(store, crypto)
+    first = shift(store)
+    overlapping = shift(store, start=SAT_9 + timedelta(hours=2))
+    after = shift(store, start=SAT_9 + timedelta(hours=3))
+    signup = sign_up(store, first["id"], v["id"])
     with pytest.raises(Conflict) as exc:
-        sign_up(db, first["id"], v["id"])
+        sign_up(store, first["id"], v["id"])
     assert exc.value.details["signup_id"] == signup["id"]
     with pytest.raises(Conflict) as exc:
-        sign_up(db, overlapping["id"], v["id"])
+        sign_up(store, overlapping["id"], v["id"])
     assert exc.value.details["shift_id"] == first["id"]
-    assert sign_up(db, after["id"], v["id"])["status"] == "confirmed"  # back to back is fine
-    assert db.count(Signup) == 2
+    assert sign_up(store, after["id"], v["id"])["status"] == "confirmed"  # back to back is fine
+    assert store.count(Signup) == 2
 
 
-def test_volunteer_may_only_sign_up_themselves(db, crypto):
-    a, b = many(db, crypto, 2)
-    s = shift(db)
+def test_volunteer_may_only_sign_up_themselves(store, crypto):
+    a, b = many(store, crypto, 2)
+    s = shift(store)
     with pytest.raises(Forbidden):
-        with db.uow() as uow:
+        with store.uow() as uow:
             domain.sign_up(uow, s["id"], {"volunteer_id": b["id"]}, only_volunteer_id=a["id"])
 
 
-def test_role_added_opens_one_shift_and_event_cancelled_closes_it(db, crypto):
+def test_role_added_opens_one_shift_and_event_cancelled_closes_it(store, crypto):
     payload = {"role_id": 7, "event_id": 3, "name": "引导员", "skills": ["guide"],
                "places": 2, "start": "2026-12-01T01:00:00Z", "end": "2026-12-01T03:00:00Z"}
-    with db.uow() as uow:
+    with store.uow() as uow:
         opened = domain.open_shift_for_role(uow, payload)
-    with db.uow() as uow:
+    with store.uow() as uow:
         again = domain.open_shift_for_role(uow, payload)
-    assert opened["id"] == again["id"] and db.count(Shift) == 1
+    assert opened["id"] == again["id"] and store.count(Shift) == 1
     assert opened["event_id"] == 3 and opened["places"] == 2
-    assert len(db.events("shift_opened")) == 1
-    a, b, c = many(db, crypto, 3)
+    assert len(store.events("shift_opened")) == 1
+    a, b, c = many(store, crypto, 3)
     for v in (a, b, c):
-        sign_up(db, opened["id"], v["id"])
-    with db.uow() as uow:
+        sign_up(store, opened["id"], v["id"])
+    with store.uow() as uow:
         result = domain.cancel_event_shifts(uow, 3)
     assert result == {"shifts_cancelled": 1, "signups_cancelled": 3}
-    assert db.events("waitlist_promoted") == []
-    assert {e["payload"]["was_status"] for e in db.events("shift_signup_cancelled")} == \
+    assert store.events("waitlist_promoted") == []
+    assert {e["payload"]["was_status"] for e in store.events("shift_signup_cancelled")} == \
         {"confirmed", "waitlisted"}
     with pytest.raises(Conflict):
-        sign_up(db, opened["id"], a["id"])
+        sign_up(store, opened["id"], a["id"])
 
 
 # -- hours ledger --------------------------------------------------------------------
 
-def test_check_in_out_records_pending_minutes(db, crypto):
-    v = register(db, crypto)
-    s = shift(db)
-    signup = sign_up(db, s["id"], v["id"])
-    out = attend(db, signup["id"], SAT_9 - timedelta(minutes=5),
+def test_check_in_out_records_pending_minutes(store, crypto):
+    v = register(store, crypto)
+    s = shift(store)
+    signup = sign_up(store, s["id"], v["id"])
+    out = attend(store, signup["id"], SAT_9 - timedelta(minutes=5),
                  SAT_9 + timedelta(hours=2, minutes=50))
     entry = out["hours_entry"]
     assert entry["minutes"] == 175 and entry["status"] == "pending"
     assert entry["source"] == "check_out" and entry["flagged"] is False
     assert entry["service_date"] == "2026-11-28"
-    recorded = db.events("hours_recorded")[-1]["payload"]
+    recorded = store.events("hours_recorded")[-1]["payload"]
     assert recorded["minutes"] == 175 and recorded["shift_id"] == s["id"]
     with pytest.raises(Conflict):
-        with db.uow() as uow:
+        with store.uow() as uow:
             domain.check_out(uow, signup["id"], {"at": SAT_9.isoformat()})
 
 
-def test_check_out_before_check_in_names_the_field_and_writes_nothing(db, crypto):
-    v = register(db, crypto)
-    signup = sign_up(db, shift(db)["id"], v["id"])
+def test_check_out_before_check_in_names_the_field_and_writes_nothing(store, crypto):
+    v = register(store, crypto)
+    signup = sign_up(store, shift(store)["id"], v["id"])
     with pytest.raises(ValidationFailed) as exc:
-        with db.uow() as uow:
+        with store.uow() as uow:
             domain.check_out(uow, signup["id"], {})
     assert "checked_in_at" in exc.value.details
-    with db.uow() as uow:
+    with store.uow() as uow:
         domain.check_in(uow, signup["id"], {"at": SAT_9.isoformat()})
     with pytest.raises(ValidationFailed) as exc:
-        with db.uow() as uow:
+        with store.uow() as uow:
             domain.check_out(uow, signup["id"], {"at": (SAT_9 - timedelta(minutes=1))
                                                  .isoformat()})
     assert "at" in exc.value.details
-    assert db.count(HoursEntry) == 0 and db.events("hours_recorded") == []
+    assert store.count(HoursEntry) == 0 and store.events("hours_recorded") == []
 
 
-def test_waitlisted_cannot_check_in(db, crypto):
-    a, b = many(db, crypto, 2)
-    s = shift(db, places=1)
-    sign_up(db, s["id"], a["id"])
-    waiting = sign_up(db, s["id"], b["id"])
+def test_waitlisted_cannot_check_in(store, crypto):
+    a, b = many(store, crypto, 2)
+    s = shift(store, places=1)
+    sign_up(store, s["id"], a["id"])
+    waiting = sign_up(store, s["id"], b["id"])
     with pytest.raises(Conflict):
-        with db.uow() as uow:
+        with store.uow() as uow:
             domain.check_in(uow, waiting["id"], {"at": SAT_9.isoformat()})
 
 
-def test_open_check_in_is_closed_at_shift_end_and_flagged(db, crypto):
-    v = register(db, crypto)
-    s = shift(db)  # ends SAT_9 + 3h
-    signup = sign_up(db, s["id"], v["id"])
-    with db.uow() as uow:
+def test_open_check_in_is_closed_at_shift_end_and_flagged(store, crypto):
+    v = register(store, crypto)
+    s = shift(store)  # ends SAT_9 + 3h
+    signup = sign_up(store, s["id"], v["id"])
+    with store.uow() as uow:
         domain.check_in(uow, signup["id"], {"at": SAT_9.isoformat()})
     end = SAT_9 + timedelta(hours=3)
-    with db.uow() as uow:  # within the grace period: left alone
+    with store.uow() as uow:  # within the grace period: left alone
         assert domain.auto_close_overdue(uow, now=end + timedelta(minutes=29)) == []
-    with db.uow() as uow:
+    with store.uow() as uow:
         closed = domain.auto_close_overdue(uow, now=end + timedelta(minutes=31))
     assert len(closed) == 1
     assert closed[0]["minutes"] == 180 and closed[0]["flagged"] is True
     assert closed[0]["source"] == "auto_closed" and closed[0]["status"] == "pending"
-    with db.uow() as uow:
+    with store.uow() as uow:
         assert domain.auto_close_overdue(uow, now=end + timedelta(hours=5)) == []
-    with db.session() as session:
+    with store.session() as session:
         row = session.get(Signup, signup["id"])
-        assert domain.from_db(row.checked_out_at) == end and row.auto_closed
+        assert times.from_storage(row.checked_out_at) == end and row.auto_closed
 
 
-def test_late_check_out_is_treated_like_the_auto_close(db, crypto):
-    v = register(db, crypto)
-    signup = sign_up(db, shift(db)["id"], v["id"])
-    out = attend(db, signup["id"], SAT_9, SAT_9 + timedelta(hours=6))
+def test_late_check_out_is_treated_like_the_auto_close(store, crypto):
+    v = register(store, crypto)
+    signup = sign_up(store, shift(store)["id"], v["id"])
+    out = attend(store, signup["id"], SAT_9, SAT_9 + timedelta(hours=6))
     assert out["hours_entry"]["minutes"] == 180 and out["hours_entry"]["flagged"]
 
 
-def test_approve_reject_and_corrections(db, crypto):
-    v = register(db, crypto)
-    signup = sign_up(db, shift(db)["id"], v["id"])
-    entry = attend(db, signup["id"], SAT_9, SAT_9 + timedelta(hours=2))["hours_entry"]
-    with db.uow() as uow:
+def test_approve_reject_and_corrections(store, crypto):
+    v = register(store, crypto)
+    signup = sign_up(store, shift(store)["id"], v["id"])
+    entry = attend(store, signup["id"], SAT_9, SAT_9 + timedelta(hours=2))["hours_entry"]
+    with store.uow() as uow:
         approved = domain.approve_hours(uow, entry["id"], "sw1")
     assert approved["status"] == "approved" and approved["counted_minutes"] == 120
     with pytest.raises(Conflict):  # decided once
-        with db.uow() as uow:
+        with store.uow() as uow:
             domain.approve_hours(uow, entry["id"], "sw1")
     # Manual entries need a reason.
     with pytest.raises(ValidationFailed) as exc:
-        with db.uow() as uow:
+        with store.uow() as uow:
             domain.record_hours(uow, {"volunteer_id": v["id"], "minutes": 30,
                                       "service_date": "2026-11-29"})
     assert "reason" in exc.value.details
     with pytest.raises(ValidationFailed) as exc:
-        with db.uow() as uow:
+        with store.uow() as uow:
             domain.record_hours(uow, {"volunteer_id": v["id"], "minutes": 0,
                                       "service_date": "2026-11-29", "reason": "无记录"})
     assert "minutes" in exc.value.details
-    with db.uow() as uow:
+    with store.uow() as uow:
         manual = domain.record_hours(uow, {"volunteer_id": v["id"], "minutes": 60,
                                            "service_date": "2026-11-29",
                                            "reason": "入户探访，纸质签到"}, "sw1")
     assert manual["source"] == "manual"
     with pytest.raises(ValidationFailed) as exc:
-        with db.uow() as uow:
+        with store.uow() as uow:
             domain.reject_hours(uow, manual["id"], "sw1", "")
     assert "reason" in exc.value.details
-    with db.uow() as uow:
+    with store.uow() as uow:
         domain.reject_hours(uow, manual["id"], "sw1", "没有签到记录")
     # A correction of the approved entry: a new entry; the old one is unchanged.
-    with db.uow() as uow:
+    with store.uow() as uow:
         correction = domain.record_hours(uow, {
             "volunteer_id": v["id"], "minutes": 150, "service_date": "2026-11-28",
             "reason": "签退时间录错", "corrects_entry_id": entry["id"]}, "sw1")
     assert correction["source"] == "correction" and correction["shift_id"] == entry["shift_id"]
-    with db.uow() as uow:
+    with store.uow() as uow:
         assert domain.approve_hours(uow, correction["id"], "sw1")["counted_minutes"] == 30
-    with db.session() as session:
+    with store.session() as session:
         old = session.get(HoursEntry, entry["id"])
         assert old.minutes == 120 and old.status == "approved"
         assert domain.approved_minutes(session, v["id"]) == 150
     # The replaced entry cannot be corrected again: correct the latest.
     with pytest.raises(Conflict) as exc:
-        with db.uow() as uow:
+        with store.uow() as uow:
             domain.record_hours(uow, {"volunteer_id": v["id"], "minutes": 10,
                                       "service_date": "2026-11-28", "reason": "再改",
                                       "corrects_entry_id": entry["id"]})
     assert exc.value.details["corrected_by"] == correction["id"]
-    counted = [e["payload"]["counted_minutes"] for e in db.events("hours_approved")]
+    counted = [e["payload"]["counted_minutes"] for e in store.events("hours_approved")]
     assert counted == [120, 30] and sum(counted) == 150
-    assert db.events("hours_rejected")[0]["payload"]["minutes"] == 60
+    assert store.events("hours_rejected")[0]["payload"]["minutes"] == 60
 
 
-def test_correction_of_a_pending_entry_blocks_its_later_approval(db, crypto):
-    v = register(db, crypto)
-    with db.uow() as uow:
+def test_correction_of_a_pending_entry_blocks_its_later_approval(store, crypto):
+    v = register(store, crypto)
+    with store.uow() as uow:
         first = domain.record_hours(uow, {"volunteer_id": v["id"], "minutes": 60,
                                           "service_date": "2026-11-29", "reason": "补录"})
-    with db.uow() as uow:
+    with store.uow() as uow:
         fix = domain.record_hours(uow, {"volunteer_id": v["id"], "minutes": 45,
                                         "service_date": "2026-11-29", "reason": "更正",
                                         "corrects_entry_id": first["id"]})
-    with db.uow() as uow:
+    with store.uow() as uow:
         assert domain.approve_hours(uow, fix["id"])["counted_minutes"] == 45
     with pytest.raises(Conflict):
-        with db.uow() as uow:
+        with store.uow() as uow:
             domain.approve_hours(uow, first["id"])
-    with db.session() as session:
+    with store.session() as session:
         assert domain.approved_minutes(session, v["id"]) == 45
 
 
 # -- certificates --------------------------------------------------------------------
 
-def _hours_for(db, crypto, v):
-    s = shift(db)
-    signup = sign_up(db, s["id"], v["id"])
-    entry = attend(db, signup["id"], SAT_9, SAT_9 + timedelta(hours=2, minutes=30))
-    with db.uow() as uow:
+def _hours_for(store, crypto, v):
+    s = shift(store)
+    signup = sign_up(store, s["id"], v["id"])
+    entry = attend(store, signup["id"], SAT_9, SAT_9 + timedelta(hours=2, minutes=30))
+    with store.uow() as uow:
         domain.approve_hours(uow, entry["hours_entry"]["id"], "sw1")
 
 
-def test_certificate_pdf_and_verification(db, crypto):
-    v = register(db, crypto, name="林晓燕", id_number="35020319800101123X")
-    _hours_for(db, crypto, v)
-    with db.uow() as uow:
+def test_certificate_pdf_and_verification(store, crypto):
+    v = register(store, crypto, name="林晓燕", id_number="35020319800101123X")
+    _hours_for(store, crypto, v)
+    with store.uow() as uow:
         cert = domain.issue_certificate(uow, crypto, v["id"], {
             "period_from": "2026-11-01", "period_to": "2026-11-30"}, "和通社区", "hetong",
             today=date(2026, 12, 1))
@@ -426,7 +434,7 @@ def test_certificate_pdf_and_verification(db, crypto):
     assert cert["approved_minutes"] == 150 and cert["approved_hours"] == 2.5
     assert cert["services"][0]["date"] == "2026-11-28"
     code = cert["verification_code"]
-    with db.session() as session:
+    with store.session() as session:
         doc = domain.certificate_document(session, crypto, cert["number"])
         good = domain.verify_certificate(session, crypto, cert["number"], code)
         lower = domain.verify_certificate(session, crypto, cert["number"], code.lower())
@@ -445,33 +453,76 @@ def test_certificate_pdf_and_verification(db, crypto):
     assert bad == {"number": cert["number"], "valid": False}
     assert unknown["valid"] is False
     assert "林" not in json.dumps(good, ensure_ascii=False)
-    issued = db.events("certificate_issued")[0]["payload"]
+    issued = store.events("certificate_issued")[0]["payload"]
     assert issued["approved_minutes"] == 150
 
 
-def test_certificate_needs_approved_hours(db, crypto):
-    v = register(db, crypto)
+def test_certificate_needs_approved_hours(store, crypto):
+    v = register(store, crypto)
     with pytest.raises(ValidationFailed):
-        with db.uow() as uow:
+        with store.uow() as uow:
             domain.issue_certificate(uow, crypto, v["id"], {
                 "period_from": "2026-11-01", "period_to": "2026-11-30"}, "和通社区", "hetong")
-    assert db.count(Certificate) == 0
+    assert store.count(Certificate) == 0
     with pytest.raises(ValidationFailed) as exc:
-        with db.uow() as uow:
+        with store.uow() as uow:
             domain.issue_certificate(uow, crypto, v["id"], {
                 "period_from": "2026-11-30", "period_to": "2026-11-01"}, "和通社区", "hetong")
     assert "period_to" in exc.value.details
 
 
-def test_no_event_payload_carries_pii(db, crypto):
-    v = register(db, crypto, name="陈大伟", phone="13700001111", id_number="350203198001011234")
-    _hours_for(db, crypto, v)
-    with db.uow() as uow:
+def test_no_event_payload_carries_pii(store, crypto):
+    v = register(store, crypto, name="陈大伟", phone="13700001111", id_number="350203198001011234")
+    _hours_for(store, crypto, v)
+    with store.uow() as uow:
         domain.issue_certificate(uow, crypto, v["id"], {
             "period_from": "2026-11-01", "period_to": "2026-11-30"}, "和通社区", "hetong")
-    with db.session() as session:
+    with store.session() as session:
         rows = session.execute(select(Signup)).scalars().all()
         assert rows
-    text = json.dumps(db.events(), ensure_ascii=False)
+    text = json.dumps(store.events(), ensure_ascii=False)
     for secret in ("陈大伟", "13700001111", "350203198001011234"):
         assert secret not in text
+
+
+# -- the time rule -------------------------------------------------------------------
+
+@pytest.fixture
+def new_york():
+    """The community's zone set to one with summer time, then set back."""
+    before = str(times.zone())
+    times.configure({"TIMEZONE": "America/New_York"})
+    yield
+    times.configure({"TIMEZONE": before})
+
+
+def test_naive_times_are_the_configured_zones_local_time(store, crypto, new_york):
+    v = register(store, crypto, availability=[{"weekday": 3, "start": "21:00", "end": "23:59"}])
+    with store.uow() as uow:  # Wednesday 1 July 2026, 21:30-23:00 in New York (EDT, -4)
+        s = domain.create_shift(uow, {"name": "夜间巡查", "places": 1,
+                                      "start": "2026-07-01T21:30:00", "end": "2026-07-01T23:00"})
+    assert (s["start"], s["end"]) == ("2026-07-02T01:30:00Z", "2026-07-02T03:00:00Z")
+    with store.session() as session:
+        free = domain.available_volunteers(session, crypto, {"start": "2026-07-01T21:30",
+                                                             "end": "2026-07-01T23:00"})
+    assert [x["id"] for x in free["items"]] == [v["id"]]
+    signup = sign_up(store, s["id"], v["id"])
+    out = attend(store, signup["id"], datetime(2026, 7, 1, 21, 30),
+                 datetime(2026, 7, 1, 22, 45))
+    # The local day of the check-in, not the UTC one (2 July).
+    assert out["hours_entry"]["service_date"] == "2026-07-01"
+    assert out["checked_in_at"] == "2026-07-02T01:30:00Z"
+
+
+def test_a_shift_may_mix_offset_and_local_times_within_this_century(store):
+    with store.uow() as uow:
+        s = domain.create_shift(uow, {"name": "早班", "places": 1,
+                                      "start": "2026-11-28T09:00:00",
+                                      "end": "2026-11-28T04:00:00Z"})
+    assert (s["start"], s["end"]) == ("2026-11-28T01:00:00Z", "2026-11-28T04:00:00Z")
+    with pytest.raises(ValidationFailed) as exc:
+        with store.uow() as uow:
+            domain.create_shift(uow, {"name": "早班", "places": 1,
+                                      "start": "1999-11-28T09:00:00",
+                                      "end": "1999-11-28T10:00:00"})
+    assert "start" in exc.value.details and store.count(Shift) == 1

@@ -327,3 +327,29 @@ def test_approved_hours_reach_the_reports_figure_exactly_once(stack):
     wait_until(lambda: stack.kpi(client, "volunteers_registered") == 2,
                message="the later fact, after the redeliveries")
     assert hours() == 2.5
+
+
+def test_shifts_between_local_days_and_answers_in_utc(stack):
+    stack.start("volunteers", "gateway")
+    client = stack.client()
+    local = {  # name: local start, local end (Asia/Shanghai, +08:00)
+        "friday_late": ("2026-11-27T23:00:00", "2026-11-27T23:30:00"),
+        "saturday_morning": ("2026-11-28T09:00:00", "2026-11-28T12:00:00"),
+        "saturday_late": ("2026-11-28T23:00:00", "2026-11-28T23:30:00"),
+        "sunday_early": ("2026-11-29T00:30:00", "2026-11-29T01:30:00"),
+    }
+    for name, (start, end) in local.items():
+        r = client.post("/shifts", json={"name": name, "places": 1, "start": start,
+                                         "end": end})
+        assert r.status_code == 201, r.text
+    morning = client.get("/shifts", params={"from": "2026-11-28T09:00", "to": "2026-11-28T10:00"})
+    assert [s["name"] for s in morning.json()["items"]] == ["saturday_morning"]
+    assert morning.json()["items"][0]["start"] == "2026-11-28T01:00:00Z"
+    # A date alone is that local day: from its first instant up to the next day's.
+    saturday = client.get("/shifts", params={"from": "2026-11-28", "to": "2026-11-28"})
+    assert saturday.status_code == 200, saturday.text
+    assert [s["name"] for s in saturday.json()["items"]] == ["saturday_morning",
+                                                            "saturday_late"]
+    assert client.get("/shifts", params={"from": "2026-11-29"}).json()["total"] == 1
+    bad = client.get("/shifts", params={"from": "2026-13-01"})
+    assert bad.status_code == 422 and "from" in bad.json()["details"]
