@@ -65,6 +65,8 @@ class Day(fields.Date):
 
 
 Id = lambda **kw: fields.Integer(strict=True, validate=validate.Range(1, MAX_ID), **kw)  # noqa: E731
+# An id in a query string arrives as text ("3"): the same range, read from its digits.
+QueryId = lambda **kw: fields.Integer(validate=validate.Range(1, MAX_ID), **kw)  # noqa: E731
 
 
 class PageQuery(Strict):

@@ -9,7 +9,7 @@ from contextvars import ContextVar
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from common import pii, schemas as common, vocab
-from common.schemas import Day, Id, PageQuery
+from common.schemas import Day, Id, PageQuery, QueryId
 
 PARTNER_KINDS = {
     "school": "学校", "enterprise": "企业", "merchant": "商户", "social_org": "社会组织",
@@ -278,7 +278,7 @@ class ResourceQuery(ListingQuery):
     type = Code(vocab.RESOURCE_TYPES)
     target_group = TargetGroup()
     category = NeedCategory()
-    partner_id = Id()
+    partner_id = QueryId()
     q = fields.String(validate=validate.Length(1, 50))
     status = Code(list(RESOURCE_STATUSES) + ["all"], load_default="active")
 

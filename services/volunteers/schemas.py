@@ -11,7 +11,7 @@ from datetime import timedelta
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from common import pii
-from common.schemas import MAX_ID, Day, Id, Instant, PageQuery, Strict
+from common.schemas import Day, Id, Instant, PageQuery, QueryId, Strict
 
 SKILL_FORMAT = validate.Regexp(r"^[a-z0-9_\u4e00-\u9fff-]{1,32}$",
                                error="a skill is a tag of 1-32 lowercase letters, digits, "
@@ -25,8 +25,6 @@ _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
 
 Skill = lambda **kw: fields.String(validate=SKILL_FORMAT, **kw)  # noqa: E731
 Skills = lambda **kw: fields.List(Skill(), validate=validate.Length(max=30), **kw)  # noqa: E731
-# Ids in a query string are text to parse (the kernel's Id is strict: JSON numbers only).
-QueryId = lambda **kw: fields.Integer(validate=validate.Range(1, MAX_ID), **kw)  # noqa: E731
 
 
 def _check_phone(value):

@@ -204,6 +204,9 @@ def test_xlsx_export_holds_exactly_the_active_resources(stack):
     assert client.delete(f"/resources/{archived['id']}").json()["status"] == "archived"
     active = client.get("/resources", params={"per_page": 100}).json()
     assert active["total"] >= 2  # sample resources plus ours
+    of_partner = client.get("/resources", params={"partner_id": partner["id"]})
+    assert of_partner.status_code == 200, of_partner.text
+    assert [r["id"] for r in of_partner.json()["items"]] == [extra["id"]]
 
     response = client.get("/resources/export", params={"format": "xlsx"})
     assert response.status_code == 200, response.text
