@@ -5,6 +5,7 @@ from datetime import date, datetime, timezone
 
 import pytest
 
+from common import times
 from services.events import booking, domain
 
 EVENT = {"title": "重阳敬老茶话会", "plan": "culture", "kind": "festival",
@@ -26,7 +27,7 @@ def clock(monkeypatch):
     def set_to(hh_mm):
         hour, minute = map(int, hh_mm.split(":"))
         instant = datetime(2026, 11, 20, hour, minute, tzinfo=timezone.utc)
-        monkeypatch.setattr(domain, "now", lambda: instant)
+        monkeypatch.setattr(times, "now", lambda: instant)
 
     return set_to
 
@@ -77,7 +78,7 @@ def test_event_answers(store, crypto, resources, clock):
     masked[2].update(status="waitlisted", waitlist_position=1)
     assert regs == masked
     with store.session() as session:
-        assert domain.list_registrations(session, crypto, eid, reveal=True) == {
+        assert domain.list_registrations(session, crypto, eid, {}, reveal=True) == {
             "items": [dict(m, name=f"居民{n}", phone=f"1380000000{n}")
                       for n, m in zip((1, 2, 3), masked)],
             "total": 3, "page": 1, "per_page": 20}
@@ -101,7 +102,7 @@ def test_event_answers(store, crypto, resources, clock):
         listed = {key: staff[key] for key in (
             "id", "title", "plan", "kind", "kind_label", "target_groups", "compounds",
             "description", "start", "end", "capacity", "venue_id", "status", "places_left")}
-        assert domain.list_events(session, staff=False) == {
+        assert domain.list_events(session, {}, staff=False) == {
             "items": [listed], "total": 1, "page": 1, "per_page": 20}
         assert domain.list_events(session)["items"] == [
             dict(listed, organiser="sw1", booking_id=101, confirmed=2)]
@@ -185,7 +186,7 @@ def test_idea_meeting_decision_and_action_answers(store, crypto, resources, cloc
             "agenda": "扶手", "minutes": None,
             "attendees": [{"organisation": "居委会", "category": "community", "count": 2}],
             "five_society": {"community": 2}, "decisions": [recorded]}
-        assert domain.list_action_items(session, today=date(2026, 11, 20)) == {
+        assert domain.list_action_items(session, {}, today=date(2026, 11, 20)) == {
             "items": [item, later], "total": 2, "page": 1, "per_page": 20}
         assert domain.list_ideas(session) == {
             "items": [dict(submitted, status="adopted", votes=1, decision_id=1,

@@ -1,9 +1,10 @@
 """Unit tests of domain.py and booking.py on a real SQLite database, without a broker."""
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
 
+from common import times
 from common.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
 from services.events import booking, domain
 from services.events.models import BookingRelease, Event, Registration, Resident
@@ -328,18 +329,22 @@ def test_listing_public_and_staff(store, crypto, resources):
     b = schedule(store, resources, start="2026-12-10T01:00:00Z", end="2026-12-10T02:00:00Z")
     published(store, resources, start="2027-01-10T01:00:00Z", end="2027-01-10T02:00:00Z")
     with store.session() as s:
-        public = domain.list_events(s, staff=False, status="draft")
+        public = domain.list_events(s, {"status": "draft"}, staff=False)
         assert public["total"] == 2 and all(e["status"] == "published" for e in public["items"])
         assert "organiser" not in public["items"][0]
         assert domain.list_events(s)["total"] == 3
-        assert [e["id"] for e in domain.list_events(s, status="draft")["items"]] == [b["id"]]
-        assert [e["id"] for e in domain.list_events(s, target_group="children")["items"]] == \
-            [a["id"]]
-        assert domain.list_events(s, kind="lecture", plan="service")["total"] == 1
-        assert domain.list_events(s, start_from="2027-01-01")["total"] == 1
-        assert domain.list_events(s, start_to="2026-12-05")["total"] == 1
-        page = domain.list_events(s, page=2, per_page=2)
+        assert [e["id"] for e in domain.list_events(s, {"status": "draft"})["items"]] == \
+            [b["id"]]
+        assert [e["id"] for e in domain.list_events(
+            s, {"target_group": "children"})["items"]] == [a["id"]]
+        assert domain.list_events(s, {"kind": "lecture", "plan": "service"})["total"] == 1
+        assert domain.list_events(s, {"from": "2027-01-01"})["total"] == 1
+        assert domain.list_events(s, {"to": "2026-12-05"})["total"] == 1
+        page = domain.list_events(s, {"page": 2, "per_page": 2})
         assert page["total"] == 3 and len(page["items"]) == 1
+        with pytest.raises(ValidationFailed) as err:
+            domain.list_events(s, {"per_page": 500, "from": "someday", "colour": "red"})
+        assert set(err.value.details) == {"per_page", "from", "colour"}
         with pytest.raises(NotFound):
             domain.get_event(s, b["id"], staff=False)
         assert domain.get_event(s, a["id"], staff=False)["places_left"] == 2
@@ -380,7 +385,7 @@ def test_idea_votes_adoption_and_action_items(store, crypto, resources):
         domain.vote_idea(uow, crypto, idea["id"], {"phone": "13700000009"})
     with store.session() as s:
         assert domain.get_idea(s, idea["id"])["status"] == "adopted"
-        overdue = domain.list_action_items(s, status="overdue", today=today)
+        overdue = domain.list_action_items(s, {"status": "overdue"}, today=today)
         assert [i["title"] for i in overdue["items"]] == ["采购扶手"]
         assert overdue["items"][0]["overdue"] is True
     first = overdue["items"][0]["id"]
@@ -391,7 +396,7 @@ def test_idea_votes_adoption_and_action_items(store, crypto, resources):
     with pytest.raises(Conflict), store.unit_of_work() as uow:
         domain.update_action_item(uow, first, {"status": "open"}, today)
     with store.session() as s:
-        assert domain.list_action_items(s, status="overdue", today=today)["total"] == 0
+        assert domain.list_action_items(s, {"status": "overdue"}, today=today)["total"] == 0
     with store.unit_of_work() as uow:
         domain.complete_event(uow, meeting["id"])
     completed = store.events("event_completed")[-1]["payload"]
@@ -425,3 +430,50 @@ def test_due_dates_compare_as_dates():
     assert domain.is_overdue(item, date(2026, 1, 2))
     assert not domain.is_overdue(item, date(2026, 1, 1))
     assert not domain.is_overdue(item, date(2026, 1, 1) - timedelta(days=1))
+
+
+def test_a_time_without_an_offset_is_the_communitys_local_time(store, resources):
+    event = schedule(store, resources, start="2026-12-05T09:30", end="2026-12-05T11:00",
+                     venue_id=5)
+    assert (event["start"], event["end"]) == ("2026-12-05T01:30:00Z", "2026-12-05T03:00:00Z")
+    assert resources.calls[0][1]["start"] == "2026-12-05T01:30:00Z"
+    with store.uow() as uow:
+        role = domain.add_volunteer_role(uow, event["id"], {
+            "name": "签到", "places": 1, "start": "2026-12-05T09:00"})
+    assert role["start"] == "2026-12-05T01:00:00Z"
+    moved = booking.update_event(store, resources, event["id"], {"end": "2026-12-05T11:30"})
+    assert moved["end"] == "2026-12-05T03:30:00Z"
+    # An offset given is kept, and every answer is in UTC with Z.
+    other = schedule(store, resources, start="2026-12-05T09:30:00+08:00",
+                     end="2026-12-05T03:00:00+00:00")
+    assert (other["start"], other["end"]) == ("2026-12-05T01:30:00Z", "2026-12-05T03:00:00Z")
+
+
+def test_date_filters_cover_local_days(store, resources):
+    # 01:00 on 5 December in the community is 17:00 UTC on the 4th; 01:00 on the 6th is
+    # 17:00 UTC on the 5th.
+    early = schedule(store, resources, start="2026-12-04T17:00:00Z",
+                     end="2026-12-04T18:00:00Z")
+    late = schedule(store, resources, start="2026-12-05T17:00:00Z",
+                    end="2026-12-05T18:00:00Z")
+    with store.session() as s:
+        def listed(**bounds):
+            return [e["id"] for e in domain.list_events(s, bounds)["items"]]
+
+        assert listed(**{"from": "2026-12-05", "to": "2026-12-05"}) == [early["id"]]
+        assert listed(**{"from": "2026-12-06"}) == [late["id"]]
+        assert listed(to="2026-12-06") == [early["id"], late["id"]]
+        assert listed(to="2026-12-04") == []
+
+
+def test_an_action_item_is_overdue_from_the_local_day_after_its_due_date(store, resources,
+                                                                         monkeypatch):
+    meeting = published(store, resources, kind="joint_meeting", plan="system", capacity=0)
+    with store.uow() as uow:
+        domain.record_decision(uow, meeting["id"], {"summary": "x", "action_items": [
+            {"title": "t", "owner": "o", "due_date": "2026-11-20"}]})
+    # 01:00 on 21 November in the community, still the 20th in UTC.
+    monkeypatch.setattr(times, "now", lambda: datetime(2026, 11, 20, 17, 0,
+                                                       tzinfo=timezone.utc))
+    with store.session() as s:
+        assert [i["overdue"] for i in domain.list_action_items(s)["items"]] == [True]

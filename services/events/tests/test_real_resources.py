@@ -68,6 +68,7 @@ def test_booking_with_the_real_resources_service(stack):
 def test_sweep_finds_a_late_booking_in_the_real_resources_service(stack):
     """A book_venue that timed out but was carried out: the sweep finds it with the real
     list_venue_bookings and releases it."""
+    from common import times
     from common.testing import LocalStore
     from services.events import booking, domain
     from services.events.models import metadata
@@ -79,8 +80,8 @@ def test_sweep_finds_a_late_booking_in_the_real_resources_service(stack):
     hall = next(v for v in venues if v["code"] == "C-H2")
     request = domain.booking_request({
         "venue_id": hall["id"], "kind": "lecture", "title": "防诈骗讲座",
-        "start": domain.parse_iso("2026-12-12T01:00:00Z"),
-        "end": domain.parse_iso("2026-12-12T02:00:00Z")})
+        "start": times.parse("2026-12-12T01:00:00Z"),
+        "end": times.parse("2026-12-12T02:00:00Z")})
     store = LocalStore(metadata, "events", stack.config_for("events")["DB_URI"])
     with stack.rpc() as cluster:
         late = cluster.resources.book_venue(request)  # what resources did after we gave up
