@@ -8,13 +8,15 @@ phone); names and phones are stored encrypted and leave only masked, never in a 
 """
 import hmac
 import secrets
+from types import SimpleNamespace
 
+from marshmallow import ValidationError
 from sqlalchemy import and_, exists, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from common import pii, times, vocab
 from common.db import paginate
-from common.errors import Conflict, NotFound, ValidationFailed, load_input
+from common.errors import Conflict, NotFound, ValidationFailed, load_input, validation_error
 from common.schemas import MAX_ID
 from services.events import schemas
 from services.events.models import (ActionItem, Attendance, BookingRelease, Decision, Event,
@@ -40,6 +42,11 @@ OPEN_ACTION_STATUSES = ("open", "in_progress")
 load = load_input  # common.errors: validate, or 422 naming the fields
 
 
+def _today():
+    """The community's date now (action items fall due by local days)."""
+    return times.local_date(times.now())
+
+
 def _row_id(value, what):
     """An id from a path or a call; one no row can have is simply not found."""
     try:
@@ -49,6 +56,59 @@ def _row_id(value, what):
     if not 1 <= value <= MAX_ID:
         raise NotFound(f"{what} {value} not found", {f"{what}_id": value})
     return value
+
+
+# -- answers: records dumped with the output schemas (built once: listings are hot) -----
+
+class Shown:
+    """A record as its answer shows it: the record's own attributes, plus the values
+    computed for the answer (counts, masked contacts, a waitlist position) given here."""
+
+    def __init__(self, record, **computed):
+        self._record = record
+        self.__dict__.update(computed)
+
+    def __getattr__(self, name):
+        return getattr(self._record, name)
+
+
+_EVENT_SHOWN = ("id", "title", "plan", "plan_label", "kind", "kind_label", "target_groups",
+                "compounds", "description", "start", "end", "capacity", "venue_id", "status",
+                "places_left")
+_EVENT_STAFF = ("booking_id", "organiser", "counts", "roles", "volunteers", "created_at",
+                "published_at", "completed_at", "cancelled_at", "cancel_reason")
+_MEETING = ("agenda", "minutes", "attendees", "five_society", "decisions")
+_CHANGED = ("promoted_registration_ids",)  # only in the answer to a change
+_LISTED = tuple(f for f in _EVENT_SHOWN if f != "plan_label")
+
+EVENT_PUBLIC = schemas.Event(only=_EVENT_SHOWN)
+EVENT_STAFF = schemas.Event(only=_EVENT_SHOWN + _EVENT_STAFF + _CHANGED)
+EVENT_MEETING = schemas.Event(only=_EVENT_SHOWN + _EVENT_STAFF + _MEETING + _CHANGED)
+LISTED_PUBLIC = schemas.Event(only=_LISTED, many=True)
+LISTED_STAFF = schemas.Event(only=_LISTED + ("organiser", "booking_id", "confirmed"),
+                             many=True)
+ROLE = schemas.EventRole()
+REGISTRATION = schemas.EventRegistration()
+ATTENDANCE = schemas.EventAttendance()
+FEEDBACK = schemas.EventFeedback()
+IDEA = schemas.Idea()
+ACTION_ITEM = schemas.ActionItem()
+DECISION = schemas.MeetingDecision()
+
+EVENT_QUERY = schemas.EventQuery()
+REGISTRATION_QUERY = schemas.RegistrationQuery()
+IDEA_QUERY = schemas.IdeaQuery()
+ACTION_ITEM_QUERY = schemas.ActionItemQuery()
+
+
+def load_query(schema, query):
+    """A list RPC's ``query`` loaded again with the query schema the gateway checked it
+    with (an instance built once: listings are the busiest reads); 422 naming the
+    fields."""
+    try:
+        return schema.load(query or {})
+    except ValidationError as exc:
+        raise validation_error(exc) from None
 
 
 def get_event_row(session, event_id, lock=False):
@@ -149,7 +209,7 @@ def create_event(uow, data, organiser, booking_id=None):
         "target_groups": event.target_groups, "compounds": event.compounds,
         "start": event.start, "end": event.end, "capacity": event.capacity,
         "venue_id": event.venue_id, "booking_id": event.booking_id})
-    return event_to_dict(session, event)
+    return event_answer(session, event)
 
 
 def _attendees(items):
@@ -248,9 +308,8 @@ def update_event(uow, event_id, changes, new_booking_id=None):
             "previous_end": previous_end, "venue_id": event.venue_id,
             "booking_id": event.booking_id})
     session.flush()
-    result = event_to_dict(session, event)
+    result = event_answer(session, event, promoted_registration_ids=promoted)
     result["release_booking_id"] = release
-    result["promoted_registration_ids"] = promoted
     return result
 
 
@@ -266,7 +325,7 @@ def publish_event(uow, event_id):
     event.published_at = times.now()
     uow.emit("event_published", {"event_id": event.id, "plan": event.plan,
                                  "kind": event.kind, "start": event.start})
-    return event_to_dict(uow.session, event)
+    return event_answer(uow.session, event)
 
 
 def cancel_event(uow, event_id, data=None):
@@ -284,7 +343,7 @@ def cancel_event(uow, event_id, data=None):
     uow.emit("event_cancelled", {"event_id": event.id, "plan": event.plan,
                                  "kind": event.kind, "start": event.start,
                                  "booking_id": event.booking_id})
-    result = event_to_dict(session, event)
+    result = event_answer(session, event)
     result["release_booking_id"] = release
     return result
 
@@ -344,51 +403,28 @@ def complete_event(uow, event_id, data=None):
         "volunteers": event.volunteers_served, "feedback_count": counts["feedback_count"],
         "satisfaction_mean": counts["satisfaction_mean"],
         "five_society": five_society_counts(event)})
-    return event_to_dict(session, event)
+    return event_answer(session, event)
 
 
-def role_to_dict(role):
-    return {"id": role.id, "event_id": role.event_id, "name": role.name,
-            "skills": list(role.skills or []), "places": role.places,
-            "start": times.iso(role.start), "end": times.iso(role.end)}
-
-
-def event_to_dict(session, event, staff=True):
-    result = {
-        "id": event.id, "title": event.title, "plan": event.plan,
-        "plan_label": vocab.PLANS.get(event.plan), "kind": event.kind,
-        "kind_label": vocab.EVENT_KINDS.get(event.kind),
-        "target_groups": list(event.target_groups or []),
-        "compounds": list(event.compounds or []), "description": event.description,
-        "start": times.iso(event.start), "end": times.iso(event.end), "capacity": event.capacity,
-        "venue_id": event.venue_id, "status": event.status,
-    }
-    counts = event_counts(session, event.id) if event.id else None
-    if counts is not None:
-        result["places_left"] = (None if not event.capacity
-                                 else max(0, event.capacity - counts["confirmed"]))
+def event_answer(session, event, staff=True, **computed):
+    """The event as staff see it (with its counts, roles and, for a joint meeting, its
+    attendees and decisions) or as the public does."""
+    counts = event_counts(session, event.id)
     if not staff:
-        return result
+        return EVENT_PUBLIC.dump(Shown(event, confirmed=counts["confirmed"], **computed))
     roles = session.execute(select(VolunteerRole).where(VolunteerRole.event_id == event.id)
                             .order_by(VolunteerRole.id)).scalars().all()
-    result.update({
-        "booking_id": event.booking_id, "organiser": event.organiser, "counts": counts,
-        "roles": [role_to_dict(r) for r in roles],
-        "volunteers": event.volunteers_served,
-        "created_at": times.iso(event.created_at), "published_at": times.iso(event.published_at),
-        "completed_at": times.iso(event.completed_at), "cancelled_at": times.iso(event.cancelled_at),
-        "cancel_reason": event.cancel_reason,
-    })
-    if event.kind == "joint_meeting":
-        decisions = session.execute(select(Decision).where(Decision.event_id == event.id)
-                                    .order_by(Decision.id)).scalars().all()
-        result.update({
-            "agenda": event.agenda, "minutes": event.minutes,
-            "attendees": list(event.meeting_attendees or []),
-            "five_society": five_society_counts(event),
-            "decisions": [decision_to_dict(session, d) for d in decisions],
-        })
-    return result
+    if event.kind != "joint_meeting":
+        return EVENT_STAFF.dump(Shown(event, confirmed=counts["confirmed"], counts=counts,
+                                      roles=ROLE.dump(roles, many=True), **computed))
+    decisions = session.execute(select(Decision).where(Decision.event_id == event.id)
+                                .order_by(Decision.id)).scalars().all()
+    today = _today()
+    return EVENT_MEETING.dump(Shown(
+        event, confirmed=counts["confirmed"], counts=counts, roles=ROLE.dump(roles, many=True),
+        five_society=five_society_counts(event),
+        decisions=[DECISION.dump(_decision_shown(session, d, today)) for d in decisions],
+        **computed))
 
 
 def get_event(session, event_id, staff=True):
@@ -397,13 +433,13 @@ def get_event(session, event_id, staff=True):
         # The public sees published events (and, for its feedback, completed ones);
         # drafts and cancelled events do not exist for it.
         raise NotFound(f"event {event_id} not found", {"event_id": event_id})
-    return event_to_dict(session, event, staff)
+    return event_answer(session, event, staff)
 
 
 def list_events(session, query=None, staff=True):
     """Events by start time, filtered by ``schemas.EventQuery``: those that overlap
     [``from``, ``to``). The public sees published events only, whatever it asks."""
-    q = load(schemas.EventQuery, query)
+    q = load_query(EVENT_QUERY, query)
     # Only the listed columns, as plain rows: the busiest read of the API skips the ORM's
     # identity map and the long texts (agenda, minutes) it never shows.
     statement = select(Event.id, Event.title, Event.plan, Event.kind, Event.target_groups,
@@ -434,23 +470,11 @@ def list_events(session, query=None, staff=True):
             select(Registration.event_id, func.count()).where(
                 Registration.event_id.in_([e.id for e in rows]),
                 Registration.status == "confirmed").group_by(Registration.event_id)).all())
-    items = []
-    for event in rows:
-        item = {
-            "id": event.id, "title": event.title, "plan": event.plan, "kind": event.kind,
-            "kind_label": vocab.EVENT_KINDS.get(event.kind),
-            "target_groups": list(event.target_groups or []),
-            "compounds": list(event.compounds or []), "description": event.description,
-            "start": times.iso(event.start), "end": times.iso(event.end), "capacity": event.capacity,
-            "venue_id": event.venue_id, "status": event.status,
-            "places_left": (None if not event.capacity
-                            else max(0, event.capacity - confirmed.get(event.id, 0))),
-        }
-        if staff:
-            item.update({"organiser": event.organiser, "booking_id": event.booking_id,
-                         "confirmed": confirmed.get(event.id, 0)})
-        items.append(item)
-    page["items"] = items
+    listed = LISTED_STAFF if staff else LISTED_PUBLIC
+    # Each row's columns copied beside its count: cheaper to read than a Shown view.
+    page["items"] = listed.dump([SimpleNamespace(**row._mapping,
+                                                 confirmed=confirmed.get(row.id, 0))
+                                 for row in rows])
     return page
 
 
@@ -474,7 +498,7 @@ def add_volunteer_role(uow, event_id, data):
     uow.emit("volunteer_role_added", {
         "role_id": role.id, "event_id": event.id, "name": role.name, "skills": role.skills,
         "places": role.places, "start": start, "end": end})
-    return role_to_dict(role)
+    return ROLE.dump(role)
 
 
 # -- registration ------------------------------------------------------------------------
@@ -483,16 +507,14 @@ def _code_hash(crypto, code):
     return crypto.lookup_hash("cancel:" + code)
 
 
-def registration_to_dict(reg, crypto, reveal=False, position=None):
+def registration_answer(reg, crypto, reveal=False, position=None, **computed):
+    """A registration, its name and phone masked unless ``reveal``."""
     name = crypto.decrypt(reg.name_enc)
     phone = crypto.decrypt(reg.phone_enc)
-    return {
-        "id": reg.id, "event_id": reg.event_id, "resident_id": reg.resident_id,
-        "name": name if reveal else pii.mask_name(name),
-        "phone": phone if reveal else pii.mask_phone(phone),
-        "target_group": reg.target_group, "compound": reg.compound, "status": reg.status,
-        "waitlist_position": position, "created_at": times.iso(reg.created_at),
-    }
+    return REGISTRATION.dump(Shown(
+        reg, name=name if reveal else pii.mask_name(name),
+        phone=phone if reveal else pii.mask_phone(phone), waitlist_position=position,
+        **computed))
 
 
 def _waitlist_position(session, reg):
@@ -543,9 +565,8 @@ def register_participant(uow, crypto, event_id, data):
         "registration_id": reg.id, "event_id": event.id, "resident_id": resident.id,
         "status": status, "target_group": reg.target_group, "compound": reg.compound,
         "plan": event.plan})
-    result = registration_to_dict(reg, crypto, position=_waitlist_position(session, reg))
-    result["cancel_code"] = code
-    return result
+    return registration_answer(reg, crypto, position=_waitlist_position(session, reg),
+                               cancel_code=code)
 
 
 def _fill_places(uow, event):
@@ -602,15 +623,14 @@ def cancel_registration(uow, crypto, registration_id, data=None, staff=False):
     uow.emit("participant_cancelled", {
         "registration_id": reg.id, "event_id": event.id, "was_status": was,
         "promoted_registration_id": promoted[0] if promoted else None})
-    result = registration_to_dict(reg, crypto)
-    result["promoted_registration_id"] = promoted[0] if promoted else None
-    return result
+    return registration_answer(reg, crypto,
+                               promoted_registration_id=promoted[0] if promoted else None)
 
 
 def list_registrations(session, crypto, event_id, query=None, reveal=False):
     """An event's registrations (``schemas.RegistrationQuery``), masked unless
     ``reveal``."""
-    q = load(schemas.RegistrationQuery, query)
+    q = load_query(REGISTRATION_QUERY, query)
     event = get_event_row(session, event_id)
     statement = select(Registration).where(Registration.event_id == event.id) \
         .order_by(Registration.id)
@@ -623,19 +643,12 @@ def list_registrations(session, crypto, event_id, query=None, reveal=False):
             Registration.event_id == event.id, Registration.status == "waitlisted")
             .order_by(Registration.id)).scalars().all()
         positions = {reg_id: n for n, reg_id in enumerate(waitlist, 1)}
-    page["items"] = [registration_to_dict(r, crypto, reveal, positions.get(r.id))
+    page["items"] = [registration_answer(r, crypto, reveal, positions.get(r.id))
                      for r in page["items"]]
     return page
 
 
 # -- attendance --------------------------------------------------------------------------
-
-def attendance_to_dict(att):
-    return {"id": att.id, "event_id": att.event_id, "resident_id": att.resident_id,
-            "registration_id": att.registration_id, "walk_in": att.walk_in,
-            "target_group": att.target_group, "compound": att.compound,
-            "attended_at": times.iso(att.attended_at)}
-
 
 def record_attendance(uow, crypto, event_id, data):
     """A registered participant (by registration_id or phone) or a walk-in came. A
@@ -695,7 +708,7 @@ def record_attendance(uow, crypto, event_id, data):
         "registration_id": att.registration_id, "walk_in": walk_in,
         "target_group": target_group, "compound": compound, "plan": event.plan,
         "kind": event.kind, "attended_at": att.attended_at})
-    return attendance_to_dict(att)
+    return ATTENDANCE.dump(att)
 
 
 # -- feedback ----------------------------------------------------------------------------
@@ -739,20 +752,10 @@ def submit_feedback(uow, crypto, event_id, data, staff=False):
     uow.emit("feedback_submitted", {"feedback_id": feedback.id, "event_id": event.id,
                                     "score": feedback.score, "plan": event.plan,
                                     "kind": event.kind})
-    return {"id": feedback.id, "event_id": event.id, "score": feedback.score,
-            "comment": feedback.comment, "created_at": times.iso(feedback.created_at)}
+    return FEEDBACK.dump(feedback)
 
 
 # -- ideas (金点子) ------------------------------------------------------------------------
-
-def idea_to_dict(idea):
-    return {"id": idea.id, "title": idea.title, "description": idea.description,
-            "category": idea.category,
-            "category_label": schemas.IDEA_CATEGORIES.get(idea.category),
-            "compound": idea.compound, "status": idea.status, "votes": idea.votes,
-            "decision_id": idea.decision_id, "created_at": times.iso(idea.created_at),
-            "adopted_at": times.iso(idea.adopted_at)}
-
 
 def submit_idea(uow, crypto, data):
     data = load(schemas.IdeaCreate, data)
@@ -767,7 +770,7 @@ def submit_idea(uow, crypto, data):
     session.flush()
     uow.emit("idea_submitted", {"idea_id": idea.id, "category": idea.category,
                                 "compound": idea.compound, "submitted_at": idea.created_at})
-    return idea_to_dict(idea)
+    return IDEA.dump(idea)
 
 
 def get_idea_row(session, idea_id, lock=False):
@@ -781,18 +784,18 @@ def get_idea_row(session, idea_id, lock=False):
 
 
 def get_idea(session, idea_id):
-    return idea_to_dict(get_idea_row(session, idea_id))
+    return IDEA.dump(get_idea_row(session, idea_id))
 
 
 def list_ideas(session, query=None):
     """Ideas (``schemas.IdeaQuery``): the newest first, or the most voted."""
-    q = load(schemas.IdeaQuery, query)
+    q = load_query(IDEA_QUERY, query)
     order = (Idea.votes.desc(), Idea.id) if q["sort"] == "votes" else (Idea.id.desc(),)
     statement = select(Idea).order_by(*order)
     for field in ("status", "category", "compound"):
         if q.get(field):
             statement = statement.where(getattr(Idea, field) == q[field])
-    return paginate(session, statement, q["page"], q["per_page"], idea_to_dict)
+    return paginate(session, statement, q["page"], q["per_page"], IDEA.dump)
 
 
 def vote_idea(uow, crypto, idea_id, data):
@@ -828,26 +831,15 @@ def is_overdue(item, today):
     return item.status in OPEN_ACTION_STATUSES and item.due_date < today
 
 
-def _today():
-    """The community's date now (action items fall due by local days)."""
-    return times.local_date(times.now())
+def _action_shown(item, event_id, today):
+    return Shown(item, event_id=event_id, overdue=is_overdue(item, today))
 
 
-def action_to_dict(item, event_id=None, today=None):
-    today = today or _today()
-    return {"id": item.id, "decision_id": item.decision_id, "event_id": event_id,
-            "title": item.title, "owner": item.owner, "due_date": times.iso(item.due_date),
-            "status": item.status, "overdue": is_overdue(item, today), "note": item.note,
-            "updated_at": times.iso(item.updated_at)}
-
-
-def decision_to_dict(session, decision):
+def _decision_shown(session, decision, today):
     items = session.execute(select(ActionItem).where(ActionItem.decision_id == decision.id)
                             .order_by(ActionItem.id)).scalars().all()
-    return {"id": decision.id, "event_id": decision.event_id, "summary": decision.summary,
-            "idea_id": decision.idea_id,
-            "action_items": [action_to_dict(i, decision.event_id) for i in items],
-            "created_at": times.iso(decision.created_at)}
+    return Shown(decision, action_items=ACTION_ITEM.dump(
+        [_action_shown(i, decision.event_id, today) for i in items], many=True))
 
 
 def record_decision(uow, event_id, data, created_by="unknown",
@@ -897,7 +889,7 @@ def record_decision(uow, event_id, data, created_by="unknown",
         uow.emit("action_item_updated", {"action_item_id": item.id,
                                          "decision_id": decision.id, "status": "open",
                                          "previous_status": None, "due_date": item.due_date})
-    return decision_to_dict(session, decision)
+    return DECISION.dump(_decision_shown(session, decision, _today()))
 
 
 def adopt_idea(uow, idea_id, data, created_by="unknown"):
@@ -912,7 +904,7 @@ def adopt_idea(uow, idea_id, data, created_by="unknown"):
 def list_action_items(session, query=None, today=None):
     """Action items by due date (``schemas.ActionItemQuery``); ``status`` may be
     ``overdue``: open or in progress and due before today (the community's day)."""
-    q = load(schemas.ActionItemQuery, query)
+    q = load_query(ACTION_ITEM_QUERY, query)
     today = today or _today()
     statement = select(ActionItem, Decision.event_id).join(
         Decision, Decision.id == ActionItem.decision_id) \
@@ -925,7 +917,8 @@ def list_action_items(session, query=None, today=None):
     if q.get("event_id"):
         statement = statement.where(Decision.event_id == q["event_id"])
     return paginate(session, statement, q["page"], q["per_page"],
-                    lambda row: action_to_dict(row[0], row[1], today), scalars=False)
+                    lambda row: ACTION_ITEM.dump(_action_shown(row[0], row[1], today)),
+                    scalars=False)
 
 
 def update_action_item(uow, item_id, data, today=None):
@@ -958,7 +951,7 @@ def update_action_item(uow, item_id, data, today=None):
                                          "due_date": item.due_date})
     event_id = session.execute(select(Decision.event_id).where(
         Decision.id == item.decision_id)).scalar_one()
-    return action_to_dict(item, event_id, today)
+    return ACTION_ITEM.dump(_action_shown(item, event_id, today or _today()))
 
 
 # -- booking releases (no orphan bookings) -----------------------------------------------

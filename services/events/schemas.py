@@ -253,57 +253,105 @@ class ActionItemQuery(PageQuery):
     event_id = fields.Integer(validate=validate.Range(1, MAX_ID))
 
 
-# -- outputs (documentation of what the service returns) ---------------------------------
+# -- answers: the service dumps its records with these -------------------------------------
 
-class EventRole(Schema):
+class Answer(Schema):
+    """An answer read from a record's attributes: an ORM object, a plain row, or a view that
+    adds what the record itself does not hold (counts, masked contacts, a position)."""
+
+    def get_attribute(self, obj, attr, default):
+        return getattr(obj, attr, default)
+
+
+class EventRole(Answer):
     id = fields.Integer()
     event_id = fields.Integer()
     name = fields.String()
     skills = fields.List(fields.String())
     places = fields.Integer()
-    start = fields.DateTime()
-    end = fields.DateTime()
+    start = Instant()
+    end = Instant()
 
 
-class Event(Schema):
+class ActionItem(Answer):
+    id = fields.Integer()
+    decision_id = fields.Integer()
+    event_id = fields.Integer(metadata={"description": "the meeting that decided it"})
+    title = fields.String()
+    owner = fields.String()
+    due_date = fields.Date()
+    status = fields.String()
+    overdue = fields.Boolean(metadata={"description": "open or in progress and due before "
+                                                      "today"})
+    note = fields.String(allow_none=True)
+    updated_at = Instant()
+
+
+class MeetingDecision(Answer):
+    id = fields.Integer()
+    event_id = fields.Integer()
+    summary = fields.String()
+    idea_id = fields.Integer(allow_none=True)
+    action_items = fields.List(fields.Dict(), metadata={"description": "ActionItem objects"})
+    created_at = Instant()
+
+
+class Event(Answer):
     id = fields.Integer()
     title = fields.String()
     plan = fields.String()
+    plan_label = fields.Method("_plan_label", metadata={"type": "string"})
     kind = fields.String()
+    kind_label = fields.Method("_kind_label", metadata={"type": "string"})
     target_groups = fields.List(fields.String())
     compounds = fields.List(fields.String())
     description = fields.String(allow_none=True)
-    start = fields.DateTime()
-    end = fields.DateTime()
+    start = Instant()
+    end = Instant()
     capacity = fields.Integer()
     venue_id = fields.Integer(allow_none=True)
+    status = fields.String()
+    places_left = fields.Method("_places_left", metadata={
+        "type": "integer", "nullable": True,
+        "description": "capacity less the confirmed registrations; null: no limit"})
     booking_id = fields.Integer(allow_none=True, metadata={"description": "staff only"})
     organiser = fields.String(metadata={"description": "staff only"})
-    status = fields.String()
-    places_left = fields.Integer(allow_none=True)
-    plan_label = fields.String()
-    kind_label = fields.String()
     confirmed = fields.Integer(metadata={"description": "in lists, staff only"})
-    volunteers = fields.Integer(allow_none=True, metadata={"description": "at completion"})
-    created_at = fields.DateTime()
-    published_at = fields.DateTime(allow_none=True)
-    completed_at = fields.DateTime(allow_none=True)
-    cancelled_at = fields.DateTime(allow_none=True)
-    cancel_reason = fields.String(allow_none=True)
-    promoted_registration_ids = fields.List(fields.Integer(), metadata={
-        "description": "after a capacity change: registrations moved off the waitlist"})
-    counts = fields.Dict(metadata={"description": "confirmed, waitlisted, attended, walk_ins, "
-                                                  "people_served, feedback_count, "
-                                                  "satisfaction_mean (staff only)"})
+    counts = fields.Dict(metadata={"description": "confirmed, waitlisted, cancelled, "
+                                                  "attended, walk_ins, people_served, "
+                                                  "feedback_count, satisfaction_mean "
+                                                  "(staff only)"})
     roles = fields.List(fields.Dict(), metadata={"description": "EventRole objects"})
+    volunteers = fields.Integer(attribute="volunteers_served", allow_none=True,
+                                metadata={"description": "at completion"})
+    created_at = Instant()
+    published_at = Instant(allow_none=True)
+    completed_at = Instant(allow_none=True)
+    cancelled_at = Instant(allow_none=True)
+    cancel_reason = fields.String(allow_none=True)
     agenda = fields.String(allow_none=True)
     minutes = fields.String(allow_none=True)
-    attendees = fields.List(fields.Dict())
-    five_society = fields.Dict()
-    decisions = fields.List(fields.Dict())
+    attendees = fields.List(fields.Dict(), attribute="meeting_attendees",
+                            metadata={"description": "joint meetings: organisation, "
+                                                     "five-society category, count"})
+    five_society = fields.Dict(metadata={"description": "joint meetings: attendees by "
+                                                       "five-society category"})
+    decisions = fields.List(fields.Dict(), metadata={"description": "MeetingDecision "
+                                                                    "objects"})
+    promoted_registration_ids = fields.List(fields.Integer(), metadata={
+        "description": "after a capacity change: registrations moved off the waitlist"})
+
+    def _plan_label(self, event):
+        return vocab.PLANS.get(event.plan)
+
+    def _kind_label(self, event):
+        return vocab.EVENT_KINDS.get(event.kind)
+
+    def _places_left(self, event):
+        return None if not event.capacity else max(0, event.capacity - event.confirmed)
 
 
-class EventRegistration(Schema):
+class EventRegistration(Answer):
     id = fields.Integer()
     event_id = fields.Integer()
     resident_id = fields.Integer()
@@ -313,14 +361,14 @@ class EventRegistration(Schema):
     compound = fields.String(allow_none=True)
     status = fields.String()
     waitlist_position = fields.Integer(allow_none=True)
+    created_at = Instant()
     cancel_code = fields.String(metadata={"description": "only in the answer to the "
                                                         "registration itself"})
     promoted_registration_id = fields.Integer(allow_none=True, metadata={
         "description": "after a cancellation: the registration moved off the waitlist"})
-    created_at = fields.DateTime()
 
 
-class EventAttendance(Schema):
+class EventAttendance(Answer):
     id = fields.Integer()
     event_id = fields.Integer()
     resident_id = fields.Integer()
@@ -328,51 +376,32 @@ class EventAttendance(Schema):
     walk_in = fields.Boolean()
     target_group = fields.String()
     compound = fields.String(allow_none=True)
-    attended_at = fields.DateTime()
+    attended_at = Instant()
 
 
-class EventFeedback(Schema):
+class EventFeedback(Answer):
     id = fields.Integer()
     event_id = fields.Integer()
     score = fields.Integer()
     comment = fields.String(allow_none=True)
-    created_at = fields.DateTime()
+    created_at = Instant()
 
 
-class Idea(Schema):
+class Idea(Answer):
     id = fields.Integer()
     title = fields.String()
     description = fields.String(allow_none=True)
     category = fields.String()
-    category_label = fields.String()
+    category_label = fields.Method("_category_label", metadata={"type": "string"})
     compound = fields.String(allow_none=True)
     status = fields.String()
     votes = fields.Integer()
     decision_id = fields.Integer(allow_none=True)
-    created_at = fields.DateTime()
-    adopted_at = fields.DateTime(allow_none=True)
+    created_at = Instant()
+    adopted_at = Instant(allow_none=True)
 
-
-class ActionItem(Schema):
-    id = fields.Integer()
-    decision_id = fields.Integer()
-    event_id = fields.Integer()
-    title = fields.String()
-    owner = fields.String()
-    due_date = fields.Date()
-    status = fields.String()
-    overdue = fields.Boolean()
-    note = fields.String(allow_none=True)
-    updated_at = fields.DateTime()
-
-
-class MeetingDecision(Schema):
-    id = fields.Integer()
-    event_id = fields.Integer()
-    summary = fields.String()
-    idea_id = fields.Integer(allow_none=True)
-    action_items = fields.List(fields.Dict(), metadata={"description": "ActionItem objects"})
-    created_at = fields.DateTime()
+    def _category_label(self, idea):
+        return IDEA_CATEGORIES.get(idea.category)
 
 
 class IdeaVoteResult(Schema):
