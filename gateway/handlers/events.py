@@ -119,8 +119,8 @@ def record_decision(ctx, event_id):
     return ctx.rpc("events", "record_decision", event_id, ctx.body, created_by=ctx.user["sub"])
 
 
-@route("GET", "/actions", STAFF, query=schemas.ActionItemQuery, response=schemas.ActionItem, many=True,
-       tag="linkage", summary="Action items; ?status=overdue lists the late ones")
+@route("GET", "/actions", STAFF, query=schemas.ActionItemQuery, response=schemas.ActionItem,
+       many=True, tag="linkage", summary="Action items; ?status=overdue lists the late ones")
 def list_action_items(ctx):
     return ctx.rpc("events", "list_action_items", wire(ctx.query))
 

@@ -1,6 +1,6 @@
 """Events service: nameko entrypoints only; the logic is in domain.py (and booking.py for
 the venue booked over RPC in the resources service). A list RPC takes one ``query`` dict,
-loaded again here with the query schema the gateway validated it with."""
+which domain.py loads again with the query schema the gateway validated it with."""
 from nameko.dependency_providers import Config
 from common.rpc import rpc
 from nameko.timer import timer
