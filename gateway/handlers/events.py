@@ -4,55 +4,11 @@ attendance, feedback, joint-meeting decisions, ideas (金点子) and action item
 Public (no login, rate-limited writes): the published events, registering for one and
 cancelling with the code given at registration, feedback of attendees, ideas and votes.
 """
-from datetime import date, datetime
-
-from marshmallow import ValidationError, fields, validate
-
-from common import vocab
-from gateway.handlers.common import PageQuery
+from common.schemas import wire
 from gateway.routing import PUBLIC, STAFF, route
 from services.events import schemas
 
 STAFF_VIEW = ("admin", "social_worker", "district_viewer")
-
-
-def _check_bound(value):
-    try:
-        if len(value) == 10:
-            date.fromisoformat(value)
-        else:
-            datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValidationError("not an ISO 8601 date (2026-12-01) or date-time") from None
-
-
-Bound = lambda **kw: fields.String(validate=_check_bound, **kw)  # noqa: E731
-
-
-class EventQuery(PageQuery):
-    plan = fields.String(validate=validate.OneOf(list(vocab.PLANS)))
-    kind = fields.String(validate=validate.OneOf(list(vocab.EVENT_KINDS)))
-    target_group = fields.String(validate=validate.OneOf(list(vocab.TARGET_GROUPS)))
-    status = fields.String(validate=validate.OneOf(list(schemas.EVENT_STATUSES)),
-                           metadata={"description": "staff only; the public sees published"})
-    from_ = Bound(data_key="from", metadata={"description": "events ending on or after"})
-    to = Bound(metadata={"description": "events starting on or before (a date: that day)"})
-
-
-class RegistrationQuery(PageQuery):
-    status = fields.String(validate=validate.OneOf(["confirmed", "waitlisted", "cancelled"]))
-
-
-class IdeaQuery(PageQuery):
-    status = fields.String(validate=validate.OneOf(list(schemas.IDEA_STATUSES)))
-    category = fields.String(validate=validate.OneOf(list(schemas.IDEA_CATEGORIES)))
-    compound = fields.String(validate=validate.Length(1, 64))
-    sort = fields.String(load_default="recent", validate=validate.OneOf(["recent", "votes"]))
-
-
-class ActionQuery(PageQuery):
-    status = fields.String(validate=validate.OneOf(list(schemas.ACTION_STATUSES) + ["overdue"]))
-    event_id = fields.Integer(validate=schemas.IdRange)
 
 
 def _is_staff(ctx):
@@ -61,16 +17,10 @@ def _is_staff(ctx):
 
 # -- events ------------------------------------------------------------------------------
 
-@route("GET", "/events", PUBLIC, query=EventQuery, response=schemas.Event, many=True,
+@route("GET", "/events", PUBLIC, query=schemas.EventQuery, response=schemas.Event, many=True,
        tag="events", summary="Events: published ones for the public; staff filter all")
 def list_events(ctx):
-    q = ctx.query
-    staff = _is_staff(ctx)
-    return ctx.rpc("events", "list_events", staff=staff, plan=q.get("plan"), kind=q.get("kind"),
-                   target_group=q.get("target_group"),
-                   status=q.get("status") if staff else "published",
-                   start_from=q.get("from_"), start_to=q.get("to"),
-                   page=q["page"], per_page=q["per_page"])
+    return ctx.rpc("events", "list_events", wire(ctx.query), staff=_is_staff(ctx))
 
 
 @route("POST", "/events", STAFF, body=schemas.EventCreate, response=schemas.Event, status=201,
@@ -126,16 +76,14 @@ def register_participant(ctx, event_id):
     return ctx.rpc("events", "register_participant", event_id, ctx.body)
 
 
-@route("GET", "/events/<int:event_id>/registrations", STAFF, query=RegistrationQuery,
+@route("GET", "/events/<int:event_id>/registrations", STAFF, query=schemas.RegistrationQuery,
        response=schemas.EventRegistration, many=True, tag="events",
        summary="An event's registrations (masked; ?reveal=true is audited)")
 def list_registrations(ctx, event_id):
     reveal = ctx.may_reveal()
     if reveal:
         ctx.audit("reveal_participant_contacts", f"event:{event_id}")
-    q = ctx.query
-    return ctx.rpc("events", "list_registrations", event_id, status=q.get("status"),
-                   page=q["page"], per_page=q["per_page"], reveal=reveal)
+    return ctx.rpc("events", "list_registrations", event_id, wire(ctx.query), reveal=reveal)
 
 
 @route("DELETE", "/registrations/<int:registration_id>", PUBLIC,
@@ -171,12 +119,10 @@ def record_decision(ctx, event_id):
     return ctx.rpc("events", "record_decision", event_id, ctx.body, created_by=ctx.user["sub"])
 
 
-@route("GET", "/actions", STAFF, query=ActionQuery, response=schemas.ActionItem, many=True,
-       tag="linkage", summary="Action items; ?status=overdue lists the late ones")
+@route("GET", "/actions", STAFF, query=schemas.ActionItemQuery, response=schemas.ActionItem,
+       many=True, tag="linkage", summary="Action items; ?status=overdue lists the late ones")
 def list_action_items(ctx):
-    q = ctx.query
-    return ctx.rpc("events", "list_action_items", status=q.get("status"),
-                   event_id=q.get("event_id"), page=q["page"], per_page=q["per_page"])
+    return ctx.rpc("events", "list_action_items", wire(ctx.query))
 
 
 @route("PATCH", "/actions/<int:item_id>", STAFF, body=schemas.ActionItemUpdate,
@@ -186,13 +132,10 @@ def update_action_item(ctx, item_id):
     return ctx.rpc("events", "update_action_item", item_id, ctx.body)
 
 
-@route("GET", "/ideas", PUBLIC, query=IdeaQuery, response=schemas.Idea, many=True,
+@route("GET", "/ideas", PUBLIC, query=schemas.IdeaQuery, response=schemas.Idea, many=True,
        tag="linkage", summary="Ideas (金点子) with their status and votes")
 def list_ideas(ctx):
-    q = ctx.query
-    return ctx.rpc("events", "list_ideas", status=q.get("status"), category=q.get("category"),
-                   compound=q.get("compound"), sort=q["sort"], page=q["page"],
-                   per_page=q["per_page"])
+    return ctx.rpc("events", "list_ideas", wire(ctx.query))
 
 
 @route("POST", "/ideas", PUBLIC, body=schemas.IdeaCreate, response=schemas.Idea, status=201,

@@ -19,6 +19,7 @@ import eventlet
 from nameko.exceptions import RemoteError, UnknownService
 from nameko.rpc import RpcProxy
 
+from common import times
 from common.errors import (Conflict, NotFound, RongheError, ServiceUnavailable,
                            ValidationFailed)
 from services.events import domain
@@ -218,13 +219,13 @@ def sweep_uncertain(store, resources, grace_seconds=None):
     grace = timedelta(seconds=grace_seconds if grace_seconds is not None else 5 * timeout)
     with store.session() as session:
         pending = [(u.id, u.venue_id, u.start, u.end)
-                   for u in domain.pending_uncertain_bookings(session, domain.now() - grace)]
+                   for u in domain.pending_uncertain_bookings(session, times.now() - grace)]
     released = 0
     for uncertain_id, venue_id, start, end in pending:
         found = None
         try:
             listing = resources.call("list_venue_bookings", venue_id, {
-                "from": domain.iso(start), "to": domain.iso(end)})
+                "from": times.iso(start), "to": times.iso(end)})
             with store.session() as session:
                 uncertain = session.get(UncertainBooking, uncertain_id)
                 found = domain.orphans_of(session, uncertain, listing.get("items", []), grace)

@@ -8,13 +8,16 @@ phone); names and phones are stored encrypted and leave only masked, never in a 
 """
 import hmac
 import secrets
-from datetime import date, datetime, timezone
+from types import SimpleNamespace
 
+from marshmallow import ValidationError
 from sqlalchemy import and_, exists, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from common import pii, vocab
-from common.errors import Conflict, NotFound, ValidationFailed, load_input
+from common import pii, times, vocab
+from common.db import paginate
+from common.errors import Conflict, NotFound, ValidationFailed, load_input, validation_error
+from common.schemas import MAX_ID
 from services.events import schemas
 from services.events.models import (ActionItem, Attendance, BookingRelease, Decision, Event,
                                     EventTargetGroup, Feedback, Idea, IdeaVote, Registration,
@@ -39,33 +42,9 @@ OPEN_ACTION_STATUSES = ("open", "in_progress")
 load = load_input  # common.errors: validate, or 422 naming the fields
 
 
-def utc(value):
-    if value is None:
-        return None
-    if value.tzinfo is None:  # SQLite gives naive datetimes back; they were stored in UTC
-        return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
-
-
-def iso(value):
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return utc(value).isoformat().replace("+00:00", "Z")
-    return value.isoformat()
-
-
-def now():
-    return datetime.now(timezone.utc)
-
-
-MAX_PAGE = 100_000
-
-
-def _page(page, per_page):
-    page = min(max(1, int(page or 1)), MAX_PAGE)
-    per_page = max(1, min(int(per_page or 20), 100))
-    return page, per_page
+def _today():
+    """The community's date now (action items fall due by local days)."""
+    return times.local_date(times.now())
 
 
 def _row_id(value, what):
@@ -74,9 +53,62 @@ def _row_id(value, what):
         value = int(value)
     except (TypeError, ValueError):
         value = 0
-    if not 1 <= value <= schemas.MAX_ID:
+    if not 1 <= value <= MAX_ID:
         raise NotFound(f"{what} {value} not found", {f"{what}_id": value})
     return value
+
+
+# -- answers: records dumped with the output schemas (built once: listings are hot) -----
+
+class Shown:
+    """A record as its answer shows it: the record's own attributes, plus the values
+    computed for the answer (counts, masked contacts, a waitlist position) given here."""
+
+    def __init__(self, record, **computed):
+        self._record = record
+        self.__dict__.update(computed)
+
+    def __getattr__(self, name):
+        return getattr(self._record, name)
+
+
+_EVENT_SHOWN = ("id", "title", "plan", "plan_label", "kind", "kind_label", "target_groups",
+                "compounds", "description", "start", "end", "capacity", "venue_id", "status",
+                "places_left")
+_EVENT_STAFF = ("booking_id", "organiser", "counts", "roles", "volunteers", "created_at",
+                "published_at", "completed_at", "cancelled_at", "cancel_reason")
+_MEETING = ("agenda", "minutes", "attendees", "five_society", "decisions")
+_CHANGED = ("promoted_registration_ids",)  # only in the answer to a change
+_LISTED = tuple(f for f in _EVENT_SHOWN if f != "plan_label")
+
+EVENT_PUBLIC = schemas.Event(only=_EVENT_SHOWN)
+EVENT_STAFF = schemas.Event(only=_EVENT_SHOWN + _EVENT_STAFF + _CHANGED)
+EVENT_MEETING = schemas.Event(only=_EVENT_SHOWN + _EVENT_STAFF + _MEETING + _CHANGED)
+LISTED_PUBLIC = schemas.Event(only=_LISTED, many=True)
+LISTED_STAFF = schemas.Event(only=_LISTED + ("organiser", "booking_id", "confirmed"),
+                             many=True)
+ROLE = schemas.EventRole()
+REGISTRATION = schemas.EventRegistration()
+ATTENDANCE = schemas.EventAttendance()
+FEEDBACK = schemas.EventFeedback()
+IDEA = schemas.Idea()
+ACTION_ITEM = schemas.ActionItem()
+DECISION = schemas.MeetingDecision()
+
+EVENT_QUERY = schemas.EventQuery()
+REGISTRATION_QUERY = schemas.RegistrationQuery()
+IDEA_QUERY = schemas.IdeaQuery()
+ACTION_ITEM_QUERY = schemas.ActionItemQuery()
+
+
+def load_query(schema, query):
+    """A list RPC's ``query`` loaded again with the query schema the gateway checked it
+    with (an instance built once: listings are the busiest reads); 422 naming the
+    fields."""
+    try:
+        return schema.load(query or {})
+    except ValidationError as exc:
+        raise validation_error(exc) from None
 
 
 def get_event_row(session, event_id, lock=False):
@@ -113,7 +145,7 @@ def resident_for_phone(session, crypto, phone):
         return resident
     try:
         with session.begin_nested():
-            resident = Resident(phone_hash=phone_hash, created_at=now())
+            resident = Resident(phone_hash=phone_hash, created_at=times.now())
             session.add(resident)
             session.flush()
     except IntegrityError:  # created by a concurrent request (PostgreSQL)
@@ -128,7 +160,7 @@ def find_resident(session, crypto, phone):
 
 
 def _anonymous_resident(session):
-    resident = Resident(phone_hash=None, created_at=now())
+    resident = Resident(phone_hash=None, created_at=times.now())
     session.add(resident)
     session.flush()
     return resident
@@ -147,8 +179,8 @@ def _booking_purpose(data):
 
 def booking_request(data, event_id=None):
     """What book_venue receives for an event's venue (ISO 8601 strings)."""
-    request = {"venue_id": data["venue_id"], "start": iso(data["start"]),
-               "end": iso(data["end"]), "purpose": _booking_purpose(data)}
+    request = {"venue_id": data["venue_id"], "start": times.iso(data["start"]),
+               "end": times.iso(data["end"]), "purpose": _booking_purpose(data)}
     if event_id is not None:
         request["event_id"] = event_id
     return request
@@ -168,7 +200,7 @@ def create_event(uow, data, organiser, booking_id=None):
         capacity=data.get("capacity") or 0, venue_id=data.get("venue_id"),
         booking_id=booking_id, organiser=data.get("organiser") or organiser or "unknown",
         status="draft", agenda=data.get("agenda"),
-        meeting_attendees=_attendees(data.get("attendees") or []), created_at=now())
+        meeting_attendees=_attendees(data.get("attendees") or []), created_at=times.now())
     session.add(event)
     session.flush()
     _set_target_groups(session, event)
@@ -177,7 +209,7 @@ def create_event(uow, data, organiser, booking_id=None):
         "target_groups": event.target_groups, "compounds": event.compounds,
         "start": event.start, "end": event.end, "capacity": event.capacity,
         "venue_id": event.venue_id, "booking_id": event.booking_id})
-    return event_to_dict(session, event)
+    return event_answer(session, event)
 
 
 def _attendees(items):
@@ -210,8 +242,9 @@ def plan_update(session, event_id, data):
     changes = load(schemas.EventUpdate, data)
     event = get_event_row(session, event_id)
     _require_changeable(event, changes)
-    start = changes.get("start", utc(event.start))
-    end = changes.get("end", utc(event.end))
+    booked_start, booked_end = times.from_storage(event.start), times.from_storage(event.end)
+    start = changes.get("start", booked_start)
+    end = changes.get("end", booked_end)
     if end <= start:
         raise ValidationFailed("end must be after start", {"end": ["must be after start"]})
     if ("attendees" in changes or "minutes" in changes or "agenda" in changes) \
@@ -220,8 +253,7 @@ def plan_update(session, event_id, data):
         raise ValidationFailed(f"only a joint_meeting has {field}",
                                {field: ["only for kind joint_meeting"]})
     venue_id = changes["venue_id"] if "venue_id" in changes else event.venue_id
-    moved = (start != utc(event.start) or end != utc(event.end)
-             or venue_id != event.venue_id)
+    moved = start != booked_start or end != booked_end or venue_id != event.venue_id
     rebooking = None
     if venue_id and moved:
         rebooking = booking_request({"venue_id": venue_id, "start": start, "end": end,
@@ -230,7 +262,7 @@ def plan_update(session, event_id, data):
     current = None
     if event.booking_id:
         current = {"booking_id": event.booking_id, "request": booking_request(
-            {"venue_id": event.venue_id, "start": utc(event.start), "end": utc(event.end),
+            {"venue_id": event.venue_id, "start": booked_start, "end": booked_end,
              "kind": event.kind, "title": event.title}, event.id)}
     return changes, rebooking, current
 
@@ -241,12 +273,12 @@ def update_event(uow, event_id, changes, new_booking_id=None):
     session = uow.session
     event = get_event_row(session, event_id, lock=True)
     _require_changeable(event, changes)
-    start = changes.get("start", utc(event.start))
-    end = changes.get("end", utc(event.end))
+    previous_start, previous_end = times.from_storage(event.start), times.from_storage(event.end)
+    start = changes.get("start", previous_start)
+    end = changes.get("end", previous_end)
     venue_id = changes["venue_id"] if "venue_id" in changes else event.venue_id
-    moved = start != utc(event.start) or end != utc(event.end) or venue_id != event.venue_id
+    moved = start != previous_start or end != previous_end or venue_id != event.venue_id
     old_booking = event.booking_id
-    previous_start, previous_end = utc(event.start), utc(event.end)
     release = None
     if moved:
         if venue_id and new_booking_id is None:
@@ -276,9 +308,8 @@ def update_event(uow, event_id, changes, new_booking_id=None):
             "previous_end": previous_end, "venue_id": event.venue_id,
             "booking_id": event.booking_id})
     session.flush()
-    result = event_to_dict(session, event)
+    result = event_answer(session, event, promoted_registration_ids=promoted)
     result["release_booking_id"] = release
-    result["promoted_registration_ids"] = promoted
     return result
 
 
@@ -291,10 +322,10 @@ def restore_booking(uow, event_id, booking_id):
 def publish_event(uow, event_id):
     event = get_event_row(uow.session, event_id, lock=True)
     _transition(event, "publish")
-    event.published_at = now()
+    event.published_at = times.now()
     uow.emit("event_published", {"event_id": event.id, "plan": event.plan,
                                  "kind": event.kind, "start": event.start})
-    return event_to_dict(uow.session, event)
+    return event_answer(uow.session, event)
 
 
 def cancel_event(uow, event_id, data=None):
@@ -304,7 +335,7 @@ def cancel_event(uow, event_id, data=None):
     session = uow.session
     event = get_event_row(session, event_id, lock=True)
     _transition(event, "cancel")
-    event.cancelled_at = now()
+    event.cancelled_at = times.now()
     event.cancel_reason = data.get("reason")
     release = None
     if event.booking_id:
@@ -312,7 +343,7 @@ def cancel_event(uow, event_id, data=None):
     uow.emit("event_cancelled", {"event_id": event.id, "plan": event.plan,
                                  "kind": event.kind, "start": event.start,
                                  "booking_id": event.booking_id})
-    result = event_to_dict(session, event)
+    result = event_answer(session, event)
     result["release_booking_id"] = release
     return result
 
@@ -356,7 +387,7 @@ def complete_event(uow, event_id, data=None):
     session = uow.session
     event = get_event_row(session, event_id, lock=True)
     _transition(event, "complete")
-    event.completed_at = now()
+    event.completed_at = times.now()
     volunteers = data.get("volunteers")
     if volunteers is None:
         volunteers = session.execute(select(func.coalesce(func.sum(VolunteerRole.places), 0))
@@ -372,51 +403,28 @@ def complete_event(uow, event_id, data=None):
         "volunteers": event.volunteers_served, "feedback_count": counts["feedback_count"],
         "satisfaction_mean": counts["satisfaction_mean"],
         "five_society": five_society_counts(event)})
-    return event_to_dict(session, event)
+    return event_answer(session, event)
 
 
-def role_to_dict(role):
-    return {"id": role.id, "event_id": role.event_id, "name": role.name,
-            "skills": list(role.skills or []), "places": role.places,
-            "start": iso(role.start), "end": iso(role.end)}
-
-
-def event_to_dict(session, event, staff=True):
-    result = {
-        "id": event.id, "title": event.title, "plan": event.plan,
-        "plan_label": vocab.PLANS.get(event.plan), "kind": event.kind,
-        "kind_label": vocab.EVENT_KINDS.get(event.kind),
-        "target_groups": list(event.target_groups or []),
-        "compounds": list(event.compounds or []), "description": event.description,
-        "start": iso(event.start), "end": iso(event.end), "capacity": event.capacity,
-        "venue_id": event.venue_id, "status": event.status,
-    }
-    counts = event_counts(session, event.id) if event.id else None
-    if counts is not None:
-        result["places_left"] = (None if not event.capacity
-                                 else max(0, event.capacity - counts["confirmed"]))
+def event_answer(session, event, staff=True, **computed):
+    """The event as staff see it (with its counts, roles and, for a joint meeting, its
+    attendees and decisions) or as the public does."""
+    counts = event_counts(session, event.id)
     if not staff:
-        return result
+        return EVENT_PUBLIC.dump(Shown(event, confirmed=counts["confirmed"], **computed))
     roles = session.execute(select(VolunteerRole).where(VolunteerRole.event_id == event.id)
                             .order_by(VolunteerRole.id)).scalars().all()
-    result.update({
-        "booking_id": event.booking_id, "organiser": event.organiser, "counts": counts,
-        "roles": [role_to_dict(r) for r in roles],
-        "volunteers": event.volunteers_served,
-        "created_at": iso(event.created_at), "published_at": iso(event.published_at),
-        "completed_at": iso(event.completed_at), "cancelled_at": iso(event.cancelled_at),
-        "cancel_reason": event.cancel_reason,
-    })
-    if event.kind == "joint_meeting":
-        decisions = session.execute(select(Decision).where(Decision.event_id == event.id)
-                                    .order_by(Decision.id)).scalars().all()
-        result.update({
-            "agenda": event.agenda, "minutes": event.minutes,
-            "attendees": list(event.meeting_attendees or []),
-            "five_society": five_society_counts(event),
-            "decisions": [decision_to_dict(session, d) for d in decisions],
-        })
-    return result
+    if event.kind != "joint_meeting":
+        return EVENT_STAFF.dump(Shown(event, confirmed=counts["confirmed"], counts=counts,
+                                      roles=ROLE.dump(roles, many=True), **computed))
+    decisions = session.execute(select(Decision).where(Decision.event_id == event.id)
+                                .order_by(Decision.id)).scalars().all()
+    today = _today()
+    return EVENT_MEETING.dump(Shown(
+        event, confirmed=counts["confirmed"], counts=counts, roles=ROLE.dump(roles, many=True),
+        five_society=five_society_counts(event),
+        decisions=[DECISION.dump(_decision_shown(session, d, today)) for d in decisions],
+        **computed))
 
 
 def get_event(session, event_id, staff=True):
@@ -425,88 +433,49 @@ def get_event(session, event_id, staff=True):
         # The public sees published events (and, for its feedback, completed ones);
         # drafts and cancelled events do not exist for it.
         raise NotFound(f"event {event_id} not found", {"event_id": event_id})
-    return event_to_dict(session, event, staff)
+    return event_answer(session, event, staff)
 
 
-def _as_bound(value, end_of_day=False):
-    """A filter bound: a date (whole day) or a datetime."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        try:
-            return utc(value)
-        except OverflowError:
-            field = "to" if end_of_day else "from"
-            raise ValidationFailed(f"{field} is out of range",
-                                   {field: ["out of range"]}) from None
-    if isinstance(value, date):
-        day = datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
-        return day.replace(hour=23, minute=59, second=59, microsecond=999999) \
-            if end_of_day else day
-    text = str(value).strip()
-    if len(text) == 10:  # YYYY-MM-DD
-        return _as_bound(date.fromisoformat(text), end_of_day)
-    try:
-        return _as_bound(datetime.fromisoformat(text.replace("Z", "+00:00")), end_of_day)
-    except ValueError:
-        field = "to" if end_of_day else "from"
-        raise ValidationFailed(f"{field} is not a date or a date-time",
-                               {field: ["not an ISO 8601 date or date-time"]}) from None
-
-
-def list_events(session, staff=True, plan=None, kind=None, target_group=None, status=None,
-                start_from=None, start_to=None, page=1, per_page=20):
-    """Events by start time. The public sees published events only, whatever it asks."""
-    page, per_page = _page(page, per_page)
-    query = select(Event)
-    if not staff:
-        status = "published"
-    if status:
-        query = query.where(Event.status == status)
-    if plan:
-        query = query.where(Event.plan == plan)
-    if kind:
-        query = query.where(Event.kind == kind)
-    if target_group:
-        query = query.where(exists().where(and_(EventTargetGroup.event_id == Event.id,
-                                                EventTargetGroup.target_group == target_group)))
-    lower = _as_bound(start_from)
-    upper = _as_bound(start_to, end_of_day=True)
-    if lower is not None:
-        query = query.where(Event.end >= lower)
-    if upper is not None:
-        query = query.where(Event.start <= upper)
-    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+def list_events(session, query=None, staff=True):
+    """Events by start time, filtered by ``schemas.EventQuery``: those that overlap
+    [``from``, ``to``). The public sees published events only, whatever it asks."""
+    q = load_query(EVENT_QUERY, query)
     # Only the listed columns, as plain rows: the busiest read of the API skips the ORM's
     # identity map and the long texts (agenda, minutes) it never shows.
-    columns = [Event.id, Event.title, Event.plan, Event.kind, Event.target_groups,
-               Event.compounds, Event.description, Event.start, Event.end, Event.capacity,
-               Event.venue_id, Event.status, Event.organiser, Event.booking_id]
-    rows = session.execute(query.with_only_columns(*columns).order_by(Event.start, Event.id)
-                           .offset((page - 1) * per_page).limit(per_page)).all()
+    statement = select(Event.id, Event.title, Event.plan, Event.kind, Event.target_groups,
+                       Event.compounds, Event.description, Event.start, Event.end,
+                       Event.capacity, Event.venue_id, Event.status, Event.organiser,
+                       Event.booking_id).order_by(Event.start, Event.id)
+    status = q.get("status") if staff else "published"
+    if status:
+        statement = statement.where(Event.status == status)
+    if q.get("plan"):
+        statement = statement.where(Event.plan == q["plan"])
+    if q.get("kind"):
+        statement = statement.where(Event.kind == q["kind"])
+    if q.get("target_group"):
+        statement = statement.where(exists().where(and_(
+            EventTargetGroup.event_id == Event.id,
+            EventTargetGroup.target_group == q["target_group"])))
+    if q.get("from"):
+        statement = statement.where(Event.end >= q["from"])
+    if q.get("to"):
+        statement = statement.where(Event.start < q["to"])
+    page = paginate(session, statement, q["page"], q["per_page"], lambda row: row,
+                    scalars=False)
+    rows = page["items"]
     confirmed = {}
     if rows:
         confirmed = dict(session.execute(
             select(Registration.event_id, func.count()).where(
                 Registration.event_id.in_([e.id for e in rows]),
                 Registration.status == "confirmed").group_by(Registration.event_id)).all())
-    items = []
-    for event in rows:
-        item = {
-            "id": event.id, "title": event.title, "plan": event.plan, "kind": event.kind,
-            "kind_label": vocab.EVENT_KINDS.get(event.kind),
-            "target_groups": list(event.target_groups or []),
-            "compounds": list(event.compounds or []), "description": event.description,
-            "start": iso(event.start), "end": iso(event.end), "capacity": event.capacity,
-            "venue_id": event.venue_id, "status": event.status,
-            "places_left": (None if not event.capacity
-                            else max(0, event.capacity - confirmed.get(event.id, 0))),
-        }
-        if staff:
-            item.update({"organiser": event.organiser, "booking_id": event.booking_id,
-                         "confirmed": confirmed.get(event.id, 0)})
-        items.append(item)
-    return {"items": items, "total": total, "page": page, "per_page": per_page}
+    listed = LISTED_STAFF if staff else LISTED_PUBLIC
+    # Each row's columns copied beside its count: cheaper to read than a Shown view.
+    page["items"] = listed.dump([SimpleNamespace(**row._mapping,
+                                                 confirmed=confirmed.get(row.id, 0))
+                                 for row in rows])
+    return page
 
 
 # -- volunteer roles ---------------------------------------------------------------------
@@ -517,19 +486,19 @@ def add_volunteer_role(uow, event_id, data):
     session = uow.session
     event = get_event_row(session, event_id, lock=True)
     _require_status(event, {"draft", "published"}, "add a volunteer role")
-    start = data.get("start") or utc(event.start)
-    end = data.get("end") or utc(event.end)
+    start = data.get("start") or times.from_storage(event.start)
+    end = data.get("end") or times.from_storage(event.end)
     if end <= start:
         raise ValidationFailed("end must be after start", {"end": ["must be after start"]})
     role = VolunteerRole(event_id=event.id, name=data["name"],
                          skills=sorted(set(data.get("skills") or [])), places=data["places"],
-                         start=start, end=end, created_at=now())
+                         start=start, end=end, created_at=times.now())
     session.add(role)
     session.flush()
     uow.emit("volunteer_role_added", {
         "role_id": role.id, "event_id": event.id, "name": role.name, "skills": role.skills,
         "places": role.places, "start": start, "end": end})
-    return role_to_dict(role)
+    return ROLE.dump(role)
 
 
 # -- registration ------------------------------------------------------------------------
@@ -538,16 +507,14 @@ def _code_hash(crypto, code):
     return crypto.lookup_hash("cancel:" + code)
 
 
-def registration_to_dict(reg, crypto, reveal=False, position=None):
+def registration_answer(reg, crypto, reveal=False, position=None, **computed):
+    """A registration, its name and phone masked unless ``reveal``."""
     name = crypto.decrypt(reg.name_enc)
     phone = crypto.decrypt(reg.phone_enc)
-    return {
-        "id": reg.id, "event_id": reg.event_id, "resident_id": reg.resident_id,
-        "name": name if reveal else pii.mask_name(name),
-        "phone": phone if reveal else pii.mask_phone(phone),
-        "target_group": reg.target_group, "compound": reg.compound, "status": reg.status,
-        "waitlist_position": position, "created_at": iso(reg.created_at),
-    }
+    return REGISTRATION.dump(Shown(
+        reg, name=name if reveal else pii.mask_name(name),
+        phone=phone if reveal else pii.mask_phone(phone), waitlist_position=position,
+        **computed))
 
 
 def _waitlist_position(session, reg):
@@ -585,7 +552,8 @@ def register_participant(uow, crypto, event_id, data):
         event_id=event.id, resident_id=resident.id, name_enc=crypto.encrypt(data["name"]),
         phone_enc=crypto.encrypt(pii.normalise(data["phone"])),
         target_group=data["target_group"], compound=data.get("compound"), status=status,
-        active_key=active_key, cancel_code_hash=_code_hash(crypto, code), created_at=now())
+        active_key=active_key, cancel_code_hash=_code_hash(crypto, code),
+        created_at=times.now())
     session.add(reg)
     try:
         with session.begin_nested():
@@ -597,9 +565,8 @@ def register_participant(uow, crypto, event_id, data):
         "registration_id": reg.id, "event_id": event.id, "resident_id": resident.id,
         "status": status, "target_group": reg.target_group, "compound": reg.compound,
         "plan": event.plan})
-    result = registration_to_dict(reg, crypto, position=_waitlist_position(session, reg))
-    result["cancel_code"] = code
-    return result
+    return registration_answer(reg, crypto, position=_waitlist_position(session, reg),
+                               cancel_code=code)
 
 
 def _fill_places(uow, event):
@@ -650,46 +617,38 @@ def cancel_registration(uow, crypto, registration_id, data=None, staff=False):
     was = reg.status
     reg.status = "cancelled"
     reg.active_key = None
-    reg.cancelled_at = now()
+    reg.cancelled_at = times.now()
     session.flush()
     promoted = _fill_places(uow, event) if was == "confirmed" else []
     uow.emit("participant_cancelled", {
         "registration_id": reg.id, "event_id": event.id, "was_status": was,
         "promoted_registration_id": promoted[0] if promoted else None})
-    result = registration_to_dict(reg, crypto)
-    result["promoted_registration_id"] = promoted[0] if promoted else None
-    return result
+    return registration_answer(reg, crypto,
+                               promoted_registration_id=promoted[0] if promoted else None)
 
 
-def list_registrations(session, crypto, event_id, status=None, page=1, per_page=20,
-                       reveal=False):
-    get_event_row(session, event_id)
-    page, per_page = _page(page, per_page)
-    query = select(Registration).where(Registration.event_id == int(event_id))
-    if status:
-        query = query.where(Registration.status == status)
-    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    rows = session.execute(query.order_by(Registration.id).offset((page - 1) * per_page)
-                           .limit(per_page)).scalars().all()
+def list_registrations(session, crypto, event_id, query=None, reveal=False):
+    """An event's registrations (``schemas.RegistrationQuery``), masked unless
+    ``reveal``."""
+    q = load_query(REGISTRATION_QUERY, query)
+    event = get_event_row(session, event_id)
+    statement = select(Registration).where(Registration.event_id == event.id) \
+        .order_by(Registration.id)
+    if q.get("status"):
+        statement = statement.where(Registration.status == q["status"])
+    page = paginate(session, statement, q["page"], q["per_page"], lambda reg: reg)
     positions = {}
-    if any(r.status == "waitlisted" for r in rows):
+    if any(r.status == "waitlisted" for r in page["items"]):
         waitlist = session.execute(select(Registration.id).where(
-            Registration.event_id == int(event_id), Registration.status == "waitlisted")
+            Registration.event_id == event.id, Registration.status == "waitlisted")
             .order_by(Registration.id)).scalars().all()
         positions = {reg_id: n for n, reg_id in enumerate(waitlist, 1)}
-    return {"items": [registration_to_dict(r, crypto, reveal, positions.get(r.id))
-                      for r in rows],
-            "total": total, "page": page, "per_page": per_page}
+    page["items"] = [registration_answer(r, crypto, reveal, positions.get(r.id))
+                     for r in page["items"]]
+    return page
 
 
 # -- attendance --------------------------------------------------------------------------
-
-def attendance_to_dict(att):
-    return {"id": att.id, "event_id": att.event_id, "resident_id": att.resident_id,
-            "registration_id": att.registration_id, "walk_in": att.walk_in,
-            "target_group": att.target_group, "compound": att.compound,
-            "attended_at": iso(att.attended_at)}
-
 
 def record_attendance(uow, crypto, event_id, data):
     """A registered participant (by registration_id or phone) or a walk-in came. A
@@ -737,7 +696,7 @@ def record_attendance(uow, crypto, event_id, data):
     att = Attendance(event_id=event.id, resident_id=resident_id,
                      registration_id=reg.id if reg else None, walk_in=walk_in,
                      name_enc=name_enc, target_group=target_group, compound=compound,
-                     attended_at=now())
+                     attended_at=times.now())
     session.add(att)
     try:
         with session.begin_nested():
@@ -749,7 +708,7 @@ def record_attendance(uow, crypto, event_id, data):
         "registration_id": att.registration_id, "walk_in": walk_in,
         "target_group": target_group, "compound": compound, "plan": event.plan,
         "kind": event.kind, "attended_at": att.attended_at})
-    return attendance_to_dict(att)
+    return ATTENDANCE.dump(att)
 
 
 # -- feedback ----------------------------------------------------------------------------
@@ -783,7 +742,7 @@ def submit_feedback(uow, crypto, event_id, data, staff=False):
     if existing:
         raise Conflict("feedback already given by this attendee", {"feedback_id": existing[0]})
     feedback = Feedback(event_id=event.id, attendance_id=att.id, score=data["score"],
-                        comment=data.get("comment"), created_at=now())
+                        comment=data.get("comment"), created_at=times.now())
     session.add(feedback)
     try:
         with session.begin_nested():
@@ -793,20 +752,10 @@ def submit_feedback(uow, crypto, event_id, data, staff=False):
     uow.emit("feedback_submitted", {"feedback_id": feedback.id, "event_id": event.id,
                                     "score": feedback.score, "plan": event.plan,
                                     "kind": event.kind})
-    return {"id": feedback.id, "event_id": event.id, "score": feedback.score,
-            "comment": feedback.comment, "created_at": iso(feedback.created_at)}
+    return FEEDBACK.dump(feedback)
 
 
 # -- ideas (金点子) ------------------------------------------------------------------------
-
-def idea_to_dict(idea):
-    return {"id": idea.id, "title": idea.title, "description": idea.description,
-            "category": idea.category,
-            "category_label": schemas.IDEA_CATEGORIES.get(idea.category),
-            "compound": idea.compound, "status": idea.status, "votes": idea.votes,
-            "decision_id": idea.decision_id, "created_at": iso(idea.created_at),
-            "adopted_at": iso(idea.adopted_at)}
-
 
 def submit_idea(uow, crypto, data):
     data = load(schemas.IdeaCreate, data)
@@ -816,12 +765,12 @@ def submit_idea(uow, crypto, data):
                 category=data["category"], compound=data.get("compound"),
                 resident_id=resident.id,
                 name_enc=crypto.encrypt(data["name"]) if data.get("name") else None,
-                status="submitted", votes=0, created_at=now())
+                status="submitted", votes=0, created_at=times.now())
     session.add(idea)
     session.flush()
     uow.emit("idea_submitted", {"idea_id": idea.id, "category": idea.category,
                                 "compound": idea.compound, "submitted_at": idea.created_at})
-    return idea_to_dict(idea)
+    return IDEA.dump(idea)
 
 
 def get_idea_row(session, idea_id, lock=False):
@@ -835,25 +784,18 @@ def get_idea_row(session, idea_id, lock=False):
 
 
 def get_idea(session, idea_id):
-    return idea_to_dict(get_idea_row(session, idea_id))
+    return IDEA.dump(get_idea_row(session, idea_id))
 
 
-def list_ideas(session, status=None, category=None, compound=None, sort="recent", page=1,
-               per_page=20):
-    page, per_page = _page(page, per_page)
-    query = select(Idea)
-    if status:
-        query = query.where(Idea.status == status)
-    if category:
-        query = query.where(Idea.category == category)
-    if compound:
-        query = query.where(Idea.compound == compound)
-    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    order = (Idea.votes.desc(), Idea.id) if sort == "votes" else (Idea.id.desc(),)
-    rows = session.execute(query.order_by(*order).offset((page - 1) * per_page)
-                           .limit(per_page)).scalars().all()
-    return {"items": [idea_to_dict(i) for i in rows], "total": total, "page": page,
-            "per_page": per_page}
+def list_ideas(session, query=None):
+    """Ideas (``schemas.IdeaQuery``): the newest first, or the most voted."""
+    q = load_query(IDEA_QUERY, query)
+    order = (Idea.votes.desc(), Idea.id) if q["sort"] == "votes" else (Idea.id.desc(),)
+    statement = select(Idea).order_by(*order)
+    for field in ("status", "category", "compound"):
+        if q.get(field):
+            statement = statement.where(getattr(Idea, field) == q[field])
+    return paginate(session, statement, q["page"], q["per_page"], IDEA.dump)
 
 
 def vote_idea(uow, crypto, idea_id, data):
@@ -871,7 +813,8 @@ def vote_idea(uow, crypto, idea_id, data):
                        {"phone": ["already voted"], "idea_id": idea.id})
     try:
         with session.begin_nested():
-            session.add(IdeaVote(idea_id=idea.id, resident_id=resident.id, created_at=now()))
+            session.add(IdeaVote(idea_id=idea.id, resident_id=resident.id,
+                                 created_at=times.now()))
             session.flush()
     except IntegrityError:
         raise Conflict("this phone has already voted for this idea",
@@ -888,21 +831,15 @@ def is_overdue(item, today):
     return item.status in OPEN_ACTION_STATUSES and item.due_date < today
 
 
-def action_to_dict(item, event_id=None, today=None):
-    today = today or now().date()
-    return {"id": item.id, "decision_id": item.decision_id, "event_id": event_id,
-            "title": item.title, "owner": item.owner, "due_date": iso(item.due_date),
-            "status": item.status, "overdue": is_overdue(item, today), "note": item.note,
-            "updated_at": iso(item.updated_at)}
+def _action_shown(item, event_id, today):
+    return Shown(item, event_id=event_id, overdue=is_overdue(item, today))
 
 
-def decision_to_dict(session, decision):
+def _decision_shown(session, decision, today):
     items = session.execute(select(ActionItem).where(ActionItem.decision_id == decision.id)
                             .order_by(ActionItem.id)).scalars().all()
-    return {"id": decision.id, "event_id": decision.event_id, "summary": decision.summary,
-            "idea_id": decision.idea_id,
-            "action_items": [action_to_dict(i, decision.event_id) for i in items],
-            "created_at": iso(decision.created_at)}
+    return Shown(decision, action_items=ACTION_ITEM.dump(
+        [_action_shown(i, decision.event_id, today) for i in items], many=True))
 
 
 def record_decision(uow, event_id, data, created_by="unknown",
@@ -927,10 +864,10 @@ def record_decision(uow, event_id, data, created_by="unknown",
                            {"idea_id": idea.id, "decision_id": idea.decision_id})
     decision = Decision(event_id=event.id, summary=data["summary"],
                         idea_id=idea.id if idea else None, created_by=created_by,
-                        created_at=now())
+                        created_at=times.now())
     session.add(decision)
     session.flush()
-    stamp = now()
+    stamp = times.now()
     items = []
     for spec in data.get("action_items") or []:
         item = ActionItem(decision_id=decision.id, title=spec["title"], owner=spec["owner"],
@@ -952,7 +889,7 @@ def record_decision(uow, event_id, data, created_by="unknown",
         uow.emit("action_item_updated", {"action_item_id": item.id,
                                          "decision_id": decision.id, "status": "open",
                                          "previous_status": None, "due_date": item.due_date})
-    return decision_to_dict(session, decision)
+    return DECISION.dump(_decision_shown(session, decision, _today()))
 
 
 def adopt_idea(uow, idea_id, data, created_by="unknown"):
@@ -964,25 +901,24 @@ def adopt_idea(uow, idea_id, data, created_by="unknown"):
     return record_decision(uow, data["event_id"], decision, created_by, schema=None)
 
 
-def list_action_items(session, status=None, event_id=None, page=1, per_page=20, today=None):
-    """``status``: open, in_progress, done, cancelled, or overdue (open or in progress
-    and due before today)."""
-    today = today or now().date()
-    page, per_page = _page(page, per_page)
-    query = select(ActionItem, Decision.event_id).join(
-        Decision, Decision.id == ActionItem.decision_id)
-    if status == "overdue":
-        query = query.where(ActionItem.status.in_(OPEN_ACTION_STATUSES),
-                            ActionItem.due_date < today)
-    elif status:
-        query = query.where(ActionItem.status == status)
-    if event_id:
-        query = query.where(Decision.event_id == _row_id(event_id, "event"))
-    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    rows = session.execute(query.order_by(ActionItem.due_date, ActionItem.id)
-                           .offset((page - 1) * per_page).limit(per_page)).all()
-    return {"items": [action_to_dict(item, ev, today) for item, ev in rows], "total": total,
-            "page": page, "per_page": per_page}
+def list_action_items(session, query=None, today=None):
+    """Action items by due date (``schemas.ActionItemQuery``); ``status`` may be
+    ``overdue``: open or in progress and due before today (the community's day)."""
+    q = load_query(ACTION_ITEM_QUERY, query)
+    today = today or _today()
+    statement = select(ActionItem, Decision.event_id).join(
+        Decision, Decision.id == ActionItem.decision_id) \
+        .order_by(ActionItem.due_date, ActionItem.id)
+    if q.get("status") == "overdue":
+        statement = statement.where(ActionItem.status.in_(OPEN_ACTION_STATUSES),
+                                    ActionItem.due_date < today)
+    elif q.get("status"):
+        statement = statement.where(ActionItem.status == q["status"])
+    if q.get("event_id"):
+        statement = statement.where(Decision.event_id == q["event_id"])
+    return paginate(session, statement, q["page"], q["per_page"],
+                    lambda row: ACTION_ITEM.dump(_action_shown(row[0], row[1], today)),
+                    scalars=False)
 
 
 def update_action_item(uow, item_id, data, today=None):
@@ -1004,7 +940,7 @@ def update_action_item(uow, item_id, data, today=None):
         if field in data:
             setattr(item, field, data[field])
     item.status = new_status
-    item.updated_at = now()
+    item.updated_at = times.now()
     if new_status in ("done", "cancelled") and previous != new_status:
         item.closed_at = item.updated_at
     session.flush()
@@ -1015,7 +951,7 @@ def update_action_item(uow, item_id, data, today=None):
                                          "due_date": item.due_date})
     event_id = session.execute(select(Decision.event_id).where(
         Decision.id == item.decision_id)).scalar_one()
-    return action_to_dict(item, event_id, today)
+    return ACTION_ITEM.dump(_action_shown(item, event_id, today or _today()))
 
 
 # -- booking releases (no orphan bookings) -----------------------------------------------
@@ -1027,7 +963,7 @@ def queue_release(session, booking_id, event_id, reason):
     if existing is None:
         session.execute(insert(BookingRelease).values(
             booking_id=booking_id, event_id=event_id, reason=reason, attempts=0,
-            created_at=now()))
+            created_at=times.now()))
     return booking_id
 
 
@@ -1044,20 +980,16 @@ def mark_release(session, booking_id, released):
         return
     release.attempts = (release.attempts or 0) + 1
     if released:
-        release.released_at = now()
+        release.released_at = times.now()
 
 
 def record_uncertain_booking(session, request):
     """book_venue timed out for ``request``: remember it so the timer can find and release
     a booking that resources made after we stopped waiting."""
     session.add(UncertainBooking(
-        venue_id=request["venue_id"], start=parse_iso(request["start"]),
-        end=parse_iso(request["end"]), purpose=request["purpose"], attempts=0,
-        created_at=now()))
-
-
-def parse_iso(text):
-    return utc(datetime.fromisoformat(str(text).replace("Z", "+00:00")))
+        venue_id=request["venue_id"], start=times.parse(request["start"]),
+        end=times.parse(request["end"]), purpose=request["purpose"], attempts=0,
+        created_at=times.now()))
 
 
 def pending_uncertain_bookings(session, older_than, limit=20):
@@ -1071,15 +1003,15 @@ def orphans_of(session, uncertain, bookings, window):
     timed-out call made: same slot and purpose, made within ``window`` of the call, and
     not the booking of any event of ours."""
     found = []
-    made_by = utc(uncertain.created_at) + window
+    made_by = times.from_storage(uncertain.created_at) + window
     for booking in bookings:
         try:
-            same = (parse_iso(booking["start"]) == utc(uncertain.start)
-                    and parse_iso(booking["end"]) == utc(uncertain.end)
+            same = (times.parse(booking["start"]) == times.from_storage(uncertain.start)
+                    and times.parse(booking["end"]) == times.from_storage(uncertain.end)
                     and booking.get("purpose") == uncertain.purpose
                     and not booking.get("event_id")
                     and booking.get("status", "active") == "active"
-                    and parse_iso(booking["created_at"]) <= made_by)
+                    and times.parse(booking["created_at"]) <= made_by)
         except (KeyError, TypeError, ValueError):
             continue
         if same and session.execute(select(Event.id).where(
@@ -1092,4 +1024,4 @@ def note_uncertain(session, uncertain_id, resolved, max_attempts=5):
     row = session.get(UncertainBooking, uncertain_id)
     row.attempts = (row.attempts or 0) + 1
     if resolved or row.attempts >= max_attempts:
-        row.resolved_at = now()
+        row.resolved_at = times.now()

@@ -4,19 +4,16 @@ Residents are pseudonymous here: ``residents`` is keyed by the keyed hash of a p
 number, so one person has one ``resident_id`` across registrations, attendance, votes and
 ideas; names and phone numbers are stored only encrypted, on the record that needs them.
 """
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 
 from sqlalchemy import (JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String,
                         Text, UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from common.db import make_metadata
+from common.times import now as utcnow
 
 metadata = make_metadata()
-
-
-def utcnow():
-    return datetime.now(timezone.utc)
 
 
 class Base(DeclarativeBase):

@@ -1,15 +1,13 @@
 """Input and output schemas of the events service; the gateway validates with the same
-ones and publishes them in OpenAPI. Unknown fields are rejected everywhere."""
-from datetime import timezone
-
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+ones and publishes them in OpenAPI. Unknown fields are rejected everywhere. Times follow
+the one time rule (``common.times``): a time without an offset is the community's local
+time, and answers give instants in UTC with ``Z``."""
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from common import pii, vocab
+from common.schemas import MAX_ID, Day, Id, Instant, PageQuery, Strict
 
 MAX_EVENT_DAYS = 31
-MAX_ID = 2 ** 31 - 1  # ids are 32-bit integers in PostgreSQL
-MIN_YEAR, MAX_YEAR = 2000, 2100
-IdRange = validate.Range(min=1, max=MAX_ID)
 SKILL_FORMAT = validate.Regexp(r"^[a-z0-9_\u4e00-\u9fff-]{1,32}$",
                                error="a skill is a tag of 1-32 lowercase letters, digits, "
                                      "Chinese characters, - or _")
@@ -29,32 +27,6 @@ Kind = lambda **kw: fields.String(  # noqa: E731
 TargetGroup = lambda **kw: fields.String(  # noqa: E731
     validate=validate.OneOf(list(vocab.TARGET_GROUPS)), **kw)
 Compound = lambda **kw: fields.String(validate=validate.Length(1, 64), **kw)  # noqa: E731
-
-
-class UtcDateTime(fields.DateTime):
-    """ISO 8601 in, an aware UTC datetime out; a time without an offset is taken as UTC
-    (as the bus contract does)."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        value = super()._deserialize(value, attr, data, **kwargs)
-        if not MIN_YEAR <= value.year <= MAX_YEAR:
-            raise ValidationError(f"must be between the years {MIN_YEAR} and {MAX_YEAR}")
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
-
-
-class BoundedDate(fields.Date):
-    def _deserialize(self, value, attr, data, **kwargs):
-        value = super()._deserialize(value, attr, data, **kwargs)
-        if not MIN_YEAR <= value.year <= MAX_YEAR:
-            raise ValidationError(f"must be between the years {MIN_YEAR} and {MAX_YEAR}")
-        return value
-
-
-class Strict(Schema):
-    class Meta:
-        unknown = RAISE
 
 
 def _check_phone(value):
@@ -89,14 +61,13 @@ class EventCreate(Strict):
     compounds = fields.List(Compound(), load_default=list, validate=validate.Length(max=20))
     description = fields.String(load_default=None, allow_none=True,
                                 validate=validate.Length(max=4000))
-    start = UtcDateTime(required=True)
-    end = UtcDateTime(required=True)
+    start = Instant(required=True)
+    end = Instant(required=True)
     capacity = fields.Integer(load_default=0, validate=validate.Range(0, 100000),
                               metadata={"description": "confirmed places; 0 = no limit"})
-    venue_id = fields.Integer(load_default=None, allow_none=True,
-                              validate=IdRange,
-                              metadata={"description": "a venue of the resources service, "
-                                                       "booked when the event is scheduled"})
+    venue_id = Id(load_default=None, allow_none=True,
+                  metadata={"description": "a venue of the resources service, "
+                                           "booked when the event is scheduled"})
     organiser = fields.String(load_default=None, validate=validate.Length(1, 64))
     agenda = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=8000))
     attendees = fields.List(fields.Nested(MeetingAttendee), load_default=list,
@@ -117,9 +88,9 @@ class EventUpdate(Strict):
     target_groups = fields.List(TargetGroup(), validate=validate.Length(1, 8))
     compounds = fields.List(Compound(), validate=validate.Length(max=20))
     capacity = fields.Integer(validate=validate.Range(0, 100000))
-    start = UtcDateTime()
-    end = UtcDateTime()
-    venue_id = fields.Integer(allow_none=True, validate=IdRange)
+    start = Instant()
+    end = Instant()
+    venue_id = Id(allow_none=True)
     agenda = fields.String(allow_none=True, validate=validate.Length(max=8000))
     minutes = fields.String(allow_none=True, validate=validate.Length(max=20000))
     attendees = fields.List(fields.Nested(MeetingAttendee), validate=validate.Length(max=200))
@@ -147,9 +118,8 @@ class EventRoleCreate(Strict):
     skills = fields.List(fields.String(validate=SKILL_FORMAT), load_default=list,
                          validate=validate.Length(max=20))
     places = fields.Integer(required=True, validate=validate.Range(1, 1000))
-    start = UtcDateTime(load_default=None,
-                            metadata={"description": "default: the event's start"})
-    end = UtcDateTime(load_default=None, metadata={"description": "default: the event's end"})
+    start = Instant(load_default=None, metadata={"description": "default: the event's start"})
+    end = Instant(load_default=None, metadata={"description": "default: the event's end"})
 
     @validates_schema
     def _window(self, data, **_):
@@ -171,7 +141,7 @@ class EventRegistrationCancel(Strict):
 
 
 class EventAttendanceCreate(Strict):
-    registration_id = fields.Integer(validate=IdRange)
+    registration_id = Id()
     walk_in = fields.Boolean(load_default=False)
     name = fields.String(validate=validate.Length(1, 50))
     phone = Phone()
@@ -194,8 +164,7 @@ class EventFeedbackCreate(Strict):
     score = fields.Integer(required=True, validate=validate.Range(1, 5))
     comment = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
     phone = Phone(metadata={"description": "the attendee's phone"})
-    attendance_id = fields.Integer(validate=IdRange,
-                                   metadata={"description": "staff entering a paper form"})
+    attendance_id = Id(metadata={"description": "staff entering a paper form"})
 
     @validates_schema
     def _who(self, data, **_):
@@ -220,20 +189,19 @@ class IdeaVoteCreate(Strict):
 class ActionItemCreate(Strict):
     title = fields.String(required=True, validate=validate.Length(1, 200))
     owner = fields.String(required=True, validate=validate.Length(1, 64))
-    due_date = BoundedDate(required=True)
+    due_date = Day(required=True)
 
 
 class MeetingDecisionCreate(Strict):
     summary = fields.String(required=True, validate=validate.Length(1, 4000))
-    idea_id = fields.Integer(load_default=None, allow_none=True, validate=IdRange,
-                             metadata={"description": "an idea (金点子) this decision adopts"})
+    idea_id = Id(load_default=None, allow_none=True,
+                 metadata={"description": "an idea (金点子) this decision adopts"})
     action_items = fields.List(fields.Nested(ActionItemCreate), load_default=list,
                                validate=validate.Length(max=50))
 
 
 class IdeaAdopt(Strict):
-    event_id = fields.Integer(required=True, validate=IdRange,
-                              metadata={"description": "the joint meeting that adopts it"})
+    event_id = Id(required=True, metadata={"description": "the joint meeting that adopts it"})
     summary = fields.String(required=True, validate=validate.Length(1, 4000))
     action_items = fields.List(fields.Nested(ActionItemCreate), load_default=list,
                                validate=validate.Length(max=50))
@@ -242,7 +210,7 @@ class IdeaAdopt(Strict):
 class ActionItemUpdate(Strict):
     status = fields.String(validate=validate.OneOf(list(ACTION_STATUSES)))
     owner = fields.String(validate=validate.Length(1, 64))
-    due_date = BoundedDate()
+    due_date = Day()
     note = fields.String(allow_none=True, validate=validate.Length(max=2000))
 
     @validates_schema
@@ -251,57 +219,139 @@ class ActionItemUpdate(Strict):
             raise ValidationError("give at least one field to change", "_schema")
 
 
-# -- outputs (documentation of what the service returns) ---------------------------------
+# -- listings: what the gateway validates and the service loads again ---------------------
 
-class EventRole(Schema):
+class EventQuery(PageQuery):
+    plan = Plan()
+    kind = Kind()
+    target_group = TargetGroup()
+    status = fields.String(validate=validate.OneOf(list(EVENT_STATUSES)),
+                           metadata={"description": "staff only; the public sees published"})
+    # "from" is a keyword in Python: loaded under its own name all the same, so the query
+    # goes over RPC as the client wrote it.
+    from_ = Instant(date_ok=True, data_key="from", attribute="from",
+                    metadata={"description": "events ending at or after (a date: its start)"})
+    to = Instant(date_ok=True, upper_bound=True,
+                 metadata={"description": "events starting before (a date: through that day)"})
+
+
+class RegistrationQuery(PageQuery):
+    status = fields.String(validate=validate.OneOf(["confirmed", "waitlisted", "cancelled"]))
+
+
+class IdeaQuery(PageQuery):
+    status = fields.String(validate=validate.OneOf(list(IDEA_STATUSES)))
+    category = fields.String(validate=validate.OneOf(list(IDEA_CATEGORIES)))
+    compound = Compound()
+    sort = fields.String(load_default="recent", validate=validate.OneOf(["recent", "votes"]))
+
+
+class ActionItemQuery(PageQuery):
+    status = fields.String(validate=validate.OneOf(list(ACTION_STATUSES) + ["overdue"]),
+                           metadata={"description": "overdue: open or in progress and due "
+                                                    "before today"})
+    event_id = fields.Integer(validate=validate.Range(1, MAX_ID))
+
+
+# -- answers: the service dumps its records with these -------------------------------------
+
+class Answer(Schema):
+    """An answer read from a record's attributes: an ORM object, a plain row, or a view that
+    adds what the record itself does not hold (counts, masked contacts, a position)."""
+
+    def get_attribute(self, obj, attr, default):
+        return getattr(obj, attr, default)
+
+
+class EventRole(Answer):
     id = fields.Integer()
     event_id = fields.Integer()
     name = fields.String()
     skills = fields.List(fields.String())
     places = fields.Integer()
-    start = fields.DateTime()
-    end = fields.DateTime()
+    start = Instant()
+    end = Instant()
 
 
-class Event(Schema):
+class ActionItem(Answer):
+    id = fields.Integer()
+    decision_id = fields.Integer()
+    event_id = fields.Integer(metadata={"description": "the meeting that decided it"})
+    title = fields.String()
+    owner = fields.String()
+    due_date = fields.Date()
+    status = fields.String()
+    overdue = fields.Boolean(metadata={"description": "open or in progress and due before "
+                                                      "today"})
+    note = fields.String(allow_none=True)
+    updated_at = Instant()
+
+
+class MeetingDecision(Answer):
+    id = fields.Integer()
+    event_id = fields.Integer()
+    summary = fields.String()
+    idea_id = fields.Integer(allow_none=True)
+    action_items = fields.List(fields.Dict(), metadata={"description": "ActionItem objects"})
+    created_at = Instant()
+
+
+class Event(Answer):
     id = fields.Integer()
     title = fields.String()
     plan = fields.String()
+    plan_label = fields.Method("_plan_label", metadata={"type": "string"})
     kind = fields.String()
+    kind_label = fields.Method("_kind_label", metadata={"type": "string"})
     target_groups = fields.List(fields.String())
     compounds = fields.List(fields.String())
     description = fields.String(allow_none=True)
-    start = fields.DateTime()
-    end = fields.DateTime()
+    start = Instant()
+    end = Instant()
     capacity = fields.Integer()
     venue_id = fields.Integer(allow_none=True)
+    status = fields.String()
+    places_left = fields.Method("_places_left", metadata={
+        "type": "integer", "nullable": True,
+        "description": "capacity less the confirmed registrations; null: no limit"})
     booking_id = fields.Integer(allow_none=True, metadata={"description": "staff only"})
     organiser = fields.String(metadata={"description": "staff only"})
-    status = fields.String()
-    places_left = fields.Integer(allow_none=True)
-    plan_label = fields.String()
-    kind_label = fields.String()
     confirmed = fields.Integer(metadata={"description": "in lists, staff only"})
-    volunteers = fields.Integer(allow_none=True, metadata={"description": "at completion"})
-    created_at = fields.DateTime()
-    published_at = fields.DateTime(allow_none=True)
-    completed_at = fields.DateTime(allow_none=True)
-    cancelled_at = fields.DateTime(allow_none=True)
-    cancel_reason = fields.String(allow_none=True)
-    promoted_registration_ids = fields.List(fields.Integer(), metadata={
-        "description": "after a capacity change: registrations moved off the waitlist"})
-    counts = fields.Dict(metadata={"description": "confirmed, waitlisted, attended, walk_ins, "
-                                                  "people_served, feedback_count, "
-                                                  "satisfaction_mean (staff only)"})
+    counts = fields.Dict(metadata={"description": "confirmed, waitlisted, cancelled, "
+                                                  "attended, walk_ins, people_served, "
+                                                  "feedback_count, satisfaction_mean "
+                                                  "(staff only)"})
     roles = fields.List(fields.Dict(), metadata={"description": "EventRole objects"})
+    volunteers = fields.Integer(attribute="volunteers_served", allow_none=True,
+                                metadata={"description": "at completion"})
+    created_at = Instant()
+    published_at = Instant(allow_none=True)
+    completed_at = Instant(allow_none=True)
+    cancelled_at = Instant(allow_none=True)
+    cancel_reason = fields.String(allow_none=True)
     agenda = fields.String(allow_none=True)
     minutes = fields.String(allow_none=True)
-    attendees = fields.List(fields.Dict())
-    five_society = fields.Dict()
-    decisions = fields.List(fields.Dict())
+    attendees = fields.List(fields.Dict(), attribute="meeting_attendees",
+                            metadata={"description": "joint meetings: organisation, "
+                                                     "five-society category, count"})
+    five_society = fields.Dict(metadata={"description": "joint meetings: attendees by "
+                                                       "five-society category"})
+    decisions = fields.List(fields.Dict(), metadata={"description": "MeetingDecision "
+                                                                    "objects"})
+    promoted_registration_ids = fields.List(fields.Integer(), metadata={
+        "description": "after a capacity change: registrations moved off the waitlist"})
+
+    def _plan_label(self, event):
+        return vocab.PLANS.get(event.plan)
+
+    def _kind_label(self, event):
+        return vocab.EVENT_KINDS.get(event.kind)
+
+    def _places_left(self, event):
+        return None if not event.capacity else max(0, event.capacity - event.confirmed)
 
 
-class EventRegistration(Schema):
+class EventRegistration(Answer):
     id = fields.Integer()
     event_id = fields.Integer()
     resident_id = fields.Integer()
@@ -311,14 +361,14 @@ class EventRegistration(Schema):
     compound = fields.String(allow_none=True)
     status = fields.String()
     waitlist_position = fields.Integer(allow_none=True)
+    created_at = Instant()
     cancel_code = fields.String(metadata={"description": "only in the answer to the "
                                                         "registration itself"})
     promoted_registration_id = fields.Integer(allow_none=True, metadata={
         "description": "after a cancellation: the registration moved off the waitlist"})
-    created_at = fields.DateTime()
 
 
-class EventAttendance(Schema):
+class EventAttendance(Answer):
     id = fields.Integer()
     event_id = fields.Integer()
     resident_id = fields.Integer()
@@ -326,51 +376,32 @@ class EventAttendance(Schema):
     walk_in = fields.Boolean()
     target_group = fields.String()
     compound = fields.String(allow_none=True)
-    attended_at = fields.DateTime()
+    attended_at = Instant()
 
 
-class EventFeedback(Schema):
+class EventFeedback(Answer):
     id = fields.Integer()
     event_id = fields.Integer()
     score = fields.Integer()
     comment = fields.String(allow_none=True)
-    created_at = fields.DateTime()
+    created_at = Instant()
 
 
-class Idea(Schema):
+class Idea(Answer):
     id = fields.Integer()
     title = fields.String()
     description = fields.String(allow_none=True)
     category = fields.String()
-    category_label = fields.String()
+    category_label = fields.Method("_category_label", metadata={"type": "string"})
     compound = fields.String(allow_none=True)
     status = fields.String()
     votes = fields.Integer()
     decision_id = fields.Integer(allow_none=True)
-    created_at = fields.DateTime()
-    adopted_at = fields.DateTime(allow_none=True)
+    created_at = Instant()
+    adopted_at = Instant(allow_none=True)
 
-
-class ActionItem(Schema):
-    id = fields.Integer()
-    decision_id = fields.Integer()
-    event_id = fields.Integer()
-    title = fields.String()
-    owner = fields.String()
-    due_date = fields.Date()
-    status = fields.String()
-    overdue = fields.Boolean()
-    note = fields.String(allow_none=True)
-    updated_at = fields.DateTime()
-
-
-class MeetingDecision(Schema):
-    id = fields.Integer()
-    event_id = fields.Integer()
-    summary = fields.String()
-    idea_id = fields.Integer(allow_none=True)
-    action_items = fields.List(fields.Dict(), metadata={"description": "ActionItem objects"})
-    created_at = fields.DateTime()
+    def _category_label(self, idea):
+        return IDEA_CATEGORIES.get(idea.category)
 
 
 class IdeaVoteResult(Schema):

@@ -1,5 +1,6 @@
 """Events service: nameko entrypoints only; the logic is in domain.py (and booking.py for
-the venue booked over RPC in the resources service)."""
+the venue booked over RPC in the resources service). A list RPC takes one ``query`` dict,
+which domain.py loads again with the query schema the gateway validated it with."""
 from nameko.dependency_providers import Config
 from common.rpc import rpc
 from nameko.timer import timer
@@ -37,11 +38,9 @@ class EventsService(OperatorEndpoints):
             return domain.get_event(session, event_id, staff)
 
     @rpc
-    def list_events(self, staff=True, plan=None, kind=None, target_group=None, status=None,
-                    start_from=None, start_to=None, page=1, per_page=20):
+    def list_events(self, query=None, staff=True):
         with self.store.session() as session:
-            return domain.list_events(session, staff, plan, kind, target_group, status,
-                                      start_from, start_to, page, per_page)
+            return domain.list_events(session, query, staff)
 
     @rpc
     def update_event(self, event_id, data):
@@ -79,10 +78,9 @@ class EventsService(OperatorEndpoints):
             return domain.cancel_registration(uow, self.crypto, registration_id, data, staff)
 
     @rpc
-    def list_registrations(self, event_id, status=None, page=1, per_page=20, reveal=False):
+    def list_registrations(self, event_id, query=None, reveal=False):
         with self.store.session() as session:
-            return domain.list_registrations(session, self.crypto, event_id, status, page,
-                                             per_page, reveal)
+            return domain.list_registrations(session, self.crypto, event_id, query, reveal)
 
     @rpc
     def record_attendance(self, event_id, data):
@@ -102,10 +100,9 @@ class EventsService(OperatorEndpoints):
             return domain.submit_idea(uow, self.crypto, data)
 
     @rpc
-    def list_ideas(self, status=None, category=None, compound=None, sort="recent", page=1,
-                   per_page=20):
+    def list_ideas(self, query=None):
         with self.store.session() as session:
-            return domain.list_ideas(session, status, category, compound, sort, page, per_page)
+            return domain.list_ideas(session, query)
 
     @rpc
     def get_idea(self, idea_id):
@@ -128,9 +125,9 @@ class EventsService(OperatorEndpoints):
             return domain.record_decision(uow, event_id, data, created_by)
 
     @rpc
-    def list_action_items(self, status=None, event_id=None, page=1, per_page=20):
+    def list_action_items(self, query=None):
         with self.store.session() as session:
-            return domain.list_action_items(session, status, event_id, page, per_page)
+            return domain.list_action_items(session, query)
 
     @rpc
     def update_action_item(self, item_id, data):

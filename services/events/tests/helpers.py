@@ -1,13 +1,7 @@
 """Helpers of the events service's tests."""
-import json
-
-from sqlalchemy import select
-
 from datetime import datetime, timezone
 
 from common.errors import Conflict, ServiceUnavailable
-
-from services.events.models import metadata
 
 
 class FakeResources:
@@ -55,20 +49,3 @@ class FakeResources:
 
     def active(self):
         return {k: v for k, v in self.bookings.items() if v["status"] == "active"}
-
-
-def facts(store, event_type=None):
-    """Envelopes in the outbox, oldest first."""
-    table = metadata.tables["outbox"]
-    with store.session() as session:
-        rows = session.execute(select(table.c.envelope).order_by(table.c.seq)).scalars().all()
-    envelopes = [json.loads(r) for r in rows]
-    if event_type:
-        envelopes = [e for e in envelopes if e["event_type"] == event_type]
-    return envelopes
-
-
-def raw_outbox(store):
-    table = metadata.tables["outbox"]
-    with store.session() as session:
-        return "\n".join(session.execute(select(table.c.envelope)).scalars().all())

@@ -1,6 +1,6 @@
 """The booking rules with the real resources service (its sample venues, opening hours
 and overlap rule) behind the gateway."""
-from services.events.tests.test_api import event_body, outbox
+from services.events.tests.test_interface import event_body, outbox
 
 
 def bookings(client, venue_id, include_cancelled=False):
@@ -68,11 +68,8 @@ def test_booking_with_the_real_resources_service(stack):
 def test_sweep_finds_a_late_booking_in_the_real_resources_service(stack):
     """A book_venue that timed out but was carried out: the sweep finds it with the real
     list_venue_bookings and releases it."""
-    import types
-
-    from sqlalchemy.orm import sessionmaker
-
-    from common.db import StoreAccess
+    from common import times
+    from common.testing import LocalStore
     from services.events import booking, domain
     from services.events.models import metadata
 
@@ -83,13 +80,9 @@ def test_sweep_finds_a_late_booking_in_the_real_resources_service(stack):
     hall = next(v for v in venues if v["code"] == "C-H2")
     request = domain.booking_request({
         "venue_id": hall["id"], "kind": "lecture", "title": "防诈骗讲座",
-        "start": domain.parse_iso("2026-12-12T01:00:00Z"),
-        "end": domain.parse_iso("2026-12-12T02:00:00Z")})
-    engine = stack.engine("events")
-    maker = sessionmaker(bind=engine, expire_on_commit=False,
-                         info={"outbox_table": metadata.tables["outbox"]})
-    store = StoreAccess(types.SimpleNamespace(sessionmaker=maker, source="events",
-                                              community_id="hetong", after_commit_hooks=[]))
+        "start": times.parse("2026-12-12T01:00:00Z"),
+        "end": times.parse("2026-12-12T02:00:00Z")})
+    store = LocalStore(metadata, "events", stack.config_for("events")["DB_URI"])
     with stack.rpc() as cluster:
         late = cluster.resources.book_venue(request)  # what resources did after we gave up
         with store.session() as session:
@@ -97,4 +90,4 @@ def test_sweep_finds_a_late_booking_in_the_real_resources_service(stack):
         resources = booking.BoundedResources(cluster.resources, 5)
         assert booking.sweep_uncertain(store, resources, grace_seconds=0) == 1
         assert cluster.resources.get_booking(late["id"])["status"] == "cancelled"
-    engine.dispose()
+    store.dispose()

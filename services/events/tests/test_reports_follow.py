@@ -1,6 +1,6 @@
 """With the real reports service: an event's whole life and an idea
 adopted at a joint meeting move the reports' figures exactly as counted here."""
-from services.events.tests.test_api import event_body, resident
+from services.events.tests.test_interface import event_body, resident
 from tests.fixtures import wait_until
 
 

@@ -335,6 +335,32 @@ def test_idea_votes_adopted_in_a_meeting_and_action_closed(stack):
     assert "13500000001" not in json.dumps(outbox(stack))
 
 
+def test_times_without_an_offset_are_local_and_dates_filter_local_days(stack):
+    stack.start("events", "gateway")
+    staff = stack.client()
+    # Typed on the station's clock: half past nine on 5 December in the community.
+    morning = staff.post("/events", json=event_body(start="2026-12-05T09:30",
+                                                    end="2026-12-05T11:00"))
+    assert morning.status_code == 201, morning.text
+    assert (morning.json()["start"], morning.json()["end"]) == \
+        ("2026-12-05T01:30:00Z", "2026-12-05T03:00:00Z")
+    # One in the first hour of the 6th, which is still the 5th in UTC.
+    night = staff.post("/events", json=event_body(start="2026-12-06T00:30",
+                                                  end="2026-12-06T01:30")).json()
+    assert night["start"] == "2026-12-05T16:30:00Z"
+
+    def listed(**bounds):
+        response = staff.get("/events", params=bounds)
+        assert response.status_code == 200, response.text
+        return [e["id"] for e in response.json()["items"]]
+
+    assert listed(**{"from": "2026-12-05", "to": "2026-12-05"}) == [morning.json()["id"]]
+    assert listed(**{"from": "2026-12-06"}) == [night["id"]]
+    assert listed(**{"from": "2026-12-05T10:00", "to": "2026-12-06"}) == \
+        [morning.json()["id"], night["id"]]
+    assert staff.get("/events", params={"to": "2026-13-01"}).json()["details"].keys() == {"to"}
+
+
 def test_concurrent_registrations_respect_capacity_and_one_per_phone(
         db_backend, rabbit_config, make_db_uri, container_factory):
     stack = Stack(container_factory, rabbit_config, make_db_uri, db_backend)
