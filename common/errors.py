@@ -85,7 +85,8 @@ def validation_error(marshmallow_error):
 
 def load_input(schema_cls, data, partial=None):
     """Validate a request's data with a marshmallow schema of the service (unknown fields
-    raise); ValidationFailed names each field that is wrong."""
+    raise); ValidationFailed names each field that is wrong. ``schema_cls`` may be an
+    instance built once (the busiest listings do that)."""
     from marshmallow import ValidationError
 
     if data is None:
@@ -94,6 +95,7 @@ def load_input(schema_cls, data, partial=None):
         raise ValidationFailed("expected an object", {"_schema": ["expected an object"]})
     try:
         # partial=None keeps a schema's own default (PATCH schemas are partial).
-        return schema_cls().load(data, partial=partial or None)
+        schema = schema_cls() if isinstance(schema_cls, type) else schema_cls
+        return schema.load(data, partial=partial or None)
     except ValidationError as exc:
         raise validation_error(exc) from None

@@ -101,16 +101,6 @@ IDEA_QUERY = schemas.IdeaQuery()
 ACTION_ITEM_QUERY = schemas.ActionItemQuery()
 
 
-def load_query(schema, query):
-    """A list RPC's ``query`` loaded again with the query schema the gateway checked it
-    with (an instance built once: listings are the busiest reads); 422 naming the
-    fields."""
-    try:
-        return schema.load(query or {})
-    except ValidationError as exc:
-        raise validation_error(exc) from None
-
-
 def get_event_row(session, event_id, lock=False):
     query = select(Event).where(Event.id == _row_id(event_id, "event"))
     if lock:
@@ -439,7 +429,7 @@ def get_event(session, event_id, staff=True):
 def list_events(session, query=None, staff=True):
     """Events by start time, filtered by ``schemas.EventQuery``: those that overlap
     [``from``, ``to``). The public sees published events only, whatever it asks."""
-    q = load_query(EVENT_QUERY, query)
+    q = load_input(EVENT_QUERY, query)
     # Only the listed columns, as plain rows: the busiest read of the API skips the ORM's
     # identity map and the long texts (agenda, minutes) it never shows.
     statement = select(Event.id, Event.title, Event.plan, Event.kind, Event.target_groups,
@@ -630,7 +620,7 @@ def cancel_registration(uow, crypto, registration_id, data=None, staff=False):
 def list_registrations(session, crypto, event_id, query=None, reveal=False):
     """An event's registrations (``schemas.RegistrationQuery``), masked unless
     ``reveal``."""
-    q = load_query(REGISTRATION_QUERY, query)
+    q = load_input(REGISTRATION_QUERY, query)
     event = get_event_row(session, event_id)
     statement = select(Registration).where(Registration.event_id == event.id) \
         .order_by(Registration.id)
@@ -789,7 +779,7 @@ def get_idea(session, idea_id):
 
 def list_ideas(session, query=None):
     """Ideas (``schemas.IdeaQuery``): the newest first, or the most voted."""
-    q = load_query(IDEA_QUERY, query)
+    q = load_input(IDEA_QUERY, query)
     order = (Idea.votes.desc(), Idea.id) if q["sort"] == "votes" else (Idea.id.desc(),)
     statement = select(Idea).order_by(*order)
     for field in ("status", "category", "compound"):
@@ -904,7 +894,7 @@ def adopt_idea(uow, idea_id, data, created_by="unknown"):
 def list_action_items(session, query=None, today=None):
     """Action items by due date (``schemas.ActionItemQuery``); ``status`` may be
     ``overdue``: open or in progress and due before today (the community's day)."""
-    q = load_query(ACTION_ITEM_QUERY, query)
+    q = load_input(ACTION_ITEM_QUERY, query)
     today = today or _today()
     statement = select(ActionItem, Decision.event_id).join(
         Decision, Decision.id == ActionItem.decision_id) \
