@@ -105,6 +105,24 @@ class CertificateIssued(Schema):
     period_to = fields.Date(required=True)
     approved_minutes = Count(required=True)
     issued_at = fields.DateTime(required=True)
+    # On a reissue: the number of the superseded certificate this one replaces (a
+    # correction of a certificate already issued, not one more certificate).
+    replaces = fields.String(allow_none=True, load_default=None)
+
+
+@event_type("certificate_superseded", "volunteers",
+            "An approval changed the approved hours the ledger counts in a certificate's "
+            "period: the certificate no longer stands, until reissued.", consumers=())
+class CertificateSuperseded(Schema):
+    certificate_number = fields.String(required=True)
+    volunteer_id = Id(required=True)
+    period_from = fields.Date(required=True)
+    period_to = fields.Date(required=True)
+    # What the certificate states, and what the ledger counts for its period now.
+    approved_minutes = Count(required=True)
+    current_minutes = Count(required=True)
+    entry_id = Id(required=True)  # the approved entry that changed the period's figure
+    superseded_at = fields.DateTime(required=True)
 
 
 @event_type("shift_cancelled", "volunteers",

@@ -23,6 +23,11 @@ def _actor(ctx):
     return ctx.user["sub"] if ctx.user else None
 
 
+def _actor_volunteer(ctx):
+    """The volunteer the user's own account is linked to, if any (staff may be one too)."""
+    return ctx.user.get("volunteer_id") if ctx.user else None
+
+
 def _only_own(ctx):
     """The volunteer id a volunteer user is limited to (None for staff)."""
     if ctx.role == "volunteer":
@@ -190,16 +195,20 @@ def record_hours(ctx):
 
 
 @route("POST", "/hours/<int:entry_id>/approve", STAFF, body=schemas.HoursDecision,
-       response=schemas.HoursEntry, tag="hours", summary="Approve a pending entry")
+       response=schemas.HoursEntry, tag="hours",
+       summary="Approve a pending entry (403 on one you recorded or your own service)")
 def approve_hours(ctx, entry_id):
     return ctx.rpc("volunteers", "approve_hours", entry_id, _actor(ctx),
-                   (ctx.body or {}).get("reason"))
+                   (ctx.body or {}).get("reason"), _actor_volunteer(ctx))
 
 
 @route("POST", "/hours/<int:entry_id>/reject", STAFF, body=schemas.HoursRejection,
-       response=schemas.HoursEntry, tag="hours", summary="Reject a pending entry, with reason")
+       response=schemas.HoursEntry, tag="hours",
+       summary="Reject a pending entry, with reason (403 on one you recorded or your own "
+               "service)")
 def reject_hours(ctx, entry_id):
-    return ctx.rpc("volunteers", "reject_hours", entry_id, _actor(ctx), ctx.body["reason"])
+    return ctx.rpc("volunteers", "reject_hours", entry_id, _actor(ctx), ctx.body["reason"],
+                   _actor_volunteer(ctx))
 
 
 # -- certificates ----------------------------------------------------------------------
@@ -217,6 +226,14 @@ def issue_certificate(ctx, volunteer_id):
 def list_certificates(ctx, volunteer_id):
     ctx.require_own_volunteer(volunteer_id)
     return ctx.rpc("volunteers", "list_certificates", volunteer_id)
+
+
+@route("POST", "/certificates/<number>/reissue", STAFF, response=schemas.Certificate,
+       status=201, tag="certificates",
+       summary="Reissue a superseded certificate: same period, the approved hours now "
+               "(409 if it is valid or already reissued)")
+def reissue_certificate(ctx, number):
+    return ctx.rpc("volunteers", "reissue_certificate", number, _actor(ctx))
 
 
 @route("GET", "/certificates/<number>/pdf", STAFF_AND_VOLUNTEER, own_records_only=OWN,

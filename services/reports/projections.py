@@ -296,7 +296,9 @@ def hours_rejected(c, p, env):
 
 
 def certificate_issued(c, p, env):
-    c.add("certificates_issued", month(p["issued_at"]))
+    # A reissue replaces a superseded certificate already counted: not one more.
+    if not p.get("replaces"):
+        c.add("certificates_issued", month(p["issued_at"]))
 
 
 # -- events ----------------------------------------------------------------------------

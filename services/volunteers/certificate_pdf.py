@@ -7,9 +7,13 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 
+from common import times
+
 FONT = "STSong-Light"
 _registered = False
 MAX_SERVICE_LINES = 25
+# Below the service lines: their summary, 特此证明, the issuer, the date, the footer.
+SERVICES_BOTTOM = 200
 
 
 def _font():
@@ -22,6 +26,28 @@ def _font():
 
 def _hours(minutes):
     return f"{minutes / 60.0:.1f}"
+
+
+def _superseded_notice(pdf, doc, font, width, height, left):
+    """A superseded certificate says so where a reader looks first, and across the page."""
+    pdf.saveState()
+    pdf.setFillColorRGB(0.75, 0.1, 0.1)
+    pdf.setFont(font, 11)
+    day = times.local_date(times.parse(doc["superseded_at"])).isoformat()
+    lines = [f"本证明已作废（已更正）：作废于 {day}，该期间经审核的服务时长现为 "
+             f"{_hours(doc['current_minutes'])} 小时。"]
+    if doc.get("replaced_by"):
+        lines.append(f"以重新开具的证明 {doc['replaced_by']} 为准。")
+    y = height - 135
+    for line in lines:
+        pdf.drawString(left, y, line)
+        y -= 16
+    pdf.setFillColorRGB(0.85, 0.2, 0.2, alpha=0.25)
+    pdf.setFont(font, 90)
+    pdf.translate(width / 2, height / 2)
+    pdf.rotate(30)
+    pdf.drawCentredString(0, 0, "已作废")
+    pdf.restoreState()
 
 
 def render(doc):
@@ -38,8 +64,10 @@ def render(doc):
     pdf.drawCentredString(width / 2, height - 90, "志愿服务证明")
     pdf.setFont(font, 10)
     pdf.drawRightString(width - left, height - 115, f"证明编号：{doc['number']}")
-
     y = height - 160
+    if doc.get("status") == "superseded":
+        _superseded_notice(pdf, doc, font, width, height, left)
+        y -= 16
     pdf.setFont(font, 12)
     lines = [
         f"姓名：{doc['name']}",
@@ -52,6 +80,8 @@ def render(doc):
         f"经审核的志愿服务时长：{_hours(doc['approved_minutes'])} 小时"
         f"（{doc['approved_minutes']} 分钟）",
     ]
+    if doc.get("replaces"):
+        lines.append(f"本证明替代已作废的证明 {doc['replaces']}。")
     for line in lines:
         pdf.drawString(left, y, line)
         y -= 22
@@ -67,13 +97,16 @@ def render(doc):
     pdf.line(left, y, width - left, y)
     y -= 14
     services = doc["services"]
-    for service in services[:MAX_SERVICE_LINES]:
+    shown = min(MAX_SERVICE_LINES, int((y - SERVICES_BOTTOM) // 16))
+    if len(services) > shown:
+        shown -= 1  # the last line sums up the rest
+    for service in services[:shown]:
         pdf.drawString(left + 10, y, service["date"])
         pdf.drawString(left + 110, y, str(service["description"])[:30])
         pdf.drawRightString(width - left, y, _hours(service["minutes"]))
         y -= 16
-    if len(services) > MAX_SERVICE_LINES:
-        rest = services[MAX_SERVICE_LINES:]
+    if len(services) > shown:
+        rest = services[shown:]
         pdf.drawString(left + 10, y, f"另有 {len(rest)} 次服务，合计 "
                                      f"{_hours(sum(s['minutes'] for s in rest))} 小时")
         y -= 16

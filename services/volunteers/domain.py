@@ -4,9 +4,10 @@ loaded with the schemas in schemas.py (list functions take one ``query`` dict); 
 dumps of its output schemas; times follow ``common.times``.
 
 Concurrency: every write that depends on what it has just read takes a row lock on the
-record it hangs off (the shift for sign-ups, the volunteer for clashes, the entry for
-decisions): ``SELECT ... FOR UPDATE`` on PostgreSQL; on SQLite every transaction begins
-IMMEDIATE (common.db), which serialises writers anyway.
+record it hangs off (the shift for sign-ups, the volunteer for clashes and for the
+certificates that must follow their ledger, the entry for decisions): ``SELECT ... FOR
+UPDATE`` on PostgreSQL; on SQLite every transaction begins IMMEDIATE (common.db), which
+serialises writers anyway.
 """
 import hmac
 import re
@@ -14,7 +15,7 @@ import secrets
 import uuid
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from common import pii, times
@@ -44,7 +45,9 @@ SIGNUP = schemas.Signup()
 HOURS_ENTRY = schemas.HoursEntry()
 CERTIFICATE = schemas.Certificate()
 CERTIFICATE_DOCUMENT = schemas.CertificateDocument()
-VERIFIED = schemas.CertificateVerification()
+VERIFIED = schemas.CertificateVerification(
+    exclude=("current_hours", "superseded_at", "replaced_by"))
+SUPERSEDED = schemas.CertificateVerification()
 NOT_VERIFIED = schemas.CertificateVerification(only=("number", "valid"))
 
 
@@ -801,27 +804,39 @@ def record_hours(uow, data, actor=None, only_volunteer_id=None):
     return HOURS_ENTRY.dump(entry)
 
 
-def _pending_entry(session, entry_id):
+def _entry_to_decide(session, entry_id, actor, actor_volunteer_id):
+    """A pending entry, locked, that this actor may decide. Separation of duties: nobody
+    (an admin neither) decides an entry they recorded, or the service of the volunteer
+    their own account is linked to."""
     entry = _locked(session, HoursEntry, entry_id, "hours entry")
     session.refresh(entry)
     if entry.status != "pending":
         raise Conflict(f"hours entry {entry.id} is already {entry.status}",
                        {"entry_id": entry.id, "status": entry.status,
                         "decided_by": entry.decided_by})
+    if actor is not None and entry.recorded_by == actor:
+        raise Forbidden(f"hours entry {entry.id} was recorded by you: another staff member "
+                        f"approves or rejects it", {"entry_id": entry.id, "recorded_by": actor})
+    if actor_volunteer_id is not None and int(actor_volunteer_id) == entry.volunteer_id:
+        raise Forbidden(f"hours entry {entry.id} is your own service: another staff member "
+                        f"approves or rejects it",
+                        {"entry_id": entry.id, "volunteer_id": entry.volunteer_id})
     return entry
 
 
-def approve_hours(uow, entry_id, actor=None, reason=None):
+def approve_hours(uow, entry_id, actor=None, reason=None, actor_volunteer_id=None):
     """Approve a pending entry. ``counted_minutes`` in the fact is what this approval
     changes in the volunteer's approved total: the entry's minutes, or for a correction
-    the difference from the entry it corrects if that one was approved."""
+    the difference from the entry it corrects if that one was approved. The volunteer's
+    certificates covering a date whose count this changes are superseded."""
     session = uow.session
-    entry = _pending_entry(session, entry_id)
+    entry = _entry_to_decide(session, entry_id, actor, actor_volunteer_id)
     newer = _superseding(session, entry.id)
     if newer is not None:
         raise Conflict(f"entry {entry.id} was replaced by correction {newer.id}",
                        {"entry_id": entry.id, "corrected_by": newer.id})
     counted = entry.minutes
+    replaced = None  # the approved entry this one replaces in the count
     if entry.corrects_entry_id is not None:
         old = _locked(session, HoursEntry, entry.corrects_entry_id, "hours entry")
         session.refresh(old)
@@ -831,6 +846,7 @@ def approve_hours(uow, entry_id, actor=None, reason=None):
                            {"corrects_entry_id": old.id, "corrected_by": other.id})
         if old.status == "approved":
             counted = entry.minutes - old.minutes
+            replaced = old
     entry.status = "approved"
     entry.decided_by = actor
     entry.decided_at = times.now()
@@ -840,15 +856,16 @@ def approve_hours(uow, entry_id, actor=None, reason=None):
         "entry_id": entry.id, "volunteer_id": entry.volunteer_id, "minutes": entry.minutes,
         "counted_minutes": counted, "corrects_entry_id": entry.corrects_entry_id,
         "event_id": entry.event_id, "service_date": entry.service_date})
+    _supersede_certificates(uow, entry, replaced)
     return HOURS_ENTRY.dump(_Answer(entry, counted_minutes=counted))
 
 
-def reject_hours(uow, entry_id, actor=None, reason=None):
+def reject_hours(uow, entry_id, actor=None, reason=None, actor_volunteer_id=None):
     reason = (reason or "").strip()
     if len(reason) < 2:
         raise ValidationFailed("a rejection needs a reason", {"reason": ["required"]})
     session = uow.session
-    entry = _pending_entry(session, entry_id)
+    entry = _entry_to_decide(session, entry_id, actor, actor_volunteer_id)
     entry.status = "rejected"
     entry.decided_by = actor
     entry.decided_at = times.now()
@@ -887,8 +904,9 @@ def effective_approved_entries(session, volunteer_id, period_from=None, period_t
                            ).scalars().all()
 
 
-def approved_minutes(session, volunteer_id):
-    return sum(e.minutes for e in effective_approved_entries(session, volunteer_id))
+def approved_minutes(session, volunteer_id, period_from=None, period_to=None):
+    return sum(e.minutes for e in effective_approved_entries(session, volunteer_id,
+                                                             period_from, period_to))
 
 
 # -- certificates --------------------------------------------------------------------
@@ -898,14 +916,49 @@ def _certificate_answer(cert, crypto, volunteer, schema=CERTIFICATE, **extra):
                                verification_code=crypto.decrypt(cert.code_enc), **extra))
 
 
-def issue_certificate(uow, crypto, volunteer_id, data, issuer, community_id, actor=None,
-                      today=None):
-    """A 志愿服务证明 for a period: the approved hours that count, service by service."""
-    data = _load(schemas.CertificateCreate, data)
+def _period_minutes(session, cert):
+    """The approved minutes the ledger counts for a certificate's volunteer and period now."""
+    return approved_minutes(session, cert.volunteer_id, cert.period_from, cert.period_to)
+
+
+def _supersede_certificates(uow, entry, replaced=None):
+    """An approval changes what the ledger counts on the entry's service date (and, for a
+    correction of a counted entry, on that entry's date): every valid certificate of the
+    volunteer covering one of those dates no longer states the ledger's figure. The
+    volunteer's lock serialises this with issuing, so no certificate escapes."""
     session = uow.session
-    volunteer = _get(session, Volunteer, volunteer_id, "volunteer")
-    entries = effective_approved_entries(session, volunteer.id, data["period_from"],
-                                         data["period_to"])
+    _locked(session, Volunteer, entry.volunteer_id, "volunteer")
+    dates = {entry.service_date} | ({replaced.service_date} if replaced is not None else set())
+    covering = or_(*[and_(Certificate.period_from <= day, Certificate.period_to >= day)
+                     for day in sorted(dates)])
+    certificates = session.execute(select(Certificate).where(
+        Certificate.volunteer_id == entry.volunteer_id, Certificate.status == "valid",
+        covering).order_by(Certificate.id).execution_options(populate_existing=True)
+    ).scalars().all()
+    now = times.now()
+    why = f"hours entry {entry.id} approved" + (
+        f", correcting entry {replaced.id}" if replaced is not None else "")
+    for cert in certificates:
+        current = _period_minutes(session, cert)
+        cert.status = "superseded"
+        cert.superseded_at = now
+        cert.superseded_by_entry_id = entry.id
+        cert.superseded_reason = (f"{why}: the ledger counts {current} min for the period, "
+                                  f"the certificate states {cert.approved_minutes}")
+        uow.emit("certificate_superseded", {
+            "certificate_number": cert.number, "volunteer_id": cert.volunteer_id,
+            "period_from": cert.period_from, "period_to": cert.period_to,
+            "approved_minutes": cert.approved_minutes, "current_minutes": current,
+            "entry_id": entry.id, "superseded_at": now})
+    session.flush()
+
+
+def _issue(uow, crypto, volunteer, period_from, period_to, issuer, community_id, actor,
+           today, replaces=None):
+    """A certificate of the approved hours the ledger counts in the period, entry by
+    entry with who recorded and who approved each. The caller holds the volunteer's lock."""
+    session = uow.session
+    entries = effective_approved_entries(session, volunteer.id, period_from, period_to)
     total = sum(e.minutes for e in entries)
     if total <= 0:
         raise ValidationFailed("no approved hours in this period",
@@ -915,13 +968,14 @@ def issue_certificate(uow, crypto, volunteer_id, data, issuer, community_id, act
     issued_on = today or times.local_today()
     cert = Certificate(
         number=uuid.uuid4().hex[:40], volunteer_id=volunteer.id,
-        period_from=data["period_from"], period_to=data["period_to"],
-        approved_minutes=total,
+        period_from=period_from, period_to=period_to, approved_minutes=total,
         services=[{"entry_id": e.id, "date": e.service_date.isoformat(),
-                   "description": e.description or "志愿服务", "minutes": e.minutes}
+                   "description": e.description or "志愿服务", "minutes": e.minutes,
+                   "recorded_by": e.recorded_by, "decided_by": e.decided_by}
                   for e in entries if e.minutes > 0],
         issuer=issuer, issued_on=issued_on, issued_at=times.now(), issued_by=actor,
-        code_enc=crypto.encrypt(code), code_hash=crypto.lookup_hash(code))
+        code_enc=crypto.encrypt(code), code_hash=crypto.lookup_hash(code), status="valid",
+        replaces=replaces)
     session.add(cert)
     session.flush()
     cert.number = f"ZYFW-{community_id.upper()}-{issued_on.year}-{cert.id:06d}"
@@ -929,13 +983,45 @@ def issue_certificate(uow, crypto, volunteer_id, data, issuer, community_id, act
     uow.emit("certificate_issued", {
         "certificate_number": cert.number, "volunteer_id": volunteer.id,
         "period_from": cert.period_from, "period_to": cert.period_to,
-        "approved_minutes": total, "issued_at": cert.issued_at})
+        "approved_minutes": total, "issued_at": cert.issued_at, "replaces": replaces})
+    return cert
+
+
+def issue_certificate(uow, crypto, volunteer_id, data, issuer, community_id, actor=None,
+                      today=None):
+    """A 志愿服务证明 for a period: the approved hours that count, service by service."""
+    data = _load(schemas.CertificateCreate, data)
+    volunteer = _locked(uow.session, Volunteer, volunteer_id, "volunteer")
+    cert = _issue(uow, crypto, volunteer, data["period_from"], data["period_to"], issuer,
+                  community_id, actor, today)
     return _certificate_answer(cert, crypto, volunteer)
 
 
-def _certificate(session, number):
-    cert = session.execute(select(Certificate).where(Certificate.number == number)
-                           ).scalar_one_or_none()
+def reissue_certificate(uow, crypto, number, issuer, community_id, actor=None, today=None):
+    """A superseded certificate's replacement: the same period at the hours the ledger
+    counts now, the two linked (``replaces`` / ``replaced_by``). Once per certificate."""
+    session = uow.session
+    volunteer = _locked(session, Volunteer, _certificate(session, number).volunteer_id,
+                        "volunteer")
+    old = _certificate(session, number, fresh=True)
+    if old.status == "valid":
+        raise Conflict(f"certificate {number} still states the ledger's hours: nothing to "
+                       f"reissue", {"number": number, "status": old.status})
+    if old.replaced_by:
+        raise Conflict(f"certificate {number} was already reissued as {old.replaced_by}",
+                       {"number": number, "replaced_by": old.replaced_by})
+    cert = _issue(uow, crypto, volunteer, old.period_from, old.period_to, issuer,
+                  community_id, actor, today, replaces=old.number)
+    old.replaced_by = cert.number
+    session.flush()
+    return _certificate_answer(cert, crypto, volunteer)
+
+
+def _certificate(session, number, fresh=False):
+    statement = select(Certificate).where(Certificate.number == number)
+    if fresh:  # read again after taking the volunteer's lock
+        statement = statement.execution_options(populate_existing=True)
+    cert = session.execute(statement).scalar_one_or_none()
     if cert is None:
         raise NotFound(f"certificate {number} not found", {"number": number})
     return cert
@@ -951,26 +1037,30 @@ def list_certificates(session, crypto, volunteer_id):
 
 def certificate_document(session, crypto, number, only_volunteer_id=None):
     """Everything the PDF shows (this one is for the volunteer and staff: it names the
-    volunteer; the ID number is masked)."""
+    volunteer; the ID number is masked), with the ledger's figure for the period now."""
     cert = _certificate(session, number)
     _check_owner(cert.volunteer_id, only_volunteer_id)
     volunteer = session.get(Volunteer, cert.volunteer_id)
     return _certificate_answer(
         cert, crypto, volunteer, CERTIFICATE_DOCUMENT, name=crypto.decrypt(volunteer.name_enc),
         id_number_masked=pii.mask_id_number(crypto.decrypt(volunteer.id_number_enc)),
-        gender=volunteer.gender)
+        gender=volunteer.gender, current_minutes=_period_minutes(session, cert))
 
 
 def verify_certificate(session, crypto, number, code):
     """Public: valid or not. Reveals no personal information, and nothing at all unless
-    the code is right."""
+    the code is right. A superseded certificate is not valid: the answer gives the hours
+    it states, what the ledger counts for its period now, and its replacement once
+    reissued."""
     cert = session.execute(select(Certificate).where(Certificate.number == number)
                            ).scalar_one_or_none()
     expected = cert.code_hash if cert is not None else crypto.lookup_hash("no-such-code")
     given = crypto.lookup_hash(code or "")
-    valid = hmac.compare_digest(expected, given) and cert is not None
-    if not valid:
+    genuine = hmac.compare_digest(expected, given) and cert is not None
+    if not genuine:
         return NOT_VERIFIED.dump({"number": number, "valid": False})
-    volunteer = session.get(Volunteer, cert.volunteer_id)
-    return VERIFIED.dump(_Answer(cert, valid=True, volunteer_number=volunteer.number))
-
+    volunteer_number = session.get(Volunteer, cert.volunteer_id).number
+    if cert.status == "valid":
+        return VERIFIED.dump(_Answer(cert, valid=True, volunteer_number=volunteer_number))
+    return SUPERSEDED.dump(_Answer(cert, valid=False, volunteer_number=volunteer_number,
+                                   current_minutes=_period_minutes(session, cert)))

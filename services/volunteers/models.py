@@ -139,7 +139,10 @@ class HoursEntry(Base):
 
 
 class Certificate(Base):
-    """A volunteer-service certificate (志愿服务证明): a snapshot taken at issue."""
+    """A volunteer-service certificate (志愿服务证明): a snapshot taken at issue. It stays
+    ``valid`` while the ledger counts the same approved hours for its period; an approval
+    that changes them marks it ``superseded`` (when, why), and a reissue links the new
+    certificate to it both ways. Numbers are the links: they never change once issued."""
     __tablename__ = "certificates"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -148,7 +151,8 @@ class Certificate(Base):
     period_from: Mapped[datetime] = mapped_column(Date)
     period_to: Mapped[datetime] = mapped_column(Date)
     approved_minutes: Mapped[int] = mapped_column(Integer)
-    # [{"entry_id", "date", "description", "minutes"}] of the approved entries counted.
+    # [{"entry_id", "date", "description", "minutes", "recorded_by", "decided_by"}] of the
+    # approved entries counted: the evidence, with who recorded and who approved each.
     services: Mapped[list] = mapped_column(JSON, default=list)
     issuer: Mapped[str] = mapped_column(String(128))
     issued_on: Mapped[datetime] = mapped_column(Date)
@@ -157,3 +161,11 @@ class Certificate(Base):
     # The verification code: encrypted (printed on the PDF) and hashed (checked).
     code_enc: Mapped[str] = mapped_column(String(512))
     code_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="valid",
+                                        server_default="valid")  # valid | superseded
+    superseded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
+                                                           nullable=True)
+    superseded_reason: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    superseded_by_entry_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    replaces: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    replaced_by: Mapped[str | None] = mapped_column(String(40), nullable=True)

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
-from common import pii
+from common import pii, times
 from common.schemas import Day, Id, Instant, PageQuery, QueryId, Strict
 
 SKILL_FORMAT = validate.Regexp(r"^[a-z0-9_\u4e00-\u9fff-]{1,32}$",
@@ -21,6 +21,8 @@ VOLUNTEER_STATUSES = ("active", "inactive", "suspended")
 HOURS_STATUSES = ("pending", "approved", "rejected")
 MAX_SHIFT = timedelta(hours=24)
 MAX_AVAILABILITY_WINDOW = timedelta(days=31)
+MAX_MINUTES_A_DAY = 24 * 60
+CERTIFICATE_STATUSES = ("valid", "superseded")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
 
 Skill = lambda **kw: fields.String(validate=SKILL_FORMAT, **kw)  # noqa: E731
@@ -133,8 +135,17 @@ def _check_window(data, longest, too_long):
             raise ValidationError({"end": [too_long]})
 
 
+def _hours(minutes):
+    """Hours as a certificate states them: one decimal."""
+    return round(minutes / 60.0, 1)
+
+
 def _approved_hours(certificate):
-    return round(certificate.approved_minutes / 60.0, 1)
+    return _hours(certificate.approved_minutes)
+
+
+def _current_hours(certificate):
+    return _hours(certificate.current_minutes)
 
 
 # -- registry ---------------------------------------------------------------------------
@@ -268,9 +279,11 @@ class CheckTime(Strict):
 # -- hours ledger ---------------------------------------------------------------------------
 
 class HoursCreate(Strict):
-    """A manual entry (with its reason), or a correction of an earlier entry."""
+    """A manual entry (with its reason), or a correction of an earlier entry: service
+    done (not after the community's today), at most one day's length."""
     volunteer_id = Id(required=True)
-    minutes = fields.Integer(required=True, validate=validate.Range(0, 24 * 60))
+    minutes = fields.Integer(required=True, validate=validate.Range(
+        0, MAX_MINUTES_A_DAY, error=f"from 0 to {MAX_MINUTES_A_DAY} (24 hours: one day)"))
     service_date = Day(required=True)
     reason = fields.String(required=True, validate=validate.Length(2, 500))
     description = fields.String(load_default=None, validate=validate.Length(1, 128))
@@ -281,6 +294,13 @@ class HoursCreate(Strict):
     def _reason(self, value, **_):
         if not value.strip():
             raise ValidationError("a manual entry needs a reason")
+
+    @validates("service_date")
+    def _service_done(self, value, **_):
+        today = times.local_today()
+        if value > today:
+            raise ValidationError(f"in the future: at most today ({today.isoformat()}, "
+                                  f"the community's local date)")
 
 
 class HoursDecision(Strict):
@@ -361,6 +381,8 @@ class CertificateService(Schema):
     date = fields.String(metadata={"format": "date"})
     description = fields.String()
     minutes = fields.Integer()
+    recorded_by = fields.String(allow_none=True, metadata={"description": "who recorded it"})
+    decided_by = fields.String(allow_none=True, metadata={"description": "who approved it"})
 
 
 class Certificate(Schema):
@@ -377,6 +399,15 @@ class Certificate(Schema):
     verification_code = fields.String()
     pdf_url = fields.Function(lambda cert: f"/api/v1/certificates/{cert.number}/pdf",
                               metadata={"type": "string"})
+    status = fields.String(metadata={"enum": list(CERTIFICATE_STATUSES), "description":
+                                     "superseded: an approval since changed the approved "
+                                     "hours of its period; reissue it"})
+    superseded_at = Instant(allow_none=True)
+    superseded_reason = fields.String(allow_none=True)
+    replaces = fields.String(allow_none=True, metadata={
+        "description": "the number of the superseded certificate this one replaces"})
+    replaced_by = fields.String(allow_none=True, metadata={
+        "description": "the number of the certificate reissued in its place"})
 
 
 class CertificateDocument(Certificate):
@@ -384,6 +415,8 @@ class CertificateDocument(Certificate):
     name = fields.String()
     id_number_masked = fields.String(allow_none=True)
     gender = fields.String(allow_none=True)
+    current_minutes = fields.Integer(metadata={
+        "description": "the approved minutes the ledger counts for the period now"})
 
 
 class VerifyQuery(Strict):
@@ -391,12 +424,21 @@ class VerifyQuery(Strict):
 
 
 class CertificateVerification(Schema):
-    """Public: nothing but ``number`` and ``valid`` unless the code is right."""
+    """Public: nothing but ``number`` and ``valid`` unless the code is right; a superseded
+    certificate is not valid, and says what the ledger counts now and what replaced it."""
     number = fields.String()
     valid = fields.Boolean()
+    status = fields.String(metadata={"enum": list(CERTIFICATE_STATUSES)})
     volunteer_number = fields.String()
     period_from = fields.Date()
     period_to = fields.Date()
-    approved_hours = fields.Function(_approved_hours, metadata={"type": "number"})
+    approved_hours = fields.Function(_approved_hours, metadata={
+        "type": "number", "description": "the hours the certificate states"})
+    current_hours = fields.Function(_current_hours, metadata={
+        "type": "number", "description": "superseded only: the approved hours the ledger "
+                                         "counts for the period now"})
+    superseded_at = Instant(allow_none=True)
+    replaces = fields.String(allow_none=True)
+    replaced_by = fields.String(allow_none=True)
     issuer = fields.String()
     issued_on = fields.Date()

@@ -150,14 +150,14 @@ class VolunteersService(OperatorEndpoints):
             return domain.list_hours(session, query)
 
     @rpc
-    def approve_hours(self, entry_id, actor=None, reason=None):
+    def approve_hours(self, entry_id, actor=None, reason=None, actor_volunteer_id=None):
         with self.store.unit_of_work() as uow:
-            return domain.approve_hours(uow, entry_id, actor, reason)
+            return domain.approve_hours(uow, entry_id, actor, reason, actor_volunteer_id)
 
     @rpc
-    def reject_hours(self, entry_id, actor=None, reason=None):
+    def reject_hours(self, entry_id, actor=None, reason=None, actor_volunteer_id=None):
         with self.store.unit_of_work() as uow:
-            return domain.reject_hours(uow, entry_id, actor, reason)
+            return domain.reject_hours(uow, entry_id, actor, reason, actor_volunteer_id)
 
     # -- certificates -------------------------------------------------------------------
 
@@ -167,6 +167,12 @@ class VolunteersService(OperatorEndpoints):
             return domain.issue_certificate(uow, self.crypto, volunteer_id, data,
                                             self._issuer(),
                                             self.config.get("COMMUNITY_ID", "hetong"), actor)
+
+    @rpc
+    def reissue_certificate(self, number, actor=None):
+        with self.store.unit_of_work() as uow:
+            return domain.reissue_certificate(uow, self.crypto, number, self._issuer(),
+                                              self.config.get("COMMUNITY_ID", "hetong"), actor)
 
     @rpc
     def list_certificates(self, volunteer_id):

@@ -9,11 +9,13 @@ gateway. By hand, against any running gateway:
 
     .venv/bin/python tests/browser/drive.py --base http://127.0.0.1:8000 \
         --password ronghe-admin --volunteer 3 --volunteer-user someone \
-        --volunteer-password secret-pw --event-date 2026-12-02 --out /tmp/x \
+        --volunteer-password secret-pw --reviewer-user sw2 --reviewer-password secret-pw2 \
+        --event-date 2026-12-02 --out /tmp/x \
         --shots /tmp/x/shots
 
 (--volunteer is a volunteer whose hours get entered and approved; --volunteer-user a
-login of role volunteer tied to it.)
+login of role volunteer tied to it; --reviewer-user a second staff login: hours are
+approved by someone other than whoever recorded them.)
 
 Prints one line per step ("STEP <name> ok ...") and a final JSON line ("RESULT {...}");
 exits non-zero on the first failure (with the page's screenshot in --out).
@@ -336,26 +338,59 @@ def kpi_board_changes(j, before):
     j.step("kpi_board_changes", before=before, after=after)
 
 
-def hours_and_certificate(j, volunteer_id, service_date):
+def switch_user(j, user, password):
+    """Log out, and in as someone else (at desktop width the bar shows 退出)."""
     page = j.page
-    j.goto(f"/volunteers/{volunteer_id}")
+    page.click("#logout")
+    page.wait_for_selector("#login-form", timeout=TIMEOUT)
+    page.fill('#login-form [name="username"]', user)
+    page.fill('#login-form [name="password"]', password)
+    page.click('#login-form button[type="submit"]')
+    page.wait_for_selector(".kpi-grid", timeout=TIMEOUT)
+
+
+def record_hours(j, minutes, description):
+    """A manual entry on the volunteer's page, for today (the form's default date)."""
+    page = j.page
     page.locator("details.add:has(#hours-form) summary").click()
-    page.fill('#hours-form [name="service_date"]', service_date)
-    page.fill('#hours-form [name="minutes"]', "150")
-    page.fill('#hours-form [name="description"]', "社区长者讲座服务")
+    service_date = page.input_value('#hours-form [name="service_date"]')
+    page.fill('#hours-form [name="minutes"]', str(minutes))
+    page.fill('#hours-form [name="description"]', description)
     page.fill('#hours-form [name="reason"]', "纸质签到表补录")
     page.click('#hours-form button[type="submit"]')
     expect(page.locator("#toast")).to_contain_text("待审核", timeout=TIMEOUT)
+    return service_date
+
+
+def approve_all_pending(j):
+    page = j.page
     j.goto("/hours")
     rows = page.locator("table.list tbody tr")
     expect(rows.first).to_be_visible(timeout=TIMEOUT)
     pending = rows.count()
-    j.shot("hours-pending")
     page.check('.actions-bar label.check input[type="checkbox"]')  # 全选本页
     page.click("#approve-selected")
     expect(page.locator("#toast")).to_contain_text(f"已通过 {pending} 条", timeout=TIMEOUT)
     expect(page.locator("p.empty")).to_have_text("没有待审核的工时", timeout=TIMEOUT)
-    j.step("approve_hours_in_bulk", approved=pending)
+    return pending
+
+
+def hours_and_certificate(j, volunteer_id, admin, reviewer):
+    """Hours recorded by one staff member are approved by another: whoever recorded an
+    entry is not offered its approval."""
+    page = j.page
+    j.goto(f"/volunteers/{volunteer_id}")
+    service_date = record_hours(j, 150, "社区长者讲座服务")
+    j.goto("/hours")
+    rows = page.locator("table.list tbody tr")
+    expect(rows.first).to_be_visible(timeout=TIMEOUT)
+    own = rows.count()
+    expect(page.locator("td.pick-cell .own")).to_have_count(own)
+    assert page.locator("input.pick").count() == 0, "no approving what one recorded"
+    j.shot("hours-pending")
+    switch_user(j, *reviewer)
+    pending = approve_all_pending(j)
+    j.step("approve_hours_in_bulk", approved=pending, not_offered_to_recorder=own)
 
     j.goto(f"/volunteers/{volunteer_id}")
     expect(page.locator("section.card:has(h2:text-is('服务时长')) table.list")).to_contain_text("已通过")
@@ -376,6 +411,22 @@ def hours_and_certificate(j, volunteer_id, service_date):
     j.shot("volunteer-detail")
     j.step("certificate_pdf", number=number, file=download.suggested_filename,
            bytes=target.stat().st_size)
+
+    # A late entry in the certified period, approved: the certificate is superseded and
+    # reissued from the volunteer's page.
+    record_hours(j, 30, "社区巡查")
+    switch_user(j, *admin)
+    approve_all_pending(j)
+    j.goto(f"/volunteers/{volunteer_id}")
+    row = page.locator(f"tr:has(button[data-pdf='{number}'])")
+    expect(row).to_contain_text("已作废（已更正）")
+    page.click(f"button[data-reissue='{number}']")
+    expect(page.locator("#toast")).to_contain_text("重新开具", timeout=TIMEOUT)
+    expect(row).to_contain_text("已重新开具", timeout=TIMEOUT)
+    expect(page.locator(f"button[data-reissue='{number}']")).to_have_count(0)
+    reissued = page.locator("button[data-pdf]").nth(1).get_attribute("data-pdf")
+    j.result["reissued"] = reissued
+    j.step("certificate_superseded_reissued", superseded=number, reissued=reissued)
 
 
 def needs_flow(j):
@@ -486,6 +537,8 @@ def main(argv=None):
     parser.add_argument("--chromium", default=CHROMIUM)
     parser.add_argument("--volunteer-user", required=True)
     parser.add_argument("--volunteer-password", required=True)
+    parser.add_argument("--reviewer-user", required=True)
+    parser.add_argument("--reviewer-password", required=True)
     args = parser.parse_args(argv)
     Path(args.out).mkdir(parents=True, exist_ok=True)
     with sync_playwright() as pw:
@@ -506,7 +559,8 @@ def main(argv=None):
             complete_event(j, event_id)
             feedback(j, event_id)
             kpi_board_changes(j, before)
-            hours_and_certificate(j, args.volunteer, args.event_date)
+            hours_and_certificate(j, args.volunteer, (args.user, args.password),
+                                  (args.reviewer_user, args.reviewer_password))
             volunteer_search(j)
             needs_flow(j)
             linkage(j, args.event_date)

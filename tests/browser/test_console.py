@@ -93,6 +93,9 @@ def test_console_journeys_in_chromium(full_stack, tmp_path):
     user = client.post("/users", json={"username": "linxiulan", "password": "volunteer-pass-1",
                                        "role": "volunteer", "volunteer_id": volunteer_id})
     assert user.status_code == 201, user.text
+    reviewer = client.post("/users", json={"username": "chenjing", "password": "reviewer-pass-1",
+                                           "role": "social_worker"})
+    assert reviewer.status_code == 201, reviewer.text
     kpis = client.get("/reports/kpis").json()
     day = event_day(kpis).isoformat()
     # The documentation's screenshots are refreshed only when asked
@@ -104,13 +107,15 @@ def test_console_journeys_in_chromium(full_stack, tmp_path):
         "--base", full_stack.url("gateway"), "--user", full_stack.ADMIN[0],
         "--password", full_stack.ADMIN[1], "--volunteer", str(volunteer_id),
         "--event-date", day, "--out", str(tmp_path), "--shots", str(staging),
-        "--chromium", CHROMIUM, "--volunteer-user", "linxiulan", "--volunteer-password", "volunteer-pass-1"], tmp_path)
+        "--chromium", CHROMIUM, "--volunteer-user", "linxiulan", "--volunteer-password", "volunteer-pass-1",
+        "--reviewer-user", "chenjing", "--reviewer-password", "reviewer-pass-1"], tmp_path)
     assert code == 0, f"browser journey failed (rc={code}); see {tmp_path}/failure.png\n{output}"
     steps = [line.split()[1] for line in output.splitlines() if line.startswith("STEP ")]
     assert steps == ["login", "validation_error", "validation_error_event_end",
                      "create_and_publish_event", "register_two_residents", "check_in_one",
                      "complete_event", "feedback_seen", "kpi_board_changes",
-                     "approve_hours_in_bulk", "certificate_pdf", "volunteer_search",
+                     "approve_hours_in_bulk", "certificate_pdf",
+                     "certificate_superseded_reissued", "volunteer_search",
                      "needs_intake_match_close", "linkage_idea_vote_meeting_overdue",
                      "report_xlsx", "trend_degrades", "screenshots",
                      "volunteer_sees_own_records"], output
@@ -132,13 +137,15 @@ def test_console_journeys_in_chromium(full_stack, tmp_path):
     wait_until(lambda: client.get("/shifts", params={"event_id": result["event_id"]})
                .json()["total"] == 1, timeout=15, message="the role's shift to open")
     approved = client.get("/hours", params={"volunteer_id": volunteer_id,
-                                            "status": "approved"}).json()
-    assert approved["total"] == 1 and approved["items"][0]["minutes"] == 150
+                                            "status": "approved"}).json()["items"]
+    assert [(e["minutes"], e["recorded_by"], e["decided_by"]) for e in approved] == [
+        (150, full_stack.ADMIN[0], "chenjing"), (30, "chenjing", full_stack.ADMIN[0])]
     assert client.get("/hours", params={"status": "pending"}).json()["total"] == 0
-    certificates = client.get(f"/volunteers/{volunteer_id}/certificates").json()
-    numbers = [c["number"] for c in (certificates.get("items", certificates)
-                                     if isinstance(certificates, dict) else certificates)]
-    assert result["certificate"] in numbers
+    certificates = client.get(f"/volunteers/{volunteer_id}/certificates").json()["items"]
+    assert [(c["number"], c["status"], c["approved_minutes"], c["replaced_by"], c["replaces"])
+            for c in certificates] == [
+        (result["certificate"], "superseded", 150, result["reissued"], None),
+        (result["reissued"], "valid", 180, None, result["certificate"])]
     assert full_stack.kpi(client, "activities_held") == 1
     assert full_stack.kpi(client, "people_served") == 1
 

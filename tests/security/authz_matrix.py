@@ -95,6 +95,7 @@ EXPECTED = {
     "POST /hours/<int:entry_id>/reject": STAFF,
     "POST /volunteers/<int:volunteer_id>/certificates": STAFF,
     "GET /volunteers/<int:volunteer_id>/certificates": SELF_SERVICE,
+    "POST /certificates/<number>/reissue": STAFF,
     "GET /certificates/<number>/pdf": SELF_SERVICE,
     "GET /certificates/<number>/verify": PUBLIC,
 }

@@ -222,6 +222,12 @@ class Scenario:
                 "certificate_number": f"C{vid}", "volunteer_id": vid,
                 "period_from": date(2026, 9, 1), "period_to": date(2026, 11, 30),
                 "approved_minutes": 120, "issued_at": when}, when)
+        # one reissued after a correction: it replaces a certificate, it adds none
+        vid, when = volunteers[0], local(2026, 12, 2, 10)
+        self.emit("volunteers", "certificate_issued", {
+            "certificate_number": f"C{vid}-2", "volunteer_id": vid,
+            "period_from": date(2026, 9, 1), "period_to": date(2026, 11, 30),
+            "approved_minutes": 90, "issued_at": when, "replaces": f"C{vid}"}, when)
 
         # events: 62 scheduled, 56 published, 4 cancelled, 52 completed (6 joint meetings)
         residents = [self.id_base + 1000 + i for i in range(self.n(260))]
@@ -414,7 +420,8 @@ class Scenario:
             "waitlist_promotions": c("waitlist_promoted", month=month),
             "volunteer_roles_added": c("volunteer_role_added", month=month),
             "volunteer_places_requested": t("volunteer_role_added", lambda p: p["places"], month=month),
-            "certificates_issued": c("certificate_issued", month=month),
+            "certificates_issued": c("certificate_issued", lambda p: not p.get("replaces"),
+                                     month),
             "volunteer_updates": c("volunteer_updated", month=month),
             "partners_registered": c("partner_registered", month=month),
             "resources_registered": c("resource_registered", month=month),

@@ -223,10 +223,12 @@ def test_certificate_answers(store, crypto, people):
         "number": "ZYFW-HETONG-2026-000001", "volunteer_id": 2, "volunteer_number": "V000002",
         "period_from": "2026-11-01", "period_to": "2026-11-30", "approved_minutes": 130,
         "approved_hours": 2.2, "services": [{"entry_id": 1, "date": "2026-11-28",
-                                             "description": "敬老院探访", "minutes": 130}],
+                                             "description": "敬老院探访", "minutes": 130,
+                                             "recorded_by": "sw1", "decided_by": "sw2"}],
         "issuer": "和通社区", "issued_on": "2026-12-01",
         "pdf_url": "/api/v1/certificates/ZYFW-HETONG-2026-000001/pdf",
-        "verification_code": code}
+        "verification_code": code, "status": "valid", "superseded_at": None,
+        "superseded_reason": None, "replaces": None, "replaced_by": None}
     assert issued == certificate
     with store.session() as session:
         listed = domain.list_certificates(session, crypto, 2)
@@ -235,10 +237,44 @@ def test_certificate_answers(store, crypto, people):
         wrong = domain.verify_certificate(session, crypto, issued["number"], "WRONG234")
     assert listed == {"items": [certificate], "total": 1, "page": 1, "per_page": 1}
     assert document == certificate | {"name": "陈大伟", "id_number_masked": None,
-                                      "gender": None}
-    assert valid == {"number": "ZYFW-HETONG-2026-000001", "valid": True,
+                                      "gender": None, "current_minutes": 130}
+    assert valid == {"number": "ZYFW-HETONG-2026-000001", "valid": True, "status": "valid",
                      "volunteer_number": "V000002", "period_from": "2026-11-01",
-                     "period_to": "2026-11-30", "approved_hours": 2.2, "issuer": "和通社区",
-                     "issued_on": "2026-12-01"}
+                     "period_to": "2026-11-30", "approved_hours": 2.2, "replaces": None,
+                     "issuer": "和通社区", "issued_on": "2026-12-01"}
     assert wrong == {"number": "ZYFW-HETONG-2026-000001", "valid": False}
     assert store.count(Certificate) == 1 and store.count(Shift) == 1
+
+    # A correction approved: the certificate is superseded; its reissue replaces it.
+    with store.uow() as uow:
+        fix = domain.record_hours(uow, {"volunteer_id": 2, "minutes": 100,
+                                        "service_date": "2026-11-28", "reason": "签退时间录错",
+                                        "corrects_entry_id": 1}, "sw1")
+    with store.uow() as uow:
+        domain.approve_hours(uow, fix["id"], "sw2")
+    _pin(store, Certificate, 1, superseded_at=DECIDED)
+    with store.uow() as uow:
+        reissued = domain.reissue_certificate(uow, crypto, issued["number"], "和通社区",
+                                               "hetong", "sw2", today=date(2026, 12, 2))
+    with store.session() as session:
+        superseded = domain.list_certificates(session, crypto, 2)["items"][0]
+        stale = domain.verify_certificate(session, crypto, issued["number"], code)
+    assert superseded == certificate | {
+        "status": "superseded", "superseded_at": "2026-11-29T06:00:00Z",
+        "superseded_reason": "hours entry 2 approved, correcting entry 1: the ledger counts "
+                             "100 min for the period, the certificate states 130",
+        "replaced_by": "ZYFW-HETONG-2026-000002"}
+    assert stale == {"number": "ZYFW-HETONG-2026-000001", "valid": False,
+                     "status": "superseded", "volunteer_number": "V000002",
+                     "period_from": "2026-11-01", "period_to": "2026-11-30",
+                     "approved_hours": 2.2, "current_hours": 1.7,
+                     "superseded_at": "2026-11-29T06:00:00Z", "replaces": None,
+                     "replaced_by": "ZYFW-HETONG-2026-000002", "issuer": "和通社区",
+                     "issued_on": "2026-12-01"}
+    assert reissued == certificate | {
+        "number": "ZYFW-HETONG-2026-000002", "approved_minutes": 100, "approved_hours": 1.7,
+        "services": [{"entry_id": 2, "date": "2026-11-28", "description": "敬老院探访",
+                      "minutes": 100, "recorded_by": "sw1", "decided_by": "sw2"}],
+        "issued_on": "2026-12-02", "verification_code": reissued["verification_code"],
+        "pdf_url": "/api/v1/certificates/ZYFW-HETONG-2026-000002/pdf",
+        "replaces": "ZYFW-HETONG-2026-000001"}

@@ -344,11 +344,11 @@ def test_approve_reject_and_corrections(store, crypto):
     signup = sign_up(store, shift(store)["id"], v["id"])
     entry = attend(store, signup["id"], SAT_9, SAT_9 + timedelta(hours=2))["hours_entry"]
     with store.uow() as uow:
-        approved = domain.approve_hours(uow, entry["id"], "sw1")
+        approved = domain.approve_hours(uow, entry["id"], "sw2")
     assert approved["status"] == "approved" and approved["counted_minutes"] == 120
     with pytest.raises(Conflict):  # decided once
         with store.uow() as uow:
-            domain.approve_hours(uow, entry["id"], "sw1")
+            domain.approve_hours(uow, entry["id"], "sw2")
     # Manual entries need a reason.
     with pytest.raises(ValidationFailed) as exc:
         with store.uow() as uow:
@@ -367,10 +367,10 @@ def test_approve_reject_and_corrections(store, crypto):
     assert manual["source"] == "manual"
     with pytest.raises(ValidationFailed) as exc:
         with store.uow() as uow:
-            domain.reject_hours(uow, manual["id"], "sw1", "")
+            domain.reject_hours(uow, manual["id"], "sw2", "")
     assert "reason" in exc.value.details
     with store.uow() as uow:
-        domain.reject_hours(uow, manual["id"], "sw1", "没有签到记录")
+        domain.reject_hours(uow, manual["id"], "sw2", "没有签到记录")
     # A correction of the approved entry: a new entry; the old one is unchanged.
     with store.uow() as uow:
         correction = domain.record_hours(uow, {
@@ -378,7 +378,7 @@ def test_approve_reject_and_corrections(store, crypto):
             "reason": "签退时间录错", "corrects_entry_id": entry["id"]}, "sw1")
     assert correction["source"] == "correction" and correction["shift_id"] == entry["shift_id"]
     with store.uow() as uow:
-        assert domain.approve_hours(uow, correction["id"], "sw1")["counted_minutes"] == 30
+        assert domain.approve_hours(uow, correction["id"], "sw2")["counted_minutes"] == 30
     with store.session() as session:
         old = session.get(HoursEntry, entry["id"])
         assert old.minutes == 120 and old.status == "approved"
@@ -413,6 +413,62 @@ def test_correction_of_a_pending_entry_blocks_its_later_approval(store, crypto):
         assert domain.approved_minutes(session, v["id"]) == 45
 
 
+
+def manual(store, volunteer_id, minutes, day, recorder="sw1", **extra):
+    with store.uow() as uow:
+        return domain.record_hours(uow, {"volunteer_id": volunteer_id, "minutes": minutes,
+                                         "service_date": day, "reason": "纸质签到表补录",
+                                         **extra}, recorder)
+
+
+def approve(store, entry_id, approver="sw2", **extra):
+    with store.uow() as uow:
+        return domain.approve_hours(uow, entry_id, approver, **extra)
+
+
+def test_nobody_decides_an_entry_they_recorded_or_their_own_service(store, crypto):
+    v, w = many(store, crypto, 2)
+    entry = manual(store, v["id"], 60, "2026-11-20", recorder="sw1")
+    for decide in (lambda uow: domain.approve_hours(uow, entry["id"], "sw1"),
+                   lambda uow: domain.reject_hours(uow, entry["id"], "sw1", "重复录入")):
+        with pytest.raises(Forbidden) as exc:
+            with store.uow() as uow:
+                decide(uow)
+        assert "recorded" in str(exc.value) and exc.value.details["recorded_by"] == "sw1"
+    # A staff member whose account is linked to the volunteer: not for their own hours.
+    for decide in (lambda uow: domain.approve_hours(uow, entry["id"], "sw2",
+                                                    actor_volunteer_id=v["id"]),
+                   lambda uow: domain.reject_hours(uow, entry["id"], "sw2", "重复录入",
+                                                   actor_volunteer_id=v["id"])):
+        with pytest.raises(Forbidden) as exc:
+            with store.uow() as uow:
+                decide(uow)
+        assert "own" in str(exc.value) and exc.value.details["volunteer_id"] == v["id"]
+    # Hours recorded at check-out carry who closed the attendance: the same rule.
+    signup = sign_up(store, shift(store)["id"], w["id"])
+    checked_out = attend(store, signup["id"], SAT_9, SAT_9 + timedelta(hours=1))["hours_entry"]
+    with pytest.raises(Forbidden):
+        approve(store, checked_out["id"], "sw1")
+    assert store.events("hours_approved") == [] and store.events("hours_rejected") == []
+    with store.session() as session:
+        assert {e.status for e in session.execute(select(HoursEntry)).scalars()} == {"pending"}
+    decided = approve(store, entry["id"], "sw2", actor_volunteer_id=w["id"])
+    assert (decided["recorded_by"], decided["decided_by"]) == ("sw1", "sw2")
+
+
+def test_hours_are_for_service_done_and_at_most_a_day_long(store, crypto):
+    v = register(store, crypto)
+    today = times.local_today()
+    with pytest.raises(ValidationFailed) as exc:
+        manual(store, v["id"], 60, (today + timedelta(days=1)).isoformat())
+    assert list(exc.value.details) == ["service_date"]
+    with pytest.raises(ValidationFailed) as exc:
+        manual(store, v["id"], 24 * 60 + 1, today.isoformat())
+    assert list(exc.value.details) == ["minutes"]
+    assert store.count(HoursEntry) == 0
+    assert manual(store, v["id"], 24 * 60, today.isoformat())["minutes"] == 1440
+
+
 # -- certificates --------------------------------------------------------------------
 
 def _hours_for(store, crypto, v):
@@ -420,7 +476,7 @@ def _hours_for(store, crypto, v):
     signup = sign_up(store, s["id"], v["id"])
     entry = attend(store, signup["id"], SAT_9, SAT_9 + timedelta(hours=2, minutes=30))
     with store.uow() as uow:
-        domain.approve_hours(uow, entry["hours_entry"]["id"], "sw1")
+        domain.approve_hours(uow, entry["hours_entry"]["id"], "sw2")
 
 
 def test_certificate_pdf_and_verification(store, crypto):
@@ -483,6 +539,122 @@ def test_no_event_payload_carries_pii(store, crypto):
     text = json.dumps(store.events(), ensure_ascii=False)
     for secret in ("陈大伟", "13700001111", "350203198001011234"):
         assert secret not in text
+
+
+
+def certificate(store, crypto, v, period_from="2026-11-01", period_to="2026-11-30"):
+    with store.uow() as uow:
+        return domain.issue_certificate(uow, crypto, v["id"], {
+            "period_from": period_from, "period_to": period_to}, "和通社区", "hetong", "sw2",
+            today=date(2026, 12, 1))
+
+
+def verify(store, crypto, cert):
+    with store.session() as session:
+        return domain.verify_certificate(session, crypto, cert["number"],
+                                         cert["verification_code"])
+
+
+def pdf_text(store, crypto, number):
+    with store.session() as session:
+        doc = domain.certificate_document(session, crypto, number)
+    return PdfReader(io.BytesIO(certificate_pdf.render(doc))).pages[0].extract_text()
+
+
+def test_an_approved_correction_supersedes_the_certificates_covering_its_date(store, crypto):
+    v = register(store, crypto, name="林晓燕")
+    entry = manual(store, v["id"], 240, "2026-11-20")
+    approve(store, entry["id"])
+    october = manual(store, v["id"], 60, "2026-10-10")
+    approve(store, october["id"])
+    nov = certificate(store, crypto, v)
+    year = certificate(store, crypto, v, "2026-01-01", "2026-12-31")
+    oct_ = certificate(store, crypto, v, "2026-10-01", "2026-10-31")
+    assert {c["status"] for c in (nov, year, oct_)} == {"valid"}
+    assert nov["approved_hours"] == 4.0
+    fix = manual(store, v["id"], 210, "2026-11-20", corrects_entry_id=entry["id"])
+    assert verify(store, crypto, nov)["valid"] is True  # a pending correction changes nothing
+    approve(store, fix["id"])
+
+    stale = verify(store, crypto, nov)
+    assert stale == {"number": nov["number"], "valid": False, "status": "superseded",
+                     "volunteer_number": v["number"], "period_from": "2026-11-01",
+                     "period_to": "2026-11-30", "approved_hours": 4.0, "current_hours": 3.5,
+                     "superseded_at": stale["superseded_at"], "replaces": None,
+                     "replaced_by": None,
+                     "issuer": "和通社区", "issued_on": "2026-12-01"}
+    assert "林" not in json.dumps(stale, ensure_ascii=False)
+    assert verify(store, crypto, year)["status"] == "superseded"
+    assert verify(store, crypto, oct_) | {"valid": True, "status": "valid"} == \
+        verify(store, crypto, oct_)
+    with store.session() as session:
+        listed = {c["number"]: c for c in
+                  domain.list_certificates(session, crypto, v["id"])["items"]}
+    assert listed[nov["number"]]["status"] == "superseded"
+    assert str(fix["id"]) in listed[nov["number"]]["superseded_reason"]
+    assert listed[oct_["number"]]["status"] == "valid"
+    superseded = [e["payload"] for e in store.events("certificate_superseded")]
+    assert sorted(p["certificate_number"] for p in superseded) == \
+        sorted([nov["number"], year["number"]])
+    assert {(p["approved_minutes"], p["current_minutes"], p["entry_id"])
+            for p in superseded if p["certificate_number"] == nov["number"]} == \
+        {(240, 210, fix["id"])}
+    text = pdf_text(store, crypto, nov["number"])
+    assert "已作废" in text and "3.5" in text
+
+    # Reissue: one action, the same period at the current approved hours, linked both ways.
+    with store.uow() as uow:
+        new = domain.reissue_certificate(uow, crypto, nov["number"], "和通社区", "hetong",
+                                         "sw2", today=date(2026, 12, 2))
+    assert (new["period_from"], new["period_to"], new["approved_minutes"]) == \
+        ("2026-11-01", "2026-11-30", 210)
+    assert new["replaces"] == nov["number"] and new["status"] == "valid"
+    assert [s["entry_id"] for s in new["services"]] == [fix["id"]]
+    assert verify(store, crypto, nov)["replaced_by"] == new["number"]
+    assert verify(store, crypto, new)["valid"] is True
+    assert new["number"] in pdf_text(store, crypto, nov["number"])
+    assert nov["number"] in pdf_text(store, crypto, new["number"])
+    issued = store.events("certificate_issued")
+    assert [e["payload"]["replaces"] for e in issued] == [None, None, None, nov["number"]]
+    for number in (nov["number"], oct_["number"]):  # reissued already; still valid
+        with pytest.raises(Conflict):
+            with store.uow() as uow:
+                domain.reissue_certificate(uow, crypto, number, "和通社区", "hetong", "sw2")
+
+
+def test_only_changes_to_a_certified_periods_approved_hours_supersede(store, crypto):
+    v = register(store, crypto)
+    approve(store, manual(store, v["id"], 240, "2026-11-20")["id"])
+    nov = certificate(store, crypto, v)
+    rejected = manual(store, v["id"], 60, "2026-11-25")
+    with store.uow() as uow:
+        domain.reject_hours(uow, rejected["id"], "sw2", "无签到记录")
+    approve(store, manual(store, v["id"], 30, "2026-12-01")["id"])  # after the period
+    with store.uow() as uow:  # another volunteer's hours in the period
+        other = domain.register_volunteer(uow, crypto, {"name": "陈", "phone": "13700001111"})
+    approve(store, manual(store, other["id"], 30, "2026-11-20")["id"])
+    assert verify(store, crypto, nov)["valid"] is True
+    # A late entry approved inside the period changes its figure.
+    approve(store, manual(store, v["id"], 45, "2026-11-05")["id"])
+    assert verify(store, crypto, nov)["current_hours"] == 4.8
+
+
+def test_a_correction_moving_service_to_another_period_supersedes_both(store, crypto):
+    v = register(store, crypto)
+    entry = manual(store, v["id"], 120, "2026-11-20")
+    approve(store, entry["id"])
+    approve(store, manual(store, v["id"], 60, "2026-10-10")["id"])
+    nov = certificate(store, crypto, v)
+    oct_ = certificate(store, crypto, v, "2026-10-01", "2026-10-31")
+    approve(store, manual(store, v["id"], 120, "2026-10-20",
+                          corrects_entry_id=entry["id"])["id"])
+    assert (verify(store, crypto, nov)["current_hours"],
+            verify(store, crypto, oct_)["current_hours"]) == (0.0, 3.0)
+    # Nothing left to certify in November: the reissue is refused, naming the period.
+    with pytest.raises(ValidationFailed) as exc:
+        with store.uow() as uow:
+            domain.reissue_certificate(uow, crypto, nov["number"], "和通社区", "hetong", "sw2")
+    assert "period_from" in exc.value.details
 
 
 # -- the time rule -------------------------------------------------------------------

@@ -11,7 +11,7 @@ from kombu import Connection, Exchange, Producer
 from nameko.testing.services import entrypoint_hook
 from pypdf import PdfReader
 
-from common import contracts
+from common import contracts, times
 from tests.fixtures import ApiClient, Stack, wait_until
 
 UTC = timezone.utc
@@ -37,6 +37,15 @@ def _shift(client, places, start=SAT_9, hours=3, **extra):
                                      "end": _z(start + timedelta(hours=hours)), **extra})
     assert r.status_code == 201, r.text
     return r.json()
+
+
+def _staff(stack, admin, username, **extra):
+    """A second pair of eyes: a social worker's login (hours are decided by someone other
+    than whoever recorded them)."""
+    r = admin.post("/users", json={"username": username, "password": "password-123",
+                                   "role": "social_worker", **extra})
+    assert r.status_code == 201, r.text
+    return ApiClient(stack.url("gateway")).login(username, "password-123")
 
 
 def _event_log(stack, event_type):
@@ -241,15 +250,16 @@ def test_hours_certificates_and_own_records_only(stack):
     assert entry["minutes"] == 130 and entry["status"] == "pending"
 
     assert user_a.post(f"/hours/{entry['id']}/approve", json={}).status_code == 403
+    reviewer = _staff(stack, admin, "sw_review")
     rejected_manual = admin.post("/hours", json={"volunteer_id": a, "minutes": 45,
                                                  "service_date": "2026-11-20",
                                                  "reason": "补录入户探访"}).json()
-    assert admin.post(f"/hours/{rejected_manual['id']}/reject", json={}).status_code == 422
-    assert admin.post(f"/hours/{rejected_manual['id']}/reject",
-                      json={"reason": "无签到记录"}).json()["status"] == "rejected"
-    approved = admin.post(f"/hours/{entry['id']}/approve", json={})
+    assert reviewer.post(f"/hours/{rejected_manual['id']}/reject", json={}).status_code == 422
+    assert reviewer.post(f"/hours/{rejected_manual['id']}/reject",
+                         json={"reason": "无签到记录"}).json()["status"] == "rejected"
+    approved = reviewer.post(f"/hours/{entry['id']}/approve", json={})
     assert approved.status_code == 200 and approved.json()["status"] == "approved"
-    assert admin.post(f"/hours/{entry['id']}/approve", json={}).status_code == 409
+    assert reviewer.post(f"/hours/{entry['id']}/approve", json={}).status_code == 409
     approvals = _event_log(stack, "hours_approved")
     assert [e["payload"]["counted_minutes"] for e in approvals] == [130]
 
@@ -293,6 +303,7 @@ def test_hours_certificates_and_own_records_only(stack):
 def test_approved_hours_reach_the_reports_figure_exactly_once(stack):
     stack.start("volunteers", "reports", "gateway")
     client = stack.client()
+    reviewer = _staff(stack, client, "sw_review")
     hours = lambda: stack.kpi(client, "volunteer_hours_approved")  # noqa: E731
     assert hours() == 0
     vid, = _register(client, 1)
@@ -301,17 +312,17 @@ def test_approved_hours_reach_the_reports_figure_exactly_once(stack):
     client.post(f"/signups/{sid}/check-in", json={"at": _z(SAT_9)})
     entry = client.post(f"/signups/{sid}/check-out",
                         json={"at": _z(SAT_9 + timedelta(hours=2))}).json()["hours_entry"]
-    assert client.post(f"/hours/{entry['id']}/approve", json={}).status_code == 200
+    assert reviewer.post(f"/hours/{entry['id']}/approve", json={}).status_code == 200
     wait_until(lambda: hours() == 2.0, message="2 approved hours in the KPIs")
 
     # Rejected hours never count; an approved correction counts its difference.
     manual = client.post("/hours", json={"volunteer_id": vid, "minutes": 45,
                                          "service_date": "2026-11-20", "reason": "补录"}).json()
-    client.post(f"/hours/{manual['id']}/reject", json={"reason": "重复录入"})
+    reviewer.post(f"/hours/{manual['id']}/reject", json={"reason": "重复录入"})
     fix = client.post("/hours", json={"volunteer_id": vid, "minutes": 150,
                                       "service_date": "2026-11-28", "reason": "签退时间录错",
                                       "corrects_entry_id": entry["id"]}).json()
-    client.post(f"/hours/{fix['id']}/approve", json={})
+    reviewer.post(f"/hours/{fix['id']}/approve", json={})
     wait_until(lambda: hours() == 2.5, message="the correction in the KPIs")
 
     # Every hours fact delivered a second time changes nothing.
@@ -327,6 +338,108 @@ def test_approved_hours_reach_the_reports_figure_exactly_once(stack):
     wait_until(lambda: stack.kpi(client, "volunteers_registered") == 2,
                message="the later fact, after the redeliveries")
     assert hours() == 2.5
+
+
+def test_a_certificate_follows_the_ledger_and_is_reissued_in_one_action(stack):
+    stack.start("volunteers", "gateway")
+    admin = stack.client()
+    reviewer = _staff(stack, admin, "sw_review")
+    vid = admin.post("/volunteers", json={"name": "林晓燕", "phone": "13812345678",
+                                          "id_number": "35020319800101123X"}).json()["id"]
+    assert admin.post("/users", json={"username": "vol_lin", "password": "password-123",
+                                      "role": "volunteer", "volunteer_id": vid}).status_code == 201
+    volunteer = ApiClient(stack.url("gateway")).login("vol_lin", "password-123")
+    entry = admin.post("/hours", json={"volunteer_id": vid, "minutes": 240,
+                                       "service_date": "2026-11-20", "reason": "纸质签到表补录"})
+    assert entry.status_code == 201, entry.text
+    entry = entry.json()
+    assert reviewer.post(f"/hours/{entry['id']}/approve", json={}).status_code == 200
+    cert = admin.post(f"/volunteers/{vid}/certificates",
+                      json={"period_from": "2026-11-01", "period_to": "2026-11-30"}).json()
+    assert (cert["status"], cert["approved_hours"]) == ("valid", 4.0)
+    assert cert["services"][0] | {"recorded_by": "admin", "decided_by": "sw_review"} == \
+        cert["services"][0]
+    verify_url = f"{stack.url('gateway')}/api/v1/certificates/{cert['number']}/verify"
+    code = {"code": cert["verification_code"]}
+    assert requests.get(verify_url, params=code, timeout=10).json()["valid"] is True
+
+    fix = admin.post("/hours", json={"volunteer_id": vid, "minutes": 210,
+                                     "service_date": "2026-11-20", "reason": "签退时间录错",
+                                     "corrects_entry_id": entry["id"]}).json()
+    assert reviewer.post(f"/hours/{fix['id']}/approve", json={}).status_code == 200
+
+    stale = requests.get(verify_url, params=code, timeout=10)
+    assert stale.status_code == 200
+    assert {k: stale.json()[k] for k in ("valid", "status", "approved_hours", "current_hours",
+                                         "replaced_by")} == {
+        "valid": False, "status": "superseded", "approved_hours": 4.0, "current_hours": 3.5,
+        "replaced_by": None}
+    for secret in ("林晓燕", "13812345678", "35020319800101123X", "3502"):
+        assert secret not in stale.text
+    listed = volunteer.get(f"/volunteers/{vid}/certificates").json()["items"]
+    assert [(c["number"], c["status"]) for c in listed] == [(cert["number"], "superseded")]
+    assert listed[0]["superseded_at"].endswith("Z") and listed[0]["superseded_reason"]
+    pdf = volunteer.get(f"/certificates/{cert['number']}/pdf")
+    assert "已作废" in PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text()
+    [superseded] = _event_log(stack, "certificate_superseded")
+    assert superseded["payload"]["certificate_number"] == cert["number"]
+    assert (superseded["payload"]["approved_minutes"],
+            superseded["payload"]["current_minutes"]) == (240, 210)
+
+    # Reissue: staff only, one action, once.
+    reissue = f"/certificates/{cert['number']}/reissue"
+    assert volunteer.post(reissue, json={}).status_code == 403
+    new = admin.post(reissue, json={})
+    assert new.status_code == 201, new.text
+    new = new.json()
+    assert (new["replaces"], new["approved_hours"], new["period_from"], new["period_to"]) == \
+        (cert["number"], 3.5, "2026-11-01", "2026-11-30")
+    again = admin.post(reissue, json={})
+    assert again.status_code == 409 and again.json()["details"]["replaced_by"] == new["number"]
+    assert requests.get(verify_url, params=code, timeout=10).json()["replaced_by"] == \
+        new["number"]
+    fresh = requests.get(f"{stack.url('gateway')}/api/v1/certificates/{new['number']}/verify",
+                         params={"code": new["verification_code"]}, timeout=10).json()
+    assert (fresh["valid"], fresh["status"], fresh["approved_hours"], fresh["replaces"]) == \
+        (True, "valid", 3.5, cert["number"])
+    issued = _event_log(stack, "certificate_issued")
+    assert [e["payload"]["replaces"] for e in issued] == [None, cert["number"]]
+
+
+def test_hours_are_decided_by_someone_else_for_service_done(stack):
+    stack.start("volunteers", "gateway")
+    admin = stack.client()
+    a, b = _register(admin, 2)
+    # A social worker who is also volunteer b (their account is linked to b).
+    colleague = _staff(stack, admin, "sw_chen", volunteer_id=b)
+    for_a = admin.post("/hours", json={"volunteer_id": a, "minutes": 60,
+                                       "service_date": "2026-11-20", "reason": "补录"}).json()
+    for_b = admin.post("/hours", json={"volunteer_id": b, "minutes": 60,
+                                       "service_date": "2026-11-20", "reason": "补录"}).json()
+    own = admin.post(f"/hours/{for_a['id']}/approve", json={})
+    assert own.status_code == 403 and "recorded" in own.json()["message"]
+    assert admin.post(f"/hours/{for_a['id']}/reject",
+                      json={"reason": "重复"}).status_code == 403
+    mine = colleague.post(f"/hours/{for_b['id']}/approve", json={})
+    assert mine.status_code == 403 and "own" in mine.json()["message"]
+    assert colleague.post(f"/hours/{for_b['id']}/reject",
+                          json={"reason": "重复"}).status_code == 403
+    assert admin.get("/hours", params={"status": "pending"}).json()["total"] == 2
+    decided = colleague.post(f"/hours/{for_a['id']}/approve", json={})
+    assert decided.status_code == 200, decided.text
+    listed = admin.get("/hours", params={"volunteer_id": a}).json()["items"]
+    assert [(e["recorded_by"], e["decided_by"]) for e in listed] == [("admin", "sw_chen")]
+
+    # Service dates: not after the community's today; minutes: at most one day's.
+    today = times.local_today()
+    future = admin.post("/hours", json={"volunteer_id": a, "minutes": 60, "reason": "补录",
+                                        "service_date": (today + timedelta(days=1)).isoformat()})
+    assert future.status_code == 422 and list(future.json()["details"]) == ["service_date"]
+    too_long = admin.post("/hours", json={"volunteer_id": a, "minutes": 1441, "reason": "补录",
+                                          "service_date": today.isoformat()})
+    assert too_long.status_code == 422 and list(too_long.json()["details"]) == ["minutes"]
+    assert admin.post("/hours", json={"volunteer_id": a, "minutes": 1440, "reason": "补录",
+                                      "service_date": today.isoformat()}).status_code == 201
 
 
 def test_shifts_between_local_days_and_answers_in_utc(stack):

@@ -1,5 +1,7 @@
 // 志愿者: search by skill and compound, a volunteer's shifts and hours, manual hours,
-// approving pending hours in bulk, issuing and downloading a certificate (PDF).
+// approving pending hours in bulk (never one's own: the API refuses them too), issuing,
+// downloading and reissuing a certificate (PDF); a certificate an approved correction
+// has superseded says so.
 import { api, download, session } from "../api.js";
 import { h, clear, form, badge, pager, table, act, section, toast } from "../ui.js";
 import { STATUS, COMPOUNDS, compoundName, fmt, todayLocal, errorText } from "../i18n.js";
@@ -7,6 +9,13 @@ import { STATUS, COMPOUNDS, compoundName, fmt, todayLocal, errorText } from "../
 const GENDERS = { female: "女", male: "男", other: "其他" };
 const skillsText = (v) => (v.skills || []).join("、") || "—";
 const splitSkills = (text) => (text || "").split(/[,，、\s]+/).map((s) => s.trim()).filter(Boolean);
+// Separation of duties: nobody decides hours they recorded or their own service.
+const ownEntry = (e, me) => e.recorded_by === me.username || (me.volunteer_id && e.volunteer_id === me.volunteer_id);
+
+function certificateStatus(c) {
+  if (c.status !== "superseded") return badge("有效", "h-approved");
+  return [badge("已作废（已更正）", "at_risk"), c.replaced_by ? h("small.muted", ` 已重新开具：${c.replaced_by}`) : ""];
+}
 
 export async function list(view, { params, go }) {
   const q = Object.fromEntries(["skill", "compound", "q", "talent", "page"].map((k) => [k, params.get(k) || ""]));
@@ -81,7 +90,9 @@ export async function detail(view, { args, params, go }) {
   await Promise.all([...new Set(signups.items.map((s) => s.shift_id))].map(async (sid) => {
     shifts[sid] = await api.get(`/shifts/${sid}`).catch(() => null);
   }));
-  const approvedMinutes = approved.items.reduce((a, e) => a + e.minutes, 0);
+  // An approved correction counts instead of the entry it corrects.
+  const replaced = new Set(approved.items.map((e) => e.corrects_entry_id).filter(Boolean));
+  const approvedMinutes = approved.items.filter((e) => !replaced.has(e.id)).reduce((a, e) => a + e.minutes, 0);
   const manual = form({
     id: "hours-form",
     className: "inline",
@@ -113,13 +124,17 @@ export async function detail(view, { args, params, go }) {
       reload();
     },
   });
+  const reissue = (c) => h("button.small", { type: "button", dataset: { reissue: c.number }, on: { click: (e) => act(e.target,
+    () => api.post(`/certificates/${encodeURIComponent(c.number)}/reissue`), "已按当前审核时长重新开具证明").then(reload) } }, "重新开具");
   const certList = table([
     { label: "证明编号", render: (c) => c.number },
     { label: "期间", render: (c) => `${fmt.date(c.period_from)} 至 ${fmt.date(c.period_to)}` },
     { label: "服务时长", render: (c) => `${fmt.number(c.approved_hours, 1)} 小时` },
+    { label: "状态", render: certificateStatus },
     { label: "验证码", render: (c) => c.verification_code },
-    { label: "", render: (c) => h("button.small", { type: "button", dataset: { pdf: c.number }, on: { click: (e) => act(e.target,
-      () => download(`/certificates/${encodeURIComponent(c.number)}/pdf`, null, `${c.number}.pdf`), "证明 PDF 已下载") } }, "下载 PDF") },
+    { label: "", render: (c) => [h("button.small", { type: "button", dataset: { pdf: c.number }, on: { click: (e) => act(e.target,
+      () => download(`/certificates/${encodeURIComponent(c.number)}/pdf`, null, `${c.number}.pdf`), "证明 PDF 已下载") } }, "下载 PDF"),
+      c.status === "superseded" && !c.replaced_by && session.role !== "volunteer" ? [" ", reissue(c)] : ""] },
   ], certs.items || certs || [], { empty: "尚未开具证明" });
   clear(view,
     h("div.page-head", h("h1", `${v.name} `, h("small.muted", v.number)),
@@ -157,7 +172,7 @@ export async function detail(view, { args, params, go }) {
 export async function hours(view, { params, go }) {
   const status = params.get("status") || "pending";
   const page = Number(params.get("page") || 1);
-  const data = await api.get("/hours", { status, page, per_page: 50 });
+  const [data, me] = await Promise.all([api.get("/hours", { status, page, per_page: 50 }), api.get("/me")]);
   const names = {};
   await Promise.all([...new Set(data.items.map((e) => e.volunteer_id))].map(async (vid) => {
     names[vid] = await api.get(`/volunteers/${vid}`).catch(() => null);
@@ -202,12 +217,15 @@ export async function hours(view, { params, go }) {
       h("button.danger", { type: "button", id: "reject-selected", on: { click: (e) => bulk(e.target, "reject") } }, "批量驳回")) : null,
     result,
     table([
-      status === "pending" ? { label: "", class: "pick-cell", render: (e) => h("input.pick", { type: "checkbox", value: e.id, "aria-label": `选择工时 ${e.id}` }) } : null,
+      status === "pending" ? { label: "", class: "pick-cell", render: (e) => (ownEntry(e, me)
+        ? h("small.muted.own", { title: "由其他工作人员审核" }, e.recorded_by === me.username ? "本人录入" : "本人服务")
+        : h("input.pick", { type: "checkbox", value: e.id, "aria-label": `选择工时 ${e.id}` })) } : null,
       { label: "志愿者", render: (e) => h("a", { href: `#/volunteers/${e.volunteer_id}` }, names[e.volunteer_id] ? `${names[e.volunteer_id].name}（${names[e.volunteer_id].number}）` : `#${e.volunteer_id}`) },
       { label: "日期", render: (e) => fmt.date(e.service_date) },
       { label: "时长", render: (e) => fmt.hours(e.minutes) },
       { label: "来源/原因", render: (e) => [(e.source === "manual" ? "补录：" : ""), e.reason || e.description || "—"] },
       { label: "标记", render: (e) => (e.flagged ? badge(e.flag_reason || "异常", "at_risk") : "") },
+      { label: "录入/审核", render: (e) => `${e.recorded_by || "—"} / ${e.decided_by || "—"}` },
       { label: "状态", render: (e) => STATUS.hours[e.status] || e.status },
     ].filter(Boolean), data.items, { empty: status === "pending" ? "没有待审核的工时" : "暂无记录", rowAttrs: (e) => ({ dataset: { entry: e.id } }) }),
     pager(data, (p) => go(`/hours?status=${status}&page=${p}`)));
