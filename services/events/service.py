@@ -10,7 +10,6 @@ from common.metrics import Instrumentation
 from common.ops import OperatorEndpoints
 from common.outbox import OutboxRelay
 from common.pii import PiiCrypto
-from common.sample import SampleData
 from services.events import booking, domain
 from services.events.models import metadata
 
@@ -21,7 +20,6 @@ class EventsService(OperatorEndpoints):
     config = Config()
     store = Store(metadata)
     relay = OutboxRelay()
-    sample_data = SampleData()
     instrumentation = Instrumentation()
     crypto = PiiCrypto()
     resources = booking.ResourcesRpc()
