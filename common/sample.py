@@ -1,6 +1,7 @@
 """Sample data: a service that has some declares ``SampleData()`` and defines
-``load_sample_data(uow, config)`` in its ``sample.py``; it runs once, on the first start, unless SAMPLE_DATA is false. A marker in
-``kernel_state`` makes it once-only (and survives restarts)."""
+``load_sample_data(uow, config)`` in its ``sample.py``; it runs once, on the first start,
+unless SAMPLE_DATA is false. A marker in ``kernel_state`` makes it once-only (and
+survives restarts)."""
 import importlib
 import logging
 
