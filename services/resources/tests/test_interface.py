@@ -4,7 +4,6 @@ import io
 from datetime import date, timedelta
 
 import eventlet
-import pytest
 from sqlalchemy import text
 
 from services.resources.tests.helpers import next_weekday
