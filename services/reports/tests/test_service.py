@@ -14,8 +14,7 @@ from sqlalchemy import func, select
 
 from datetime import datetime, timezone
 
-from common import bus, contracts
-from services.reports import metrics as rmetrics
+from common import bus, contracts, metrics
 from services.reports.tests.scenario import Scenario
 from tests.fixtures import wait_until
 
@@ -92,6 +91,7 @@ def test_scenario_through_the_broker_redelivery_rebuild_and_xlsx(stack, rabbit_c
 
     # 1. the scenario, as the three services' relays would publish it
     started = time.monotonic()
+    consumed_at_start = counter_total(metrics.EVENTS_CONSUMED)
     publish(amqp, envelopes)
     wait_until(lambda: inbox_count(stack) == len(envelopes), timeout=60,
                message="reports to apply the scenario")
@@ -122,19 +122,24 @@ def test_scenario_through_the_broker_redelivery_rebuild_and_xlsx(stack, rabbit_c
     metrics_text = client.http.get(stack.url("reports") + "/metrics").text
     assert "ronghe_projection_lag_seconds" in metrics_text
     assert 'ronghe_kpi_at_risk{kpi="activities_held",service="reports"}' in metrics_text
-    assert "ronghe_reports_events_applied_total" in metrics_text
+    assert 'ronghe_events_consumed_total{event_type="attendance_recorded",service="reports"}' \
+        in metrics_text
+    wait_until(lambda: counter_total(metrics.EVENTS_CONSUMED) - consumed_at_start
+               == len(envelopes), message="each event counted once as consumed")
     print(f"\n{len(envelopes)} events applied in {elapsed:.1f}s")
 
     t2 = time.monotonic()
     # 2. the whole scenario delivered a second time changes nothing
-    duplicates_before = counter_total(rmetrics.DUPLICATES_SKIPPED)
+    duplicates_before = counter_total(metrics.EVENTS_DUPLICATE)
+    consumed_before = counter_total(metrics.EVENTS_CONSUMED)
     publish(amqp, envelopes)
-    wait_until(lambda: counter_total(rmetrics.DUPLICATES_SKIPPED) - duplicates_before
-               >= len(envelopes), timeout=60, message="the redelivery to be skipped")
+    wait_until(lambda: counter_total(metrics.EVENTS_DUPLICATE) - duplicates_before
+               == len(envelopes), timeout=60, message="the redelivery to be skipped")
+    assert counter_total(metrics.EVENTS_CONSUMED) == consumed_before
     assert inbox_count(stack) == len(envelopes)
     assert snapshot(client) == first
-    assert "ronghe_reports_duplicates_skipped_total" in \
-        client.http.get(stack.url("reports") + "/metrics").text
+    assert 'ronghe_events_duplicate_total{event_type="attendance_recorded",service="reports"}' \
+        in client.http.get(stack.url("reports") + "/metrics").text
 
     print(f"redelivery checked in {time.monotonic() - t2:.1f}s")
     t3 = time.monotonic()
