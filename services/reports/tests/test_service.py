@@ -252,3 +252,34 @@ def test_roles_of_the_report_routes(stack):
     status = admin.get("/reports/rebuild").json()
     assert "resources" in status["error"] and status["active_generation"] == 1
     assert admin.get("/reports/kpis").status_code == 200
+
+
+def test_a_fact_that_cannot_be_projected_is_dead_lettered_alone(stack, rabbit_config):
+    """The real projections through the real broker: a payload the applier cannot read
+    fails its batch; the bus splits the batch until that fact is alone, retries it, then
+    parks it in reports.dead-letter, while the other 29 are counted once each."""
+    import json
+
+    from common.tests.test_delivery import queue_depth, volunteer_registered
+
+    stack.start("reports", **OVERRIDES)
+    amqp = rabbit_config["AMQP_URI"]
+    envelopes = [volunteer_registered(i) for i in range(1, 31)]
+    envelopes[11]["payload"]["registered_at"] = "the day after tomorrow"
+    retried = counter_total(metrics.EVENTS_RETRIED)
+    dead = counter_total(metrics.EVENTS_DEAD_LETTERED)
+    publish(amqp, envelopes)
+    wait_until(lambda: queue_depth(amqp, bus.dead_letter_queue_name("reports")) == 1,
+               timeout=20, message="the unreadable fact in the DLQ")
+    wait_until(lambda: inbox_count(stack) == 29, message="its 29 batch mates committed")
+    with stack.rpc() as rpc_proxy:
+        kpis = rpc_proxy.reports.get_kpis()["kpis"]
+    assert next(k["actual"] for k in kpis if k["kpi"] == "volunteers_registered") == 29
+    assert counter_total(metrics.EVENTS_RETRIED) - retried == bus.MAX_ATTEMPTS - 1
+    assert counter_total(metrics.EVENTS_DEAD_LETTERED) - dead == 1
+    assert queue_depth(amqp, bus.queue_name("reports")) == 0
+    with Connection(amqp) as conn:
+        message = conn.SimpleQueue(bus.dead_letter_queue_name("reports")).get(timeout=2)
+        assert json.loads(message.body)["event_id"] == envelopes[11]["event_id"]
+        assert message.headers[bus.ATTEMPTS_HEADER] == bus.MAX_ATTEMPTS
+        message.ack()
