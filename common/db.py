@@ -169,7 +169,7 @@ class Store(DependencyProvider):
 
 def store_of(container, attr="store"):
     """The container's ``Store`` provider, for extensions that work beside the workers
-    (the relay, sample data, bootstrap, projections' group commit)."""
+    (the relay, sample data, bootstrap, the projection pipeline)."""
     for dep in container.dependencies:
         if dep.attr_name == attr and isinstance(dep, Store):
             return dep
