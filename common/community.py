@@ -16,7 +16,7 @@ def profile(community_id):
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError):
         data = {}
-    return {"community_id": community_id, "name": data.get("name") or community_id,
+    return {"community_id": community_id, "name": data.get("name") or community_id or "",
             "district": data.get("district") or "", "project": data.get("project") or "",
             "compounds": {c["code"]: c["name"] for c in data.get("compounds") or []}}
 

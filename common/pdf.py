@@ -107,10 +107,10 @@ class Document:
         self.story.append(PageBreak())
 
     def table(self, rows, widths=None, header_rows=1, numeric=(), font_size=9,
-              row_height=None, shaded_rows=()):
-        """A grid table of text cells (``widths``: fractions of the page's width); the
-        ``numeric`` columns are right-aligned figures; header cells wrap within their column and repeat on every page the table
-        spans."""
+              row_height=None):
+        """A grid table (``widths``: fractions of the page's width; ``row_height`` in mm
+        for the body rows). The ``numeric`` columns are right-aligned figures; header
+        cells wrap within their column and repeat on every page the table spans."""
         header = self._header_style(font_size)
         cells = [[Paragraph(escape(c), header) if i < header_rows and isinstance(c, str)
                   else figure(c) if not isinstance(c, str) else c for c in row]
@@ -129,8 +129,6 @@ class Document:
                       ("ALIGN", (0, 0), (-1, header_rows - 1), "CENTER")]
         for column in numeric:
             style.append(("ALIGN", (column, header_rows), (column, -1), "RIGHT"))
-        for index in shaded_rows:
-            style.append(("BACKGROUND", (0, index), (-1, index), colors.HexColor("#F2F2F2")))
         heights = None
         if row_height:
             heights = [None] * header_rows + [row_height * mm] * (len(cells) - header_rows)

@@ -51,7 +51,7 @@ def _person(crypto, community_id, row, name_enc, phone_enc=None):
             "compound": community.compound_name(community_id, row.compound)}
 
 
-def read(session, crypto, event_id, community_id="hetong"):
+def read(session, crypto, event_id, community_id):
     """The event and its rows, in the order they are printed."""
     event = get_event_row(session, event_id)
     if event.status == "cancelled":

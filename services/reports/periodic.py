@@ -55,7 +55,7 @@ def document(session, period, community_id, today, targets):
                 for g in domain.summary(session, start, end, "month", today)["groups"]}
     by_kind = domain.summary(session, start, end, "kind", today)["groups"]
     nothing = catalogue.derive({}, catalogue.metrics_for("month"))
-    place = community.profile(community_id or "hetong")
+    place = community.profile(community_id)
     report.update(
         period_label=period_label(period), issued_on=today.isoformat(),
         community={"name": place["name"], "district": place["district"]},
@@ -100,7 +100,7 @@ def render(report, fmt, font_file=None):
         content = report_xlsx.render(report)
     else:
         content = report_pdf.render(report, font_file)
-    name = report["community"]["name"] if "community" in report else ""
     return downloads.answer(
         content, f"ronghe-report-{report['community_id'] or 'community'}-{report['period']}.{fmt}",
-        CONTENT_TYPES[fmt], title=f"{name}{period_label(report['period'])}工作报告.{fmt}")
+        CONTENT_TYPES[fmt],
+        title=f"{report['community']['name']}{report['period_label']}工作报告.{fmt}")
