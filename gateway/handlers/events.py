@@ -4,6 +4,7 @@ attendance, feedback, joint-meeting decisions, ideas (金点子) and action item
 Public (no login, rate-limited writes): the published events, registering for one and
 cancelling with the code given at registration, feedback of attendees, ideas and votes.
 """
+from common import downloads
 from common.schemas import wire
 from gateway.routing import PUBLIC, STAFF, route
 from services.events import schemas
@@ -94,6 +95,18 @@ def list_registrations(ctx, event_id):
 def cancel_registration(ctx, registration_id):
     return ctx.rpc("events", "cancel_registration", registration_id, ctx.body or {},
                    staff=ctx.role in STAFF)
+
+
+@route("GET", "/events/<int:event_id>/sign-in-sheet", STAFF, query=schemas.SignInSheetQuery,
+       produces=("application/pdf", "application/vnd.openxmlformats-officedocument."
+                 "spreadsheetml.sheet"), tag="events",
+       summary="The event's sign-in sheet (签到表), A4 PDF or XLSX: registrations with full "
+               "names and masked phones, blank rows for walk-ins; after the event, who "
+               "attended and when (audited)")
+def sign_in_sheet(ctx, event_id):
+    sheet = ctx.rpc("events", "render_sign_in_sheet", event_id, ctx.query["format"])
+    ctx.audit("print_sign_in_sheet", f"event:{event_id}")  # it shows names in full
+    return downloads.response(sheet)
 
 
 @route("POST", "/events/<int:event_id>/attendance", STAFF, body=schemas.EventAttendanceCreate,

@@ -10,7 +10,7 @@ from common.metrics import Instrumentation
 from common.ops import OperatorEndpoints
 from common.outbox import OutboxRelay
 from common.pii import PiiCrypto
-from services.events import booking, domain
+from services.events import booking, domain, sign_in_sheet
 from services.events.models import metadata
 
 
@@ -79,6 +79,16 @@ class EventsService(OperatorEndpoints):
     def list_registrations(self, event_id, query=None, reveal=False):
         with self.store.session() as session:
             return domain.list_registrations(session, self.crypto, event_id, query, reveal)
+
+    @rpc
+    def render_sign_in_sheet(self, event_id, format="pdf"):
+        """The event's 签到表 as a file (``common.downloads.answer``)."""
+        sign_in_sheet.check_format(format)
+        with self.store.session() as session:
+            sheet = sign_in_sheet.read(session, self.crypto, event_id,
+                                       self.config.get("COMMUNITY_ID", "hetong"))
+        sheet["place"] = sign_in_sheet.place(self.resources, sheet["venue_id"])
+        return sign_in_sheet.render(sheet, format, self.config.get("REPORT_FONT_FILE"))
 
     @rpc
     def record_attendance(self, event_id, data):

@@ -11,7 +11,6 @@ from nameko.dependency_providers import Config
 from common import times
 from common.bus import handle_event_batches
 from common.db import Store
-from common.errors import ValidationFailed
 from common.metrics import Instrumentation
 from common.ops import OperatorEndpoints
 from common.outbox import OutboxRelay
@@ -104,13 +103,13 @@ class ReportsService(OperatorEndpoints):
 
     @rpc
     def get_periodic_report(self, period, format="json"):
-        if format not in ("json", "csv", "xlsx"):
-            raise ValidationFailed("bad format", {"format": ["one of json, csv, xlsx"]})
+        periodic.check_format(format)
         with self.store.session() as session:
-            report = domain.periodic(session, period, self._community(), self._today())
+            report = periodic.document(session, period, self._community(), self._today(),
+                                       self._targets())
         if format == "json":
             return report
-        return periodic.render(report, format)
+        return periodic.render(report, format, self.config.get("REPORT_FONT_FILE"))
 
     @rpc
     def publish_summary(self):

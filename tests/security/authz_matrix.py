@@ -29,6 +29,7 @@ EXPECTED = {
     "GET /events/<int:event_id>/registrations": STAFF,
     "DELETE /registrations/<int:registration_id>": PUBLIC,
     "POST /events/<int:event_id>/attendance": STAFF,
+    "GET /events/<int:event_id>/sign-in-sheet": STAFF,
     "POST /events/<int:event_id>/feedback": PUBLIC,
     # linkage
     "POST /events/<int:event_id>/decisions": STAFF,

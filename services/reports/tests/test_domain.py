@@ -132,7 +132,8 @@ def test_applying_twice_changes_nothing_and_order_does_not_matter(applied, scena
 
 def test_periodic_xlsx_and_csv_carry_the_json_numbers(applied, scenario):
     with applied() as session:
-        report = domain.periodic(session, "2026-11", "hetong", TODAY)
+        report = periodic.document(session, "2026-11", "hetong", TODAY,
+                                   domain.load_targets(TARGETS))
         quarter = domain.periodic(session, "2026-Q4", "hetong", TODAY)
         year = domain.periodic(session, "2026", "hetong", TODAY)
     assert (report["from"], report["to"]) == ("2026-11-01", "2026-11-30")
@@ -142,7 +143,8 @@ def test_periodic_xlsx_and_csv_carry_the_json_numbers(applied, scenario):
         assert report["summary"][name] == value, name
     rendered = periodic.render(report, "xlsx")
     wb = load_workbook(io.BytesIO(base64.b64decode(rendered["content_base64"])))
-    assert wb.sheetnames == ["汇总", "资源融和", "体系融和", "服务融和", "文化融和"]
+    assert wb.sheetnames == ["指标", "汇总", "资源融和", "体系融和", "服务融和", "文化融和",
+                             "逐月", "活动类型"]
     rows = list(wb["汇总"].iter_rows(min_row=3, values_only=True))
     assert {r[1]: r[2] for r in rows} == report["summary"]
     assert list(wb["汇总"].iter_rows(min_row=2, max_row=2, values_only=True))[0] == \
@@ -150,6 +152,12 @@ def test_periodic_xlsx_and_csv_carry_the_json_numbers(applied, scenario):
     for plan, label in report["plan_labels"].items():
         sheet_rows = list(wb[label].iter_rows(min_row=3, values_only=True))
         assert {r[1]: r[2] for r in sheet_rows} == report["plans"][plan]
+    (month,) = report["months"]
+    assert month["month"] == "2026-11"
+    assert {r[1]: r[3] for r in wb["逐月"].iter_rows(min_row=3, values_only=True)} == \
+        month["figures"]
+    assert [k["kpi"] for k in report["kpis"]["kpis"]] == \
+        [r[1] for r in wb["指标"].iter_rows(min_row=4, values_only=True)]
     csv_text = base64.b64decode(periodic.render(report, "csv")["content_base64"]).decode("utf-8-sig")
     assert "服务人次" in csv_text and "汇总" in csv_text
 

@@ -192,7 +192,8 @@ def test_scenario_through_the_broker_redelivery_rebuild_and_xlsx(stack, rabbit_c
     assert without_generation(snapshot(client)) == without_generation(first)
 
     print(f"rebuilds checked in {time.monotonic() - t3:.1f}s")
-    # 4. the XLSX of a month: Chinese headers, summary + one sheet per plan, JSON's numbers
+    # 4. the XLSX of a month: Chinese headers, KPIs, summary, one sheet per plan, month
+    #    and kinds, with the JSON's numbers
     month = client.get("/reports/periodic?period=2026-11").json()
     for name, value in scenario.expected(month="2026-11").items():
         assert month["summary"][name] == value, name
@@ -201,7 +202,8 @@ def test_scenario_through_the_broker_redelivery_rebuild_and_xlsx(stack, rabbit_c
     assert xlsx.headers["Content-Type"].startswith(
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     wb = load_workbook(io.BytesIO(xlsx.content))
-    assert wb.sheetnames == ["汇总", "资源融和", "体系融和", "服务融和", "文化融和"]
+    assert wb.sheetnames == ["指标", "汇总", "资源融和", "体系融和", "服务融和", "文化融和",
+                             "逐月", "活动类型"]
     assert [c.value for c in wb["汇总"][2]] == ["指标", "代码", "数值", "单位"]
     assert {r[1]: r[2] for r in wb["汇总"].iter_rows(min_row=3, values_only=True)} == month["summary"]
     for plan, label in month["plan_labels"].items():
