@@ -2,7 +2,6 @@
 from sqlalchemy import insert
 
 from common.errors import Forbidden
-from gateway import rpc
 from gateway.models import AuditEntry
 
 
@@ -29,9 +28,7 @@ class RequestContext:
         return self.service.config["COMMUNITY_ID"]
 
     def rpc(self, service_name, method, *args, **kwargs):
-        proxy = getattr(self.service, f"{service_name}_rpc")
-        timeout = float(self.service.config.get("RPC_TIMEOUT_SECONDS", 5))
-        return rpc.call(proxy, timeout, service_name, method, *args, **kwargs)
+        return getattr(self.service, f"{service_name}_rpc").call(method, *args, **kwargs)
 
     def session(self):
         return self.service.store.session()

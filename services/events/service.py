@@ -1,7 +1,7 @@
 """Events service: nameko entrypoints only; the logic is in domain.py (and booking.py for
 the venue booked over RPC in the resources service)."""
 from nameko.dependency_providers import Config
-from common.rpc import rpc
+from common.rpc import BoundedRpc, rpc
 from nameko.timer import timer
 
 from common.db import Store
@@ -23,7 +23,7 @@ class EventsService(OperatorEndpoints):
     sample_data = SampleData()
     instrumentation = Instrumentation()
     crypto = PiiCrypto()
-    resources = booking.ResourcesRpc()
+    resources = BoundedRpc("resources", "RESOURCES_RPC_TIMEOUT_SECONDS")
 
     # -- events --------------------------------------------------------------------------
 

@@ -73,6 +73,7 @@ def test_sweep_finds_a_late_booking_in_the_real_resources_service(stack):
     from sqlalchemy.orm import sessionmaker
 
     from common.db import StoreAccess
+    from common.rpc import BoundedClient
     from services.events import booking, domain
     from services.events.models import metadata
 
@@ -94,7 +95,7 @@ def test_sweep_finds_a_late_booking_in_the_real_resources_service(stack):
         late = cluster.resources.book_venue(request)  # what resources did after we gave up
         with store.session() as session:
             domain.record_uncertain_booking(session, request)
-        resources = booking.BoundedResources(cluster.resources, 5)
+        resources = BoundedClient(cluster.resources, "resources", 5)
         assert booking.sweep_uncertain(store, resources, grace_seconds=0) == 1
         assert cluster.resources.get_booking(late["id"])["status"] == "cancelled"
     engine.dispose()
