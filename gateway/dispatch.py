@@ -1,5 +1,5 @@
 """From a werkzeug request to a JSON response: route match, auth, role check, rate
-limit, validation, handler, error mapping, and the time it took
+limit, validation, own-records limit, handler, error mapping, and the time it took
 (``ronghe_http_seconds`` by route and status). Every failure has DESIGN.md's error
 shape."""
 import json
@@ -132,6 +132,29 @@ def _parse_query(request, schema_cls):
     return query
 
 
+def _limit_to_own_records(ctx, params):
+    """On a route's ``own_records_only`` roles (a volunteer): the volunteer a request
+    names in its path, body or query must be the user's own (else 403), and a listing
+    that names none is narrowed to theirs. A record named by another id (a sign-up, a
+    certificate) is checked by its service, which the handler passes ``ctx.only_own``."""
+    own = ctx.only_own
+    if own is None:
+        return
+    for named in (params.get("volunteer_id"), (ctx.body or {}).get("volunteer_id"),
+                  ctx.query.get("volunteer_id")):
+        if named is not None and _as_int(named) != own:
+            raise Forbidden("volunteers may only see their own records")
+    if ctx.route.query is not None and "volunteer_id" in ctx.route.query._declared_fields:
+        ctx.query["volunteer_id"] = own
+
+
+def _as_int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
 def _handle(service, request, route, params, request_id):
     user = None
     token = auth.bearer_token(request)
@@ -149,6 +172,7 @@ def _handle(service, request, route, params, request_id):
     ctx = RequestContext(service, request, route, user, request_id)
     ctx.query = _parse_query(request, route.query)
     ctx.body = _parse_body(request, route.body)
+    _limit_to_own_records(ctx, params)
     result = route.handler(ctx, **params)
     if isinstance(result, Response):
         result.headers["X-Request-Id"] = request_id

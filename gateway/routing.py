@@ -39,7 +39,9 @@ class Route:
     summary: str = ""
     rate_limited: bool = False
     produces: tuple = ("application/json",)
-    # Roles that pass the role check but are limited to their own records in the handler.
+    # Roles that pass the role check but reach only their own volunteer's records:
+    # dispatch checks the volunteer_id a request names (path, body, query) and narrows a
+    # listing to theirs; the handler passes ctx.only_own for records named otherwise.
     own_records_only: tuple = field(default_factory=tuple)
 
     @property

@@ -5,7 +5,8 @@ import re
 import pytest
 
 from gateway.routing import load_routes
-from tests.security.authz_matrix import EXPECTED, PUBLIC
+from tests.security.authz_matrix import (EXPECTED, PUBLIC, VOLUNTEER_OWN_RECORDS,
+                                         VOLUNTEER_SHARED_READS)
 
 ROLES = ("anonymous", "volunteer", "social_worker", "admin", "district_viewer")
 
@@ -23,6 +24,15 @@ def test_route_table_grants_exactly_the_matrix():
             assert route.is_public, route.endpoint
         else:
             assert not route.is_public and set(route.roles) == expected, route.endpoint
+
+
+def test_volunteers_are_limited_to_their_own_records_where_the_matrix_says():
+    routes = load_routes()
+    limited = {r.endpoint for r in routes if "volunteer" in r.own_records_only}
+    assert limited == VOLUNTEER_OWN_RECORDS
+    open_to_volunteers = {r.endpoint for r in routes
+                          if not r.is_public and r.allows("volunteer")}
+    assert open_to_volunteers - limited == VOLUNTEER_SHARED_READS
 
 
 @pytest.fixture(scope="module")
