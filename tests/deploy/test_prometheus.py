@@ -6,7 +6,6 @@ the reports alerts read."""
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -16,11 +15,12 @@ import pytest
 import requests
 import yaml
 from kombu import Connection
+from nameko.exceptions import UnknownService
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from common import bus, contracts, metrics, migrate
 from tests.deploy.conftest import GRAFANA, PROMETHEUS, ROOT, require_tool
-from tests.fixtures import ApiClient
+from tests.fixtures import ApiClient, free_port, wait_until
 
 RULES = PROMETHEUS / "rules" / "ronghe.rules.yml"
 
@@ -172,24 +172,17 @@ def test_dashboard_is_importable_and_its_queries_parse(tmp_path):
 # own /metrics, a fresh registry), scraped every second by a real Prometheus that loads
 # the alert and recording rules.
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+ADMIN = ("operator", "test-operator-password")
 
-
-def wait_for(probe, timeout, what):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
+def answered(probe):
+    """``probe`` for wait_until: None while the process does not listen yet."""
+    def attempt():
         try:
-            last = probe()
-            if last:
-                return last
-        except requests.RequestException as exc:
-            last = exc
-        time.sleep(0.3)
-    pytest.fail(f"no {what} within {timeout} s (last: {last!r})")
+            return probe()
+        except requests.RequestException:
+            return None
+
+    return attempt
 
 
 @pytest.fixture
@@ -204,17 +197,18 @@ def serve(rabbit_config, tmp_path):
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path),
                "PYTHONUNBUFFERED": "1", "AMQP_URI": rabbit_config["AMQP_URI"],
                "BIND_HOST": "127.0.0.1", f"{process.upper()}_PORT": str(port),
-               f"{process.upper()}_DB_URI": db_uri}
+               f"{process.upper()}_DB_URI": db_uri, "RONGHE_ADMIN_USER": ADMIN[0],
+               "RONGHE_ADMIN_PASSWORD": ADMIN[1]}
         log = open(tmp_path / f"{process}.log", "w+")
         child = subprocess.Popen([sys.executable, "-m", "common.cli", "serve", process],
                                  cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         children.append((child, log))
         base = f"http://127.0.0.1:{port}"
         try:
-            wait_for(lambda: child.poll() is None and
-                     requests.get(f"{base}/health", timeout=2).status_code == 200, 90,
-                     f"healthy {process}")
-        except pytest.fail.Exception:
+            wait_until(answered(lambda: child.poll() is None and requests.get(
+                f"{base}/health", timeout=2).status_code == 200), timeout=90, interval=0.3,
+                message=f"healthy {process}")
+        except AssertionError:
             log.seek(0)
             raise AssertionError(f"{process} did not start:\n{log.read()[-3000:]}") from None
         return base
@@ -264,8 +258,8 @@ def prometheus(tmp_path):
             assert answer["status"] == "success", (expr, answer)
             return answer["data"]["result"]
 
-        wait_for(lambda: len([r for r in query('up{job="ronghe"} == 1')]) == len(targets),
-                 60, f"Prometheus scraping {sorted(targets)}")
+        wait_until(answered(lambda: len(query('up{job="ronghe"} == 1')) == len(targets)),
+                   timeout=60, interval=0.3, message=f"Prometheus scraping {sorted(targets)}")
         return query
 
     yield start
@@ -284,7 +278,7 @@ def test_dashboard_gateway_panels_show_the_traffic(serve, prometheus):
     query = prometheus({"gateway": gateway})
     client = ApiClient(gateway)
     for _ in range(3):  # after Prometheus's first scrape, so that rates see it
-        client.login("admin", "ronghe-admin")
+        client.login(*ADMIN)
         assert client.get("/me").status_code == 200
         assert client.get("/vocabularies").status_code == 200
         assert client.get("/no-such-thing").status_code == 404
@@ -293,18 +287,16 @@ def test_dashboard_gateway_panels_show_the_traffic(serve, prometheus):
     panels = [(title, expr) for title, expr in exprs if "ronghe_http_seconds" in expr]
     assert len(panels) == 2, panels
     for title, expr in panels:
-        result = wait_for(lambda: [r for r in query(expr)
-                                   if all(0 < v < float("inf") for v in values([r]))],
-                          30, f"data for the panel {title!r}")
-        assert result, title
+        wait_until(lambda: [v for v in values(query(expr)) if 0 < v < float("inf")],
+                   timeout=30, interval=0.3, message=f"data for the panel {title!r}")
     by_status = {r["metric"]["status"] for r in query(dict(panels)[
         "Gateway responses per second by status"])}
     assert {"200", "404"} <= by_status
     by_route = {r["metric"]["route"] for r in query(dict(panels)[
         "Gateway HTTP p99 by route"])}
     assert {"POST /auth/login", "GET /me", "GET /vocabularies", "unmatched"} <= by_route
-    recorded = wait_for(lambda: query('ronghe:http_seconds:p99_5m{service="gateway"}'), 30,
-                        "the recording rule ronghe:http_seconds:p99_5m")
+    recorded = wait_until(lambda: query('ronghe:http_seconds:p99_5m{service="gateway"}'),
+                          timeout=30, message="the recording rule ronghe:http_seconds:p99_5m")
     assert all(v > 0 for v in values(recorded))
 
 
@@ -314,22 +306,33 @@ def test_reports_publishes_the_agreed_gauges(serve, prometheus, rabbit_config):
     (or the KPI check ran)."""
     reports = serve("reports")
     query = prometheus({"reports": reports})
-    fact = contracts.envelope("volunteer_registered", {
-        "volunteer_id": 1, "volunteer_number": "V0001", "compound": None,
-        "skills": ["care"], "talent": False, "registered_at": datetime.now(timezone.utc)},
-        "volunteers", "hetong")
-    with Connection(rabbit_config["AMQP_URI"]) as connection:
-        connection.Producer().publish(
-            json.dumps(fact, ensure_ascii=False), exchange=bus.exchange("volunteers"),
-            routing_key="volunteer_registered", delivery_mode=2, declare=[bus.exchange("volunteers")],
-            content_type="application/json", content_encoding="utf-8")
-    with ClusterRpcProxy({"AMQP_URI": rabbit_config["AMQP_URI"]}, timeout=30) as rpc:
-        kpis = {k["kpi"] for k in rpc.reports.get_kpis()["kpis"]}
-    assert kpis
-    lag = wait_for(lambda: query('ronghe_projection_lag_seconds{service="reports"}'), 30,
-                   "ronghe_projection_lag_seconds")
+
+    def publish_a_fact():
+        fact = contracts.envelope("volunteer_registered", {
+            "volunteer_id": 1, "volunteer_number": "V0001", "compound": None,
+            "skills": ["care"], "talent": False,
+            "registered_at": datetime.now(timezone.utc)}, "volunteers", "hetong")
+        exchange = bus.exchange("volunteers")
+        with Connection(rabbit_config["AMQP_URI"]) as connection:
+            connection.Producer().publish(
+                json.dumps(fact, ensure_ascii=False), exchange=exchange, declare=[exchange],
+                routing_key="volunteer_registered", delivery_mode=2,
+                content_type="application/json", content_encoding="utf-8")
+
+    def read_kpis():
+        with ClusterRpcProxy({"AMQP_URI": rabbit_config["AMQP_URI"]}, timeout=30) as rpc:
+            try:
+                return {k["kpi"] for k in rpc.reports.get_kpis()["kpis"]}
+            except UnknownService:  # its consumers are still starting
+                return None
+
+    kpis = wait_until(read_kpis, timeout=30, interval=0.5, message="the KPIs")
+    # Again until applied: a fact published before its queue was bound goes nowhere.
+    lag = wait_until(lambda: publish_a_fact() or query(
+        'ronghe_projection_lag_seconds{service="reports"}'), timeout=30, interval=1,
+        message="ronghe_projection_lag_seconds")
     assert all(0 <= v < 60 for v in values(lag))
-    at_risk = wait_for(lambda: query('ronghe_kpi_at_risk{service="reports"}'), 30,
-                       "ronghe_kpi_at_risk")
+    at_risk = wait_until(lambda: query('ronghe_kpi_at_risk{service="reports"}'), timeout=30,
+                         message="ronghe_kpi_at_risk")
     assert {r["metric"]["kpi"] for r in at_risk} == kpis
     assert set(values(at_risk)) <= {0.0, 1.0}
