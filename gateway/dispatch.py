@@ -17,10 +17,11 @@ from common.errors import (BadRequest, Forbidden, NotFound, RateLimited, RongheE
                            Unauthorized, ValidationFailed, validation_error)
 from gateway import auth
 from gateway.context import RequestContext
+from gateway.routes import ROUTES
 from gateway.routing import url_map
 
 log = logging.getLogger(__name__)
-_URL_MAP = None
+URL_MAP = url_map(ROUTES)
 # The route label of requests no route matched (404, 405).
 UNMATCHED = "unmatched"
 
@@ -39,10 +40,7 @@ def error_response(error, request_id=None):
 
 
 def _match(request):
-    global _URL_MAP
-    if _URL_MAP is None:
-        _URL_MAP = url_map()
-    adapter = _URL_MAP.bind_to_environ(request.environ)
+    adapter = URL_MAP.bind_to_environ(request.environ)
     try:
         return adapter.match()
     except MethodNotAllowed as exc:

@@ -1,5 +1,5 @@
 """The HTTP gateway: the only entry for clients (auth, roles, validation, error mapping,
-OpenAPI). Entrypoints only; the request pipeline is in dispatch.py, routes in handlers/."""
+OpenAPI). Entrypoints only; the request pipeline is in dispatch.py, routes in routes/."""
 import json
 import mimetypes
 from pathlib import Path

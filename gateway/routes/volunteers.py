@@ -10,7 +10,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from werkzeug.wrappers import Response
 
 from common.errors import Forbidden, ValidationFailed
-from gateway.handlers.common import PageQuery
+from gateway.routes.common import PageQuery
 from gateway.routing import PUBLIC, STAFF, route
 from services.volunteers import schemas
 

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from marshmallow import ValidationError, fields, validate
 
 from common import vocab
-from gateway.handlers.common import PageQuery
+from gateway.routes.common import PageQuery
 from gateway.routing import PUBLIC, STAFF, route
 from services.events import schemas
 
