@@ -5,7 +5,8 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import Schema, fields
 
-from gateway.routing import API_PREFIX, load_routes
+from gateway.routes import ROUTES
+from gateway.routing import API_PREFIX
 
 _PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
 
@@ -54,7 +55,7 @@ def build_spec(version="1.0.0"):
         return {"$ref": f"#/components/schemas/{name}"}
 
     paths = {}
-    for r in load_routes():
+    for r in ROUTES:
         op = {
             "operationId": r.handler.__name__,
             "summary": r.summary or r.handler.__name__.replace("_", " "),

@@ -2,12 +2,13 @@
 import requests
 
 from gateway.openapi import build_spec
-from gateway.routing import API_PREFIX, load_routes
+from gateway.routes import ROUTES
+from gateway.routing import API_PREFIX
 
 
 def test_every_route_is_documented():
     spec = build_spec()
-    for r in load_routes():
+    for r in ROUTES:
         path = API_PREFIX + r.path
         for converter in ("<int:", "<"):
             while converter in path:

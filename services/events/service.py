@@ -2,7 +2,7 @@
 the venue booked over RPC in the resources service). A list RPC takes one ``query`` dict,
 which domain.py loads again with the query schema the gateway validated it with."""
 from nameko.dependency_providers import Config
-from common.rpc import rpc
+from common.rpc import BoundedRpc, rpc
 from nameko.timer import timer
 
 from common.db import Store
@@ -22,7 +22,7 @@ class EventsService(OperatorEndpoints):
     relay = OutboxRelay()
     instrumentation = Instrumentation()
     crypto = PiiCrypto()
-    resources = booking.ResourcesRpc()
+    resources = BoundedRpc("resources", "RESOURCES_RPC_TIMEOUT_SECONDS")
 
     # -- events --------------------------------------------------------------------------
 

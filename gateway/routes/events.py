@@ -27,7 +27,7 @@ def list_events(ctx):
 @route("POST", "/events", STAFF, body=schemas.EventCreate, response=schemas.Event, status=201,
        tag="events", summary="Schedule an event (draft); its venue is booked (409 if taken)")
 def create_event(ctx):
-    return ctx.rpc("events", "create_event", ctx.body, organiser=ctx.user["sub"])
+    return ctx.rpc("events", "create_event", ctx.body, organiser=ctx.actor)
 
 
 @route("GET", "/events/<int:event_id>", PUBLIC, response=schemas.Event, tag="events",
@@ -81,9 +81,7 @@ def register_participant(ctx, event_id):
        response=schemas.EventRegistration, many=True, tag="events",
        summary="An event's registrations (masked; ?reveal=true is audited)")
 def list_registrations(ctx, event_id):
-    reveal = ctx.may_reveal()
-    if reveal:
-        ctx.audit("reveal_participant_contacts", f"event:{event_id}")
+    reveal = ctx.audit_reveal("reveal_participant_contacts", f"event:{event_id}")
     return ctx.rpc("events", "list_registrations", event_id, wire(ctx.query), reveal=reveal)
 
 
@@ -129,7 +127,7 @@ def submit_feedback(ctx, event_id):
        response=schemas.MeetingDecision, status=201, tag="linkage",
        summary="A joint meeting's decision; may adopt an idea; creates action items")
 def record_decision(ctx, event_id):
-    return ctx.rpc("events", "record_decision", event_id, ctx.body, created_by=ctx.user["sub"])
+    return ctx.rpc("events", "record_decision", event_id, ctx.body, created_by=ctx.actor)
 
 
 @route("GET", "/actions", STAFF, query=schemas.ActionItemQuery, response=schemas.ActionItem,
@@ -174,4 +172,4 @@ def vote_idea(ctx, idea_id):
        response=schemas.MeetingDecision, status=201, tag="linkage",
        summary="Adopt an idea by a decision of a joint meeting")
 def adopt_idea(ctx, idea_id):
-    return ctx.rpc("events", "adopt_idea", idea_id, ctx.body, created_by=ctx.user["sub"])
+    return ctx.rpc("events", "adopt_idea", idea_id, ctx.body, created_by=ctx.actor)
