@@ -154,7 +154,10 @@ def apply_events(session, generation, envelopes):
         if applier is None or not mark_applied(session, generation, envelope["event_id"]):
             applied.append(False)
             continue
-        applier(changes, envelope["payload"], envelope)
+        # Sample records (the demonstration data of a first start) count in no figure,
+        # KPI, report or summary: the funder signs these.
+        if not envelope["payload"].get("sample"):
+            applier(changes, envelope["payload"], envelope)
         applied.append(True)
     changes.flush()
     return applied
