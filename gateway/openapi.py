@@ -34,12 +34,22 @@ def _schema_name(schema_cls):
     return schema_cls.__name__
 
 
+API_DESCRIPTION = """Community-governance social-work platform.
+
+**Errors**: `{error, message, details}`; `details` names each field at fault.
+
+**Times**: a date and time written without an offset (`2026-12-05T09:30`) is the
+community's local time (its configured zone, `Asia/Shanghai` for Hetong); one with an
+offset or `Z` is taken as written. Every answer gives instants in UTC with `Z`
+(`2026-12-05T01:30:00Z`) and dates as `YYYY-MM-DD`. A listing's `from` / `to` filter also
+takes a date alone: that whole local day (`to=2026-12-05` includes the 5th)."""
+
+
 def build_spec(version="1.0.0"):
     plugin = MarshmallowPlugin()
     spec = APISpec(title="Ronghe (融和) API", version=version, openapi_version="3.0.3",
                    plugins=[plugin],
-                   info={"description": "Community-governance social-work platform. "
-                                        "Errors: {error, message, details}."})
+                   info={"description": API_DESCRIPTION})
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer",
                                                 "bearerFormat": "JWT"})
     spec.components.schema("Error", schema=ErrorSchema)
