@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from gateway.routes import ROUTES
 from gateway.routing import API_PREFIX, url_map
 from gateway.service import CONSOLE, static_file
 
@@ -42,7 +43,7 @@ def test_served_with_the_right_type(asset, kind):
 
 
 def test_every_api_call_names_a_gateway_route():
-    adapter = url_map().bind("localhost")
+    adapter = url_map(ROUTES).bind("localhost")
     calls = []
     for path, text in TEXT.items():
         for call, verb, _, api_path in CALL.findall(text):
