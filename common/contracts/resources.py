@@ -13,7 +13,7 @@ class PartnerRegistered(Schema):
     five_society = FiveSociety(required=True)
     compounds = fields.List(fields.String(), required=True)
     registered_at = fields.DateTime(required=True)
-    # True for the reference data loaded on a first start (services/resources/sample.py).
+    # True for sample (demonstration) data (services/resources/sample.py): in no figure.
     sample = fields.Boolean(load_default=False)
 
 
@@ -27,7 +27,7 @@ class ResourceRegistered(Schema):
     quantity = Count(allow_none=True, load_default=None)
     value_yuan = fields.Float(required=True, validate=validate.Range(min=0))
     status = fields.String(required=True)
-    # True for the reference data loaded on a first start (services/resources/sample.py).
+    # True for sample (demonstration) data (services/resources/sample.py): in no figure.
     sample = fields.Boolean(load_default=False)
 
 

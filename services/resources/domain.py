@@ -193,7 +193,7 @@ def _deletion(session, record, registered_type, id_field, current_fact):
     """(payload, registered_at) of a record's deletion: the payload of its registration,
     read back from this service's event log, so that the figures take back exactly what
     they counted (whatever changed since), and the time that fact occurred."""
-    fact = registered_fact(session, registered_type, id_field, record.id)
+    fact = _registered_fact(session, registered_type, id_field, record.id)
     if fact is None:  # the log is never pruned; a fallback, not a path
         payload, registered_at = current_fact(record), record.created_at
     else:
@@ -201,7 +201,7 @@ def _deletion(session, record, registered_type, id_field, current_fact):
     return dict(payload, sample=bool(record.sample)), registered_at
 
 
-def registered_fact(session, event_type, id_field, record_id):
+def _registered_fact(session, event_type, id_field, record_id):
     """The envelope of the fact that registered a record, read back from the outbox
     (every fact this service ever published), or None."""
     outbox = session.info["outbox_table"]
@@ -989,7 +989,7 @@ def explain_volunteers(volunteers, compound=None):
 
 # ---------------------------------------------------------------- sample data
 
-def _sample_matches():
+def _matches_of_sample_resources():
     return select(Match).join(Resource, Resource.id == Match.resource_id).where(
         Resource.sample.is_(True)).order_by(Match.id)
 
@@ -1003,7 +1003,7 @@ def count_sample_data(session):
 
     return {"partners": count(select(Partner.id).where(Partner.sample.is_(True))),
             "resources": count(select(Resource.id).where(Resource.sample.is_(True))),
-            "matches": count(_sample_matches())}
+            "matches": count(_matches_of_sample_resources())}
 
 
 def clear_sample_data(uow):
@@ -1028,7 +1028,7 @@ def clear_sample_data(uow):
             "provider (or none) before clearing sample data",
             {"resources": [rid for rid, _p in provided],
              "partners": sorted({pid for _r, pid in provided})})
-    matches = session.execute(_sample_matches()).scalars().all()
+    matches = session.execute(_matches_of_sample_resources()).scalars().all()
     needs = sorted({m.need_id for m in matches})
     for match in matches:
         session.delete(match)
