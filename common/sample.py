@@ -1,15 +1,34 @@
 """Sample data: a service that has some declares ``SampleData()`` and defines
 ``load_sample_data(uow, config)`` in its ``sample.py``; it runs once, on the first start,
 unless SAMPLE_DATA is false. A marker in ``kernel_state`` makes it once-only (and
-survives restarts)."""
+survives restarts, and the clearing of the sample data).
+
+Every sample record carries ``sample: true`` (its row, its answers, its facts) and counts
+in no figure, export or summary. Such a service also answers ``count_sample_data`` and
+``clear_sample_data`` (RPC): the admin's one action (``POST /admin/sample-data/clear``)
+clears the sample data of every service in ``SERVICES``."""
 import importlib
 import logging
 
+from marshmallow import fields, validate
 from nameko.extensions import DependencyProvider
 from sqlalchemy import insert, select
 
+from common.schemas import Strict
+
 log = logging.getLogger(__name__)
 MARKER = "sample_data_loaded"
+# The services that declare SampleData (a test keeps this list true).
+SERVICES = ("resources",)
+CONFIRMATION = "清除示例数据"
+
+
+class ClearRequest(Strict):
+    """The body of the clearing: the admin types the confirmation, so that a stray
+    request cannot wipe the demonstration a community is being shown."""
+    confirm = fields.String(required=True, validate=validate.Equal(
+        CONFIRMATION, error=f"type {CONFIRMATION} to confirm"),
+        metadata={"description": f"exactly {CONFIRMATION}"})
 
 
 def enabled(config):

@@ -13,7 +13,7 @@ class PartnerRegistered(Schema):
     five_society = FiveSociety(required=True)
     compounds = fields.List(fields.String(), required=True)
     registered_at = fields.DateTime(required=True)
-    # True for the reference data loaded on a first start (services/resources/sample.py).
+    # True for sample (demonstration) data (services/resources/sample.py): in no figure.
     sample = fields.Boolean(load_default=False)
 
 
@@ -27,7 +27,7 @@ class ResourceRegistered(Schema):
     quantity = Count(allow_none=True, load_default=None)
     value_yuan = fields.Float(required=True, validate=validate.Range(min=0))
     status = fields.String(required=True)
-    # True for the reference data loaded on a first start (services/resources/sample.py).
+    # True for sample (demonstration) data (services/resources/sample.py): in no figure.
     sample = fields.Boolean(load_default=False)
 
 
@@ -38,6 +38,7 @@ class ResourceUpdated(Schema):
     status = fields.String(required=True)
     quantity_left = Count(allow_none=True, load_default=None)
     value_yuan = fields.Float(required=True, validate=validate.Range(min=0))
+    # True when the resource is sample data: the change counts in no figure.
     sample = fields.Boolean(load_default=False)
 
 
@@ -83,10 +84,11 @@ class NeedMatched(Schema):
     value_yuan = fields.Float(required=True, validate=validate.Range(min=0))
     category = NeedCategory(required=True)
     target_group = TargetGroup(required=True)
+    # The need's first match that counts (a match of a sample resource never does).
     first_match = fields.Boolean(required=True)
     hours_to_match = fields.Float(required=True, validate=validate.Range(min=0))
     matched_at = fields.DateTime(required=True)
-    # True when the matched resource is sample data: no value is linked by it.
+    # True when the resource matched is sample data: the match counts in no figure.
     sample = fields.Boolean(load_default=False)
 
 
@@ -99,6 +101,21 @@ class NeedClosed(Schema):
     category = NeedCategory(required=True)
     target_group = TargetGroup(required=True)
     closed_at = fields.DateTime(required=True)
+
+
+@event_type("partner_deleted", "resources",
+            "A partner was deleted (nothing referred to it): the fields repeat its "
+            "registration's, which the figures take back.")
+class PartnerDeleted(PartnerRegistered):
+    pass
+
+
+@event_type("resource_deleted", "resources",
+            "A resource was deleted (no match referred to it): the fields repeat its "
+            "registration's, which the figures take back.")
+class ResourceDeleted(ResourceRegistered):
+    # When resource_registered occurred (its envelope's occurred_at).
+    registered_at = fields.DateTime(required=True)
 
 
 # Facts nobody consumes yet: they are in the event log (read_event_log) for replay and
@@ -114,6 +131,7 @@ class PartnerUpdated(Schema):
     five_society = FiveSociety(required=True)
     compounds = fields.List(fields.String(), required=True)
     status = fields.String(required=True)
+    sample = fields.Boolean(load_default=False)
 
 
 @event_type("venue_registered", "resources", "A room or hall of the station became bookable.",
@@ -123,6 +141,8 @@ class VenueRegistered(Schema):
     wing = fields.String(required=True)
     kind = fields.String(required=True)
     capacity = Count(required=True)
+    # Always false since the station's rooms stopped being loaded as sample data; kept
+    # because fields are never removed.
     sample = fields.Boolean(load_default=False)
 
 
@@ -133,3 +153,14 @@ class NeedServiceStarted(Schema):
     category = NeedCategory(required=True)
     target_group = TargetGroup(required=True)
     started_at = fields.DateTime(required=True)
+
+
+@event_type("sample_data_cleared", "resources",
+            "An admin cleared the sample data: how many sample records went (each with its "
+            "partner_deleted or resource_deleted), and the needs that were matched only to "
+            "sample resources and are open again.", consumers=())
+class SampleDataCleared(Schema):
+    partners = Count(required=True)
+    resources = Count(required=True)
+    matches = Count(required=True)
+    needs_reopened = fields.List(Id(), required=True)

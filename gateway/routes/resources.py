@@ -39,6 +39,20 @@ def update_partner(ctx, partner_id):
     return ctx.rpc("resources", "update_partner", partner_id, ctx.body)
 
 
+@route("POST", "/partners/<int:partner_id>/archive", STAFF, response=schemas.Partner,
+       tag=TAG_PARTNERS, summary="Archive a partner: kept for history, out of the current "
+                                 "listing (idempotent)")
+def archive_partner(ctx, partner_id):
+    return ctx.rpc("resources", "archive_partner", partner_id)
+
+
+@route("DELETE", "/partners/<int:partner_id>", STAFF, response=schemas.Partner,
+       tag=TAG_PARTNERS, summary="Delete a partner with no resources (409 naming them "
+                                 "otherwise: archive it instead)")
+def delete_partner(ctx, partner_id):
+    return ctx.rpc("resources", "delete_partner", partner_id)
+
+
 # ---------------------------------------------------------------- resource library
 
 @route("GET", "/resources", STAFF, query=schemas.ResourceQuery, response=schemas.Resource,
@@ -77,10 +91,18 @@ def update_resource(ctx, resource_id):
     return ctx.rpc("resources", "update_resource", resource_id, ctx.body)
 
 
-@route("DELETE", "/resources/<int:resource_id>", STAFF, response=schemas.Resource,
-       tag=TAG_RESOURCES, summary="Archive a resource (kept for the matches that used it)")
+@route("POST", "/resources/<int:resource_id>/archive", STAFF, response=schemas.Resource,
+       tag=TAG_RESOURCES, summary="Archive a resource: kept for the matches that used it, "
+                                  "out of the listing, suggestions and export (idempotent)")
 def archive_resource(ctx, resource_id):
     return ctx.rpc("resources", "archive_resource", resource_id)
+
+
+@route("DELETE", "/resources/<int:resource_id>", STAFF, response=schemas.Resource,
+       tag=TAG_RESOURCES, summary="Delete a resource no match uses (409 naming the needs "
+                                  "and matches otherwise: archive it instead)")
+def delete_resource(ctx, resource_id):
+    return ctx.rpc("resources", "delete_resource", resource_id)
 
 
 # ---------------------------------------------------------------- venues and bookings

@@ -151,7 +151,9 @@ def apply_events(session, generation, envelopes):
     applied = []
     for envelope in envelopes:
         applier = APPLIERS.get(envelope["event_type"])
-        if applier is None or not mark_applied(session, generation, envelope["event_id"]):
+        # Sample (demonstration) records count in no figure: their facts are skipped.
+        if applier is None or envelope["payload"].get("sample") \
+                or not mark_applied(session, generation, envelope["event_id"]):
             applied.append(False)
             continue
         # Sample records (the demonstration data of a first start) count in no figure,
@@ -178,6 +180,26 @@ def resource_registered(c, p, env):
 
 def resource_updated(c, p, env):
     c.add("resource_updates", month(env["occurred_at"]), status=p["status"])
+
+
+class Retraction:
+    """Stands in for ``Changes`` so that an applier takes back what it added."""
+
+    def __init__(self, changes):
+        self.changes = changes
+
+    def add(self, name, period, amount=1, **dimensions):
+        self.changes.add(name, period, -amount, **dimensions)
+
+
+def partner_deleted(c, p, env):
+    # The payload repeats the registration's: take back what partner_registered added.
+    partner_registered(Retraction(c), p, env)
+
+
+def resource_deleted(c, p, env):
+    # The payload repeats the registration's, with the time it occurred.
+    resource_registered(Retraction(c), p, dict(env, occurred_at=p["registered_at"]))
 
 
 def venue_booked(c, p, env):
@@ -390,7 +412,8 @@ TABLES = {t.name: t for t in (applied_events, first_seen, person_visits, volunte
                               action_items)}
 
 APPLIERS = {f.__name__: f for f in (
-    partner_registered, resource_registered, resource_updated, venue_booked,
+    partner_registered, resource_registered, resource_updated, partner_deleted,
+    resource_deleted, venue_booked,
     venue_booking_cancelled, need_registered, need_matched, need_closed,
     volunteer_registered, volunteer_updated, shift_opened, shift_signed_up,
     shift_signup_cancelled, waitlist_promoted, hours_recorded, hours_approved,

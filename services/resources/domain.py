@@ -7,6 +7,7 @@ with its output schemas, the ones the gateway publishes. Times follow ``common.t
 stored as naive UTC, a time without an offset coming in is the community's local time,
 answers give instants in UTC with ``Z``.
 """
+import json
 import uuid
 from datetime import time, timedelta
 
@@ -127,7 +128,7 @@ def update_partner(uow, crypto, partner_id, data):
         uow.emit("partner_updated", {
             "partner_id": partner.id, "changed_fields": changed, "kind": partner.kind,
             "five_society": partner.five_society, "compounds": list(partner.compounds or []),
-            "status": partner.status})
+            "status": partner.status, "sample": bool(partner.sample)})
     return _partner_answer(partner, crypto, _resource_count(uow.session, partner.id))
 
 
@@ -152,6 +153,66 @@ def list_partners(session, crypto, query=None):
         stmt = stmt.where(Partner.id.in_(ids))
     with schemas.personal_data(crypto):
         return paginate(session, stmt, q["page"], q["per_page"], PARTNER.dump)
+
+
+def archive_partner(uow, crypto, partner_id):
+    """Kept for history (its resources and their matches still name it), out of the
+    current listing; no new resource may name it. Idempotent."""
+    partner = _get_partner(uow.session, partner_id)
+    if partner.status == "archived":
+        return _partner_answer(partner, crypto, _resource_count(uow.session, partner.id))
+    return update_partner(uow, crypto, partner_id, {"status": "archived"})
+
+
+def delete_partner(uow, crypto, partner_id):
+    """Erase a partner nothing refers to (Conflict naming its resources, archived ones
+    included, otherwise). Answers the partner as it was."""
+    session = uow.session
+    partner = _get_partner(session, partner_id, lock=True)
+    resources = session.execute(select(Resource.id).where(Resource.partner_id == partner.id)
+                                .order_by(Resource.id)).scalars().all()
+    if resources:
+        raise Conflict(
+            f"partner {partner.id} provides resources {', '.join(map(str, resources))}: "
+            "archive the partner instead, or delete or move those resources first",
+            {"partner_id": partner.id, "resources": resources})
+    answer = _partner_answer(partner, crypto, resource_count=0)
+    _erase_partner(uow, partner)
+    return answer
+
+
+def _erase_partner(uow, partner):
+    payload, _registered_at = _deletion(uow.session, partner, "partner_registered",
+                                        "partner_id", _partner_event)
+    uow.emit("partner_deleted", payload)
+    uow.session.delete(partner)
+    uow.session.flush()
+
+
+def _deletion(session, record, registered_type, id_field, current_fact):
+    """(payload, registered_at) of a record's deletion: the payload of its registration,
+    read back from this service's event log, so that the figures take back exactly what
+    they counted (whatever changed since), and the time that fact occurred."""
+    fact = _registered_fact(session, registered_type, id_field, record.id)
+    if fact is None:  # the log is never pruned; a fallback, not a path
+        payload, registered_at = current_fact(record), record.created_at
+    else:
+        payload, registered_at = fact["payload"], fact["occurred_at"]
+    return dict(payload, sample=bool(record.sample)), registered_at
+
+
+def _registered_fact(session, event_type, id_field, record_id):
+    """The envelope of the fact that registered a record, read back from the outbox
+    (every fact this service ever published), or None."""
+    outbox = session.info["outbox_table"]
+    rows = session.execute(select(outbox.c.envelope).where(
+        outbox.c.event_type == event_type, outbox.c.envelope.contains(str(record_id)))
+        .order_by(outbox.c.seq)).scalars()
+    for text in rows:
+        envelope = json.loads(text)
+        if envelope["payload"].get(id_field) == record_id:
+            return envelope
+    return None
 
 
 # ---------------------------------------------------------------- resources
@@ -206,12 +267,16 @@ def register_resource(uow, data, sample=False):
     _set_codes(resource, "need_category_rows", ResourceNeedCategory, data["need_categories"])
     session.add(resource)
     session.flush()
-    uow.emit("resource_registered", {
-        "resource_id": resource.id, "partner_id": resource.partner_id, "type": resource.type,
-        "target_groups": resource.target_groups, "need_categories": resource.need_categories,
-        "quantity": resource.quantity, "value_yuan": float(resource.value_yuan),
-        "status": resource.status, "sample": sample})
+    uow.emit("resource_registered", _resource_event(resource))
     return RESOURCE.dump(resource)
+
+
+def _resource_event(resource):
+    return {"resource_id": resource.id, "partner_id": resource.partner_id,
+            "type": resource.type, "target_groups": resource.target_groups,
+            "need_categories": resource.need_categories, "quantity": resource.quantity,
+            "value_yuan": float(resource.value_yuan), "status": resource.status,
+            "sample": bool(resource.sample)}
 
 
 def _get_resource(session, resource_id, lock=False):
@@ -287,7 +352,8 @@ def update_resource(uow, resource_id, data):
 
 
 def archive_resource(uow, resource_id):
-    """DELETE /resources/{id}: archived, not erased (matches refer to it). Idempotent."""
+    """Kept for history (its matches still name it), out of the library's current
+    listing, suggestions and the resource list; no longer matched. Idempotent."""
     resource = _get_resource(uow.session, resource_id, lock=True)
     if resource.status != "archived":
         resource.status = "archived"
@@ -295,6 +361,32 @@ def archive_resource(uow, resource_id):
         uow.session.flush()
         _emit_resource_updated(uow, resource, ["status"])
     return RESOURCE.dump(resource)
+
+
+def delete_resource(uow, resource_id):
+    """Erase a resource no match refers to (Conflict naming the needs and matches that
+    do, otherwise). Answers the resource as it was."""
+    session = uow.session
+    resource = _get_resource(session, resource_id, lock=True)
+    matches = session.execute(select(Match.id, Match.need_id).where(
+        Match.resource_id == resource.id).order_by(Match.id)).all()
+    if matches:
+        needs = sorted({need_id for _id, need_id in matches})
+        raise Conflict(
+            f"resource {resource.id} is matched to needs {', '.join(map(str, needs))}: "
+            "archive it instead", {"resource_id": resource.id, "needs": needs,
+                                   "matches": [match_id for match_id, _need in matches]})
+    answer = RESOURCE.dump(resource)
+    _erase_resource(uow, resource)
+    return answer
+
+
+def _erase_resource(uow, resource):
+    payload, registered_at = _deletion(uow.session, resource, "resource_registered",
+                                       "resource_id", _resource_event)
+    uow.emit("resource_deleted", dict(payload, registered_at=registered_at))
+    uow.session.delete(resource)
+    uow.session.flush()
 
 
 def _resource_filter(q):
@@ -327,9 +419,11 @@ def list_resources(session, query=None):
     return paginate(session, _resource_filter(q), q["page"], q["per_page"], RESOURCE.dump)
 
 
-def active_resources(session):
-    return [RESOURCE.dump(r) for r in
-            session.execute(_resource_filter({"status": "active"})).unique().scalars().all()]
+def resource_list(session):
+    """The resource list (资源清单) the district and the funder get: active resources,
+    sample data left out."""
+    stmt = _resource_filter({"status": "active"}).where(Resource.sample.is_(False))
+    return [RESOURCE.dump(r) for r in session.execute(stmt).unique().scalars().all()]
 
 
 # ---------------------------------------------------------------- venues and bookings
@@ -338,7 +432,7 @@ def _booking_answer(booking, venue):
     return dict(BOOKING.dump(booking), venue_name=venue.name)
 
 
-def register_venue(uow, data, sample=False):
+def register_venue(uow, data):
     data = load_input(schemas.VenueCreate, data)
     session = uow.session
     code = data["code"]
@@ -347,7 +441,7 @@ def register_venue(uow, data, sample=False):
     venue = Venue(code=code or f"tmp-{uuid.uuid4().hex[:24]}", name=data["name"].strip(),
                   wing=data["wing"], kind=data["kind"], capacity=data["capacity"],
                   equipment=data["equipment"], opening_hours=data["opening_hours"],
-                  description=data["description"], status=data["status"], sample=sample)
+                  description=data["description"], status=data["status"])
     session.add(venue)
     session.flush()
     if not code:
@@ -358,7 +452,7 @@ def register_venue(uow, data, sample=False):
         session.flush()
     uow.emit("venue_registered", {
         "venue_id": venue.id, "wing": venue.wing, "kind": venue.kind,
-        "capacity": venue.capacity, "sample": sample})
+        "capacity": venue.capacity})
     return VENUE.dump(venue)
 
 
@@ -566,7 +660,13 @@ def list_venues(session, query=None):
 
 def _match_answer(match, resource):
     return dict(MATCH.dump(match),
-                resource_title=resource.title if resource is not None else None)
+                resource_title=resource.title if resource is not None else None,
+                sample=_is_sample(resource))
+
+
+def _is_sample(resource):
+    """A match is sample data when the resource it used is."""
+    return bool(resource is not None and resource.sample)
 
 
 def _need_answer(session, need, crypto, reveal=False):
@@ -577,7 +677,8 @@ def _need_answer(session, need, crypto, reveal=False):
         select(Match, Resource).outerjoin(Resource, Resource.id == Match.resource_id)
         .where(Match.need_id == need.id).order_by(Match.id)).unique().all()
     answer["matches"] = [_match_answer(m, r) for m, r in rows]
-    answer["value_linked_yuan"] = round(sum(float(m.value_yuan or 0) for m, _r in rows), 2)
+    answer["value_linked_yuan"] = round(sum(float(m.value_yuan or 0) for m, r in rows
+                                            if not _is_sample(r)), 2)
     return answer
 
 
@@ -642,13 +743,6 @@ def _transition_refused(need, action, allowed_from):
         {"status": need.status, "action": action, "allowed_from": list(allowed_from)})
 
 
-def _has_real_match(session, need_id):
-    """Whether the need already has a match that is not with a sample resource."""
-    real = select(Match.id).outerjoin(Resource, Match.resource_id == Resource.id).where(
-        Match.need_id == need_id, or_(Resource.id.is_(None), Resource.sample.is_(False)))
-    return session.execute(select(exists(real))).scalar()
-
-
 def match_need(uow, crypto, need_id, data, actor=None):
     """Record who matched what; consume the resource's capacity; open → matched."""
     data = load_input(schemas.MatchCreate, data)
@@ -684,14 +778,12 @@ def match_need(uow, crypto, need_id, data, actor=None):
             resource.updated_at = utcnow()
         value = round(unit_value(resource) * quantity, 2)
     now = utcnow()
-    first = need.matched_at is None
-    sample = bool(resource is not None and resource.sample)
-    # The figures count a need as matched at its first match with a real resource: one
-    # with sample data alone is demonstration.
-    first_counted = not sample and not _has_real_match(session, need.id)
+    sample = _is_sample(resource)
+    # The figures count a need as matched at its first match that counts.
+    first_counted = not sample and not _has_counted_match(session, need.id)
     if need.status == "open":
         need.status = "matched"
-    if first:
+    if need.matched_at is None:
         need.matched_at = now
     match = Match(need_id=need.id, resource_id=resource.id if resource else None,
                   volunteer_id=data["volunteer_id"], quantity=quantity, value_yuan=value,
@@ -710,6 +802,15 @@ def match_need(uow, crypto, need_id, data, actor=None):
     result = _need_answer(session, need, crypto)
     result["match"] = _match_answer(match, resource)
     return result
+
+
+def _has_counted_match(session, need_id):
+    """Whether a need has a match that is not sample data."""
+    return session.execute(
+        select(Match.id).outerjoin(Resource, Resource.id == Match.resource_id)
+        .where(Match.need_id == need_id,
+               or_(Match.resource_id.is_(None), Resource.sample.is_(False))).limit(1)
+    ).first() is not None
 
 
 def start_service(uow, crypto, need_id, actor=None):
@@ -855,7 +956,7 @@ def suggest_resources(session, need_id, limit=10):
             "partner_name": resource.partner.name if resource.partner else None,
             "score": score, "fit": fit, "reasons": reasons,
             "quantity_left": resource.quantity_left,
-            "unit_value_yuan": round(unit_value(resource), 2)})
+            "unit_value_yuan": round(unit_value(resource), 2), "sample": resource.sample})
     ranked.sort(key=lambda s: (-s["score"], s["resource_id"]))
     for rank, suggestion in enumerate(ranked, 1):
         suggestion["rank"] = rank
@@ -884,3 +985,67 @@ def explain_volunteers(volunteers, compound=None):
             "skills": list(v.get("skills") or []), "compound": v.get("compound"),
             "matching_skills": matching, "talent": bool(v.get("talent")), "reasons": reasons})
     return explained
+
+
+# ---------------------------------------------------------------- sample data
+
+def _matches_of_sample_resources():
+    return select(Match).join(Resource, Resource.id == Match.resource_id).where(
+        Resource.sample.is_(True)).order_by(Match.id)
+
+
+def count_sample_data(session):
+    """How many sample records there are: partners, resources and the matches that used
+    sample resources."""
+    def count(statement):
+        return session.execute(select(func.count()).select_from(statement.subquery())
+                               ).scalar_one()
+
+    return {"partners": count(select(Partner.id).where(Partner.sample.is_(True))),
+            "resources": count(select(Resource.id).where(Resource.sample.is_(True))),
+            "matches": count(_matches_of_sample_resources())}
+
+
+def clear_sample_data(uow):
+    """Delete every sample record: the matches of sample resources (a need left with
+    none is open again), the sample resources, then the sample partners, each deletion a
+    fact; then ``sample_data_cleared``. Conflict, changing nothing, while a real
+    resource names a sample partner as its provider. The station's rooms stay: they are
+    not sample data."""
+    session = uow.session
+    # Locked first: a match racing the clearing waits, then finds its resource gone.
+    resources = session.execute(select(Resource).where(Resource.sample.is_(True))
+                                .order_by(Resource.id).with_for_update(of=Resource)
+                                ).unique().scalars().all()
+    partners = session.execute(select(Partner).where(Partner.sample.is_(True))
+                               .order_by(Partner.id)).scalars().all()
+    provided = session.execute(select(Resource.id, Resource.partner_id).where(
+        Resource.partner_id.in_([p.id for p in partners]), Resource.sample.is_(False))
+        .order_by(Resource.id)).all()
+    if provided:
+        raise Conflict(
+            "real resources name a sample partner as their provider: give them a real "
+            "provider (or none) before clearing sample data",
+            {"resources": [rid for rid, _p in provided],
+             "partners": sorted({pid for _r, pid in provided})})
+    matches = session.execute(_matches_of_sample_resources()).scalars().all()
+    needs = sorted({m.need_id for m in matches})
+    for match in matches:
+        session.delete(match)
+    session.flush()
+    reopened = []
+    for need in session.execute(select(Need).where(Need.id.in_(needs)).order_by(Need.id)
+                                ).scalars():
+        if need.status == "matched" and not session.execute(
+                select(Match.id).where(Match.need_id == need.id).limit(1)).first():
+            need.status, need.matched_at = "open", None
+            reopened.append(need.id)
+    for resource in resources:
+        _erase_resource(uow, resource)
+    for partner in partners:
+        _erase_partner(uow, partner)
+    cleared = {"partners": len(partners), "resources": len(resources),
+               "matches": len(matches)}
+    if any(cleared.values()):
+        uow.emit("sample_data_cleared", dict(cleared, needs_reopened=reopened))
+    return cleared

@@ -1,6 +1,6 @@
 """The resource list (资源清单) as CSV or XLSX, with Chinese column headers: every active
-resource with its provider and estimated value. Built from the dicts of
-``domain.active_resources`` (no database access here)."""
+resource with its provider and estimated value, sample data left out. Built from the
+dicts of ``domain.resource_list`` (no database access here)."""
 import csv
 import io
 
@@ -95,9 +95,6 @@ def export_resources(resources, fmt="csv", community_id=None):
     if fmt not in CONTENT_TYPES:
         raise ValidationFailed(f"unknown export format {fmt!r}",
                                {"format": ["one of csv, xlsx"]})
-    # The list a funder or partner receives: the community's own resources, never the
-    # demonstration data of a first start.
-    resources = [r for r in resources if not r.get("sample")]
     content = to_csv(resources) if fmt == "csv" else to_xlsx(resources, community_id)
     stamp = times.local_today().strftime("%Y%m%d")
     filename = f"resources-{community_id or 'community'}-{stamp}.{fmt}"

@@ -43,6 +43,7 @@ class Partner(Base):
     contact_phone_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     compounds: Mapped[list] = mapped_column(JSON, default=list)
     status: Mapped[str] = mapped_column(String(16), default="active")
+    # Sample (demonstration) data: in no figure, export or summary; an admin clears it.
     sample: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
@@ -69,6 +70,7 @@ class Resource(Base):
     value_yuan: Mapped[float] = mapped_column(Float, default=0.0)
     unit_value_yuan: Mapped[float | None] = mapped_column(Float, nullable=True)
     status: Mapped[str] = mapped_column(String(16), default="active", index=True)
+    # Sample (demonstration) data: in no figure, export or summary; an admin clears it.
     sample: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
@@ -119,7 +121,6 @@ class Venue(Base):
     opening_hours: Mapped[dict] = mapped_column(JSON, default=dict)
     description: Mapped[str | None] = mapped_column(Text, nullable=True)
     status: Mapped[str] = mapped_column(String(16), default="active")
-    sample: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 

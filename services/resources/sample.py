@@ -3,10 +3,12 @@ resources. Loaded once on a first start unless SAMPLE_DATA=false (common.sample)
 
 The rooms follow the project's description of the ~2,000 m² station: a children's wing
 of five rooms and two halls (五室两厅) and an elders' wing of three rooms and one hall
-(三室一厅). Names, capacities, equipment and hours are a plausible starting point, to be
-edited by the community (PATCH /venues/{id}). Partners and resources are **examples**:
-their names start with 【示例】, they carry ``sample: true``, and they have no contact
-person or phone.
+(三室一厅). They are the station's real rooms, not sample data: names, capacities,
+equipment and hours are a plausible starting point, to be edited by the community
+(PATCH /venues/{id}), and clearing sample data keeps them. Partners and resources are
+**examples**: their names start with 【示例】, they carry ``sample: true`` (so they count
+in no figure, export or summary), they have no contact person or phone, and an admin
+clears them (POST /admin/sample-data/clear).
 """
 from common.pii import Pii
 from services.resources import domain
@@ -107,7 +109,7 @@ RESOURCES = [
 def load_sample_data(uow, config):
     crypto = Pii.from_config(config)
     for venue in VENUES:
-        domain.register_venue(uow, dict(venue), sample=True)
+        domain.register_venue(uow, dict(venue))
     partner_ids = {}
     for spec in PARTNERS:
         spec = dict(spec)

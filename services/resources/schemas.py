@@ -15,7 +15,7 @@ PARTNER_KINDS = {
     "school": "学校", "enterprise": "企业", "merchant": "商户", "social_org": "社会组织",
     "government": "政府单位", "resident_group": "居民团体",
 }
-PARTNER_STATUSES = {"active": "合作中", "inactive": "已停止"}
+PARTNER_STATUSES = {"active": "合作中", "inactive": "已停止", "archived": "已归档"}
 RESOURCE_STATUSES = {"active": "可用", "archived": "已归档"}
 VENUE_WINGS = {"children": "儿童服务区", "elders": "长者服务区", "shared": "公共区域"}
 VENUE_KINDS = {"room": "功能室", "hall": "活动厅"}
@@ -451,7 +451,6 @@ class Venue(Schema):
     opening_hours = fields.Dict()
     description = fields.String(allow_none=True)
     status = fields.String()
-    sample = fields.Boolean()
 
 
 class Booking(Schema):
@@ -530,6 +529,8 @@ class MatchOut(Schema):
     note = fields.String(allow_none=True)
     matched_by = fields.String(allow_none=True)
     created_at = Instant()
+    sample = fields.Boolean(metadata={"description": "added: the resource is sample data, "
+                                                     "so the match counts in no figure"})
 
 
 MASKED = "masked unless revealed (?reveal=true, audited)"
@@ -577,6 +578,7 @@ class ResourceSuggestion(Schema):
     reasons = fields.List(fields.String())
     quantity_left = fields.Integer(allow_none=True)
     unit_value_yuan = fields.Float()
+    sample = fields.Boolean()
 
 
 class VolunteerSuggestion(Schema):

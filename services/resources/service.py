@@ -52,6 +52,16 @@ class ResourcesService(OperatorEndpoints):
         with self.store.session() as session:
             return domain.list_partners(session, self.crypto, query)
 
+    @rpc
+    def archive_partner(self, partner_id):
+        with self.store.unit_of_work() as uow:
+            return domain.archive_partner(uow, self.crypto, partner_id)
+
+    @rpc
+    def delete_partner(self, partner_id):
+        with self.store.unit_of_work() as uow:
+            return domain.delete_partner(uow, self.crypto, partner_id)
+
     # ------------------------------------------------------------ resource library
 
     @rpc
@@ -75,6 +85,11 @@ class ResourcesService(OperatorEndpoints):
             return domain.archive_resource(uow, resource_id)
 
     @rpc
+    def delete_resource(self, resource_id):
+        with self.store.unit_of_work() as uow:
+            return domain.delete_resource(uow, resource_id)
+
+    @rpc
     def list_resources(self, query=None):
         with self.store.session() as session:
             return domain.list_resources(session, query)
@@ -83,7 +98,7 @@ class ResourcesService(OperatorEndpoints):
     def export_resources(self, format="csv"):
         """The resource list (资源清单): {filename, content_type, content_base64}."""
         with self.store.session() as session:
-            rows = domain.active_resources(session)
+            rows = domain.resource_list(session)
         return export.export_resources(rows, format, self.config.get("COMMUNITY_ID"))
 
     # ------------------------------------------------------------ venues and bookings
@@ -176,3 +191,15 @@ class ResourcesService(OperatorEndpoints):
     def close_need(self, need_id, data, actor=None):
         with self.store.unit_of_work() as uow:
             return domain.close_need(uow, self.crypto, need_id, data, actor)
+
+    # ------------------------------------------------------------ sample data
+
+    @rpc
+    def count_sample_data(self):
+        with self.store.session() as session:
+            return domain.count_sample_data(session)
+
+    @rpc
+    def clear_sample_data(self):
+        with self.store.unit_of_work() as uow:
+            return domain.clear_sample_data(uow)

@@ -459,12 +459,15 @@ def needs_flow(j):
     page.wait_for_selector("main .view:not(:has(> .loading))")
     suggestions = page.locator("ul.suggestions li button[data-resource]")
     expect(suggestions.first).to_be_visible(timeout=TIMEOUT)  # the sample resource library
+    expect(page.locator("ul.suggestions li .sample-mark").first).to_have_text("【示例】")
     count = suggestions.count()
     expect(page.locator("ul.reasons").first).to_contain_text("对应“照料”类需求")
     if count:
         j.shot("need-detail")
         suggestions.first.click()
         expect(page.locator(".page-head h1 .badge")).to_have_text("已匹配", timeout=TIMEOUT)
+        # A sample resource's match is marked, and its value is not linked.
+        expect(page.locator("table.list td .sample-mark")).to_have_count(1)
         page.click("text=开始服务")
         expect(page.locator(".page-head h1 .badge")).to_have_text("服务中", timeout=TIMEOUT)
         page.select_option('#close-form [name="outcome"]', "resolved")
@@ -472,6 +475,27 @@ def needs_flow(j):
         page.click('#close-form button[type="submit"]')
         expect(page.locator(".page-head h1 .badge")).to_have_text("已结案", timeout=TIMEOUT)
     j.step("needs_intake_match_close", need_id=need_id, suggestions=count)
+    return need_id
+
+
+def clear_sample_data(j, need_id):
+    """The admin clears the sample data from the KPI board, typing the confirmation;
+    the need matched to a sample resource keeps no sample match."""
+    page = j.page
+    j.goto("/")
+    expect(page.locator("#sample-data")).to_contain_text("示例数据", timeout=TIMEOUT)
+    j.prompt_answer = "清除示例"  # mistyped: refused, nothing cleared
+    page.click("#clear-sample-data")
+    expect(page.locator("#toast.error")).to_be_visible(timeout=TIMEOUT)
+    expect(page.locator("#sample-data")).to_have_count(1)
+    j.prompt_answer = "清除示例数据"
+    page.click("#clear-sample-data")
+    expect(page.locator("#sample-data")).to_have_count(0, timeout=TIMEOUT)
+    expect(page.locator(".kpi-grid")).to_be_visible()
+    j.prompt_answer = None
+    j.goto(f"/needs/{need_id}")
+    expect(page.locator("main .sample-mark")).to_have_count(0, timeout=TIMEOUT)
+    j.step("sample_data_cleared", need_id=need_id)
 
 
 def report_xlsx(j, period_year):
@@ -572,7 +596,8 @@ def main(argv=None):
             hours_and_certificate(j, args.volunteer, (args.user, args.password),
                                   (args.reviewer_user, args.reviewer_password))
             volunteer_search(j)
-            needs_flow(j)
+            need_id = needs_flow(j)
+            clear_sample_data(j, need_id)
             linkage(j, args.event_date)
             report_xlsx(j, args.event_date[:4])
             trend_degrades(j)

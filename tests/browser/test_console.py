@@ -116,7 +116,8 @@ def test_console_journeys_in_chromium(full_stack, tmp_path):
                      "complete_event", "feedback_seen", "kpi_board_changes",
                      "approve_hours_in_bulk", "certificate_pdf",
                      "certificate_superseded_reissued", "volunteer_search",
-                     "needs_intake_match_close", "linkage_idea_vote_meeting_overdue",
+                     "needs_intake_match_close", "sample_data_cleared",
+                     "linkage_idea_vote_meeting_overdue",
                      "report_xlsx", "trend_degrades", "screenshots",
                      "volunteer_sees_own_records"], output
     result = json.loads(next(line[7:] for line in output.splitlines()

@@ -225,3 +225,12 @@ export async function act(button, fn, done = "已完成") {
 export function section(title, ...children) {
   return h("section.card", h("h2", title), ...children);
 }
+
+const SAMPLE_HINT = "示例数据：不计入任何指标、导出或汇总，管理员可在指标看板一键清除";
+
+/** A record's name with 【示例】 beside it when it is sample data: the record's flag
+ *  decides, and a name already starting with the mark does not show it twice. */
+export function sampleName(name, sample) {
+  if (!sample) return name;
+  return [h("span.sample-mark", { title: SAMPLE_HINT }, "【示例】"), String(name ?? "").replace(/^【示例】/, "")];
+}

@@ -109,7 +109,7 @@ def test_resource_answer(store, partner, resource):
     with store.session() as session:
         assert domain.get_resource(session, resource["id"]) == expected
         assert domain.list_resources(session, {})["items"] == [expected]
-        assert domain.active_resources(session) == [expected]
+        assert domain.resource_list(session) == [expected]
 
 
 def test_resource_answer_without_partner_or_unit_value(store):
@@ -132,7 +132,7 @@ def test_venue_answer(store, hall):
         "wing_label": "儿童服务区", "kind": "hall", "kind_label": "活动厅", "capacity": 60,
         "equipment": ["音响", "投影"],
         "opening_hours": {"sat": [["08:30", "12:00"], ["14:00", "21:00"]]},
-        "description": "一楼", "status": "active", "sample": False}
+        "description": "一楼", "status": "active"}
     assert hall == expected
     with store.session() as session:
         assert domain.get_venue(session, hall["id"]) == expected
@@ -161,7 +161,7 @@ def test_need_answer(store, crypto, resource, need):
         "id": 1, "need_id": need["id"], "resource_id": resource["id"],
         "resource_title": "长者上门照料", "volunteer_id": 5, "quantity": 2,
         "value_yuan": 300.67, "note": "先试两次", "matched_by": "worker1",
-        "created_at": ANSWERED}
+        "created_at": ANSWERED, "sample": False}
     expected = {
         "id": need["id"], "number": f"XQ{need['id']:06d}", "target_group": "elderly",
         "target_group_label": "老年人", "category": "care", "category_label": "照料",

@@ -200,7 +200,7 @@ def test_xlsx_export_holds_exactly_the_active_resources(stack):
     archived = client.post("/resources", json={
         "type": "material", "title": "过期物资", "target_groups": ["families"],
         "value_yuan": 100}).json()
-    assert client.delete(f"/resources/{archived['id']}").json()["status"] == "archived"
+    assert client.post(f"/resources/{archived['id']}/archive").json()["status"] == "archived"
     active = client.get("/resources", params={"per_page": 100}).json()
     assert active["total"] >= 2  # sample resources plus ours
     of_partner = client.get("/resources", params={"partner_id": partner["id"]})
@@ -218,17 +218,16 @@ def test_xlsx_export_holds_exactly_the_active_resources(stack):
     rows = list(sheet.values)
     assert rows[0][2] == "资源名称" and rows[0][4] == "提供单位" and rows[0][12] == "估值（元）"
     exported = {row[1]: row for row in rows[1:]}
-    # The community's own active resources: sample data is never exported.
-    own = {r["id"] for r in active["items"] if not r["sample"]}
-    assert set(exported) == own and own
-
+    # Sample resources (demonstration data) are not in the resource list.
+    real = {r["id"] for r in active["items"] if not r["sample"]}
+    assert set(exported) == real == {extra["id"]}
     assert archived["id"] not in exported
     assert exported[extra["id"]][4] == "和通小学" and exported[extra["id"]][12] == 1600
 
     csv_response = client.get("/resources/export")
     assert csv_response.status_code == 200
     lines = csv_response.content.decode("utf-8-sig").strip().splitlines()
-    assert lines[0].startswith("序号,资源编号,资源名称") and len(lines) == 1 + len(own)
+    assert lines[0].startswith("序号,资源编号,资源名称") and len(lines) == 1 + len(real)
     assert client.get("/resources/export", params={"format": "pdf"}).status_code == 422
 
 
@@ -307,3 +306,71 @@ def test_need_life_moves_the_reports_figures_once_each(stack):
     wait_until(lambda: figures() == expected, timeout=15, message="reports' figures")
     eventlet.sleep(0.5)
     assert figures() == expected
+
+
+def test_archive_keeps_history_and_delete_only_when_nothing_refers(stack):
+    """Archived partners and resources stay readable but leave the current listings and
+    the resource list; deleting is refused (409 naming what refers) while a partner has
+    resources or a resource has matches, and takes the record out of the figures."""
+    from tests.fixtures import wait_until
+
+    stack.start("resources", "reports", "gateway")
+    client = stack.client()
+
+    def partners_registered():
+        return client.get("/reports/summary").json()["total"]["partners_registered"]
+
+    partner = client.post("/partners", json={
+        "name": "和通小学", "kind": "school", "five_society": "social_resource"}).json()
+    resource = client.post("/resources", json={
+        "type": "material", "title": "爱心书包", "partner_id": partner["id"],
+        "target_groups": ["children"], "quantity": 5, "value_yuan": 500}).json()
+    need = client.post("/needs", json={"target_group": "children", "category": "material",
+                                       "description": "缺少学习用品"}).json()
+    assert client.post(f"/needs/{need['id']}/matches",
+                       json={"resource_id": resource["id"]}).status_code == 201
+    wait_until(lambda: partners_registered() == 1, message="the partner counted")
+
+    refused = client.delete(f"/partners/{partner['id']}")
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["details"]["resources"] == [resource["id"]]
+    refused = client.delete(f"/resources/{resource['id']}")
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["details"]["needs"] == [need["id"]]
+
+    archived = client.post(f"/resources/{resource['id']}/archive")
+    assert archived.status_code == 200 and archived.json()["status"] == "archived"
+    assert client.post(f"/resources/{resource['id']}/archive").status_code == 200  # idempotent
+    listed = [r["id"] for r in client.get("/resources", params={"per_page": 100}).json()["items"]]
+    assert resource["id"] not in listed
+    assert client.get(f"/resources/{resource['id']}").json()["status"] == "archived"
+    assert client.get(f"/partners/{partner['id']}").json()["resource_count"] == 0
+    assert client.get("/resources/export").headers["X-Resource-Count"] == "0"
+    assert client.get(f"/needs/{need['id']}").json()["matches"][0]["resource_id"] == \
+        resource["id"]
+
+    archived = client.post(f"/partners/{partner['id']}/archive")
+    assert archived.status_code == 200 and archived.json()["status"] == "archived"
+    assert partner["id"] not in [p["id"] for p in client.get("/partners").json()["items"]]
+    assert client.get("/partners", params={"status": "archived"}).json()["items"][0]["id"] == \
+        partner["id"]
+    # Archived: kept for history, so still a partner the project registered.
+    eventlet.sleep(0.5)
+    assert partners_registered() == 1
+
+    # A resource nobody matched, and then a partner without resources, can go.
+    spare = client.post("/resources", json={
+        "type": "material", "title": "旧桌椅", "target_groups": ["families"]}).json()
+    deleted = client.delete(f"/resources/{spare['id']}")
+    assert deleted.status_code == 200, deleted.text
+    assert client.get(f"/resources/{spare['id']}").status_code == 404
+    assert client.delete(f"/resources/{spare['id']}").status_code == 404
+    lonely = client.post("/partners", json={
+        "name": "错录的单位", "kind": "merchant", "five_society": "social_resource"}).json()
+    wait_until(lambda: partners_registered() == 2, message="the second partner counted")
+    deleted = client.delete(f"/partners/{lonely['id']}")
+    assert deleted.status_code == 200, deleted.text
+    assert client.get(f"/partners/{lonely['id']}").status_code == 404
+    wait_until(lambda: partners_registered() == 1, message="the deleted partner uncounted")
+    types = [e["event_type"] for e in events_of(stack)]
+    assert types.count("resource_deleted") == 1 and types.count("partner_deleted") == 1

@@ -1,7 +1,7 @@
 // 指标看板: each KPI's target, actual, % done against % of the year elapsed, status colour
 // and its months (GET /reports/summary?group_by=month; without it the board still stands).
-import { api } from "../api.js";
-import { h, clear, badge, errorBox } from "../ui.js";
+import { api, session } from "../api.js";
+import { h, clear, badge, errorBox, act } from "../ui.js";
 import { STATUS, fmt } from "../i18n.js";
 import { trendChart, progressBar } from "../chart.js";
 
@@ -29,6 +29,7 @@ export async function render(view) {
       h("h1", "指标看板"),
       h("p.muted", `${data.project || "治在融和"} · 第 ${data.project_year ?? 1} 年度（${data.year_start} 至 ${data.year_end}）· 截至 ${data.as_of}`)),
     data.sample_targets ? h("div.alert.warn", "目标值为示例数据（非正式合同），可在配置中替换。") : null,
+    await sampleDataNotice(() => render(view)),
     h("div.summary-strip",
       h("div", h("strong", `${elapsed}%`), h("span", "年度时间进度")),
       h("div.achieved", h("strong", counts.achieved), h("span", "已达成")),
@@ -36,6 +37,30 @@ export async function render(view) {
       h("div.at_risk", h("strong", counts.at_risk), h("span", "进度落后"))),
     monthlyError ? h("p.muted.note", "月度趋势暂不可用（报表服务未提供按月汇总）。") : null,
     h("div.kpi-grid", data.kpis.map((k) => kpiCard(k, months, byMonth, !monthlyError))));
+}
+
+const CONFIRMATION = "清除示例数据";
+const SAMPLE_KINDS = { partners: "合作单位", resources: "资源", matches: "匹配记录" };
+
+// For an admin, while sample (demonstration) records remain: what there is, and the one
+// action that clears them all, after typing the confirmation.
+async function sampleDataNotice(rerender) {
+  if (session.role !== "admin") return null;
+  let status;
+  try { status = await api.get("/admin/sample-data"); } catch { return null; }
+  if (!status.present) return null;
+  const totals = {};
+  Object.values(status.services).forEach((counts) => Object.entries(counts).forEach(([k, n]) => { totals[k] = (totals[k] || 0) + n; }));
+  const listed = Object.entries(totals).filter(([, n]) => n).map(([k, n]) => `${SAMPLE_KINDS[k] || k} ${n}`).join("、");
+  const clearAll = async (event) => {
+    const typed = prompt(`将删除全部示例数据（${listed}），真实记录和阵地场地保留，删除后无法恢复。\n请输入“${CONFIRMATION}”确认：`);
+    if (typed === null) return;
+    await act(event.target, () => api.post("/admin/sample-data/clear", { confirm: typed.trim() }), "示例数据已清除");
+    rerender();
+  };
+  return h("div#sample-data.alert.warn",
+    `系统中有标【示例】的示例数据（${listed}），不计入任何指标、导出或汇总。`, " ",
+    h("button#clear-sample-data.small", { type: "button", on: { click: (e) => clearAll(e).catch(() => {}) } }, CONFIRMATION));
 }
 
 function monthMap(start, end) {

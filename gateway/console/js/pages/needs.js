@@ -1,6 +1,6 @@
 // 需求对接: intake, suggestions with their reasons, match, start service, close.
 import { api, vocabularies } from "../api.js";
-import { h, clear, form, badge, pager, table, act, section, toast } from "../ui.js";
+import { h, clear, form, badge, pager, table, act, section, toast, sampleName } from "../ui.js";
 import { STATUS, URGENCIES, OUTCOMES, FIT, COMPOUNDS, compoundName, fmt, suggestionReason } from "../i18n.js";
 
 export async function list(view, { params, go }) {
@@ -105,10 +105,10 @@ export async function detail(view, { args, params, go }) {
       actions),
     section("已匹配",
       table([
-        { label: "资源", render: (m) => m.resource_title || (m.resource_id ? `#${m.resource_id}` : "—") },
+        { label: "资源", render: (m) => sampleName(m.resource_title || (m.resource_id ? `#${m.resource_id}` : "—"), m.sample) },
         { label: "志愿者", render: (m) => (m.volunteer_id ? h("a", { href: `#/volunteers/${m.volunteer_id}` }, `#${m.volunteer_id}`) : "—") },
         { label: "数量", render: (m) => m.quantity },
-        { label: "价值", render: (m) => `¥${fmt.number(m.value_yuan, 2)}` },
+        { label: "价值", render: (m) => (m.sample ? h("span.muted", { title: "示例资源的价值不计入链接资源价值" }, `¥${fmt.number(m.value_yuan, 2)}（不计）`) : `¥${fmt.number(m.value_yuan, 2)}`) },
         { label: "时间", render: (m) => fmt.datetime(m.created_at) },
       ], need.matches || [], { empty: "尚未匹配" })),
     open ? section("推荐（按匹配度）",
@@ -116,7 +116,7 @@ export async function detail(view, { args, params, go }) {
       suggestions ? [
         h("h3", "资源"),
         suggestions.resources.length ? h("ul.suggestions", suggestions.resources.map((r) => h("li",
-          h("div", h("strong", r.title), " ", badge(FIT[r.fit] || r.fit, `fit-${r.fit}`), h("span.muted", ` ${r.partner_name || ""}`),
+          h("div", h("strong", sampleName(r.title, r.sample)), " ", badge(FIT[r.fit] || r.fit, `fit-${r.fit}`), h("span.muted", ` ${r.partner_name || ""}`),
             h("ul.reasons", (r.reasons || []).map((t) => h("li", suggestionReason(t)))),
             h("p.small.muted", `剩余 ${r.quantity_left ?? "不限"} · 单价 ¥${fmt.number(r.unit_value_yuan, 2)}`)),
           h("button.small", { type: "button", dataset: { resource: r.resource_id }, on: { click: (e) => match({ resource_id: r.resource_id, quantity: 1 }, e.target) } }, "匹配此资源"))))
