@@ -6,8 +6,10 @@ of five rooms and two halls (五室两厅) and an elders' wing of three rooms an
 (三室一厅). Names, capacities, equipment and hours are a plausible starting point, to be
 edited by the community (PATCH /venues/{id}). Partners and resources are **examples**:
 their names start with 【示例】, they carry ``sample: true``, and they have no contact
-person or phone.
+person or phone. Their compounds are codes of Hetong's list; a community whose list
+lacks one loads the partner without it.
 """
+from common import vocab
 from common.pii import Pii
 from services.resources import domain
 
@@ -112,6 +114,8 @@ def load_sample_data(uow, config):
     for spec in PARTNERS:
         spec = dict(spec)
         key = spec.pop("key")
+        known = vocab.codes("compounds")
+        spec["compounds"] = [code for code in spec["compounds"] if code in known]
         partner_ids[key] = domain.register_partner(uow, crypto, spec, sample=True)["id"]
     for spec in RESOURCES:
         spec = dict(spec)
