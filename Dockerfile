@@ -41,6 +41,11 @@ ENV PATH=/opt/venv/bin:$PATH \
     HOME=/tmp \
     TMPDIR=/tmp \
     BIND_HOST=0.0.0.0
+# The CJK font the PDFs embed (periodic report, sign-in sheets): WenQuanYi Micro Hei, a
+# TrueType font reportlab can embed (REPORT_FONT_FILE names another one if preferred).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends fonts-wqy-microhei \
+ && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 ronghe \
  && useradd --system --uid 10001 --gid 10001 --home-dir /app --no-create-home \
             --shell /usr/sbin/nologin ronghe

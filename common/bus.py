@@ -6,8 +6,11 @@ event types the registry says it consumes; one queue keeps each source's facts i
 and is called when any service starts, so a publisher never waits for its consumers.
 
 ``@handle_event("hours_approved")`` marks a service method as the handler of one event
-type. A handler that raises is retried ``MAX_ATTEMPTS`` times in all, then its message
-goes to ``<service>.dead-letter`` and is counted; other messages keep flowing.
+type; ``@handle_event_batches()`` one that takes many messages per worker. A handler that
+raises is retried ``MAX_ATTEMPTS`` times in all, then its message goes to
+``<service>.dead-letter`` and is counted; other messages keep flowing. A handler that
+raises ``ServiceUnavailable`` (its own database is down) is not at fault: its messages go
+back to the queue after one pause and keep their attempts.
 """
 import json
 import logging
@@ -176,12 +179,13 @@ class DomainEventQueue(SharedExtension, ProviderCollector):
         else:
             self.dead_letter(body, message, event_type, error, attempts)  # acks
 
-    def requeue_later(self, message, delay=TRANSIENT_RETRY_SECONDS):
-        """Our own database is unavailable: not the message's fault, so it does not use
-        up its attempts; it goes back to the queue after a pause, until the database
-        returns."""
-        eventlet.sleep(delay)
-        self.queue_consumer.requeue_message(message)
+    def requeue_later(self, messages):
+        """Our own database is unavailable: not the messages' fault, so they do not use
+        up their attempts; they all go back to the queue after one pause (per worker, not
+        per message), until the database returns."""
+        eventlet.sleep(TRANSIENT_RETRY_SECONDS)
+        for message in messages:
+            self.queue_consumer.requeue_message(message)
 
     def dead_letter(self, body, message, event_type, error, attempts=1):
         headers = dict(message.headers or {})
@@ -238,7 +242,7 @@ class DomainEventHandler(Entrypoint, HeaderDecoder):
         if exc_info is None:
             self.event_queue.queue_consumer.ack_message(message)
         elif _transient(exc_info):
-            self.event_queue.requeue_later(message)
+            self.event_queue.requeue_later([message])
         else:
             error = "".join(traceback.format_exception_only(exc_info[0], exc_info[1])).strip()
             self.event_queue.retry_or_dead_letter(body, message, self.event_type, error)
@@ -248,15 +252,19 @@ class DomainEventHandler(Entrypoint, HeaderDecoder):
 handle_event = DomainEventHandler.decorator
 
 
-
 class DomainEventBatches(Entrypoint):
     """Consumes many facts per worker, for projections that commit in batches.
 
     ``@handle_event_batches()`` on ``apply_events(self, envelopes)`` takes every event type
     the registry routes to the service. Messages are collected for up to ``max_wait``
-    seconds or ``max_batch`` messages; one worker gets the list. A batch that raises is
-    split and each message retried alone, so one poison message is dead-lettered after its
-    bounded retries while the rest of its batch commits.
+    seconds or ``max_batch`` messages; one worker gets the list and its messages are acked
+    once it returns (the handler commits the whole batch in one transaction).
+
+    This is the one place where a failing batch is taken apart, for any batch handler: a
+    batch that raises is split in halves, each run again by its own worker, until the
+    failing message is alone; that one is retried and dead-lettered by itself (as with
+    ``@handle_event``) while the rest of its batch commits in a few larger transactions.
+    A ``ServiceUnavailable`` requeues the whole batch after one pause.
     """
 
     event_queue = DomainEventQueue()
@@ -307,11 +315,13 @@ class DomainEventBatches(Entrypoint):
             for _e, _b, message in items:
                 self.event_queue.queue_consumer.ack_message(message)
         elif _transient(exc_info):
-            for _e, _b, message in items:
-                self.event_queue.requeue_later(message)
+            self.event_queue.requeue_later([message for _e, _b, message in items])
         elif len(items) > 1:
-            for item in items:  # isolate the failing message(s)
-                self._spawn([item])
+            # Isolate the failing message(s): a poison message among 200 is alone after
+            # eight splits, and its batch mates commit in halves, quarters... on the way.
+            middle = len(items) // 2
+            self._spawn(items[:middle])
+            self._spawn(items[middle:])
         else:
             envelope, body, message = items[0]
             error = "".join(traceback.format_exception_only(exc_info[0], exc_info[1])).strip()

@@ -27,11 +27,15 @@ NAMING = {
 _psycopg_patched = threading.Event()
 
 
-def make_metadata():
-    """Each service's MetaData, holding the kernel tables (outbox, inbox) too."""
+def make_metadata(kernel=True):
+    """Each service's MetaData, holding the kernel tables (outbox, inbox, kernel_state)
+    too; ``kernel=False`` for a process that neither emits nor consumes facts (the
+    gateway)."""
     from common import inbox, outbox
 
     metadata = MetaData(naming_convention=NAMING)
+    if not kernel:
+        return metadata
     outbox.define_table(metadata)
     inbox.define_table(metadata)
     Table("kernel_state", metadata,
@@ -147,7 +151,7 @@ class Store(DependencyProvider):
         self.engine = make_engine(config["DB_URI"])
         self.sessionmaker = sessionmaker(
             bind=self.engine, expire_on_commit=False,
-            info={"outbox_table": self.metadata.tables["outbox"]})
+            info={"outbox_table": self.metadata.tables.get("outbox")})
         self.source = self.container.service_name
         self.community_id = config.get("COMMUNITY_ID", "hetong")
 
@@ -169,7 +173,7 @@ class Store(DependencyProvider):
 
 def store_of(container, attr="store"):
     """The container's ``Store`` provider, for extensions that work beside the workers
-    (the relay, sample data, bootstrap, projections' group commit)."""
+    (the relay, sample data, bootstrap, the projection pipeline)."""
     for dep in container.dependencies:
         if dep.attr_name == attr and isinstance(dep, Store):
             return dep

@@ -1,14 +1,40 @@
-"""``@rpc`` for our services: nameko's, with replies published without a publisher
-confirm.
+"""RPC between our processes: the ``@rpc`` entrypoint our services expose, and the one
+bounded client every caller uses (``BoundedRpc``).
 
-A reply goes to the caller's own reply queue; if the broker lost it, the caller's bounded
-wait (the gateway's RPC_TIMEOUT_SECONDS) answers 503 exactly as it would without a
-confirm. Waiting for a confirm per reply cost a fifth of a service's CPU under load
-(docs/performance.md). Requests keep their confirms: that is how nameko detects a
-service that does not exist."""
+``@rpc`` is nameko's, with replies published without a publisher confirm. A reply goes to
+the caller's own reply queue; if the broker lost it, the caller's bounded wait answers
+exactly as it would without a confirm. Waiting for a confirm per reply cost a fifth of a
+service's CPU under load (docs/performance.md).
+
+``BoundedRpc`` is nameko's RpcProxy (one reply queue per process, shared by all its
+workers) with a deadline read from config. The request carries the same deadline as its
+message TTL, so a call nobody picked up in time is never carried out later. A caller sees
+only ``common.errors`` for what went wrong on the way: ``ServiceUnavailable`` when the
+service did not answer in time (``timed_out=True``: it may still have acted), is not
+running, or the broker is unreachable; the service's own ``RongheError`` as itself.
+Each caller decides what those mean for it (503, a degraded answer, a compensation).
+"""
+import logging
+import warnings
+
+import eventlet
 from nameko.amqp.publish import Publisher
-from nameko.rpc import Responder, Rpc, RpcConsumer
+from nameko.exceptions import RemoteError, UnknownService
+from nameko.rpc import Responder, Rpc, RpcConsumer, RpcProxy
 
+from common.errors import RongheError, ServiceUnavailable
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT_SECONDS = 2.0
+
+# nameko always asks for mandatory delivery; without a confirm it cannot tell, and warns
+# on every call. An unconfirmed request (the gateway's) relies on the deadline instead.
+warnings.filterwarnings("ignore", message="Mandatory delivery was requested",
+                        category=UserWarning, module="nameko.amqp.publish")
+
+
+# -- the entrypoint ----------------------------------------------------------------------
 
 class _UnconfirmedPublisher(Publisher):
     use_confirms = False
@@ -37,3 +63,66 @@ class _Rpc(Rpc):
 
 
 rpc = _Rpc.decorator
+
+
+# -- the client --------------------------------------------------------------------------
+
+class BoundedClient:
+    """``call(method, *args, **kwargs)`` on one service, waiting at most ``timeout``
+    seconds. ``proxy`` is any nameko service proxy (a worker's, or a standalone
+    ClusterRpcProxy's)."""
+
+    def __init__(self, proxy, service, timeout):
+        self.proxy = proxy
+        self.service = service
+        self.timeout = timeout
+
+    def call(self, method, *args, **kwargs):
+        deadline = eventlet.Timeout(self.timeout)
+        try:
+            return getattr(self.proxy, method)(*args, **kwargs)
+        except eventlet.Timeout as exc:
+            if exc is not deadline:  # someone else's deadline: not ours to report
+                raise
+            error = ServiceUnavailable(f"{self.service} did not answer within "
+                                       f"{self.timeout:g} s", {"service": self.service})
+            error.timed_out = True  # the call may still have been carried out
+            raise error from None
+        except UnknownService:
+            raise ServiceUnavailable(f"{self.service} is not running",
+                                     {"service": self.service}) from None
+        except RongheError:
+            raise
+        except RemoteError as exc:
+            log.error("%s.%s failed: %s", self.service, method, exc.exc_type)
+            raise
+        except (ConnectionError, OSError) as exc:
+            raise ServiceUnavailable(f"message broker unavailable ({type(exc).__name__})",
+                                     {"service": self.service}) from None
+        finally:
+            deadline.cancel()
+
+
+class BoundedRpc(RpcProxy):
+    """``volunteers = BoundedRpc("volunteers", "VOLUNTEERS_RPC_TIMEOUT_SECONDS")``: the
+    worker gets a ``BoundedClient`` whose deadline is that config key (seconds).
+
+    ``confirm=False`` publishes requests without waiting for the broker's confirm (the
+    gateway: the confirm doubled the cost of a call there). The price: a service that was
+    never started is noticed by the deadline, not at once as ``UnknownService``."""
+
+    def __init__(self, service, timeout_key, default_timeout=DEFAULT_TIMEOUT_SECONDS,
+                 confirm=True):
+        super().__init__(service, **({} if confirm else {"use_confirms": False}))
+        self.timeout_key = timeout_key
+        self.default_timeout = default_timeout
+
+    def setup(self):
+        self.timeout = float(self.container.config.get(self.timeout_key,
+                                                       self.default_timeout))
+        self.options["expiration"] = self.timeout
+        super().setup()
+
+    def get_dependency(self, worker_ctx):
+        return BoundedClient(super().get_dependency(worker_ctx), self.target_service,
+                             self.timeout)

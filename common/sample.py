@@ -1,6 +1,7 @@
-"""Sample data: each service may define ``load_sample_data(uow, config)`` in its
-``sample.py``; it runs once, on the first start, unless SAMPLE_DATA is false. A marker in
-``kernel_state`` makes it once-only (and survives restarts)."""
+"""Sample data: a service that has some declares ``SampleData()`` and defines
+``load_sample_data(uow, config)`` in its ``sample.py``; it runs once, on the first start,
+unless SAMPLE_DATA is false. A marker in ``kernel_state`` makes it once-only (and
+survives restarts)."""
 import importlib
 import logging
 
@@ -16,10 +17,7 @@ def enabled(config):
 
 
 def load_once(store_access, service_name, config):
-    try:
-        module = importlib.import_module(f"services.{service_name}.sample")
-    except ModuleNotFoundError:
-        return False
+    module = importlib.import_module(f"services.{service_name}.sample")
     table = store_access.metadata.tables["kernel_state"]
     with store_access.unit_of_work() as uow:
         done = uow.session.execute(select(table.c.value).where(table.c.key == MARKER)).first()

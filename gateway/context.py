@@ -1,9 +1,12 @@
-"""Per-request context handed to route handlers."""
+"""Per-request context handed to route handlers: who asks (``user``, ``role``,
+``actor``), what they may see (``reveal``, ``only_own``), the parsed ``query`` and
+``body``, and the services (``rpc``)."""
 from sqlalchemy import insert
 
-from common.errors import Forbidden
-from gateway import rpc
 from gateway.models import AuditEntry
+from gateway.routing import STAFF
+
+REVEAL_WORDS = ("1", "true", "yes")
 
 
 class RequestContext:
@@ -15,38 +18,41 @@ class RequestContext:
         self.request_id = request_id
         self.body = None
         self.query = {}
+        self.role = user["role"] if user else None
+        # Who acts, as the services record it (organiser, booked_by, approved_by, …).
+        self.actor = user["sub"] if user else None
+        # Staff asked for personal data unmasked (?reveal=true); see audit_reveal.
+        self.reveal = self.role in STAFF and \
+            request.args.get("reveal", "").lower() in REVEAL_WORDS
+        # The volunteer whose records alone this user reaches on this route (the route's
+        # own_records_only roles; -1, nobody's, for such a user without a volunteer), or
+        # None: not limited. Dispatch checks the volunteer_id a request names; services
+        # get it for records named by another id (a sign-up, a certificate).
+        self.only_own = int(user.get("volunteer_id") or -1) \
+            if self.role in route.own_records_only else None
 
     @property
     def config(self):
         return self.service.config
 
     @property
-    def role(self):
-        return self.user["role"] if self.user else None
-
-    @property
     def community_id(self):
         return self.service.config["COMMUNITY_ID"]
 
     def rpc(self, service_name, method, *args, **kwargs):
-        proxy = getattr(self.service, f"{service_name}_rpc")
-        timeout = float(self.service.config.get("RPC_TIMEOUT_SECONDS", 5))
-        return rpc.call(proxy, timeout, service_name, method, *args, **kwargs)
+        return getattr(self.service, f"{service_name}_rpc").call(method, *args, **kwargs)
 
     def session(self):
         return self.service.store.session()
 
-    def require_own_volunteer(self, volunteer_id):
-        """A volunteer user reaches only their own records; staff reach all."""
-        if self.role == "volunteer" and int(volunteer_id) != int(self.user.get("volunteer_id") or -1):
-            raise Forbidden("volunteers may only see their own records")
-
-    def may_reveal(self):
-        return self.role in ("admin", "social_worker") and \
-            self.request.args.get("reveal", "").lower() in ("1", "true", "yes")
+    def audit_reveal(self, action, target):
+        """Whether to answer with personal data unmasked; a reveal is audited first."""
+        if self.reveal:
+            self.audit(action, target)
+        return self.reveal
 
     def audit(self, action, target):
         with self.session() as session:
             session.execute(insert(AuditEntry.__table__).values(
-                username=self.user["sub"] if self.user else "anonymous",
+                username=self.actor or "anonymous",
                 action=action, target=target, request_id=self.request_id))

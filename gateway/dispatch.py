@@ -1,7 +1,10 @@
 """From a werkzeug request to a JSON response: route match, auth, role check, rate
-limit, validation, handler, error mapping. Every failure has DESIGN.md's error shape."""
+limit, validation, own-records limit, handler, error mapping, and the time it took
+(``ronghe_http_seconds`` by route and status). Every failure has DESIGN.md's error
+shape."""
 import json
 import logging
+import time
 import uuid
 
 from marshmallow import ValidationError
@@ -9,15 +12,18 @@ from nameko.exceptions import RemoteError
 from werkzeug.exceptions import MethodNotAllowed, NotFound as RouteNotFound
 from werkzeug.wrappers import Response
 
-from common import logs
+from common import logs, metrics
 from common.errors import (BadRequest, Forbidden, NotFound, RateLimited, RongheError,
                            Unauthorized, ValidationFailed, validation_error)
 from gateway import auth
 from gateway.context import RequestContext
+from gateway.routes import ROUTES
 from gateway.routing import url_map
 
 log = logging.getLogger(__name__)
-_URL_MAP = None
+URL_MAP = url_map(ROUTES)
+# The route label of requests no route matched (404, 405).
+UNMATCHED = "unmatched"
 
 
 def json_response(data, status=200, headers=None):
@@ -34,10 +40,7 @@ def error_response(error, request_id=None):
 
 
 def _match(request):
-    global _URL_MAP
-    if _URL_MAP is None:
-        _URL_MAP = url_map()
-    adapter = _URL_MAP.bind_to_environ(request.environ)
+    adapter = URL_MAP.bind_to_environ(request.environ)
     try:
         return adapter.match()
     except MethodNotAllowed as exc:
@@ -127,43 +130,80 @@ def _parse_query(request, schema_cls):
     return query
 
 
+def _limit_to_own_records(ctx, params):
+    """On a route's ``own_records_only`` roles (a volunteer): the volunteer a request
+    names in its path, body or query must be the user's own (else 403), and a listing
+    that names none is narrowed to theirs. A record named by another id (a sign-up, a
+    certificate) is checked by its service, which the handler passes ``ctx.only_own``."""
+    own = ctx.only_own
+    if own is None:
+        return
+    for named in (params.get("volunteer_id"), (ctx.body or {}).get("volunteer_id"),
+                  ctx.query.get("volunteer_id")):
+        if named is not None and _as_int(named) != own:
+            raise Forbidden("volunteers may only see their own records")
+    if ctx.route.query is not None and "volunteer_id" in ctx.route.query._declared_fields:
+        ctx.query["volunteer_id"] = own
+
+
+def _as_int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _handle(service, request, route, params, request_id):
+    user = None
+    token = auth.bearer_token(request)
+    if token is not None or not route.is_public:
+        if token is None:
+            raise Unauthorized("missing bearer token")
+        user = auth.verify_token(token, service.config["JWT_SECRET"],
+                                 service.config["COMMUNITY_ID"])
+    if not route.allows(user["role"] if user else None):
+        raise Forbidden(f"role {user['role']} may not {route.method} {route.path}")
+    trusted = service.config.get("TRUSTED_PROXIES", "") or ""
+    if route.rate_limited and not service.rate_limiter.allow(
+            (route.endpoint, _client_key(request, set(trusted.split(","))))):
+        raise RateLimited("too many requests; try again in a minute")
+    ctx = RequestContext(service, request, route, user, request_id)
+    ctx.query = _parse_query(request, route.query)
+    ctx.body = _parse_body(request, route.body)
+    _limit_to_own_records(ctx, params)
+    result = route.handler(ctx, **params)
+    if isinstance(result, Response):
+        result.headers["X-Request-Id"] = request_id
+        return result
+    return json_response(result, route.status, {"X-Request-Id": request_id})
+
+
+def _internal_error(request_id):
+    return json_response({"error": "INTERNAL", "message": "internal error",
+                          "details": {"request_id": request_id}}, 500,
+                         {"X-Request-Id": request_id})
+
+
 def dispatch(service, request):
+    started = time.perf_counter()
     request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
     request_id = request_id[:64]
     logs.set_request_id(request_id)
     service.request_state.set_request_id(request_id)
+    route = None
     try:
         route, params = _match(request)
-        user = None
-        token = auth.bearer_token(request)
-        if token is not None or not route.is_public:
-            if token is None:
-                raise Unauthorized("missing bearer token")
-            user = auth.verify_token(token, service.config["JWT_SECRET"],
-                                     service.config["COMMUNITY_ID"])
-        if not route.allows(user["role"] if user else None):
-            raise Forbidden(f"role {user['role']} may not {route.method} {route.path}")
-        trusted = service.config.get("TRUSTED_PROXIES", "") or ""
-        if route.rate_limited and not service.rate_limiter.allow(
-                (route.endpoint, _client_key(request, set(trusted.split(","))))):
-            raise RateLimited("too many requests; try again in a minute")
-        ctx = RequestContext(service, request, route, user, request_id)
-        ctx.query = _parse_query(request, route.query)
-        ctx.body = _parse_body(request, route.body)
-        result = route.handler(ctx, **params)
-        if isinstance(result, Response):
-            result.headers["X-Request-Id"] = request_id
-            return result
-        return json_response(result, route.status, {"X-Request-Id": request_id})
+        response = _handle(service, request, route, params, request_id)
     except RongheError as error:
-        return error_response(error, request_id)
+        response = error_response(error, request_id)
     except RemoteError as error:
         log.error("unexpected remote error %s", error.exc_type)
-        return json_response({"error": "INTERNAL", "message": "internal error",
-                              "details": {"request_id": request_id}}, 500,
-                             {"X-Request-Id": request_id})
+        response = _internal_error(request_id)
     except Exception:  # noqa: BLE001 - never leak a traceback to a client
         log.exception("unhandled error")
-        return json_response({"error": "INTERNAL", "message": "internal error",
-                              "details": {"request_id": request_id}}, 500,
-                             {"X-Request-Id": request_id})
+        response = _internal_error(request_id)
+    # The route's template, never the raw path: a label value per route, not per id.
+    metrics.HTTP_LATENCY.labels(service.name, route.endpoint if route else UNMATCHED,
+                                str(response.status_code)).observe(
+        time.perf_counter() - started)
+    return response

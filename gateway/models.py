@@ -6,7 +6,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from common.db import make_metadata
 
-metadata = make_metadata()
+# The gateway neither emits nor consumes facts: no outbox, inbox or kernel_state.
+metadata = make_metadata(kernel=False)
 
 
 def utcnow():

@@ -5,7 +5,8 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import Schema, fields
 
-from gateway.routing import API_PREFIX, load_routes
+from gateway.routes import ROUTES
+from gateway.routing import API_PREFIX
 
 _PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
 
@@ -33,12 +34,22 @@ def _schema_name(schema_cls):
     return schema_cls.__name__
 
 
+API_DESCRIPTION = """Community-governance social-work platform.
+
+**Errors**: `{error, message, details}`; `details` names each field at fault.
+
+**Times**: a date and time written without an offset (`2026-12-05T09:30`) is the
+community's local time (its configured zone, `Asia/Shanghai` for Hetong); one with an
+offset or `Z` is taken as written. Every answer gives instants in UTC with `Z`
+(`2026-12-05T01:30:00Z`) and dates as `YYYY-MM-DD`. A listing's `from` / `to` filter also
+takes a date alone: that whole local day (`to=2026-12-05` includes the 5th)."""
+
+
 def build_spec(version="1.0.0"):
     plugin = MarshmallowPlugin()
     spec = APISpec(title="Ronghe (融和) API", version=version, openapi_version="3.0.3",
                    plugins=[plugin],
-                   info={"description": "Community-governance social-work platform. "
-                                        "Errors: {error, message, details}."})
+                   info={"description": API_DESCRIPTION})
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer",
                                                 "bearerFormat": "JWT"})
     spec.components.schema("Error", schema=ErrorSchema)
@@ -54,7 +65,7 @@ def build_spec(version="1.0.0"):
         return {"$ref": f"#/components/schemas/{name}"}
 
     paths = {}
-    for r in load_routes():
+    for r in ROUTES:
         op = {
             "operationId": r.handler.__name__,
             "summary": r.summary or r.handler.__name__.replace("_", " "),

@@ -6,6 +6,7 @@ checks, validation, the OpenAPI document and the authorization-matrix test.
     def create_volunteer(ctx):
         return ctx.rpc("volunteers", "create_volunteer", ctx.body)
 
+Routes are declared in gateway/routes/<area>.py; gateway.routes lists those modules.
 Paths are relative to /api/v1 and use werkzeug converters (``<int:volunteer_id>``).
 Handlers get the request context and the path parameters; they return JSON-able data or
 a werkzeug ``Response`` (downloads).
@@ -21,6 +22,8 @@ STAFF = ("admin", "social_worker")
 ADMIN = ("admin",)
 READERS = ("admin", "social_worker", "district_viewer")
 
+# Filled by the @route declarations of the modules gateway.routes imports; read the
+# whole table as gateway.routes.ROUTES.
 ROUTES = []
 
 
@@ -39,7 +42,9 @@ class Route:
     summary: str = ""
     rate_limited: bool = False
     produces: tuple = ("application/json",)
-    # Roles that pass the role check but are limited to their own records in the handler.
+    # Roles that pass the role check but reach only their own volunteer's records:
+    # dispatch checks the volunteer_id a request names (path, body, query) and narrows a
+    # listing to theirs; the handler passes ctx.only_own for records named otherwise.
     own_records_only: tuple = field(default_factory=tuple)
 
     @property
@@ -62,13 +67,6 @@ def route(method, path, roles, **options):
     return register
 
 
-def load_routes():
-    # Importing the handler modules fills ROUTES.
-    from gateway import handlers  # noqa: F401
-
-    return ROUTES
-
-
 class IdConverter(IntegerConverter):
     """``<int:...>`` in our paths is a database id: 1 … 2**31-1, else the route is 404."""
 
@@ -78,7 +76,7 @@ class IdConverter(IntegerConverter):
         super().__init__(url_map, **kwargs)
 
 
-def url_map():
-    rules = [Rule(API_PREFIX + r.path, methods=[r.method], endpoint=r) for r in load_routes()]
+def url_map(routes):
+    rules = [Rule(API_PREFIX + r.path, methods=[r.method], endpoint=r) for r in routes]
     return Map(rules, strict_slashes=False, merge_slashes=False,
                converters={"int": IdConverter})

@@ -1,5 +1,5 @@
 """The HTTP gateway: the only entry for clients (auth, roles, validation, error mapping,
-OpenAPI). Entrypoints only; the request pipeline is in dispatch.py, routes in handlers/."""
+OpenAPI). Entrypoints only; the request pipeline is in dispatch.py, routes in routes/."""
 import json
 import mimetypes
 from pathlib import Path
@@ -12,13 +12,13 @@ from werkzeug.wrappers import Response
 from common import metrics
 from common.db import Store, StoreAccess, store_of
 from common.metrics import Instrumentation
+from common.rpc import BoundedRpc
 from common.ops import health_report
 from gateway import auth
 from gateway.dispatch import dispatch, json_response
 from gateway.models import metadata
 from gateway.openapi import build_spec
 from gateway.ratelimit import RateLimiter
-from gateway.rpc import TimedRpcProxy
 
 STATIC = Path(__file__).parent / "static"
 CONSOLE = Path(__file__).parent / "console"
@@ -37,6 +37,13 @@ def static_file(base, asset, max_age=0):
     return Response(target.read_bytes(), content_type=mime,
                     headers={"Cache-Control": f"public, max-age={max_age}" if max_age
                              else "no-cache"})
+
+
+def service_rpc(service):
+    """``ctx.rpc(service, ...)``'s client: one reply queue per gateway process shared by
+    all requests, requests published without a confirm (docs/performance.md), so a
+    service that is down or was never started is 503 after RPC_TIMEOUT_SECONDS."""
+    return BoundedRpc(service, "RPC_TIMEOUT_SECONDS", 5.0, confirm=False)
 
 
 class RequestState(DependencyProvider):
@@ -86,10 +93,10 @@ class GatewayService:
     rate_limiter = PublicRateLimiter()
     request_state = RequestState()
     instrumentation = Instrumentation()
-    resources_rpc = TimedRpcProxy("resources")
-    volunteers_rpc = TimedRpcProxy("volunteers")
-    events_rpc = TimedRpcProxy("events")
-    reports_rpc = TimedRpcProxy("reports")
+    resources_rpc = service_rpc("resources")
+    volunteers_rpc = service_rpc("volunteers")
+    events_rpc = service_rpc("events")
+    reports_rpc = service_rpc("reports")
 
     @http("GET,POST,PATCH,PUT,DELETE", "/api/v1/<path:path>")
     def api(self, request, path):

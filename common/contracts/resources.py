@@ -38,6 +38,7 @@ class ResourceUpdated(Schema):
     status = fields.String(required=True)
     quantity_left = Count(allow_none=True, load_default=None)
     value_yuan = fields.Float(required=True, validate=validate.Range(min=0))
+    sample = fields.Boolean(load_default=False)
 
 
 @event_type("venue_booked", "resources", "A room of the station was booked.")
@@ -85,6 +86,8 @@ class NeedMatched(Schema):
     first_match = fields.Boolean(required=True)
     hours_to_match = fields.Float(required=True, validate=validate.Range(min=0))
     matched_at = fields.DateTime(required=True)
+    # True when the matched resource is sample data: no value is linked by it.
+    sample = fields.Boolean(load_default=False)
 
 
 @event_type("need_closed", "resources", "A need was closed with an outcome.")

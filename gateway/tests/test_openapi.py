@@ -2,12 +2,13 @@
 import requests
 
 from gateway.openapi import build_spec
-from gateway.routing import API_PREFIX, load_routes
+from gateway.routes import ROUTES
+from gateway.routing import API_PREFIX
 
 
 def test_every_route_is_documented():
     spec = build_spec()
-    for r in load_routes():
+    for r in ROUTES:
         path = API_PREFIX + r.path
         for converter in ("<int:", "<"):
             while converter in path:
@@ -29,3 +30,11 @@ def test_openapi_and_docs_are_served_without_a_cdn(stack):
     asset = requests.get(base + "/api/docs/assets/swagger-ui-bundle.js", timeout=10)
     assert asset.status_code == 200 and len(asset.content) > 100_000
     assert requests.get(base + "/api/docs/assets/../../../etc/passwd", timeout=10).status_code == 404
+
+
+def test_the_api_description_states_the_time_rule():
+    from gateway.openapi import build_spec
+
+    description = build_spec()["info"]["description"]
+    assert "without an offset" in description and "UTC with `Z`" in description
+    assert "date alone" in description

@@ -8,72 +8,20 @@ be released (cancelled or moved event, failed scheduling) is written to
 scheduling, in a transaction of its own — and released at once; a timer retries what the
 resources service did not confirm. No network I/O happens inside a unit of work.
 
-Calls are bounded (``RESOURCES_RPC_TIMEOUT_SECONDS``, default 2 s, and the same message
-TTL, so a call nobody picked up is never executed later): a resources service that does
-not answer is ``ServiceUnavailable`` (503) and nothing is written.
+``resources`` is the service's ``common.rpc.BoundedRpc`` to the resources service
+(``RESOURCES_RPC_TIMEOUT_SECONDS``, default 2 s, and the same message TTL, so a call
+nobody picked up is never executed later): a resources service that does not answer is
+``ServiceUnavailable`` (503) and nothing is written.
 """
 import logging
 from datetime import timedelta
 
-import eventlet
-from nameko.exceptions import RemoteError, UnknownService
-from nameko.rpc import RpcProxy
-
 from common import times
-from common.errors import (Conflict, NotFound, RongheError, ServiceUnavailable,
-                           ValidationFailed)
+from common.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
 from services.events import domain
 from services.events.models import UncertainBooking
 
 log = logging.getLogger(__name__)
-
-DEFAULT_TIMEOUT_SECONDS = 2.0
-
-
-class BoundedResources:
-    """The worker's proxy to the resources service, every call bounded in time."""
-
-    def __init__(self, proxy, timeout):
-        self.proxy = proxy
-        self.timeout = timeout
-
-    def call(self, method, *args, **kwargs):
-        try:
-            with eventlet.Timeout(self.timeout):
-                return getattr(self.proxy, method)(*args, **kwargs)
-        except eventlet.Timeout:
-            error = ServiceUnavailable(f"resources did not answer within {self.timeout:g} s",
-                                       {"service": "resources"})
-            error.timed_out = True  # the call may still have been carried out
-            raise error from None
-        except UnknownService:
-            raise ServiceUnavailable("resources is not running",
-                                     {"service": "resources"}) from None
-        except RongheError:
-            raise
-        except RemoteError as exc:
-            log.error("resources.%s failed: %s", method, exc.exc_type)
-            raise
-        except (ConnectionError, OSError) as exc:
-            raise ServiceUnavailable(f"message broker unavailable ({type(exc).__name__})",
-                                     {"service": "resources"}) from None
-
-
-class ResourcesRpc(RpcProxy):
-    """RpcProxy to the resources service with a bounded wait and a message TTL."""
-
-    def __init__(self, **options):
-        super().__init__("resources", **options)
-
-    def setup(self):
-        config = self.container.config
-        self.timeout = float(config.get("RESOURCES_RPC_TIMEOUT_SECONDS",
-                                        DEFAULT_TIMEOUT_SECONDS))
-        self.options["expiration"] = self.timeout
-        super().setup()
-
-    def get_dependency(self, worker_ctx):
-        return BoundedResources(super().get_dependency(worker_ctx), self.timeout)
 
 
 def book(resources, request, store=None):
@@ -215,8 +163,8 @@ def release_pending(store, resources):
 def sweep_uncertain(store, resources, grace_seconds=None):
     """Find and release bookings that resources made after book_venue timed out (found
     with ``list_venue_bookings``; best effort, a few attempts per call)."""
-    timeout = getattr(resources, "timeout", DEFAULT_TIMEOUT_SECONDS)
-    grace = timedelta(seconds=grace_seconds if grace_seconds is not None else 5 * timeout)
+    grace = timedelta(seconds=grace_seconds if grace_seconds is not None
+                      else 5 * resources.timeout)
     with store.session() as session:
         pending = [(u.id, u.venue_id, u.start, u.end)
                    for u in domain.pending_uncertain_bookings(session, times.now() - grace)]

@@ -10,13 +10,12 @@ import hmac
 import secrets
 from types import SimpleNamespace
 
-from marshmallow import ValidationError
 from sqlalchemy import and_, exists, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from common import pii, times, vocab
 from common.db import paginate
-from common.errors import Conflict, NotFound, ValidationFailed, load_input, validation_error
+from common.errors import Conflict, NotFound, ValidationFailed, load_input
 from common.schemas import MAX_ID
 from services.events import schemas
 from services.events.models import (ActionItem, Attendance, BookingRelease, Decision, Event,

@@ -241,6 +241,10 @@ class RegistrationQuery(PageQuery):
     status = fields.String(validate=validate.OneOf(["confirmed", "waitlisted", "cancelled"]))
 
 
+class SignInSheetQuery(Strict):
+    format = fields.String(load_default="pdf", validate=validate.OneOf(["xlsx", "pdf"]))
+
+
 class IdeaQuery(PageQuery):
     status = fields.String(validate=validate.OneOf(list(IDEA_STATUSES)))
     category = fields.String(validate=validate.OneOf(list(IDEA_CATEGORIES)))

@@ -2,7 +2,7 @@
 the venue booked over RPC in the resources service). A list RPC takes one ``query`` dict,
 which domain.py loads again with the query schema the gateway validated it with."""
 from nameko.dependency_providers import Config
-from common.rpc import rpc
+from common.rpc import BoundedRpc, rpc
 from nameko.timer import timer
 
 from common.db import Store
@@ -10,8 +10,7 @@ from common.metrics import Instrumentation
 from common.ops import OperatorEndpoints
 from common.outbox import OutboxRelay
 from common.pii import PiiCrypto
-from common.sample import SampleData
-from services.events import booking, domain
+from services.events import booking, domain, sign_in_sheet
 from services.events.models import metadata
 
 
@@ -21,10 +20,9 @@ class EventsService(OperatorEndpoints):
     config = Config()
     store = Store(metadata)
     relay = OutboxRelay()
-    sample_data = SampleData()
     instrumentation = Instrumentation()
     crypto = PiiCrypto()
-    resources = booking.ResourcesRpc()
+    resources = BoundedRpc("resources", "RESOURCES_RPC_TIMEOUT_SECONDS")
 
     # -- events --------------------------------------------------------------------------
 
@@ -81,6 +79,16 @@ class EventsService(OperatorEndpoints):
     def list_registrations(self, event_id, query=None, reveal=False):
         with self.store.session() as session:
             return domain.list_registrations(session, self.crypto, event_id, query, reveal)
+
+    @rpc
+    def render_sign_in_sheet(self, event_id, format="pdf"):
+        """The event's 签到表 as a file (``common.downloads.answer``)."""
+        sign_in_sheet.check_format(format)
+        with self.store.session() as session:
+            sheet = sign_in_sheet.read(session, self.crypto, event_id,
+                                       self.config.get("COMMUNITY_ID", "hetong"))
+        sheet["place"] = sign_in_sheet.place(self.resources, sheet["venue_id"])
+        return sign_in_sheet.render(sheet, format, self.config.get("REPORT_FONT_FILE"))
 
     @rpc
     def record_attendance(self, event_id, data):

@@ -1,8 +1,9 @@
 """Reports: plain functions over a session (no broker, no network).
 
 - generations: which projection generation is served / being rebuilt;
-- ``apply_live``: a delivered event, applied to the served generation and, during a
-  rebuild, to the one being built;
+- ``apply_live``: delivered events, applied to the served generation and, during a
+  rebuild, to the one being built (``pipeline.commit`` calls it inside the inbox's
+  transaction);
 - rebuild steps (begin, apply a page, finish, fail, drop a generation);
 - KPIs against the targets file, the once-per-turn ``kpi_at_risk``;
 - summaries by month / plan / target group / compound and periodic reports;
@@ -11,12 +12,13 @@
 import json
 import re
 from calendar import monthrange
-from datetime import date, datetime, timezone
+from datetime import date
 from pathlib import Path
 
 import yaml
 from sqlalchemy import delete, func, select, update
 
+from common import times
 from common.config import ROOT
 from common.errors import Conflict, NotFound, ValidationFailed
 from services.reports import catalogue, projections
@@ -65,12 +67,11 @@ def live_generations(session):
     return gens
 
 
-def apply_live(session, envelope, generations=None):
-    """Apply a delivered event to every live generation; True if any changed."""
-    changed = False
-    for generation in generations or live_generations(session):
-        changed = projections.apply_event(session, generation, envelope) or changed
-    return changed
+def apply_live(session, envelopes):
+    """Apply delivered events to every live generation, each generation's increments
+    summed and written once."""
+    for generation in live_generations(session):
+        projections.apply_events(session, generation, envelopes)
 
 
 # -- rebuild ---------------------------------------------------------------------------
@@ -262,7 +263,7 @@ def summary(session, date_from, date_to, group_by="month", today=None):
     """Figures over the months of [from, to] by month, plan, target group or compound."""
     if group_by not in catalogue.GROUPINGS:
         raise ValidationFailed("bad group_by", {"group_by": [f"one of {catalogue.GROUPINGS}"]})
-    today = today or utc_today()
+    today = today or times.local_today()
     start = to_month(date_from or f"{today.year}-01", "from")
     end = to_month(date_to or today.isoformat(), "to")
     if end < start:
@@ -305,7 +306,7 @@ def group_label(group_by, key):
 def periodic(session, period, community_id=None, today=None):
     """A funder's report for a month, quarter or year: totals and one block per plan."""
     start, end, first_day, last_day = parse_period(period)
-    today = today or utc_today()
+    today = today or times.local_today()
     generation = active_generation(session)
     total = catalogue.derive(totals(session, generation, start, end))
     total["distinct_people"] = distinct_people(session, generation, start, end)
@@ -400,7 +401,7 @@ def kpi_actuals(session, targets):
 
 
 def kpis(session, targets, today=None):
-    today = today or utc_today()
+    today = today or times.local_today()
     start = _as_date(targets["year_start"])
     end = _as_date(targets["year_end"])
     elapsed = year_elapsed(start, end, today)
@@ -433,7 +434,7 @@ def check_kpis(uow, targets, today=None, now=None):
     session = uow.session
     report = kpis(session, targets, today)
     year = int(report["project_year"] or 1)
-    now = now or datetime.now(timezone.utc)
+    now = now or times.now()
     emitted = []
     for item in report["kpis"]:
         session.execute(projections.dialect_insert(session, kpi_state).values(
@@ -467,7 +468,7 @@ def community_summary_payload(session, targets, community_id, today=None, now=No
     figures_out["feedback_count"] = float(raw.get("feedback_count", 0))
     figures_out["need_satisfaction_count"] = float(raw.get("need_satisfaction_count", 0))
     return {"community_id": community_id, "project_year": int(report["project_year"] or 1),
-            "as_of": now or datetime.now(timezone.utc), "figures": figures_out,
+            "as_of": now or times.now(), "figures": figures_out,
             "targets": {i["kpi"]: i["target"] for i in report["kpis"]}}
 
 
@@ -485,7 +486,7 @@ def receive_community_summary(session, envelope, now=None):
     values = {"community_id": p["community_id"], "project_year": p["project_year"],
               "as_of": as_of, "figures": json.dumps(p["figures"], sort_keys=True),
               "targets": json.dumps(p["targets"], sort_keys=True),
-              "event_id": envelope["event_id"], "received_at": now or datetime.now(timezone.utc)}
+              "event_id": envelope["event_id"], "received_at": now or times.now()}
     t = community_summaries
     if session.execute(select(t.c.event_id).where(t.c.event_id == envelope["event_id"])).first():
         return False
@@ -532,10 +533,6 @@ def district_summary(session):
 
 # -- helpers ---------------------------------------------------------------------------
 
-def utc_today():
-    return datetime.now(timezone.utc).astimezone(projections.PROJECT_TZ).date()
-
-
 def parse_today(value):
     if not value:
         return None
@@ -543,7 +540,7 @@ def parse_today(value):
 
 
 def _now(now=None):
-    return (now or datetime.now(timezone.utc)).isoformat()
+    return times.iso(now or times.now())
 
 
 def _as_date(value):

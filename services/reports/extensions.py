@@ -3,11 +3,9 @@ the district's own queue of community summaries, and the rebuild runner."""
 import json
 import logging
 import traceback
-from datetime import datetime, timezone
 from functools import partial
 
 import eventlet
-from eventlet.event import Event
 from kombu import Queue
 from nameko.containers import ContainerBeingKilled
 from nameko.extensions import DependencyProvider, Entrypoint
@@ -15,10 +13,9 @@ from nameko.messaging import HeaderDecoder, QueueConsumer
 from nameko.standalone.rpc import ClusterRpcProxy
 from nameko.timer import Timer
 
-from common import bus, contracts, inbox, outbox
-from common import metrics as cmetrics
+from common import bus, contracts, outbox
 from common.db import StoreAccess, store_of
-from services.reports import domain, projections
+from services.reports import domain
 from services.reports import metrics as rmetrics
 
 log = logging.getLogger(__name__)
@@ -107,96 +104,6 @@ class DistrictSummaryHandler(Entrypoint, HeaderDecoder):
 
 
 handle_community_summary = DistrictSummaryHandler.decorator
-
-
-class GroupCommit(DependencyProvider):
-    """Batched commits of the projections: the events that concurrently running handler
-    workers bring are applied in one transaction, each with its inbox row (delivery rule
-    2), and each worker returns (so its message is acked) only once that transaction has
-    committed. A worker that finds no round running leads one: it yields once so that the
-    workers already started can join, flushes up to ``max_batch`` pending events, and
-    wakes the others; it leads again only while its own event is still pending (so no
-    worker is held up leading for others). If a batch fails,
-    its events are applied one by one (``consume_once``) so that only the bad one fails
-    (and is retried, then dead-lettered, by the bus)."""
-
-    def __init__(self, max_batch=200):
-        self.max_batch = max_batch
-
-    def setup(self):
-        self.reset(self.container.service_name)
-
-    def reset(self, service_name):
-        self.pending = []
-        self.flushing = False
-        self.round_over = Event()
-        self.service_name = service_name
-
-    def get_dependency(self, worker_ctx):
-        return self
-
-    def _store(self):
-        return StoreAccess(store_of(self.container))
-
-    def apply(self, envelope):
-        """True if applied, False if the inbox had already seen it. A worker leads at
-        most until its own event is committed; then a waiting one takes over."""
-        done = Event()
-        self.pending.append((envelope, done))
-        while not done.ready():
-            if self.flushing:
-                self.round_over.wait()
-                continue
-            self.flushing = True
-            batch = []
-            try:
-                eventlet.sleep(0)  # let the workers already started join this round
-                batch = self.pending[:self.max_batch]
-                del self.pending[:self.max_batch]
-                self._flush(batch)
-            finally:
-                # Interrupted (the leader was killed): its batch goes back for the next.
-                self.pending[:0] = [item for item in batch if not item[1].ready()]
-                self.flushing = False
-                round_over, self.round_over = self.round_over, Event()
-                round_over.send(True)
-        return done.wait()
-
-    def apply_batch(self, envelopes):
-        """Apply a batch that one worker brought (the batch entrypoint): one transaction,
-        or one by one if it fails. Returns applied/duplicate flags; raises the error of
-        an event that failed alone (the bus then retries just that message)."""
-        items = [(envelope, Event()) for envelope in envelopes]
-        self._flush(items)
-        return [done.wait() for _envelope, done in items]
-
-    def _flush(self, batch):
-        store = self._store()
-        try:
-            results = []
-            with store.unit_of_work() as uow:
-                generations = domain.live_generations(uow.session)
-                now = datetime.now(timezone.utc)
-                results = [projections.first_delivery(uow.session, envelope, now)
-                           for envelope, _done in batch]
-                fresh = [envelope for (envelope, _d), first in zip(batch, results) if first]
-                for generation in generations:
-                    projections.apply_events(uow.session, generation, fresh)
-        except Exception:  # noqa: BLE001 - isolate the failing event below
-            log.warning("a batch of %d events failed; applying them one by one", len(batch))
-            for envelope, done in batch:
-                try:
-                    done.send(inbox.consume_once(
-                        store, envelope,
-                        lambda uow, env: domain.apply_live(uow.session, env),
-                        self.service_name))
-                except Exception as exc:  # noqa: BLE001 - the worker re-raises it
-                    done.send_exception(exc)
-            return
-        for (envelope, done), applied in zip(batch, results):
-            counter = cmetrics.EVENTS_CONSUMED if applied else cmetrics.EVENTS_DUPLICATE
-            counter.labels(self.service_name, envelope["event_type"]).inc()
-            done.send(applied)
 
 
 class Rebuilder(DependencyProvider):

@@ -1,17 +1,13 @@
 """Metrics of the reports service (common.metrics' registry, so /metrics shows them):
-projection lag, KPIs at risk, events applied, duplicates skipped, rebuilds."""
+projection lag, KPIs at risk, rebuilds, summaries received. Events applied and duplicates
+skipped are the kernel's ``ronghe_events_consumed_total`` / ``ronghe_events_duplicate_total``
+(counted by ``common.inbox``), as for every consumer."""
 import time
 
 from prometheus_client import Counter, Gauge
 
 from common.metrics import REGISTRY
 
-EVENTS_APPLIED = Counter("ronghe_reports_events_applied_total",
-                         "Domain events applied to the reports projections",
-                         ["service", "event_type"], registry=REGISTRY)
-DUPLICATES_SKIPPED = Counter("ronghe_reports_duplicates_skipped_total",
-                             "Redelivered events the reports inbox skipped",
-                             ["service", "event_type"], registry=REGISTRY)
 # The names the alert rules and the dashboard read (deploy/prometheus, deploy/grafana).
 PROJECTION_LAG = Gauge("ronghe_projection_lag_seconds",
                        "now - occurred_at of the last event applied to the projections",
@@ -30,9 +26,11 @@ SUMMARIES_RECEIVED = Counter("ronghe_reports_community_summaries_received_total"
 _last = {}
 
 
-def applied(service, event_type, occurred_at):
-    EVENTS_APPLIED.labels(service, event_type).inc()
-    ts = occurred_at.timestamp()
+def projected(service, occurred_at):
+    """Events (their ``occurred_at`` instants) were committed to the projections."""
+    if not occurred_at:
+        return
+    ts = max(occurred_at).timestamp()
     if ts > _last.get(service, 0):
         _last[service] = ts
         LAST_APPLIED.labels(service).set(ts)
@@ -45,6 +43,3 @@ def kpi_statuses(service, kpis):
     for item in kpis:
         KPI_AT_RISK.labels(service, item["kpi"]).set(1 if item["status"] == "at_risk" else 0)
 
-
-def duplicate(service, event_type):
-    DUPLICATES_SKIPPED.labels(service, event_type).inc()

@@ -1,25 +1,80 @@
-"""Rendering of a periodic report (``domain.periodic``) as CSV or XLSX, with Chinese
-headers and exactly the numbers of the JSON."""
-import base64
+"""A periodic report: ``domain.periodic`` (the period's totals and one block per plan) with
+what the printed forms add to it (the project year's KPIs, the period month by month, the
+activities by kind, and the words a reader needs), rendered as CSV here, XLSX in
+report_xlsx and PDF in report_pdf. Every rendering shows exactly the numbers of the JSON.
+"""
 import csv
 import io
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
+from common import community, downloads, vocab
+from common.errors import ValidationFailed
+from services.reports import catalogue, domain, report_pdf, report_xlsx
+from services.reports.report_xlsx import HEADERS, SUMMARY_SHEET, figure_rows
 
-HEADERS = ["指标", "代码", "数值", "单位"]
-SUMMARY_SHEET = "汇总"
-CONTENT_TYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
+FORMATS = ("json", "csv", "xlsx", "pdf")
+CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "xlsx": report_xlsx.CONTENT_TYPE,
+                 "pdf": report_pdf.CONTENT_TYPE}
+STATUS_LABELS = {"achieved": "已达成", "on_track": "进度正常", "at_risk": "有风险"}
+NO_DATA = "暂无数据"  # a mean nobody has given a score for yet
+QUARTERS = {"1": "第一季度", "2": "第二季度", "3": "第三季度", "4": "第四季度"}
 
 
-def _rows(report, values, names):
-    labels = {m["name"]: (m["label"], m["unit"]) for m in report["metrics"]}
-    for name in names:
-        label, unit = labels.get(name, (name, ""))
-        yield [label, name, values.get(name), unit]
+def check_format(fmt):
+    if fmt not in FORMATS:
+        raise ValidationFailed("bad format", {"format": [f"one of {', '.join(FORMATS)}"]})
+
+
+def period_label(period):
+    """2026-11 → 2026年11月, 2026-Q4 → 2026年第四季度, 2026 → 2026年度."""
+    year, _, rest = str(period).partition("-")
+    if not rest:
+        return f"{year}年度"
+    if rest.startswith("Q"):
+        return f"{year}年{QUARTERS[rest[1:]]}"
+    return f"{year}年{int(rest)}月"
+
+
+def status_label(item):
+    return NO_DATA if item["actual"] is None else STATUS_LABELS[item["status"]]
+
+
+def months_of(start, end):
+    """Every YYYY-MM from ``start`` to ``end`` (a period lies within one year)."""
+    year, first, last = start[:4], int(start[5:7]), int(end[5:7])
+    return [f"{year}-{m:02d}" for m in range(first, last + 1)]
+
+
+def document(session, period, community_id, today, targets):
+    """The report of a period as every format shows it."""
+    report = domain.periodic(session, period, community_id, today)
+    start, end = report["from"][:7], report["to"][:7]
+    kpis = domain.kpis(session, targets, today)
+    for item in kpis["kpis"]:
+        item["status_label"] = status_label(item)
+    by_month = {g["key"]: g["figures"]
+                for g in domain.summary(session, start, end, "month", today)["groups"]}
+    by_kind = domain.summary(session, start, end, "kind", today)["groups"]
+    nothing = catalogue.derive({}, catalogue.metrics_for("month"))
+    place = community.profile(community_id)
+    report.update(
+        period_label=period_label(period), issued_on=today.isoformat(),
+        community={"name": place["name"], "district": place["district"]},
+        project=targets.get("project") or place["project"],
+        budget_yuan=targets.get("budget_yuan"),
+        kpis=kpis,
+        months=[{"month": m, "figures": by_month.get(m, nothing)} for m in months_of(start, end)],
+        # The read model counts activities by kind (not event by event): the kinds held
+        # or attended in the period, in the vocabulary's order.
+        activities=[{"kind": g["key"], "label": vocab.EVENT_KINDS.get(g["key"], g["key"]),
+                     "figures": g["figures"]}
+                    for g in sorted(by_kind, key=lambda g: _kind_order(g["key"]))
+                    if g["figures"]["activities_held"] or g["figures"]["people_served"]])
+    return report
+
+
+def _kind_order(kind):
+    kinds = list(vocab.EVENT_KINDS)
+    return (kinds.index(kind) if kind in kinds else len(kinds), kind)
 
 
 def to_csv(report):
@@ -29,46 +84,23 @@ def to_csv(report):
     writer.writerow(["报告期", report["period"], "起", report["from"], "止", report["to"]])
     writer.writerow(["范围"] + HEADERS)
     names = [m["name"] for m in report["metrics"]]
-    for row in _rows(report, report["summary"], names):
+    for row in figure_rows(report, report["summary"], names):
         writer.writerow([SUMMARY_SHEET] + ["" if v is None else v for v in row])
     for plan, values in report["plans"].items():
-        for row in _rows(report, values, report["plan_metrics"]):
+        for row in figure_rows(report, values, report["plan_metrics"]):
             writer.writerow([report["plan_labels"][plan]] + ["" if v is None else v for v in row])
     return out.getvalue().encode("utf-8")
 
 
-def to_xlsx(report):
-    wb = Workbook()
-    ws = wb.active
-    ws.title = SUMMARY_SHEET
-    bold = Font(bold=True)
-    ws.append(["报告期", report["period"], report["from"], report["to"]])
-    ws.append(HEADERS)
-    for cell in ws[2]:
-        cell.font = bold
-    for row in _rows(report, report["summary"], [m["name"] for m in report["metrics"]]):
-        ws.append(row)
-    ws.column_dimensions["A"].width = 22
-    ws.column_dimensions["B"].width = 30
-    for plan, values in report["plans"].items():
-        sheet = wb.create_sheet(report["plan_labels"][plan])
-        sheet.append(["计划", report["plan_labels"][plan], plan, report["period"]])
-        sheet.append(HEADERS)
-        for cell in sheet[2]:
-            cell.font = bold
-        for row in _rows(report, values, report["plan_metrics"]):
-            sheet.append(row)
-        sheet.column_dimensions["A"].width = 22
-        sheet.column_dimensions["B"].width = 30
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
-
-
-def render(report, fmt):
-    """{"content_type", "filename", "content_base64"} for RPC (bytes do not cross JSON)."""
-    data = to_csv(report) if fmt == "csv" else to_xlsx(report)
-    return {"content_type": CONTENT_TYPES[fmt],
-            "filename": f"ronghe-report-{report['community_id'] or 'community'}-"
-                        f"{report['period']}.{fmt}",
-            "content_base64": base64.b64encode(data).decode("ascii")}
+def render(report, fmt, font_file=None):
+    """The file of a ``document`` for RPC (``common.downloads.answer``)."""
+    if fmt == "csv":
+        content = to_csv(report)
+    elif fmt == "xlsx":
+        content = report_xlsx.render(report)
+    else:
+        content = report_pdf.render(report, font_file)
+    return downloads.answer(
+        content, f"ronghe-report-{report['community_id'] or 'community'}-{report['period']}.{fmt}",
+        CONTENT_TYPES[fmt],
+        title=f"{report['community']['name']}{report['period_label']}工作报告.{fmt}")

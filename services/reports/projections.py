@@ -8,21 +8,20 @@ upsert per counter (``INSERT ... ON CONFLICT DO UPDATE SET value = value + exclu
 so concurrent workers on PostgreSQL never lose an update, including when the row is new.
 
 Periods are months (YYYY-MM) of the fact's own time (an event's start, an attendance's
-time, an entry's service date...) in the project's time zone; values are exact (counts,
-minutes, seconds, fen) so that any order of application gives the same figures.
+time, an entry's service date...) in the community's zone (``common.times``: config
+TIMEZONE); values are exact (counts, minutes, seconds, fen) so that any order of
+application gives the same figures.
 """
-import os
 from collections import defaultdict
-from datetime import date, datetime, timezone
-from zoneinfo import ZoneInfo
+from datetime import date, timezone
 
 from sqlalchemy import and_, case, or_, select, text, update
 
-from common.contracts import parse_time
-from services.reports.models import (action_items, applied_events, first_seen, metadata,
+from common import times
+from common.times import month
+from services.reports.models import (action_items, applied_events, first_seen,
                                      person_visits, volunteer_service)
 
-PROJECT_TZ = ZoneInfo(os.environ.get("REPORTS_TIMEZONE", "Asia/Shanghai"))
 NONE = "-"  # key for a missing compound (NULL would defeat the unique keys)
 STATUS_RANK = {"open": 0, "in_progress": 1, "done": 2, "cancelled": 3}
 FIGURE_KEY = ("generation", "name", "dimension", "period", "key")
@@ -64,24 +63,10 @@ def _q(column):
     return f'"{column}"'
 
 
-def month(value):
-    """YYYY-MM of an ISO datetime (in the project's time zone), a date or an ISO date."""
-    if isinstance(value, str):
-        if "T" not in value:
-            return value[:7]
-        value = parse_time(value)
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        return value.astimezone(PROJECT_TZ).strftime("%Y-%m")
-    if isinstance(value, date):
-        return value.strftime("%Y-%m")
-    raise ValueError(f"not a time: {value!r}")
-
-
 def instant(value):
-    """Fixed-width UTC form of an ISO time: compares correctly as a string."""
-    return parse_time(value).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """The fixed-width UTC text that ``as_of`` columns keep: it compares correctly as a
+    string, which ``times.iso`` (microseconds only when present) would not."""
+    return times.parse(value).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class Changes:
@@ -147,14 +132,6 @@ def bump_figures(session, rows):
     session.connection().execute(statement(session, "bump"), rows)
 
 
-def first_delivery(session, envelope, now):
-    """The kernel inbox (delivery rule 2), as ``common.inbox.first_delivery`` but with
-    ON CONFLICT instead of a savepoint per event: False if the event id was seen."""
-    return session.connection().execute(statement(session, "inbox"), {
-        "event_id": envelope["event_id"], "event_type": envelope["event_type"],
-        "source": envelope["source"], "received_at": now}).rowcount == 1
-
-
 def mark_applied(session, generation, event_id):
     """The per-generation inbox: False if this generation already has the event."""
     return session.connection().execute(statement(session, "applied_events"),
@@ -177,7 +154,10 @@ def apply_events(session, generation, envelopes):
         if applier is None or not mark_applied(session, generation, envelope["event_id"]):
             applied.append(False)
             continue
-        applier(changes, envelope["payload"], envelope)
+        # Sample records (the demonstration data of a first start) count in no figure,
+        # KPI, report or summary: the funder signs these.
+        if not envelope["payload"].get("sample"):
+            applier(changes, envelope["payload"], envelope)
         applied.append(True)
     changes.flush()
     return applied
@@ -407,7 +387,7 @@ def fen(yuan):
 
 
 TABLES = {t.name: t for t in (applied_events, first_seen, person_visits, volunteer_service,
-                              action_items, metadata.tables["inbox"])}
+                              action_items)}
 
 APPLIERS = {f.__name__: f for f in (
     partner_registered, resource_registered, resource_updated, venue_booked,

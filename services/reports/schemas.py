@@ -28,4 +28,5 @@ class PeriodicQuery(Schema):
         unknown = RAISE
 
     period = fields.String(required=True, validate=PERIOD)
-    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv", "xlsx"]))
+    format = fields.String(load_default="json",
+                           validate=validate.OneOf(["json", "csv", "xlsx", "pdf"]))

@@ -1,24 +1,23 @@
-"""Reports service: nameko entrypoints only. Projections are in projections.py, the rest
-of the logic in domain.py (plain functions over a session), rendering in periodic.py.
+"""Reports service: nameko entrypoints only. Projections are in projections.py, the
+commit of a delivered batch in pipeline.py, the rest of the logic in domain.py (plain
+functions over a session), rendering in periodic.py.
 
 Modes (config REPORTS_MODE): ``community`` (default) projects its community's events and
 publishes its summary on a timer (SUMMARY_INTERVAL_SECONDS) and on demand; ``district``
 also consumes the summaries the shovels bring from its communities' vhosts.
 """
 from nameko.dependency_providers import Config
-from common.rpc import rpc
 
+from common import times
 from common.bus import handle_event_batches
-from common.contracts import parse_time
 from common.db import Store
-from common.errors import ValidationFailed
 from common.metrics import Instrumentation
 from common.ops import OperatorEndpoints
 from common.outbox import OutboxRelay
-from services.reports import domain, periodic
+from common.rpc import rpc
+from services.reports import domain, periodic, pipeline
 from services.reports import metrics as rmetrics
-from services.reports.extensions import (GroupCommit, Rebuilder, config_timer,
-                                         handle_community_summary)
+from services.reports.extensions import Rebuilder, config_timer, handle_community_summary
 from services.reports.models import metadata
 
 
@@ -30,12 +29,11 @@ class ReportsService(OperatorEndpoints):
     relay = OutboxRelay()
     instrumentation = Instrumentation()
     rebuilder = Rebuilder()
-    group_commit = GroupCommit()
 
     # -- helpers (not entrypoints) ----------------------------------------------------
 
     def _today(self):
-        return domain.parse_today(self.config.get("REPORTS_TODAY")) or domain.utc_today()
+        return domain.parse_today(self.config.get("REPORTS_TODAY")) or times.local_today()
 
     def _targets(self, year=None):
         return domain.targets_for(self.config["KPI_TARGETS_FILE"], year)
@@ -51,12 +49,7 @@ class ReportsService(OperatorEndpoints):
         projection of each type is its applier in projections.APPLIERS. One worker per
         batch instead of one per message is what lets the pipeline run at twice the
         rate of plain nameko (docs/performance.md)."""
-        for envelope, applied in zip(envelopes, self.group_commit.apply_batch(envelopes)):
-            if applied:
-                rmetrics.applied(self.name, envelope["event_type"],
-                                 parse_time(envelope["occurred_at"]))
-            else:
-                rmetrics.duplicate(self.name, envelope["event_type"])
+        pipeline.commit(self.store, envelopes, self.name)
 
     # -- district mode ---------------------------------------------------------------
 
@@ -110,13 +103,13 @@ class ReportsService(OperatorEndpoints):
 
     @rpc
     def get_periodic_report(self, period, format="json"):
-        if format not in ("json", "csv", "xlsx"):
-            raise ValidationFailed("bad format", {"format": ["one of json, csv, xlsx"]})
+        periodic.check_format(format)
         with self.store.session() as session:
-            report = domain.periodic(session, period, self._community(), self._today())
+            report = periodic.document(session, period, self._community(), self._today(),
+                                       self._targets())
         if format == "json":
             return report
-        return periodic.render(report, format)
+        return periodic.render(report, format, self.config.get("REPORT_FONT_FILE"))
 
     @rpc
     def publish_summary(self):

@@ -233,7 +233,8 @@ def get_resource(session, resource_id):
 def _emit_resource_updated(uow, resource, changed):
     uow.emit("resource_updated", {
         "resource_id": resource.id, "changed_fields": changed, "status": resource.status,
-        "quantity_left": resource.quantity_left, "value_yuan": float(resource.value_yuan)})
+        "quantity_left": resource.quantity_left, "value_yuan": float(resource.value_yuan),
+        "sample": bool(resource.sample)})
 
 
 def update_resource(uow, resource_id, data):
@@ -645,6 +646,13 @@ def _transition_refused(need, action, allowed_from):
         {"status": need.status, "action": action, "allowed_from": list(allowed_from)})
 
 
+def _has_real_match(session, need_id):
+    """Whether the need already has a match that is not with a sample resource."""
+    real = select(Match.id).outerjoin(Resource, Match.resource_id == Resource.id).where(
+        Match.need_id == need_id, or_(Resource.id.is_(None), Resource.sample.is_(False)))
+    return session.execute(select(exists(real))).scalar()
+
+
 def match_need(uow, crypto, need_id, data, actor=None):
     """Record who matched what; consume the resource's capacity; open → matched."""
     data = load_input(schemas.MatchCreate, data)
@@ -681,6 +689,10 @@ def match_need(uow, crypto, need_id, data, actor=None):
         value = round(unit_value(resource) * quantity, 2)
     now = utcnow()
     first = need.matched_at is None
+    sample = bool(resource is not None and resource.sample)
+    # The figures count a need as matched at its first match with a real resource: one
+    # with sample data alone is demonstration.
+    first_counted = not sample and not _has_real_match(session, need.id)
     if need.status == "open":
         need.status = "matched"
     if first:
@@ -693,9 +705,10 @@ def match_need(uow, crypto, need_id, data, actor=None):
     uow.emit("need_matched", {
         "need_id": need.id, "match_id": match.id, "resource_id": match.resource_id,
         "volunteer_id": match.volunteer_id, "quantity": quantity, "value_yuan": value,
-        "category": need.category, "target_group": need.target_group, "first_match": first,
+        "category": need.category, "target_group": need.target_group,
+        "first_match": first_counted,
         "hours_to_match": round(max(0.0, (now - need.created_at).total_seconds()) / 3600, 3),
-        "matched_at": now})
+        "matched_at": now, "sample": sample})
     if resource is not None and resource.quantity_left is not None:
         _emit_resource_updated(uow, resource, ["quantity_left"])
     result = _need_answer(session, need, crypto)

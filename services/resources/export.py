@@ -25,7 +25,6 @@ COLUMNS = [
     ("可用说明", lambda i, r: r["availability_note"] or ""),
     ("估值（元）", lambda i, r: r["value_yuan"]),
     ("说明", lambda i, r: r["description"] or ""),
-    ("示例数据", lambda i, r: "是" if r["sample"] else ""),
 ]
 HEADERS = [name for name, _ in COLUMNS]
 CONTENT_TYPES = {
@@ -89,7 +88,7 @@ def to_xlsx(resources, generated_at=None):
     for row in rows_of(resources):
         sheet.append(row)
     sheet.freeze_panes = "A2"
-    widths = [6, 10, 30, 10, 24, 24, 24, 20, 8, 8, 8, 24, 20, 12, 40, 8]
+    widths = [6, 10, 30, 10, 24, 24, 24, 20, 8, 8, 8, 24, 20, 12, 40]
     for index, width in enumerate(widths, 1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     value_column = HEADERS.index("估值（元）") + 1
@@ -104,7 +103,7 @@ def to_xlsx(resources, generated_at=None):
     about.append(["生成时间", generated_at.strftime("%Y-%m-%d %H:%M")])
     about.append(["在用资源数", len(resources)])
     about.append(["估值合计（元）", round(sum(r["value_yuan"] for r in resources), 2)])
-    about.append(["说明", "仅含状态为“可用”的资源；已归档资源不列入。标“示例数据”的条目为系统示例，可删除。"])
+    about.append(["说明", "仅含状态为“可用”的资源；已归档资源和系统示例数据不列入。"])
     about.column_dimensions["A"].width = 16
     about.column_dimensions["B"].width = 60
     buffer = io.BytesIO()
@@ -116,6 +115,9 @@ def export_resources(resources, fmt="csv", community_id=None):
     if fmt not in CONTENT_TYPES:
         raise ValidationFailed(f"unknown export format {fmt!r}",
                                {"format": ["one of csv, xlsx"]})
+    # The list a funder or partner receives: the community's own resources, never the
+    # demonstration data of a first start.
+    resources = [r for r in resources if not r.get("sample")]
     content = to_csv(resources) if fmt == "csv" else to_xlsx(resources)
     stamp = times.local_today().strftime("%Y%m%d")
     return {"filename": f"resources-{community_id or 'community'}-{stamp}.{fmt}",

@@ -6,7 +6,7 @@ with them (outbox); reads in a session. Nothing here talks to the network inside
 transaction: suggestions read first, then ask the volunteers service.
 """
 from nameko.dependency_providers import Config
-from common.rpc import rpc
+from common.rpc import BoundedRpc, rpc
 
 from common.db import Store
 from common.metrics import Instrumentation
@@ -16,7 +16,7 @@ from common.pii import PiiCrypto
 from common.sample import SampleData
 from services.resources import domain, export
 from services.resources.models import metadata
-from services.resources.volunteers_client import VolunteersRpc, suggest_volunteers
+from services.resources.volunteers_client import suggest_volunteers
 
 
 class ResourcesService(OperatorEndpoints):
@@ -28,7 +28,7 @@ class ResourcesService(OperatorEndpoints):
     sample_data = SampleData()
     instrumentation = Instrumentation()
     crypto = PiiCrypto()
-    volunteers_rpc = VolunteersRpc()
+    volunteers_rpc = BoundedRpc("volunteers", "VOLUNTEERS_RPC_TIMEOUT_SECONDS")
 
     # ------------------------------------------------------------ partners
 

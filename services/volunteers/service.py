@@ -14,7 +14,6 @@ from common.metrics import Instrumentation
 from common.ops import OperatorEndpoints
 from common.outbox import OutboxRelay
 from common.pii import PiiCrypto
-from common.sample import SampleData
 from services.volunteers import certificate_pdf, domain
 from services.volunteers.models import metadata
 
@@ -29,7 +28,6 @@ class VolunteersService(OperatorEndpoints):
     config = Config()
     store = Store(metadata)
     relay = OutboxRelay()
-    sample_data = SampleData()
     instrumentation = Instrumentation()
     crypto = PiiCrypto()
 

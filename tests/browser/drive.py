@@ -29,6 +29,7 @@ from pathlib import Path
 
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect, sync_playwright
+from pypdf import PdfReader
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -96,6 +97,16 @@ class Journey:
     def kpi_actual(self, kpi):
         value = self.page.get_attribute(f'article.kpi[data-kpi="{kpi}"] .actual', "data-actual")
         return float(value or 0)
+
+
+def save_download(j, click):
+    """Click what starts a download; the saved file's path."""
+    with j.page.expect_download(timeout=TIMEOUT) as info:
+        click()
+    download = info.value
+    target = j.out / download.suggested_filename
+    download.save_as(str(target))
+    return target
 
 
 def login(j, user, password):
@@ -210,7 +221,12 @@ def register_two_residents(j, event_id):
     expect(page.locator("table.list")).to_contain_text("已确认")
     expect(page.locator("table.list")).to_contain_text("候补")
     j.shot("event-detail", full_page=False)
-    j.step("register_two_residents", rows=rows.count())
+    # The 签到表 to print: both residents by name, their phones masked.
+    sheet = save_download(j, lambda: page.click("#sign-in-sheet-pdf"))
+    text = "".join(p.extract_text() for p in PdfReader(str(sheet)).pages)
+    assert "王秀英" in text and "139****2222" in text and "候补" in text, text
+    assert not any(phone in text for _, phone in people), text
+    j.step("register_two_residents", rows=rows.count(), sign_in_sheet=sheet.name)
 
 
 def check_in_one(j, event_id):
@@ -409,16 +425,12 @@ def hours_and_certificate(j, volunteer_id, admin, reviewer):
     button = page.locator("button[data-pdf]").first
     expect(button).to_be_visible(timeout=TIMEOUT)
     number = button.get_attribute("data-pdf")
-    with page.expect_download(timeout=TIMEOUT) as info:
-        button.click()
-    download = info.value
-    target = j.out / download.suggested_filename
-    download.save_as(str(target))
+    target = save_download(j, button.click)
     head = target.read_bytes()[:5]
     assert head == b"%PDF-", head
     j.result["certificate"] = number
     j.shot("volunteer-detail")
-    j.step("certificate_pdf", number=number, file=download.suggested_filename,
+    j.step("certificate_pdf", number=number, file=target.name,
            bytes=target.stat().st_size)
 
     # A late entry in the certified period, approved: the certificate is superseded and
@@ -475,13 +487,11 @@ def report_xlsx(j, period_year):
     page = j.page
     j.goto("/reports")
     expect(page.locator("table.list")).to_be_visible(timeout=TIMEOUT)
-    with page.expect_download(timeout=TIMEOUT) as info:
-        page.click("#download-xlsx")
-    download = info.value
-    target = j.out / download.suggested_filename
-    download.save_as(str(target))
+    target = save_download(j, lambda: page.click("#download-xlsx"))
     assert target.read_bytes()[:2] == b"PK", "an XLSX is a zip"
-    j.step("report_xlsx", file=download.suggested_filename, bytes=target.stat().st_size)
+    printable = save_download(j, lambda: page.click("#download-pdf"))
+    assert printable.read_bytes()[:5] == b"%PDF-", "the A4 report"
+    j.step("report_xlsx", file=target.name, bytes=target.stat().st_size, pdf=printable.name)
 
 
 def trend_degrades(j):

@@ -2,7 +2,6 @@
 import resolves, served with a JavaScript type, and every API call it makes names a route
 the gateway has (method and path), so a renamed route fails here first."""
 import re
-from pathlib import Path
 
 import pytest
 

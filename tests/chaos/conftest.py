@@ -74,6 +74,24 @@ def service_process():
         sp.stop()
 
 
+def queue_drained(amqp_uri, queue):
+    """True once ``queue`` holds no message, neither waiting nor delivered and unacked:
+    everything sent to it was handled (acked after its commit). Asked of the broker with
+    rabbitmqctl, which reads the queue itself; the management API's counts are refreshed
+    only every collect_statistics_interval (5 s) and a zero from it may be stale."""
+    from urllib.parse import unquote, urlparse
+
+    vhost = unquote(urlparse(amqp_uri).path[1:]) or "/"
+    out = subprocess.run(["rabbitmqctl", "list_queues", "-p", vhost, "-q", "--no-table-headers",
+                          "name", "messages_ready", "messages_unacknowledged"],
+                         check=True, capture_output=True, text=True, timeout=60).stdout
+    for line in out.splitlines():
+        name, ready, unacked = line.split()
+        if name == queue:
+            return int(ready) == 0 and int(unacked) == 0
+    raise AssertionError(f"no queue {queue} in vhost {vhost}")
+
+
 def restart_rabbitmq():
     subprocess.run(["rabbitmqctl", "stop_app"], check=True, capture_output=True, timeout=60)
     time.sleep(1)

@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from common import outbox
+from common import bus, outbox
 from common.db import make_engine
 from services.reports.models import metadata as reports_metadata
 from services.volunteers.models import metadata as volunteers_metadata
-from tests.chaos.conftest import restart_rabbitmq
+from tests.chaos.conftest import queue_drained, restart_rabbitmq
 from tests.fixtures import wait_until
 
 pytestmark = pytest.mark.slow
@@ -81,15 +81,23 @@ def pipeline(stack):
     return stack
 
 
+def unsent(stack):
+    return count(stack.db_uris["volunteers"], volunteers_metadata, "outbox",
+                 lambda t: t.c.sent_at.is_(None))
+
+
 def assert_exactly_once(stack, total, timeout=90):
     reports_db = stack.db_uris["reports"]
     wait_until(lambda: registered_figure(reports_db) >= total, timeout=timeout, interval=0.5,
                message=f"reports to count {total} facts")
-    time.sleep(1)  # anything still in flight would show as a double count
+    # Nothing left in flight: every fact confirmed by the broker (so in reports' queue),
+    # then that queue empty with nothing unacked (every copy handled and committed).
+    wait_until(lambda: unsent(stack) == 0, timeout=30, interval=0.5,
+               message="the relay to have every fact confirmed")
+    wait_until(lambda: queue_drained(stack.rabbit_config["AMQP_URI"], bus.queue_name("reports")),
+               timeout=30, interval=0.5, message="reports' queue to be drained")
     assert registered_figure(reports_db) == total
     assert count(reports_db, reports_metadata, "inbox") == total
-    assert count(stack.db_uris["volunteers"], volunteers_metadata, "outbox",
-                 lambda t: t.c.sent_at.is_(None)) == 0
 
 
 def test_rabbitmq_restarted_in_the_middle_of_5000_facts(pipeline):

@@ -217,3 +217,15 @@ def test_the_image_installs_the_run_time_set_without_test_tools():
         assert re.search(rf"^{tool}==", dev, re.M), f"{tool} missing from requirements-dev.txt"
     assert "-r requirements.txt" in dev
     assert "requirements-dev" not in DOCKERFILE.read_text(encoding="utf-8")
+
+
+def test_the_runtime_image_has_the_cjk_font_the_pdfs_embed():
+    from common import pdf
+
+    text = DOCKERFILE.read_text(encoding="utf-8")
+    runtime = text[text.index(" AS runtime"):]
+    assert re.search(r"apt-get install -y --no-install-recommends fonts-wqy-microhei", runtime)
+    assert "rm -rf /var/lib/apt/lists/*" in runtime.split("fonts-wqy-microhei", 1)[1]
+    # the file Debian's package installs is where the PDFs look by default; CI installs it too
+    assert pdf.DEFAULT_FONT_FILE == "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
+    assert "fonts-wqy-microhei" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")

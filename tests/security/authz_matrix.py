@@ -29,6 +29,7 @@ EXPECTED = {
     "GET /events/<int:event_id>/registrations": STAFF,
     "DELETE /registrations/<int:registration_id>": PUBLIC,
     "POST /events/<int:event_id>/attendance": STAFF,
+    "GET /events/<int:event_id>/sign-in-sheet": STAFF,
     "POST /events/<int:event_id>/feedback": PUBLIC,
     # linkage
     "POST /events/<int:event_id>/decisions": STAFF,
@@ -99,3 +100,21 @@ EXPECTED = {
     "GET /certificates/<number>/pdf": SELF_SERVICE,
     "GET /certificates/<number>/verify": PUBLIC,
 }
+
+# Where a volunteer reaches only their own records (the routes' own_records_only): the
+# gateway checks the volunteer a request names, the service the owner of a sign-up or
+# certificate. The other routes open to volunteers are shared reads.
+VOLUNTEER_OWN_RECORDS = {
+    "GET /volunteers/<int:volunteer_id>",
+    "PATCH /volunteers/<int:volunteer_id>",
+    "POST /shifts/<int:shift_id>/signups",
+    "GET /signups",
+    "DELETE /signups/<int:signup_id>",
+    "POST /signups/<int:signup_id>/check-in",
+    "POST /signups/<int:signup_id>/check-out",
+    "GET /hours",
+    "POST /hours",
+    "GET /volunteers/<int:volunteer_id>/certificates",
+    "GET /certificates/<number>/pdf",
+}
+VOLUNTEER_SHARED_READS = {"GET /me", "GET /teams", "GET /shifts", "GET /shifts/<int:shift_id>"}

@@ -4,25 +4,34 @@ import re
 
 import pytest
 
-from gateway.routing import load_routes
-from tests.security.authz_matrix import EXPECTED, PUBLIC
+from gateway.routes import ROUTES
+from tests.security.authz_matrix import (EXPECTED, PUBLIC, VOLUNTEER_OWN_RECORDS,
+                                         VOLUNTEER_SHARED_READS)
 
 ROLES = ("anonymous", "volunteer", "social_worker", "admin", "district_viewer")
 
 
 def test_every_route_has_an_entry_and_every_entry_a_route():
-    routes = {r.endpoint: r for r in load_routes()}
+    routes = {r.endpoint: r for r in ROUTES}
     assert sorted(set(routes) - set(EXPECTED)) == [], "routes without an authorization entry"
     assert sorted(set(EXPECTED) - set(routes)) == [], "entries for routes that do not exist"
 
 
 def test_route_table_grants_exactly_the_matrix():
-    for route in load_routes():
+    for route in ROUTES:
         expected = EXPECTED[route.endpoint]
         if expected == PUBLIC:
             assert route.is_public, route.endpoint
         else:
             assert not route.is_public and set(route.roles) == expected, route.endpoint
+
+
+def test_volunteers_are_limited_to_their_own_records_where_the_matrix_says():
+    limited = {r.endpoint for r in ROUTES if "volunteer" in r.own_records_only}
+    assert limited == VOLUNTEER_OWN_RECORDS
+    open_to_volunteers = {r.endpoint for r in ROUTES
+                          if not r.is_public and r.allows("volunteer")}
+    assert open_to_volunteers - limited == VOLUNTEER_SHARED_READS
 
 
 @pytest.fixture(scope="module")

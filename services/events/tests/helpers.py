@@ -7,6 +7,8 @@ from common.errors import Conflict, ServiceUnavailable
 class FakeResources:
     """Stands in for the resources service's RPC in unit tests of booking.py."""
 
+    timeout = 2.0  # seconds, as common.rpc.BoundedClient's
+
     def __init__(self):
         self.calls = []
         self.bookings = {}

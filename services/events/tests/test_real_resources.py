@@ -69,6 +69,7 @@ def test_sweep_finds_a_late_booking_in_the_real_resources_service(stack):
     """A book_venue that timed out but was carried out: the sweep finds it with the real
     list_venue_bookings and releases it."""
     from common import times
+    from common.rpc import BoundedClient
     from common.testing import LocalStore
     from services.events import booking, domain
     from services.events.models import metadata
@@ -87,7 +88,7 @@ def test_sweep_finds_a_late_booking_in_the_real_resources_service(stack):
         late = cluster.resources.book_venue(request)  # what resources did after we gave up
         with store.session() as session:
             domain.record_uncertain_booking(session, request)
-        resources = booking.BoundedResources(cluster.resources, 5)
+        resources = BoundedClient(cluster.resources, "resources", 5)
         assert booking.sweep_uncertain(store, resources, grace_seconds=0) == 1
         assert cluster.resources.get_booking(late["id"])["status"] == "cancelled"
     store.dispose()

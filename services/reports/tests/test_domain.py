@@ -64,8 +64,7 @@ def applied(tmp_path, applied_db):
 def apply_all(factory, envelopes, batch=200):
     for i in range(0, len(envelopes), batch):
         with factory() as session:
-            for env in envelopes[i:i + batch]:
-                domain.apply_live(session, env)
+            domain.apply_live(session, envelopes[i:i + batch])
             session.commit()
 
 
@@ -133,7 +132,8 @@ def test_applying_twice_changes_nothing_and_order_does_not_matter(applied, scena
 
 def test_periodic_xlsx_and_csv_carry_the_json_numbers(applied, scenario):
     with applied() as session:
-        report = domain.periodic(session, "2026-11", "hetong", TODAY)
+        report = periodic.document(session, "2026-11", "hetong", TODAY,
+                                   domain.load_targets(TARGETS))
         quarter = domain.periodic(session, "2026-Q4", "hetong", TODAY)
         year = domain.periodic(session, "2026", "hetong", TODAY)
     assert (report["from"], report["to"]) == ("2026-11-01", "2026-11-30")
@@ -143,7 +143,8 @@ def test_periodic_xlsx_and_csv_carry_the_json_numbers(applied, scenario):
         assert report["summary"][name] == value, name
     rendered = periodic.render(report, "xlsx")
     wb = load_workbook(io.BytesIO(base64.b64decode(rendered["content_base64"])))
-    assert wb.sheetnames == ["汇总", "资源融和", "体系融和", "服务融和", "文化融和"]
+    assert wb.sheetnames == ["指标", "汇总", "资源融和", "体系融和", "服务融和", "文化融和",
+                             "逐月", "活动类型"]
     rows = list(wb["汇总"].iter_rows(min_row=3, values_only=True))
     assert {r[1]: r[2] for r in rows} == report["summary"]
     assert list(wb["汇总"].iter_rows(min_row=2, max_row=2, values_only=True))[0] == \
@@ -151,6 +152,12 @@ def test_periodic_xlsx_and_csv_carry_the_json_numbers(applied, scenario):
     for plan, label in report["plan_labels"].items():
         sheet_rows = list(wb[label].iter_rows(min_row=3, values_only=True))
         assert {r[1]: r[2] for r in sheet_rows} == report["plans"][plan]
+    (month,) = report["months"]
+    assert month["month"] == "2026-11"
+    assert {r[1]: r[3] for r in wb["逐月"].iter_rows(min_row=3, values_only=True)} == \
+        month["figures"]
+    assert [k["kpi"] for k in report["kpis"]["kpis"]] == \
+        [r[1] for r in wb["指标"].iter_rows(min_row=4, values_only=True)]
     csv_text = base64.b64decode(periodic.render(report, "csv")["content_base64"]).decode("utf-8-sig")
     assert "服务人次" in csv_text and "汇总" in csv_text
 
@@ -219,7 +226,7 @@ def test_concurrent_increments_on_postgresql_lose_nothing(make_db_uri):
                     "compound": "fulong_huayuan", "skills": [], "talent": True,
                     "registered_at": datetime(2026, 11, 5, 3, tzinfo=timezone.utc)},
                     "volunteers", "hetong")
-                domain.apply_live(session, env)
+                domain.apply_live(session, [env])
                 session.commit()
 
     pool = [eventlet.spawn(worker, n) for n in range(20)]
@@ -275,23 +282,15 @@ def test_room_use_per_venue_and_needs_per_category(applied, scenario):
         scenario.expected()["needs_registered"]
 
 
-def test_group_commit_applies_concurrent_events_together_and_isolates_a_bad_one(
-        session_factory, monkeypatch):
-    """Workers' events share one transaction; a failing event fails alone (its worker
-    raises, so the bus retries it) and the others commit with their inbox rows."""
-    from common.db import StoreAccess
-    from services.reports.extensions import GroupCommit
-    from services.reports.models import metadata as md
+def test_a_batch_commits_once_with_its_inbox_rows_or_not_at_all(tmp_path, monkeypatch):
+    """The pipeline's commit: one transaction per batch; a redelivery (earlier, or twice
+    in the same batch) is skipped and counted as a duplicate; a batch with a failing event
+    leaves nothing behind, so the bus can split it and retry the bad one alone."""
+    from common import metrics
+    from common.testing import LocalStore
+    from services.reports import pipeline
 
-    class Provider:
-        metadata = md
-        sessionmaker = session_factory
-        after_commit_hooks = []
-        source, community_id = "reports", "hetong"
-
-    group = GroupCommit()
-    group.reset("reports")
-    group._store = lambda: StoreAccess(Provider())
+    store = LocalStore(metadata, "reports", f"sqlite:///{tmp_path}/pipeline.db")
     original = projections.APPLIERS["idea_voted"]
 
     def poisoned(c, p, env):
@@ -303,16 +302,21 @@ def test_group_commit_applies_concurrent_events_together_and_isolates_a_bad_one(
     envs = [contracts.envelope("idea_voted", {"idea_id": i, "votes": 1}, "events", "hetong",
                                occurred_at=datetime(2026, 11, 3, tzinfo=timezone.utc))
             for i in range(1, 7)]
-    envs.append(envs[0])  # a redelivery inside the same batch
-    workers = [eventlet.spawn(group.apply, env) for env in envs]
-    results = []
-    for gt in workers:
-        try:
-            results.append(gt.wait())
-        except RuntimeError as exc:
-            results.append(str(exc))
-    assert results == [True, True, "poison", True, True, True, False]
-    with session_factory() as session:
+    consumed = metrics.EVENTS_CONSUMED.labels("reports", "idea_voted")
+    duplicate = metrics.EVENTS_DUPLICATE.labels("reports", "idea_voted")
+    consumed_before, duplicate_before = consumed._value.get(), duplicate._value.get()
+
+    with pytest.raises(RuntimeError, match="poison"):
+        pipeline.commit(store, envs, "reports")
+    assert store.count(metadata.tables["inbox"]) == 0
+    assert store.count(figures) == 0
+
+    good = [env for env in envs if env["payload"]["idea_id"] != 3]
+    assert pipeline.commit(store, good[:2] + [good[0]], "reports") == [True, True, False]
+    assert pipeline.commit(store, good, "reports") == [False, False, True, True, True]
+    with store.session() as session:
         assert domain.totals(session, 1, "2026-11", "2026-11")["idea_votes"] == 5
-        inbox_rows = session.execute(select(md.tables["inbox"].c.event_id)).scalars().all()
-    assert len(inbox_rows) == 5 and envs[2]["event_id"] not in inbox_rows
+    assert store.count(metadata.tables["inbox"]) == 5
+    assert consumed._value.get() - consumed_before == 5
+    assert duplicate._value.get() - duplicate_before == 3
+    store.dispose()

@@ -14,8 +14,7 @@ from sqlalchemy import func, select
 
 from datetime import datetime, timezone
 
-from common import bus, contracts
-from services.reports import metrics as rmetrics
+from common import bus, contracts, metrics
 from services.reports.tests.scenario import Scenario
 from tests.fixtures import wait_until
 
@@ -92,6 +91,7 @@ def test_scenario_through_the_broker_redelivery_rebuild_and_xlsx(stack, rabbit_c
 
     # 1. the scenario, as the three services' relays would publish it
     started = time.monotonic()
+    consumed_at_start = counter_total(metrics.EVENTS_CONSUMED)
     publish(amqp, envelopes)
     wait_until(lambda: inbox_count(stack) == len(envelopes), timeout=60,
                message="reports to apply the scenario")
@@ -122,19 +122,24 @@ def test_scenario_through_the_broker_redelivery_rebuild_and_xlsx(stack, rabbit_c
     metrics_text = client.http.get(stack.url("reports") + "/metrics").text
     assert "ronghe_projection_lag_seconds" in metrics_text
     assert 'ronghe_kpi_at_risk{kpi="activities_held",service="reports"}' in metrics_text
-    assert "ronghe_reports_events_applied_total" in metrics_text
+    assert 'ronghe_events_consumed_total{event_type="attendance_recorded",service="reports"}' \
+        in metrics_text
+    wait_until(lambda: counter_total(metrics.EVENTS_CONSUMED) - consumed_at_start
+               == len(envelopes), message="each event counted once as consumed")
     print(f"\n{len(envelopes)} events applied in {elapsed:.1f}s")
 
     t2 = time.monotonic()
     # 2. the whole scenario delivered a second time changes nothing
-    duplicates_before = counter_total(rmetrics.DUPLICATES_SKIPPED)
+    duplicates_before = counter_total(metrics.EVENTS_DUPLICATE)
+    consumed_before = counter_total(metrics.EVENTS_CONSUMED)
     publish(amqp, envelopes)
-    wait_until(lambda: counter_total(rmetrics.DUPLICATES_SKIPPED) - duplicates_before
-               >= len(envelopes), timeout=60, message="the redelivery to be skipped")
+    wait_until(lambda: counter_total(metrics.EVENTS_DUPLICATE) - duplicates_before
+               == len(envelopes), timeout=60, message="the redelivery to be skipped")
+    assert counter_total(metrics.EVENTS_CONSUMED) == consumed_before
     assert inbox_count(stack) == len(envelopes)
     assert snapshot(client) == first
-    assert "ronghe_reports_duplicates_skipped_total" in \
-        client.http.get(stack.url("reports") + "/metrics").text
+    assert 'ronghe_events_duplicate_total{event_type="attendance_recorded",service="reports"}' \
+        in client.http.get(stack.url("reports") + "/metrics").text
 
     print(f"redelivery checked in {time.monotonic() - t2:.1f}s")
     t3 = time.monotonic()
@@ -187,7 +192,8 @@ def test_scenario_through_the_broker_redelivery_rebuild_and_xlsx(stack, rabbit_c
     assert without_generation(snapshot(client)) == without_generation(first)
 
     print(f"rebuilds checked in {time.monotonic() - t3:.1f}s")
-    # 4. the XLSX of a month: Chinese headers, summary + one sheet per plan, JSON's numbers
+    # 4. the XLSX of a month: Chinese headers, KPIs, summary, one sheet per plan, month
+    #    and kinds, with the JSON's numbers
     month = client.get("/reports/periodic?period=2026-11").json()
     for name, value in scenario.expected(month="2026-11").items():
         assert month["summary"][name] == value, name
@@ -196,7 +202,8 @@ def test_scenario_through_the_broker_redelivery_rebuild_and_xlsx(stack, rabbit_c
     assert xlsx.headers["Content-Type"].startswith(
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     wb = load_workbook(io.BytesIO(xlsx.content))
-    assert wb.sheetnames == ["汇总", "资源融和", "体系融和", "服务融和", "文化融和"]
+    assert wb.sheetnames == ["指标", "汇总", "资源融和", "体系融和", "服务融和", "文化融和",
+                             "逐月", "活动类型"]
     assert [c.value for c in wb["汇总"][2]] == ["指标", "代码", "数值", "单位"]
     assert {r[1]: r[2] for r in wb["汇总"].iter_rows(min_row=3, values_only=True)} == month["summary"]
     for plan, label in month["plan_labels"].items():
@@ -247,3 +254,34 @@ def test_roles_of_the_report_routes(stack):
     status = admin.get("/reports/rebuild").json()
     assert "resources" in status["error"] and status["active_generation"] == 1
     assert admin.get("/reports/kpis").status_code == 200
+
+
+def test_a_fact_that_cannot_be_projected_is_dead_lettered_alone(stack, rabbit_config):
+    """The real projections through the real broker: a payload the applier cannot read
+    fails its batch; the bus splits the batch until that fact is alone, retries it, then
+    parks it in reports.dead-letter, while the other 29 are counted once each."""
+    import json
+
+    from common.tests.test_delivery import queue_depth, volunteer_registered
+
+    stack.start("reports", **OVERRIDES)
+    amqp = rabbit_config["AMQP_URI"]
+    envelopes = [volunteer_registered(i) for i in range(1, 31)]
+    envelopes[11]["payload"]["registered_at"] = "the day after tomorrow"
+    retried = counter_total(metrics.EVENTS_RETRIED)
+    dead = counter_total(metrics.EVENTS_DEAD_LETTERED)
+    publish(amqp, envelopes)
+    wait_until(lambda: queue_depth(amqp, bus.dead_letter_queue_name("reports")) == 1,
+               timeout=20, message="the unreadable fact in the DLQ")
+    wait_until(lambda: inbox_count(stack) == 29, message="its 29 batch mates committed")
+    with stack.rpc() as rpc_proxy:
+        kpis = rpc_proxy.reports.get_kpis()["kpis"]
+    assert next(k["actual"] for k in kpis if k["kpi"] == "volunteers_registered") == 29
+    assert counter_total(metrics.EVENTS_RETRIED) - retried == bus.MAX_ATTEMPTS - 1
+    assert counter_total(metrics.EVENTS_DEAD_LETTERED) - dead == 1
+    assert queue_depth(amqp, bus.queue_name("reports")) == 0
+    with Connection(amqp) as conn:
+        message = conn.SimpleQueue(bus.dead_letter_queue_name("reports")).get(timeout=2)
+        assert json.loads(message.body)["event_id"] == envelopes[11]["event_id"]
+        assert message.headers[bus.ATTEMPTS_HEADER] == bus.MAX_ATTEMPTS
+        message.ack()

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import update
 
 from services.resources import domain
-from services.resources.models import Booking, Match, Need, Partner, Resource, Venue
+from services.resources.models import Booking, Match, Need, Partner, Resource
 
 # One fixed instant for every stored timestamp, so that the answers can be written out.
 STORED = datetime(2026, 3, 1, 2, 3, 4)  # naive UTC, as the tables keep it

@@ -2,7 +2,7 @@
 each kind: keys, values, masking and time forms. The console and other clients read these
 fields; a change here is a change they see."""
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 
 import pytest
 

@@ -1,6 +1,6 @@
 // 活动: the week's events, creating one with a free room, registrations and waitlist,
 // check-in at the door (phone-sized), completing it, feedback; joint meetings' decisions.
-import { api, vocabularies, ApiError } from "../api.js";
+import { api, download, vocabularies, ApiError } from "../api.js";
 import { h, clear, form, badge, pager, table, act, section, toast, showErrors, fieldRow, readForm, clearErrors } from "../ui.js";
 import { STATUS, compoundName, labelOf, skillNames, fmt, localToIso, todayLocal, errorText } from "../i18n.js";
 
@@ -182,6 +182,14 @@ export async function detail(view, { args, params, go }) {
       if (reason === null) return;
       act(e.target, () => api.post(`/events/${id}/cancel`, reason ? { reason } : {}), "活动已取消，场地已释放").then(reload);
     } } }, "取消活动"));
+  }
+  if (ev.status !== "cancelled") {
+    // 签到表: printed before the event, archived after it (who came, and when).
+    for (const format of ["pdf", "xlsx"]) {
+      actions.append(h("button", { type: "button", id: `sign-in-sheet-${format}`, on: { click: (e) => act(e.target,
+        () => download(`/events/${id}/sign-in-sheet`, { format }, `sign-in-sheet-${id}.${format}`), "签到表已下载") } },
+      `签到表（${format.toUpperCase()}）`));
+    }
   }
   const venue = ev.venue_id ? (vmap[ev.venue_id]?.name || `场地 #${ev.venue_id}`) : "不使用站内场地";
   clear(view,

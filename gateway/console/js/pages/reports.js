@@ -1,4 +1,5 @@
-// 报表: choose a month, quarter or year; view it; download it as XLSX.
+// 报表: choose a month, quarter or year; view it; download it as XLSX, PDF (A4, to print and
+// file) or CSV.
 import { api, download } from "../api.js";
 import { h, clear, form, table, act, section } from "../ui.js";
 import { fmt, todayLocal } from "../i18n.js";
@@ -59,7 +60,9 @@ export async function render(view, { params, go }) {
       h("p.muted", `统计期间 ${report.from} 至 ${report.to}`),
       h("div.actions-bar",
         h("button.primary", { type: "button", id: "download-xlsx", on: { click: (e) => act(e.target,
-          () => download("/reports/periodic", { period, format: "xlsx" }, `report-${period}.xlsx`), "XLSX 已下载") } }, "下载 Excel（XLSX）"),
+          () => download("/reports/periodic", { period, format: "xlsx" }, `report-${period}.xlsx`), "XLSX 已下载") } }, "下载 XLSX"),
+        h("button", { type: "button", id: "download-pdf", on: { click: (e) => act(e.target,
+          () => download("/reports/periodic", { period, format: "pdf" }, `report-${period}.pdf`), "PDF 已下载") } }, "下载 PDF"),
         h("button", { type: "button", on: { click: (e) => act(e.target,
           () => download("/reports/periodic", { period, format: "csv" }, `report-${period}.csv`), "CSV 已下载") } }, "下载 CSV")),
       table([

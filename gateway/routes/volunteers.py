@@ -1,9 +1,9 @@
 """volunteers (registry, teams), shifts, hours, certificates.
 
-A ``volunteer`` user reaches only their own profile, sign-ups, hours and certificates:
-``ctx.require_own_volunteer`` on routes naming a volunteer, list routes forced to their
-own ``volunteer_id``, and ``only_volunteer_id`` passed to the service on routes naming a
-sign-up or certificate (the service checks the owner in the same read)."""
+A ``volunteer`` user reaches only their own profile, sign-ups, hours and certificates
+(routes with ``own_records_only=OWN``): dispatch checks the ``volunteer_id`` a request
+names and narrows listings to theirs; ``ctx.only_own`` goes to the service on routes
+naming a sign-up or certificate (the service checks the owner in the same read)."""
 import base64
 
 from werkzeug.wrappers import Response
@@ -19,39 +19,10 @@ OWN = ("volunteer",)
 VOLUNTEER_EDITABLE = {"availability", "skills"}
 
 
-def _actor(ctx):
-    return ctx.user["sub"] if ctx.user else None
-
-
 def _actor_volunteer(ctx):
-    """The volunteer the user's own account is linked to, if any (staff may be one too)."""
+    """The volunteer the user's own account is linked to, if any (staff may be one too):
+    nobody decides hours for their own service."""
     return ctx.user.get("volunteer_id") if ctx.user else None
-
-
-def _only_own(ctx):
-    """The volunteer id a volunteer user is limited to (None for staff)."""
-    if ctx.role == "volunteer":
-        return int(ctx.user.get("volunteer_id") or -1)
-    return None
-
-
-def _own_filter(ctx, volunteer_id):
-    """List filter: a volunteer user sees only their own records (403 on anyone else's)."""
-    own = _only_own(ctx)
-    if own is None:
-        return volunteer_id
-    if volunteer_id is not None and int(volunteer_id) != own:
-        raise Forbidden("volunteers may only see their own records")
-    return own
-
-
-def _own_query(ctx):
-    """A list query for the service, a volunteer user's limited to their own records."""
-    query = dict(ctx.query)
-    own = _own_filter(ctx, query.get("volunteer_id"))
-    if own is not None:
-        query["volunteer_id"] = own
-    return wire(query)
 
 
 def _no_backdating(ctx):
@@ -87,10 +58,7 @@ def available_volunteers(ctx):
        own_records_only=OWN, tag="volunteers",
        summary="A volunteer (phone and ID masked; ?reveal=true is audited)")
 def get_volunteer(ctx, volunteer_id):
-    ctx.require_own_volunteer(volunteer_id)
-    reveal = ctx.may_reveal()
-    if reveal:
-        ctx.audit("reveal_volunteer_contact", f"volunteer:{volunteer_id}")
+    reveal = ctx.audit_reveal("reveal_volunteer_contact", f"volunteer:{volunteer_id}")
     return ctx.rpc("volunteers", "get_volunteer", volunteer_id, reveal)
 
 
@@ -99,7 +67,6 @@ def get_volunteer(ctx, volunteer_id):
        tag="volunteers", summary="Change a volunteer (a volunteer: own availability and "
                                  "skills only)")
 def update_volunteer(ctx, volunteer_id):
-    ctx.require_own_volunteer(volunteer_id)
     if ctx.role == "volunteer" and set(ctx.body) - VOLUNTEER_EDITABLE:
         raise Forbidden("volunteers may change only their availability and skills",
                         {"fields": sorted(set(ctx.body) - VOLUNTEER_EDITABLE)})
@@ -142,22 +109,21 @@ def get_shift(ctx, shift_id):
        response=schemas.Signup, status=201, own_records_only=OWN, tag="shifts",
        summary="Sign up: confirmed while places last, then waitlisted; 409 on a clash")
 def sign_up(ctx, shift_id):
-    ctx.require_own_volunteer(ctx.body["volunteer_id"])
-    return ctx.rpc("volunteers", "sign_up", shift_id, ctx.body, _only_own(ctx))
+    return ctx.rpc("volunteers", "sign_up", shift_id, ctx.body, ctx.only_own)
 
 
 @route("GET", "/signups", STAFF_AND_VOLUNTEER, query=schemas.SignupQuery, response=schemas.Signup,
        many=True, own_records_only=OWN, tag="shifts",
        summary="Sign-ups (a volunteer: their own)")
 def list_signups(ctx):
-    return ctx.rpc("volunteers", "list_signups", _own_query(ctx))
+    return ctx.rpc("volunteers", "list_signups", wire(ctx.query))
 
 
 @route("DELETE", "/signups/<int:signup_id>", STAFF_AND_VOLUNTEER, response=schemas.Signup,
        own_records_only=OWN, tag="shifts",
        summary="Cancel a sign-up; a confirmed place goes to the first waitlisted")
 def cancel_signup(ctx, signup_id):
-    return ctx.rpc("volunteers", "cancel_signup", signup_id, _only_own(ctx))
+    return ctx.rpc("volunteers", "cancel_signup", signup_id, ctx.only_own)
 
 
 @route("POST", "/signups/<int:signup_id>/check-in", STAFF_AND_VOLUNTEER, body=schemas.CheckTime,
@@ -165,7 +131,7 @@ def cancel_signup(ctx, signup_id):
        summary="Check in (at: default now; staff only may give a time)")
 def check_in(ctx, signup_id):
     _no_backdating(ctx)
-    return ctx.rpc("volunteers", "check_in", signup_id, ctx.body, _actor(ctx), _only_own(ctx))
+    return ctx.rpc("volunteers", "check_in", signup_id, ctx.body, ctx.actor, ctx.only_own)
 
 
 @route("POST", "/signups/<int:signup_id>/check-out", STAFF_AND_VOLUNTEER,
@@ -173,8 +139,8 @@ def check_in(ctx, signup_id):
        summary="Check out: records an hours entry (minutes), pending approval")
 def check_out(ctx, signup_id):
     _no_backdating(ctx)
-    return ctx.rpc("volunteers", "check_out", signup_id, ctx.body, _actor(ctx),
-                   _only_own(ctx))
+    return ctx.rpc("volunteers", "check_out", signup_id, ctx.body, ctx.actor,
+                   ctx.only_own)
 
 
 # -- hours ----------------------------------------------------------------------------
@@ -183,22 +149,21 @@ def check_out(ctx, signup_id):
        many=True, own_records_only=OWN, tag="hours",
        summary="The hours ledger (a volunteer: their own)")
 def list_hours(ctx):
-    return ctx.rpc("volunteers", "list_hours", _own_query(ctx))
+    return ctx.rpc("volunteers", "list_hours", wire(ctx.query))
 
 
 @route("POST", "/hours", STAFF_AND_VOLUNTEER, body=schemas.HoursCreate,
        response=schemas.HoursEntry, status=201, own_records_only=OWN, tag="hours",
        summary="A manual entry (reason required) or a correction (corrects_entry_id)")
 def record_hours(ctx):
-    ctx.require_own_volunteer(ctx.body["volunteer_id"])
-    return ctx.rpc("volunteers", "record_hours", ctx.body, _actor(ctx), _only_own(ctx))
+    return ctx.rpc("volunteers", "record_hours", ctx.body, ctx.actor, ctx.only_own)
 
 
 @route("POST", "/hours/<int:entry_id>/approve", STAFF, body=schemas.HoursDecision,
        response=schemas.HoursEntry, tag="hours",
        summary="Approve a pending entry (403 on one you recorded or your own service)")
 def approve_hours(ctx, entry_id):
-    return ctx.rpc("volunteers", "approve_hours", entry_id, _actor(ctx),
+    return ctx.rpc("volunteers", "approve_hours", entry_id, ctx.actor,
                    (ctx.body or {}).get("reason"), _actor_volunteer(ctx))
 
 
@@ -207,7 +172,7 @@ def approve_hours(ctx, entry_id):
        summary="Reject a pending entry, with reason (403 on one you recorded or your own "
                "service)")
 def reject_hours(ctx, entry_id):
-    return ctx.rpc("volunteers", "reject_hours", entry_id, _actor(ctx), ctx.body["reason"],
+    return ctx.rpc("volunteers", "reject_hours", entry_id, ctx.actor, ctx.body["reason"],
                    _actor_volunteer(ctx))
 
 
@@ -217,14 +182,13 @@ def reject_hours(ctx, entry_id):
        body=schemas.CertificateCreate, response=schemas.Certificate, status=201,
        tag="certificates", summary="Issue a 志愿服务证明 for a period")
 def issue_certificate(ctx, volunteer_id):
-    return ctx.rpc("volunteers", "issue_certificate", volunteer_id, ctx.body, _actor(ctx))
+    return ctx.rpc("volunteers", "issue_certificate", volunteer_id, ctx.body, ctx.actor)
 
 
 @route("GET", "/volunteers/<int:volunteer_id>/certificates", STAFF_AND_VOLUNTEER,
        response=schemas.Certificate, many=True, own_records_only=OWN, tag="certificates",
        summary="A volunteer's certificates")
 def list_certificates(ctx, volunteer_id):
-    ctx.require_own_volunteer(volunteer_id)
     return ctx.rpc("volunteers", "list_certificates", volunteer_id)
 
 
@@ -233,14 +197,14 @@ def list_certificates(ctx, volunteer_id):
        summary="Reissue a superseded certificate: same period, the approved hours now "
                "(409 if it is valid or already reissued)")
 def reissue_certificate(ctx, number):
-    return ctx.rpc("volunteers", "reissue_certificate", number, _actor(ctx))
+    return ctx.rpc("volunteers", "reissue_certificate", number, ctx.actor)
 
 
 @route("GET", "/certificates/<number>/pdf", STAFF_AND_VOLUNTEER, own_records_only=OWN,
        produces=("application/pdf",), tag="certificates",
        summary="The certificate as a PDF (in Chinese)")
 def certificate_pdf(ctx, number):
-    result = ctx.rpc("volunteers", "get_certificate_pdf", number, _only_own(ctx))
+    result = ctx.rpc("volunteers", "get_certificate_pdf", number, ctx.only_own)
     return Response(base64.b64decode(result["pdf_base64"]), mimetype="application/pdf",
                     headers={"Content-Disposition":
                              f'inline; filename="{result["number"]}.pdf"'})

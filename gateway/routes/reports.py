@@ -1,8 +1,5 @@
 """reports: KPIs, summaries, periodic reports, rebuild, and the district roll-up."""
-import base64
-
-from werkzeug.wrappers import Response
-
+from common import downloads
 from gateway.routing import ADMIN, READERS, route
 from services.reports import schemas
 
@@ -25,18 +22,12 @@ def get_summary(ctx):
 
 
 @route("GET", "/reports/periodic", READERS, query=schemas.PeriodicQuery, tag="reports",
-       produces=("application/json", "text/csv", XLSX),
-       summary="Periodic report for a month, quarter or year (json, csv or xlsx)")
+       produces=("application/json", "text/csv", XLSX, "application/pdf"),
+       summary="Periodic report for a month, quarter or year (json, csv, xlsx or an A4 pdf)")
 def get_periodic_report(ctx):
     fmt = ctx.query.get("format", "json")
     result = ctx.rpc("reports", "get_periodic_report", ctx.query["period"], fmt)
-    if fmt == "json":
-        return result
-    return Response(base64.b64decode(result["content_base64"]),
-                    mimetype=result["content_type"].split(";")[0],
-                    content_type=result["content_type"],
-                    headers={"Content-Disposition":
-                             f'attachment; filename="{result["filename"]}"'})
+    return result if fmt == "json" else downloads.response(result)
 
 
 @route("POST", "/reports/rebuild", ADMIN, status=202, tag="reports",

@@ -15,17 +15,6 @@ from services.resources import schemas
 TAG_PARTNERS, TAG_RESOURCES, TAG_VENUES, TAG_NEEDS = "partners", "resources", "venues", "needs"
 
 
-def _actor(ctx):
-    return ctx.user["sub"] if ctx.user else None
-
-
-def _reveal(ctx, action, target):
-    reveal = ctx.may_reveal()
-    if reveal:
-        ctx.audit(action, target)
-    return reveal
-
-
 # ---------------------------------------------------------------- partners
 
 @route("GET", "/partners", STAFF, query=schemas.PartnerQuery, response=schemas.Partner,
@@ -44,7 +33,7 @@ def create_partner(ctx):
 @route("GET", "/partners/<int:partner_id>", STAFF, response=schemas.Partner, tag=TAG_PARTNERS,
        summary="A partner (contact phone masked; ?reveal=true is audited)")
 def get_partner(ctx, partner_id):
-    reveal = _reveal(ctx, "reveal_partner_contact", f"partner:{partner_id}")
+    reveal = ctx.audit_reveal("reveal_partner_contact", f"partner:{partner_id}")
     return ctx.rpc("resources", "get_partner", partner_id, reveal)
 
 
@@ -149,7 +138,7 @@ def list_venue_bookings(ctx, venue_id):
        summary="Book a venue: 409 naming the booking it overlaps, 422 outside opening hours")
 def book_venue(ctx, venue_id):
     return ctx.rpc("resources", "book_venue",
-                   dict(ctx.body, venue_id=venue_id, booked_by=_actor(ctx)))
+                   dict(ctx.body, venue_id=venue_id, booked_by=ctx.actor))
 
 
 @route("GET", "/bookings/<int:booking_id>", STAFF, response=schemas.Booking, tag=TAG_VENUES,
@@ -176,13 +165,13 @@ def list_needs(ctx):
 @route("POST", "/needs", STAFF, body=schemas.NeedCreate, response=schemas.Need, status=201,
        tag=TAG_NEEDS, summary="Take in a need (resident's contact encrypted, shown masked)")
 def create_need(ctx):
-    return ctx.rpc("resources", "create_need", ctx.body, _actor(ctx))
+    return ctx.rpc("resources", "create_need", ctx.body, ctx.actor)
 
 
 @route("GET", "/needs/<int:need_id>", STAFF, response=schemas.Need, tag=TAG_NEEDS,
        summary="A need with its matches (contact masked; ?reveal=true is audited)")
 def get_need(ctx, need_id):
-    reveal = _reveal(ctx, "reveal_resident_contact", f"need:{need_id}")
+    reveal = ctx.audit_reveal("reveal_resident_contact", f"need:{need_id}")
     return ctx.rpc("resources", "get_need", need_id, reveal)
 
 
@@ -198,13 +187,13 @@ def suggest_for_need(ctx, need_id):
        response=schemas.Need, status=201, tag=TAG_NEEDS,
        summary="Match a resource and/or a volunteer: consumes capacity; open → matched")
 def match_need(ctx, need_id):
-    return ctx.rpc("resources", "match_need", need_id, ctx.body, _actor(ctx))
+    return ctx.rpc("resources", "match_need", need_id, ctx.body, ctx.actor)
 
 
 @route("POST", "/needs/<int:need_id>/start", STAFF, response=schemas.Need, tag=TAG_NEEDS,
        summary="Start service of a matched need: matched → in_service")
 def start_need_service(ctx, need_id):
-    return ctx.rpc("resources", "start_need_service", need_id, _actor(ctx))
+    return ctx.rpc("resources", "start_need_service", need_id, ctx.actor)
 
 
 @route("POST", "/needs/<int:need_id>/close", STAFF, body=schemas.NeedClose,
@@ -212,4 +201,4 @@ def start_need_service(ctx, need_id):
        summary="Close a need with outcome and satisfaction (1-5): in_service → closed "
                "(an unserved need closes only as withdrawn or referred)")
 def close_need(ctx, need_id):
-    return ctx.rpc("resources", "close_need", need_id, ctx.body, _actor(ctx))
+    return ctx.rpc("resources", "close_need", need_id, ctx.body, ctx.actor)

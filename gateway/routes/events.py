@@ -4,6 +4,7 @@ attendance, feedback, joint-meeting decisions, ideas (金点子) and action item
 Public (no login, rate-limited writes): the published events, registering for one and
 cancelling with the code given at registration, feedback of attendees, ideas and votes.
 """
+from common import downloads
 from common.schemas import wire
 from gateway.routing import PUBLIC, STAFF, route
 from services.events import schemas
@@ -26,7 +27,7 @@ def list_events(ctx):
 @route("POST", "/events", STAFF, body=schemas.EventCreate, response=schemas.Event, status=201,
        tag="events", summary="Schedule an event (draft); its venue is booked (409 if taken)")
 def create_event(ctx):
-    return ctx.rpc("events", "create_event", ctx.body, organiser=ctx.user["sub"])
+    return ctx.rpc("events", "create_event", ctx.body, organiser=ctx.actor)
 
 
 @route("GET", "/events/<int:event_id>", PUBLIC, response=schemas.Event, tag="events",
@@ -80,9 +81,7 @@ def register_participant(ctx, event_id):
        response=schemas.EventRegistration, many=True, tag="events",
        summary="An event's registrations (masked; ?reveal=true is audited)")
 def list_registrations(ctx, event_id):
-    reveal = ctx.may_reveal()
-    if reveal:
-        ctx.audit("reveal_participant_contacts", f"event:{event_id}")
+    reveal = ctx.audit_reveal("reveal_participant_contacts", f"event:{event_id}")
     return ctx.rpc("events", "list_registrations", event_id, wire(ctx.query), reveal=reveal)
 
 
@@ -94,6 +93,18 @@ def list_registrations(ctx, event_id):
 def cancel_registration(ctx, registration_id):
     return ctx.rpc("events", "cancel_registration", registration_id, ctx.body or {},
                    staff=ctx.role in STAFF)
+
+
+@route("GET", "/events/<int:event_id>/sign-in-sheet", STAFF, query=schemas.SignInSheetQuery,
+       produces=("application/pdf", "application/vnd.openxmlformats-officedocument."
+                 "spreadsheetml.sheet"), tag="events",
+       summary="The event's sign-in sheet (签到表), A4 PDF or XLSX: registrations with full "
+               "names and masked phones, blank rows for walk-ins; after the event, who "
+               "attended and when (audited)")
+def sign_in_sheet(ctx, event_id):
+    sheet = ctx.rpc("events", "render_sign_in_sheet", event_id, ctx.query["format"])
+    ctx.audit("print_sign_in_sheet", f"event:{event_id}")  # it shows names in full
+    return downloads.response(sheet)
 
 
 @route("POST", "/events/<int:event_id>/attendance", STAFF, body=schemas.EventAttendanceCreate,
@@ -116,7 +127,7 @@ def submit_feedback(ctx, event_id):
        response=schemas.MeetingDecision, status=201, tag="linkage",
        summary="A joint meeting's decision; may adopt an idea; creates action items")
 def record_decision(ctx, event_id):
-    return ctx.rpc("events", "record_decision", event_id, ctx.body, created_by=ctx.user["sub"])
+    return ctx.rpc("events", "record_decision", event_id, ctx.body, created_by=ctx.actor)
 
 
 @route("GET", "/actions", STAFF, query=schemas.ActionItemQuery, response=schemas.ActionItem,
@@ -161,4 +172,4 @@ def vote_idea(ctx, idea_id):
        response=schemas.MeetingDecision, status=201, tag="linkage",
        summary="Adopt an idea by a decision of a joint meeting")
 def adopt_idea(ctx, idea_id):
-    return ctx.rpc("events", "adopt_idea", idea_id, ctx.body, created_by=ctx.user["sub"])
+    return ctx.rpc("events", "adopt_idea", idea_id, ctx.body, created_by=ctx.actor)

@@ -1,0 +1,45 @@
+"""XLSX workbooks people open in Excel or WPS: text cells that stay text, bold shaded
+header rows, column widths, and the workbook's bytes."""
+import io
+import re
+
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+
+
+def cell(value):
+    """A value as a cell should hold it: text without control characters (XLSX refuses
+    them) and never a formula (a name typed as "=..." must not run when the sheet is
+    opened); numbers and None as they are."""
+    if not isinstance(value, str):
+        return value
+    value = _CONTROL.sub("", value)
+    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+
+
+def append(sheet, values):
+    sheet.append([cell(v) for v in values])
+
+
+def header(sheet, values):
+    """A bold, shaded header row appended to ``sheet``."""
+    append(sheet, values)
+    for c in sheet[sheet.max_row]:
+        c.font = Font(bold=True)
+        c.fill = _HEADER_FILL
+        c.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+
+
+def widths(sheet, values):
+    for index, width in enumerate(values, 1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+
+
+def to_bytes(workbook):
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
