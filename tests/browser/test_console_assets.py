@@ -5,7 +5,8 @@ import re
 
 import pytest
 
-from gateway.routing import API_PREFIX, url_map
+from gateway.dispatch import URL_MAP
+from gateway.routing import API_PREFIX
 from gateway.service import CONSOLE, static_file
 
 FILES = sorted(p for p in CONSOLE.rglob("*") if p.is_file())
@@ -42,7 +43,7 @@ def test_served_with_the_right_type(asset, kind):
 
 
 def test_every_api_call_names_a_gateway_route():
-    adapter = url_map().bind("localhost")
+    adapter = URL_MAP.bind("localhost")
     calls = []
     for path, text in TEXT.items():
         for call, verb, _, api_path in CALL.findall(text):
