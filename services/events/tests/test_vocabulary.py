@@ -7,15 +7,7 @@ import pytest
 from common.errors import ValidationFailed
 from services.events.tests.test_interface import (  # noqa: F401 - fake_resources: a fixture
     event_body, fake_resources, outbox, resident)
-
-
-def refused(response, field, *named):
-    assert response.status_code == 422, response.text
-    error = response.json()
-    assert field in error["details"] and field in error["message"]
-    reasons = str(error["details"][field])
-    for text in named:
-        assert text in reasons, reasons
+from tests.fixtures import refused
 
 
 def test_an_event_of_the_service_menu_shows_filters_and_tells_its_series(stack, fake_resources):

@@ -6,22 +6,13 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from common.errors import ValidationFailed
+from tests.fixtures import refused
 
 SAT_9 = datetime(2026, 11, 28, 1, 0, tzinfo=timezone.utc)  # 09:00 local
 
 
 def _z(value):
     return value.isoformat().replace("+00:00", "Z")
-
-
-def refused(response, field, *named):
-    assert response.status_code == 422, response.text
-    error = response.json()
-    assert field in error["details"] and field in error["message"]
-    reasons = str(error["details"][field])
-    for text in named:
-        assert text in reasons, reasons
-    return error
 
 
 def test_compound_skills_and_availability_are_checked_on_every_write(stack):
