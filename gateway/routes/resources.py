@@ -3,11 +3,7 @@ export, the station's venues and bookings, needs and their matching.
 
 Bodies and queries are validated here with the service's own schemas (unknown fields
 rejected, 422 naming the field) and again by the service, which owns the conversion."""
-import base64
-from urllib.parse import quote
-
-from werkzeug.wrappers import Response
-
+from common import downloads
 from common.schemas import wire
 from gateway.routing import ADMIN, STAFF, route
 from services.resources import schemas
@@ -65,14 +61,7 @@ def create_resource(ctx):
                "value, CSV or XLSX with Chinese headers")
 def export_resources(ctx):
     result = ctx.rpc("resources", "export_resources", ctx.query["format"])
-    filename = result["filename"]
-    chinese = filename.replace("resources", "资源清单", 1)
-    return Response(
-        base64.b64decode(result["content_base64"]), status=200,
-        content_type=result["content_type"],
-        headers={"Content-Disposition": f"attachment; filename=\"{filename}\"; "
-                                        f"filename*=UTF-8''{quote(chinese)}",
-                 "X-Resource-Count": str(result["count"])})
+    return downloads.response(result, headers={"X-Resource-Count": str(result["count"])})
 
 
 @route("GET", "/resources/<int:resource_id>", STAFF, response=schemas.Resource,

@@ -1,12 +1,10 @@
 """The resource list (资源清单) as CSV or XLSX, with Chinese column headers: every active
 resource with its provider and estimated value. Built from the dicts of
 ``domain.active_resources`` (no database access here)."""
-import base64
 import csv
 import io
-import re
 
-from common import times, vocab
+from common import downloads, spreadsheet, times, vocab
 from common.errors import ValidationFailed
 
 COLUMNS = [
@@ -46,20 +44,8 @@ def _window(resource):
     return f"{start or ''} 至 {end or '长期'}"
 
 
-def _cell(value):
-    """Text as a spreadsheet should hold it: no control characters (XLSX refuses them)
-    and no formula a cell would run when the district opens the file."""
-    if not isinstance(value, str):
-        return value
-    value = _CONTROL.sub("", value)
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
-
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-
-
 def rows_of(resources):
-    return [[_cell(get(i, r)) for _name, get in COLUMNS] for i, r in enumerate(resources, 1)]
+    return [[spreadsheet.cell(get(i, r)) for _name, get in COLUMNS] for i, r in enumerate(resources, 1)]
 
 
 def to_csv(resources):
@@ -120,6 +106,7 @@ def export_resources(resources, fmt="csv", community_id=None):
     resources = [r for r in resources if not r.get("sample")]
     content = to_csv(resources) if fmt == "csv" else to_xlsx(resources)
     stamp = times.local_today().strftime("%Y%m%d")
-    return {"filename": f"resources-{community_id or 'community'}-{stamp}.{fmt}",
-            "content_type": CONTENT_TYPES[fmt], "count": len(resources),
-            "content_base64": base64.b64encode(content).decode("ascii")}
+    filename = f"resources-{community_id or 'community'}-{stamp}.{fmt}"
+    return downloads.answer(content, filename, CONTENT_TYPES[fmt],
+                            title=filename.replace("resources", "资源清单", 1),
+                            count=len(resources))
