@@ -56,9 +56,10 @@ def load_config(process, environ=None, overrides=None):
     config = yaml.safe_load(substitute_env(path.read_text(encoding="utf-8"), environ))
     config.update(overrides or {})
     check_production_secrets(config)
-    from common import times
+    from common import times, vocab
 
     times.configure(config)  # the process's one zone (the time rule)
+    vocab.configure(config)  # the community's compounds, skills and series
     return config
 
 

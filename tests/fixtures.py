@@ -44,6 +44,18 @@ def wait_until(predicate, timeout=10.0, interval=0.05, message="condition"):
     raise AssertionError(f"timed out after {timeout}s waiting for {message} (last: {last!r})")
 
 
+def refused(response, field, *named):
+    """A 422 whose message and details name the field, and whose reasons for it mention
+    each of ``named`` (the refused value, the allowed codes)."""
+    assert response.status_code == 422, response.text
+    error = response.json()
+    assert field in error["details"] and field in error["message"]
+    reasons = str(error["details"][field])
+    for text in named:
+        assert text in reasons, reasons
+    return error
+
+
 @pytest.fixture
 def make_db_uri(tmp_path):
     created = []

@@ -5,6 +5,12 @@ from marshmallow import Schema, fields, validate
 from common.contracts import event_type
 from common.contracts._fields import Count, EventKind, FiveSociety, Id, Plan, TargetGroup
 
+# The service menu's series (服务菜单) an event belongs to: a code of the community's file
+# (GET /vocabularies: series), or null. Not checked here: a consumer may run with another
+# release of that file.
+Series = lambda **kw: fields.String(validate=validate.Length(1, 32), metadata={  # noqa: E731
+    "description": "code of the service menu's series (GET /vocabularies: series)"}, **kw)
+
 
 @event_type("event_scheduled", "events", "A community event was scheduled (draft).")
 class EventScheduled(Schema):
@@ -18,6 +24,7 @@ class EventScheduled(Schema):
     capacity = Count(required=True)
     venue_id = Id(allow_none=True, load_default=None)
     booking_id = Id(allow_none=True, load_default=None)
+    series = Series(allow_none=True, load_default=None)
 
 
 @event_type("event_published", "events", "An event was published (open for registration).")
@@ -26,6 +33,7 @@ class EventPublished(Schema):
     plan = Plan(required=True)
     kind = EventKind(required=True)
     start = fields.DateTime(required=True)
+    series = Series(allow_none=True, load_default=None)
 
 
 @event_type("event_cancelled", "events", "An event was cancelled; its room and shifts are freed.",

@@ -2,8 +2,11 @@
 from common import vocab
 from gateway.routing import PUBLIC, route
 
+VOCABULARIES = vocab.Vocabularies()
 
-@route("GET", "/vocabularies", PUBLIC, tag="system",
-       summary="Code lists with Chinese labels (target groups, kinds, categories, plans)")
+
+@route("GET", "/vocabularies", PUBLIC, response=vocab.Vocabularies, tag="system",
+       summary="Code lists with Chinese labels: target groups, kinds, categories, plans, "
+               "and the community's compounds, skills and service-menu series")
 def vocabularies(ctx):
-    return {name: vocab.labelled(values) for name, values in vocab.VOCABULARIES.items()}
+    return VOCABULARIES.dump(vocab.vocabularies())

@@ -72,8 +72,8 @@ class Shown:
 
 
 _EVENT_SHOWN = ("id", "title", "plan", "plan_label", "kind", "kind_label", "target_groups",
-                "compounds", "description", "start", "end", "capacity", "venue_id", "status",
-                "places_left")
+                "compounds", "series", "series_label", "description", "start", "end",
+                "capacity", "venue_id", "status", "places_left")
 _EVENT_STAFF = ("booking_id", "organiser", "counts", "roles", "volunteers", "created_at",
                 "published_at", "completed_at", "cancelled_at", "cancel_reason")
 _MEETING = ("agenda", "minutes", "attendees", "five_society", "decisions")
@@ -184,7 +184,7 @@ def create_event(uow, data, organiser, booking_id=None):
     event = Event(
         title=data["title"], plan=data["plan"], kind=data["kind"],
         target_groups=sorted(set(data["target_groups"])),
-        compounds=sorted(set(data.get("compounds") or [])),
+        compounds=sorted(set(data.get("compounds") or [])), series=data.get("series"),
         description=data.get("description"), start=data["start"], end=data["end"],
         capacity=data.get("capacity") or 0, venue_id=data.get("venue_id"),
         booking_id=booking_id, organiser=data.get("organiser") or organiser or "unknown",
@@ -197,7 +197,7 @@ def create_event(uow, data, organiser, booking_id=None):
         "event_id": event.id, "plan": event.plan, "kind": event.kind,
         "target_groups": event.target_groups, "compounds": event.compounds,
         "start": event.start, "end": event.end, "capacity": event.capacity,
-        "venue_id": event.venue_id, "booking_id": event.booking_id})
+        "venue_id": event.venue_id, "booking_id": event.booking_id, "series": event.series})
     return event_answer(session, event)
 
 
@@ -275,7 +275,8 @@ def update_event(uow, event_id, changes, new_booking_id=None):
         if old_booking and old_booking != new_booking_id:
             release = queue_release(session, old_booking, event.id, "event_changed")
         event.booking_id = new_booking_id if venue_id else None
-    for field in ("title", "description", "compounds", "start", "end", "agenda", "minutes"):
+    for field in ("title", "description", "compounds", "series", "start", "end", "agenda",
+                  "minutes"):
         if field in changes:
             setattr(event, field, changes[field])
     event.venue_id = venue_id
@@ -313,7 +314,8 @@ def publish_event(uow, event_id):
     _transition(event, "publish")
     event.published_at = times.now()
     uow.emit("event_published", {"event_id": event.id, "plan": event.plan,
-                                 "kind": event.kind, "start": event.start})
+                                 "kind": event.kind, "start": event.start,
+                                 "series": event.series})
     return event_answer(uow.session, event)
 
 
@@ -432,7 +434,7 @@ def list_events(session, query=None, staff=True):
     # Only the listed columns, as plain rows: the busiest read of the API skips the ORM's
     # identity map and the long texts (agenda, minutes) it never shows.
     statement = select(Event.id, Event.title, Event.plan, Event.kind, Event.target_groups,
-                       Event.compounds, Event.description, Event.start, Event.end,
+                       Event.compounds, Event.series, Event.description, Event.start, Event.end,
                        Event.capacity, Event.venue_id, Event.status, Event.organiser,
                        Event.booking_id).order_by(Event.start, Event.id)
     status = q.get("status") if staff else "published"
@@ -442,6 +444,8 @@ def list_events(session, query=None, staff=True):
         statement = statement.where(Event.plan == q["plan"])
     if q.get("kind"):
         statement = statement.where(Event.kind == q["kind"])
+    if q.get("series"):
+        statement = statement.where(Event.series == q["series"])
     if q.get("target_group"):
         statement = statement.where(exists().where(and_(
             EventTargetGroup.event_id == Event.id,

@@ -29,6 +29,8 @@ class Event(Base):
     kind: Mapped[str] = mapped_column(String(16))
     target_groups: Mapped[list] = mapped_column(JSON, default=list)
     compounds: Mapped[list] = mapped_column(JSON, default=list)
+    # The service menu's series (服务菜单) it belongs to, a code of the community's file.
+    series: Mapped[str | None] = mapped_column(String(32), nullable=True)
     description: Mapped[str | None] = mapped_column(Text, nullable=True)
     start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     end: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -53,6 +55,7 @@ class Event(Base):
     __table_args__ = (
         Index("ix_events_status_start", "status", "start"),
         Index("ix_events_start", "start"),
+        Index("ix_events_series_start", "series", "start"),
     )
 
 

@@ -8,9 +8,6 @@ from common import pii, vocab
 from common.schemas import MAX_ID, Day, Id, Instant, PageQuery, Strict
 
 MAX_EVENT_DAYS = 31
-SKILL_FORMAT = validate.Regexp(r"^[a-z0-9_\u4e00-\u9fff-]{1,32}$",
-                               error="a skill is a tag of 1-32 lowercase letters, digits, "
-                                     "Chinese characters, - or _")
 EVENT_STATUSES = ("draft", "published", "completed", "cancelled")
 ACTION_STATUSES = ("open", "in_progress", "done", "cancelled")
 IDEA_STATUSES = ("submitted", "adopted")
@@ -26,7 +23,10 @@ Kind = lambda **kw: fields.String(  # noqa: E731
     validate=validate.OneOf(list(vocab.EVENT_KINDS)), **kw)
 TargetGroup = lambda **kw: fields.String(  # noqa: E731
     validate=validate.OneOf(list(vocab.TARGET_GROUPS)), **kw)
-Compound = lambda **kw: fields.String(validate=validate.Length(1, 64), **kw)  # noqa: E731
+# Compounds, skills and the service menu's series: codes of the community's lists
+# (config/communities/, GET /vocabularies).
+Compound = vocab.Compound
+Series = vocab.Series  # the service menu (服务菜单)
 
 
 def _check_phone(value):
@@ -59,6 +59,7 @@ class EventCreate(Strict):
     kind = Kind(required=True)
     target_groups = fields.List(TargetGroup(), required=True, validate=validate.Length(1, 8))
     compounds = fields.List(Compound(), load_default=list, validate=validate.Length(max=20))
+    series = Series(load_default=None, allow_none=True)
     description = fields.String(load_default=None, allow_none=True,
                                 validate=validate.Length(max=4000))
     start = Instant(required=True)
@@ -87,6 +88,7 @@ class EventUpdate(Strict):
     description = fields.String(allow_none=True, validate=validate.Length(max=4000))
     target_groups = fields.List(TargetGroup(), validate=validate.Length(1, 8))
     compounds = fields.List(Compound(), validate=validate.Length(max=20))
+    series = Series(allow_none=True)
     capacity = fields.Integer(validate=validate.Range(0, 100000))
     start = Instant()
     end = Instant()
@@ -115,8 +117,7 @@ class EventComplete(Strict):
 
 class EventRoleCreate(Strict):
     name = fields.String(required=True, validate=validate.Length(1, 64))
-    skills = fields.List(fields.String(validate=SKILL_FORMAT), load_default=list,
-                         validate=validate.Length(max=20))
+    skills = fields.List(vocab.Skill(), load_default=list, validate=validate.Length(max=20))
     places = fields.Integer(required=True, validate=validate.Range(1, 1000))
     start = Instant(load_default=None, metadata={"description": "default: the event's start"})
     end = Instant(load_default=None, metadata={"description": "default: the event's end"})
@@ -224,6 +225,7 @@ class ActionItemUpdate(Strict):
 class EventQuery(PageQuery):
     plan = Plan()
     kind = Kind()
+    series = Series()
     target_group = TargetGroup()
     status = fields.String(validate=validate.OneOf(list(EVENT_STATUSES)),
                            metadata={"description": "staff only; the public sees published"})
@@ -309,6 +311,9 @@ class Event(Answer):
     kind_label = fields.Method("_kind_label", metadata={"type": "string"})
     target_groups = fields.List(fields.String())
     compounds = fields.List(fields.String())
+    series = fields.String(allow_none=True)
+    series_label = fields.Method("_series_label", metadata={"type": "string",
+                                                            "nullable": True})
     description = fields.String(allow_none=True)
     start = Instant()
     end = Instant()
@@ -350,6 +355,9 @@ class Event(Answer):
 
     def _kind_label(self, event):
         return vocab.EVENT_KINDS.get(event.kind)
+
+    def _series_label(self, event):
+        return vocab.label("series", event.series)
 
     def _places_left(self, event):
         return None if not event.capacity else max(0, event.capacity - event.confirmed)

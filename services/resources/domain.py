@@ -421,9 +421,11 @@ def list_resources(session, query=None):
 
 def resource_list(session):
     """The resource list (资源清单) the district and the funder get: active resources,
-    sample data left out."""
+    sample data left out, each with the compounds its provider serves."""
     stmt = _resource_filter({"status": "active"}).where(Resource.sample.is_(False))
-    return [RESOURCE.dump(r) for r in session.execute(stmt).unique().scalars().all()]
+    return [dict(RESOURCE.dump(r), partner_compounds=list(r.partner.compounds or [])
+                 if r.partner else [])
+            for r in session.execute(stmt).unique().scalars().all()]
 
 
 # ---------------------------------------------------------------- venues and bookings
@@ -859,21 +861,6 @@ def close_need(uow, crypto, need_id, data, actor=None):
 
 # ---------------------------------------------------------------- matching (精准帮扶)
 
-# Volunteer skill tags that answer each need category (English and Chinese tags).
-CATEGORY_SKILLS = {
-    "care": ["care", "elderly_care", "nursing", "companionship", "cooking",
-             "照料", "陪伴", "护理", "助餐"],
-    "tutoring": ["tutoring", "teaching", "homework", "reading", "课业辅导", "辅导", "教学"],
-    "health": ["first_aid", "health", "medical", "nursing", "急救", "医疗", "健康"],
-    "employment": ["employment", "career", "job_coaching", "skills_training", "就业"],
-    "legal": ["legal", "law", "mediation", "法律", "调解"],
-    "psychological": ["counselling", "psychology", "listening", "心理", "心理咨询"],
-    "material": ["logistics", "delivery", "driving", "物资", "配送"],
-    "culture": ["culture", "art", "music", "dance", "calligraphy", "文艺", "书法", "舞蹈"],
-    "safety": ["safety", "fire_safety", "patrol", "electrician", "安全", "巡逻"],
-}
-
-
 def _zh(vocabulary, code):
     return f"{vocabulary.get(code, code)} ({code})"
 
@@ -963,7 +950,8 @@ def suggest_resources(session, need_id, limit=10):
     return {"need_id": need.id, "need_number": need.number,
             "category": need.category, "target_group": need.target_group,
             "compound": need.compound, "status": need.status,
-            "wanted_skills": list(CATEGORY_SKILLS.get(need.category, [])),
+            # The community's skills that answer the category (config/communities/).
+            "wanted_skills": vocab.skills_for_need(need.category),
             "resources": ranked[:limit]}
 
 

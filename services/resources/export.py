@@ -11,11 +11,11 @@ COLUMNS = [
     ("序号", lambda i, r: i),
     ("资源编号", lambda i, r: r["id"]),
     ("资源名称", lambda i, r: r["title"]),
-    ("资源类型", lambda i, r: vocab.RESOURCE_TYPES.get(r["type"], r["type"])),
+    ("资源类型", lambda i, r: vocab.label("resource_types", r["type"])),
     ("提供单位", lambda i, r: r["partner_name"] or "社区自有"),
-    ("服务对象", lambda i, r: "、".join(vocab.TARGET_GROUPS.get(g, g) for g in r["target_groups"])),
-    ("可回应需求", lambda i, r: "、".join(vocab.NEED_CATEGORIES.get(c, c)
-                                     for c in r["need_categories"])),
+    ("服务小区", lambda i, r: _labels("compounds", r.get("partner_compounds") or [])),
+    ("服务对象", lambda i, r: _labels("target_groups", r["target_groups"])),
+    ("可回应需求", lambda i, r: _labels("need_categories", r["need_categories"])),
     ("数量", lambda i, r: r["quantity"] if r["quantity"] is not None else "不限"),
     ("剩余", lambda i, r: r["quantity_left"] if r["quantity_left"] is not None else "不限"),
     ("单位", lambda i, r: r["unit"] or ""),
@@ -30,6 +30,11 @@ CONTENT_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 SHEET_TITLE = "资源清单"
+
+
+def _labels(vocabulary, codes):
+    """Codes as people read them: their Chinese labels, joined with 、."""
+    return "、".join(vocab.label(vocabulary, code) for code in codes)
 
 
 def _window(resource):
@@ -52,7 +57,7 @@ def to_csv(resources):
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
-def to_xlsx(resources, community_id=None, generated_at=None):
+def to_xlsx(resources, generated_at=None):
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
@@ -69,17 +74,18 @@ def to_xlsx(resources, community_id=None, generated_at=None):
     for row in rows_of(resources):
         sheet.append(row)
     sheet.freeze_panes = "A2"
-    widths = [6, 10, 30, 10, 24, 24, 20, 8, 8, 8, 24, 20, 12, 40]
+    widths = [6, 10, 30, 10, 24, 24, 24, 20, 8, 8, 8, 24, 20, 12, 40]
     for index, width in enumerate(widths, 1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     value_column = HEADERS.index("估值（元）") + 1
     for (cell,) in sheet.iter_rows(min_row=2, min_col=value_column, max_col=value_column):
         cell.number_format = "#,##0.00"
 
+    community = vocab.community()  # its name and project (config/communities/)
+    project = f"“{community.project}”" if community.project else ""
     about = workbook.create_sheet("说明")
-    about.append(["项目", "和通社区“治在融和”资源清单" if community_id in (None, "hetong")
-                  else f"{community_id} 资源清单"])
-    about.append(["社区", community_id or ""])
+    about.append(["项目", f"{community.name}{project}资源清单"])
+    about.append(["社区", community.name])
     about.append(["生成时间", generated_at.strftime("%Y-%m-%d %H:%M")])
     about.append(["在用资源数", len(resources)])
     about.append(["估值合计（元）", round(sum(r["value_yuan"] for r in resources), 2)])
@@ -95,7 +101,7 @@ def export_resources(resources, fmt="csv", community_id=None):
     if fmt not in CONTENT_TYPES:
         raise ValidationFailed(f"unknown export format {fmt!r}",
                                {"format": ["one of csv, xlsx"]})
-    content = to_csv(resources) if fmt == "csv" else to_xlsx(resources, community_id)
+    content = to_csv(resources) if fmt == "csv" else to_xlsx(resources)
     stamp = times.local_today().strftime("%Y%m%d")
     filename = f"resources-{community_id or 'community'}-{stamp}.{fmt}"
     return downloads.answer(content, filename, CONTENT_TYPES[fmt],

@@ -8,8 +8,10 @@ equipment and hours are a plausible starting point, to be edited by the communit
 (PATCH /venues/{id}), and clearing sample data keeps them. Partners and resources are
 **examples**: their names start with 【示例】, they carry ``sample: true`` (so they count
 in no figure, export or summary), they have no contact person or phone, and an admin
-clears them (POST /admin/sample-data/clear).
+clears them (POST /admin/sample-data/clear). Their compounds are codes of Hetong's
+list; a community whose list lacks one loads the partner without it.
 """
+from common import vocab
 from common.pii import Pii
 from services.resources import domain
 
@@ -114,6 +116,8 @@ def load_sample_data(uow, config):
     for spec in PARTNERS:
         spec = dict(spec)
         key = spec.pop("key")
+        known = vocab.codes("compounds")
+        spec["compounds"] = [code for code in spec["compounds"] if code in known]
         partner_ids[key] = domain.register_partner(uow, crypto, spec, sample=True)["id"]
     for spec in RESOURCES:
         spec = dict(spec)

@@ -31,7 +31,6 @@ _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 TargetGroup = lambda **kw: fields.String(validate=validate.OneOf(list(vocab.TARGET_GROUPS)), **kw)  # noqa: E731,E501
 NeedCategory = lambda **kw: fields.String(validate=validate.OneOf(list(vocab.NEED_CATEGORIES)), **kw)  # noqa: E731,E501
 Code = lambda codes, **kw: fields.String(validate=validate.OneOf(list(codes)), **kw)  # noqa: E731
-Compound = lambda **kw: fields.String(validate=validate.Length(1, 64), **kw)  # noqa: E731
 
 
 class Instant(common.Instant):
@@ -169,7 +168,7 @@ class PartnerFields(Strict):
     description = fields.String(allow_none=True, validate=validate.Length(max=2000))
     contact_name = fields.String(allow_none=True, validate=validate.Length(1, 50))
     contact_phone = fields.String(allow_none=True, validate=validate.Length(max=20))
-    compounds = fields.List(Compound(), validate=validate.Length(max=30))
+    compounds = fields.List(vocab.Compound(), validate=validate.Length(max=30))
     status = Code(PARTNER_STATUSES)
 
     @validates("contact_phone")
@@ -185,7 +184,8 @@ class PartnerCreate(PartnerFields):
                                  validate=validate.Length(1, 50))
     contact_phone = fields.String(load_default=None, allow_none=True,
                                   validate=validate.Length(max=20))
-    compounds = fields.List(Compound(), load_default=list, validate=validate.Length(max=30))
+    compounds = fields.List(vocab.Compound(), load_default=list,
+                            validate=validate.Length(max=30))
     status = Code(PARTNER_STATUSES, load_default="active")
 
 
@@ -196,7 +196,7 @@ class PartnerUpdate(Partial, PartnerFields):
 class PartnerQuery(ListingQuery):
     kind = Code(PARTNER_KINDS)
     five_society = Code(vocab.FIVE_SOCIETY)
-    compound = Compound()
+    compound = vocab.Compound()
     status = Code(list(PARTNER_STATUSES) + ["all"], load_default="active")
     q = fields.String(validate=validate.Length(1, 50))
 
@@ -473,7 +473,7 @@ class NeedCreate(Strict):
     target_group = TargetGroup(required=True)
     category = NeedCategory(required=True)
     urgency = Code(URGENCIES, load_default="normal")
-    compound = Compound(load_default=None, allow_none=True)
+    compound = vocab.Compound(load_default=None, allow_none=True)
     description = fields.String(required=True, validate=validate.Length(1, 2000))
     resident_name = fields.String(load_default=None, allow_none=True,
                                   validate=validate.Length(1, 50))
@@ -491,7 +491,7 @@ class NeedQuery(ListingQuery):
     target_group = TargetGroup()
     category = NeedCategory()
     urgency = Code(URGENCIES)
-    compound = Compound()
+    compound = vocab.Compound()
 
 
 class MatchCreate(Strict):

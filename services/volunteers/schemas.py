@@ -10,12 +10,9 @@ from datetime import timedelta
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
-from common import pii, times
+from common import pii, times, vocab
 from common.schemas import Day, Id, Instant, PageQuery, QueryId, Strict
 
-SKILL_FORMAT = validate.Regexp(r"^[a-z0-9_\u4e00-\u9fff-]{1,32}$",
-                               error="a skill is a tag of 1-32 lowercase letters, digits, "
-                                     "Chinese characters, - or _")
 GENDERS = ("female", "male", "other")
 VOLUNTEER_STATUSES = ("active", "inactive", "suspended")
 HOURS_STATUSES = ("pending", "approved", "rejected")
@@ -25,7 +22,9 @@ MAX_MINUTES_A_DAY = 24 * 60
 CERTIFICATE_STATUSES = ("valid", "superseded")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
 
-Skill = lambda **kw: fields.String(validate=SKILL_FORMAT, **kw)  # noqa: E731
+# Compounds and skills: codes of the community's lists (config/communities/, GET /vocabularies).
+Skill = vocab.Skill
+Compound = vocab.Compound
 Skills = lambda **kw: fields.List(Skill(), validate=validate.Length(max=30), **kw)  # noqa: E731
 
 
@@ -63,7 +62,7 @@ class VolunteerCreate(Strict):
     id_number = fields.String(load_default=None)
     gender = fields.String(load_default=None, validate=validate.OneOf(GENDERS))
     birth_year = fields.Integer(load_default=None, validate=validate.Range(1900, 2030))
-    compound = fields.String(load_default=None, validate=validate.Length(1, 64))
+    compound = Compound(load_default=None, allow_none=True)
     skills = Skills(load_default=list)
     talent = fields.Boolean(load_default=False, metadata={"description": "能人骨干"})
     availability = fields.List(fields.Nested(AvailabilitySlot), load_default=list,
@@ -85,7 +84,7 @@ class VolunteerUpdate(Strict):
     id_number = fields.String(allow_none=True)
     gender = fields.String(allow_none=True, validate=validate.OneOf(GENDERS))
     birth_year = fields.Integer(allow_none=True, validate=validate.Range(1900, 2030))
-    compound = fields.String(allow_none=True, validate=validate.Length(1, 64))
+    compound = Compound(allow_none=True)
     skills = Skills()
     talent = fields.Boolean()
     availability = fields.List(fields.Nested(AvailabilitySlot),
@@ -107,23 +106,17 @@ class VolunteerUpdate(Strict):
             raise ValidationError("nothing to change", "_schema")
 
 
-class SkillList(fields.Field):
-    """``skills=first_aid,cooking`` (or the parameter repeated, or a list) → skill tags."""
+class SkillList(fields.List):
+    """``skills=first_aid,cooking`` (or the parameter repeated, or a list) → skill codes."""
+
+    def __init__(self, **kwargs):
+        super().__init__(Skill(), validate=validate.Length(max=30, error="at most 30 skills"),
+                         **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         items = value if isinstance(value, list) else [value]
         skills = [s.strip() for item in items for s in str(item).split(",") if s.strip()]
-        errors = []
-        for skill in skills:
-            try:
-                SKILL_FORMAT(skill)
-            except ValidationError as exc:
-                errors.append(f"{skill!r}: {exc.messages[0]}")
-        if errors:
-            raise ValidationError(errors)
-        if len(skills) > 30:
-            raise ValidationError("at most 30 skills")
-        return skills
+        return super()._deserialize(skills, attr, data, **kwargs)
 
 
 def _check_window(data, longest, too_long):
@@ -152,7 +145,7 @@ def _current_hours(certificate):
 
 class VolunteerQuery(PageQuery):
     skill = Skill()
-    compound = fields.String(validate=validate.Length(1, 64))
+    compound = Compound()
     talent = fields.Boolean()
     status = fields.String(validate=validate.OneOf(VOLUNTEER_STATUSES))
     q = fields.String(validate=validate.Length(1, 50),

@@ -87,7 +87,7 @@ def test_console_journeys_in_chromium(full_stack, tmp_path):
     client = full_stack.client()
     volunteer = client.post("/volunteers", json={
         "name": "林秀兰", "phone": "13712345678", "compound": "fulong_huayuan",
-        "skills": ["first_aid", "书法"], "talent": True})
+        "skills": ["first_aid", "calligraphy"], "talent": True})
     assert volunteer.status_code == 201, volunteer.text
     volunteer_id = volunteer.json()["id"]
     user = client.post("/users", json={"username": "linxiulan", "password": "volunteer-pass-1",

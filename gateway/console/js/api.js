@@ -1,6 +1,8 @@
 // The one way the console talks to the gateway: /api/v1, JSON, a Bearer token kept in
 // sessionStorage (gone when the tab closes). Every failure becomes an ApiError carrying the
 // gateway's {error, message, details} so pages can put each reason beside its field.
+import { setLabels } from "./i18n.js";
+
 const BASE = "/api/v1";
 const TOKEN_KEY = "ronghe.token";
 const ROLE_KEY = "ronghe.role";
@@ -109,7 +111,8 @@ export async function login(username, password) {
 }
 
 let vocabCache = null;
-/** GET /vocabularies → {name: {code: label}} (cached for the tab's life). */
+/** GET /vocabularies → {name: {code: label}} (cached for the tab's life); also gives
+ * i18n.js the labels (compoundName, skillNames, labelOf). */
 export async function vocabularies() {
   if (!vocabCache) {
     const data = await api.get("/vocabularies");
@@ -117,6 +120,7 @@ export async function vocabularies() {
     for (const [name, items] of Object.entries(data)) {
       vocabCache[name] = Object.fromEntries(items.map((i) => [i.code, i.label]));
     }
+    setLabels(vocabCache);
   }
   return vocabCache;
 }

@@ -50,7 +50,8 @@ const REASONS = [
   [/at most 24 hours/i, () => "一个班次最长 24 小时"],
   [/give at least one field/i, () => "请至少修改一项"],
   [/nothing to change/i, () => "没有需要修改的内容"],
-  [/a skill is a tag/i, () => "技能标签为 1–32 个小写字母、数字、汉字、- 或 _"],
+  [/^unknown (compound|skill|series) /, (m) =>
+    `不在本社区的${{ compound: "小区", skill: "技能", series: "服务菜单" }[m[1]]}列表中，请从列表中选择`],
   [/give a resource_id, a volunteer_id or both/i, () => "请选择一项资源或一名志愿者"],
   [/give the attendee's phone/i, () => "请填写参与者手机号"],
   [/give registration_id or phone/i, () => "请选择报名记录或填写手机号"],
@@ -160,15 +161,14 @@ export const IDEA_CATEGORIES = {
 };
 export const FIT = { good: "匹配度高", partial: "部分匹配", weak: "匹配度低" };
 
-// Hetong's compounds (config/communities/hetong.yaml); the API takes the code, and any
-// other text is accepted as it is.
-export const COMPOUNDS = {
-  banshan_linhai: "半山林海", fulong_huayuan: "福隆花园", binhai_senlin: "滨海森林",
-  gangwu_xiaoqu: "港务小区", youshan_meidi: "优山美地", xinfeng_jiayuan: "新丰家园",
-  jinhai_huayuan: "金海花园", hetong_lizhi: "和通里", huli_jiayuan: "湖里佳园",
-  haitian_xiaoqu: "海天小区",
-};
-export const compoundName = (code) => (code ? COMPOUNDS[code] || code : "—");
+// Labels of the codes GET /vocabularies serves: the fixed lists and the community's own
+// compounds, skills and service-menu series (config/communities/). api.js's vocabularies()
+// sets them; every page awaits it before it renders.
+const LABELS = {};
+export function setLabels(vocab) { Object.assign(LABELS, vocab); }
+export const labelOf = (vocabulary, code) => (code ? LABELS[vocabulary]?.[code] || code : "—");
+export const compoundName = (code) => labelOf("compounds", code);
+export const skillNames = (codes) => (codes || []).map((c) => labelOf("skills", c)).join("、");
 
 // Chinese labels of the fields the forms send (for messages that name a field the form
 // does not show).
@@ -230,7 +230,7 @@ const SUGGESTION_REASONS = [
   [/^available from (.+)$/, (m) => `${m[1]} 起可用`],
   [/^available now(?: until (.+))?$/, (m) => (m[1] ? `现在可用（至 ${m[1]}）` : "现在可用")],
   [/^provider serves (.+)$/, (m) => `提供方服务${compoundName(m[1])}`],
-  [/^skills: (.+)$/, (m) => `技能匹配：${m[1]}`],
+  [/^skills: (.+)$/, (m) => `技能匹配：${skillNames(m[1].split(", "))}`],
   [/^lives in (.+)$/, (m) => `住在${compoundName(m[1])}`],
   [/^能人骨干/, () => "社区能人骨干"],
 ];

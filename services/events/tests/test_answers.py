@@ -10,7 +10,7 @@ from services.events import booking, domain
 
 EVENT = {"title": "重阳敬老茶话会", "plan": "culture", "kind": "festival",
          "target_groups": ["families", "elderly"], "compounds": ["fulong_huayuan"],
-         "description": "茶点", "start": "2026-12-05T01:00:00Z", "end": "2026-12-05T03:00:00Z",
+         "series": "festivals", "description": "茶点", "start": "2026-12-05T01:00:00Z", "end": "2026-12-05T03:00:00Z",
          "capacity": 2, "venue_id": 5}
 MEETING = {"title": "联席会", "plan": "system", "kind": "joint_meeting",
            "target_groups": ["all_residents"], "start": "2026-12-06T01:00:00Z",
@@ -34,7 +34,7 @@ def clock(monkeypatch):
 
 def person(n):
     return {"name": f"居民{n}", "phone": f"1380000000{n}", "target_group": "elderly",
-            "compound": "gangwu"}
+            "compound": "gangwu_xiaoqu"}
 
 
 def test_event_answers(store, crypto, resources, clock):
@@ -44,9 +44,9 @@ def test_event_answers(store, crypto, resources, clock):
     shown = {
         "id": eid, "title": "重阳敬老茶话会", "plan": "culture", "plan_label": "文化融和",
         "kind": "festival", "kind_label": "节日活动", "target_groups": ["elderly", "families"],
-        "compounds": ["fulong_huayuan"], "description": "茶点",
-        "start": "2026-12-05T01:00:00Z", "end": "2026-12-05T03:00:00Z", "capacity": 2,
-        "venue_id": 5, "status": "draft", "places_left": 2}
+        "compounds": ["fulong_huayuan"], "series": "festivals", "series_label": "我们的节日",
+        "description": "茶点", "start": "2026-12-05T01:00:00Z", "end": "2026-12-05T03:00:00Z",
+        "capacity": 2, "venue_id": 5, "status": "draft", "places_left": 2}
     staff = dict(shown, booking_id=101, organiser="sw1", counts=NO_COUNTS, roles=[],
                  volunteers=None, created_at="2026-11-20T01:00:00Z", published_at=None,
                  completed_at=None, cancelled_at=None, cancel_reason=None)
@@ -72,7 +72,7 @@ def test_event_answers(store, crypto, resources, clock):
     codes = [r.pop("cancel_code") for r in regs]
     assert all(isinstance(c, str) and len(c) >= 12 for c in codes)
     masked = [{"id": n, "event_id": eid, "resident_id": n, "name": "居**",
-               "phone": f"138****000{n}", "target_group": "elderly", "compound": "gangwu",
+               "phone": f"138****000{n}", "target_group": "elderly", "compound": "gangwu_xiaoqu",
                "status": "confirmed", "waitlist_position": None,
                "created_at": f"2026-11-20T01:1{n - 1}:00Z"} for n in (1, 2, 3)]
     masked[2].update(status="waitlisted", waitlist_position=1)
@@ -88,7 +88,7 @@ def test_event_answers(store, crypto, resources, clock):
     with store.uow() as uow:
         attended = domain.record_attendance(uow, crypto, eid, {"registration_id": 1})
     assert attended == {"id": 1, "event_id": eid, "resident_id": 1, "registration_id": 1,
-                        "walk_in": False, "target_group": "elderly", "compound": "gangwu",
+                        "walk_in": False, "target_group": "elderly", "compound": "gangwu_xiaoqu",
                         "attended_at": "2026-11-20T01:20:00Z"}
 
     counts = dict(NO_COUNTS, confirmed=2, waitlisted=1, attended=1, people_served=1)
@@ -101,7 +101,7 @@ def test_event_answers(store, crypto, resources, clock):
             shown, status="published", places_left=0)
         listed = {key: staff[key] for key in (
             "id", "title", "plan", "kind", "kind_label", "target_groups", "compounds",
-            "description", "start", "end", "capacity", "venue_id", "status", "places_left")}
+            "series", "series_label", "description", "start", "end", "capacity", "venue_id", "status", "places_left")}
         assert domain.list_events(session, {}, staff=False) == {
             "items": [listed], "total": 1, "page": 1, "per_page": 20}
         assert domain.list_events(session)["items"] == [
@@ -143,10 +143,10 @@ def test_idea_meeting_decision_and_action_answers(store, crypto, resources, cloc
     clock("02:00")
     with store.uow() as uow:
         idea = domain.submit_idea(uow, crypto, {
-            "title": "楼道扶手", "category": "facilities", "compound": "gangwu",
+            "title": "楼道扶手", "category": "facilities", "compound": "gangwu_xiaoqu",
             "phone": "13700000001", "name": "王伯"})
     submitted = {"id": 1, "title": "楼道扶手", "description": None, "category": "facilities",
-                 "category_label": "设施改善", "compound": "gangwu", "status": "submitted",
+                 "category_label": "设施改善", "compound": "gangwu_xiaoqu", "status": "submitted",
                  "votes": 0, "decision_id": None, "created_at": "2026-11-20T02:00:00Z",
                  "adopted_at": None}
     assert idea == submitted
@@ -177,7 +177,8 @@ def test_idea_meeting_decision_and_action_answers(store, crypto, resources, cloc
         assert domain.get_event(session, meeting["id"]) == {
             "id": meeting["id"], "title": "联席会", "plan": "system", "plan_label": "体系融和",
             "kind": "joint_meeting", "kind_label": "联席会", "target_groups": ["all_residents"],
-            "compounds": [], "description": None, "start": "2026-12-06T01:00:00Z",
+            "compounds": [], "series": None, "series_label": None, "description": None,
+            "start": "2026-12-06T01:00:00Z",
             "end": "2026-12-06T02:00:00Z", "capacity": 0, "venue_id": None,
             "status": "published", "places_left": None, "booking_id": None,
             "organiser": "sw1", "counts": NO_COUNTS, "roles": [], "volunteers": None,

@@ -354,7 +354,7 @@ def test_listing_public_and_staff(store, crypto, resources):
 def test_idea_votes_adoption_and_action_items(store, crypto, resources):
     with store.unit_of_work() as uow:
         idea = domain.submit_idea(uow, crypto, {
-            "title": "楼道加装扶手", "category": "facilities", "compound": "gangwu",
+            "title": "楼道加装扶手", "category": "facilities", "compound": "gangwu_xiaoqu",
             "phone": "13700000001", "name": "王伯"})
     for phone in ("13700000001", "13700000002", "13700000003"):
         with store.unit_of_work() as uow:

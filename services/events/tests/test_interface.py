@@ -217,7 +217,7 @@ def test_an_event_through_its_whole_life(stack, fake_resources):
     # Attendance: two registered participants and one walk-in.
     for body in ({"registration_id": regs[1]["id"]}, {"phone": resident(3)["phone"]},
                  {"walk_in": True, "name": "路过的奶奶", "phone": "13600000001",
-                  "target_group": "elderly", "compound": "gangwu"}):
+                  "target_group": "elderly", "compound": "gangwu_xiaoqu"}):
         response = staff.post(f"/events/{eid}/attendance", json=body)
         assert response.status_code == 201, response.text
     again = staff.post(f"/events/{eid}/attendance", json={"registration_id": regs[1]["id"]})

@@ -26,7 +26,7 @@ def partner(store, crypto):
         partner = domain.register_partner(uow, crypto, {
             "name": "和通小学", "kind": "school", "five_society": "social_resource",
             "description": "四点半课堂的合作学校", "contact_name": "王老师",
-            "contact_phone": "139 1234 5678", "compounds": ["fulong_huayuan", "hetong_xinyuan"]})
+            "contact_phone": "139 1234 5678", "compounds": ["fulong_huayuan", "gangwu_xiaoqu"]})
     pin_times(store, Partner, "created_at", "updated_at", id=partner["id"])
     return partner
 
@@ -85,7 +85,7 @@ def test_partner_answer(store, crypto, partner, resource):
         "id": partner["id"], "name": "和通小学", "kind": "school", "kind_label": "学校",
         "five_society": "social_resource", "five_society_label": "社会资源",
         "description": "四点半课堂的合作学校", "contact_name": "王老师",
-        "contact_phone": "139****5678", "compounds": ["fulong_huayuan", "hetong_xinyuan"],
+        "contact_phone": "139****5678", "compounds": ["fulong_huayuan", "gangwu_xiaoqu"],
         "status": "active", "sample": False, "created_at": ANSWERED, "updated_at": ANSWERED,
         "resource_count": 1}
     with store.session() as session:
@@ -109,7 +109,8 @@ def test_resource_answer(store, partner, resource):
     with store.session() as session:
         assert domain.get_resource(session, resource["id"]) == expected
         assert domain.list_resources(session, {})["items"] == [expected]
-        assert domain.resource_list(session) == [expected]
+        assert domain.resource_list(session) == [
+            dict(expected, partner_compounds=["fulong_huayuan", "gangwu_xiaoqu"])]
 
 
 def test_resource_answer_without_partner_or_unit_value(store):

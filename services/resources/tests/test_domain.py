@@ -503,9 +503,10 @@ def test_export_holds_exactly_the_active_resources_with_chinese_headers(store, p
 
     sheet = load_workbook(io.BytesIO(base64.b64decode(xlsx["content_base64"])))["资源清单"]
     values = list(sheet.values)
-    assert values[0][:5] == ("序号", "资源编号", "资源名称", "资源类型", "提供单位")
-    assert [(r[1], r[2], r[4], r[12]) for r in values[1:]] == \
-        [(kept["id"], "长者助餐", "和通小学", 1234.5)]
+    assert values[0][:6] == ("序号", "资源编号", "资源名称", "资源类型", "提供单位", "服务小区")
+    value = values[0].index("估值（元）")
+    assert [(r[1], r[2], r[4], r[5], r[value]) for r in values[1:]] == \
+        [(kept["id"], "长者助餐", "和通小学", "福隆花园", 1234.5)]
     csv_text = base64.b64decode(export.export_resources(rows, "csv")["content_base64"]).decode()
     assert csv_text.startswith("\ufeff序号,资源编号,资源名称")
     assert "长者助餐" in csv_text and "旧物资" not in csv_text
@@ -615,9 +616,9 @@ def test_export_cells_carry_no_control_characters_or_formulas(store):
     from openpyxl import load_workbook
 
     sheet = load_workbook(io.BytesIO(base64.b64decode(xlsx["content_base64"])))["资源清单"]
-    row = list(sheet.values)[1]
+    headers, row = list(sheet.values)[:2]
     assert row[2] == "'=HYPERLINK(\"http://x\")清单"
-    assert row[13] == "'+1说明"
+    assert row[headers.index("说明")] == "'+1说明"
 
 
 def test_partners_by_compound_are_paged_like_any_listing(store, crypto, partner):
@@ -633,4 +634,7 @@ def test_partners_by_compound_are_paged_like_any_listing(store, crypto, partner)
         assert page("fulong_huayuan") == ([partner["id"], other["id"]], 2)
         assert page("fulong_huayuan", per_page=1, page=2) == ([other["id"]], 2)
         assert page("binhai_senlin") == ([other["id"]], 1)
-        assert page("nowhere") == ([], 0)
+        assert page("jinhai_huayuan") == ([], 0)
+        with pytest.raises(ValidationFailed) as refused:
+            page("nowhere")
+        assert "binhai_senlin" in str(refused.value.details["compound"])

@@ -216,13 +216,13 @@ def test_xlsx_export_holds_exactly_the_active_resources(stack):
 
     sheet = load_workbook(io.BytesIO(response.content))["资源清单"]
     rows = list(sheet.values)
-    assert rows[0][2] == "资源名称" and rows[0][4] == "提供单位" and rows[0][12] == "估值（元）"
+    assert rows[0][2] == "资源名称" and rows[0][4] == "提供单位" and rows[0][13] == "估值（元）"
     exported = {row[1]: row for row in rows[1:]}
     # Sample resources (demonstration data) are not in the resource list.
     real = {r["id"] for r in active["items"] if not r["sample"]}
     assert set(exported) == real == {extra["id"]}
     assert archived["id"] not in exported
-    assert exported[extra["id"]][4] == "和通小学" and exported[extra["id"]][12] == 1600
+    assert exported[extra["id"]][4] == "和通小学" and exported[extra["id"]][13] == 1600
 
     csv_response = client.get("/resources/export")
     assert csv_response.status_code == 200

@@ -99,7 +99,7 @@ def test_update_records_changed_fields_and_checks_phone(store, crypto):
     b = register(store, crypto, name="李", phone="13900000002")
     with store.uow() as uow:
         updated = domain.update_volunteer(uow, crypto, a["id"], {
-            "skills": ["tutoring"], "status": "inactive", "compound": "gangwu"})
+            "skills": ["tutoring"], "status": "inactive", "compound": "gangwu_xiaoqu"})
     assert updated["skills"] == ["tutoring"] and updated["status"] == "inactive"
     event = store.events("volunteer_updated")[-1]["payload"]
     assert sorted(event["changed_fields"]) == ["compound", "skills", "status"]
@@ -110,12 +110,14 @@ def test_update_records_changed_fields_and_checks_phone(store, crypto):
 
 
 def test_list_filters_and_search(store, crypto):
-    register(store, crypto, skills=["cooking"], compound="a", talent=True)
-    register(store, crypto, name="王小明", phone="13900000002", skills=["tutoring"], compound="b")
+    register(store, crypto, skills=["cooking"], compound="binhai_senlin", talent=True)
+    register(store, crypto, name="王小明", phone="13900000002", skills=["tutoring"],
+             compound="gangwu_xiaoqu")
     with store.session() as session:
         assert domain.list_volunteers(session, crypto, {"skill": "cooking"})["total"] == 1
         assert domain.list_volunteers(session, crypto, {"talent": True})["total"] == 1
-        assert domain.list_volunteers(session, crypto, {"q": "小明"})["items"][0]["compound"] == "b"
+        assert domain.list_volunteers(session, crypto, {"q": "小明"})["items"][0]["compound"] == \
+            "gangwu_xiaoqu"
         assert domain.list_volunteers(session, crypto, {"q": "13900000002"})["total"] == 1
         assert domain.list_volunteers(session, crypto, {"q": "V000001"})["total"] == 1
 
@@ -178,13 +180,13 @@ def test_is_available_across_midnight():
 
 
 def test_suggest_ranks_by_matching_skills_then_compound(store, crypto):
-    a = register(store, crypto, name="甲", phone="13900000001", skills=["cooking"], compound="x")
+    a = register(store, crypto, name="甲", phone="13900000001", skills=["cooking"], compound="binhai_senlin")
     b = register(store, crypto, name="乙", phone="13900000002", skills=["cooking", "care"],
-                 compound="y")
-    c = register(store, crypto, name="丙", phone="13900000003", skills=["care"], compound="y")
-    register(store, crypto, name="丁", phone="13900000004", skills=["law"], compound="y")
+                 compound="gangwu_xiaoqu")
+    c = register(store, crypto, name="丙", phone="13900000003", skills=["care"], compound="gangwu_xiaoqu")
+    register(store, crypto, name="丁", phone="13900000004", skills=["law"], compound="gangwu_xiaoqu")
     with store.session() as session:
-        ranked = domain.suggest_volunteers(session, ["cooking", "care"], compound="x")
+        ranked = domain.suggest_volunteers(session, ["cooking", "care"], compound="binhai_senlin")
     assert [r["volunteer_id"] for r in ranked] == [b["id"], a["id"], c["id"]]
     assert ranked[0]["matching_skills"] == ["care", "cooking"]
     assert set(ranked[0]) >= {"volunteer_id", "number", "skills", "compound",

@@ -161,7 +161,7 @@ def test_clashes_bad_input_and_nothing_written(stack):
     assert [v["id"] for v in free["items"]] == [b]
 
     # PATCH, teams
-    patched = client.patch(f"/volunteers/{b}", json={"talent": True, "compound": "gangwu"})
+    patched = client.patch(f"/volunteers/{b}", json={"talent": True, "compound": "gangwu_xiaoqu"})
     assert patched.status_code == 200 and patched.json()["talent"] is True
     assert client.patch(f"/volunteers/{b}", json={"phone": "123"}).status_code == 422
     team = client.post("/teams", json={"name": "港务志愿服务队", "leader_id": b,

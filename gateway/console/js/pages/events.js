@@ -2,7 +2,7 @@
 // check-in at the door (phone-sized), completing it, feedback; joint meetings' decisions.
 import { api, download, vocabularies, ApiError } from "../api.js";
 import { h, clear, form, badge, pager, table, act, section, toast, showErrors, fieldRow, readForm, clearErrors } from "../ui.js";
-import { STATUS, COMPOUNDS, compoundName, fmt, localToIso, todayLocal, errorText } from "../i18n.js";
+import { STATUS, compoundName, labelOf, skillNames, fmt, localToIso, todayLocal, errorText } from "../i18n.js";
 
 let venueCache = null;
 async function venues() {
@@ -34,13 +34,14 @@ export async function list(view, { params, go }) {
   const page = Number(params.get("page") || 1);
   const status = params.get("status") || "";
   const plan = params.get("plan") || "";
+  const series = params.get("series") || "";
   const to = addDays(week, 6);
   const nav = (changes) => {
-    const q = new URLSearchParams({ week, status, plan, ...changes });
+    const q = new URLSearchParams({ week, status, plan, series, ...changes });
     [...q.keys()].forEach((k) => { if (!q.get(k)) q.delete(k); });
     go(`/events?${q}`);
   };
-  const data = await api.get("/events", { from: week, to, status, plan, page, per_page: 50 });
+  const data = await api.get("/events", { from: week, to, status, plan, series, page, per_page: 50 });
   const vmap = await venues().catch(() => ({}));
   const byDay = {};
   for (const ev of data.items) {
@@ -54,7 +55,10 @@ export async function list(view, { params, go }) {
       Object.entries(STATUS.event).map(([c, l]) => h("option", { value: c, selected: c === status }, l))),
     h("select", { "aria-label": "计划", on: { change: (e) => nav({ plan: e.target.value, page: "" }) } },
       h("option", { value: "" }, "全部计划"),
-      Object.entries(vocab.plans).map(([c, l]) => h("option", { value: c, selected: c === plan }, l))));
+      Object.entries(vocab.plans).map(([c, l]) => h("option", { value: c, selected: c === plan }, l))),
+    h("select", { "aria-label": "服务菜单", on: { change: (e) => nav({ series: e.target.value, page: "" }) } },
+      h("option", { value: "" }, "全部服务菜单"),
+      Object.entries(vocab.series).map(([c, l]) => h("option", { value: c, selected: c === series }, l))));
   clear(view,
     h("div.page-head",
       h("h1", "活动"),
@@ -72,6 +76,7 @@ export async function list(view, { params, go }) {
           h("span.time", `${fmt.time(ev.start)}–${fmt.time(ev.end)}`),
           h("span.title", ev.title)),
         h("span.meta", statusBadge(ev.status), " ", vocab.event_kinds[ev.kind] || ev.kind,
+          ev.series ? ` · ${labelOf("series", ev.series)}` : "",
           ev.venue_id && vmap[ev.venue_id] ? ` · ${vmap[ev.venue_id].name}` : ""))))
         : h("p.muted.small", "无活动")))),
     pager(data, (p) => nav({ page: String(p) })));
@@ -87,11 +92,12 @@ export async function create(view, { go, params }) {
     { name: "title", label: "活动名称", required: true, wide: true },
     { name: "plan", label: "所属计划", type: "select", options: vocab.plans, required: true },
     { name: "kind", label: "活动类型", type: "select", options: vocab.event_kinds, required: true },
+    { name: "series", label: "服务菜单", type: "select", options: vocab.series, placeholder: "不属于服务菜单" },
     { name: "target_groups", label: "服务对象", type: "checks", options: vocab.target_groups, required: true, wide: true },
     { name: "start", label: "开始时间", type: "datetime", required: true, value: `${day}T09:30`, onChange: () => findRooms() },
     { name: "end", label: "结束时间", type: "datetime", required: true, value: `${day}T11:00`, onChange: () => findRooms() },
     { name: "capacity", label: "名额（0 为不限）", type: "number", min: 0, value: 20 },
-    { name: "compounds", label: "面向小区", type: "checks", options: COMPOUNDS, wide: true },
+    { name: "compounds", label: "面向小区", type: "checks", options: vocab.compounds, wide: true },
     { name: "description", label: "活动说明", type: "textarea", wide: true },
   ];
   const venueSpec = { name: "venue_id", label: "场地（空闲）", type: "select", options: {}, placeholder: "不使用站内场地" };
@@ -193,6 +199,7 @@ export async function detail(view, { args, params, go }) {
         h("dt", "时间"), h("dd", `${fmt.datetime(ev.start)} – ${fmt.time(ev.end)}`),
         h("dt", "场地"), h("dd", venue),
         h("dt", "计划 / 类型"), h("dd", `${vocab.plans[ev.plan] || ev.plan} · ${vocab.event_kinds[ev.kind] || ev.kind}`),
+        ev.series ? [h("dt", "服务菜单"), h("dd", ev.series_label || labelOf("series", ev.series))] : null,
         h("dt", "服务对象"), h("dd", (ev.target_groups || []).map((t) => vocab.target_groups[t] || t).join("、")),
         ev.compounds?.length ? [h("dt", "小区"), h("dd", ev.compounds.map(compoundName).join("、"))] : null,
         h("dt", "名额"), h("dd", ev.capacity ? `${ev.capacity}（剩余 ${ev.places_left ?? "—"}）` : "不限"),
@@ -203,7 +210,7 @@ export async function detail(view, { args, params, go }) {
         stat("评价数", c.feedback_count), stat("平均满意度", c.satisfaction_mean === null || c.satisfaction_mean === undefined ? "—" : Number(c.satisfaction_mean).toFixed(2))),
       actions),
     await registrationsSection(ev, params, go, vocab, reload),
-    rolesSection(ev, reload),
+    rolesSection(ev, vocab, reload),
     ev.status === "completed" ? feedbackSection(ev, reload) : null,
     ev.kind === "joint_meeting" ? decisionsSection(ev, reload) : null);
 }
@@ -243,7 +250,7 @@ async function registrationsSection(ev, params, go, vocab, reload) {
         { name: "name", label: "居民姓名", required: true },
         { name: "phone", label: "手机号", type: "tel", required: true, placeholder: "11 位手机号" },
         { name: "target_group", label: "服务对象", type: "select", options: vocab.target_groups, required: true, value: ev.target_groups?.[0] },
-        { name: "compound", label: "小区", type: "select", options: COMPOUNDS },
+        { name: "compound", label: "小区", type: "select", options: vocab.compounds },
       ],
       submit: "登记报名",
       onSubmit: async (values, el) => {
@@ -259,7 +266,7 @@ async function registrationsSection(ev, params, go, vocab, reload) {
 }
 
 // 志愿岗位: an event asks for volunteers; the volunteers service opens a shift for each.
-function rolesSection(ev, reload) {
+function rolesSection(ev, vocab, reload) {
   const roles = ev.roles || [];
   const open = ev.status === "draft" || ev.status === "published";
   if (!roles.length && !open) return null;
@@ -268,13 +275,12 @@ function rolesSection(ev, reload) {
     className: "inline",
     fields: [
       { name: "name", label: "岗位", required: true, placeholder: "如：签到引导" },
-      { name: "skills", label: "所需技能", placeholder: "first_aid 书法" },
+      { name: "skills", label: "所需技能（可不选）", type: "checks", options: vocab.skills, wide: true },
       { name: "places", label: "人数", type: "number", required: true, min: 1, value: 2 },
     ],
     submit: "招募志愿者",
     onSubmit: async (values) => {
-      const skills = (values.skills || "").split(/[,，、\s]+/).filter(Boolean);
-      await api.post(`/events/${ev.id}/roles`, { ...values, skills });
+      await api.post(`/events/${ev.id}/roles`, values);
       toast("志愿岗位已发布，志愿者可报名班次");
       reload();
     },
@@ -282,7 +288,7 @@ function rolesSection(ev, reload) {
   return section("志愿岗位",
     table([
       { label: "岗位", render: (r) => r.name },
-      { label: "技能", render: (r) => (r.skills || []).join("、") || "不限" },
+      { label: "技能", render: (r) => skillNames(r.skills) || "不限" },
       { label: "人数", render: (r) => r.places },
       { label: "时间", render: (r) => `${fmt.time(r.start)}–${fmt.time(r.end)}` },
     ], roles, { empty: "尚未招募志愿者" }),

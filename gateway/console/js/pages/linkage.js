@@ -1,8 +1,8 @@
 // 五社联动: ideas (金点子) with votes, joint meetings with their decisions, action items
 // (overdue ones first).
-import { api } from "../api.js";
+import { api, vocabularies } from "../api.js";
 import { h, clear, form, badge, pager, table, act, section, toast } from "../ui.js";
-import { STATUS, IDEA_CATEGORIES, COMPOUNDS, compoundName, fmt } from "../i18n.js";
+import { STATUS, IDEA_CATEGORIES, compoundName, fmt } from "../i18n.js";
 
 export async function render(view, { params, go }) {
   const ipage = Number(params.get("ipage") || 1);
@@ -13,10 +13,11 @@ export async function render(view, { params, go }) {
     go(`/linkage?${p}`);
   };
   const reload = () => render(view, { params, go });
-  const [ideas, meetings, actions] = await Promise.all([
+  const [ideas, meetings, actions, vocab] = await Promise.all([
     api.get("/ideas", { sort: "votes", page: ipage, per_page: 12 }),
     api.get("/events", { kind: "joint_meeting", per_page: 10 }),
     api.get("/actions", { status: astatus === "all" ? "" : astatus, page: apage, per_page: 20 }),
+    vocabularies(),
   ]);
   const meetingTitles = Object.fromEntries(meetings.items.map((m) => [m.id, m.title]));
   await Promise.all([...new Set(actions.items.map((a) => a.event_id))].filter((e) => !meetingTitles[e])
@@ -26,7 +27,7 @@ export async function render(view, { params, go }) {
     fields: [
       { name: "title", label: "金点子", required: true, wide: true },
       { name: "category", label: "类别", type: "select", options: IDEA_CATEGORIES, required: true },
-      { name: "compound", label: "小区", type: "select", options: COMPOUNDS },
+      { name: "compound", label: "小区", type: "select", options: vocab.compounds },
       { name: "name", label: "提出人" },
       { name: "phone", label: "提出人手机号", type: "tel", required: true },
       { name: "description", label: "说明", type: "textarea", wide: true },

@@ -1,7 +1,7 @@
 // 需求对接: intake, suggestions with their reasons, match, start service, close.
 import { api, vocabularies } from "../api.js";
 import { h, clear, form, badge, pager, table, act, section, toast, sampleName } from "../ui.js";
-import { STATUS, URGENCIES, OUTCOMES, FIT, COMPOUNDS, compoundName, fmt, suggestionReason } from "../i18n.js";
+import { STATUS, URGENCIES, OUTCOMES, FIT, compoundName, skillNames, fmt, suggestionReason } from "../i18n.js";
 
 export async function list(view, { params, go }) {
   const vocab = await vocabularies();
@@ -40,7 +40,7 @@ export async function create(view, { go }) {
       { name: "target_group", label: "服务对象", type: "select", options: vocab.target_groups, required: true },
       { name: "category", label: "需求类别", type: "select", options: vocab.need_categories, required: true },
       { name: "urgency", label: "紧急程度", type: "select", options: URGENCIES, required: true, value: "normal" },
-      { name: "compound", label: "小区", type: "select", options: COMPOUNDS },
+      { name: "compound", label: "小区", type: "select", options: vocab.compounds },
       { name: "description", label: "需求描述", type: "textarea", required: true, wide: true, rows: 4 },
       { name: "resident_name", label: "居民姓名" },
       { name: "resident_phone", label: "联系电话", type: "tel", placeholder: "手机或 0592- 座机" },
@@ -124,7 +124,7 @@ export async function detail(view, { args, params, go }) {
         h("h3", "志愿者"),
         suggestions.volunteers_unavailable ? h("p.muted", "志愿者服务暂时无响应") : null,
         suggestions.volunteers.length ? h("ul.suggestions", suggestions.volunteers.map((v) => h("li",
-          h("div", h("strong", v.number), h("span.muted", ` ${compoundName(v.compound)} · ${(v.skills || []).join("、")}`),
+          h("div", h("strong", v.number), h("span.muted", ` ${compoundName(v.compound)} · ${skillNames(v.skills)}`),
             h("ul.reasons", (v.reasons || []).map((t) => h("li", suggestionReason(t))))),
           h("button.small", { type: "button", on: { click: (e) => match({ volunteer_id: v.volunteer_id }, e.target) } }, "匹配此志愿者"))))
           : h("p.empty", "没有合适的志愿者"),

@@ -2,13 +2,12 @@
 // approving pending hours in bulk (never one's own: the API refuses them too), issuing,
 // downloading and reissuing a certificate (PDF); a certificate an approved correction
 // has superseded says so.
-import { api, download, session } from "../api.js";
+import { api, download, session, vocabularies } from "../api.js";
 import { h, clear, form, badge, pager, table, act, section, toast } from "../ui.js";
-import { STATUS, COMPOUNDS, compoundName, fmt, todayLocal, errorText } from "../i18n.js";
+import { STATUS, compoundName, skillNames, fmt, todayLocal, errorText } from "../i18n.js";
 
 const GENDERS = { female: "女", male: "男", other: "其他" };
-const skillsText = (v) => (v.skills || []).join("、") || "—";
-const splitSkills = (text) => (text || "").split(/[,，、\s]+/).map((s) => s.trim()).filter(Boolean);
+const skillsText = (v) => skillNames(v.skills) || "—";
 // Separation of duties: nobody decides hours they recorded or their own service.
 const ownEntry = (e, me) => e.recorded_by === me.username || (me.volunteer_id && e.volunteer_id === me.volunteer_id);
 
@@ -18,6 +17,7 @@ function certificateStatus(c) {
 }
 
 export async function list(view, { params, go }) {
+  const vocab = await vocabularies();
   const q = Object.fromEntries(["skill", "compound", "q", "talent", "page"].map((k) => [k, params.get(k) || ""]));
   const data = await api.get("/volunteers", { ...q, page: q.page || 1, per_page: 20 });
   const nav = (changes) => {
@@ -29,8 +29,8 @@ export async function list(view, { params, go }) {
     id: "volunteer-search",
     className: "inline search",
     fields: [
-      { name: "skill", label: "技能", value: q.skill, placeholder: "如 first_aid、书法" },
-      { name: "compound", label: "小区", type: "select", options: COMPOUNDS, value: q.compound, placeholder: "全部小区" },
+      { name: "skill", label: "技能", type: "select", options: vocab.skills, value: q.skill, placeholder: "全部技能" },
+      { name: "compound", label: "小区", type: "select", options: vocab.compounds, value: q.compound, placeholder: "全部小区" },
       { name: "q", label: "姓名/电话/编号", value: q.q },
       { name: "talent", label: "能人骨干", type: "select", options: { true: "仅能人骨干" }, value: q.talent, placeholder: "全部" },
     ],
@@ -52,6 +52,7 @@ export async function list(view, { params, go }) {
 }
 
 export async function create(view, { go }) {
+  const vocab = await vocabularies();
   const f = form({
     id: "volunteer-form",
     fields: [
@@ -60,14 +61,13 @@ export async function create(view, { go }) {
       { name: "id_number", label: "身份证号", placeholder: "可不填" },
       { name: "gender", label: "性别", type: "select", options: GENDERS },
       { name: "birth_year", label: "出生年份", type: "number", min: 1900, max: 2030 },
-      { name: "compound", label: "小区", type: "select", options: COMPOUNDS },
-      { name: "skills", label: "技能（用逗号或空格分隔）", placeholder: "first_aid 书法 cooking", wide: true },
+      { name: "compound", label: "小区", type: "select", options: vocab.compounds },
+      { name: "skills", label: "技能", type: "checks", options: vocab.skills, wide: true },
       { name: "talent", label: "能人骨干", type: "checkbox", text: "是社区能人骨干" },
     ],
     submit: "登记",
     onSubmit: async (values) => {
-      const body = { ...values, skills: splitSkills(values.skills) };
-      const v = await api.post("/volunteers", body);
+      const v = await api.post("/volunteers", values);
       toast(`已登记志愿者 ${v.number}`);
       go(`/volunteers/${v.id}`);
     },
@@ -85,6 +85,7 @@ export async function detail(view, { args, params, go }) {
     api.get("/hours", { volunteer_id: id, page: hpage, per_page: 20 }),
     api.get(`/volunteers/${id}/certificates`).catch(() => []),
     api.get("/hours", { volunteer_id: id, status: "approved", per_page: 100 }),
+    vocabularies(), // the compound's and skills' labels
   ]);
   const shifts = {};
   await Promise.all([...new Set(signups.items.map((s) => s.shift_id))].map(async (sid) => {
