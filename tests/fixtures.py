@@ -51,8 +51,8 @@ def refused(response, field, *named):
     error = response.json()
     assert field in error["details"] and field in error["message"]
     reasons = str(error["details"][field])
-    for text in named:
-        assert text in reasons, reasons
+    for mention in named:
+        assert mention in reasons, reasons
     return error
 
 

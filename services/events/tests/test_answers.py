@@ -10,8 +10,8 @@ from services.events import booking, domain
 
 EVENT = {"title": "重阳敬老茶话会", "plan": "culture", "kind": "festival",
          "target_groups": ["families", "elderly"], "compounds": ["fulong_huayuan"],
-         "series": "festivals", "description": "茶点", "start": "2026-12-05T01:00:00Z", "end": "2026-12-05T03:00:00Z",
-         "capacity": 2, "venue_id": 5}
+         "series": "festivals", "description": "茶点", "start": "2026-12-05T01:00:00Z",
+         "end": "2026-12-05T03:00:00Z", "capacity": 2, "venue_id": 5}
 MEETING = {"title": "联席会", "plan": "system", "kind": "joint_meeting",
            "target_groups": ["all_residents"], "start": "2026-12-06T01:00:00Z",
            "end": "2026-12-06T02:00:00Z", "agenda": "扶手",
@@ -101,7 +101,8 @@ def test_event_answers(store, crypto, resources, clock):
             shown, status="published", places_left=0)
         listed = {key: staff[key] for key in (
             "id", "title", "plan", "kind", "kind_label", "target_groups", "compounds",
-            "series", "series_label", "description", "start", "end", "capacity", "venue_id", "status", "places_left")}
+            "series", "series_label", "description", "start", "end", "capacity", "venue_id",
+            "status", "places_left")}
         assert domain.list_events(session, {}, staff=False) == {
             "items": [listed], "total": 1, "page": 1, "per_page": 20}
         assert domain.list_events(session)["items"] == [

@@ -180,11 +180,14 @@ def test_is_available_across_midnight():
 
 
 def test_suggest_ranks_by_matching_skills_then_compound(store, crypto):
-    a = register(store, crypto, name="甲", phone="13900000001", skills=["cooking"], compound="binhai_senlin")
+    a = register(store, crypto, name="甲", phone="13900000001", skills=["cooking"],
+                 compound="binhai_senlin")
     b = register(store, crypto, name="乙", phone="13900000002", skills=["cooking", "care"],
                  compound="gangwu_xiaoqu")
-    c = register(store, crypto, name="丙", phone="13900000003", skills=["care"], compound="gangwu_xiaoqu")
-    register(store, crypto, name="丁", phone="13900000004", skills=["law"], compound="gangwu_xiaoqu")
+    c = register(store, crypto, name="丙", phone="13900000003", skills=["care"],
+                 compound="gangwu_xiaoqu")
+    register(store, crypto, name="丁", phone="13900000004", skills=["law"],
+             compound="gangwu_xiaoqu")
     with store.session() as session:
         ranked = domain.suggest_volunteers(session, ["cooking", "care"], compound="binhai_senlin")
     assert [r["volunteer_id"] for r in ranked] == [b["id"], a["id"], c["id"]]
