@@ -7,10 +7,12 @@ event's increments. Increments are gathered in a ``Changes`` and written with on
 upsert per counter (``INSERT ... ON CONFLICT DO UPDATE SET value = value + excluded.value``)
 so concurrent workers on PostgreSQL never lose an update, including when the row is new.
 
-Periods are months (YYYY-MM) of the fact's own time (an event's start, an attendance's
-time, an entry's service date...) in the community's zone (``common.times``: config
+Periods are months (YYYY-MM) of the fact's own time (an event's start, an entry's
+service date...) in the community's zone (``common.times``: config
 TIMEZONE); values are exact (counts, minutes, seconds, fen) so that any order of
-application gives the same figures.
+application gives the same figures. What happens at an event (registrations,
+attendance, feedback) counts in the event's month, whenever it was typed in: see
+``event_month``.
 """
 from collections import defaultdict
 from datetime import date, timezone
@@ -280,6 +282,13 @@ def certificate_issued(c, p, env):
 
 # -- events ----------------------------------------------------------------------------
 
+def event_month(p, own_time):
+    """The month of the event a registration, attendance or feedback belongs to (a paper
+    sign-in sheet typed in on 3 December counts in November with its activity). Facts
+    recorded before they carried ``event_start`` keep the month of ``own_time``."""
+    return month(p.get("event_start") or own_time)
+
+
 def event_scheduled(c, p, env):
     c.add("events_scheduled", month(p["start"]), plan=p["plan"], kind=p["kind"])
 
@@ -309,16 +318,16 @@ def volunteer_role_added(c, p, env):
 
 
 def participant_registered(c, p, env):
-    c.add("registrations", month(env["occurred_at"]), plan=p["plan"],
+    c.add("registrations", event_month(p, env["occurred_at"]), plan=p["plan"],
           target_group=p["target_group"], compound=p["compound"] or NONE, status=p["status"])
 
 
 def participant_cancelled(c, p, env):
-    c.add("registrations_cancelled", month(env["occurred_at"]), status=p["was_status"])
+    c.add("registrations_cancelled", event_month(p, env["occurred_at"]), status=p["was_status"])
 
 
 def attendance_recorded(c, p, env):
-    period = month(p["attended_at"])
+    period = event_month(p, p["attended_at"])
     compound = p["compound"] or NONE
     dims = {"plan": p["plan"], "kind": p["kind"], "target_group": p["target_group"],
             "compound": compound}
@@ -330,7 +339,7 @@ def attendance_recorded(c, p, env):
 
 
 def feedback_submitted(c, p, env):
-    period = month(env["occurred_at"])
+    period = event_month(p, env["occurred_at"])
     c.add("satisfaction_sum", period, p["score"], plan=p["plan"], kind=p["kind"])
     c.add("feedback_count", period, plan=p["plan"], kind=p["kind"])
 

@@ -269,15 +269,19 @@ class Scenario:
                    "resident_id": r.choice(residents),
                    "status": "confirmed" if r.random() < 0.9 else "waitlisted",
                    "target_group": r.choice(ev["target_groups"]),
-                   "compound": r.choice(COMPOUNDS + [None]), "plan": ev["plan"]}
+                   "compound": r.choice(COMPOUNDS + [None]), "plan": ev["plan"],
+                   "event_start": ev["start"]}
             registrations.append((reg, ev))
+            # Two days or more before the event, often in the month before: counted in
+            # the event's month.
             when = ev["start"] - timedelta(days=2, hours=r.randint(0, 30))
-            self.emit("events", "participant_registered", reg, when)
+            self.emit("events", "participant_registered", reg, when, month_of=ym(ev["start"]))
         for reg, ev in r.sample(registrations, self.n(20)):
             self.emit("events", "participant_cancelled", {
                 "registration_id": reg["registration_id"], "event_id": ev["event_id"],
-                "was_status": reg["status"], "promoted_registration_id": None},
-                ev["start"] - timedelta(days=1))
+                "was_status": reg["status"], "promoted_registration_id": None,
+                "event_start": ev["start"]},
+                ev["start"] - timedelta(days=1), month_of=ym(ev["start"]))
         attendance = Counter()
         for i in range(self.n(320)):
             walk_in = i % 5 == 0
@@ -291,11 +295,14 @@ class Scenario:
                 group, compound = reg["target_group"], reg["compound"]
             attendance[ev["event_id"]] += 1
             at = ev["start"] + timedelta(minutes=5)
+            # Every seventh from a paper sign-in sheet typed in three days later.
+            typed = at + timedelta(days=3) if i % 7 == 0 else at
             self.emit("events", "attendance_recorded", {
                 "attendance_id": self.nid("attendance"), "event_id": ev["event_id"],
                 "resident_id": resident, "registration_id": reg_id, "walk_in": walk_in,
                 "target_group": group, "compound": compound, "plan": ev["plan"],
-                "kind": ev["kind"], "attended_at": at}, at)
+                "kind": ev["kind"], "attended_at": at, "event_start": ev["start"]},
+                typed, month_of=ym(ev["start"]))
         for ev in completed:
             five = {c: r.randint(1, 4) for c in r.sample(FIVE, 3)} \
                 if ev["kind"] == "joint_meeting" else {}
@@ -311,8 +318,9 @@ class Scenario:
             ev = r.choice(completed)
             self.emit("events", "feedback_submitted", {
                 "feedback_id": self.nid("feedback"), "event_id": ev["event_id"],
-                "score": r.choice([3, 4, 4, 5, 5]), "plan": ev["plan"], "kind": ev["kind"]},
-                ev["end"] + timedelta(hours=1))
+                "score": r.choice([3, 4, 4, 5, 5]), "plan": ev["plan"], "kind": ev["kind"],
+                "event_start": ev["start"]},
+                ev["end"] + timedelta(hours=1), month_of=ym(ev["start"]))
         ideas = []
         for _ in range(self.n(20)):
             y, m, d = self.day()
