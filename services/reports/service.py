@@ -41,6 +41,14 @@ class ReportsService(OperatorEndpoints):
     def _community(self):
         return self.config.get("COMMUNITY_ID", "hetong")
 
+    def _district_targets(self, year=None):
+        """The district's own targets file (KPI_TARGETS_FILE naming this instance's
+        COMMUNITY_ID), or None: the board then sums its communities' targets."""
+        targets = domain.load_targets(self.config["KPI_TARGETS_FILE"])
+        if targets.get("community_id") != self._community():
+            return None
+        return self._targets(year)
+
     # -- projections -----------------------------------------------------------------
 
     @handle_event_batches(max_batch=200, max_wait=0.02)
@@ -77,8 +85,17 @@ class ReportsService(OperatorEndpoints):
 
     # -- queries and commands --------------------------------------------------------
 
+    def _district(self):
+        return self.config.get("REPORTS_MODE", "community") == "district"
+
     @rpc
     def get_kpis(self, year=None):
+        if self._district():
+            with self.store.session() as session:
+                report = domain.district_kpis(session, self._district_targets(year), year,
+                                              self._community(), self._today())
+            rmetrics.kpi_statuses(self.name, report["kpis"])
+            return report
         targets = self._targets(year)
         with self.store.session() as session:
             report = domain.kpis(session, targets, self._today())

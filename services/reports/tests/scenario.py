@@ -20,6 +20,7 @@ COMPOUNDS = ["banshan_linhai", "fulong_huayuan", "binhai_senlin", "gangwu_xiaoqu
              "youshan_meidi", "xinfeng_jiayuan", "jinhai_huayuan"]
 CATEGORIES = ["care", "tutoring", "health", "employment", "legal", "psychological",
               "material", "culture", "safety"]
+PRIORITY_GROUPS = {"children", "women", "families", "in_difficulty", "elderly", "disabled"}
 FIVE = ["community", "social_org", "social_worker", "social_resource", "self_governance"]
 MONTHS = [(2026, 9), (2026, 10), (2026, 11)]
 
@@ -462,6 +463,17 @@ class Scenario:
             open_items = [i for i in self.action_items if i["status"] in ("open", "in_progress")]
             exp["action_items_open"] = len(open_items)
             exp["action_items_overdue"] = sum(1 for i in open_items if i["due"] < today)
+        return exp
+
+    def expected_kpis(self):
+        """The project year's KPIs of the targets file: the figures of ``expected`` plus
+        the activities of each plan and the people served from the priority groups."""
+        exp = self.expected()
+        for plan in PLANS:
+            exp[f"activities_{plan}"] = self.count("event_completed",
+                                                   lambda p, k=plan: p["plan"] == k)
+        exp["people_served_priority"] = self.count(
+            "attendance_recorded", lambda p: p["target_group"] in PRIORITY_GROUPS)
         return exp
 
     def expected_by(self, dimension):
