@@ -23,7 +23,7 @@ COLUMNS = [
     ("单位", lambda i, r: r["unit"] or ""),
     ("可用期间", lambda i, r: _window(r)),
     ("可用说明", lambda i, r: r["availability_note"] or ""),
-    ("估值（元）", lambda i, r: r["value_yuan"]),
+    ("估值（元）", lambda i, r: estimated_value(r)),
     ("说明", lambda i, r: r["description"] or ""),
     ("示例数据", lambda i, r: "是" if r["sample"] else ""),
 ]
@@ -33,6 +33,14 @@ CONTENT_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 SHEET_TITLE = "资源清单"
+
+
+def estimated_value(resource):
+    """The resource's value in yuan: its stated value, else its unit value times its
+    quantity (one unit when the quantity is unlimited)."""
+    if resource["value_yuan"] or resource.get("unit_value_yuan") is None:
+        return resource["value_yuan"]
+    return round(resource["unit_value_yuan"] * (resource["quantity"] or 1), 2)
 
 
 def _window(resource):
@@ -97,7 +105,7 @@ def to_xlsx(resources, community_id=None, generated_at=None):
     about.append(["社区", community_id or ""])
     about.append(["生成时间", generated_at.strftime("%Y-%m-%d %H:%M")])
     about.append(["在用资源数", len(resources)])
-    about.append(["估值合计（元）", round(sum(r["value_yuan"] for r in resources), 2)])
+    about.append(["估值合计（元）", round(sum(estimated_value(r) for r in resources), 2)])
     about.append(["说明", "仅含状态为“可用”的资源；已归档资源不列入。标“示例数据”的条目为系统示例，可删除。"])
     about.column_dimensions["A"].width = 16
     about.column_dimensions["B"].width = 60
