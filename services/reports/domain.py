@@ -21,7 +21,7 @@ from sqlalchemy import delete, func, select, update
 from common import times
 from common.config import ROOT
 from common.errors import Conflict, NotFound, ValidationFailed
-from services.reports import catalogue, projections
+from services.reports import catalogue, periods, projections
 from services.reports.models import (action_items, applied_events, community_summaries,
                                      figures, first_seen, kpi_state, person_visits,
                                      projection_state, volunteer_service)
@@ -70,8 +70,9 @@ def live_generations(session):
 def apply_live(session, envelopes):
     """Apply delivered events to every live generation, each generation's increments
     summed and written once."""
+    closes = projections.closed_months(session)
     for generation in live_generations(session):
-        projections.apply_events(session, generation, envelopes)
+        projections.apply_events(session, generation, envelopes, closes)
 
 
 # -- rebuild ---------------------------------------------------------------------------
@@ -95,10 +96,7 @@ def begin_rebuild(session, now=None):
 
 def apply_page(session, generation, envelopes):
     """Apply a page of the event logs to the generation being built."""
-    applied = 0
-    for envelope in envelopes:
-        if projections.apply_event(session, generation, envelope):
-            applied += 1
+    applied = sum(projections.apply_events(session, generation, envelopes))
     status = rebuild_status(session)
     status["events_read"] += len(envelopes)
     status["events_applied"] += applied
@@ -303,15 +301,28 @@ def group_label(group_by, key):
     return key
 
 
-def periodic(session, period, community_id=None, today=None):
-    """A funder's report for a month, quarter or year: totals and one block per plan."""
-    start, end, first_day, last_day = parse_period(period)
-    today = today or times.local_today()
-    generation = active_generation(session)
+SUMMARY_METRICS = [m.name for m in catalogue.METRICS] + list(catalogue.STATE_LABELS)
+
+
+def period_summary(session, generation, start, end, today):
+    """Every figure of the months [start, end] as they stand now."""
     total = catalogue.derive(totals(session, generation, start, end))
     total["distinct_people"] = distinct_people(session, generation, start, end)
     total["volunteers_active"] = volunteers_active(session, generation, start, end)
     total.update(action_item_counts(session, generation, today))
+    return {n: total.get(n) for n in SUMMARY_METRICS}
+
+
+def periodic(session, period, community_id=None, today=None):
+    """A funder's report for a month, quarter or year: totals, one block per plan, and
+    the late entries (补录) for months already reported that this report shows."""
+    start, end, first_day, last_day = parse_period(period)
+    today = today or times.local_today()
+    generation = active_generation(session)
+
+    def amended(month):
+        return period_summary(session, generation, month, month, today)
+
     from common import vocab
 
     plan_metrics = catalogue.metrics_for("plan")
@@ -322,15 +333,29 @@ def periodic(session, period, community_id=None, today=None):
         values = catalogue.derive(by_plan.get(plan, {}), plan_metrics)
         values["distinct_people"] = distinct.get(plan, 0)
         plans[plan] = values
-    summary_metrics = [m.name for m in catalogue.METRICS] + list(catalogue.STATE_LABELS)
     return {"period": str(period), "from": first_day.isoformat(), "to": last_day.isoformat(),
             "community_id": community_id, "generation": generation,
             "metrics": [{"name": n, "label": catalogue.label(n), "unit": catalogue.unit(n)}
-                        for n in summary_metrics],
+                        for n in SUMMARY_METRICS],
             "plan_metrics": plan_metrics,
             "plan_labels": dict(vocab.PLANS),
-            "summary": {n: total.get(n) for n in summary_metrics},
-            "plans": plans}
+            "summary": period_summary(session, generation, start, end, today),
+            "plans": plans,
+            "closed": None,
+            "late_entries": periods.late_entries(session, generation, start, end, amended)}
+
+
+def sent_report(session, period, today=None):
+    """The report of a month marked reported, as sent, with its amendments; None if
+    ``period`` is not a closed month."""
+    start, end, _first, _last = parse_period(period)
+    if start != end:
+        return None
+    today = today or times.local_today()
+    generation = active_generation(session)
+    return periods.sent_report(
+        session, start, generation,
+        lambda month: period_summary(session, generation, month, month, today))
 
 
 # -- KPIs ------------------------------------------------------------------------------

@@ -46,7 +46,11 @@ def months_of(start, end):
 
 
 def document(session, period, community_id, today, targets):
-    """The report of a period as every format shows it."""
+    """The report of a period as every format shows it; for a month marked reported,
+    the report as it was sent, with its amendments (``closed``, ``amendments``)."""
+    sent = domain.sent_report(session, period, today)
+    if sent is not None:
+        return sent
     report = domain.periodic(session, period, community_id, today)
     start, end = report["from"][:7], report["to"][:7]
     kpis = domain.kpis(session, targets, today)

@@ -22,9 +22,12 @@ from sqlalchemy import and_, case, or_, select, text, update
 from common import times
 from common.times import month
 from services.reports.models import (action_items, applied_events, first_seen,
-                                     person_visits, volunteer_service)
+                                     period_closes, person_visits, volunteer_service)
 
 NONE = "-"  # key for a missing compound (NULL would defeat the unique keys)
+# Dimension of late entries (补录): a fact entered after its month was marked reported adds
+# to (name, LATE, its month, the month whose report shows it) besides its usual counters.
+LATE = "late"
 STATUS_RANK = {"open": 0, "in_progress": 1, "done": 2, "cancelled": 3}
 FIGURE_KEY = ("generation", "name", "dimension", "period", "key")
 
@@ -74,11 +77,13 @@ def instant(value):
 class Changes:
     """Increments of one application, written by ``flush``."""
 
-    def __init__(self, session, generation):
+    def __init__(self, session, generation, closes=None):
         self.session = session
         self.conn = session.connection()  # Core execution: no ORM overhead per statement
         self.generation = generation
         self.counts = defaultdict(float)
+        self.closes = closes or {}  # month marked reported → its closed_at (instant text)
+        self.entered = None  # when the fact being applied was entered (if months closed)
 
     def add(self, name, period, amount=1, **dimensions):
         """Add ``amount`` to the total of ``name`` in ``period`` and to each key of each
@@ -86,6 +91,10 @@ class Changes:
         if not amount:
             return
         self.counts[(name, "all", period, "all")] += amount
+        if period in self.closes:
+            shown_in = late_shown_in(period, self.entered, self.closes)
+            if shown_in:
+                self.counts[(name, LATE, period, shown_in)] += amount
         for dimension, keys in dimensions.items():
             if keys is None:
                 continue
@@ -134,6 +143,33 @@ def bump_figures(session, rows):
     session.connection().execute(statement(session, "bump"), rows)
 
 
+_CLOSES = select(period_closes.c.period, period_closes.c.closed_at)
+
+
+def closed_months(session):
+    """{month marked reported: its closed_at}: a handful of rows, read once per batch."""
+    return dict(session.connection().execute(_CLOSES).all())
+
+
+def late_shown_in(period, entered, closes):
+    """The month whose report shows a fact for ``period`` entered at ``entered``
+    (instant text): None if ``period`` was not yet reported then; else the month of
+    entry, or the first month after it whose report had not been sent by then. Decided
+    by the fact's own entry time, so a replay lands on the same late entries."""
+    closed_at = closes.get(period)
+    if closed_at is None or entered is None or entered <= closed_at:
+        return None
+    shown = month(entered)
+    while shown in closes and closes[shown] < entered:
+        shown = next_month(shown)
+    return shown
+
+
+def next_month(period):
+    year, mon = int(period[:4]), int(period[5:7])
+    return f"{year + mon // 12}-{mon % 12 + 1:02d}"
+
+
 def mark_applied(session, generation, event_id):
     """The per-generation inbox: False if this generation already has the event."""
     return session.connection().execute(statement(session, "applied_events"),
@@ -146,16 +182,19 @@ def apply_event(session, generation, envelope):
     return apply_events(session, generation, [envelope])[0]
 
 
-def apply_events(session, generation, envelopes):
+def apply_events(session, generation, envelopes, closes=None):
     """Apply envelopes to ``generation`` with their counter increments summed and
     written once (a batch of 200 facts touches a few dozen counters, not 200 × many)."""
-    changes = Changes(session, generation)
+    changes = Changes(session, generation,
+                      closed_months(session) if closes is None else closes)
     applied = []
     for envelope in envelopes:
         applier = APPLIERS.get(envelope["event_type"])
         if applier is None or not mark_applied(session, generation, envelope["event_id"]):
             applied.append(False)
             continue
+        if changes.closes:
+            changes.entered = instant(envelope["occurred_at"])
         applier(changes, envelope["payload"], envelope)
         applied.append(True)
     changes.flush()

@@ -15,7 +15,7 @@ from common.metrics import Instrumentation
 from common.ops import OperatorEndpoints
 from common.outbox import OutboxRelay
 from common.rpc import rpc
-from services.reports import domain, periodic, pipeline
+from services.reports import domain, periodic, periods, pipeline
 from services.reports import metrics as rmetrics
 from services.reports.extensions import Rebuilder, config_timer, handle_community_summary
 from services.reports.models import metadata
@@ -127,6 +127,17 @@ class ReportsService(OperatorEndpoints):
         if format == "json":
             return report
         return periodic.render(report, format, self.config.get("REPORT_FONT_FILE"))
+
+    @rpc
+    def close_period(self, period, closed_by=None):
+        """Mark a month reported (月报已报送): its report is kept as sent; later entries
+        for it are shown as late entries in the next report."""
+        today = self._today()
+        periods.check_closable(period, today)
+        with self.store.session() as session:
+            report = periodic.document(session, period, self._community(), today,
+                                       self._targets())
+            return periods.close(session, period, closed_by, report)
 
     @rpc
     def publish_summary(self):
