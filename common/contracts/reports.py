@@ -5,7 +5,8 @@ shovels (deploy/district/shovels.py), not through a binding here: communities mu
 consume each other's summaries, so the registry lists no consumer, and the district
 instance (REPORTS_MODE=district) declares its own queue ``reports.district-summaries``.
 ``figures`` holds the KPI actuals of the project year plus the weights of the means
-(``feedback_count``, ``need_satisfaction_count``) so that the district can average them."""
+(``feedback_count``, ``need_satisfaction_count``, ``needs_matched``) so that the district
+can average them."""
 from marshmallow import Schema, fields
 
 from common.contracts import event_type
@@ -20,6 +21,16 @@ class CommunitySummaryPublished(Schema):
     # {kpi name: actual}, plus {kpi name: target} for the same year.
     figures = fields.Dict(keys=fields.String(), values=fields.Float(), required=True)
     targets = fields.Dict(keys=fields.String(), values=fields.Float(), required=True)
+    # What the district's board shows beside the numbers (absent from older summaries):
+    # each KPI's label and unit, which KPIs have any fact counted (the others are
+    # no_data), and the project year they belong to.
+    labels = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
+    units = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
+    counted = fields.List(fields.String(), load_default=list)
+    project = fields.String(allow_none=True, load_default=None)
+    sample_targets = fields.Boolean(load_default=False)
+    year_start = fields.Date(allow_none=True, load_default=None)
+    year_end = fields.Date(allow_none=True, load_default=None)
 
 
 @event_type("kpi_at_risk", "reports", "A KPI fell behind the calendar (emitted once per turn).",

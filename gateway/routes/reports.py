@@ -1,6 +1,6 @@
 """reports: KPIs, summaries, periodic reports, rebuild, and the district roll-up."""
 from common import downloads
-from gateway.routing import ADMIN, READERS, route
+from gateway.routing import ADMIN, READERS, STAFF, route
 from services.reports import schemas
 
 DISTRICT_READERS = ("district_viewer", "admin")
@@ -28,6 +28,13 @@ def get_periodic_report(ctx):
     fmt = ctx.query.get("format", "json")
     result = ctx.rpc("reports", "get_periodic_report", ctx.query["period"], fmt)
     return result if fmt == "json" else downloads.response(result)
+
+
+@route("POST", "/reports/periods/<period>/close", STAFF, status=201, tag="reports",
+       summary="Mark a month reported (月报已报送): its report is kept as sent; later "
+               "entries for it appear as late entries (补录) in the next report")
+def close_period(ctx, period):
+    return ctx.rpc("reports", "close_period", period, ctx.actor)
 
 
 @route("POST", "/reports/rebuild", ADMIN, status=202, tag="reports",

@@ -525,6 +525,9 @@ def register_participant(uow, crypto, event_id, data):
     session = uow.session
     event = get_event_row(session, event_id, lock=True)
     _require_status(event, {"published"}, "register")
+    if times.from_storage(event.end) <= times.now():
+        raise Conflict("the event is over", {"status": event.status,
+                                             "end": times.iso(event.end)})
     resident = resident_for_phone(session, crypto, data["phone"])
     active_key = f"{event.id}:{resident.id}"
     existing = session.execute(select(Registration.id, Registration.status).where(
@@ -533,13 +536,7 @@ def register_participant(uow, crypto, event_id, data):
         raise Conflict("this phone is already registered for this event",
                        {"phone": ["already registered"], "registration_id": existing[0],
                         "status": existing[1]})
-    status = "confirmed"
-    if event.capacity:
-        confirmed = session.execute(select(func.count()).where(
-            Registration.event_id == event.id,
-            Registration.status == "confirmed")).scalar_one()
-        if confirmed >= event.capacity:
-            status = "waitlisted"
+    status = "waitlisted" if _places_left(session, event) == 0 else "confirmed"
     code = secrets.token_urlsafe(9)
     reg = Registration(
         event_id=event.id, resident_id=resident.id, name_enc=crypto.encrypt(data["name"]),
@@ -557,7 +554,7 @@ def register_participant(uow, crypto, event_id, data):
     uow.emit("participant_registered", {
         "registration_id": reg.id, "event_id": event.id, "resident_id": resident.id,
         "status": status, "target_group": reg.target_group, "compound": reg.compound,
-        "plan": event.plan})
+        "plan": event.plan, "event_start": event.start})
     return registration_answer(reg, crypto, position=_waitlist_position(session, reg),
                                cancel_code=code)
 
@@ -565,9 +562,7 @@ def register_participant(uow, crypto, event_id, data):
 def _fill_places(uow, event):
     """Promote waitlisted registrations, oldest first, while places are left."""
     session = uow.session
-    confirmed = session.execute(select(func.count()).where(
-        Registration.event_id == event.id, Registration.status == "confirmed")).scalar_one()
-    free = None if not event.capacity else event.capacity - confirmed
+    free = _places_left(session, event)
     query = select(Registration).where(Registration.event_id == event.id,
                                        Registration.status == "waitlisted") \
         .order_by(Registration.id)
@@ -615,7 +610,8 @@ def cancel_registration(uow, crypto, registration_id, data=None, staff=False):
     promoted = _fill_places(uow, event) if was == "confirmed" else []
     uow.emit("participant_cancelled", {
         "registration_id": reg.id, "event_id": event.id, "was_status": was,
-        "promoted_registration_id": promoted[0] if promoted else None})
+        "promoted_registration_id": promoted[0] if promoted else None,
+        "event_start": event.start})
     return registration_answer(reg, crypto,
                                promoted_registration_id=promoted[0] if promoted else None)
 
@@ -651,7 +647,8 @@ def record_attendance(uow, crypto, event_id, data):
     data = load(schemas.EventAttendanceCreate, data)
     session = uow.session
     event = get_event_row(session, event_id, lock=True)
-    _require_status(event, {"published"}, "record attendance")
+    _require_status(event, {"published", "completed"}, "record attendance")
+    attended_at = attendance_time(event, data.get("attended_at"))
     reg = None
     resident = None
     if data.get("registration_id"):
@@ -671,8 +668,8 @@ def record_attendance(uow, crypto, event_id, data):
                                    "walk-in", {"phone": ["not registered for this event"]})
     if reg is not None:
         resident_id = reg.resident_id
-        if reg.status == "waitlisted":
-            reg.status = "confirmed"  # let in at the door
+        if reg.status == "waitlisted" and _places_left(session, event) != 0:
+            reg.status = "confirmed"  # let in at the door to a free place
         target_group, compound, walk_in, name_enc = reg.target_group, reg.compound, False, None
     else:
         if resident is None:
@@ -689,7 +686,7 @@ def record_attendance(uow, crypto, event_id, data):
     att = Attendance(event_id=event.id, resident_id=resident_id,
                      registration_id=reg.id if reg else None, walk_in=walk_in,
                      name_enc=name_enc, target_group=target_group, compound=compound,
-                     attended_at=times.now())
+                     attended_at=attended_at)
     session.add(att)
     try:
         with session.begin_nested():
@@ -700,8 +697,34 @@ def record_attendance(uow, crypto, event_id, data):
         "attendance_id": att.id, "event_id": event.id, "resident_id": resident_id,
         "registration_id": att.registration_id, "walk_in": walk_in,
         "target_group": target_group, "compound": compound, "plan": event.plan,
-        "kind": event.kind, "attended_at": att.attended_at})
+        "kind": event.kind, "attended_at": att.attended_at, "event_start": event.start})
     return ATTENDANCE.dump(att)
+
+
+def attendance_time(event, given, now=None):
+    """When a person attended: ``given`` (staff entering a paper sign-in sheet after the
+    event) must fall within the event's start and end (422 naming ``attended_at``);
+    by default now while the event runs, else the event's start, so that the people of
+    a sheet entered later count with their event, never in the month of typing."""
+    start, end = times.from_storage(event.start), times.from_storage(event.end)
+    if given is not None:
+        given = times.utc(given)
+        if not start <= given <= end:
+            raise ValidationFailed("the attendance must fall within the event", {
+                "attended_at": [f"between the event's start {times.iso(start)} "
+                                f"and end {times.iso(end)}"]})
+        return given
+    now = now or times.now()
+    return now if start <= now <= end else start
+
+
+def _places_left(session, event):
+    """Confirmed places still free (None: no limit)."""
+    if not event.capacity:
+        return None
+    confirmed = session.execute(select(func.count()).where(
+        Registration.event_id == event.id, Registration.status == "confirmed")).scalar_one()
+    return max(0, event.capacity - confirmed)
 
 
 # -- feedback ----------------------------------------------------------------------------
@@ -744,7 +767,7 @@ def submit_feedback(uow, crypto, event_id, data, staff=False):
         raise Conflict("feedback already given by this attendee", {}) from None
     uow.emit("feedback_submitted", {"feedback_id": feedback.id, "event_id": event.id,
                                     "score": feedback.score, "plan": event.plan,
-                                    "kind": event.kind})
+                                    "kind": event.kind, "event_start": event.start})
     return FEEDBACK.dump(feedback)
 
 

@@ -148,6 +148,10 @@ class EventAttendanceCreate(Strict):
     phone = Phone()
     target_group = TargetGroup()
     compound = Compound(allow_none=True)
+    attended_at = Instant(load_default=None, metadata={
+        "description": "when the person came (a paper sign-in sheet entered afterwards); "
+                       "within the event's start and end; default: now while the event "
+                       "runs, else the event's start"})
 
     @validates_schema
     def _who(self, data, **_):

@@ -21,7 +21,7 @@ from sqlalchemy import delete, func, select, update
 from common import times
 from common.config import ROOT
 from common.errors import Conflict, NotFound, ValidationFailed
-from services.reports import catalogue, projections
+from services.reports import catalogue, periods, projections
 from services.reports.models import (action_items, applied_events, community_summaries,
                                      figures, first_seen, kpi_state, person_visits,
                                      projection_state, volunteer_service)
@@ -70,8 +70,9 @@ def live_generations(session):
 def apply_live(session, envelopes):
     """Apply delivered events to every live generation, each generation's increments
     summed and written once."""
+    closes = projections.closed_months(session)
     for generation in live_generations(session):
-        projections.apply_events(session, generation, envelopes)
+        projections.apply_events(session, generation, envelopes, closes)
 
 
 # -- rebuild ---------------------------------------------------------------------------
@@ -95,10 +96,7 @@ def begin_rebuild(session, now=None):
 
 def apply_page(session, generation, envelopes):
     """Apply a page of the event logs to the generation being built."""
-    applied = 0
-    for envelope in envelopes:
-        if projections.apply_event(session, generation, envelope):
-            applied += 1
+    applied = sum(projections.apply_events(session, generation, envelopes))
     status = rebuild_status(session)
     status["events_read"] += len(envelopes)
     status["events_applied"] += applied
@@ -303,15 +301,28 @@ def group_label(group_by, key):
     return key
 
 
-def periodic(session, period, community_id=None, today=None):
-    """A funder's report for a month, quarter or year: totals and one block per plan."""
-    start, end, first_day, last_day = parse_period(period)
-    today = today or times.local_today()
-    generation = active_generation(session)
+SUMMARY_METRICS = [m.name for m in catalogue.METRICS] + list(catalogue.STATE_LABELS)
+
+
+def period_summary(session, generation, start, end, today):
+    """Every figure of the months [start, end] as they stand now."""
     total = catalogue.derive(totals(session, generation, start, end))
     total["distinct_people"] = distinct_people(session, generation, start, end)
     total["volunteers_active"] = volunteers_active(session, generation, start, end)
     total.update(action_item_counts(session, generation, today))
+    return {n: total.get(n) for n in SUMMARY_METRICS}
+
+
+def periodic(session, period, community_id=None, today=None):
+    """A funder's report for a month, quarter or year: totals, one block per plan, and
+    the late entries (补录) for months already reported that this report shows."""
+    start, end, first_day, last_day = parse_period(period)
+    today = today or times.local_today()
+    generation = active_generation(session)
+
+    def amended(month):
+        return period_summary(session, generation, month, month, today)
+
     from common import vocab
 
     plan_metrics = catalogue.metrics_for("plan")
@@ -322,15 +333,29 @@ def periodic(session, period, community_id=None, today=None):
         values = catalogue.derive(by_plan.get(plan, {}), plan_metrics)
         values["distinct_people"] = distinct.get(plan, 0)
         plans[plan] = values
-    summary_metrics = [m.name for m in catalogue.METRICS] + list(catalogue.STATE_LABELS)
     return {"period": str(period), "from": first_day.isoformat(), "to": last_day.isoformat(),
             "community_id": community_id, "generation": generation,
             "metrics": [{"name": n, "label": catalogue.label(n), "unit": catalogue.unit(n)}
-                        for n in summary_metrics],
+                        for n in SUMMARY_METRICS],
             "plan_metrics": plan_metrics,
             "plan_labels": dict(vocab.PLANS),
-            "summary": {n: total.get(n) for n in summary_metrics},
-            "plans": plans}
+            "summary": period_summary(session, generation, start, end, today),
+            "plans": plans,
+            "closed": None,
+            "late_entries": periods.late_entries(session, generation, start, end, amended)}
+
+
+def sent_report(session, period, today=None):
+    """The report of a month marked reported, as sent, with its amendments; None if
+    ``period`` is not a closed month."""
+    start, end, _first, _last = parse_period(period)
+    if start != end:
+        return None
+    today = today or times.local_today()
+    generation = active_generation(session)
+    return periods.sent_report(
+        session, start, generation,
+        lambda month: period_summary(session, generation, month, month, today))
 
 
 # -- KPIs ------------------------------------------------------------------------------
@@ -371,33 +396,95 @@ def year_elapsed(start, end, today):
     return max(0.0, min(1.0, done / span))
 
 
-MEAN_KPIS = {"mean_satisfaction", "need_mean_satisfaction", "mean_hours_to_match"}
 AT_RISK_MARGIN = 0.10
+# Weights of the means, published with every community summary so that the district can
+# average the means of its communities (whether or not the means are targets).
+MEAN_WEIGHTS = {"mean_satisfaction": "feedback_count",
+                "need_mean_satisfaction": "need_satisfaction_count",
+                "mean_hours_to_match": "needs_matched"}
+MEAN_KPIS = set(MEAN_WEIGHTS)
 
 
-def kpi_status(name, actual, target, elapsed):
+def kpi_specs(targets):
+    """{kpi: (metric, dimension, keys)} for each target of the file. A target counts its
+    ``metric`` (default: the KPI's own name) over the project year; with ``where:
+    {dimension: key or [keys]}`` only the facts filed under those keys (activities of one
+    plan, people served of the priority groups). A spec that cannot be counted is a
+    mistake in the targets file: 422 naming the KPI."""
+    specs = {}
+    for name, spec in targets["targets"].items():
+        metric = catalogue.BY_NAME.get(spec.get("metric", name))
+        where = spec.get("where") or {}
+        dimension, keys = (next(iter(where.items())) if where else (None, None))
+        problem = None
+        if metric is None and (where or "metric" in spec):
+            problem = f"unknown metric {spec.get('metric', name)}"
+        elif len(where) > 1:
+            problem = "where takes one dimension"
+        elif where and (metric.kind == "distinct" or dimension not in metric.dims):
+            problem = f"{metric.name} is not counted by {dimension}"
+        if problem:
+            raise ValidationFailed("bad targets file", {name: [problem]})
+        if keys is not None:
+            keys = sorted(str(k) for k in (keys if isinstance(keys, list) else [keys]))
+        specs[name] = (metric, dimension, keys)
+    return specs
+
+
+def kpi_status(name, actual, target, elapsed, has_data=True):
+    """``achieved``, ``on_track``, ``at_risk``, or ``no_data``: no actual at all (a mean
+    nobody has scored, a figure nobody reports), or nothing counted yet for a KPI the
+    calendar does not yet put behind."""
+    if actual is None:
+        return "no_data"
     if name in MEAN_KPIS:
         # A mean is not accumulated over the year: judged against the target itself.
-        if actual is None:
-            return "on_track"
         if actual >= target:
             return "achieved"
         return "on_track" if actual >= target * (1 - AT_RISK_MARGIN) else "at_risk"
     if target <= 0 or (actual or 0) >= target:
         return "achieved"
-    # Behind the calendar by more than a tenth of the target: at risk.
-    return "on_track" if (actual or 0) / target >= elapsed - AT_RISK_MARGIN else "at_risk"
+    # Behind the calendar by more than a tenth of the target: at risk, data or not.
+    if (actual or 0) / target < elapsed - AT_RISK_MARGIN:
+        return "at_risk"
+    return "on_track" if has_data else "no_data"
+
+
+def year_months(targets):
+    return (_as_date(targets["year_start"]).strftime("%Y-%m"),
+            _as_date(targets["year_end"]).strftime("%Y-%m"))
 
 
 def kpi_actuals(session, targets):
-    start = _as_date(targets["year_start"])
-    end = _as_date(targets["year_end"])
-    names = [n for n in targets["targets"] if n in catalogue.BY_NAME]
-    raw_names = {r for n in names for r in catalogue.BY_NAME[n].raw}
-    raw = totals(session, active_generation(session), start.strftime("%Y-%m"),
-                 end.strftime("%Y-%m"), raw_names)
+    """({kpi: actual}, {kpi: whether any fact counts toward it}, the year's raw totals
+    including the weights of the means)."""
+    start, end = year_months(targets)
+    generation = active_generation(session)
+    specs = kpi_specs(targets)
+    raw_names = {r for m, _d, _k in specs.values() if m for r in m.raw}
+    raw_names |= set(MEAN_WEIGHTS.values())  # raw counters themselves
     # distinct_people / volunteers_active: first sightings in the year (one sum each).
-    return catalogue.derive(raw, set(names)), raw
+    raw = totals(session, generation, start, end, raw_names)
+    actuals, has_data = {}, {}
+    for name, (metric, dimension, keys) in specs.items():
+        if metric is None:  # a target the platform does not count (yet)
+            actuals[name], has_data[name] = None, False
+            continue
+        counted = raw if dimension is None else \
+            keyed_totals(session, generation, start, end, dimension, keys, metric.raw)
+        actuals[name] = metric.value(counted)
+        has_data[name] = any(r in counted for r in metric.raw)
+    return actuals, has_data, raw
+
+
+def keyed_totals(session, generation, start, end, dimension, keys, names):
+    """{raw name: sum} over the months [start, end] of the counters filed under ``keys``
+    of ``dimension``."""
+    f = figures.c
+    rows = session.execute(select(f.name, func.sum(f.value)).where(
+        f.generation == generation, f.dimension == dimension, f.key.in_(keys),
+        f.period >= start, f.period <= end, f.name.in_(sorted(names))).group_by(f.name))
+    return dict(rows.all())
 
 
 def kpis(session, targets, today=None):
@@ -405,26 +492,34 @@ def kpis(session, targets, today=None):
     start = _as_date(targets["year_start"])
     end = _as_date(targets["year_end"])
     elapsed = year_elapsed(start, end, today)
-    actuals, _raw = kpi_actuals(session, targets)
+    actuals, has_data, _raw = kpi_actuals(session, targets)
+    return kpi_board(targets, actuals, has_data, elapsed, today)
+
+
+def kpi_board(targets, actuals, has_data, elapsed, today):
+    """The KPI answer: each target beside its actual, % done, % of the year, status."""
     items = []
     for name, spec in targets["targets"].items():
         target = float(spec["target"])
-        actual = actuals.get(name, 0)
+        actual = actuals.get(name)
         if actual is None:
             percent = None
         else:
             percent = round(100.0 * actual / target, 1) if target else 100.0
+        metric = spec.get("metric", name)
         items.append({
-            "kpi": name, "label": spec.get("label", catalogue.label(name)),
-            "unit": spec.get("unit", catalogue.unit(name)),
+            "kpi": name, "label": spec.get("label", catalogue.label(metric)),
+            "unit": spec.get("unit", catalogue.unit(metric)),
             "target": target, "actual": actual, "percent_done": percent,
-            "percent_year_elapsed": round(100.0 * elapsed, 1),
-            "status": kpi_status(name, actual, target, elapsed),
+            "percent_year_elapsed": None if elapsed is None else round(100.0 * elapsed, 1),
+            "status": kpi_status(metric, actual, target, elapsed or 0.0,
+                                 has_data.get(name, False)),
         })
     return {"community_id": targets.get("community_id"), "project": targets.get("project"),
             "project_year": targets.get("project_year"),
             "sample_targets": bool(targets.get("sample")),
-            "year_start": start.isoformat(), "year_end": end.isoformat(),
+            "year_start": _iso_or_none(targets.get("year_start")),
+            "year_end": _iso_or_none(targets.get("year_end")),
             "as_of": today.isoformat(), "kpis": items}
 
 
@@ -458,18 +553,22 @@ def check_kpis(uow, targets, today=None, now=None):
 # -- district roll-up ------------------------------------------------------------------
 
 def community_summary_payload(session, targets, community_id, today=None, now=None):
-    """What a community publishes for its district: its KPI actuals and targets."""
-    report = kpis(session, targets, today)
-    figures_out = {}
-    for item in report["kpis"]:
-        figures_out[item["kpi"]] = float(item["actual"] or 0)
-    _actuals, raw = kpi_actuals(session, targets)
-    # Weights for the district's means.
-    figures_out["feedback_count"] = float(raw.get("feedback_count", 0))
-    figures_out["need_satisfaction_count"] = float(raw.get("need_satisfaction_count", 0))
+    """What a community publishes for its district: its KPI actuals and targets, the
+    weights of the means, and what the district's board needs to show them."""
+    today = today or times.local_today()
+    actuals, has_data, raw = kpi_actuals(session, targets)
+    report = kpi_board(targets, actuals, has_data, None, today)
+    figures_out = {item["kpi"]: float(item["actual"] or 0) for item in report["kpis"]}
+    for weight in MEAN_WEIGHTS.values():  # the district averages the means with these
+        figures_out.setdefault(weight, float(raw.get(weight, 0)))
     return {"community_id": community_id, "project_year": int(report["project_year"] or 1),
             "as_of": now or times.now(), "figures": figures_out,
-            "targets": {i["kpi"]: i["target"] for i in report["kpis"]}}
+            "targets": {i["kpi"]: i["target"] for i in report["kpis"]},
+            "labels": {i["kpi"]: i["label"] for i in report["kpis"]},
+            "units": {i["kpi"]: i["unit"] for i in report["kpis"]},
+            "counted": sorted(name for name, seen in has_data.items() if seen),
+            "project": report["project"], "sample_targets": report["sample_targets"],
+            "year_start": report["year_start"], "year_end": report["year_end"]}
 
 
 def publish_summary(uow, targets, community_id, today=None, now=None):
@@ -480,11 +579,17 @@ def publish_summary(uow, targets, community_id, today=None, now=None):
 
 
 def receive_community_summary(session, envelope, now=None):
-    """Keep the latest summary of each community (an older or repeated one is ignored)."""
+    """Keep the latest summary of each community (an older or repeated one is ignored).
+    ``figures`` keeps the whole payload but the targets: what the district's board shows
+    besides the numbers (labels, year, which KPIs have data)."""
     p = envelope["payload"]
     as_of = projections.instant(p["as_of"])
+    rest = {k: v for k, v in p.items() if k not in ("community_id", "project_year", "as_of",
+                                                      "figures", "targets")}
     values = {"community_id": p["community_id"], "project_year": p["project_year"],
-              "as_of": as_of, "figures": json.dumps(p["figures"], sort_keys=True),
+              "as_of": as_of,
+              "figures": json.dumps(dict(p["figures"], **({"_about": rest} if rest else {})),
+                                    sort_keys=True, ensure_ascii=False),
               "targets": json.dumps(p["targets"], sort_keys=True),
               "event_id": envelope["event_id"], "received_at": now or times.now()}
     t = community_summaries
@@ -498,21 +603,27 @@ def receive_community_summary(session, envelope, now=None):
     return session.execute(stmt).rowcount == 1
 
 
-WEIGHTED = {"mean_satisfaction": "feedback_count",
-            "need_mean_satisfaction": "need_satisfaction_count"}
+WEIGHTED = MEAN_WEIGHTS
 
 
-def district_summary(session):
-    rows = session.execute(select(community_summaries).order_by(
-        community_summaries.c.community_id)).mappings().all()
-    communities, total, targets = [], {}, {}
-    weighted = {}
-    for row in rows:
+def _community_rows(session, project_year=None):
+    """Each community's latest summary: (row, figures, about, targets)."""
+    query = select(community_summaries).order_by(community_summaries.c.community_id)
+    if project_year is not None:
+        query = query.where(community_summaries.c.project_year == int(project_year))
+    out = []
+    for row in session.execute(query).mappings().all():
         figs = json.loads(row["figures"])
-        tgts = json.loads(row["targets"])
-        communities.append({"community_id": row["community_id"],
-                            "project_year": row["project_year"],
-                            "as_of": row["as_of"], "figures": figs, "targets": tgts})
+        about = figs.pop("_about", {})
+        out.append((row, figs, about, json.loads(row["targets"])))
+    return out
+
+
+def roll_up(rows):
+    """The district's total of its communities' figures (means weighted by their
+    weights) and of their targets (a mean's target: the communities' average)."""
+    total, targets, weighted = {}, {}, {}
+    for _row, figs, _about, tgts in rows:
         for name, value in figs.items():
             if name in WEIGHTED:
                 weight = figs.get(WEIGHTED[name], 0)
@@ -524,11 +635,61 @@ def district_summary(session):
         for name, value in tgts.items():
             targets[name] = targets.get(name, 0) + value
     for name, (num, den) in weighted.items():
-        total[name] = round(num / den, 2) if den else 0.0
-        if name in targets and rows:
+        total[name] = round(num / den, 2) if den else None
+    for name in targets:
+        if name in WEIGHTED and rows:
             targets[name] = round(targets[name] / len(rows), 2)
+    return total, targets
+
+
+def district_summary(session):
+    rows = _community_rows(session)
+    communities = [{"community_id": row["community_id"], "project_year": row["project_year"],
+                    "as_of": row["as_of"], "figures": figs, "targets": tgts}
+                   for row, figs, _about, tgts in rows]
+    total, targets = roll_up(rows)
+    total = {k: (0.0 if v is None else v) for k, v in total.items()}
     return {"communities": communities, "total": {"figures": total, "targets": targets},
             "community_count": len(communities)}
+
+
+def district_kpis(session, own_targets=None, project_year=None, community_id=None,
+                  today=None):
+    """The district instance's board: its own targets (``own_targets``, a targets file
+    of the district itself) or, without one, the sum of its communities' targets, against
+    the communities' rolled-up actuals."""
+    today = today or times.local_today()
+    if own_targets is not None:
+        project_year = own_targets.get("project_year", project_year)
+    rows = _community_rows(session, project_year)
+    total, summed = roll_up(rows)
+    counted = {n for _r, figs, about, _t in rows
+               for n in about.get("counted", [n for n, v in figs.items() if v])}
+    if own_targets is None:
+        abouts = [about for _r, _f, about, _t in rows]
+        labels = {k: v for a in abouts for k, v in a.get("labels", {}).items()}
+        units = {k: v for a in abouts for k, v in a.get("units", {}).items()}
+        starts = sorted(a["year_start"] for a in abouts if a.get("year_start"))
+        ends = sorted(a["year_end"] for a in abouts if a.get("year_end"))
+        own_targets = {
+            "community_id": community_id,
+            "project": next((a["project"] for a in abouts if a.get("project")), None),
+            "project_year": project_year or (rows[0][0]["project_year"] if rows else None),
+            "sample": any(a.get("sample_targets") for a in abouts),
+            "year_start": starts[0] if starts else None, "year_end": ends[-1] if ends else None,
+            "targets": {name: {"target": value, "label": labels.get(name, catalogue.label(name)),
+                               "unit": units.get(name, catalogue.unit(name))}
+                        for name, value in summed.items()}}
+    elapsed = None
+    if own_targets.get("year_start") and own_targets.get("year_end"):
+        elapsed = year_elapsed(_as_date(own_targets["year_start"]),
+                               _as_date(own_targets["year_end"]), today)
+    actuals = {name: total.get(name) for name in own_targets["targets"]}
+    has_data = {name: name in counted for name in own_targets["targets"]}
+    board = kpi_board(own_targets, actuals, has_data, elapsed, today)
+    board.update(district=True, community_count=len(rows),
+                 communities=[row["community_id"] for row, _f, _a, _t in rows])
+    return board
 
 
 # -- helpers ---------------------------------------------------------------------------
@@ -541,6 +702,10 @@ def parse_today(value):
 
 def _now(now=None):
     return times.iso(now or times.now())
+
+
+def _iso_or_none(value):
+    return None if value is None else _as_date(value).isoformat()
 
 
 def _as_date(value):

@@ -101,6 +101,18 @@ kpi_state = Table(
     PrimaryKeyConstraint("project_year", "kpi"),
 )
 
+# Months marked reported (月报已报送): the periodic report as it was sent, kept unchanged.
+# Not generational: a rebuild recomputes the figures, never what was sent. ``closed_at``
+# is fixed-width UTC text (``projections.instant``): a fact entered after it for the
+# month is a late entry (补录), shown in the next report.
+period_closes = Table(
+    "period_closes", metadata,
+    Column("period", String(7), primary_key=True),
+    Column("closed_at", String(40), nullable=False),
+    Column("closed_by", String(64), nullable=False),
+    Column("report", Text, nullable=False),
+)
+
 # District mode: the latest summary each community published (through the shovel).
 community_summaries = Table(
     "community_summaries", metadata,

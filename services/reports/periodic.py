@@ -14,8 +14,9 @@ from services.reports.report_xlsx import HEADERS, SUMMARY_SHEET, figure_rows
 FORMATS = ("json", "csv", "xlsx", "pdf")
 CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "xlsx": report_xlsx.CONTENT_TYPE,
                  "pdf": report_pdf.CONTENT_TYPE}
-STATUS_LABELS = {"achieved": "已达成", "on_track": "进度正常", "at_risk": "有风险"}
-NO_DATA = "暂无数据"  # a mean nobody has given a score for yet
+NO_DATA = "暂无数据"  # nothing counted yet (a mean nobody has given a score for)
+STATUS_LABELS = {"achieved": "已达成", "on_track": "进度正常", "at_risk": "有风险",
+                 "no_data": NO_DATA}
 QUARTERS = {"1": "第一季度", "2": "第二季度", "3": "第三季度", "4": "第四季度"}
 
 
@@ -45,7 +46,11 @@ def months_of(start, end):
 
 
 def document(session, period, community_id, today, targets):
-    """The report of a period as every format shows it."""
+    """The report of a period as every format shows it; for a month marked reported,
+    the report as it was sent, with its amendments (``closed``, ``amendments``)."""
+    sent = domain.sent_report(session, period, today)
+    if sent is not None:
+        return sent
     report = domain.periodic(session, period, community_id, today)
     start, end = report["from"][:7], report["to"][:7]
     kpis = domain.kpis(session, targets, today)

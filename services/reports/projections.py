@@ -7,10 +7,12 @@ event's increments. Increments are gathered in a ``Changes`` and written with on
 upsert per counter (``INSERT ... ON CONFLICT DO UPDATE SET value = value + excluded.value``)
 so concurrent workers on PostgreSQL never lose an update, including when the row is new.
 
-Periods are months (YYYY-MM) of the fact's own time (an event's start, an attendance's
-time, an entry's service date...) in the community's zone (``common.times``: config
+Periods are months (YYYY-MM) of the fact's own time (an event's start, an entry's
+service date...) in the community's zone (``common.times``: config
 TIMEZONE); values are exact (counts, minutes, seconds, fen) so that any order of
-application gives the same figures.
+application gives the same figures. What happens at an event (registrations,
+attendance, feedback) counts in the event's month, whenever it was typed in: see
+``event_month``.
 """
 from collections import defaultdict
 from datetime import date, timezone
@@ -20,9 +22,12 @@ from sqlalchemy import and_, case, or_, select, text, update
 from common import times
 from common.times import month
 from services.reports.models import (action_items, applied_events, first_seen,
-                                     person_visits, volunteer_service)
+                                     period_closes, person_visits, volunteer_service)
 
 NONE = "-"  # key for a missing compound (NULL would defeat the unique keys)
+# Dimension of late entries (补录): a fact entered after its month was marked reported adds
+# to (name, LATE, its month, the month whose report shows it) besides its usual counters.
+LATE = "late"
 STATUS_RANK = {"open": 0, "in_progress": 1, "done": 2, "cancelled": 3}
 FIGURE_KEY = ("generation", "name", "dimension", "period", "key")
 
@@ -72,11 +77,13 @@ def instant(value):
 class Changes:
     """Increments of one application, written by ``flush``."""
 
-    def __init__(self, session, generation):
+    def __init__(self, session, generation, closes=None):
         self.session = session
         self.conn = session.connection()  # Core execution: no ORM overhead per statement
         self.generation = generation
         self.counts = defaultdict(float)
+        self.closes = closes or {}  # month marked reported → its closed_at (instant text)
+        self.entered = None  # when the fact being applied was entered (if months closed)
 
     def add(self, name, period, amount=1, **dimensions):
         """Add ``amount`` to the total of ``name`` in ``period`` and to each key of each
@@ -84,6 +91,10 @@ class Changes:
         if not amount:
             return
         self.counts[(name, "all", period, "all")] += amount
+        if period in self.closes:
+            shown_in = late_shown_in(period, self.entered, self.closes)
+            if shown_in:
+                self.counts[(name, LATE, period, shown_in)] += amount
         for dimension, keys in dimensions.items():
             if keys is None:
                 continue
@@ -132,6 +143,33 @@ def bump_figures(session, rows):
     session.connection().execute(statement(session, "bump"), rows)
 
 
+_CLOSES = select(period_closes.c.period, period_closes.c.closed_at)
+
+
+def closed_months(session):
+    """{month marked reported: its closed_at}: a handful of rows, read once per batch."""
+    return dict(session.connection().execute(_CLOSES).all())
+
+
+def late_shown_in(period, entered, closes):
+    """The month whose report shows a fact for ``period`` entered at ``entered``
+    (instant text): None if ``period`` was not yet reported then; else the month of
+    entry, or the first month after it whose report had not been sent by then. Decided
+    by the fact's own entry time, so a replay lands on the same late entries."""
+    closed_at = closes.get(period)
+    if closed_at is None or entered is None or entered <= closed_at:
+        return None
+    shown = month(entered)
+    while shown in closes and closes[shown] < entered:
+        shown = next_month(shown)
+    return shown
+
+
+def next_month(period):
+    year, mon = int(period[:4]), int(period[5:7])
+    return f"{year + mon // 12}-{mon % 12 + 1:02d}"
+
+
 def mark_applied(session, generation, event_id):
     """The per-generation inbox: False if this generation already has the event."""
     return session.connection().execute(statement(session, "applied_events"),
@@ -144,10 +182,11 @@ def apply_event(session, generation, envelope):
     return apply_events(session, generation, [envelope])[0]
 
 
-def apply_events(session, generation, envelopes):
+def apply_events(session, generation, envelopes, closes=None):
     """Apply envelopes to ``generation`` with their counter increments summed and
     written once (a batch of 200 facts touches a few dozen counters, not 200 × many)."""
-    changes = Changes(session, generation)
+    changes = Changes(session, generation,
+                      closed_months(session) if closes is None else closes)
     applied = []
     for envelope in envelopes:
         applier = APPLIERS.get(envelope["event_type"])
@@ -156,6 +195,8 @@ def apply_events(session, generation, envelopes):
                 or not mark_applied(session, generation, envelope["event_id"]):
             applied.append(False)
             continue
+        if changes.closes:
+            changes.entered = instant(envelope["occurred_at"])
         # Sample records (the demonstration data of a first start) count in no figure,
         # KPI, report or summary: the funder signs these.
         if not envelope["payload"].get("sample"):
@@ -305,6 +346,13 @@ def certificate_issued(c, p, env):
 
 # -- events ----------------------------------------------------------------------------
 
+def event_month(p, own_time):
+    """The month of the event a registration, attendance or feedback belongs to (a paper
+    sign-in sheet typed in on 3 December counts in November with its activity). Facts
+    recorded before they carried ``event_start`` keep the month of ``own_time``."""
+    return month(p.get("event_start") or own_time)
+
+
 def event_scheduled(c, p, env):
     c.add("events_scheduled", month(p["start"]), plan=p["plan"], kind=p["kind"])
 
@@ -334,16 +382,16 @@ def volunteer_role_added(c, p, env):
 
 
 def participant_registered(c, p, env):
-    c.add("registrations", month(env["occurred_at"]), plan=p["plan"],
+    c.add("registrations", event_month(p, env["occurred_at"]), plan=p["plan"],
           target_group=p["target_group"], compound=p["compound"] or NONE, status=p["status"])
 
 
 def participant_cancelled(c, p, env):
-    c.add("registrations_cancelled", month(env["occurred_at"]), status=p["was_status"])
+    c.add("registrations_cancelled", event_month(p, env["occurred_at"]), status=p["was_status"])
 
 
 def attendance_recorded(c, p, env):
-    period = month(p["attended_at"])
+    period = event_month(p, p["attended_at"])
     compound = p["compound"] or NONE
     dims = {"plan": p["plan"], "kind": p["kind"], "target_group": p["target_group"],
             "compound": compound}
@@ -355,7 +403,7 @@ def attendance_recorded(c, p, env):
 
 
 def feedback_submitted(c, p, env):
-    period = month(env["occurred_at"])
+    period = event_month(p, env["occurred_at"])
     c.add("satisfaction_sum", period, p["score"], plan=p["plan"], kind=p["kind"])
     c.add("feedback_count", period, plan=p["plan"], kind=p["kind"])
 

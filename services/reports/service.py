@@ -15,7 +15,7 @@ from common.metrics import Instrumentation
 from common.ops import OperatorEndpoints
 from common.outbox import OutboxRelay
 from common.rpc import rpc
-from services.reports import domain, periodic, pipeline
+from services.reports import domain, periodic, periods, pipeline
 from services.reports import metrics as rmetrics
 from services.reports.extensions import Rebuilder, config_timer, handle_community_summary
 from services.reports.models import metadata
@@ -40,6 +40,14 @@ class ReportsService(OperatorEndpoints):
 
     def _community(self):
         return self.config.get("COMMUNITY_ID", "hetong")
+
+    def _district_targets(self, year=None):
+        """The district's own targets file (KPI_TARGETS_FILE naming this instance's
+        COMMUNITY_ID), or None: the board then sums its communities' targets."""
+        targets = domain.load_targets(self.config["KPI_TARGETS_FILE"])
+        if targets.get("community_id") != self._community():
+            return None
+        return self._targets(year)
 
     # -- projections -----------------------------------------------------------------
 
@@ -77,8 +85,17 @@ class ReportsService(OperatorEndpoints):
 
     # -- queries and commands --------------------------------------------------------
 
+    def _district(self):
+        return self.config.get("REPORTS_MODE", "community") == "district"
+
     @rpc
     def get_kpis(self, year=None):
+        if self._district():
+            with self.store.session() as session:
+                report = domain.district_kpis(session, self._district_targets(year), year,
+                                              self._community(), self._today())
+            rmetrics.kpi_statuses(self.name, report["kpis"])
+            return report
         targets = self._targets(year)
         with self.store.session() as session:
             report = domain.kpis(session, targets, self._today())
@@ -110,6 +127,17 @@ class ReportsService(OperatorEndpoints):
         if format == "json":
             return report
         return periodic.render(report, format, self.config.get("REPORT_FONT_FILE"))
+
+    @rpc
+    def close_period(self, period, closed_by=None):
+        """Mark a month reported (月报已报送): its report is kept as sent; later entries
+        for it are shown as late entries in the next report."""
+        today = self._today()
+        periods.check_closable(period, today)
+        with self.store.session() as session:
+            report = periodic.document(session, period, self._community(), today,
+                                       self._targets())
+            return periods.close(session, period, closed_by, report)
 
     @rpc
     def publish_summary(self):

@@ -21,7 +21,7 @@ COLUMNS = [
     ("单位", lambda i, r: r["unit"] or ""),
     ("可用期间", lambda i, r: _window(r)),
     ("可用说明", lambda i, r: r["availability_note"] or ""),
-    ("估值（元）", lambda i, r: r["value_yuan"]),
+    ("估值（元）", lambda i, r: estimated_value(r)),
     ("说明", lambda i, r: r["description"] or ""),
 ]
 HEADERS = [name for name, _ in COLUMNS]
@@ -35,6 +35,14 @@ SHEET_TITLE = "资源清单"
 def _labels(vocabulary, codes):
     """Codes as people read them: their Chinese labels, joined with 、."""
     return "、".join(vocab.label(vocabulary, code) for code in codes)
+
+
+def estimated_value(resource):
+    """The resource's value in yuan: its stated value, else its unit value times its
+    quantity (one unit when the quantity is unlimited)."""
+    if resource["value_yuan"] or resource.get("unit_value_yuan") is None:
+        return resource["value_yuan"]
+    return round(resource["unit_value_yuan"] * (resource["quantity"] or 1), 2)
 
 
 def _window(resource):
@@ -88,7 +96,7 @@ def to_xlsx(resources, generated_at=None):
     about.append(["社区", community.name])
     about.append(["生成时间", generated_at.strftime("%Y-%m-%d %H:%M")])
     about.append(["在用资源数", len(resources)])
-    about.append(["估值合计（元）", round(sum(r["value_yuan"] for r in resources), 2)])
+    about.append(["估值合计（元）", round(sum(estimated_value(r) for r in resources), 2)])
     about.append(["说明", "仅含状态为“可用”的资源；已归档资源和系统示例数据不列入。"])
     about.column_dimensions["A"].width = 16
     about.column_dimensions["B"].width = 60

@@ -44,6 +44,7 @@ EXPECTED = {
     "GET /reports/kpis": REPORT_READERS,
     "GET /reports/summary": REPORT_READERS,
     "GET /reports/periodic": REPORT_READERS,
+    "POST /reports/periods/<period>/close": STAFF,
     "POST /reports/rebuild": {"admin"},
     "GET /reports/rebuild": {"admin"},
     "POST /reports/summary/publish": {"admin"},

@@ -146,7 +146,7 @@ export const STATUS = {
     overdue: "已逾期" },
   idea: { submitted: "已提交", adopted: "已采纳" },
   volunteer: { active: "在册", inactive: "停用", suspended: "暂停" },
-  kpi: { achieved: "已达成", on_track: "进度正常", at_risk: "进度落后" },
+  kpi: { achieved: "已达成", on_track: "进度正常", at_risk: "进度落后", no_data: "暂无数据" },
 };
 
 export const URGENCIES = { low: "低", normal: "一般", high: "较急", urgent: "紧急" };

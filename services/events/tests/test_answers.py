@@ -89,7 +89,8 @@ def test_event_answers(store, crypto, resources, clock):
         attended = domain.record_attendance(uow, crypto, eid, {"registration_id": 1})
     assert attended == {"id": 1, "event_id": eid, "resident_id": 1, "registration_id": 1,
                         "walk_in": False, "target_group": "elderly", "compound": "gangwu_xiaoqu",
-                        "attended_at": "2026-11-20T01:20:00Z"}
+                        # checked in before the event began: it counts from the start
+                        "attended_at": "2026-12-05T01:00:00Z"}
 
     counts = dict(NO_COUNTS, confirmed=2, waitlisted=1, attended=1, people_served=1)
     role_shown = dict(role)

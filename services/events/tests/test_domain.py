@@ -112,8 +112,9 @@ def test_an_event_through_its_life_emits_exact_facts(store, crypto, resources):
         "places": 3, "start": START, "end": END}
     assert store.events("participant_cancelled")[0]["payload"] == {
         "registration_id": regs[0]["id"], "event_id": eid, "was_status": "confirmed",
-        "promoted_registration_id": regs[2]["id"]}
-    assert [f["payload"]["score"] for f in store.events("feedback_submitted")] == [5, 4]
+        "promoted_registration_id": regs[2]["id"], "event_start": START}
+    assert [(f["payload"]["score"], f["payload"]["event_start"])
+            for f in store.events("feedback_submitted")] == [(5, START), (4, START)]
     with store.session() as session:
         counts = domain.event_counts(session, eid)
     assert counts["satisfaction_mean"] == 4.5 and counts["feedback_count"] == 2
@@ -477,3 +478,43 @@ def test_an_action_item_is_overdue_from_the_local_day_after_its_due_date(store, 
                                                        tzinfo=timezone.utc))
     with store.session() as s:
         assert [i["overdue"] for i in domain.list_action_items(s)["items"]] == [True]
+
+
+def test_attendance_from_a_paper_sheet_keeps_the_time_of_the_event(store, crypto, resources):
+    # Held on 5 November (Beijing), typed in on 3 December from the sign-in sheet.
+    start, end = "2026-11-05T01:00:00Z", "2026-11-05T03:00:00Z"
+    eid = published(store, resources, start=start, end=end, capacity=0)["id"]
+
+    def came(n, **extra):
+        return dict({"walk_in": True, "phone": person(n)["phone"], "target_group": "elderly"},
+                    **extra)
+
+    for outside in ("2026-11-05T00:59:59Z", "2026-11-05T03:00:01Z", "2026-12-03T01:00:00Z"):
+        with pytest.raises(ValidationFailed) as bad, store.unit_of_work() as uow:
+            domain.record_attendance(uow, crypto, eid, came(1, attended_at=outside))
+        assert list(bad.value.details) == ["attended_at"]
+    with store.unit_of_work() as uow:
+        given = domain.record_attendance(uow, crypto, eid,
+                                         came(1, attended_at="2026-11-05T09:20:00+08:00"))
+        defaulted = domain.record_attendance(uow, crypto, eid, came(2))
+        at_the_end = domain.record_attendance(uow, crypto, eid, came(3, attended_at=end))
+    assert given["attended_at"] == "2026-11-05T01:20:00Z"
+    assert defaulted["attended_at"] == start  # the event is over: its start
+    assert at_the_end["attended_at"] == end
+    facts = [f["payload"] for f in store.events("attendance_recorded")]
+    assert [(f["attended_at"], f["event_start"]) for f in facts] == [
+        ("2026-11-05T01:20:00Z", start), (start, start), (end, start)]
+    # Nobody registers for it any more.
+    with pytest.raises(Conflict), store.unit_of_work() as uow:
+        domain.register_participant(uow, crypto, eid, person(4))
+
+
+def test_attendance_while_the_event_runs_is_now_by_default(store, crypto, resources):
+    now = times.now().replace(microsecond=0)
+    event = published(store, resources, start=times.iso(now - timedelta(hours=1)),
+                      end=times.iso(now + timedelta(hours=1)))
+    with store.unit_of_work() as uow:
+        att = domain.record_attendance(uow, crypto, event["id"], {"walk_in": True,
+                                                                  "target_group": "elderly"})
+    recorded = times.parse(att["attended_at"])
+    assert now <= recorded <= times.now()

@@ -20,6 +20,7 @@ COMPOUNDS = ["banshan_linhai", "fulong_huayuan", "binhai_senlin", "gangwu_xiaoqu
              "youshan_meidi", "xinfeng_jiayuan", "jinhai_huayuan"]
 CATEGORIES = ["care", "tutoring", "health", "employment", "legal", "psychological",
               "material", "culture", "safety"]
+PRIORITY_GROUPS = {"children", "women", "families", "in_difficulty", "elderly", "disabled"}
 FIVE = ["community", "social_org", "social_worker", "social_resource", "self_governance"]
 MONTHS = [(2026, 9), (2026, 10), (2026, 11)]
 
@@ -269,15 +270,19 @@ class Scenario:
                    "resident_id": r.choice(residents),
                    "status": "confirmed" if r.random() < 0.9 else "waitlisted",
                    "target_group": r.choice(ev["target_groups"]),
-                   "compound": r.choice(COMPOUNDS + [None]), "plan": ev["plan"]}
+                   "compound": r.choice(COMPOUNDS + [None]), "plan": ev["plan"],
+                   "event_start": ev["start"]}
             registrations.append((reg, ev))
+            # Two days or more before the event, often in the month before: counted in
+            # the event's month.
             when = ev["start"] - timedelta(days=2, hours=r.randint(0, 30))
-            self.emit("events", "participant_registered", reg, when)
+            self.emit("events", "participant_registered", reg, when, month_of=ym(ev["start"]))
         for reg, ev in r.sample(registrations, self.n(20)):
             self.emit("events", "participant_cancelled", {
                 "registration_id": reg["registration_id"], "event_id": ev["event_id"],
-                "was_status": reg["status"], "promoted_registration_id": None},
-                ev["start"] - timedelta(days=1))
+                "was_status": reg["status"], "promoted_registration_id": None,
+                "event_start": ev["start"]},
+                ev["start"] - timedelta(days=1), month_of=ym(ev["start"]))
         attendance = Counter()
         for i in range(self.n(320)):
             walk_in = i % 5 == 0
@@ -291,11 +296,14 @@ class Scenario:
                 group, compound = reg["target_group"], reg["compound"]
             attendance[ev["event_id"]] += 1
             at = ev["start"] + timedelta(minutes=5)
+            # Every seventh from a paper sign-in sheet typed in three days later.
+            typed = at + timedelta(days=3) if i % 7 == 0 else at
             self.emit("events", "attendance_recorded", {
                 "attendance_id": self.nid("attendance"), "event_id": ev["event_id"],
                 "resident_id": resident, "registration_id": reg_id, "walk_in": walk_in,
                 "target_group": group, "compound": compound, "plan": ev["plan"],
-                "kind": ev["kind"], "attended_at": at}, at)
+                "kind": ev["kind"], "attended_at": at, "event_start": ev["start"]},
+                typed, month_of=ym(ev["start"]))
         for ev in completed:
             five = {c: r.randint(1, 4) for c in r.sample(FIVE, 3)} \
                 if ev["kind"] == "joint_meeting" else {}
@@ -311,8 +319,9 @@ class Scenario:
             ev = r.choice(completed)
             self.emit("events", "feedback_submitted", {
                 "feedback_id": self.nid("feedback"), "event_id": ev["event_id"],
-                "score": r.choice([3, 4, 4, 5, 5]), "plan": ev["plan"], "kind": ev["kind"]},
-                ev["end"] + timedelta(hours=1))
+                "score": r.choice([3, 4, 4, 5, 5]), "plan": ev["plan"], "kind": ev["kind"],
+                "event_start": ev["start"]},
+                ev["end"] + timedelta(hours=1), month_of=ym(ev["start"]))
         ideas = []
         for _ in range(self.n(20)):
             y, m, d = self.day()
@@ -454,6 +463,17 @@ class Scenario:
             open_items = [i for i in self.action_items if i["status"] in ("open", "in_progress")]
             exp["action_items_open"] = len(open_items)
             exp["action_items_overdue"] = sum(1 for i in open_items if i["due"] < today)
+        return exp
+
+    def expected_kpis(self):
+        """The project year's KPIs of the targets file: the figures of ``expected`` plus
+        the activities of each plan and the people served from the priority groups."""
+        exp = self.expected()
+        for plan in PLANS:
+            exp[f"activities_{plan}"] = self.count("event_completed",
+                                                   lambda p, k=plan: p["plan"] == k)
+        exp["people_served_priority"] = self.count(
+            "attendance_recorded", lambda p: p["target_group"] in PRIORITY_GROUPS)
         return exp
 
     def expected_by(self, dimension):
