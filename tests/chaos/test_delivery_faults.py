@@ -1,6 +1,7 @@
 """Reliability: a known stream of domain facts goes through the real broker while a fault
 strikes; afterwards the reports figure and the inbox equal the test's own count —
 nothing lost, nothing counted twice."""
+import os
 import threading
 import time
 
@@ -100,6 +101,9 @@ def assert_exactly_once(stack, total, timeout=90):
     assert count(reports_db, reports_metadata, "inbox") == total
 
 
+@pytest.mark.skipif(os.environ.get("RONGHE_RESTART_LOCAL_BROKER") != "1",
+                    reason="stops and starts the machine's own RabbitMQ, which other suites "
+                           "share: run alone with RONGHE_RESTART_LOCAL_BROKER=1")
 def test_rabbitmq_restarted_in_the_middle_of_5000_facts(pipeline):
     stack = pipeline
     stack.start("volunteers", "reports")
