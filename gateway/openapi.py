@@ -9,6 +9,8 @@ from gateway.routes import ROUTES
 from gateway.routing import API_PREFIX
 
 _PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
+# A path parameter without the int converter (a period, a certificate number).
+_TEXT_PARAM = re.compile(r"<(?!int:)(?:\w+:)?\w+>")
 
 
 class ErrorSchema(Schema):
@@ -96,6 +98,8 @@ def build_spec(version="1.0.0"):
         codes = {"503": "A service did not answer in time"}
         if r.body is not None or r.query is not None:
             codes.update({"400": "Malformed request", "422": "Invalid field"})
+        if _TEXT_PARAM.search(r.path):  # a period or a number in the path has a form
+            codes["422"] = "Invalid field"
         if not r.is_public:
             codes.update({"401": "Missing or invalid token", "403": "Role not allowed"})
             op["security"] = [{"bearer": []}]
