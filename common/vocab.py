@@ -15,6 +15,7 @@ code)`` gives the Chinese label of any code, for reports and exports.
 """
 import logging
 import re
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -104,6 +105,10 @@ class Community:
         self.codes = {name: {item["code"]: item["label"] for item in items}
                       for name, items in self.items.items()}
 
+    def compound_label(self, code):
+        """The Chinese name of one of its compounds ("" for none, the code if unlisted)."""
+        return self.codes["compounds"].get(code, code) if code else ""
+
 
 def _entries(document, name):
     """(code, name, entry) of one list, each code a lowercase identifier, once."""
@@ -170,6 +175,20 @@ def community():
     return _community
 
 
+@lru_cache(maxsize=16)
+def _other_community(community_id):
+    return load_community(community_id)
+
+
+def of_community(community_id):
+    """The community a document is printed for: the configured one, or (a district's
+    instance naming one of its communities) that community's own file."""
+    configured = community()
+    if not community_id or community_id == configured.community_id:
+        return configured
+    return _other_community(community_id)
+
+
 def codes(vocabulary):
     """{code: label} of a vocabulary, fixed or the community's."""
     if vocabulary in COMMUNITY_VOCABULARIES:
@@ -184,6 +203,22 @@ def label(vocabulary, code):
     if code is None:
         return None
     return known.get(code, code)
+
+
+def code_of(vocabulary, value):
+    """The code a recorded value stands for: a code as it is, a label written out in full
+    (records from before compounds were codes: 福隆花园 for fulong_huayuan) as its code,
+    anything else unchanged. Figures count both under one key."""
+    if value is None:
+        return None
+    known = codes(vocabulary)
+    if value in known:
+        return value
+    text = str(value).strip()
+    for code, name in known.items():
+        if name == text:
+            return code
+    return value
 
 
 def skills_for_need(category):

@@ -109,3 +109,14 @@ def test_a_malformed_community_file_stops_the_process(tmp_path, hetong, text, co
     (tmp_path / "bad.yaml").write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError, match=complaint):
         vocab.configure({"COMMUNITY_ID": "bad"}, directory=tmp_path)
+
+
+def test_a_printed_document_names_the_community_it_is_for(hetong):
+    # The configured community (a sign-in sheet, a certificate's issuer) by its name and
+    # its compounds by theirs; a community without a file is shown by its id.
+    assert vocab.of_community("hetong").name == "和通社区"
+    assert vocab.of_community(None).name == "和通社区"
+    assert vocab.of_community("hetong").compound_label("fulong_huayuan") == "福隆花园"
+    assert vocab.of_community("hetong").compound_label(None) == ""
+    assert vocab.of_community("hetong").compound_label("unlisted") == "unlisted"
+    assert vocab.of_community("no_such_community").name == "no_such_community"

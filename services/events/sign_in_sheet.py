@@ -15,7 +15,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from sqlalchemy import select
 
-from common import community, downloads, pdf, pii, spreadsheet, times, vocab
+from common import downloads, pdf, pii, spreadsheet, times, vocab
 from common.errors import Conflict, RongheError, ValidationFailed
 from services.events.domain import get_event_row
 from services.events.models import Attendance, Registration
@@ -48,7 +48,7 @@ def _person(crypto, community_id, row, name_enc, phone_enc=None):
     return {"name": crypto.decrypt(name_enc) if name_enc else "",
             "phone": pii.mask_phone(crypto.decrypt(phone_enc)) if phone_enc else "",
             "target_group": vocab.TARGET_GROUPS.get(row.target_group, row.target_group),
-            "compound": community.compound_name(community_id, row.compound)}
+            "compound": vocab.of_community(community_id).compound_label(row.compound)}
 
 
 def read(session, crypto, event_id, community_id):
@@ -85,7 +85,7 @@ def read(session, crypto, event_id, community_id):
             "when": when(event.start, event.end), "day": f"{times.local(event.start):%Y-%m-%d}",
             "kind": vocab.EVENT_KINDS.get(event.kind, event.kind),
             "plan": vocab.PLANS.get(event.plan, event.plan), "venue_id": event.venue_id,
-            "place": "", "organiser": community.profile(community_id)["name"],
+            "place": "", "organiser": vocab.of_community(community_id).name,
             "archived": over, "rows": rows,
             "confirmed": sum(1 for r in registrations if r.status == "confirmed"),
             "waitlisted": waitlist, "attended": len(attendance), "walk_ins": len(walk_ins),

@@ -6,7 +6,7 @@ report_xlsx and PDF in report_pdf. Every rendering shows exactly the numbers of 
 import csv
 import io
 
-from common import community, downloads, vocab
+from common import downloads, vocab
 from common.errors import ValidationFailed
 from services.reports import catalogue, domain, report_pdf, report_xlsx
 from services.reports.report_xlsx import HEADERS, SUMMARY_SHEET, figure_rows
@@ -60,11 +60,11 @@ def document(session, period, community_id, today, targets):
                 for g in domain.summary(session, start, end, "month", today)["groups"]}
     by_kind = domain.summary(session, start, end, "kind", today)["groups"]
     nothing = catalogue.derive({}, catalogue.metrics_for("month"))
-    place = community.profile(community_id)
+    place = vocab.of_community(community_id)
     report.update(
         period_label=period_label(period), issued_on=today.isoformat(),
-        community={"name": place["name"], "district": place["district"]},
-        project=targets.get("project") or place["project"],
+        community={"name": place.name, "district": place.district or ""},
+        project=targets.get("project") or place.project,
         budget_yuan=targets.get("budget_yuan"),
         kpis=kpis,
         months=[{"month": m, "figures": by_month.get(m, nothing)} for m in months_of(start, end)],

@@ -19,7 +19,7 @@ from datetime import date, timezone
 
 from sqlalchemy import and_, case, or_, select, text, update
 
-from common import times
+from common import times, vocab
 from common.times import month
 from services.reports.models import (action_items, applied_events, first_seen,
                                      period_closes, person_visits, volunteer_service)
@@ -101,6 +101,8 @@ class Changes:
             for key in (keys if isinstance(keys, (list, tuple, set)) else [keys]):
                 if key is None or key == "":
                     continue
+                if dimension == "compound":
+                    key = vocab.code_of("compounds", key)
                 self.counts[(name, dimension, period, str(key))] += amount
 
     def add_only(self, name, period, amount, dimension, key):
@@ -392,7 +394,7 @@ def participant_cancelled(c, p, env):
 
 def attendance_recorded(c, p, env):
     period = event_month(p, p["attended_at"])
-    compound = p["compound"] or NONE
+    compound = vocab.code_of("compounds", p["compound"]) or NONE
     dims = {"plan": p["plan"], "kind": p["kind"], "target_group": p["target_group"],
             "compound": compound}
     c.add("people_served", period, **dims)

@@ -28,7 +28,6 @@ from services.volunteers.models import (Certificate, HoursEntry, Shift, Signup, 
 AUTO_CLOSE_GRACE_MINUTES = 30
 CHECK_IN_EARLY_MINUTES = 120
 ACTIVE_SIGNUP = ("confirmed", "waitlisted")
-COMMUNITY_NAMES = {"hetong": "和通社区"}
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
@@ -93,21 +92,6 @@ def _flush_unique(session, message, field="phone"):
         session.flush()
     except IntegrityError:
         raise Conflict(message, {field: ["already registered"]}) from None
-
-
-def community_name(community_id):
-    """The issuer printed on certificates: the community's name from
-    config/communities/<id>.yaml, else a known name, else the id."""
-    import yaml
-
-    from common.config import CONFIG_DIR
-
-    path = CONFIG_DIR / "communities" / f"{community_id}.yaml"
-    try:
-        name = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("name")
-    except (OSError, yaml.YAMLError):
-        name = None
-    return name or COMMUNITY_NAMES.get(community_id, community_id)
 
 
 # -- registry ------------------------------------------------------------------------

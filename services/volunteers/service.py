@@ -7,6 +7,7 @@ from nameko.dependency_providers import Config
 from common.rpc import rpc
 from nameko.timer import timer
 
+from common import vocab
 from common.bus import handle_event
 from common.db import Store
 from common.inbox import consume_once
@@ -35,8 +36,8 @@ class VolunteersService(OperatorEndpoints):
         return int(self.config.get("AUTO_CLOSE_GRACE_MINUTES", domain.AUTO_CLOSE_GRACE_MINUTES))
 
     def _issuer(self):
-        return self.config.get("COMMUNITY_NAME") or domain.community_name(
-            self.config.get("COMMUNITY_ID", "hetong"))
+        return self.config.get("COMMUNITY_NAME") or vocab.of_community(
+            self.config.get("COMMUNITY_ID")).name
 
     # -- registry ---------------------------------------------------------------------
 

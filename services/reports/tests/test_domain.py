@@ -375,3 +375,24 @@ def test_attendance_feedback_and_registrations_count_in_the_events_month(session
     assert "2026-10" not in months
     assert (december["activities_held"], december["people_served"],
             december["feedback_count"]) == (0, 1, 1)
+
+
+def test_a_compound_written_out_before_compounds_were_codes_counts_under_its_code(
+        session_factory):
+    """Facts recorded when the compound was free text (福隆花园) and facts carrying its code
+    (fulong_huayuan) are one compound in the report, labelled in Chinese; a name the
+    community does not list stays a row of its own."""
+    start = "2026-11-07T01:00:00+00:00"
+    facts = []
+    for n, compound in enumerate(["福隆花园", "fulong_huayuan", " 福隆花园 ", "老街"], start=1):
+        facts.append(_fact("attendance_recorded", dict(
+            event_id=1, plan="service", kind="group", attendance_id=n, resident_id=n,
+            walk_in=True, target_group="elderly", compound=compound, attended_at=start,
+            event_start=start), start))
+    apply_all(session_factory, facts)
+    with session_factory() as session:
+        groups = {g["key"]: g for g in
+                  domain.summary(session, "2026-11", "2026-11", "compound", TODAY)["groups"]}
+    assert groups["fulong_huayuan"]["figures"]["people_served"] == 3
+    assert groups["老街"]["figures"]["people_served"] == 1
+    assert "福隆花园" not in groups
