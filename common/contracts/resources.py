@@ -15,6 +15,9 @@ class PartnerRegistered(Schema):
     registered_at = fields.DateTime(required=True)
     # True for sample (demonstration) data (services/resources/sample.py): in no figure.
     sample = fields.Boolean(load_default=False)
+    # Its status when registered (active, inactive, archived): 五社 coverage counts the
+    # partners in cooperation.
+    status = fields.String(load_default="active")
 
 
 @event_type("resource_registered", "resources", "A resource entered the library.")

@@ -211,7 +211,8 @@ def apply_events(session, generation, envelopes, closes=None):
 def partner_registered(c, p, env):
     c.add("partners_registered", month(p["registered_at"]), five_society=p["five_society"],
           compound=p["compounds"])
-    keep_partner(c, p["partner_id"], p["five_society"], "active", p["registered_at"])
+    keep_partner(c, p["partner_id"], p["five_society"], p.get("status", "active"),
+                 p["registered_at"])
 
 
 def partner_updated(c, p, env):

@@ -58,7 +58,8 @@ def _partner_answer(partner, crypto, resource_count, reveal=False):
 def _partner_event(partner):
     return {"partner_id": partner.id, "kind": partner.kind,
             "five_society": partner.five_society, "compounds": list(partner.compounds or []),
-            "registered_at": partner.created_at, "sample": bool(partner.sample)}
+            "registered_at": partner.created_at, "sample": bool(partner.sample),
+            "status": partner.status}
 
 
 def register_partner(uow, crypto, data, sample=False):

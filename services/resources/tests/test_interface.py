@@ -411,3 +411,36 @@ def test_a_need_taken_on_paper_counts_in_the_month_it_was_taken(stack):
     wait_until(lambda: by_month().get(taken.strftime("%Y-%m")) == 1, timeout=15,
                message="the need in the month it was taken")
     assert by_month().get(this_month.strftime("%Y-%m"), 0) == 0
+
+
+def test_five_society_coverage_follows_the_partners_in_cooperation(stack):
+    """The KPI board's 五社 coverage counts the partners in cooperation now: a partner
+    archived, stopped or moved to another category leaves its category."""
+    from tests.fixtures import wait_until
+
+    stack.start("resources", "reports", "gateway")
+    client = stack.client()
+
+    def partner(category, **extra):
+        created = client.post("/partners", json={"name": f"{category}合作单位",
+                                                  "kind": "social_org",
+                                                  "five_society": category, **extra})
+        assert created.status_code == 201, created.text
+        return created.json()["id"]
+
+    def coverage():
+        board = {k["kpi"]: k["actual"] for k in client.get("/reports/kpis").json()["kpis"]}
+        return (board["five_society_covered"], board["partners_social_org"],
+                board["partners_community"], board["partners_social_worker"],
+                board["partners_social_resource"])
+
+    partner("social_org")
+    archived = partner("social_org")
+    partner("community", status="inactive")
+    moved = partner("social_worker")
+    wait_until(lambda: coverage() == (2, 2, 0, 1, 0), timeout=15, message="four partners")
+    assert client.post(f"/partners/{archived}/archive").status_code == 200
+    assert client.patch(f"/partners/{moved}",
+                        json={"five_society": "social_resource"}).status_code == 200
+    wait_until(lambda: coverage() == (2, 1, 0, 0, 1), timeout=15,
+               message="an archived partner and a new category")
