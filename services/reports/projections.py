@@ -450,6 +450,8 @@ def idea_submitted(c, p, env):
 
 
 def idea_voted(c, p, env):
+    # A resident votes online, when the vote happens (nobody enters votes afterwards):
+    # the fact's own time is the vote's.
     c.add("idea_votes", month(env["occurred_at"]))
 
 

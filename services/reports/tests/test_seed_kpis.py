@@ -9,6 +9,7 @@ import yaml
 
 from common import times, vocab
 from common.config import ROOT
+from services.reports import periods
 from services.reports.tests.test_service import (OVERRIDES, event_log_double, inbox_count,
                                                  publish)
 from services.reports.tests.test_period_close import Facts
@@ -148,6 +149,20 @@ def test_seed_kpis_month_by_month_add_up_to_the_year_and_replay(stack, rabbit_co
             "activities_held"} <= set(additive)
     assert "five_society_covered" not in sums and "mean_satisfaction" not in sums
     assert {k: sums[k] for k in additive} == {k: board[k]["actual"] or 0 for k in additive}
+
+    # And every figure that adds up: the months' reports add up to the year's.
+    year = admin.get("/reports/periodic?period=2026").json()["summary"]
+    months = [admin.get(f"/reports/periodic?period={m}").json()["summary"] for m in MONTHS]
+    for name in periods.ADDITIVE:
+        assert sum(m[name] for m in months) == year[name], name
+    assert year["hours_entries_rejected"] == year["needs_registered"] == 1
+    assert year["shift_signups"] == 2 and year["talents_registered"] == 3
+
+    # The activities by series, labelled as the service menu names them.
+    series = {g["key"]: (g["label"], g["figures"]["activities_held"]) for g in admin.get(
+        "/reports/summary", params={"from": "2026-01", "to": "2026-12",
+                                    "group_by": "series"}).json()["groups"]}
+    assert series == {"festivals": ("我们的节日", 2), "after_school": ("四点半课堂", 1)}
 
     # A rebuild from the services' event logs lands on the same board and months.
     for source in ("events", "volunteers", "resources"):
