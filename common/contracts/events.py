@@ -72,6 +72,9 @@ class EventCompleted(Schema):
                                      validate=validate.Range(1, 5))
     # Joint meetings: attendees per five-society category.
     five_society = fields.Dict(keys=FiveSociety(), values=Count(), load_default=dict)
+    # The service menu's series (菜单化) the event belongs to: activities are counted per
+    # series in the event's month.
+    series = Series(allow_none=True, load_default=None)
 
 
 @event_type("volunteer_role_added", "events",

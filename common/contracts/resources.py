@@ -15,6 +15,9 @@ class PartnerRegistered(Schema):
     registered_at = fields.DateTime(required=True)
     # True for sample (demonstration) data (services/resources/sample.py): in no figure.
     sample = fields.Boolean(load_default=False)
+    # Its status when registered (active, inactive, archived): 五社 coverage counts the
+    # partners in cooperation.
+    status = fields.String(load_default="active")
 
 
 @event_type("resource_registered", "resources", "A resource entered the library.")
@@ -118,12 +121,9 @@ class ResourceDeleted(ResourceRegistered):
     registered_at = fields.DateTime(required=True)
 
 
-# Facts nobody consumes yet: they are in the event log (read_event_log) for replay and
-# future projections, and published to the exchange with no queue bound.
-
 @event_type("partner_updated", "resources",
-            "A partner's details or status changed (field names only, never contact values).",
-            consumers=())
+            "A partner's details or status changed (field names only, never contact values); "
+            "reports keeps each partner's category and status for the 五社 coverage.")
 class PartnerUpdated(Schema):
     partner_id = Id(required=True)
     changed_fields = fields.List(fields.String(), required=True)
@@ -133,6 +133,9 @@ class PartnerUpdated(Schema):
     status = fields.String(required=True)
     sample = fields.Boolean(load_default=False)
 
+
+# Facts nobody consumes yet: they are in the event log (read_event_log) for replay and
+# future projections, and published to the exchange with no queue bound.
 
 @event_type("venue_registered", "resources", "A room or hall of the station became bookable.",
             consumers=())

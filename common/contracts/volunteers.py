@@ -44,6 +44,8 @@ class ShiftSignedUp(Schema):
     volunteer_id = Id(required=True)
     status = fields.String(required=True, validate=validate.OneOf(["confirmed", "waitlisted"]))
     event_id = Id(allow_none=True, load_default=None)
+    # When the shift starts: a sign-up counts in the shift's month, whenever typed in.
+    shift_start = fields.DateTime(allow_none=True, load_default=None)
 
 
 @event_type("shift_signup_cancelled", "volunteers", "A sign-up was cancelled.")
@@ -53,6 +55,8 @@ class ShiftSignupCancelled(Schema):
     volunteer_id = Id(required=True)
     was_status = fields.String(required=True)
     event_id = Id(allow_none=True, load_default=None)
+    # When the shift starts: a sign-up counts in the shift's month, whenever typed in.
+    shift_start = fields.DateTime(allow_none=True, load_default=None)
 
 
 @event_type("waitlist_promoted", "volunteers", "The first waitlisted sign-up got a place.")
@@ -61,6 +65,8 @@ class WaitlistPromoted(Schema):
     shift_id = Id(required=True)
     volunteer_id = Id(required=True)
     event_id = Id(allow_none=True, load_default=None)
+    # When the shift starts: a sign-up counts in the shift's month, whenever typed in.
+    shift_start = fields.DateTime(allow_none=True, load_default=None)
 
 
 @event_type("hours_recorded", "volunteers", "An hours entry was recorded, pending approval.")
@@ -95,6 +101,8 @@ class HoursRejected(Schema):
     entry_id = Id(required=True)
     volunteer_id = Id(required=True)
     minutes = Count(required=True)
+    # The day of the service the entry claimed: the rejection counts in its month.
+    service_date = fields.Date(allow_none=True, load_default=None)
 
 
 @event_type("certificate_issued", "volunteers", "A volunteer-service certificate was issued.")

@@ -393,7 +393,7 @@ def complete_event(uow, event_id, data=None):
         "walk_ins": counts["walk_ins"], "people_served": counts["people_served"],
         "volunteers": event.volunteers_served, "feedback_count": counts["feedback_count"],
         "satisfaction_mean": counts["satisfaction_mean"],
-        "five_society": five_society_counts(event)})
+        "five_society": five_society_counts(event), "series": event.series})
     return event_answer(session, event)
 
 

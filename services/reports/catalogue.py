@@ -36,7 +36,7 @@ PTKC = ("plan", "kind", "target_group", "compound")
 
 METRICS = [
     # service (events)
-    Metric("activities_held", "开展活动场次", "场", dims=PTKC),
+    Metric("activities_held", "开展活动场次", "场", dims=PTKC + ("series",)),
     Metric("joint_meetings_held", "联席会议", "次", dims=("plan",)),
     Metric("joint_meeting_attendees", "联席会议参会人次", "人次", dims=("five_society",)),
     Metric("people_served", "服务人次", "人次", dims=PTKC),
@@ -103,12 +103,21 @@ METRICS = [
 ]
 BY_NAME = {m.name: m for m in METRICS}
 RAW_NAMES = sorted({n for m in METRICS for n in m.raw})
-GROUPINGS = ("month", "plan", "target_group", "compound", "kind", "venue", "category")
+GROUPINGS = ("month", "plan", "target_group", "compound", "kind", "venue", "category",
+             "series")
 VISIT_GROUPINGS = ("month", "plan", "kind", "target_group", "compound")  # distinct people
 
 # Current-state figures (as of today, not summed over a period).
 STATE_LABELS = {"action_items_open": ("未完成督办事项", "项"),
-                "action_items_overdue": ("逾期督办事项", "项")}
+                "action_items_overdue": ("逾期督办事项", "项"),
+                "partners_active": ("合作中的合作单位", "家"),
+                "five_society_covered": ("五社覆盖类别", "类")}
+# Current-state figures a KPI can count (``where`` on their dimension): 五社 coverage,
+# partners in cooperation (not archived, not stopped, not sample) per category.
+STATES = {"partners_active": Metric("partners_active", "合作中的合作单位", "家", kind="state",
+                                    dims=("five_society",)),
+          "five_society_covered": Metric("five_society_covered", "五社覆盖类别", "类",
+                                         kind="state")}
 
 
 def derive(raw, names=None):

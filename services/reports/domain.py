@@ -23,11 +23,11 @@ from common.config import ROOT
 from common.errors import Conflict, NotFound, ValidationFailed
 from services.reports import catalogue, periods, projections
 from services.reports.models import (action_items, applied_events, community_summaries,
-                                     figures, first_seen, kpi_state, person_visits,
+                                     figures, first_seen, kpi_state, partners, person_visits,
                                      projection_state, volunteer_service)
 
 GENERATIONAL = (figures, applied_events, first_seen, person_visits, volunteer_service,
-                action_items)
+                action_items, partners)
 
 
 # -- generations -----------------------------------------------------------------------
@@ -255,6 +255,32 @@ def action_item_counts(session, generation, today):
     return {"action_items_open": row[0] or 0, "action_items_overdue": row[1] or 0}
 
 
+def active_partners(session, generation):
+    """{five-society category: partners in cooperation now} (not archived, stopped,
+    deleted or sample)."""
+    p = partners.c
+    return dict(session.execute(select(p.five_society, func.count()).where(
+        p.generation == generation, p.status == "active").group_by(p.five_society)).all())
+
+
+def state_figures(session, generation, today):
+    """The current-state figures: open and overdue action items, 五社 coverage."""
+    by_category = active_partners(session, generation)
+    out = action_item_counts(session, generation, today)
+    out.update(partners_active=sum(by_category.values()),
+               five_society_covered=sum(1 for n in by_category.values() if n))
+    return out
+
+
+def state_value(session, generation, name, dimension, keys, today):
+    """A current-state KPI: partners in cooperation (of some categories), categories
+    covered."""
+    if name == "partners_active" and dimension == "five_society":
+        by_category = active_partners(session, generation)
+        return sum(by_category.get(k, 0) for k in keys)
+    return state_figures(session, generation, today)[name]
+
+
 # -- summaries -------------------------------------------------------------------------
 
 def summary(session, date_from, date_to, group_by="month", today=None):
@@ -284,7 +310,7 @@ def summary(session, date_from, date_to, group_by="month", today=None):
     total = catalogue.derive(totals(session, generation, start, end))
     total["distinct_people"] = distinct_people(session, generation, start, end)
     total["volunteers_active"] = volunteers_active(session, generation, start, end)
-    total.update(action_item_counts(session, generation, today))
+    total.update(state_figures(session, generation, today))
     return {"from": start, "to": end, "group_by": group_by, "generation": generation,
             "metrics": [{"name": n, "label": catalogue.label(n), "unit": catalogue.unit(n)}
                         for n in names], "groups": groups, "total": total}
@@ -296,6 +322,8 @@ def group_label(group_by, key):
     table = {"plan": vocab.PLANS, "target_group": vocab.TARGET_GROUPS}.get(group_by)
     if table:
         return table.get(key, key)
+    if group_by == "series":
+        return vocab.label("series", key)
     if group_by == "compound" and key == projections.NONE:
         return "未填写"
     return key
@@ -309,7 +337,7 @@ def period_summary(session, generation, start, end, today):
     total = catalogue.derive(totals(session, generation, start, end))
     total["distinct_people"] = distinct_people(session, generation, start, end)
     total["volunteers_active"] = volunteers_active(session, generation, start, end)
-    total.update(action_item_counts(session, generation, today))
+    total.update(state_figures(session, generation, today))
     return {n: total.get(n) for n in SUMMARY_METRICS}
 
 
@@ -413,7 +441,8 @@ def kpi_specs(targets):
     mistake in the targets file: 422 naming the KPI."""
     specs = {}
     for name, spec in targets["targets"].items():
-        metric = catalogue.BY_NAME.get(spec.get("metric", name))
+        code = spec.get("metric", name)
+        metric = catalogue.BY_NAME.get(code) or catalogue.STATES.get(code)
         where = spec.get("where") or {}
         dimension, keys = (next(iter(where.items())) if where else (None, None))
         problem = None
@@ -455,10 +484,12 @@ def year_months(targets):
             _as_date(targets["year_end"]).strftime("%Y-%m"))
 
 
-def kpi_actuals(session, targets):
+def kpi_actuals(session, targets, period=None, today=None):
     """({kpi: actual}, {kpi: whether any fact counts toward it}, the year's raw totals
-    including the weights of the means)."""
-    start, end = year_months(targets)
+    including the weights of the means). Over the months ``period`` (first, last) when
+    given, else the project year; current-state KPIs (五社 coverage) as they stand."""
+    start, end = period or year_months(targets)
+    today = today or times.local_today()
     generation = active_generation(session)
     specs = kpi_specs(targets)
     raw_names = {r for m, _d, _k in specs.values() if m for r in m.raw}
@@ -470,11 +501,26 @@ def kpi_actuals(session, targets):
         if metric is None:  # a target the platform does not count (yet)
             actuals[name], has_data[name] = None, False
             continue
+        if metric.kind == "state":
+            actuals[name] = state_value(session, generation, metric.name, dimension, keys,
+                                        today)
+            has_data[name] = bool(actuals[name])
+            continue
         counted = raw if dimension is None else \
             keyed_totals(session, generation, start, end, dimension, keys, metric.raw)
         actuals[name] = metric.value(counted)
         has_data[name] = any(r in counted for r in metric.raw)
     return actuals, has_data, raw
+
+
+def period_kpis(session, targets, start, end, today=None):
+    """{kpi: figure over the months [start, end]} of every KPI that adds up month by
+    month (counts, hours, yuan; not means, distinct counts or current states): the
+    monthly reports of a year add up to its KPIs."""
+    actuals, _has_data, _raw = kpi_actuals(session, targets, (start, end), today)
+    specs = kpi_specs(targets)
+    return {name: actuals[name] or 0 for name, (metric, _d, _k) in specs.items()
+            if metric is not None and metric.kind in ("sum", "scaled")}
 
 
 def keyed_totals(session, generation, start, end, dimension, keys, names):
@@ -492,7 +538,7 @@ def kpis(session, targets, today=None):
     start = _as_date(targets["year_start"])
     end = _as_date(targets["year_end"])
     elapsed = year_elapsed(start, end, today)
-    actuals, has_data, _raw = kpi_actuals(session, targets)
+    actuals, has_data, _raw = kpi_actuals(session, targets, today=today)
     return kpi_board(targets, actuals, has_data, elapsed, today)
 
 
@@ -556,7 +602,7 @@ def community_summary_payload(session, targets, community_id, today=None, now=No
     """What a community publishes for its district: its KPI actuals and targets, the
     weights of the means, and what the district's board needs to show them."""
     today = today or times.local_today()
-    actuals, has_data, raw = kpi_actuals(session, targets)
+    actuals, has_data, raw = kpi_actuals(session, targets, today=today)
     report = kpi_board(targets, actuals, has_data, None, today)
     figures_out = {item["kpi"]: float(item["actual"] or 0) for item in report["kpis"]}
     for weight in MEAN_WEIGHTS.values():  # the district averages the means with these

@@ -84,6 +84,18 @@ action_items = Table(
     PrimaryKeyConstraint("generation", "action_item_id"),
 )
 
+# The partners' current state (五社 coverage: active partners per five-society category):
+# the latest fact wins, a deletion is final.
+partners = Table(
+    "partners", metadata,
+    Column("generation", Integer, nullable=False),
+    Column("partner_id", BigInteger, nullable=False),
+    Column("five_society", String(32), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("as_of", String(40), nullable=False),
+    PrimaryKeyConstraint("generation", "partner_id"),
+)
+
 # Not generational: which generation is served, which is being built, the rebuild's state.
 projection_state = Table(
     "projection_state", metadata,

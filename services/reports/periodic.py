@@ -67,6 +67,8 @@ def document(session, period, community_id, today, targets):
         project=targets.get("project") or place.project,
         budget_yuan=targets.get("budget_yuan"),
         kpis=kpis,
+        # The KPIs that add up, over this period: a year's monthly reports add up to it.
+        period_kpis=domain.period_kpis(session, targets, start, end, today),
         months=[{"month": m, "figures": by_month.get(m, nothing)} for m in months_of(start, end)],
         # The read model counts activities by kind (not event by event): the kinds held
         # or attended in the period, in the vocabulary's order.

@@ -110,6 +110,43 @@ def late_entries(session, generation, start, end, amended_summary):
     return out
 
 
+LATE_NOTE = ("已报送月份的报告保持报送时的数据不变；报送后才录入的数据（补录）计入其服务发生的"
+             "月份，并在其后的报告中列出：补录数值、报送数值与更正后数值并列。")
+
+
+def late_rows(report):
+    """The late entries (补录) a report shows, one row per figure: {period (the month the
+    service happened, already reported), shown_in (the report that lists the entry), name,
+    late (what was entered late), reported (the figure as sent), amended (as it stands)}.
+
+    A month's report lists the entries made late for months reported before it; a
+    reported month's own report, kept as sent, lists what was entered for it afterwards
+    (``amendments``), and the figures changed by them that do not add up (people served
+    once, means) with no late increment."""
+    rows = []
+    for entry in report.get("late_entries") or []:
+        for name, late in entry["figures"].items():
+            rows.append({"period": entry["period"], "shown_in": report["period"], "name": name,
+                         "late": late, "reported": entry["reported"].get(name),
+                         "amended": entry["amended"].get(name)})
+    amendments = report.get("amendments")
+    if amendments:
+        reported, amended = amendments["reported"], amendments["amended"]
+        listed = set()
+        for entry in amendments["late_entries"]:
+            for name, late in entry["figures"].items():
+                listed.add(name)
+                rows.append({"period": report["period"], "shown_in": entry["shown_in"],
+                             "name": name, "late": late, "reported": reported.get(name),
+                             "amended": amended.get(name)})
+        for name in reported:
+            if name not in listed:
+                rows.append({"period": report["period"], "shown_in": None, "name": name,
+                             "late": None, "reported": reported[name],
+                             "amended": amended.get(name)})
+    return rows
+
+
 def _late_raw(session, generation, period=None, shown_from=None, shown_to=None,
               before=None):
     """{period: {raw name: sum}} of late entries (or, given ``period``, {month that

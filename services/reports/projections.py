@@ -21,7 +21,7 @@ from sqlalchemy import and_, case, or_, select, text, update
 
 from common import times, vocab
 from common.times import month
-from services.reports.models import (action_items, applied_events, first_seen,
+from services.reports.models import (action_items, applied_events, first_seen, partners,
                                      period_closes, person_visits, volunteer_service)
 
 NONE = "-"  # key for a missing compound (NULL would defeat the unique keys)
@@ -213,6 +213,28 @@ def apply_events(session, generation, envelopes, closes=None):
 def partner_registered(c, p, env):
     c.add("partners_registered", month(p["registered_at"]), five_society=p["five_society"],
           compound=p["compounds"])
+    keep_partner(c, p["partner_id"], p["five_society"], p.get("status", "active"),
+                 p["registered_at"])
+
+
+def partner_updated(c, p, env):
+    keep_partner(c, p["partner_id"], p["five_society"], p["status"], env["occurred_at"])
+
+
+def keep_partner(c, partner_id, five_society, status, when):
+    """The partner's latest category and status (五社 coverage counts the active ones):
+    a later fact wins whatever the order of delivery; a deletion is final."""
+    session, t = c.session, partners
+    as_of = instant(when)
+    row = {"generation": c.generation, "partner_id": partner_id,
+           "five_society": five_society, "status": status, "as_of": as_of}
+    if session.execute(statement(session, "partners"), row).rowcount:
+        return
+    newer = [] if status == "deleted" else [t.c.as_of < as_of]
+    session.execute(update(t).where(
+        t.c.generation == c.generation, t.c.partner_id == partner_id,
+        t.c.status != "deleted", *newer
+    ).values(five_society=five_society, status=status, as_of=as_of))
 
 
 def resource_registered(c, p, env):
@@ -237,7 +259,9 @@ class Retraction:
 
 def partner_deleted(c, p, env):
     # The payload repeats the registration's: take back what partner_registered added.
-    partner_registered(Retraction(c), p, env)
+    c.add("partners_registered", month(p["registered_at"]), -1,
+          five_society=p["five_society"], compound=p["compounds"])
+    keep_partner(c, p["partner_id"], p["five_society"], "deleted", env["occurred_at"])
 
 
 def resource_deleted(c, p, env):
@@ -296,6 +320,10 @@ def volunteer_registered(c, p, env):
 def volunteer_updated(c, p, env):
     period = month(env["occurred_at"])
     c.add("volunteer_updates", period)
+    if "talent" in p["changed_fields"]:
+        # Recognised as a skilled resident (能人骨干) now, or no longer.
+        c.add("talents_registered", period, 1 if p["talent"] else -1,
+              compound=p["compound"] or NONE)
     if "status" in p["changed_fields"]:
         c.add("volunteer_status_changes", period, status=p["status"])
 
@@ -306,16 +334,22 @@ def shift_opened(c, p, env):
     c.add("shift_places", period, p["places"])
 
 
+def shift_month(p, env):
+    """A sign-up counts in its shift's month (sign-ups typed in after the shift count
+    with it); facts recorded before they carried ``shift_start`` keep their own month."""
+    return month(p.get("shift_start") or env["occurred_at"])
+
+
 def shift_signed_up(c, p, env):
-    c.add("shift_signups", month(env["occurred_at"]), status=p["status"])
+    c.add("shift_signups", shift_month(p, env), status=p["status"])
 
 
 def shift_signup_cancelled(c, p, env):
-    c.add("shift_signups_cancelled", month(env["occurred_at"]), status=p["was_status"])
+    c.add("shift_signups_cancelled", shift_month(p, env), status=p["was_status"])
 
 
 def waitlist_promoted(c, p, env):
-    c.add("waitlist_promotions", month(env["occurred_at"]))
+    c.add("waitlist_promotions", shift_month(p, env))
 
 
 def hours_recorded(c, p, env):
@@ -337,7 +371,8 @@ def hours_approved(c, p, env):
 
 
 def hours_rejected(c, p, env):
-    c.add("hours_entries_rejected", month(env["occurred_at"]))
+    # In the month of the service the entry claimed, like an approval.
+    c.add("hours_entries_rejected", month(p.get("service_date") or env["occurred_at"]))
 
 
 def certificate_issued(c, p, env):
@@ -370,7 +405,8 @@ def event_cancelled(c, p, env):
 def event_completed(c, p, env):
     period = month(p["start"])
     c.add("activities_held", period, plan=p["plan"], kind=p["kind"],
-          target_group=sorted(set(p["target_groups"])), compound=sorted(set(p["compounds"])))
+          target_group=sorted(set(p["target_groups"])), compound=sorted(set(p["compounds"])),
+          series=p.get("series"))
     if p["kind"] == "joint_meeting":
         c.add("joint_meetings_held", period, plan=p["plan"])
         for category, count in sorted(p.get("five_society", {}).items()):
@@ -416,6 +452,8 @@ def idea_submitted(c, p, env):
 
 
 def idea_voted(c, p, env):
+    # A resident votes online, when the vote happens (nobody enters votes afterwards):
+    # the fact's own time is the vote's.
     c.add("idea_votes", month(env["occurred_at"]))
 
 
@@ -459,10 +497,11 @@ def fen(yuan):
 
 
 TABLES = {t.name: t for t in (applied_events, first_seen, person_visits, volunteer_service,
-                              action_items)}
+                              action_items, partners)}
 
 APPLIERS = {f.__name__: f for f in (
-    partner_registered, resource_registered, resource_updated, partner_deleted,
+    partner_registered, partner_updated, resource_registered, resource_updated,
+    partner_deleted,
     resource_deleted, venue_booked,
     venue_booking_cancelled, need_registered, need_matched, need_closed,
     volunteer_registered, volunteer_updated, shift_opened, shift_signed_up,

@@ -1,8 +1,10 @@
 """The periodic report (``periodic.document``) as an A4 PDF in Chinese, for the funder's
 file: a cover (project, community, period, date of issue), the project year's KPIs, the
-period by plan, month by month, the activities by kind, and every figure of the period.
+period by plan, month by month, the activities by kind, the late entries (补录) beside
+the figures as reported and as amended, and every figure of the period.
 Figures are printed exactly as the JSON has them (``common.pdf.figure``)."""
 from common import pdf
+from services.reports import periods
 
 CONTENT_TYPE = pdf.CONTENT_TYPE
 # The columns of the month-by-month table: what a funder asks about first.
@@ -98,6 +100,25 @@ def _activities(doc, report, labels):
     doc.text("按活动类型汇总；每场活动的签到表可在活动页面下载。", "note")
 
 
+def _late_entries(doc, report, labels):
+    doc.text("五、补录（已报送月份报送后录入的数据）", "heading")
+    closed = report.get("closed")
+    if closed:
+        doc.text(f"本报告已于 {closed['closed_at'][:10]} 报送（{closed['closed_by']}），"
+                 "以下为报送后的补录与更正。", "note")
+    rows = periods.late_rows(report)
+    if not rows:
+        doc.text("本期没有补录。")
+        return
+    table = [["所属月份", "补录于", "指标", "补录数值", "报送数值", "更正后数值"]]
+    for row in rows:
+        table.append([row["period"], row["shown_in"] or "—", _titled(labels, row["name"]),
+                      "—" if row["late"] is None else row["late"], row["reported"],
+                      row["amended"]])
+    doc.table(table, widths=[0.12, 0.12, 0.31, 0.15, 0.15, 0.15], numeric=range(3, 6))
+    doc.text(periods.LATE_NOTE, "note")
+
+
 def _all_figures(doc, report, labels):
     doc.text(f"附表：本期全部统计指标（{report['from']} 至 {report['to']}）", "heading")
     names = [m["name"] for m in report["metrics"]]
@@ -123,5 +144,6 @@ def render(report, font_file=None):
     _plans(doc, report, labels)
     _months(doc, report, labels)
     _activities(doc, report, labels)
+    _late_entries(doc, report, labels)
     _all_figures(doc, report, labels)
     return doc.render()

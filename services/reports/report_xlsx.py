@@ -4,7 +4,9 @@
 - 汇总: every figure of the period;
 - one sheet per plan (资源融和, 体系融和, 服务融和, 文化融和): that plan's figures;
 - 逐月: every figure, a column per month of the period;
-- 活动类型: the activities held and attended, by kind.
+- 活动类型: the activities held and attended, by kind;
+- 补录: the late entries (补录) the report shows — entries made after a month was
+  reported, each figure entered late beside the figure as reported and as amended.
 
 Each figure row is [label, code, value(s), unit]: people read the label, a program the
 code; the values are the JSON's, unrounded.
@@ -12,6 +14,7 @@ code; the values are the JSON's, unrounded.
 from openpyxl import Workbook
 
 from common import spreadsheet
+from services.reports import periods
 
 CONTENT_TYPE = spreadsheet.CONTENT_TYPE
 HEADERS = ["指标", "代码", "数值", "单位"]
@@ -20,6 +23,9 @@ KPI_SHEET = "指标"
 KPI_HEADERS = ["指标", "代码", "单位", "目标", "实际", "完成率（%）", "年度时间进度（%）", "状态"]
 MONTH_SHEET = "逐月"
 KIND_SHEET = "活动类型"
+LATE_SHEET = "补录"
+LATE_HEADERS = ["所属月份", "补录于", "指标", "代码", "单位", "补录数值", "报送数值",
+                "更正后数值"]
 
 
 def figure_rows(report, values, names):
@@ -81,6 +87,20 @@ def _kind_sheet(sheet, report):
     spreadsheet.widths(sheet, [14, 14] + [12] * len(names))
 
 
+def _late_sheet(sheet, report):
+    labels = {m["name"]: (m["label"], m["unit"]) for m in report["metrics"]}
+    rows = periods.late_rows(report)
+    spreadsheet.append(sheet, [f"补录（{report['period']}）", periods.LATE_NOTE])
+    spreadsheet.header(sheet, LATE_HEADERS)
+    for row in rows:
+        label, unit = labels.get(row["name"], (row["name"], ""))
+        spreadsheet.append(sheet, [row["period"], row["shown_in"], label, row["name"], unit,
+                                   row["late"], row["reported"], row["amended"]])
+    if not rows:
+        spreadsheet.append(sheet, ["本期无补录"])
+    spreadsheet.widths(sheet, [10, 10, 22, 30, 8, 10, 10, 10])
+
+
 def render(report):
     wb = Workbook()
     _kpi_sheet(wb.active, report)
@@ -94,4 +114,5 @@ def render(report):
                       values, report["plan_metrics"])
     _month_sheet(wb.create_sheet(MONTH_SHEET), report)
     _kind_sheet(wb.create_sheet(KIND_SHEET), report)
+    _late_sheet(wb.create_sheet(LATE_SHEET), report)
     return spreadsheet.to_bytes(wb)

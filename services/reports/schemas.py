@@ -2,6 +2,8 @@
 checks again)."""
 from marshmallow import RAISE, Schema, fields, validate
 
+from services.reports import catalogue
+
 MONTH_OR_DAY = validate.Regexp(r"^\d{4}-\d{2}(-\d{2})?$", error="expected YYYY-MM or YYYY-MM-DD")
 PERIOD = validate.Regexp(r"^\d{4}(-\d{2}|-Q[1-4])?$", error="expected 2026-11, 2026-Q4 or 2026")
 
@@ -19,8 +21,8 @@ class SummaryQuery(Schema):
 
     date_from = fields.String(data_key="from", validate=MONTH_OR_DAY)
     date_to = fields.String(data_key="to", validate=MONTH_OR_DAY)
-    group_by = fields.String(load_default="month", validate=validate.OneOf(
-        ["month", "plan", "target_group", "compound", "kind", "venue", "category"]))
+    group_by = fields.String(load_default="month",
+                             validate=validate.OneOf(list(catalogue.GROUPINGS)))
 
 
 class PeriodicQuery(Schema):

@@ -58,7 +58,8 @@ def _partner_answer(partner, crypto, resource_count, reveal=False):
 def _partner_event(partner):
     return {"partner_id": partner.id, "kind": partner.kind,
             "five_society": partner.five_society, "compounds": list(partner.compounds or []),
-            "registered_at": partner.created_at, "sample": bool(partner.sample)}
+            "registered_at": partner.created_at, "sample": bool(partner.sample),
+            "status": partner.status}
 
 
 def register_partner(uow, crypto, data, sample=False):
@@ -696,7 +697,9 @@ def register_need(uow, crypto, data, actor=None):
         description=pii.redact(data["description"].strip()),
         resident_name_enc=crypto.encrypt(data["resident_name"]),
         resident_phone_enc=crypto.encrypt(phone), resident_phone_hash=phone_hash,
-        status="open", registered_by=actor)
+        status="open", registered_by=actor,
+        # Taken on paper earlier: the need counts from its intake, in the month taken.
+        created_at=times.to_storage(data["reported_at"] or times.now()))
     session.add(need)
     session.flush()
     uow.emit("need_registered", {

@@ -5,10 +5,11 @@ records with them (instants in UTC with ``Z``, see ``common.times``)."""
 import re
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import timedelta
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
-from common import pii, schemas as common, vocab
+from common import pii, schemas as common, times, vocab
 from common.schemas import Day, Id, PageQuery, QueryId
 
 PARTNER_KINDS = {
@@ -19,6 +20,7 @@ PARTNER_STATUSES = {"active": "合作中", "inactive": "已停止", "archived": 
 RESOURCE_STATUSES = {"active": "可用", "archived": "已归档"}
 VENUE_WINGS = {"children": "儿童服务区", "elders": "长者服务区", "shared": "公共区域"}
 VENUE_KINDS = {"room": "功能室", "hall": "活动厅"}
+INTAKE_CLOCK_GRACE = timedelta(minutes=5)  # a need's reported_at may be this far ahead
 URGENCIES = {"low": "低", "normal": "一般", "high": "较急", "urgent": "紧急"}
 NEED_STATUSES = {"open": "待匹配", "matched": "已匹配", "in_service": "服务中", "closed": "已结案"}
 OUTCOMES = {
@@ -479,11 +481,21 @@ class NeedCreate(Strict):
                                   validate=validate.Length(1, 50))
     resident_phone = fields.String(load_default=None, allow_none=True,
                                    validate=validate.Length(max=20))
+    reported_at = Instant(load_default=None, allow_none=True, metadata={
+        "description": "when the need was taken in (staff entering a paper intake form "
+                       "afterwards): the need counts in that month; not in the future; "
+                       "default: now. " + LOCAL_WITHOUT_OFFSET})
 
     @validates("resident_phone")
     def _phone(self, value, **_):
         if value is not None:
             _resident_phone(value)
+
+    @validates("reported_at")
+    def _taken_already(self, value, **_):
+        # A few minutes' grace for the clock of the browser that sent "now".
+        if value is not None and value > times.now() + INTAKE_CLOCK_GRACE:
+            raise ValidationError(f"in the future: at most now ({times.iso(times.now())})")
 
 
 class NeedQuery(ListingQuery):

@@ -446,7 +446,7 @@ def cancel_event_shifts(uow, event_id, reason="event_cancelled"):
             uow.emit("shift_signup_cancelled", {
                 "signup_id": signup.id, "shift_id": shift.id,
                 "volunteer_id": signup.volunteer_id, "was_status": was,
-                "event_id": shift.event_id})
+                "event_id": shift.event_id, "shift_start": shift.start})
         session.flush()
         uow.emit("shift_cancelled", {"shift_id": shift.id, "event_id": shift.event_id,
                                      "role_id": shift.role_id, "reason": reason,
@@ -550,7 +550,7 @@ def sign_up(uow, shift_id, data, only_volunteer_id=None):
     session.flush()
     uow.emit("shift_signed_up", {"signup_id": signup.id, "shift_id": shift.id,
                                  "volunteer_id": volunteer.id, "status": status,
-                                 "event_id": shift.event_id})
+                                 "event_id": shift.event_id, "shift_start": shift.start})
     return _signup_answer(session, signup)
 
 
@@ -570,7 +570,7 @@ def _promote_first_waitlisted(uow, shift):
     session.flush()
     uow.emit("waitlist_promoted", {"signup_id": first.id, "shift_id": shift.id,
                                    "volunteer_id": first.volunteer_id,
-                                   "event_id": shift.event_id})
+                                   "event_id": shift.event_id, "shift_start": shift.start})
     return first
 
 
@@ -597,7 +597,8 @@ def cancel_signup(uow, signup_id, only_volunteer_id=None):
     session.flush()
     uow.emit("shift_signup_cancelled", {"signup_id": signup.id, "shift_id": shift.id,
                                         "volunteer_id": signup.volunteer_id,
-                                        "was_status": was, "event_id": shift.event_id})
+                                        "was_status": was, "event_id": shift.event_id,
+                                        "shift_start": shift.start})
     promoted = _promote_first_waitlisted(uow, shift) if was == "confirmed" else None
     return _signup_answer(session, signup,
                           promoted_signup_id=promoted.id if promoted else None)
@@ -856,7 +857,7 @@ def reject_hours(uow, entry_id, actor=None, reason=None, actor_volunteer_id=None
     entry.decision_reason = reason
     session.flush()
     uow.emit("hours_rejected", {"entry_id": entry.id, "volunteer_id": entry.volunteer_id,
-                                "minutes": entry.minutes})
+                                "minutes": entry.minutes, "service_date": entry.service_date})
     return HOURS_ENTRY.dump(entry)
 
 

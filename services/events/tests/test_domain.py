@@ -100,7 +100,7 @@ def test_an_event_through_its_life_emits_exact_facts(store, crypto, resources):
         "target_groups": ["elderly", "families"], "compounds": ["fulong_huayuan"],
         "start": START, "end": END, "registered": 2, "attended": 2, "walk_ins": 2,
         "people_served": 4, "volunteers": 3, "feedback_count": 0, "satisfaction_mean": None,
-        "five_society": {}}
+        "five_society": {}, "series": None}
     assert [f["event_type"] for f in store.events()] == [
         "event_scheduled", "event_published", "volunteer_role_added",
         "participant_registered", "participant_registered", "participant_registered",

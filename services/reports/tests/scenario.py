@@ -474,6 +474,15 @@ class Scenario:
                                                    lambda p, k=plan: p["plan"] == k)
         exp["people_served_priority"] = self.count(
             "attendance_recorded", lambda p: p["target_group"] in PRIORITY_GROUPS)
+        # 五社 coverage: every partner of the scenario is in cooperation.
+        partners = Counter(p["five_society"] for p, _m in self.facts["partner_registered"])
+        for category in FIVE:
+            exp[f"partners_{category}"] = partners[category]
+        exp["five_society_covered"] = len(partners)
+        for series in ("festivals", "intergenerational", "after_school", "child_friendly",
+                       "elder_care", "neighbourhood_market", "five_society_council"):
+            exp[f"activities_{series}"] = self.count(
+                "event_completed", lambda p, k=series: p.get("series") == k)
         return exp
 
     def expected_by(self, dimension):

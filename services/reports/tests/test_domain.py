@@ -145,7 +145,7 @@ def test_periodic_xlsx_and_csv_carry_the_json_numbers(applied, scenario):
     rendered = periodic.render(report, "xlsx")
     wb = load_workbook(io.BytesIO(base64.b64decode(rendered["content_base64"])))
     assert wb.sheetnames == ["指标", "汇总", "资源融和", "体系融和", "服务融和", "文化融和",
-                             "逐月", "活动类型"]
+                             "逐月", "活动类型", "补录"]
     rows = list(wb["汇总"].iter_rows(min_row=3, values_only=True))
     assert {r[1]: r[2] for r in rows} == report["summary"]
     assert list(wb["汇总"].iter_rows(min_row=2, max_row=2, values_only=True))[0] == \

@@ -5,11 +5,16 @@ entries add up to the project year; a rebuild gives the same.
 
 Months are relative to the real clock (the month before this one is closed, entries are
 typed in now), so the test holds whatever day it runs."""
+import io
 from datetime import datetime, timedelta
 
 import yaml
+from openpyxl import load_workbook
+from pypdf import PdfReader
 
 from common import contracts, times
+from services.reports import report_xlsx
+from services.reports.tests.test_printable_report import has_row
 from services.reports.tests.test_service import event_log_double, inbox_count, publish
 from tests.fixtures import wait_until
 
@@ -68,6 +73,21 @@ class Facts:
             "entry_id": next(self.ids), "volunteer_id": 7, "minutes": minutes,
             "counted_minutes": minutes, "corrects_entry_id": None, "event_id": None,
             "service_date": day}, entered)
+
+
+def late_rows_of(response):
+    """{(所属月份, 补录于, 代码): (补录数值, 报送数值, 更正后数值)} of a report's 补录 sheet."""
+    assert response.status_code == 200, response.text
+    sheet = load_workbook(io.BytesIO(response.content))[report_xlsx.LATE_SHEET]
+    rows = list(sheet.iter_rows(values_only=True))
+    at = rows.index(tuple(report_xlsx.LATE_HEADERS))
+    return {(r[0], r[1], r[3]): (r[5], r[6], r[7]) for r in rows[at + 1:] if r[3]}
+
+
+def pdf_words(response):
+    assert response.status_code == 200, response.text
+    reader = PdfReader(io.BytesIO(response.content))
+    return "\n".join(page.extract_text() for page in reader.pages).split()
 
 
 def test_a_reported_month_keeps_its_report_and_late_entries_show_in_the_next(
@@ -143,6 +163,28 @@ def test_a_reported_month_keeps_its_report_and_late_entries_show_in_the_next(
                                  "hours_entries_approved": 1, "volunteer_hours_approved": 2}
     assert entry["amended"] == {"people_served": 7, "walk_ins": 7,
                                 "hours_entries_approved": 2, "volunteer_hours_approved": 3}
+    # Printed: the XLSX (sheet 补录) and the PDF (section 五、补录) of this month show the
+    # late entries beside the reported and the amended figures; the reported month's own
+    # XLSX and PDF, kept as sent, show what was entered for it afterwards.
+    this_month = month_of(this)
+    late_sheet = late_rows_of(worker.get(f"/reports/periodic?period={this_month}&format=xlsx"))
+    assert late_sheet[(last_month, this_month, "people_served")] == (3, 4, 7)
+    assert late_sheet[(last_month, this_month, "volunteer_hours_approved")] == (1, 2, 3)
+    assert len(late_sheet) == len(late_figures)
+    sent_sheet = late_rows_of(worker.get(f"/reports/periodic?period={last_month}&format=xlsx"))
+    assert sent_sheet[(last_month, this_month, "people_served")] == (3, 4, 7)
+    assert sent_sheet[(last_month, None, "distinct_people")] == (None, 4, 7)
+    words = pdf_words(worker.get(f"/reports/periodic?period={this_month}&format=pdf"))
+    assert has_row(words, last_month, this_month, "服务人次（人次）", "3", "4", "7")
+    assert has_row(words, last_month, this_month, "志愿服务时长（小时）", "1", "2", "3")
+    words = pdf_words(worker.get(f"/reports/periodic?period={last_month}&format=pdf"))
+    assert has_row(words, last_month, this_month, "服务人次（人次）", "3", "4", "7")
+    assert has_row(words, last_month, "—", "服务人数（人）", "—", "4", "7")
+    assert "本报告已于" in "".join(words)
+    nothing_late = late_rows_of(worker.get(f"/reports/periodic?period={month_of(before)}"
+                                           "&format=xlsx"))
+    assert nothing_late == {}
+
     # The figures themselves count in the month the service happened.
     by_month = {g["key"]: g["figures"] for g in worker.get(
         "/reports/summary", params={"from": month_of(before), "to": month_of(following),

@@ -1,7 +1,7 @@
 """Interface tests: the resources service behind the gateway, on the real RabbitMQ and real
 databases (the volunteers service is deliberately not started)."""
 import io
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import eventlet
 from sqlalchemy import text
@@ -374,3 +374,73 @@ def test_archive_keeps_history_and_delete_only_when_nothing_refers(stack):
     wait_until(lambda: partners_registered() == 1, message="the deleted partner uncounted")
     types = [e["event_type"] for e in events_of(stack)]
     assert types.count("resource_deleted") == 1 and types.count("partner_deleted") == 1
+
+
+def test_a_need_taken_on_paper_counts_in_the_month_it_was_taken(stack):
+    """Staff entering a paper intake form afterwards give the time it was taken
+    (``reported_at``): the need counts in that month, not in the month it was typed in;
+    a time in the future is a 422 naming the field, and nothing is written."""
+    from common import times
+    from tests.fixtures import wait_until
+
+    stack.start("resources", "reports", "gateway")
+    client = stack.client()
+    this_month = times.local_today().replace(day=1)
+    taken = this_month - timedelta(days=5)  # some day of last month
+    body = {"target_group": "elderly", "category": "care", "description": "纸质登记的助餐需求"}
+
+    future = times.iso(times.now() + timedelta(days=1))
+    refused = client.post("/needs", json=dict(body, reported_at=future))
+    assert refused.status_code == 422, refused.text
+    assert list(refused.json()["details"]) == ["reported_at"]
+    assert client.get("/needs").json()["total"] == 0
+
+    need = client.post("/needs", json=dict(body, reported_at=f"{taken.isoformat()}T10:00"))
+    assert need.status_code == 201, need.text
+    taken_at = times.iso(times.utc(datetime(taken.year, taken.month, taken.day, 10)))
+    assert need.json()["created_at"] == taken_at
+    (fact,) = events_of(stack, "need_registered")
+    assert fact["payload"]["registered_at"] == taken_at
+
+    def by_month():
+        groups = client.get("/reports/summary", params={
+            "from": taken.strftime("%Y-%m"), "to": this_month.strftime("%Y-%m"),
+            "group_by": "month"}).json()["groups"]
+        return {g["key"]: g["figures"]["needs_registered"] for g in groups}
+
+    wait_until(lambda: by_month().get(taken.strftime("%Y-%m")) == 1, timeout=15,
+               message="the need in the month it was taken")
+    assert by_month().get(this_month.strftime("%Y-%m"), 0) == 0
+
+
+def test_five_society_coverage_follows_the_partners_in_cooperation(stack):
+    """The KPI board's 五社 coverage counts the partners in cooperation now: a partner
+    archived, stopped or moved to another category leaves its category."""
+    from tests.fixtures import wait_until
+
+    stack.start("resources", "reports", "gateway")
+    client = stack.client()
+
+    def partner(category, **extra):
+        created = client.post("/partners", json={"name": f"{category}合作单位",
+                                                  "kind": "social_org",
+                                                  "five_society": category, **extra})
+        assert created.status_code == 201, created.text
+        return created.json()["id"]
+
+    def coverage():
+        board = {k["kpi"]: k["actual"] for k in client.get("/reports/kpis").json()["kpis"]}
+        return (board["five_society_covered"], board["partners_social_org"],
+                board["partners_community"], board["partners_social_worker"],
+                board["partners_social_resource"])
+
+    partner("social_org")
+    archived = partner("social_org")
+    partner("community", status="inactive")
+    moved = partner("social_worker")
+    wait_until(lambda: coverage() == (2, 2, 0, 1, 0), timeout=15, message="four partners")
+    assert client.post(f"/partners/{archived}/archive").status_code == 200
+    assert client.patch(f"/partners/{moved}",
+                        json={"five_society": "social_resource"}).status_code == 200
+    wait_until(lambda: coverage() == (2, 1, 0, 0, 1), timeout=15,
+               message="an archived partner and a new category")

@@ -221,6 +221,10 @@ def test_capacity_waitlist_in_order_and_one_promotion(store, crypto):
     with store.uow() as uow:
         domain.cancel_signup(uow, signups[3]["id"])
     assert len(store.events("waitlist_promoted")) == 1
+    # Each sign-up fact carries its shift's start: it counts in the shift's month.
+    for kind in ("shift_signed_up", "shift_signup_cancelled", "waitlist_promoted"):
+        assert {times.parse(e["payload"]["shift_start"]) for e in store.events(kind)} \
+            == {SAT_9}, kind
 
 
 def test_double_sign_up_and_overlapping_shifts_are_conflicts(store, crypto):
@@ -398,6 +402,8 @@ def test_approve_reject_and_corrections(store, crypto):
     counted = [e["payload"]["counted_minutes"] for e in store.events("hours_approved")]
     assert counted == [120, 30] and sum(counted) == 150
     assert store.events("hours_rejected")[0]["payload"]["minutes"] == 60
+    # The rejection counts in the month of the service it claimed, whenever decided.
+    assert store.events("hours_rejected")[0]["payload"]["service_date"] == "2026-11-29"
 
 
 def test_correction_of_a_pending_entry_blocks_its_later_approval(store, crypto):
