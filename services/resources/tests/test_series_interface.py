@@ -1,9 +1,10 @@
 """Recurring bookings through the gateway, on the real RabbitMQ and real databases: the
 preview lists conflicts, a write with any conflict is refused whole, a clean series books
 every occurrence (and reports counts each one), cancelling one occurrence or the rest."""
+import eventlet
 from sqlalchemy import text
 
-from tests.fixtures import Stack, wait_until
+from tests.fixtures import ApiClient, Stack, wait_until
 
 # The spring term of 2027 (Monday 1 March - Wednesday 30 June): 88 weekday afternoons.
 TERM = {"purpose": "四点半课堂", "start": "2027-03-01T16:30", "end": "2027-03-01T18:00",
@@ -123,3 +124,38 @@ def test_a_bad_rule_is_422_naming_the_field(stack):
     assert client.get("/booking-series/999").status_code == 404
     assert client.post("/venues/999/booking-series/preview", json=TERM).status_code == 404
     assert booking_rows(stack) == (0, 0)
+
+
+def test_concurrent_series_of_one_room_give_one_201_and_no_overlap(
+        container_factory, rabbit_config, make_db_uri, db_backend):
+    stack = Stack(container_factory, rabbit_config, make_db_uri, backend=db_backend)
+    stack.start("resources", "gateway")
+    client = stack.client()
+    room = venue_id(client, "C-R2")
+
+    def attempt(i):
+        mine = ApiClient(client.base_url)
+        mine.token = client.token
+        # Every other one a single booking inside the term: the series and the one-off
+        # serialise on the room.
+        if i % 2:
+            response = mine.post(f"/venues/{room}/bookings", json={
+                "start": "2027-04-07T17:00", "end": "2027-04-07T17:30", "purpose": f"家访 {i}"})
+        else:
+            response = mine.post(f"/venues/{room}/booking-series",
+                                 json=dict(TERM, purpose=f"四点半课堂 {i}"))
+        return i, response.status_code
+
+    results = list(eventlet.GreenPool(8).imap(attempt, range(8)))
+    assert sorted(status for _, status in results).count(201) == 1, results
+    engine = stack.engine("resources")
+    with engine.connect() as conn:
+        overlapping = conn.execute(text(
+            "SELECT count(*) FROM bookings a JOIN bookings b ON a.venue_id = b.venue_id "
+            "AND a.id < b.id AND a.status = 'active' AND b.status = 'active' "
+            "AND a.start_at < b.end_at AND b.start_at < a.end_at")).scalar_one()
+        rows = conn.execute(text("SELECT count(*) FROM bookings")).scalar_one()
+    engine.dispose()
+    (winner,) = [i for i, status in results if status == 201]
+    assert overlapping == 0
+    assert rows == (TERM_OCCURRENCES if winner % 2 == 0 else 1)
