@@ -63,8 +63,11 @@ def parse_rrule(text):
     if freq not in FREQUENCIES:
         _refuse("rrule", f"FREQ={parts['FREQ']} is not supported (DAILY or WEEKLY)")
     rule = {"freq": freq, "interval": 1, "by_weekday": [], "until": None, "count": None}
-    if "WKST" in parts and parts["WKST"] not in RFC_DAYS:
-        _refuse("rrule", f"WKST={parts['WKST']} is not a day (MO … SU)")
+    if "WKST" in parts:
+        if parts["WKST"] not in RFC_DAYS:
+            _refuse("rrule", f"WKST={parts['WKST']} is not a day (MO … SU)")
+        # The week's first day matters to a weekly rule with INTERVAL > 1 and BYDAY.
+        rule["wkst"] = DAY_CODES[RFC_DAYS.index(parts["WKST"])]
     if "INTERVAL" in parts:
         if not parts["INTERVAL"].isdigit() or not 1 <= int(parts["INTERVAL"]) <= MAX_INTERVAL:
             _refuse("rrule", f"INTERVAL must be a whole number 1-{MAX_INTERVAL}")
@@ -114,6 +117,8 @@ def to_rrule_text(rule):
     if rule.get("by_weekday"):
         parts.append("BYDAY=" + ",".join(RFC_DAYS[DAY_CODES.index(d)]
                                           for d in rule["by_weekday"]))
+    if rule.get("wkst", "mon") != "mon":
+        parts.append(f"WKST={RFC_DAYS[DAY_CODES.index(rule['wkst'])]}")
     if rule.get("count"):
         parts.append(f"COUNT={rule['count']}")
     else:
@@ -154,7 +159,7 @@ def occurrences(first_start, first_end, rule, exdates=(), rule_field="rule"):
         FREQUENCIES[rule["freq"]], dtstart=local_start, interval=rule["interval"],
         byweekday=[DAY_CODES.index(d) for d in rule.get("by_weekday") or []] or None,
         until=datetime.combine(rule["until"], time.max) if rule.get("until") else None,
-        count=rule.get("count")))
+        count=rule.get("count"), wkst=DAY_CODES.index(rule.get("wkst", "mon"))))
     for day in exdates:
         recurrence.exdate(datetime.combine(day, local_start.time()))
     walls = list(islice(recurrence, MAX_OCCURRENCES + 1))

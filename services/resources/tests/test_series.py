@@ -78,6 +78,15 @@ def test_count_interval_and_daily_rules(store, classroom):
         "freq": "weekly", "interval": 2, "by_weekday": ["wed"], "count": 5}))
     assert [o["start"][:10] for o in fortnightly["occurrences"]] == [
         "2027-03-03", "2027-03-17", "2027-03-31", "2027-04-14", "2027-04-28"]
+    # RFC 5545's own example: every other week on Tuesday and Sunday; the first day of
+    # the week decides which Sunday goes with which Tuesday.
+    for wkst, sundays in (("MO", ["2027-03-02", "2027-03-07", "2027-03-16", "2027-03-21"]),
+                          ("SU", ["2027-03-02", "2027-03-14", "2027-03-16", "2027-03-28"])):
+        answer = preview(store, series(classroom, rule=None,
+                                       rrule=f"FREQ=WEEKLY;INTERVAL=2;COUNT=4;WKST={wkst};"
+                                             "BYDAY=TU,SU", start="2027-03-02T16:30",
+                                       end="2027-03-02T18:00"))
+        assert [o["start"][:10] for o in answer["occurrences"]] == sundays, wkst
     daily = preview(store, series(classroom, rule=None,
                                   rrule="FREQ=DAILY;COUNT=7"))
     assert daily["count"] == 7 and daily["conflict_count"] == 0  # open every day
