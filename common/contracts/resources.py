@@ -53,6 +53,8 @@ class VenueBooked(Schema):
     end = fields.DateTime(required=True)
     minutes = Count(required=True)
     event_id = Id(allow_none=True, load_default=None)
+    # The recurring booking (venue_series_booked) this is an occurrence of, else None.
+    series_id = Id(allow_none=True, load_default=None)
 
 
 @event_type("venue_booking_cancelled", "resources", "A booking was cancelled; its slot is free.")
@@ -63,6 +65,8 @@ class VenueBookingCancelled(Schema):
     end = fields.DateTime(required=True)
     minutes = Count(required=True)
     event_id = Id(allow_none=True, load_default=None)
+    # The recurring booking (venue_series_booked) this is an occurrence of, else None.
+    series_id = Id(allow_none=True, load_default=None)
 
 
 @event_type("need_registered", "resources", "A resident's need (需求) was taken in.")
@@ -147,6 +151,33 @@ class VenueRegistered(Schema):
     # Always false since the station's rooms stopped being loaded as sample data; kept
     # because fields are never removed.
     sample = fields.Boolean(load_default=False)
+
+
+@event_type("venue_series_booked", "resources",
+            "A recurring booking was written whole: its rule and how many occurrences, each "
+            "also published as venue_booked (with its series_id).", consumers=())
+class VenueSeriesBooked(Schema):
+    series_id = Id(required=True)
+    venue_id = Id(required=True)
+    rrule = fields.String(required=True)
+    first_start = fields.DateTime(required=True)
+    last_start = fields.DateTime(required=True)
+    occurrences = Count(required=True)
+    minutes = Count(required=True)
+
+
+@event_type("venue_series_cancelled", "resources",
+            "Occurrences of a recurring booking were cancelled (the whole series, or from "
+            "one occurrence on), each also published as venue_booking_cancelled.",
+            consumers=())
+class VenueSeriesCancelled(Schema):
+    series_id = Id(required=True)
+    venue_id = Id(required=True)
+    # The first cancelled occurrence's start when cancelled from an occurrence on; None
+    # for the whole series.
+    from_start = fields.DateTime(allow_none=True, load_default=None)
+    occurrences_cancelled = Count(required=True)
+    status = fields.String(required=True)
 
 
 @event_type("need_service_started", "resources",

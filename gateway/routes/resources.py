@@ -164,6 +164,40 @@ def cancel_booking(ctx, booking_id):
     return ctx.rpc("resources", "cancel_booking", booking_id)
 
 
+@route("POST", "/venues/<int:venue_id>/booking-series/preview", STAFF,
+       body=schemas.SeriesCreate, response=schemas.SeriesPreview, tag=TAG_VENUES,
+       summary="Preview a recurring booking (RFC 5545 rule): its occurrences and, for each, "
+               "the bookings or events it overlaps or the opening-hours problem; nothing is "
+               "written")
+def preview_venue_series(ctx, venue_id):
+    return ctx.rpc("resources", "preview_venue_series",
+                   dict(ctx.body, venue_id=venue_id, booked_by=ctx.actor))
+
+
+@route("POST", "/venues/<int:venue_id>/booking-series", STAFF, body=schemas.SeriesCreate,
+       response=schemas.BookingSeries, status=201, tag=TAG_VENUES,
+       summary="Book a recurring booking whole or not at all: 409 listing every conflicting "
+               "occurrence (details.conflicts), 422 naming the field of a bad rule")
+def book_venue_series(ctx, venue_id):
+    return ctx.rpc("resources", "book_venue_series",
+                   dict(ctx.body, venue_id=venue_id, booked_by=ctx.actor))
+
+
+@route("GET", "/booking-series/<int:series_id>", STAFF, response=schemas.BookingSeries,
+       tag=TAG_VENUES, summary="A recurring booking with its occurrences")
+def get_booking_series(ctx, series_id):
+    return ctx.rpc("resources", "get_booking_series", series_id)
+
+
+@route("DELETE", "/booking-series/<int:series_id>", STAFF, query=schemas.SeriesCancelQuery,
+       response=schemas.BookingSeries, tag=TAG_VENUES,
+       summary="Cancel a recurring booking: every occurrence, or with from_booking_id that "
+               "occurrence and the later ones (idempotent; DELETE /bookings/{id} cancels one)")
+def cancel_booking_series(ctx, series_id):
+    return ctx.rpc("resources", "cancel_booking_series", series_id,
+                   ctx.query.get("from_booking_id"))
+
+
 # ---------------------------------------------------------------- needs
 
 @route("GET", "/needs", STAFF, query=schemas.NeedQuery, response=schemas.Need, many=True,

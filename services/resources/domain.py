@@ -17,8 +17,8 @@ from common import pii, times, vocab
 from common.db import paginate
 from common.errors import Conflict, NotFound, ValidationFailed, load_input
 from common.schemas import MAX_ID
-from services.resources import schemas
-from services.resources.models import (Booking, Match, Need, Partner, Resource,
+from services.resources import recurrence, schemas
+from services.resources.models import (Booking, BookingSeries, Match, Need, Partner, Resource,
                                        ResourceNeedCategory, ResourceTargetGroup, Venue,
                                        utcnow)
 
@@ -29,6 +29,7 @@ PARTNER = schemas.Partner()
 RESOURCE = schemas.Resource()
 VENUE = schemas.Venue()
 BOOKING = schemas.Booking()
+SERIES = schemas.BookingSeries()
 MATCH = schemas.MatchOut()
 NEED = schemas.Need()
 
@@ -559,7 +560,7 @@ def book_venue(uow, data):
 def _booking_event(booking):
     return {"booking_id": booking.id, "venue_id": booking.venue_id,
             "start": booking.start_at, "end": booking.end_at, "minutes": booking.minutes,
-            "event_id": booking.event_id}
+            "event_id": booking.event_id, "series_id": booking.series_id}
 
 
 def _get_booking(session, booking_id, lock=False):
@@ -585,11 +586,17 @@ def cancel_booking(uow, booking_id):
     venue = uow.session.get(Venue, booking.venue_id)
     if booking.status == "cancelled":
         return _booking_answer(booking, venue)
+    _cancel(uow, booking)
+    if booking.series_id is not None:
+        _settle_series(uow.session, uow.session.get(BookingSeries, booking.series_id))
+    return _booking_answer(booking, venue)
+
+
+def _cancel(uow, booking):
     booking.status = "cancelled"
     booking.cancelled_at = utcnow()
     uow.session.flush()
     uow.emit("venue_booking_cancelled", _booking_event(booking))
-    return _booking_answer(booking, venue)
 
 
 def link_booking_to_event(uow, booking_id, event_id):
@@ -609,6 +616,172 @@ def link_booking_to_event(uow, booking_id, event_id):
     booking.event_id = event_id
     uow.session.flush()
     return _booking_answer(booking, venue)
+
+
+# ---------------------------------------------------------------- recurring bookings
+
+def _series_plan(session, data, lock=False):
+    """A ``BookSeries`` → (venue, loaded data, normalised RRULE text, occurrences): each
+    occurrence ``{"start", "end", "conflicts"}`` in storage form, its conflicts listing
+    every booking it overlaps (and the event holding it), the opening-hours problem, or
+    a wall-clock time missing that day. Nothing is written."""
+    data = load_input(schemas.BookSeries, data)
+    venue = _get_venue(session, data["venue_id"], lock=lock)
+    if venue is None:
+        raise NotFound(f"venue {data['venue_id']} not found",
+                       {"venue_id": [f"unknown venue {data['venue_id']}"]})
+    if venue.status != "active":
+        raise Conflict(f"venue {venue.name} is not in use", {"venue_id": venue.id,
+                                                             "status": venue.status})
+    rule, rule_field = (data["rule"], "rule") if data["rule"] else (data["rrule"], "rrule")
+    slots = recurrence.occurrences(data["start"], data["end"], rule, data["exdates"],
+                                   rule_field)
+    slots = [(times.to_storage(start), times.to_storage(end), problem)
+             for start, end, problem in slots]
+    # One read of the venue's active bookings over the whole series, matched in memory.
+    existing = session.execute(select(Booking).where(
+        Booking.venue_id == venue.id, Booking.status == "active",
+        Booking.start_at < slots[-1][1], Booking.end_at > slots[0][0])
+        .order_by(Booking.start_at, Booking.id)).scalars().all()
+    plan = []
+    for start, end, problem in slots:
+        conflicts = []
+        slot = {"start": times.iso(start), "end": times.iso(end)}
+        if problem:
+            conflicts.append(dict(slot, kind="local_time", reason=problem))
+        else:
+            hours = opening_problem(venue, start, end)
+            if hours:
+                conflicts.append(dict(slot, kind="opening_hours", reason=hours))
+        for other in existing:
+            if other.start_at < end and other.end_at > start:
+                held_by = f" of event {other.event_id}" if other.event_id else ""
+                conflicts.append(dict(
+                    slot, kind="booking", booking_id=other.id, event_id=other.event_id,
+                    conflicting_booking=_booking_answer(other, venue),
+                    reason=(f"{venue.name} is already booked {times.iso(other.start_at)} to "
+                            f"{times.iso(other.end_at)} (booking {other.id}{held_by}: "
+                            f"{other.purpose})")))
+        plan.append({"start": start, "end": end, "conflicts": conflicts})
+    return venue, data, recurrence.to_rrule_text(rule), plan
+
+
+def _preview_answer(venue, data, rrule_text, plan):
+    conflicts = [c for item in plan for c in item["conflicts"]]
+    return {"venue_id": venue.id, "venue_name": venue.name, "purpose": data["purpose"],
+            "rrule": rrule_text, "count": len(plan),
+            "conflict_count": sum(1 for item in plan if item["conflicts"]),
+            "occurrences": [{"start": times.iso(item["start"]), "end": times.iso(item["end"]),
+                             "conflicts": item["conflicts"]} for item in plan],
+            "conflicts": conflicts}
+
+
+def preview_venue_series(session, data):
+    """The ``preview_venue_series`` RPC: a recurring booking's occurrences and, for each,
+    what it conflicts with; nothing is written."""
+    return _preview_answer(*_series_plan(session, data))
+
+
+def book_venue_series(uow, data):
+    """The ``book_venue_series`` RPC: a ``BookSeries`` → the series with its bookings,
+    written whole in this unit of work; Conflict listing every conflicting occurrence
+    (and nothing written) otherwise."""
+    session = uow.session
+    venue, data, rrule_text, plan = _series_plan(session, data, lock=True)
+    preview = _preview_answer(venue, data, rrule_text, plan)
+    if preview["conflicts"]:
+        first = preview["conflicts"][0]
+        raise Conflict(
+            f"{preview['conflict_count']} of {preview['count']} occurrences conflict; "
+            f"nothing was booked (first: {first['start']}: {first['reason']})",
+            {"venue_id": venue.id, "count": preview["count"],
+             "conflict_count": preview["conflict_count"], "conflicts": preview["conflicts"],
+             "booking_id": first.get("booking_id")})
+    series = BookingSeries(
+        venue_id=venue.id, purpose=data["purpose"].strip(), rrule=rrule_text,
+        timezone=times.zone().key, exdates=[d.isoformat() for d in data["exdates"]],
+        first_start_at=plan[0]["start"], first_end_at=plan[0]["end"],
+        last_start_at=plan[-1]["start"], occurrences=len(plan), booked_by=data["booked_by"])
+    session.add(series)
+    session.flush()
+    bookings = [Booking(venue_id=venue.id, series_id=series.id, start_at=item["start"],
+                        end_at=item["end"], purpose=series.purpose, booked_by=series.booked_by)
+                for item in plan]
+    session.add_all(bookings)
+    session.flush()
+    uow.emit("venue_series_booked", {
+        "series_id": series.id, "venue_id": venue.id, "rrule": rrule_text,
+        "first_start": series.first_start_at, "last_start": series.last_start_at,
+        "occurrences": len(bookings), "minutes": bookings[0].minutes})
+    # One venue_booked per occurrence: room use counts each as a booking of its own.
+    for booking in bookings:
+        uow.emit("venue_booked", _booking_event(booking))
+    return _series_answer(session, series, venue, bookings)
+
+
+def _series_bookings(session, series_id):
+    return session.execute(select(Booking).where(Booking.series_id == series_id)
+                           .order_by(Booking.start_at, Booking.id)).scalars().all()
+
+
+def _series_answer(session, series, venue=None, bookings=None):
+    venue = venue or session.get(Venue, series.venue_id)
+    bookings = _series_bookings(session, series.id) if bookings is None else bookings
+    return dict(SERIES.dump(series), venue_name=venue.name,
+                active_occurrences=sum(1 for b in bookings if b.status == "active"),
+                bookings=[_booking_answer(b, venue) for b in bookings])
+
+
+def _get_series(session, series_id, lock=False):
+    if not _known_id(series_id):
+        raise NotFound(f"booking series {series_id} not found", {"id": series_id})
+    query = select(BookingSeries).where(BookingSeries.id == series_id)
+    if lock:
+        query = query.with_for_update()
+    series = session.execute(query).scalar_one_or_none()
+    if series is None:
+        raise NotFound(f"booking series {series_id} not found", {"id": series_id})
+    return series
+
+
+def get_booking_series(session, series_id):
+    return _series_answer(session, _get_series(session, series_id))
+
+
+def _settle_series(session, series):
+    """A series none of whose occurrences is active any more is cancelled."""
+    active = session.execute(select(func.count()).select_from(Booking).where(
+        Booking.series_id == series.id, Booking.status == "active")).scalar_one()
+    if not active and series.status != "cancelled":
+        series.status = "cancelled"
+        series.cancelled_at = utcnow()
+        session.flush()
+
+
+def cancel_booking_series(uow, series_id, from_booking_id=None):
+    """Cancel a series's active occurrences: all of them, or ``from_booking_id`` (one of
+    its occurrences) and those after it. Idempotent: what is cancelled stays so."""
+    session = uow.session
+    series = _get_series(session, series_id, lock=True)
+    bookings = _series_bookings(session, series.id)
+    cut = None
+    if from_booking_id is not None:
+        first = next((b for b in bookings if b.id == from_booking_id), None)
+        if first is None:
+            reason = f"booking {from_booking_id} is not an occurrence of series {series.id}"
+            raise ValidationFailed(reason, {"from_booking_id": [reason]})
+        cut = first.start_at
+    cancelled = [b for b in bookings if b.status == "active"
+                 and (cut is None or b.start_at >= cut)]
+    for booking in cancelled:
+        _cancel(uow, booking)
+    _settle_series(session, series)
+    if cancelled:
+        uow.emit("venue_series_cancelled", {
+            "series_id": series.id, "venue_id": series.venue_id,
+            "from_start": cancelled[0].start_at if cut is not None else None,
+            "occurrences_cancelled": len(cancelled), "status": series.status})
+    return _series_answer(session, series, bookings=bookings)
 
 
 def _window(start, end, default_days=31, max_days=366):

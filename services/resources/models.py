@@ -124,12 +124,39 @@ class Venue(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
+class BookingSeries(Base):
+    """A recurring booking (e.g. 四点半课堂 every weekday 16:30-18:00 for a term): its rule
+    and the slot of its first occurrence; each occurrence is a ``Booking`` linked to it,
+    written together with the series or not at all."""
+    __tablename__ = "booking_series"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    venue_id: Mapped[int] = mapped_column(ForeignKey("venues.id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(200))
+    # Normalised RFC 5545 RRULE text (FREQ=WEEKLY;INTERVAL=1;BYDAY=MO,TU;UNTIL=20270630),
+    # run over the local wall clock of ``timezone`` from the first occurrence's start.
+    rrule: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64))
+    exdates: Mapped[list] = mapped_column(JSON, default=list)
+    first_start_at: Mapped[datetime] = mapped_column(DateTime)
+    first_end_at: Mapped[datetime] = mapped_column(DateTime)
+    last_start_at: Mapped[datetime] = mapped_column(DateTime)
+    occurrences: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    booked_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
 class Booking(Base):
     __tablename__ = "bookings"
     __table_args__ = (Index("ix_bookings_venue_slot", "venue_id", "status", "start_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     venue_id: Mapped[int] = mapped_column(ForeignKey("venues.id"))
+    # The recurring booking this is an occurrence of; None for a one-off booking.
+    series_id: Mapped[int | None] = mapped_column(
+        ForeignKey("booking_series.id"), nullable=True, index=True)
     start_at: Mapped[datetime] = mapped_column(DateTime)
     end_at: Mapped[datetime] = mapped_column(DateTime)
     purpose: Mapped[str] = mapped_column(String(200))

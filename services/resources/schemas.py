@@ -10,7 +10,9 @@ from datetime import timedelta
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from common import pii, schemas as common, times, vocab
+from common.errors import ValidationFailed
 from common.schemas import Day, Id, PageQuery, QueryId
+from services.resources import recurrence
 
 PARTNER_KINDS = {
     "school": "学校", "enterprise": "企业", "merchant": "商户", "social_org": "社会组织",
@@ -403,6 +405,76 @@ class BookVenue(BookingCreate):
                               validate=validate.Length(max=64))
 
 
+class SeriesRule(Strict):
+    """A recurrence rule, structured (RFC 5545 RRULE's FREQ, BYDAY, INTERVAL, UNTIL or
+    COUNT): daily or weekly, ending on a date or after a number of occurrences."""
+    freq = Code(("daily", "weekly"), required=True, metadata={"description": "daily or weekly"})
+    by_weekday = fields.List(Code(DAYS), load_default=list,
+                             validate=validate.Length(max=7), metadata={
+                                 "description": "weekdays of a weekly rule (mon … sun); "
+                                                "none: the first occurrence's weekday"})
+    interval = fields.Integer(strict=True, load_default=1, validate=validate.Range(
+        1, recurrence.MAX_INTERVAL), metadata={"description": "every n days or weeks"})
+    until = Day(load_default=None, allow_none=True,
+                metadata={"description": "last local date (included)"})
+    count = fields.Integer(strict=True, load_default=None, allow_none=True, validate=validate.Range(
+        1, recurrence.MAX_OCCURRENCES), metadata={"description": "number of occurrences"})
+
+    @validates_schema
+    def _bounded(self, data, **_):
+        if (data.get("until") is None) == (data.get("count") is None):
+            raise ValidationError("give exactly one of until and count (a series has an end)",
+                                  "until")
+        if len(set(data.get("by_weekday") or [])) != len(data.get("by_weekday") or []):
+            raise ValidationError("names a day twice", "by_weekday")
+        if data.get("by_weekday") and data.get("freq") == "daily":
+            raise ValidationError("only with freq weekly", "by_weekday")
+
+
+class RRule(fields.String):
+    """RFC 5545 RRULE text, read strictly (recurrence.parse_rrule) into the structured
+    rule of ``SeriesRule``."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if not 1 <= len(text) <= 200:
+            raise ValidationError("1-200 characters")
+        try:
+            return recurrence.parse_rrule(text)
+        except ValidationFailed as exc:
+            raise ValidationError(exc.details["rrule"]) from None
+
+
+class SeriesCreate(SlotFields):
+    """Body of POST /venues/{id}/booking-series (and its preview): the first occurrence's
+    slot (``start``, ``end``: its wall-clock times are kept for every occurrence) and the
+    rule, structured (``rule``) or as RRULE text (``rrule``), exactly one of them."""
+    purpose = fields.String(required=True, validate=validate.Length(1, 200))
+    rule = fields.Nested(SeriesRule, load_default=None, allow_none=True)
+    rrule = RRule(load_default=None, allow_none=True, metadata={
+        "description": "RFC 5545 RRULE, e.g. FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR;UNTIL=20270630 "
+                       "(DAILY or WEEKLY; UNTIL or COUNT)"})
+    exdates = fields.List(Day(), load_default=list, validate=validate.Length(max=100),
+                          metadata={"description": "local dates skipped (EXDATE)"})
+
+    @validates_schema
+    def _one_rule(self, data, **_):
+        if (data.get("rule") is None) == (data.get("rrule") is None):
+            raise ValidationError("give exactly one of rule and rrule", "rule")
+
+
+class BookSeries(SeriesCreate):
+    """Argument of the ``book_venue_series`` and ``preview_venue_series`` RPCs."""
+    venue_id = Id(required=True)
+    booked_by = fields.String(load_default=None, allow_none=True,
+                              validate=validate.Length(max=64))
+
+
+class SeriesCancelQuery(Strict):
+    from_booking_id = QueryId(metadata={
+        "description": "cancel this occurrence and the later ones; none: the whole series"})
+
+
 class VenueQuery(Strict):
     wing = Code(VENUE_WINGS)
     kind = Code(VENUE_KINDS)
@@ -464,9 +536,64 @@ class Booking(Schema):
     minutes = fields.Integer()
     purpose = fields.String()
     event_id = fields.Integer(allow_none=True)
+    series_id = fields.Integer(allow_none=True, metadata={
+        "description": "the recurring booking this is an occurrence of"})
     status = fields.String()
     created_at = Instant()
     cancelled_at = Instant(allow_none=True)
+
+
+class SeriesConflict(Schema):
+    """Why one occurrence cannot be booked: another booking (or the event holding it) it
+    overlaps, the opening hours, or a wall-clock time that does not exist that day."""
+    start = fields.String(metadata={"description": "the occurrence's start (UTC, Z)"})
+    end = fields.String()
+    kind = fields.String(metadata={"description": "booking, opening_hours or local_time"})
+    reason = fields.String()
+    booking_id = fields.Integer(allow_none=True)
+    event_id = fields.Integer(allow_none=True)
+    conflicting_booking = fields.Dict(allow_none=True)
+
+
+class SeriesOccurrence(Schema):
+    start = fields.String()
+    end = fields.String()
+    conflicts = fields.List(fields.Nested(SeriesConflict))
+
+
+class SeriesPreview(Schema):
+    venue_id = fields.Integer()
+    venue_name = fields.String()
+    purpose = fields.String()
+    rrule = fields.String(metadata={"description": "the rule as normalised RRULE text"})
+    count = fields.Integer(metadata={"description": "number of occurrences"})
+    conflict_count = fields.Integer(metadata={"description": "occurrences with a conflict"})
+    occurrences = fields.List(fields.Nested(SeriesOccurrence))
+    conflicts = fields.List(fields.Nested(SeriesConflict),
+                            metadata={"description": "every conflict, in order"})
+
+
+class BookingSeries(Schema):
+    id = fields.Integer()
+    venue_id = fields.Integer()
+    venue_name = fields.String(metadata={"description": "added from the venue"})
+    purpose = fields.String()
+    rrule = fields.String()
+    timezone = fields.String(metadata={"description": "the zone whose wall clock the rule "
+                                                      "runs on"})
+    exdates = fields.List(fields.String())
+    start = Instant(attribute="first_start_at", metadata={"description": "first occurrence"})
+    end = Instant(attribute="first_end_at")
+    last_start = Instant(attribute="last_start_at")
+    occurrences = fields.Integer(metadata={"description": "occurrences written"})
+    active_occurrences = fields.Integer(metadata={"description": "added: not cancelled"})
+    status = fields.String(metadata={"description": "active, or cancelled once every "
+                                                    "occurrence is"})
+    booked_by = fields.String(allow_none=True)
+    created_at = Instant()
+    cancelled_at = Instant(allow_none=True)
+    bookings = fields.List(fields.Nested(Booking), metadata={"description": "added: its "
+                                                                           "occurrences"})
 
 
 # ---------------------------------------------------------------- needs

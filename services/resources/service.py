@@ -148,6 +148,26 @@ class ResourcesService(OperatorEndpoints):
         with self.store.unit_of_work() as uow:
             return domain.link_booking_to_event(uow, booking_id, event_id)
 
+    @rpc
+    def preview_venue_series(self, data):
+        with self.store.session() as session:
+            return domain.preview_venue_series(session, data)
+
+    @rpc
+    def book_venue_series(self, data):
+        with self.store.unit_of_work() as uow:
+            return domain.book_venue_series(uow, data)
+
+    @rpc
+    def get_booking_series(self, series_id):
+        with self.store.session() as session:
+            return domain.get_booking_series(session, series_id)
+
+    @rpc
+    def cancel_booking_series(self, series_id, from_booking_id=None):
+        with self.store.unit_of_work() as uow:
+            return domain.cancel_booking_series(uow, series_id, from_booking_id)
+
     # ------------------------------------------------------------ needs and matching
 
     @rpc

@@ -487,6 +487,61 @@ def needs_flow(j):
     return need_id
 
 
+def recurring_booking_conflict(j):
+    """场地预约: a parents' meeting booked from the grid, then a term of 四点半课堂 every
+    weekday whose preview lists the meeting as a conflict (nothing written); skipping that
+    date books the term whole; one occurrence is cancelled from the grid."""
+    from datetime import date, timedelta
+
+    page = j.page
+    today = date.fromisoformat(j.result["event_date"])
+    first = today + timedelta(days=14 - today.weekday())  # a Monday two weeks on
+    until = first + timedelta(weeks=8, days=4)             # nine weeks of weekdays
+    meeting = first + timedelta(days=2)
+    j.goto(f"/rooms?week={first.isoformat()}")
+    expect(page.locator('table.week-grid[data-wing="children"] tbody tr')).to_have_count(7)
+    expect(page.locator('table.week-grid[data-wing="elders"] tbody tr')).to_have_count(4)
+    expect(page.locator("td.slot-open").first).to_contain_text("14:30–21:00")  # hours shaded
+    room = page.locator('#series-form [name="venue_id"]').input_value()
+    page.select_option('#booking-form [name="venue_id"]', room)
+    page.fill('#booking-form [name="date"]', meeting.isoformat())
+    page.fill('#booking-form [name="start_time"]', "17:00")
+    page.fill('#booking-form [name="end_time"]', "19:00")
+    page.fill('#booking-form [name="purpose"]', "家长会")
+    page.click('#booking-form button[type="submit"]')
+    chip = page.locator(f'td[data-day="{meeting.isoformat()}"][data-venue="{room}"] .booking-chip')
+    expect(chip).to_contain_text("家长会", timeout=TIMEOUT)
+
+    # A bad rule: the reason in Chinese beside its field.
+    page.fill('#series-form [name="first_date"]', first.isoformat())
+    page.fill('#series-form [name="until"]', (first - timedelta(days=1)).isoformat())
+    page.click('#series-form button[type="submit"]')
+    expect(page.locator('#series-form .field[data-field="until"] .field-error')).to_contain_text(
+        "不能早于首次日期", timeout=TIMEOUT)
+
+    page.fill('#series-form [name="until"]', until.isoformat())
+    page.click('#series-form button[type="submit"]')
+    expect(page.locator(".series-summary")).to_contain_text("共 45 次，其中 1 次有冲突",
+                                                           timeout=TIMEOUT)
+    conflicts = page.locator("#series-preview ul.conflicts li")
+    expect(conflicts).to_have_count(1)
+    expect(conflicts.first).to_contain_text("家长会")
+    expect(page.locator("#series-confirm")).to_be_disabled()
+    j.shot("rooms-series-conflict")
+
+    page.click("#series-skip")
+    expect(page.locator(".series-summary")).to_contain_text("共 44 次，没有冲突", timeout=TIMEOUT)
+    page.click("#series-confirm")
+    series_chips = page.locator('.booking-chip:not([data-series=""])')
+    expect(series_chips).to_have_count(4, timeout=TIMEOUT)  # the week shown: Mon, Tue, Thu, Fri
+    series_chips.first.locator("button", has_text="取消").click()
+    series_chips.first.locator("button", has_text="仅本次").click()
+    expect(series_chips).to_have_count(3, timeout=TIMEOUT)
+    j.result["rooms"] = {"venue_id": int(room), "first": first.isoformat(),
+                         "until": until.isoformat()}
+    j.step("recurring_booking_conflict_listed", venue_id=int(room), occurrences=44)
+
+
 def clear_sample_data(j, need_id):
     """The admin clears the sample data from the KPI board, typing the confirmation;
     the need matched to a sample resource keeps no sample match."""
@@ -564,6 +619,7 @@ def screenshots(j, event_id, volunteer_id):
     j.both_sizes("needs", "/needs")
     j.both_sizes("linkage", "/linkage")
     j.both_sizes("reports", "/reports")
+    j.both_sizes("rooms", f"/rooms?week={j.result.get('rooms', {}).get('first', '')}")
     j.both_sizes("event-new", "/events/new")
     j.step("screenshots", count=len(j.result["screenshots"]))
 
@@ -607,6 +663,7 @@ def main(argv=None):
             volunteer_search(j)
             need_id = needs_flow(j)
             clear_sample_data(j, need_id)
+            recurring_booking_conflict(j)
             linkage(j, args.event_date)
             report_xlsx(j, args.event_date[:4])
             trend_degrades(j)

@@ -117,6 +117,7 @@ def test_console_journeys_in_chromium(full_stack, tmp_path):
                      "approve_hours_in_bulk", "certificate_pdf",
                      "certificate_superseded_reissued", "volunteer_search",
                      "needs_intake_match_close", "sample_data_cleared",
+                     "recurring_booking_conflict_listed",
                      "linkage_idea_vote_meeting_overdue",
                      "report_xlsx", "trend_degrades", "screenshots",
                      "volunteer_sees_own_records"], output
@@ -147,6 +148,16 @@ def test_console_journeys_in_chromium(full_stack, tmp_path):
             for c in certificates] == [
         (result["certificate"], "superseded", 150, result["reissued"], None),
         (result["reissued"], "valid", 180, None, result["certificate"])]
+    # The room calendar: the parents' meeting, the term without its conflicting day (the
+    # preview wrote nothing), one occurrence cancelled from the grid.
+    rooms = result["rooms"]
+    term = client.get(f"/venues/{rooms['venue_id']}/bookings", params={
+        "from": rooms["first"], "to": rooms["until"], "include_cancelled": "true"}).json()
+    term = term["items"]
+    assert [b["purpose"] for b in term if b["series_id"] is None] == ["家长会"]
+    occurrences = [b for b in term if b["series_id"] is not None]
+    assert len(occurrences) == 44
+    assert [b["status"] for b in occurrences].count("cancelled") == 1
     assert full_stack.kpi(client, "activities_held") == 1
     assert full_stack.kpi(client, "people_served") == 1
 
@@ -155,7 +166,7 @@ def test_console_journeys_in_chromium(full_stack, tmp_path):
     shrink(paths)
     names = {p.name for p in paths}
     for page in ("kpi-board", "events-week", "event-detail", "volunteers", "volunteer-detail",
-                 "hours", "needs", "linkage", "reports"):
+                 "hours", "needs", "linkage", "reports", "rooms"):
         assert {f"{page}-375.png", f"{page}-desktop.png"} <= names, page
     assert {"event-checkin-375.png", "validation-error-desktop.png",
             "volunteer-self-375.png"} <= names

@@ -8,6 +8,7 @@ import * as volunteers from "./pages/volunteers.js";
 import * as needs from "./pages/needs.js";
 import * as linkage from "./pages/linkage.js";
 import * as reports from "./pages/reports.js";
+import * as rooms from "./pages/rooms.js";
 
 const ROUTES = [
   [/^\/login$/, loginPage.render, null],
@@ -25,6 +26,7 @@ const ROUTES = [
   [/^\/needs\/(\d+)$/, needs.detail, "needs"],
   [/^\/linkage$/, linkage.render, "linkage"],
   [/^\/reports$/, reports.render, "reports"],
+  [/^\/rooms$/, rooms.week, "rooms"],
 ];
 
 const main = document.getElementById("app");

@@ -144,7 +144,8 @@ def test_booking_answer(store, hall, booking):
     expected = {
         "id": booking["id"], "venue_id": hall["id"], "venue_name": "儿童活动厅",
         "start": "2026-12-05T01:00:00Z", "end": "2026-12-05T02:30:00Z",
-        "minutes": 90, "purpose": "亲子活动", "event_id": 7, "status": "active",
+        "minutes": 90, "purpose": "亲子活动", "event_id": 7, "series_id": None,
+        "status": "active",
         "created_at": ANSWERED, "cancelled_at": None}
     with store.session() as session:
         assert domain.get_booking(session, booking["id"]) == expected

@@ -186,6 +186,7 @@ def test_booking_overlap_is_refused_naming_the_conflicting_booking(store, hall):
     (event, *_rest) = store.events("venue_booked")
     assert event["payload"] == {
         "booking_id": first["id"], "venue_id": hall["id"], "event_id": 7, "minutes": 120,
+        "series_id": None,
         "start": f"{SATURDAY.isoformat()}T01:00:00Z", "end": f"{SATURDAY.isoformat()}T03:00:00Z"}
 
 

@@ -1,0 +1,184 @@
+"""Recurring bookings: the occurrences of a rule (RFC 5545 RRULE, through dateutil).
+
+A rule comes structured (``{"freq": "weekly", "by_weekday": ["mon", "fri"], "interval":
+1, "until": date}`` or with ``count``) or as RRULE text (``FREQ=WEEKLY;BYDAY=MO,FR;
+UNTIL=20270630``), read strictly into the same structure, so one path generates the
+occurrences. Only daily and weekly rules, bounded by ``until`` or ``count``, at most
+``MAX_OCCURRENCES`` occurrences within ``MAX_SPAN_DAYS`` of the first.
+
+Occurrences keep their wall-clock time in the community's zone (``common.times``): the
+rule runs over naive local times (a floating DTSTART) and each occurrence becomes an
+instant afterwards, so 16:30 stays 16:30 across a daylight-saving change. A wall-clock
+time that does not exist on a day (skipped by a change of clock) is reported as that
+occurrence's problem, never moved silently.
+"""
+import re
+from datetime import datetime, time, timedelta
+from itertools import islice
+
+from dateutil import rrule as du
+
+from common import times
+from common.errors import ValidationFailed
+
+MAX_OCCURRENCES = 300
+MAX_SPAN_DAYS = 366
+MAX_INTERVAL = 52
+DAY_CODES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+RFC_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+FREQUENCIES = {"daily": du.DAILY, "weekly": du.WEEKLY}
+_RRULE_PARTS = {"FREQ", "INTERVAL", "BYDAY", "UNTIL", "COUNT", "WKST"}
+_UNTIL = re.compile(r"^(\d{8})(T(\d{6})(Z?))?$")
+
+
+def _refuse(field, reason):
+    """422 naming the field; ``rule.until`` is nested as marshmallow nests its errors."""
+    details = [reason]
+    for part in reversed(field.split(".")):
+        details = {part: details}
+    raise ValidationFailed(f"{field}: {reason}", details)
+
+
+def parse_rrule(text):
+    """RRULE text (``RRULE:`` prefix optional) → the structured rule; ValidationFailed
+    naming ``rrule`` and the part at fault for anything this calendar does not take."""
+    body = text.strip()
+    if body.upper().startswith("RRULE:"):
+        body = body[len("RRULE:"):]
+    parts = {}
+    for piece in body.split(";"):
+        key, sep, value = piece.partition("=")
+        key, value = key.strip().upper(), value.strip()
+        if not sep or not key or not value:
+            _refuse("rrule", f"{piece!r} is not NAME=VALUE")
+        if key not in _RRULE_PARTS:
+            _refuse("rrule", f"{key} is not supported (use FREQ, INTERVAL, BYDAY, UNTIL or "
+                             f"COUNT)")
+        if key in parts:
+            _refuse("rrule", f"{key} is given twice")
+        parts[key] = value.upper()
+    if "FREQ" not in parts:
+        _refuse("rrule", "FREQ is required")
+    freq = parts["FREQ"].lower()
+    if freq not in FREQUENCIES:
+        _refuse("rrule", f"FREQ={parts['FREQ']} is not supported (DAILY or WEEKLY)")
+    rule = {"freq": freq, "interval": 1, "by_weekday": [], "until": None, "count": None}
+    if "WKST" in parts:
+        if parts["WKST"] not in RFC_DAYS:
+            _refuse("rrule", f"WKST={parts['WKST']} is not a day (MO … SU)")
+        # The week's first day matters to a weekly rule with INTERVAL > 1 and BYDAY.
+        rule["wkst"] = DAY_CODES[RFC_DAYS.index(parts["WKST"])]
+    if "INTERVAL" in parts:
+        if not parts["INTERVAL"].isdigit() or not 1 <= int(parts["INTERVAL"]) <= MAX_INTERVAL:
+            _refuse("rrule", f"INTERVAL must be a whole number 1-{MAX_INTERVAL}")
+        rule["interval"] = int(parts["INTERVAL"])
+    if "BYDAY" in parts:
+        for code in parts["BYDAY"].split(","):
+            if code not in RFC_DAYS:
+                _refuse("rrule", f"BYDAY={code} is not a day (MO, TU, WE, TH, FR, SA, SU; "
+                                 f"no ordinals)")
+            day = DAY_CODES[RFC_DAYS.index(code)]
+            if day in rule["by_weekday"]:
+                _refuse("rrule", f"BYDAY names {code} twice")
+            rule["by_weekday"].append(day)
+    if ("UNTIL" in parts) == ("COUNT" in parts):
+        _refuse("rrule", "give exactly one of UNTIL and COUNT (a series has an end)")
+    if "COUNT" in parts:
+        if not parts["COUNT"].isdigit() or not 1 <= int(parts["COUNT"]) <= MAX_OCCURRENCES:
+            _refuse("rrule", f"COUNT must be a whole number 1-{MAX_OCCURRENCES}")
+        rule["count"] = int(parts["COUNT"])
+    else:
+        rule["until"] = _parse_until(parts["UNTIL"])
+    return rule
+
+
+def _parse_until(value):
+    """UNTIL as a local date or a local or UTC time; a time becomes its local date (the
+    series is bounded by days)."""
+    match = _UNTIL.match(value)
+    if not match:
+        _refuse("rrule", f"UNTIL={value} is not YYYYMMDD or YYYYMMDDTHHMMSS[Z]")
+    try:
+        day = datetime.strptime(match.group(1), "%Y%m%d").date()
+        if match.group(2):
+            moment = datetime.strptime(match.group(1) + match.group(3), "%Y%m%d%H%M%S")
+            if match.group(4):  # UTC: the local date it falls on
+                day = times.local(moment).date()
+            else:
+                day = moment.date()
+    except (ValueError, OverflowError):
+        _refuse("rrule", f"UNTIL={value} is not a real date")
+    return day
+
+
+def to_rrule_text(rule):
+    """The normalised RRULE text of a structured rule, as stored and answered."""
+    parts = [f"FREQ={rule['freq'].upper()}", f"INTERVAL={rule['interval']}"]
+    if rule.get("by_weekday"):
+        parts.append("BYDAY=" + ",".join(RFC_DAYS[DAY_CODES.index(d)]
+                                          for d in rule["by_weekday"]))
+    if rule.get("wkst", "mon") != "mon":
+        parts.append(f"WKST={RFC_DAYS[DAY_CODES.index(rule['wkst'])]}")
+    if rule.get("count"):
+        parts.append(f"COUNT={rule['count']}")
+    else:
+        parts.append(f"UNTIL={rule['until']:%Y%m%d}")
+    return ";".join(parts)
+
+
+def occurrences(first_start, first_end, rule, exdates=(), rule_field="rule"):
+    """The occurrences of a series, in order: ``[(start, end, problem)]``, instants aware
+    UTC, ``problem`` None or why that wall-clock slot does not exist that day.
+
+    ``first_start``/``first_end`` are instants (the first occurrence's slot, DTSTART);
+    their local wall-clock times are kept for every occurrence. ``exdates`` are local
+    dates skipped (EXDATE). ``rule_field`` is where the rule came from (``rule`` or
+    ``rrule``), named by the errors."""
+    def bound_field(part):
+        return f"rule.{part}" if rule_field == "rule" else rule_field
+
+    zone = times.zone()
+    local_start = times.local(first_start).replace(tzinfo=None)
+    local_end = times.local(first_end).replace(tzinfo=None)
+    first_day, last_allowed = local_start.date(), local_start.date() + timedelta(
+        days=MAX_SPAN_DAYS)
+    if local_end.date() != first_day:
+        _refuse("end", "the first occurrence must end on the day it starts")
+    for day in exdates:
+        if day < first_day:
+            _refuse("exdates", f"{day} is before the first occurrence ({first_day})")
+    if rule.get("until") is not None:
+        if rule["until"] < first_day:
+            _refuse(bound_field("until"),
+                    f"{rule['until']} is before the first occurrence ({first_day})")
+        if rule["until"] > last_allowed:
+            _refuse(bound_field("until"),
+                    f"a series spans at most {MAX_SPAN_DAYS} days from its first occurrence")
+    recurrence = du.rruleset(cache=False)
+    recurrence.rrule(du.rrule(
+        FREQUENCIES[rule["freq"]], dtstart=local_start, interval=rule["interval"],
+        byweekday=[DAY_CODES.index(d) for d in rule.get("by_weekday") or []] or None,
+        until=datetime.combine(rule["until"], time.max) if rule.get("until") else None,
+        count=rule.get("count"), wkst=DAY_CODES.index(rule.get("wkst", "mon"))))
+    for day in exdates:
+        recurrence.exdate(datetime.combine(day, local_start.time()))
+    walls = list(islice(recurrence, MAX_OCCURRENCES + 1))
+    field = bound_field("count" if rule.get("count") else "until")
+    if not walls:
+        _refuse(field, "the rule gives no occurrence")
+    if len(walls) > MAX_OCCURRENCES:
+        _refuse(field, f"a series has at most {MAX_OCCURRENCES} occurrences")
+    if walls[-1].date() > last_allowed:
+        _refuse(field, f"a series spans at most {MAX_SPAN_DAYS} days from its first "
+                       f"occurrence")
+    result = []
+    for wall_start in walls:
+        wall_end = datetime.combine(wall_start.date(), local_end.time())
+        start, end = times.utc(wall_start), times.utc(wall_end)
+        problem = None
+        for wall, instant in ((wall_start, start), (wall_end, end)):
+            if instant.astimezone(zone).replace(tzinfo=None) != wall:
+                problem = (f"{wall:%Y-%m-%d %H:%M} does not exist on the local clock "
+                           f"({zone.key}: the clock changes that day)")
+        result.append((start, end, problem))
+    return result
