@@ -47,8 +47,9 @@ def service_rpc(service):
 
 
 class RequestState(DependencyProvider):
-    """Puts the request id into the worker's context data, which nameko forwards with
-    every RPC, so service logs carry the same id."""
+    """Puts the request id (and a write's idempotency key, gateway/idempotency.py) into
+    the worker's context data, which nameko forwards with every RPC, so service logs
+    carry the same id."""
 
     def get_dependency(self, worker_ctx):
         return _RequestState(worker_ctx)
@@ -60,6 +61,11 @@ class _RequestState:
 
     def set_request_id(self, request_id):
         self.worker_ctx.context_data["request_id"] = request_id
+
+    @property
+    def context_data(self):
+        """What every RPC of this request carries (the request id, an idempotency key)."""
+        return self.worker_ctx.context_data
 
 
 class PublicRateLimiter(DependencyProvider):
