@@ -196,7 +196,9 @@ class StoreAccess:
 
     @property
     def context_data(self):
-        return self._worker_ctx.context_data if self._worker_ctx is not None else {}
+        """What the caller sent with this call (the worker's own dict: nameko's
+        ``context_data`` property is a copy)."""
+        return self._worker_ctx.data if self._worker_ctx is not None else {}
 
     @property
     def idempotency_retention(self):

@@ -60,12 +60,13 @@ class _RequestState:
         self.worker_ctx = worker_ctx
 
     def set_request_id(self, request_id):
-        self.worker_ctx.context_data["request_id"] = request_id
+        self.context_data["request_id"] = request_id
 
     @property
     def context_data(self):
-        """What every RPC of this request carries (the request id, an idempotency key)."""
-        return self.worker_ctx.context_data
+        """What every RPC of this request carries (the request id, an idempotency key):
+        the worker's own dict (nameko's ``context_data`` property is a copy)."""
+        return self.worker_ctx.data
 
 
 class PublicRateLimiter(DependencyProvider):
