@@ -104,6 +104,7 @@ class ReportsService(OperatorEndpoints):
         return report
 
     @rpc
+    @idempotent
     def check_kpis(self):
         """Emit kpi_at_risk for each KPI that turned at_risk since the last check."""
         targets = self._targets()

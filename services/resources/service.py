@@ -157,6 +157,7 @@ class ResourcesService(OperatorEndpoints):
             return domain.cancel_booking(uow, booking_id)
 
     @rpc
+    @idempotent
     def link_booking_to_event(self, booking_id, event_id):
         with self.store.unit_of_work() as uow:
             return domain.link_booking_to_event(uow, booking_id, event_id)
@@ -217,6 +218,7 @@ class ResourcesService(OperatorEndpoints):
             return domain.count_sample_data(session)
 
     @rpc
+    @idempotent
     def clear_sample_data(self):
         with self.store.unit_of_work() as uow:
             return domain.clear_sample_data(uow)
