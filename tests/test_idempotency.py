@@ -178,3 +178,21 @@ def test_a_bad_key_is_422_naming_the_header_and_writes_nothing(stack, key):
     response = client.post("/needs", json=NEED, headers=keyed(key))
     refused(response, "Idempotency-Key")
     assert needs_total(client) == 0
+
+
+def test_on_a_public_route_keys_are_scoped_to_the_client(stack):
+    stack.start("events")
+    stack.start("gateway", TRUSTED_PROXIES="127.0.0.1")
+    idea = {"title": "小区增设充电桩", "category": "facilities", "phone": "13500000001"}
+    public = stack.client(login=False)
+
+    def submit(address):
+        return public.post("/ideas", json=idea, headers={
+            "Idempotency-Key": "idea-form-1", "X-Forwarded-For": address})
+
+    first = submit("203.0.113.7")
+    assert first.status_code == 201, first.text
+    assert submit("203.0.113.7").json() == first.json()
+    elsewhere = submit("198.51.100.20")
+    assert elsewhere.status_code == 201 and elsewhere.json()["id"] != first.json()["id"]
+    assert public.get("/ideas").json()["total"] == 2
