@@ -4,6 +4,7 @@ nameko worker a session and a unit of work whose domain events commit with its c
 """
 import threading
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 from nameko.extensions import DependencyProvider
@@ -28,16 +29,17 @@ _psycopg_patched = threading.Event()
 
 
 def make_metadata(kernel=True):
-    """Each service's MetaData, holding the kernel tables (outbox, inbox, kernel_state)
-    too; ``kernel=False`` for a process that neither emits nor consumes facts (the
-    gateway)."""
-    from common import inbox, outbox
+    """Each service's MetaData, holding the kernel tables (outbox, inbox,
+    idempotency_keys, kernel_state) too; ``kernel=False`` for a process that neither
+    emits nor consumes facts (the gateway)."""
+    from common import idempotency, inbox, outbox
 
     metadata = MetaData(naming_convention=NAMING)
     if not kernel:
         return metadata
     outbox.define_table(metadata)
     inbox.define_table(metadata)
+    idempotency.define_table(metadata)
     Table("kernel_state", metadata,
           Column("key", String(64), primary_key=True),
           Column("value", Text, nullable=False))
@@ -145,6 +147,8 @@ class Store(DependencyProvider):
         self.engine = None
         self.sessionmaker = None
         self.after_commit_hooks = []
+        # How long a write's idempotency key and answer are kept (common/idempotency.py).
+        self.idempotency_retention = timedelta(hours=24)
 
     def setup(self):
         config = self.container.config
@@ -154,6 +158,8 @@ class Store(DependencyProvider):
             info={"outbox_table": self.metadata.tables.get("outbox")})
         self.source = self.container.service_name
         self.community_id = config.get("COMMUNITY_ID", "hetong")
+        self.idempotency_retention = timedelta(hours=float(config.get(
+            "IDEMPOTENCY_RETENTION_HOURS", self.idempotency_retention.total_seconds() / 3600)))
 
     def stop(self):
         if self.engine is not None:
@@ -163,7 +169,7 @@ class Store(DependencyProvider):
         self.stop()
 
     def get_dependency(self, worker_ctx):
-        return StoreAccess(self)
+        return StoreAccess(self, worker_ctx)
 
     def on_commit(self, hook):
         """Called with the number of events emitted after each committed unit of work
@@ -181,8 +187,22 @@ def store_of(container, attr="store"):
 
 
 class StoreAccess:
-    def __init__(self, provider):
+    def __init__(self, provider, worker_ctx=None):
         self._provider = provider
+        self._worker_ctx = worker_ctx
+        # The caller's idempotency key while an @idempotent entrypoint runs: the first
+        # unit of work records it with its write (common/idempotency.py).
+        self.keyed_request = None
+
+    @property
+    def context_data(self):
+        """What the caller sent with this call (the worker's own dict: nameko's
+        ``context_data`` property is a copy)."""
+        return self._worker_ctx.data if self._worker_ctx is not None else {}
+
+    @property
+    def idempotency_retention(self):
+        return self._provider.idempotency_retention
 
     @property
     def engine(self):
@@ -215,6 +235,8 @@ class StoreAccess:
     def unit_of_work(self):
         provider = self._provider
         with self.session() as session:
+            if self.keyed_request is not None:
+                self.keyed_request.claim(session)
             uow = UnitOfWork(session, provider.source, provider.community_id)
             yield uow
         if uow.emitted:

@@ -59,6 +59,29 @@ def drop_kernel_tables(op):
     op.drop_table("inbox")
 
 
+def create_idempotency_table(op):
+    """The kernel's table of idempotency keys (``common/idempotency.py``), as the
+    migration of each service that takes writes creates it."""
+    import sqlalchemy as sa
+
+    op.create_table(
+        "idempotency_keys",
+        sa.Column("key", sa.String(length=64), nullable=False),
+        sa.Column("fingerprint", sa.String(length=64), nullable=False),
+        sa.Column("entrypoint", sa.String(length=64), nullable=False),
+        sa.Column("answer", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_idempotency_keys")))
+    with op.batch_alter_table("idempotency_keys", schema=None) as batch_op:
+        batch_op.create_index("ix_idempotency_keys_created_at", ["created_at"], unique=False)
+
+
+def drop_idempotency_table(op):
+    with op.batch_alter_table("idempotency_keys", schema=None) as batch_op:
+        batch_op.drop_index("ix_idempotency_keys_created_at")
+    op.drop_table("idempotency_keys")
+
+
 def upgrade(process, db_uri=None, revision="head"):
     db_uri = db_uri or load_config(process)["DB_URI"]
     command.upgrade(alembic_config(process, db_uri), revision)

@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 from common import logs, metrics
 from common.errors import (BadRequest, Forbidden, NotFound, RateLimited, RongheError,
                            Unauthorized, ValidationFailed, validation_error)
-from gateway import auth
+from gateway import auth, idempotency
 from gateway.context import RequestContext
 from gateway.routes import ROUTES
 from gateway.routing import url_map
@@ -171,6 +171,7 @@ def _handle(service, request, route, params, request_id):
     ctx.query = _parse_query(request, route.query)
     ctx.body = _parse_body(request, route.body)
     _limit_to_own_records(ctx, params)
+    idempotency.forward(ctx, _client_key(request, set(trusted.split(","))))
     result = route.handler(ctx, **params)
     if isinstance(result, Response):
         result.headers["X-Request-Id"] = request_id

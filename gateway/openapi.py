@@ -5,6 +5,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import Schema, fields
 
+from gateway import idempotency
 from gateway.routes import ROUTES
 from gateway.routing import API_PREFIX
 
@@ -44,7 +45,26 @@ API_DESCRIPTION = """Community-governance social-work platform.
 community's local time (its configured zone, `Asia/Shanghai` for Hetong); one with an
 offset or `Z` is taken as written. Every answer gives instants in UTC with `Z`
 (`2026-12-05T01:30:00Z`) and dates as `YYYY-MM-DD`. A listing's `from` / `to` filter also
-takes a date alone: that whole local day (`to=2026-12-05` includes the 5th)."""
+takes a date alone: that whole local day (`to=2026-12-05` includes the 5th).
+
+**Retries**: every write (POST, PUT, PATCH, DELETE) takes an `Idempotency-Key` header. A
+client that got no answer or a 503 retries with the same key and gets the first answer,
+without a second record."""
+
+
+IDEMPOTENCY_KEY = {
+    "in": "header", "name": idempotency.HEADER, "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": idempotency.MAX_LENGTH,
+               # printable ASCII, not only spaces
+               "pattern": "^[\\x20-\\x7e]*[\\x21-\\x7e][\\x20-\\x7e]*$"},
+    "description": "A key the client chooses per submission (a random UUID) and sends "
+                   "again, unchanged, when it retries that submission (after a 503 or a "
+                   "network error). A repeat with the same key and the same request gets "
+                   "the first answer and writes nothing more; the same key with another "
+                   "method, path or body is 409. Keys are scoped to the user (the client's "
+                   "address on public routes) and kept for IDEMPOTENCY_RETENTION_HOURS "
+                   "(24 h).",
+}
 
 
 def build_spec(version="1.0.0"):
@@ -77,6 +97,8 @@ def build_spec(version="1.0.0"):
         }
         if r.query is not None:
             op["parameters"].append({"in": "query", "schema": r.query})
+        if r.method in idempotency.WRITE_METHODS:
+            op["parameters"].append(IDEMPOTENCY_KEY)
         if r.body is not None:
             op["requestBody"] = {"required": True,
                                  "content": {"application/json": {"schema": ref(r.body)}}}
@@ -107,8 +129,11 @@ def build_spec(version="1.0.0"):
             codes["429"] = "Rate limited"
         if _PARAM.search(r.path) or r.body is not None or r.query is not None:
             codes["404"] = "Not found (an id in the path, query or body)"
-        if r.method in ("POST", "PATCH", "DELETE"):
-            codes["409"] = "Conflict with the current state"
+        if r.method in idempotency.WRITE_METHODS:
+            codes["409"] = ("Conflict with the current state; or the Idempotency-Key was "
+                            "used for another request (IDEMPOTENCY_KEY_REUSED) or its first "
+                            "request is still running (IDEMPOTENCY_KEY_IN_PROGRESS)")
+            codes.setdefault("422", "Invalid field (or Idempotency-Key header)")
         for code, description in codes.items():
             op["responses"][code] = dict(error_ref, description=description)
         paths.setdefault(_openapi_path(r.path), {})[r.method.lower()] = op

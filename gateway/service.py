@@ -47,8 +47,9 @@ def service_rpc(service):
 
 
 class RequestState(DependencyProvider):
-    """Puts the request id into the worker's context data, which nameko forwards with
-    every RPC, so service logs carry the same id."""
+    """Puts the request id (and a write's idempotency key, gateway/idempotency.py) into
+    the worker's context data, which nameko forwards with every RPC, so service logs
+    carry the same id."""
 
     def get_dependency(self, worker_ctx):
         return _RequestState(worker_ctx)
@@ -59,7 +60,13 @@ class _RequestState:
         self.worker_ctx = worker_ctx
 
     def set_request_id(self, request_id):
-        self.worker_ctx.context_data["request_id"] = request_id
+        self.context_data["request_id"] = request_id
+
+    @property
+    def context_data(self):
+        """What every RPC of this request carries (the request id, an idempotency key):
+        the worker's own dict (nameko's ``context_data`` property is a copy)."""
+        return self.worker_ctx.data
 
 
 class PublicRateLimiter(DependencyProvider):

@@ -38,3 +38,18 @@ def test_the_api_description_states_the_time_rule():
     description = build_spec()["info"]["description"]
     assert "without an offset" in description and "UTC with `Z`" in description
     assert "date alone" in description
+
+
+def test_every_write_documents_the_idempotency_key_and_its_409():
+    spec = build_spec()
+    writes = 0
+    for path, operations in spec["paths"].items():
+        for method, op in operations.items():
+            headers = [p["name"] for p in op["parameters"] if p.get("in") == "header"]
+            if method in ("post", "put", "patch", "delete"):
+                writes += 1
+                assert headers == ["Idempotency-Key"], (method, path)
+                assert "Idempotency-Key" in op["responses"]["409"]["description"]
+            else:
+                assert headers == [], (method, path)
+    assert writes > 40

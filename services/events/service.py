@@ -6,6 +6,7 @@ from common.rpc import BoundedRpc, rpc
 from nameko.timer import timer
 
 from common.db import Store
+from common.idempotency import idempotent
 from common.metrics import Instrumentation
 from common.ops import OperatorEndpoints
 from common.outbox import OutboxRelay
@@ -27,6 +28,7 @@ class EventsService(OperatorEndpoints):
     # -- events --------------------------------------------------------------------------
 
     @rpc
+    @idempotent
     def create_event(self, data, organiser=None):
         return booking.schedule_event(self.store, self.resources, data, organiser)
 
@@ -41,24 +43,29 @@ class EventsService(OperatorEndpoints):
             return domain.list_events(session, query, staff)
 
     @rpc
+    @idempotent
     def update_event(self, event_id, data):
         return booking.update_event(self.store, self.resources, event_id, data)
 
     @rpc
+    @idempotent
     def publish_event(self, event_id):
         with self.store.unit_of_work() as uow:
             return domain.publish_event(uow, event_id)
 
     @rpc
+    @idempotent
     def cancel_event(self, event_id, data=None):
         return booking.cancel_event(self.store, self.resources, event_id, data)
 
     @rpc
+    @idempotent
     def complete_event(self, event_id, data=None):
         with self.store.unit_of_work() as uow:
             return domain.complete_event(uow, event_id, data)
 
     @rpc
+    @idempotent
     def add_volunteer_role(self, event_id, data):
         with self.store.unit_of_work() as uow:
             return domain.add_volunteer_role(uow, event_id, data)
@@ -66,11 +73,13 @@ class EventsService(OperatorEndpoints):
     # -- registration, attendance, feedback ----------------------------------------------
 
     @rpc
+    @idempotent
     def register_participant(self, event_id, data):
         with self.store.unit_of_work() as uow:
             return domain.register_participant(uow, self.crypto, event_id, data)
 
     @rpc
+    @idempotent
     def cancel_registration(self, registration_id, data=None, staff=False):
         with self.store.unit_of_work() as uow:
             return domain.cancel_registration(uow, self.crypto, registration_id, data, staff)
@@ -91,11 +100,13 @@ class EventsService(OperatorEndpoints):
         return sign_in_sheet.render(sheet, format, self.config.get("REPORT_FONT_FILE"))
 
     @rpc
+    @idempotent
     def record_attendance(self, event_id, data):
         with self.store.unit_of_work() as uow:
             return domain.record_attendance(uow, self.crypto, event_id, data)
 
     @rpc
+    @idempotent
     def submit_feedback(self, event_id, data, staff=False):
         with self.store.unit_of_work() as uow:
             return domain.submit_feedback(uow, self.crypto, event_id, data, staff)
@@ -103,6 +114,7 @@ class EventsService(OperatorEndpoints):
     # -- ideas, decisions, action items --------------------------------------------------
 
     @rpc
+    @idempotent
     def submit_idea(self, data):
         with self.store.unit_of_work() as uow:
             return domain.submit_idea(uow, self.crypto, data)
@@ -118,16 +130,19 @@ class EventsService(OperatorEndpoints):
             return domain.get_idea(session, idea_id)
 
     @rpc
+    @idempotent
     def vote_idea(self, idea_id, data):
         with self.store.unit_of_work() as uow:
             return domain.vote_idea(uow, self.crypto, idea_id, data)
 
     @rpc
+    @idempotent
     def adopt_idea(self, idea_id, data, created_by="unknown"):
         with self.store.unit_of_work() as uow:
             return domain.adopt_idea(uow, idea_id, data, created_by)
 
     @rpc
+    @idempotent
     def record_decision(self, event_id, data, created_by="unknown"):
         with self.store.unit_of_work() as uow:
             return domain.record_decision(uow, event_id, data, created_by)
@@ -138,6 +153,7 @@ class EventsService(OperatorEndpoints):
             return domain.list_action_items(session, query)
 
     @rpc
+    @idempotent
     def update_action_item(self, item_id, data):
         with self.store.unit_of_work() as uow:
             return domain.update_action_item(uow, item_id, data)

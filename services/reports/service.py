@@ -11,6 +11,7 @@ from nameko.dependency_providers import Config
 from common import times
 from common.bus import handle_event_batches
 from common.db import Store
+from common.idempotency import idempotent
 from common.metrics import Instrumentation
 from common.ops import OperatorEndpoints
 from common.outbox import OutboxRelay
@@ -103,6 +104,7 @@ class ReportsService(OperatorEndpoints):
         return report
 
     @rpc
+    @idempotent
     def check_kpis(self):
         """Emit kpi_at_risk for each KPI that turned at_risk since the last check."""
         targets = self._targets()
@@ -129,6 +131,7 @@ class ReportsService(OperatorEndpoints):
         return periodic.render(report, format, self.config.get("REPORT_FONT_FILE"))
 
     @rpc
+    @idempotent
     def close_period(self, period, closed_by=None):
         """Mark a month reported (月报已报送): its report is kept as sent; later entries
         for it are shown as late entries in the next report."""
@@ -140,12 +143,14 @@ class ReportsService(OperatorEndpoints):
             return periods.close(session, period, closed_by, report)
 
     @rpc
+    @idempotent
     def publish_summary(self):
         targets = self._targets()
         with self.store.unit_of_work() as uow:
             return domain.publish_summary(uow, targets, self._community(), self._today())
 
     @rpc
+    @idempotent
     def start_rebuild(self):
         generation = self.rebuilder.start_rebuild()
         with self.store.session() as session:

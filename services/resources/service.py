@@ -9,6 +9,7 @@ from nameko.dependency_providers import Config
 from common.rpc import BoundedRpc, rpc
 
 from common.db import Store
+from common.idempotency import idempotent
 from common.metrics import Instrumentation
 from common.ops import OperatorEndpoints
 from common.outbox import OutboxRelay
@@ -33,6 +34,7 @@ class ResourcesService(OperatorEndpoints):
     # ------------------------------------------------------------ partners
 
     @rpc
+    @idempotent
     def create_partner(self, data):
         with self.store.unit_of_work() as uow:
             return domain.register_partner(uow, self.crypto, data)
@@ -43,6 +45,7 @@ class ResourcesService(OperatorEndpoints):
             return domain.get_partner(session, self.crypto, partner_id, reveal)
 
     @rpc
+    @idempotent
     def update_partner(self, partner_id, data):
         with self.store.unit_of_work() as uow:
             return domain.update_partner(uow, self.crypto, partner_id, data)
@@ -53,11 +56,13 @@ class ResourcesService(OperatorEndpoints):
             return domain.list_partners(session, self.crypto, query)
 
     @rpc
+    @idempotent
     def archive_partner(self, partner_id):
         with self.store.unit_of_work() as uow:
             return domain.archive_partner(uow, self.crypto, partner_id)
 
     @rpc
+    @idempotent
     def delete_partner(self, partner_id):
         with self.store.unit_of_work() as uow:
             return domain.delete_partner(uow, self.crypto, partner_id)
@@ -65,6 +70,7 @@ class ResourcesService(OperatorEndpoints):
     # ------------------------------------------------------------ resource library
 
     @rpc
+    @idempotent
     def create_resource(self, data):
         with self.store.unit_of_work() as uow:
             return domain.register_resource(uow, data)
@@ -75,16 +81,19 @@ class ResourcesService(OperatorEndpoints):
             return domain.get_resource(session, resource_id)
 
     @rpc
+    @idempotent
     def update_resource(self, resource_id, data):
         with self.store.unit_of_work() as uow:
             return domain.update_resource(uow, resource_id, data)
 
     @rpc
+    @idempotent
     def archive_resource(self, resource_id):
         with self.store.unit_of_work() as uow:
             return domain.archive_resource(uow, resource_id)
 
     @rpc
+    @idempotent
     def delete_resource(self, resource_id):
         with self.store.unit_of_work() as uow:
             return domain.delete_resource(uow, resource_id)
@@ -104,11 +113,13 @@ class ResourcesService(OperatorEndpoints):
     # ------------------------------------------------------------ venues and bookings
 
     @rpc
+    @idempotent
     def create_venue(self, data):
         with self.store.unit_of_work() as uow:
             return domain.register_venue(uow, data)
 
     @rpc
+    @idempotent
     def update_venue(self, venue_id, data):
         with self.store.unit_of_work() as uow:
             return domain.update_venue(uow, venue_id, data)
@@ -129,6 +140,7 @@ class ResourcesService(OperatorEndpoints):
             return domain.list_venue_bookings(session, venue_id, query)
 
     @rpc
+    @idempotent
     def book_venue(self, data):
         with self.store.unit_of_work() as uow:
             return domain.book_venue(uow, data)
@@ -139,11 +151,13 @@ class ResourcesService(OperatorEndpoints):
             return domain.get_booking(session, booking_id)
 
     @rpc
+    @idempotent
     def cancel_booking(self, booking_id):
         with self.store.unit_of_work() as uow:
             return domain.cancel_booking(uow, booking_id)
 
     @rpc
+    @idempotent
     def link_booking_to_event(self, booking_id, event_id):
         with self.store.unit_of_work() as uow:
             return domain.link_booking_to_event(uow, booking_id, event_id)
@@ -171,6 +185,7 @@ class ResourcesService(OperatorEndpoints):
     # ------------------------------------------------------------ needs and matching
 
     @rpc
+    @idempotent
     def create_need(self, data, actor=None):
         with self.store.unit_of_work() as uow:
             return domain.register_need(uow, self.crypto, data, actor)
@@ -198,16 +213,19 @@ class ResourcesService(OperatorEndpoints):
         return result
 
     @rpc
+    @idempotent
     def match_need(self, need_id, data, actor=None):
         with self.store.unit_of_work() as uow:
             return domain.match_need(uow, self.crypto, need_id, data, actor)
 
     @rpc
+    @idempotent
     def start_need_service(self, need_id, actor=None):
         with self.store.unit_of_work() as uow:
             return domain.start_service(uow, self.crypto, need_id, actor)
 
     @rpc
+    @idempotent
     def close_need(self, need_id, data, actor=None):
         with self.store.unit_of_work() as uow:
             return domain.close_need(uow, self.crypto, need_id, data, actor)
@@ -220,6 +238,7 @@ class ResourcesService(OperatorEndpoints):
             return domain.count_sample_data(session)
 
     @rpc
+    @idempotent
     def clear_sample_data(self):
         with self.store.unit_of_work() as uow:
             return domain.clear_sample_data(uow)

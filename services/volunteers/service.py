@@ -10,6 +10,7 @@ from nameko.timer import timer
 from common import vocab
 from common.bus import handle_event
 from common.db import Store
+from common.idempotency import idempotent
 from common.inbox import consume_once
 from common.metrics import Instrumentation
 from common.ops import OperatorEndpoints
@@ -42,6 +43,7 @@ class VolunteersService(OperatorEndpoints):
     # -- registry ---------------------------------------------------------------------
 
     @rpc
+    @idempotent
     def create_volunteer(self, data):
         with self.store.unit_of_work() as uow:
             return domain.register_volunteer(uow, self.crypto, data)
@@ -57,6 +59,7 @@ class VolunteersService(OperatorEndpoints):
             return domain.list_volunteers(session, self.crypto, query)
 
     @rpc
+    @idempotent
     def update_volunteer(self, volunteer_id, data):
         with self.store.unit_of_work() as uow:
             return domain.update_volunteer(uow, self.crypto, volunteer_id, data)
@@ -72,6 +75,7 @@ class VolunteersService(OperatorEndpoints):
             return domain.suggest_volunteers(session, skills, compound, limit)
 
     @rpc
+    @idempotent
     def create_team(self, data):
         with self.store.unit_of_work() as uow:
             return domain.create_team(uow, data)
@@ -84,6 +88,7 @@ class VolunteersService(OperatorEndpoints):
     # -- shifts and sign-ups ------------------------------------------------------------
 
     @rpc
+    @idempotent
     def create_shift(self, data):
         with self.store.unit_of_work() as uow:
             return domain.create_shift(uow, data)
@@ -99,11 +104,13 @@ class VolunteersService(OperatorEndpoints):
             return domain.list_shifts(session, query)
 
     @rpc
+    @idempotent
     def sign_up(self, shift_id, data, only_volunteer_id=None):
         with self.store.unit_of_work() as uow:
             return domain.sign_up(uow, shift_id, data, only_volunteer_id)
 
     @rpc
+    @idempotent
     def cancel_signup(self, signup_id, only_volunteer_id=None):
         with self.store.unit_of_work() as uow:
             return domain.cancel_signup(uow, signup_id, only_volunteer_id)
@@ -119,11 +126,13 @@ class VolunteersService(OperatorEndpoints):
             return domain.list_signups(session, query)
 
     @rpc
+    @idempotent
     def check_in(self, signup_id, data=None, actor=None, only_volunteer_id=None):
         with self.store.unit_of_work() as uow:
             return domain.check_in(uow, signup_id, data, actor, only_volunteer_id)
 
     @rpc
+    @idempotent
     def check_out(self, signup_id, data=None, actor=None, only_volunteer_id=None):
         with self.store.unit_of_work() as uow:
             return domain.check_out(uow, signup_id, data, actor, only_volunteer_id,
@@ -139,6 +148,7 @@ class VolunteersService(OperatorEndpoints):
     # -- hours ledger -------------------------------------------------------------------
 
     @rpc
+    @idempotent
     def record_hours(self, data, actor=None, only_volunteer_id=None):
         with self.store.unit_of_work() as uow:
             return domain.record_hours(uow, data, actor, only_volunteer_id)
@@ -149,11 +159,13 @@ class VolunteersService(OperatorEndpoints):
             return domain.list_hours(session, query)
 
     @rpc
+    @idempotent
     def approve_hours(self, entry_id, actor=None, reason=None, actor_volunteer_id=None):
         with self.store.unit_of_work() as uow:
             return domain.approve_hours(uow, entry_id, actor, reason, actor_volunteer_id)
 
     @rpc
+    @idempotent
     def reject_hours(self, entry_id, actor=None, reason=None, actor_volunteer_id=None):
         with self.store.unit_of_work() as uow:
             return domain.reject_hours(uow, entry_id, actor, reason, actor_volunteer_id)
@@ -161,6 +173,7 @@ class VolunteersService(OperatorEndpoints):
     # -- certificates -------------------------------------------------------------------
 
     @rpc
+    @idempotent
     def issue_certificate(self, volunteer_id, data, actor=None):
         with self.store.unit_of_work() as uow:
             return domain.issue_certificate(uow, self.crypto, volunteer_id, data,
@@ -168,6 +181,7 @@ class VolunteersService(OperatorEndpoints):
                                             self.config.get("COMMUNITY_ID", "hetong"), actor)
 
     @rpc
+    @idempotent
     def reissue_certificate(self, number, actor=None):
         with self.store.unit_of_work() as uow:
             return domain.reissue_certificate(uow, self.crypto, number, self._issuer(),

@@ -102,6 +102,7 @@ def environment(tmp_path_factory, vhost):
         "RONGHE_ENV": "production",
         "LOG_LEVEL": "INFO",
         "SAMPLE_DATA": "true",
+        "IDEMPOTENCY_RETENTION_HOURS": "24",
         "JWT_SECRET": "test-" + uuid.uuid4().hex,
         "PII_KEY": "test-" + uuid.uuid4().hex,
         "PII_HASH_KEY": "test-" + uuid.uuid4().hex,

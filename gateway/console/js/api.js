@@ -41,6 +41,24 @@ function query(params) {
   return s ? `?${s}` : "";
 }
 
+// One Idempotency-Key per submission. A write that got no answer (a network error, a
+// 503, its first attempt still running) keeps its key, so retrying that same submission
+// (same method, path and body) sends the key again and the gateway answers with the first
+// result instead of writing twice; any answer ends the submission. Kept in memory only:
+// a body may hold a resident's phone number.
+const WRITES = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+const pendingKeys = new Map();
+
+function newIdempotencyKey() {
+  // getRandomValues, not randomUUID: the console may be served over plain HTTP.
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function unanswered(status, code) {
+  return status === 0 || status >= 500 || code === "IDEMPOTENCY_KEY_IN_PROGRESS";
+}
+
 async function raw(method, path, { params, body } = {}) {
   const headers = { Accept: "application/json" };
   if (session.token) headers.Authorization = `Bearer ${session.token}`;
@@ -49,16 +67,24 @@ async function raw(method, path, { params, body } = {}) {
     headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
   }
+  let submission = null;
+  if (WRITES.has(method) && path !== "/auth/login") {
+    submission = `${method} ${path}${query(params)}\n${init.body || ""}`;
+    if (!pendingKeys.has(submission)) pendingKeys.set(submission, newIdempotencyKey());
+    headers["Idempotency-Key"] = pendingKeys.get(submission);
+  }
   let response;
   try {
     response = await fetch(BASE + path + query(params), init);
   } catch (err) {
     throw new ApiError(0, { error: "NETWORK", message: String(err) });
   }
+  if (response.ok && submission) pendingKeys.delete(submission);
   if (!response.ok) {
     let data = null;
     try { data = await response.json(); } catch { /* not JSON */ }
     const error = new ApiError(response.status, data);
+    if (submission && !unanswered(error.status, error.code)) pendingKeys.delete(submission);
     if (response.status === 401 && path !== "/auth/login") onUnauthorized(error);
     throw error;
   }

@@ -9,11 +9,13 @@ export const ERROR_CODES = {
   FORBIDDEN: "没有权限进行此操作",
   NOT_FOUND: "未找到该记录",
   CONFLICT: "与已有记录冲突",
+  IDEMPOTENCY_KEY_REUSED: "这次提交与上次不同，请刷新后重新填写",
+  IDEMPOTENCY_KEY_IN_PROGRESS: "上次提交仍在处理中，请稍后再提交一次（不会重复登记）",
   RATE_LIMITED: "操作太频繁，请一分钟后再试",
-  SERVICE_UNAVAILABLE: "服务暂时无响应，请稍后再试",
+  SERVICE_UNAVAILABLE: "服务暂时无响应，请稍后再试（重新提交不会重复登记）",
   METHOD_NOT_ALLOWED: "不支持的操作",
   INTERNAL: "系统内部错误，请联系管理员",
-  NETWORK: "无法连接服务器，请检查网络",
+  NETWORK: "无法连接服务器，请检查网络后再试（重新提交不会重复登记）",
   ERROR: "操作失败",
 };
 
