@@ -168,6 +168,7 @@ class ResourcesService(OperatorEndpoints):
             return domain.preview_venue_series(session, data)
 
     @rpc
+    @idempotent
     def book_venue_series(self, data):
         with self.store.unit_of_work() as uow:
             return domain.book_venue_series(uow, data)
@@ -178,6 +179,7 @@ class ResourcesService(OperatorEndpoints):
             return domain.get_booking_series(session, series_id)
 
     @rpc
+    @idempotent
     def cancel_booking_series(self, series_id, from_booking_id=None):
         with self.store.unit_of_work() as uow:
             return domain.cancel_booking_series(uow, series_id, from_booking_id)

@@ -1,7 +1,7 @@
 """idempotency keys: a write's key and answer, kept to answer a client's retry
 
 Revision ID: c7d29e667344
-Revises: b7c2d4e6f801
+Revises: c3d5e7f90a12
 Create Date: 2026-12-03 13:16:28.386927
 """
 from alembic import op
@@ -10,7 +10,7 @@ from common.migrate import create_idempotency_table, drop_idempotency_table
 
 
 revision = 'c7d29e667344'
-down_revision = 'b7c2d4e6f801'
+down_revision = 'c3d5e7f90a12'
 branch_labels = None
 depends_on = None
 

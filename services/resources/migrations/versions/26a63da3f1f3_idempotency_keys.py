@@ -1,7 +1,7 @@
 """idempotency keys: a write's key and answer, kept to answer a client's retry
 
 Revision ID: 26a63da3f1f3
-Revises: 3b7d2e9c41a5
+Revises: f6d57002cee3
 Create Date: 2026-12-03 13:16:20.968475
 """
 from alembic import op
@@ -10,7 +10,7 @@ from common.migrate import create_idempotency_table, drop_idempotency_table
 
 
 revision = '26a63da3f1f3'
-down_revision = '3b7d2e9c41a5'
+down_revision = 'f6d57002cee3'
 branch_labels = None
 depends_on = None
 
