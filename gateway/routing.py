@@ -68,7 +68,10 @@ def route(method, path, roles, **options):
 
 
 class IdConverter(IntegerConverter):
-    """``<int:...>`` in our paths is a database id: 1 … 2**31-1, else the route is 404."""
+    """``<int:...>`` in our paths is a database id: 1 … 2**31-1 in ASCII digits, else the
+    route is 404 (``\\d`` would also take ١ or １, which ``int()`` reads as 1)."""
+
+    regex = r"[0-9]+"
 
     def __init__(self, url_map, **kwargs):
         kwargs.setdefault("min", 1)
