@@ -183,9 +183,9 @@ def _parse_body(request, schema_cls, limit):
                          {"body": ["nested too deeply"]}) from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BadRequest(f"request body is not valid JSON: {exc}", {"body": ["malformed JSON"]})
+    _refuse_unstorable(data)
     if not isinstance(data, dict):
         raise BadRequest("request body must be a JSON object", {"body": ["not an object"]})
-    _refuse_unstorable(data)
     try:
         schema_cls().load(data)
     except ValidationError as exc:

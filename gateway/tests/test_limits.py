@@ -10,7 +10,7 @@ import pytest
 
 from tests.fixtures import Stack, refused
 
-BODY_LIMIT = 4096
+BODY_LIMIT = 150_000
 
 
 @pytest.fixture
@@ -61,7 +61,7 @@ def test_a_body_announced_beyond_the_limit_is_413_before_it_is_read(gateway):
 
 
 def test_a_chunked_body_is_read_only_up_to_the_limit(gateway):
-    chunk = b"x" * 3000
+    chunk = b"x" * 80_000
     framed = b"%x\r\n%s\r\n" % (len(chunk), chunk)
     # Two chunks pass the limit; the body never ends, so only a bounded read answers.
     status, error = raw_exchange(gateway.url("gateway"),
@@ -107,7 +107,8 @@ def test_text_no_database_keeps_is_422_naming_the_field(
     stack.start("volunteers", "gateway")
     client = stack.client()
     refused(client.post("/volunteers", json={"name": text, "phone": "13800001111"}), "name")
-    refused(client.get("/volunteers", params={"q": text}), "q")
+    if "\x00" in text:  # a URL cannot carry a lone surrogate; it can carry %00
+        refused(client.get("/volunteers", params={"q": text}), "q")
     assert volunteers_total(client) == 0
 
 
