@@ -169,8 +169,11 @@ def _read_body(request, limit):
 
 
 def _parse_body(request, schema_cls, limit):
+    """A route's body: only a route that takes one reads it, and never more than
+    ``limit`` bytes (a route without a body leaves whatever was sent unread)."""
     if schema_cls is None:
         return None
+    _refuse_announced_oversize(request, limit)
     if (request.content_length or _is_chunked(request)) and request.mimetype != JSON_TYPE:
         raise UnsupportedMediaType(
             f"request body must be {JSON_TYPE}, not {request.mimetype or 'untyped'}",
@@ -233,8 +236,6 @@ def _as_int(value):
 
 
 def _handle(service, request, route, params, request_id):
-    limit = _body_limit(service)
-    _refuse_announced_oversize(request, limit)
     user = None
     token = auth.bearer_token(request)
     if token is not None or not route.is_public:
@@ -251,7 +252,7 @@ def _handle(service, request, route, params, request_id):
     ctx = RequestContext(service, request, route, user, request_id)
     _refuse_unstorable(params)  # a text path parameter (a period, a number)
     ctx.query = _parse_query(request, route.query)
-    ctx.body = _parse_body(request, route.body, limit)
+    ctx.body = _parse_body(request, route.body, _body_limit(service))
     _limit_to_own_records(ctx, params)
     result = route.handler(ctx, **params)
     if isinstance(result, Response):

@@ -42,6 +42,8 @@ class Route:
     summary: str = ""
     rate_limited: bool = False
     produces: tuple = ("application/json",)
+    # Error answers of the route's own, by status, for the OpenAPI document (the login's 401).
+    answers: dict = field(default_factory=dict)
     # Roles that pass the role check but reach only their own volunteer's records:
     # dispatch checks the volunteer_id a request names (path, body, query) and narrows a
     # listing to theirs; the handler passes ctx.only_own for records named otherwise.
