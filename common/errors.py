@@ -65,6 +65,16 @@ class Conflict(RongheError):
 
 
 @deserialize_to_instance
+class PayloadTooLarge(RongheError):
+    code, status = "PAYLOAD_TOO_LARGE", 413
+
+
+@deserialize_to_instance
+class UnsupportedMediaType(RongheError):
+    code, status = "UNSUPPORTED_MEDIA_TYPE", 415
+
+
+@deserialize_to_instance
 class RateLimited(RongheError):
     code, status = "RATE_LIMITED", 429
 

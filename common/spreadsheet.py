@@ -1,5 +1,6 @@
-"""XLSX workbooks people open in Excel or WPS: text cells that stay text, bold shaded
-header rows, column widths, and the workbook's bytes."""
+"""Spreadsheets people open in Excel or WPS, XLSX and CSV alike: text cells that stay
+text (never a formula), bold shaded header rows, column widths, and the file's bytes."""
+import csv
 import io
 import re
 
@@ -9,16 +10,28 @@ from openpyxl.utils import get_column_letter
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+# What a spreadsheet may read as the start of a formula (TAB and CR too: some programs
+# drop them and read on). Such text gets a leading apostrophe.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def cell(value):
-    """A value as a cell should hold it: text without control characters (XLSX refuses
-    them) and never a formula (a name typed as "=..." must not run when the sheet is
-    opened); numbers and None as they are."""
+    """A value as a cell should hold it, in every export: text without control
+    characters (XLSX refuses them) and never a formula (a name typed as "=..." must not
+    run when the sheet is opened); numbers (negative ones too) and None as they are."""
     if not isinstance(value, str):
         return value
     value = _CONTROL.sub("", value)
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def csv_bytes(rows):
+    """Rows as CSV, each value through ``cell``, UTF-8 with a byte-order mark so that
+    Excel opens the Chinese text as UTF-8."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerows([cell(v) for v in row] for row in rows)
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
 def append(sheet, values):

@@ -13,8 +13,9 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound as RouteNotFound
 from werkzeug.wrappers import Response
 
 from common import logs, metrics
-from common.errors import (BadRequest, Forbidden, NotFound, RateLimited, RongheError,
-                           Unauthorized, ValidationFailed, validation_error)
+from common.errors import (BadRequest, Forbidden, NotFound, PayloadTooLarge, RateLimited,
+                           RongheError, Unauthorized, UnsupportedMediaType, ValidationFailed,
+                           validation_error)
 from gateway import auth, idempotency
 from gateway.context import RequestContext
 from gateway.routes import ROUTES
@@ -75,39 +76,119 @@ def _client_key(request, trusted_proxies):
 
 
 MAX_SAFE_INT = 2**31 - 1
+# Our bodies nest a few levels (an object, a list of codes); far deeper is an attack on
+# the parser or on whatever walks the value after it.
+MAX_JSON_DEPTH = 32
+DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024
+JSON_TYPE = "application/json"
 
 
-def _oversized_numbers(data, path=""):
-    """Fields holding integers no column of ours can store (ids, counts, minutes)."""
-    if isinstance(data, bool):
-        return []
-    if isinstance(data, int):
-        return [path or "_value"] if abs(data) > MAX_SAFE_INT else []
-    if isinstance(data, dict):
-        return [f for k, v in data.items() for f in _oversized_numbers(v, k)]
-    if isinstance(data, list):
-        return [f for v in data for f in _oversized_numbers(v, path)]
-    return []
+def _unstorable(data):
+    """Values no store of ours keeps, by field: integers beyond a 32-bit column, text
+    with NUL (PostgreSQL refuses it) or lone surrogates (not encodable as UTF-8). One
+    walk over the whole input, keys too, without recursion; nesting deeper than
+    MAX_JSON_DEPTH is a 400."""
+    problems = {}
+    pending = [(data, "_value", 0)]
+    while pending:
+        value, field, depth = pending.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise BadRequest("request body is nested too deeply",
+                             {"body": ["nested too deeply"]})
+        if isinstance(value, bool):
+            continue
+        if isinstance(value, int):
+            if abs(value) > MAX_SAFE_INT:
+                problems.setdefault(field, []).append(f"must be at most {MAX_SAFE_INT}")
+        elif isinstance(value, str):
+            reason = _unstorable_text(value)
+            if reason:
+                problems.setdefault(field, []).append(reason)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                key = str(key)
+                reason = _unstorable_text(key)
+                if reason:
+                    # Named as it can be shown: the surrogate as an escape.
+                    key = key.encode("utf-8", "backslashreplace").decode("utf-8")
+                    problems.setdefault(key, []).append(f"field name {reason}")
+                pending.append((item, key, depth + 1))
+        elif isinstance(value, list):
+            pending.extend((item, field, depth + 1) for item in value)
+    return problems
 
 
-def _reject_oversized(data):
-    fields = _oversized_numbers(data)
-    if fields:
-        raise ValidationFailed("number out of range",
-                               {f: [f"must be at most {MAX_SAFE_INT}"] for f in fields})
+def _unstorable_text(text):
+    if "\x00" in text:
+        return "must not contain NUL characters"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "must be valid Unicode (no lone surrogates)"
+    return None
 
 
-def _parse_body(request, schema_cls):
+def _refuse_unstorable(data):
+    problems = _unstorable(data)
+    if problems:
+        fields = ", ".join(sorted(problems))
+        raise ValidationFailed(f"invalid fields: {fields}", problems)
+
+
+def _body_limit(service):
+    return int(service.config.get("MAX_BODY_BYTES") or DEFAULT_MAX_BODY_BYTES)
+
+
+def _too_large(limit):
+    return PayloadTooLarge(f"request body larger than {limit} bytes",
+                           {"body": [f"at most {limit} bytes"]})
+
+
+def _refuse_announced_oversize(request, limit):
+    """413 on the Content-Length alone, before a byte of the body is read."""
+    if (request.content_length or 0) > limit:
+        raise _too_large(limit)
+
+
+def _is_chunked(request):
+    return "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+
+
+def _read_body(request, limit):
+    """The body, never more than ``limit`` bytes of it. A chunked body has no length to
+    check first: read one byte past the limit at most (the WSGI server decodes the
+    chunks) and refuse it if that byte came."""
+    if request.content_length is not None:
+        return request.get_data(cache=True)  # within the limit, checked before
+    if not _is_chunked(request):
+        return b""
+    raw = request.environ["wsgi.input"].read(limit + 1)
+    if len(raw) > limit:
+        raise _too_large(limit)
+    return raw
+
+
+def _parse_body(request, schema_cls, limit):
+    """A route's body: only a route that takes one reads it, and never more than
+    ``limit`` bytes (a route without a body leaves whatever was sent unread)."""
     if schema_cls is None:
         return None
-    raw = request.get_data(cache=True)
+    _refuse_announced_oversize(request, limit)
+    if (request.content_length or _is_chunked(request)) and request.mimetype != JSON_TYPE:
+        raise UnsupportedMediaType(
+            f"request body must be {JSON_TYPE}, not {request.mimetype or 'untyped'}",
+            {"content_type": [f"must be {JSON_TYPE}"]})
+    raw = _read_body(request, limit)
     try:
         data = json.loads(raw.decode("utf-8")) if raw else {}
+    except RecursionError:
+        raise BadRequest("request body is nested too deeply",
+                         {"body": ["nested too deeply"]}) from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BadRequest(f"request body is not valid JSON: {exc}", {"body": ["malformed JSON"]})
+    _refuse_unstorable(data)
     if not isinstance(data, dict):
         raise BadRequest("request body must be a JSON object", {"body": ["not an object"]})
-    _reject_oversized(data)
     try:
         schema_cls().load(data)
     except ValidationError as exc:
@@ -122,11 +203,12 @@ def _parse_query(request, schema_cls):
     raw = {key: request.args.getlist(key) if len(request.args.getlist(key)) > 1
            else request.args.get(key) for key in request.args}
     raw.pop("reveal", None)
+    _refuse_unstorable(raw)  # the text as sent (%00 decodes to NUL)
     try:
         query = schema_cls().load(raw)
     except ValidationError as exc:
         raise validation_error(exc) from None
-    _reject_oversized(query)
+    _refuse_unstorable(query)  # the numbers as read
     return query
 
 
@@ -168,8 +250,9 @@ def _handle(service, request, route, params, request_id):
             (route.endpoint, _client_key(request, set(trusted.split(","))))):
         raise RateLimited("too many requests; try again in a minute")
     ctx = RequestContext(service, request, route, user, request_id)
+    _refuse_unstorable(params)  # a text path parameter (a period, a number)
     ctx.query = _parse_query(request, route.query)
-    ctx.body = _parse_body(request, route.body)
+    ctx.body = _parse_body(request, route.body, _body_limit(service))
     _limit_to_own_records(ctx, params)
     idempotency.forward(ctx, _client_key(request, set(trusted.split(","))))
     result = route.handler(ctx, **params)

@@ -120,11 +120,17 @@ def build_spec(version="1.0.0"):
         codes = {"503": "A service did not answer in time"}
         if r.body is not None or r.query is not None:
             codes.update({"400": "Malformed request", "422": "Invalid field"})
+        if r.body is not None:
+            codes.update({"413": "Body larger than the gateway's limit",
+                          "415": "Body not application/json"})
         if _TEXT_PARAM.search(r.path):  # a period or a number in the path has a form
             codes["422"] = "Invalid field"
         if not r.is_public:
             codes.update({"401": "Missing or invalid token", "403": "Role not allowed"})
             op["security"] = [{"bearer": []}]
+        else:
+            codes["401"] = "A bearer token was sent and is invalid"
+        codes.update(r.answers)
         if r.rate_limited:
             codes["429"] = "Rate limited"
         if _PARAM.search(r.path) or r.body is not None or r.query is not None:

@@ -42,6 +42,8 @@ class Route:
     summary: str = ""
     rate_limited: bool = False
     produces: tuple = ("application/json",)
+    # Error answers of the route's own, by status, for the OpenAPI document (the login's 401).
+    answers: dict = field(default_factory=dict)
     # Roles that pass the role check but reach only their own volunteer's records:
     # dispatch checks the volunteer_id a request names (path, body, query) and narrows a
     # listing to theirs; the handler passes ctx.only_own for records named otherwise.
@@ -68,7 +70,10 @@ def route(method, path, roles, **options):
 
 
 class IdConverter(IntegerConverter):
-    """``<int:...>`` in our paths is a database id: 1 … 2**31-1, else the route is 404."""
+    """``<int:...>`` in our paths is a database id: 1 … 2**31-1 in ASCII digits, else the
+    route is 404 (``\\d`` would also take ١ or １, which ``int()`` reads as 1)."""
+
+    regex = r"[0-9]+"
 
     def __init__(self, url_map, **kwargs):
         kwargs.setdefault("min", 1)

@@ -6,7 +6,6 @@ from pathlib import Path
 
 from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
-from nameko.web.handlers import http
 from werkzeug.wrappers import Response
 
 from common import metrics
@@ -18,6 +17,7 @@ from gateway import auth
 from gateway.dispatch import dispatch, json_response
 from gateway.models import metadata
 from gateway.openapi import build_spec
+from gateway.security import http
 from gateway.ratelimit import RateLimiter
 
 STATIC = Path(__file__).parent / "static"
@@ -113,11 +113,15 @@ class GatewayService:
     def openapi(self, request):
         return json_response(build_spec())
 
-    @http("GET", "/api/docs")
+    @http("GET", "/api/docs", page=True)
     def docs(self, request):
         return Response((STATIC / "docs.html").read_bytes(), mimetype="text/html")
 
-    @http("GET", "/api/docs/assets/<path:asset>")
+    @http("GET", "/api/docs/start.js", page=True)
+    def docs_start(self, request):
+        return static_file(STATIC, "docs.js")
+
+    @http("GET", "/api/docs/assets/<path:asset>", page=True)
     def docs_asset(self, request, asset):
         from swagger_ui_bundle import swagger_ui_path
 
@@ -127,11 +131,11 @@ class GatewayService:
     def root(self, request):
         return Response(status=302, headers={"Location": "/console/"})
 
-    @http("GET", "/console/")
+    @http("GET", "/console/", page=True)
     def console_index(self, request):
         return self.console_asset(request, "index.html")
 
-    @http("GET", "/console/<path:asset>")
+    @http("GET", "/console/<path:asset>", page=True)
     def console_asset(self, request, asset):
         """The social workers' web console: local files only, no CDN."""
         return static_file(CONSOLE, asset)

@@ -6,7 +6,8 @@ from gateway.routing import ADMIN, AUTHENTICATED, PUBLIC, route
 
 
 @route("POST", "/auth/login", PUBLIC, body=auth.LoginRequest, response=auth.LoginResponse,
-       rate_limited=True, tag="auth", summary="Log in; returns a bearer token")
+       rate_limited=True, tag="auth", summary="Log in; returns a bearer token",
+       answers={"401": "Wrong username or password (or the account is disabled)"})
 def login(ctx):
     config = ctx.config
     with ctx.session() as session:

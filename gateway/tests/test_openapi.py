@@ -53,3 +53,19 @@ def test_every_write_documents_the_idempotency_key_and_its_409():
             else:
                 assert headers == [], (method, path)
     assert writes > 40
+
+
+def test_every_answer_the_gateway_gives_is_documented():
+    """The login's 401, a token sent to a public route, and the body limits (413, 415)
+    are in the document a client generates its code from."""
+    from gateway.openapi import build_spec
+
+    paths = build_spec()["paths"]
+    login = paths["/api/v1/auth/login"]["post"]["responses"]
+    assert "password" in login["401"]["description"]
+    assert {"400", "413", "415", "422", "429"} <= set(login)
+    public_listing = paths["/api/v1/events"]["get"]["responses"]
+    assert "401" in public_listing  # a bearer token is checked when one is sent
+    create = paths["/api/v1/volunteers"]["post"]["responses"]
+    assert {"413", "415"} <= set(create)
+    assert "413" not in paths["/api/v1/volunteers"]["get"]["responses"]

@@ -3,10 +3,8 @@ what the printed forms add to it (the project year's KPIs, the period month by m
 activities by kind, and the words a reader needs), rendered as CSV here, XLSX in
 report_xlsx and PDF in report_pdf. Every rendering shows exactly the numbers of the JSON.
 """
-import csv
-import io
 
-from common import downloads, vocab
+from common import downloads, spreadsheet, vocab
 from common.errors import ValidationFailed
 from services.reports import catalogue, domain, report_pdf, report_xlsx
 from services.reports.report_xlsx import HEADERS, SUMMARY_SHEET, figure_rows
@@ -85,18 +83,15 @@ def _kind_order(kind):
 
 
 def to_csv(report):
-    out = io.StringIO()
-    out.write("\ufeff")  # Excel opens UTF-8 with a BOM correctly
-    writer = csv.writer(out)
-    writer.writerow(["报告期", report["period"], "起", report["from"], "止", report["to"]])
-    writer.writerow(["范围"] + HEADERS)
+    rows = [["报告期", report["period"], "起", report["from"], "止", report["to"]],
+            ["范围"] + HEADERS]
     names = [m["name"] for m in report["metrics"]]
     for row in figure_rows(report, report["summary"], names):
-        writer.writerow([SUMMARY_SHEET] + ["" if v is None else v for v in row])
+        rows.append([SUMMARY_SHEET] + ["" if v is None else v for v in row])
     for plan, values in report["plans"].items():
         for row in figure_rows(report, values, report["plan_metrics"]):
-            writer.writerow([report["plan_labels"][plan]] + ["" if v is None else v for v in row])
-    return out.getvalue().encode("utf-8")
+            rows.append([report["plan_labels"][plan]] + ["" if v is None else v for v in row])
+    return spreadsheet.csv_bytes(rows)
 
 
 def render(report, fmt, font_file=None):

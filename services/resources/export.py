@@ -1,7 +1,6 @@
 """The resource list (资源清单) as CSV or XLSX, with Chinese column headers: every active
 resource with its provider and estimated value, sample data left out. Built from the
 dicts of ``domain.resource_list`` (no database access here)."""
-import csv
 import io
 
 from common import downloads, spreadsheet, times, vocab
@@ -53,16 +52,11 @@ def _window(resource):
 
 
 def rows_of(resources):
-    return [[spreadsheet.cell(get(i, r)) for _name, get in COLUMNS] for i, r in enumerate(resources, 1)]
+    return [[get(i, r) for _name, get in COLUMNS] for i, r in enumerate(resources, 1)]
 
 
 def to_csv(resources):
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(HEADERS)
-    writer.writerows(rows_of(resources))
-    # A byte-order mark so that Excel opens the Chinese text as UTF-8.
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    return spreadsheet.csv_bytes([HEADERS] + rows_of(resources))
 
 
 def to_xlsx(resources, generated_at=None):
@@ -80,7 +74,7 @@ def to_xlsx(resources, generated_at=None):
         cell.fill = PatternFill("solid", fgColor="DDEBF7")
         cell.alignment = Alignment(horizontal="center", vertical="center")
     for row in rows_of(resources):
-        sheet.append(row)
+        spreadsheet.append(sheet, row)
     sheet.freeze_panes = "A2"
     widths = [6, 10, 30, 10, 24, 24, 24, 20, 8, 8, 8, 24, 20, 12, 40]
     for index, width in enumerate(widths, 1):
@@ -92,12 +86,13 @@ def to_xlsx(resources, generated_at=None):
     community = vocab.community()  # its name and project (config/communities/)
     project = f"“{community.project}”" if community.project else ""
     about = workbook.create_sheet("说明")
-    about.append(["项目", f"{community.name}{project}资源清单"])
-    about.append(["社区", community.name])
-    about.append(["生成时间", generated_at.strftime("%Y-%m-%d %H:%M")])
-    about.append(["在用资源数", len(resources)])
-    about.append(["估值合计（元）", round(sum(estimated_value(r) for r in resources), 2)])
-    about.append(["说明", "仅含状态为“可用”的资源；已归档资源和系统示例数据不列入。"])
+    spreadsheet.append(about, ["项目", f"{community.name}{project}资源清单"])
+    spreadsheet.append(about, ["社区", community.name])
+    spreadsheet.append(about, ["生成时间", generated_at.strftime("%Y-%m-%d %H:%M")])
+    spreadsheet.append(about, ["在用资源数", len(resources)])
+    spreadsheet.append(about, ["估值合计（元）",
+                               round(sum(estimated_value(r) for r in resources), 2)])
+    spreadsheet.append(about, ["说明", "仅含状态为“可用”的资源；已归档资源和系统示例数据不列入。"])
     about.column_dimensions["A"].width = 16
     about.column_dimensions["B"].width = 60
     buffer = io.BytesIO()

@@ -48,6 +48,9 @@ class Journey:
         self.result = {"screenshots": []}
         self.errors = []
         page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        # Whatever the Content-Security-Policy blocks is reported on the console only.
+        page.on("console", lambda msg: self.errors.append(msg.text) if msg.type == "error"
+                and "Content Security Policy" in msg.text else None)
         page.on("dialog", self._dialog)
         self.prompt_answer = None
 
@@ -624,6 +627,16 @@ def screenshots(j, event_id, volunteer_id):
     j.step("screenshots", count=len(j.result["screenshots"]))
 
 
+def api_docs(j):
+    """The API's docs page renders the document under its Content-Security-Policy."""
+    page = j.page
+    response = page.goto(j.base + "/api/docs")
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    expect(page.locator("#swagger-ui .title")).to_contain_text("Ronghe", timeout=TIMEOUT)
+    page.locator("#swagger-ui .opblock").first.wait_for(timeout=TIMEOUT)
+    j.step("api_docs", operations=page.locator("#swagger-ui .opblock").count())
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser()
     parser.add_argument("--base", required=True)
@@ -670,6 +683,7 @@ def main(argv=None):
             screenshots(j, event_id, args.volunteer)
             volunteer_sees_own_records(j, args.volunteer_user, args.volunteer_password,
                                        args.volunteer)
+            api_docs(j)
             assert not j.errors, f"JavaScript errors: {j.errors}"
         except Exception:
             page.screenshot(path=str(Path(args.out) / "failure.png"), full_page=True)

@@ -120,7 +120,7 @@ def test_console_journeys_in_chromium(full_stack, tmp_path):
                      "recurring_booking_conflict_listed",
                      "linkage_idea_vote_meeting_overdue",
                      "report_xlsx", "trend_degrades", "screenshots",
-                     "volunteer_sees_own_records"], output
+                     "volunteer_sees_own_records", "api_docs"], output
     result = json.loads(next(line[7:] for line in output.splitlines()
                              if line.startswith("RESULT ")))
 

@@ -111,6 +111,7 @@ def environment(tmp_path_factory, vhost):
         "JWT_TTL_SECONDS": "3600",
         "RPC_TIMEOUT_SECONDS": "5",
         "PUBLIC_RATE_LIMIT_PER_MINUTE": "30",
+        "MAX_BODY_BYTES": "2097152",
         "TRUSTED_PROXIES": "",
         "REPORTS_MODE": "community",
         "KPI_TARGETS_FILE": "config/targets/hetong-year1.yaml",

@@ -444,3 +444,35 @@ def test_five_society_coverage_follows_the_partners_in_cooperation(stack):
                         json={"five_society": "social_resource"}).status_code == 200
     wait_until(lambda: coverage() == (2, 1, 0, 0, 1), timeout=15,
                message="an archived partner and a new category")
+
+
+FORMULA_TEXTS = ["=1+2", "+1", "-2+3", "@SUM(1)", "\t=1+2", "\r=1+2"]
+
+
+def test_exported_cells_never_start_a_formula(stack):
+    """Text a spreadsheet could read as a formula (also after a TAB or CR, which some
+    programs skip) is exported with a leading apostrophe, in CSV and XLSX alike; the
+    estimated values stay numbers."""
+    stack.start("resources", "gateway")
+    client = stack.client()
+    for text in FORMULA_TEXTS:
+        response = client.post("/resources", json={
+            "type": "material", "title": "爱心书包", "description": text,
+            "target_groups": ["children"], "value_yuan": 100})
+        assert response.status_code == 201, (text, response.text)
+    expected = sorted("'" + t for t in FORMULA_TEXTS)
+    from openpyxl import load_workbook
+
+    xlsx = client.get("/resources/export", params={"format": "xlsx"})
+    rows = list(load_workbook(io.BytesIO(xlsx.content))["资源清单"].values)
+    described = rows[0].index("说明")
+    # XML reads a stored CR back as LF: what matters is the apostrophe in front.
+    assert sorted(row[described] for row in rows[1:]) == sorted(
+        e.replace("\r", "\n") for e in expected)
+    assert {row[13] for row in rows[1:]} == {100}
+
+    import csv
+
+    csv_text = client.get("/resources/export").content.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(csv_text, newline="")))
+    assert sorted(row[described] for row in rows[1:]) == expected
