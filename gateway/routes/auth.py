@@ -36,4 +36,6 @@ def create_user(ctx):
         ctx.rpc("volunteers", "get_volunteer", data["volunteer_id"])  # 404 if unknown
     with ctx.session() as session:
         user = auth.create_user(session, data)
-        return auth.user_to_dict(user, ctx.community_id)
+        answer = auth.user_to_dict(user, ctx.community_id)
+    ctx.audit("create_user", f"user:{answer['id']}")
+    return answer

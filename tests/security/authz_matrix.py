@@ -49,9 +49,13 @@ EXPECTED = {
     "GET /reports/rebuild": {"admin"},
     "POST /reports/summary/publish": {"admin"},
     "GET /district/summary": {"admin", "district_viewer"},
+    "GET /district/communities": {"admin", "district_viewer"},
+    "GET /district/communities/<community_id>": {"admin", "district_viewer"},
     # sample (demonstration) data of the instance
     "GET /admin/sample-data": {"admin"},
     "POST /admin/sample-data/clear": {"admin"},
+    # who revealed personal data or changed a user
+    "GET /audit-log": {"admin"},
     # resources
     "GET /partners": STAFF,
     "POST /partners": STAFF,
