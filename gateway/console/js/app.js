@@ -9,6 +9,8 @@ import * as needs from "./pages/needs.js";
 import * as linkage from "./pages/linkage.js";
 import * as reports from "./pages/reports.js";
 import * as rooms from "./pages/rooms.js";
+import * as district from "./pages/district.js";
+import * as audit from "./pages/audit.js";
 
 const ROUTES = [
   [/^\/login$/, loginPage.render, null],
@@ -27,6 +29,9 @@ const ROUTES = [
   [/^\/linkage$/, linkage.render, "linkage"],
   [/^\/reports$/, reports.render, "reports"],
   [/^\/rooms$/, rooms.week, "rooms"],
+  [/^\/district$/, district.list, "district"],
+  [/^\/district\/([\w-]+)$/, district.detail, "district"],
+  [/^\/audit$/, audit.list, "audit"],
 ];
 
 const main = document.getElementById("app");
