@@ -13,14 +13,40 @@ from pathlib import Path
 
 import pytest
 
+from common import contracts
 from services.reports.tests.test_district_page import (  # noqa: F401 - a fixture
-    DISTRICT, communities, later_summary_of)
-from services.reports.tests.test_kpis import summary_of
+    DISTRICT, communities)
 from services.reports.tests.test_service import publish
 from tests.browser.test_console import CHROMIUM, _missing, run_driver, shrink
 from tests.fixtures import wait_until
 
 DRIVER = Path(__file__).with_name("drive_district.py")
+
+# The main KPIs of Hetong's contract: (label, unit, target); each community's actuals.
+KPIS = {"activities_held": ("开展活动场次", "场", 120),
+        "people_served": ("服务人次", "人次", 6000),
+        "volunteer_hours_approved": ("志愿服务时长", "小时", 3000),
+        "joint_meetings_held": ("联席会议", "次", 12),
+        "needs_matched": ("需求对接", "件", 150),
+        "mean_satisfaction": ("平均满意度", "分", 4.5)}
+ACTUALS = {"hetong": {"activities_held": 118, "people_served": 5600,
+                      "volunteer_hours_approved": 3120, "joint_meetings_held": 11,
+                      "needs_matched": 141, "mean_satisfaction": 4.7},
+           "binhai": {"activities_held": 64, "people_served": 2300,
+                      "volunteer_hours_approved": 1450, "joint_meetings_held": 12,
+                      "needs_matched": 60, "mean_satisfaction": 4.2}}
+REPORTED = {"hetong": "2026-11-30T08:00:00Z", "binhai": "2026-11-28T02:30:00Z"}
+
+
+def summary(community):
+    figures = dict(ACTUALS[community], feedback_count=40, need_satisfaction_count=0)
+    return contracts.envelope("community_summary_published", {
+        "community_id": community, "project_year": 1, "as_of": REPORTED[community],
+        "figures": figures, "targets": {k: t for k, (_l, _u, t) in KPIS.items()},
+        "labels": {k: label for k, (label, _u, _t) in KPIS.items()},
+        "units": {k: unit for k, (_l, unit, _t) in KPIS.items()},
+        "counted": list(KPIS), "project": "治在融和", "sample_targets": True,
+        "year_start": "2026-01-01", "year_end": "2026-12-31"}, "reports", community)
 
 pytestmark = [pytest.mark.skipif(_missing() is not None, reason=str(_missing())),
               pytest.mark.slow]
@@ -34,8 +60,7 @@ def test_district_page_and_audit_log_in_chromium(stack, rabbit_config, communiti
     stack.start("volunteers")
     stack.start("gateway", COMMUNITY_ID="huli")
     admin = stack.client()
-    publish(rabbit_config["AMQP_URI"], [summary_of("hetong", 5000, 6000),
-                                        later_summary_of("binhai", 1000, 4000)])
+    publish(rabbit_config["AMQP_URI"], [summary("hetong"), summary("binhai")])
     wait_until(lambda: admin.get("/district/communities").json()["community_count"] == 2,
                message="both summaries at the district")
     for username, role in (("huli-viewer", "district_viewer"), ("sw-reveal", "social_worker")):

@@ -19,12 +19,17 @@ function figure(k) {
   return h("span.figure", { class: k.status, dataset: { kpi: k.kpi } },
     h("strong", fmt.number(k.actual, digits(k.kpi))),
     h("span.muted", ` / ${fmt.number(k.target, digits(k.kpi))}`),
-    h("span.pct", ` · ${pct(k)}`));
+    h("span.pct", pct(k)));
 }
 
-function statusCounts(counts) {
-  return ["achieved", "on_track", "at_risk", "no_data"].filter((s) => counts[s])
-    .map((s) => `${STATUS.kpi[s]} ${counts[s]}`).join(" · ");
+const SHORT = { achieved: "达成", on_track: "正常", at_risk: "落后", no_data: "无数据" };
+
+/** The row's status, and how many of its KPIs are in each status ("达成 2 · 落后 1"). */
+function statusCell(r) {
+  const counts = r.status_counts || {};
+  return h("span.status-cell", badge(STATUS.kpi[r.status] || r.status, r.status),
+    h("small.muted.counts", Object.keys(SHORT).filter((s) => counts[s])
+      .map((s) => `${SHORT[s]} ${counts[s]}`).join(" · ")));
 }
 
 export async function list(view) {
@@ -37,14 +42,13 @@ export async function list(view) {
   rows.push({ isTotal: true, name: "全区合计", byKpi: total, status_counts: totalCounts,
     status: ["at_risk", "on_track", "achieved"].find((s) => totalCounts[s]) || "no_data" });
   const columns = [
-    { label: "社区", render: (r) => (r.isTotal ? h("strong", r.name)
+    { label: "社区", class: "nowrap", render: (r) => (r.isTotal ? h("strong", r.name)
       : h("a", { href: `#/district/${encodeURIComponent(r.community_id)}` }, r.name)) },
     ...headline.map((name) => ({ label: `${total[name].label}（${total[name].unit || ""}）`,
       class: "num", render: (r) => figure(r.byKpi[name]) })),
-    { label: "状态", render: (r) => badge(STATUS.kpi[r.status] || r.status, r.status) },
-    { label: "指标进度", render: (r) => statusCounts(r.status_counts || {}) },
+    { label: "状态（各指标）", render: statusCell },
     { label: "最近上报", render: (r) => (r.isTotal ? "" : fmt.datetime(r.last_reported_at)) },
-    { label: "详情", render: (r) => (r.isTotal ? "" : h("a.detail-link", { href: `#/district/${encodeURIComponent(r.community_id)}` }, "查看详情")) },
+    { label: "详情", class: "nowrap", render: (r) => (r.isTotal ? "" : h("a.detail-link", { href: `#/district/${encodeURIComponent(r.community_id)}` }, "查看详情")) },
   ];
   clear(view,
     h("div.page-head",
@@ -54,7 +58,7 @@ export async function list(view) {
     data.total.sample_targets ? h("div.alert.warn", "目标值含示例数据（非正式合同）。") : null,
     data.community_count ? null
       : h("p.empty", "尚未收到任何社区的汇总。各社区按设定的间隔上报（SUMMARY_INTERVAL_SECONDS），也可由社区管理员在本社区立即上报。"),
-    h("p.muted.note", "每格为“完成 / 目标 · 完成率”；均值指标（满意度）以目标值本身衡量。"),
+    h("p.muted.note", "每格为“完成 / 目标”及完成率；均值指标（满意度）以目标值本身衡量。"),
     h("div.table-scroll", table(columns, rows, {
       rowAttrs: (r) => ({ class: r.isTotal ? "total-row" : "", dataset: { community: r.community_id || "total" } }),
     })));
