@@ -42,7 +42,7 @@ export async function list(view, { params, go }) {
   } } },
   h("input", { type: "search", name: "q", value: q.q, placeholder: "名称或合作内容", "aria-label": "搜索合作伙伴" }),
   h("button", { type: "submit" }, "搜索"));
-  const tabs = h("div.tabs#five-society-tabs", { role: "group", "aria-label": "五社类别" },
+  const tabs = h("div#five-society-tabs.tabs", { role: "group", "aria-label": "五社类别" },
     [["", "全部"], ...Object.entries(vocab.five_society)].map(([code, label]) => h("button", {
       type: "button", class: code === q.five_society ? "active" : "", "aria-pressed": String(code === q.five_society),
       dataset: { fiveSociety: code }, on: { click: () => nav({ five_society: code, page: "" }) } }, label)));
@@ -90,7 +90,7 @@ export async function detail(view, { args, params, go }) {
   const resources = await api.get("/resources", { partner_id: id, status: "all", per_page: 50 });
 
   const contact = h("dd#partner-contact", p.contact_phone || "—");
-  const reveal = p.contact_phone ? h("button.small#reveal-contact", { type: "button", on: { click: async (e) => {
+  const reveal = p.contact_phone ? h("button#reveal-contact.small", { type: "button", on: { click: async (e) => {
     const full = await act(e.target, () => api.get(`/partners/${id}`, { reveal: true }), "已显示（本次查看已记入审计日志）");
     clear(contact, full.contact_phone || "—");
     e.target.remove();
@@ -103,7 +103,7 @@ export async function detail(view, { args, params, go }) {
       act(e.target, () => api.post(`/partners/${id}/archive`), "已归档").then(reload);
     } } }, "归档"));
   }
-  actions.append(h("button.danger#delete-partner", { type: "button", on: { click: (e) => {
+  actions.append(h("button#delete-partner.danger", { type: "button", on: { click: (e) => {
     if (!confirm(`删除「${p.name}」？仅当没有任何资源引用它时可以删除，删除后不可恢复。`)) return;
     act(e.target, () => api.del(`/partners/${id}`), "已删除").then(() => go("/partners"), () => {});
   } } }, "删除"));

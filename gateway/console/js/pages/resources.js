@@ -99,7 +99,7 @@ export async function list(view, { params, go }) {
     h("div.page-head", h("h1", "资源库"), h("a.button.primary", { href: "#/resources/new" }, "＋ 登记资源"),
       h("p.muted", "1 平台 + N 资源：合作伙伴提供的场地、物资、资金、服务、技能与队伍。场地请在 ",
         h("a", { href: "#/rooms" }, "场地预约"), " 页按时段预约。")),
-    h("div.filters#resource-filters",
+    h("div#resource-filters.filters",
       sel("type", "资源类型", vocab.resource_types), sel("target_group", "服务对象", vocab.target_groups),
       sel("compound", "小区", vocab.compounds), sel("partner_id", "提供方", partnerNames),
       sel("status", "状态", { active: "可用", archived: "已归档", all: "全部状态" }, null), search),
@@ -150,7 +150,7 @@ export async function detail(view, { args, params, go }) {
       act(e.target, () => api.post(`/resources/${id}/archive`), "已归档").then(reload);
     } } }, "归档"));
   }
-  actions.append(h("button.danger#delete-resource", { type: "button", on: { click: (e) => {
+  actions.append(h("button#delete-resource.danger", { type: "button", on: { click: (e) => {
     if (!confirm(`删除「${r.title}」？仅当没有需求匹配过它时可以删除，删除后不可恢复。`)) return;
     act(e.target, () => api.del(`/resources/${id}`), "已删除").then(() => go("/resources"), () => {});
   } } }, "删除"));
