@@ -191,6 +191,7 @@ def screenshots_and_accessibility(j, partner_id, resource_id, event_month):
              ("events-list", f"/events/list?from={event_month}-01")]
     for name, path in pages:
         j.both_sizes(name, path)  # at 375 px: nothing wider than the screen
+        j.page.set_viewport_size(PHONE)
         j.goto(path)
         axe_scan(j, f"{name}-375")
         j.page.set_viewport_size(DESKTOP)
