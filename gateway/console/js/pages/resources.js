@@ -106,7 +106,7 @@ export async function list(view, { params, go }) {
     exports,
     table([
       { label: "资源", render: (r) => h("a", { href: `#/resources/${r.id}` }, sampleName(r.title, r.sample)) },
-      { label: "类型", render: (r) => r.type_label || vocab.resource_types[r.type] },
+      { label: "类型", class: "nowrap", render: (r) => r.type_label || vocab.resource_types[r.type] },
       { label: "提供方", render: (r) => (r.partner_id
         ? h("a", { href: `#/partners/${r.partner_id}` }, r.partner_name || partnerNames[r.partner_id] || "合作伙伴") : "平台自有") },
       { label: "服务对象", render: (r) => labels(vocab, "target_groups", r.target_groups) },
