@@ -98,6 +98,25 @@ def partners_by_category(j):
     return first, second
 
 
+def partner_edit_and_delete(j, first, second):
+    """Changed in place; deleted when nothing refers to it; refused, naming the resource,
+    when one does (archive it instead)."""
+    page = j.page
+    j.goto(f"/partners/{first}")
+    page.fill('#partner-edit [name="contact_name"]', "郑秀珍")
+    page.fill('#partner-edit [name="description"]', "书法、国画兴趣班")
+    page.click('#partner-edit button[type="submit"]')
+    expect(page.locator("dl.facts")).to_contain_text("郑秀珍", timeout=TIMEOUT)
+    expect(page.locator("#partner-contact")).to_have_text("138****5678")  # phone kept
+    page.click("#delete-partner")
+    expect(page.locator("#toast")).to_contain_text("不能删除", timeout=TIMEOUT)
+    assert page.url.endswith(f"#/partners/{first}"), page.url
+    j.goto(f"/partners/{second}")
+    page.click("#delete-partner")
+    page.wait_for_url(re.compile(r"#/partners$"), timeout=TIMEOUT)
+    j.step("partner_edit_and_delete", refused=first, deleted=second)
+
+
 def resource_library(j, partner_id):
     page = j.page
     j.goto(f"/resources/new?partner_id={partner_id}")
@@ -152,6 +171,13 @@ def resource_library(j, partner_id):
     assert row["服务对象"] == "儿童、老年人", row
     assert row["服务小区"] == "福隆花园", row
     assert not any(str(r[header.index("资源名称")]).startswith("【示例】") for r in rows[1:]), "no samples"
+    # changed, then archived: out of the current listing
+    j.goto(f"/resources/{resource_id}")
+    page.fill('#resource-edit [name="quantity"]', "8")
+    page.click('#resource-edit button[type="submit"]')
+    expect(page.locator("#resource-availability")).to_contain_text("剩余 8 / 8 期", timeout=TIMEOUT)
+    page.click("#archive-resource")
+    expect(page.locator(".page-head h1 .badge")).to_have_text("已归档", timeout=TIMEOUT)
     j.result["resource_id"] = resource_id
     j.step("resource_library", resource_id=resource_id, xlsx=target.name, row=row)
     return resource_id
@@ -223,8 +249,9 @@ def main(argv=None):
         j = Journey(page, args.base, args.out, args.shots)
         try:
             login(j, args.user, args.password)
-            first, _second = partners_by_category(j)
+            first, second = partners_by_category(j)
             resource_id = resource_library(j, first)
+            partner_edit_and_delete(j, first, second)
             events_month_and_list(j, args.event_title, args.event_month)
             screenshots_and_accessibility(j, first, resource_id, args.event_month)
             assert not j.errors, f"JavaScript errors: {j.errors}"

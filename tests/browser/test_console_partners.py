@@ -56,7 +56,8 @@ def test_partners_resources_and_event_month_in_chromium(full_stack, tmp_path):
     assert code == 0, f"browser journey failed (rc={code}); see {tmp_path}/failure.png\n{output}"
     steps = [line.split()[1] for line in output.splitlines() if line.startswith("STEP ")]
     assert steps == ["login", "partners_by_category", "resource_library",
-                     "events_month_and_list", "screenshots_and_accessibility"], output
+                     "partner_edit_and_delete", "events_month_and_list",
+                     "screenshots_and_accessibility"], output
     result = json.loads(next(line[7:] for line in output.splitlines()
                              if line.startswith("RESULT ")))
 
@@ -64,17 +65,17 @@ def test_partners_resources_and_event_month_in_chromium(full_stack, tmp_path):
     first, second = result["partners"]
     partners = {p["id"]: p for p in client.get("/partners", params={
         "status": "all", "per_page": 100}).json()["items"]}
-    assert (partners[first]["five_society"], partners[first]["status"]) == (
-        "self_governance", "active")
-    assert (partners[second]["five_society"], partners[second]["status"]) == (
-        "social_org", "archived")
+    assert (partners[first]["five_society"], partners[first]["status"],
+            partners[first]["contact_name"]) == ("self_governance", "active", "郑秀珍")
+    assert second not in partners  # archived, then deleted: nothing referred to it
     resource = client.get(f"/resources/{result['resource_id']}").json()
-    assert (resource["type"], resource["partner_id"], resource["available_from"]) == (
-        "funding", first, "2026-09-01")
+    assert (resource["type"], resource["partner_id"], resource["available_from"],
+            resource["quantity"], resource["status"]) == (
+        "funding", first, "2026-09-01", 8, "archived")
     # the refused partner and resource left nothing behind
     names = [p["name"] for p in partners.values()]
     assert names.count("和通社区书画协会（浏览器测试）") == 1, names
-    assert client.get("/resources", params={"type": "funding"}).json()["total"] == 1
+    assert client.get("/resources", params={"type": "funding", "status": "all"}).json()["total"] == 1
     # showing the contact in full was audited
     with full_stack.engine("gateway").connect() as db:
         audited = db.execute(text("SELECT username, action FROM audit_log WHERE target = :t"),
