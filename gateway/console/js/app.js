@@ -9,11 +9,16 @@ import * as needs from "./pages/needs.js";
 import * as linkage from "./pages/linkage.js";
 import * as reports from "./pages/reports.js";
 import * as rooms from "./pages/rooms.js";
+import * as partners from "./pages/partners.js";
+import * as resources from "./pages/resources.js";
+import * as eventViews from "./pages/event-views.js";
 
 const ROUTES = [
   [/^\/login$/, loginPage.render, null],
   [/^\/$/, home.render, "home"],
   [/^\/events$/, events.list, "events"],
+  [/^\/events\/month$/, eventViews.month, "events"],
+  [/^\/events\/list$/, eventViews.listing, "events"],
   [/^\/events\/new$/, events.create, "events"],
   [/^\/events\/(\d+)$/, events.detail, "events"],
   [/^\/events\/(\d+)\/checkin$/, events.checkin, "events"],
@@ -27,6 +32,12 @@ const ROUTES = [
   [/^\/linkage$/, linkage.render, "linkage"],
   [/^\/reports$/, reports.render, "reports"],
   [/^\/rooms$/, rooms.week, "rooms"],
+  [/^\/partners$/, partners.list, "partners"],
+  [/^\/partners\/new$/, partners.create, "partners"],
+  [/^\/partners\/(\d+)$/, partners.detail, "partners"],
+  [/^\/resources$/, resources.list, "resources"],
+  [/^\/resources\/new$/, resources.create, "resources"],
+  [/^\/resources\/(\d+)$/, resources.detail, "resources"],
 ];
 
 const main = document.getElementById("app");
