@@ -5,10 +5,12 @@ import time
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy import select
 
+from common import credentials
 from common.errors import Conflict, Unauthorized
+from common.schemas import RowAnswer
 from common.vocab import ROLES
 from gateway.models import User
 
@@ -39,10 +41,19 @@ class UserCreate(Schema):
 
     username = fields.String(required=True, validate=validate.Regexp(
         r"^[A-Za-z0-9_.\-]{3,64}$", error="3-64 letters, digits, _ . -"))
-    password = fields.String(required=True, validate=validate.Length(8, 256))
+    password = fields.String(required=True, validate=validate.Length(max=256), metadata={
+        "description": f"at least {credentials.PASSWORD_MIN_LENGTH} characters mixing "
+                       f"letters with digits or symbols, not containing the username"})
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
     display_name = fields.String(load_default=None, validate=validate.Length(1, 64))
     volunteer_id = fields.Integer(load_default=None, validate=validate.Range(min=1))
+
+    @validates_schema
+    def _password_policy(self, data, **_):
+        if "password" in data:
+            weakness = credentials.password_weakness(data["password"], data.get("username"))
+            if weakness:
+                raise ValidationError({"password": [f"the password {weakness}"]})
 
 
 class UserOut(Schema):
@@ -54,14 +65,16 @@ class UserOut(Schema):
     community_id = fields.String()
 
 
+USER_OUT = UserOut()
+
+
+def user_answer(user, community_id):
+    """A user as the API shows it: no password hash; the instance's community beside."""
+    return USER_OUT.dump(RowAnswer(user, community_id=community_id))
+
+
 def hash_password(password):
     return _hasher.hash(password)
-
-
-def user_to_dict(user, community_id):
-    return {"id": user.id, "username": user.username, "role": user.role,
-            "display_name": user.display_name, "volunteer_id": user.volunteer_id,
-            "community_id": community_id}
 
 
 def create_user(session, data):

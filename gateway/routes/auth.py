@@ -24,7 +24,7 @@ def me(ctx):
         user = session.get(User, ctx.user["uid"])
         if user is None:
             raise NotFound("user no longer exists")
-        return auth.user_to_dict(user, ctx.community_id)
+        return auth.user_answer(user, ctx.community_id)
 
 
 @route("POST", "/users", ADMIN, body=auth.UserCreate, response=auth.UserOut, status=201,
@@ -35,4 +35,4 @@ def create_user(ctx):
         ctx.rpc("volunteers", "get_volunteer", data["volunteer_id"])  # 404 if unknown
     with ctx.session() as session:
         user = auth.create_user(session, data)
-        return auth.user_to_dict(user, ctx.community_id)
+        return auth.user_answer(user, ctx.community_id)

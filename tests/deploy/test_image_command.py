@@ -6,6 +6,7 @@ Each process runs as a real subprocess, in production mode (real secrets, so the
 development-default guard is exercised), against temporary SQLite files and a throw-away
 RabbitMQ vhost created and deleted through the management API."""
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -102,9 +103,9 @@ def environment(tmp_path_factory, vhost):
         "RONGHE_ENV": "production",
         "LOG_LEVEL": "INFO",
         "SAMPLE_DATA": "true",
-        "JWT_SECRET": "test-" + uuid.uuid4().hex,
-        "PII_KEY": "test-" + uuid.uuid4().hex,
-        "PII_HASH_KEY": "test-" + uuid.uuid4().hex,
+        "JWT_SECRET": secrets.token_urlsafe(48),
+        "PII_KEY": secrets.token_urlsafe(48),
+        "PII_HASH_KEY": secrets.token_urlsafe(48),
         "RONGHE_ADMIN_USER": "operator",
         "RONGHE_ADMIN_PASSWORD": "test-" + uuid.uuid4().hex,
         "JWT_TTL_SECONDS": "3600",
