@@ -435,3 +435,7 @@ class CertificateVerification(Schema):
     replaced_by = fields.String(allow_none=True)
     issuer = fields.String()
     issued_on = fields.Date()
+    services = fields.List(fields.Nested(CertificateService(only=(
+        "date", "minutes", "recorded_by", "decided_by"))), metadata={
+        "description": "the evidence: each service's date and minutes, who recorded it and "
+                       "who approved it (usernames of staff)"})
