@@ -20,3 +20,59 @@ class RateLimiter:
         if len(self.buckets) > 50_000:  # forget idle clients rather than grow forever
             self.buckets = {k: v for k, v in self.buckets.items() if now - v[1] < 120}
         return True
+
+
+class LoginThrottle:
+    """Growing delays after failed logins, so that guessing is slow and nobody is locked
+    out by someone else's guesses.
+
+    Failures are counted per account at a client (an address), per client over every
+    account, and per account over every client. Past its free failures, each count asks
+    the client to wait before its next attempt: 1 s, doubling with each further failure,
+    up to ``max_delay``. A client waits only for counts it took part in: an attacker's
+    guesses at the admin's account slow the attacker, never the admin at another
+    address. The account's own count (a guess from many addresses) slows every address
+    that has already failed on it, after that address's first failure. A success clears
+    the count of that account at that client. Counts are forgotten once idle for twice
+    the longest delay."""
+
+    def __init__(self, free_failures=5, max_delay=900, client_free_failures=20,
+                 account_free_failures=20, clock=time.monotonic):
+        self.free = {"pair": int(free_failures), "client": int(client_free_failures),
+                     "account": int(account_free_failures)}
+        self.max_delay = float(max_delay)
+        self.clock = clock
+        self.failures = {}  # (kind, key) -> (count, time of the last failure)
+
+    def _keys(self, account, client):
+        return {"pair": ("pair", account, client), "client": ("client", client),
+                "account": ("account", account)}
+
+    def _delay(self, count, free):
+        excess = count - free
+        return 0.0 if excess <= 0 else min(self.max_delay, 2.0 ** (excess - 1))
+
+    def wait(self, account, client):
+        """Seconds this client must still wait before trying this account (0: go)."""
+        now = self.clock()
+        keys = self._keys(account, client)
+        tried_here = keys["pair"] in self.failures
+        longest = 0.0
+        for kind, key in keys.items():
+            if key not in self.failures or (kind == "account" and not tried_here):
+                continue
+            count, last = self.failures[key]
+            longest = max(longest, last + self._delay(count, self.free[kind]) - now)
+        return max(0.0, longest)
+
+    def failed(self, account, client):
+        now = self.clock()
+        for key in self._keys(account, client).values():
+            count, _ = self.failures.get(key, (0, now))
+            self.failures[key] = (count + 1, now)
+        if len(self.failures) > 100_000:  # forget idle counts rather than grow forever
+            self.failures = {k: v for k, v in self.failures.items()
+                             if now - v[1] < 2 * self.max_delay}
+
+    def succeeded(self, account, client):
+        self.failures.pop(self._keys(account, client)["pair"], None)
