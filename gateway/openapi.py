@@ -104,13 +104,17 @@ def build_spec(version="1.0.0"):
             codes.update({"401": "Missing or invalid token", "403": "Role not allowed"})
             op["security"] = [{"bearer": []}]
         if r.rate_limited:
-            codes["429"] = "Rate limited"
+            codes["429"] = "Rate limited; Retry-After says when to try again"
         if _PARAM.search(r.path) or r.body is not None or r.query is not None:
             codes["404"] = "Not found (an id in the path, query or body)"
         if r.method in ("POST", "PATCH", "DELETE"):
             codes["409"] = "Conflict with the current state"
+        codes.update(r.errors)
         for code, description in codes.items():
             op["responses"][code] = dict(error_ref, description=description)
+        if r.rate_limited:
+            op["responses"]["429"]["headers"] = {"Retry-After": {
+                "description": "seconds to wait", "schema": {"type": "integer"}}}
         paths.setdefault(_openapi_path(r.path), {})[r.method.lower()] = op
     for path in sorted(paths):
         spec.path(path=path, operations=paths[path])

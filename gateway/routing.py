@@ -42,6 +42,9 @@ class Route:
     summary: str = ""
     rate_limited: bool = False
     produces: tuple = ("application/json",)
+    # Error answers of this route beyond those its declaration implies ({"401": "why"}),
+    # for the OpenAPI document (a public route that still answers 401, say).
+    errors: dict = field(default_factory=dict)
     # Roles that pass the role check but reach only their own volunteer's records:
     # dispatch checks the volunteer_id a request names (path, body, query) and narrows a
     # listing to theirs; the handler passes ctx.only_own for records named otherwise.

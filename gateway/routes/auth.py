@@ -18,6 +18,7 @@ def _token_answer(ctx, user):
 
 @route("POST", "/auth/login", PUBLIC, body=auth.LoginRequest, response=auth.LoginResponse,
        rate_limited=True, tag="auth",
+       errors={"401": "wrong username or password (or the user is disabled)"},
        summary="Log in; returns a bearer token (429 with Retry-After after repeated "
                "failures for this account from this client)")
 def login(ctx):

@@ -38,3 +38,9 @@ def test_the_api_description_states_the_time_rule():
     description = build_spec()["info"]["description"]
     assert "without an offset" in description and "UTC with `Z`" in description
     assert "date alone" in description
+
+
+def test_the_login_documents_its_refusals():
+    login = build_spec()["paths"][API_PREFIX + "/auth/login"]["post"]["responses"]
+    assert "wrong username or password" in login["401"]["description"]
+    assert "Retry-After" in login["429"]["headers"]
