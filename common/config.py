@@ -79,6 +79,7 @@ def check_production_secrets(config):
         return
     from common import credentials
 
+    problems = []
     for key in DEVELOPMENT_SECRETS:
         if key not in config:
             continue
@@ -91,4 +92,6 @@ def check_production_secrets(config):
             advice = (f"choose one of at least {credentials.PASSWORD_MIN_LENGTH} characters "
                       f"mixing letters with digits or symbols")
         if weakness:
-            raise ConfigError(f"RONGHE_ENV=production but {key} {weakness}; {advice}")
+            problems.append(f"{key} {weakness}; {advice}")
+    if problems:  # all of them at once: one restart to fix them
+        raise ConfigError("RONGHE_ENV=production but " + "\n  and ".join(problems))

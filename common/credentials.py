@@ -72,11 +72,11 @@ def secret_weakness(value):
         return "is empty"
     if _placeholder(value):
         return "is a placeholder or a development default"
-    if _spread(value) < 0.75:
-        return "repeats characters: it is not random"
     if estimated_bits(value) < MIN_SECRET_BITS:
         return (f"is too short to hold {MIN_SECRET_BITS // 8} random bytes "
                 f"(at least 43 URL-safe characters)")
+    if _spread(value) < 0.75:
+        return "repeats characters: it is not random"
     return None
 
 
