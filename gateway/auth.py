@@ -80,7 +80,7 @@ class UserUpdate(Schema):
                              metadata={"description": PASSWORD_RULE})
 
     @validates_schema
-    def _something(self, data, **_):
+    def _not_empty(self, data, **_):
         if not data:
             raise ValidationError({"active": ["give active or password"]})
 
@@ -233,18 +233,22 @@ class ActiveUsers:
         self.ttl = float(ttl)
         self.clock = clock
         self.known = {}  # uid -> (active, token_version, role, read at)
+        # Counts forget() calls: a read that a change overtook (the database answered,
+        # then the change committed and forgot the user) is not kept.
+        self.changes = 0
 
     def _read(self, uid):
         now = self.clock()
         cached = self.known.get(uid)
         if cached is not None and now - cached[3] < self.ttl:
             return cached
+        changes = self.changes
         with self.store.session() as session:
             row = session.execute(select(User.active, User.token_version, User.role)
                                   .where(User.id == uid)).first()
         state = (bool(row.active), row.token_version or 0, row.role, now) if row else \
             (False, None, None, now)
-        if self.ttl > 0:
+        if self.ttl > 0 and changes == self.changes:
             if len(self.known) > 10_000:
                 self.known.clear()
             self.known[uid] = state
@@ -261,6 +265,8 @@ class ActiveUsers:
                                "it was issued; log in again")
 
     def forget(self, uid):
+        """Called after a change to the user committed."""
+        self.changes += 1
         self.known.pop(uid, None)
 
 

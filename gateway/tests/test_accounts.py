@@ -9,6 +9,7 @@ import requests
 from sqlalchemy import text
 
 from common.config import ConfigError
+from gateway.auth import ActiveUsers
 from gateway.ratelimit import LoginThrottle
 from tests.fixtures import ApiClient, wait_until
 
@@ -171,3 +172,31 @@ def test_a_token_living_longer_than_the_ceiling_is_refused_even_if_signed(gatewa
 def test_the_gateway_refuses_a_token_lifetime_above_its_ceiling(stack):
     with pytest.raises(ConfigError, match="JWT_TTL_SECONDS"):
         stack.start("gateway", JWT_TTL_SECONDS="86400", JWT_MAX_LIFETIME_SECONDS="43200")
+
+
+def test_a_read_overtaken_by_a_change_is_not_kept():
+    """On PostgreSQL a request can read the user, yield, and resume after a change
+    committed and forgot it: what it read is used once, never cached."""
+    class Store:
+        def session(self):
+            return self
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def execute(self, _statement):
+            users.forget(1)  # the change commits while this read is under way
+            return self
+
+        def first(self):
+            return Row
+
+    class Row:
+        active, token_version, role = True, 0, "admin"
+
+    users = ActiveUsers(Store(), ttl=60)
+    users.check({"uid": 1, "ver": 0, "role": "admin"})
+    assert 1 not in users.known
