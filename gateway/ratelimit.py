@@ -28,19 +28,20 @@ class LoginThrottle:
 
     Failures are counted per account at a client (an address), per client over every
     account, and per account over every client. Past its free failures, each count asks
-    the client to wait before its next attempt: 1 s, doubling with each further failure,
-    up to ``max_delay``. A client waits only for counts it took part in: an attacker's
+    the client to wait before its next attempt: ``first_delay`` (1 s), doubling with each
+    further failure, up to ``max_delay``. A client waits only for counts it took part in: an attacker's
     guesses at the admin's account slow the attacker, never the admin at another
     address. The account's own count (a guess from many addresses) slows every address
     that has already failed on it, after that address's first failure. A success clears
     the count of that account at that client. Counts are forgotten once idle for twice
     the longest delay."""
 
-    def __init__(self, free_failures=5, max_delay=900, client_free_failures=20,
+    def __init__(self, free_failures=5, max_delay=900, first_delay=1, client_free_failures=20,
                  account_free_failures=20, clock=time.monotonic):
         self.free = {"pair": int(free_failures), "client": int(client_free_failures),
                      "account": int(account_free_failures)}
         self.max_delay = float(max_delay)
+        self.first_delay = float(first_delay)
         self.clock = clock
         self.failures = {}  # (kind, key) -> (count, time of the last failure)
 
@@ -50,7 +51,7 @@ class LoginThrottle:
 
     def _delay(self, count, free):
         excess = count - free
-        return 0.0 if excess <= 0 else min(self.max_delay, 2.0 ** (excess - 1))
+        return 0.0 if excess <= 0 else min(self.max_delay, self.first_delay * 2.0 ** (excess - 1))
 
     def wait(self, account, client):
         """Seconds this client must still wait before trying this account (0: go)."""

@@ -78,6 +78,7 @@ class LoginThrottling(DependencyProvider):
         config = self.container.config
         self.throttle = LoginThrottle(
             free_failures=int(config.get("LOGIN_FREE_FAILURES", 5)),
+            first_delay=float(config.get("LOGIN_FIRST_DELAY_SECONDS", 1)),
             max_delay=float(config.get("LOGIN_MAX_DELAY_SECONDS", 900)))
 
     def get_dependency(self, worker_ctx):

@@ -112,6 +112,7 @@ def environment(tmp_path_factory, vhost):
         "JWT_MAX_LIFETIME_SECONDS": "43200",
         "USER_CHECK_CACHE_SECONDS": "5",
         "LOGIN_FREE_FAILURES": "5",
+        "LOGIN_FIRST_DELAY_SECONDS": "1",
         "LOGIN_MAX_DELAY_SECONDS": "900",
         "RPC_TIMEOUT_SECONDS": "5",
         "PUBLIC_RATE_LIMIT_PER_MINUTE": "30",
