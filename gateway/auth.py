@@ -232,7 +232,7 @@ class ActiveUsers:
         self.store = store
         self.ttl = float(ttl)
         self.clock = clock
-        self.known = {}  # uid -> (active, token_version, role, read at)
+        self.known = {}  # uid -> (active, token_version, role, username, read at)
         # Counts forget() calls: a read that a change overtook (the database answered,
         # then the change committed and forgot the user) is not kept.
         self.changes = 0
@@ -240,14 +240,14 @@ class ActiveUsers:
     def _read(self, uid):
         now = self.clock()
         cached = self.known.get(uid)
-        if cached is not None and now - cached[3] < self.ttl:
+        if cached is not None and now - cached[-1] < self.ttl:
             return cached
         changes = self.changes
         with self.store.session() as session:
-            row = session.execute(select(User.active, User.token_version, User.role)
-                                  .where(User.id == uid)).first()
-        state = (bool(row.active), row.token_version or 0, row.role, now) if row else \
-            (False, None, None, now)
+            row = session.execute(select(User.active, User.token_version, User.role,
+                                         User.username).where(User.id == uid)).first()
+        state = (bool(row.active), row.token_version or 0, row.role, row.username, now) \
+            if row else (False, None, None, None, now)
         if self.ttl > 0 and changes == self.changes:
             if len(self.known) > 10_000:
                 self.known.clear()
@@ -255,8 +255,10 @@ class ActiveUsers:
         return state
 
     def check(self, claims):
-        active, version, role, _ = self._read(int(claims["uid"]))
-        if version is None:
+        active, version, role, username, _ = self._read(int(claims["uid"]))
+        # A database may give a deleted user's id to the next user created: the token
+        # names its user too.
+        if version is None or username != claims["sub"]:
             raise Unauthorized("the user no longer exists")
         if not active:
             raise Unauthorized("the user is disabled")

@@ -69,7 +69,10 @@ def create_user(ctx):
         ctx.rpc("volunteers", "get_volunteer", data["volunteer_id"])  # 404 if unknown
     with ctx.session() as session:
         user = auth.create_user(session, data)
-        return auth.user_answer(user, ctx.community_id)
+        answer = auth.user_answer(user, ctx.community_id)
+    # A database may reuse a deleted user's id: what was cached of that one goes.
+    ctx.service.active_users.forget(user.id)
+    return answer
 
 
 @route("PATCH", "/users/<int:user_id>", ADMIN, body=auth.UserUpdate, response=auth.UserOut,
