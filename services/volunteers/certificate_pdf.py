@@ -104,7 +104,7 @@ def render(doc):
         shown -= 1  # the last line sums up the rest
     for service in services[:shown]:
         pdf.drawString(left + 10, y, service["date"])
-        pdf.drawString(left + 85, y, str(service["description"])[:15])
+        pdf.drawString(left + 85, y, str(service["description"])[:14])
         pdf.drawString(left + 245, y, str(service.get("recorded_by") or "")[:12])
         pdf.drawString(left + 325, y, str(service.get("decided_by") or "")[:12])
         pdf.drawRightString(width - left, y, _hours(service["minutes"]))
