@@ -28,13 +28,13 @@ class LoginThrottle:
 
     Failures are counted per account at a client (an address), per client over every
     account, and per account over every client. Past its free failures, each count asks
-    the client to wait before its next attempt: ``first_delay`` (1 s), doubling with each
-    further failure, up to ``max_delay``. A client waits only for counts it took part in: an attacker's
-    guesses at the admin's account slow the attacker, never the admin at another
-    address. The account's own count (a guess from many addresses) slows every address
-    that has already failed on it, after that address's first failure. A success clears
-    the count of that account at that client. Counts are forgotten once idle for twice
-    the longest delay."""
+    the client to wait before its next attempt: ``first_delay`` (1 s), doubling with
+    each further failure, up to ``max_delay``. A client waits only for counts it took
+    part in: an attacker's guesses at the admin's account slow the attacker, never the
+    admin at another address. The account's own count (a guess from many addresses)
+    slows every address that has already failed on it, after that address's first
+    failure. A success clears the count of that account at that client. Counts are
+    forgotten once idle for twice the longest delay."""
 
     def __init__(self, free_failures=5, max_delay=900, first_delay=1, client_free_failures=20,
                  account_free_failures=20, clock=time.monotonic):
@@ -51,29 +51,38 @@ class LoginThrottle:
 
     def _delay(self, count, free):
         excess = count - free
-        return 0.0 if excess <= 0 else min(self.max_delay, self.first_delay * 2.0 ** (excess - 1))
+        return 0.0 if excess <= 0 else \
+            min(self.max_delay, self.first_delay * 2.0 ** (excess - 1))
+
+    def _count(self, key, now):
+        """(failures, time of the last) of a count still remembered, else None."""
+        entry = self.failures.get(key)
+        if entry is not None and now - entry[1] >= 2 * self.max_delay:
+            return None  # idle long enough: forgotten
+        return entry
 
     def wait(self, account, client):
         """Seconds this client must still wait before trying this account (0: go)."""
         now = self.clock()
         keys = self._keys(account, client)
-        tried_here = keys["pair"] in self.failures
+        tried_here = self._count(keys["pair"], now) is not None
         longest = 0.0
         for kind, key in keys.items():
-            if key not in self.failures or (kind == "account" and not tried_here):
+            entry = self._count(key, now)
+            if entry is None or (kind == "account" and not tried_here):
                 continue
-            count, last = self.failures[key]
+            count, last = entry
             longest = max(longest, last + self._delay(count, self.free[kind]) - now)
         return max(0.0, longest)
 
     def failed(self, account, client):
         now = self.clock()
         for key in self._keys(account, client).values():
-            count, _ = self.failures.get(key, (0, now))
+            count, _ = self._count(key, now) or (0, now)
             self.failures[key] = (count + 1, now)
-        if len(self.failures) > 100_000:  # forget idle counts rather than grow forever
+        if len(self.failures) > 100_000:  # drop forgotten counts rather than grow forever
             self.failures = {k: v for k, v in self.failures.items()
-                             if now - v[1] < 2 * self.max_delay}
+                             if self._count(k, now) is not None}
 
     def succeeded(self, account, client):
         self.failures.pop(self._keys(account, client)["pair"], None)

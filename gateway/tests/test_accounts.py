@@ -40,6 +40,17 @@ def test_each_failure_past_the_free_ones_doubles_the_wait_for_that_account_there
     assert throttle.wait("admin", ATTACKER) == 0
 
 
+def test_counts_idle_for_twice_the_longest_wait_are_forgotten():
+    now = [0.0]
+    throttle = LoginThrottle(free_failures=3, max_delay=60, clock=lambda: now[0])
+    for _ in range(6):
+        throttle.failed("admin", ATTACKER)
+    assert throttle.wait("admin", ATTACKER) == 4
+    now[0] += 120
+    throttle.failed("admin", ATTACKER)  # the first failure of a new count: free
+    assert throttle.wait("admin", ATTACKER) == 0
+
+
 def test_a_client_trying_many_accounts_is_slowed_on_all_of_them():
     now = [0.0]
     throttle = LoginThrottle(free_failures=3, client_free_failures=10, clock=lambda: now[0])
