@@ -67,12 +67,31 @@ def is_production(config):
     return str(config.get("RONGHE_ENV", "development")).lower() == "production"
 
 
+# The keys of DEVELOPMENT_SECRETS that sign or encrypt: random values, not passwords.
+KEYS = ("JWT_SECRET", "PII_KEY", "PII_HASH_KEY")
+
+
 def check_production_secrets(config):
-    """Production refuses to start with a development default or an empty secret."""
+    """Production refuses to start with a development default, a template's placeholder
+    or a guessable key, and with a first admin's password that breaks the password
+    policy. The message names the variable, never its value."""
     if not is_production(config):
         return
-    for key, dev_value in DEVELOPMENT_SECRETS.items():
-        if key in config and (not config[key] or config[key] == dev_value):
-            raise ConfigError(
-                f"RONGHE_ENV=production but {key} is unset or the development default; "
-                f"set a real secret in the environment")
+    from common import credentials
+
+    problems = []
+    for key in DEVELOPMENT_SECRETS:
+        if key not in config:
+            continue
+        value = str(config[key] or "")
+        if key in KEYS:
+            weakness = credentials.secret_weakness(value)
+            advice = f"generate one with: {credentials.GENERATE_SECRET}"
+        else:
+            weakness = credentials.password_weakness(value, config.get("RONGHE_ADMIN_USER"))
+            advice = (f"choose one of at least {credentials.PASSWORD_MIN_LENGTH} characters "
+                      f"mixing letters with digits or symbols")
+        if weakness:
+            problems.append(f"{key} {weakness}; {advice}")
+    if problems:  # all of them at once: one restart to fix them
+        raise ConfigError("RONGHE_ENV=production but " + "\n  and ".join(problems))
