@@ -1,7 +1,11 @@
 """RPC between our processes: the ``@rpc`` entrypoint our services expose, and the one
 bounded client every caller uses (``BoundedRpc``).
 
-``@rpc`` is nameko's, with replies published without a publisher confirm. A reply goes to
+``@rpc`` is nameko's, with two changes. Its request queue ``rpc-<service>`` is a quorum
+queue (``request_queue``), so it lives on in a broker cluster that loses a node, where a
+classic queue would be unreachable until its one node came back; the callers' reply
+queues stay nameko's own (temporary, declared again on whichever node a caller reconnects
+to). And replies are published without a publisher confirm. A reply goes to
 the caller's own reply queue; if the broker lost it, the caller's bounded wait answers
 exactly as it would without a confirm. Waiting for a confirm per reply cost a fifth of a
 service's CPU under load (docs/performance.md).
@@ -18,10 +22,13 @@ import logging
 import warnings
 
 import eventlet
+from kombu import Queue
 from nameko.amqp.publish import Publisher
 from nameko.exceptions import RemoteError, UnknownService
-from nameko.rpc import Responder, Rpc, RpcConsumer, RpcProxy
+from nameko.rpc import (RPC_QUEUE_TEMPLATE, Responder, Rpc, RpcConsumer, RpcProxy,
+                        get_rpc_exchange)
 
+from common.config import SERVICES
 from common.errors import RongheError, ServiceUnavailable
 
 log = logging.getLogger(__name__)
@@ -36,6 +43,16 @@ warnings.filterwarnings("ignore", message="Mandatory delivery was requested",
 
 # -- the entrypoint ----------------------------------------------------------------------
 
+SERVING_PROCESSES = SERVICES  # the processes that expose @rpc methods
+
+
+def request_queue(service, config=None):
+    """nameko's durable request queue of ``service``, as a quorum queue."""
+    return Queue(RPC_QUEUE_TEMPLATE.format(service), exchange=get_rpc_exchange(config or {}),
+                 routing_key=f"{service}.*", durable=True,
+                 queue_arguments={"x-queue-type": "quorum"})
+
+
 class _UnconfirmedPublisher(Publisher):
     use_confirms = False
 
@@ -45,6 +62,12 @@ class _Responder(Responder):
 
 
 class _RpcConsumer(RpcConsumer):
+    def setup(self):
+        if self.queue is None:
+            self.queue = request_queue(self.container.service_name, self.container.config)
+            self.queue_consumer.register_provider(self)
+            self._registered = True
+
     def handle_result(self, message, result, exc_info):
         amqp_uri = self.container.config["AMQP_URI"]
         from nameko.constants import DEFAULT_SERIALIZER, SERIALIZER_CONFIG_KEY
