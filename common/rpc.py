@@ -3,9 +3,9 @@ bounded client every caller uses (``BoundedRpc``).
 
 ``@rpc`` is nameko's, with two changes. Its request queue ``rpc-<service>`` is a quorum
 queue (``request_queue``), so it lives on in a broker cluster that loses a node, where a
-classic queue would be unreachable until its one node came back; the callers' reply
-queues stay nameko's own (temporary, declared again on whichever node a caller reconnects
-to). And replies are published without a publisher confirm. A reply goes to
+classic queue would be unreachable until its one node came back. The callers' reply queues
+stay nameko's classic queues with an expiry, but transient (``_ReplyListener``). And
+replies are published without a publisher confirm. A reply goes to
 the caller's own reply queue; if the broker lost it, the caller's bounded wait answers
 exactly as it would without a confirm. Waiting for a confirm per reply cost a fifth of a
 service's CPU under load (docs/performance.md).
@@ -25,8 +25,8 @@ import eventlet
 from kombu import Queue
 from nameko.amqp.publish import Publisher
 from nameko.exceptions import RemoteError, UnknownService
-from nameko.rpc import (RPC_QUEUE_TEMPLATE, Responder, Rpc, RpcConsumer, RpcProxy,
-                        get_rpc_exchange)
+from nameko.rpc import (RPC_QUEUE_TEMPLATE, ReplyListener, Responder, Rpc, RpcConsumer,
+                        RpcProxy, get_rpc_exchange)
 
 from common.config import SERVICES
 from common.errors import RongheError, ServiceUnavailable
@@ -126,6 +126,18 @@ class BoundedClient:
             deadline.cancel()
 
 
+class _ReplyListener(ReplyListener):
+    """nameko's reply queue, not durable. A durable queue whose node died cannot be
+    declared again on another node of the cluster (404, "home node down") until that node
+    returns, so every call would time out meanwhile; a transient queue goes with its node
+    and is declared again on the node the caller reconnects to. Its name is new at every
+    start, so no older broker state conflicts with it."""
+
+    def setup(self):
+        super().setup()
+        self.queue.durable = False
+
+
 class BoundedRpc(RpcProxy):
     """``volunteers = BoundedRpc("volunteers", "VOLUNTEERS_RPC_TIMEOUT_SECONDS")``: the
     worker gets a ``BoundedClient`` whose deadline is that config key (seconds).
@@ -133,6 +145,8 @@ class BoundedRpc(RpcProxy):
     ``confirm=False`` publishes requests without waiting for the broker's confirm (the
     gateway: the confirm doubled the cost of a call there). The price: a service that was
     never started is noticed by the deadline, not at once as ``UnknownService``."""
+
+    rpc_reply_listener = _ReplyListener()
 
     def __init__(self, service, timeout_key, default_timeout=DEFAULT_TIMEOUT_SECONDS,
                  confirm=True):

@@ -28,12 +28,11 @@ def test_every_durable_queue_of_ours_is_a_quorum_queue(stack, rabbit_manager):
         assert queue_type(rabbit_manager, config, bus.queue_name(service)) == "quorum"
         assert queue_type(rabbit_manager, config, bus.dead_letter_queue_name(service)) == "quorum"
     assert queue_type(rabbit_manager, config, "rpc-reports") == "quorum"
-    # The caller's reply queue stays nameko's own temporary classic queue.
-    with stack.rpc() as proxy:
-        proxy.reports.get_kpis()
+    # A caller's reply queue (events calls resources) stays a classic queue, transient.
+    stack.start("events")
     replies = [q for q in rabbit_manager.get_queues(config["vhost"])
-               if q["name"].startswith("rpc.reply-")]
-    assert replies and all(q["type"] == "classic" for q in replies)
+               if q["name"].startswith("rpc.reply-events")]
+    assert replies and all(q["type"] == "classic" and not q["durable"] for q in replies)
 
 
 def declare_as_an_older_version(amqp_uri):

@@ -10,6 +10,7 @@ normal suite on a small machine.
 """
 import time
 
+import eventlet
 import pytest
 import requests
 
@@ -37,8 +38,15 @@ def cluster():
 @pytest.fixture
 def cluster_stack(cluster, make_db_uri, container_factory):
     """volunteers, reports and the gateway on the cluster, AMQP_URI naming all three
-    nodes; torn down before the cluster is."""
-    return Stack(container_factory, {"AMQP_URI": cluster.amqp_uri}, make_db_uri)
+    nodes."""
+    stack = Stack(container_factory, {"AMQP_URI": cluster.amqp_uri}, make_db_uri)
+    yield stack
+    # Stopped while the cluster still runs: a container stopping without any broker
+    # would wait for its consumers to reconnect.
+    for container in stack.containers.values():
+        with eventlet.Timeout(30, False):
+            container.stop()
+        container.kill()
 
 
 def gateway_answers(client):
