@@ -4,8 +4,9 @@ A state change and its facts commit in one transaction (``record`` writes the ro
 caller's session). ``OutboxRelay`` publishes pending rows in order, persistent, and marks
 them sent only once the broker has confirmed them; a crash or a broker restart between
 commit and confirm re-sends, never drops. With several broker addresses (AMQP_URI
-``amqp://a;amqp://b``) a relay whose node died reconnects to the next one that answers. Rows are kept: the outbox is the service's
-event log (``read_event_log``), which reports replays to rebuild its projections.
+``amqp://a;amqp://b``) a relay whose node died reconnects to the next one that answers.
+Rows are kept: the outbox is the service's event log (``read_event_log``), which reports
+replays to rebuild its projections.
 """
 import json
 import logging

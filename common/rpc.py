@@ -77,7 +77,13 @@ class _RpcConsumer(RpcConsumer):
         responder = _Responder(amqp_uri, get_rpc_exchange(self.container.config), serializer,
                                message)
         result, exc_info = responder.send_response(result, exc_info)
-        self.queue_consumer.ack_message(message)
+        try:
+            self.queue_consumer.ack_message(message)
+        except OSError:
+            # The connection died after the reply (a broker node killed, say): nameko
+            # catches only AMQP errors, and an uncaught one stops the container. The
+            # request comes again on the new connection unless its deadline has passed.
+            log.warning("ack of an RPC request lost with the broker connection")
         return result, exc_info
 
 

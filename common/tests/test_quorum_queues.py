@@ -123,3 +123,18 @@ def test_several_broker_addresses_are_checked_at_start(amqp_uri, accepted):
         with pytest.raises(ConfigError, match="AMQP_URI") as refused:
             load_config("reports", environ={"AMQP_URI": amqp_uri})
         assert "u:p" not in str(refused.value)  # never the credentials
+
+
+def test_no_broker_password_in_the_logs_when_several_nodes_are_named():
+    """nameko masks only the first node's password when it logs a connection error."""
+    import logging
+
+    from common.logs import JsonFormatter
+
+    record = logging.LogRecord(
+        "nameko.messaging", logging.WARNING, __file__, 1,
+        "Error connecting to broker at %s (ECONNREFUSED).", (
+            "amqp://ronghe:********@node1:5672/ronghe-hetong;"
+            "amqp://ronghe:s3cret-pw@node2:5672/ronghe-hetong",), None)
+    line = JsonFormatter("reports").format(record)
+    assert "s3cret-pw" not in line and "amqp://ronghe:********@node2" in line

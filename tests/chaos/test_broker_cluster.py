@@ -16,9 +16,8 @@ import requests
 
 from common import bus
 from tests.chaos.broker_cluster import BrokerCluster, rabbitmq_available
-from tests.chaos.test_delivery_faults import FactStream, registered_figure, unsent
 from services.reports.models import metadata as reports_metadata
-from tests.chaos.test_delivery_faults import count
+from tests.chaos.test_delivery_faults import FactStream, count, registered_figure, unsent
 from tests.fixtures import Stack, wait_until
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow,
@@ -49,11 +48,13 @@ def cluster_stack(cluster, make_db_uri, container_factory):
         container.kill()
 
 
-def gateway_answers(client):
+def gateway_answers(client, statuses):
     try:
-        return client.get("/reports/kpis").status_code == 200
-    except requests.RequestException:
-        return False
+        status = client.get("/reports/kpis").status_code
+    except requests.RequestException as exc:
+        status = type(exc).__name__
+    statuses[status] = statuses.get(status, 0) + 1
+    return status == 200
 
 
 def test_leader_node_sigkilled_while_facts_flow(cluster, cluster_stack):
@@ -75,14 +76,14 @@ def test_leader_node_sigkilled_while_facts_flow(cluster, cluster_stack):
     killed_at = time.monotonic()
     leader.sigkill()
 
-    cluster.wait_queue_leader_elected(queue)
-    elected_after = time.monotonic() - killed_at
     wait_until(lambda: registered_figure(reports_db) > figure_at_kill + 200, timeout=60,
                interval=0.1, message="facts to flow again through the surviving nodes")
     facts_after = time.monotonic() - killed_at
-    wait_until(lambda: gateway_answers(client), timeout=60, interval=0.2,
+    statuses = {}
+    wait_until(lambda: gateway_answers(client, statuses), timeout=60, interval=0.2,
                message="the gateway to answer again")
     gateway_after = time.monotonic() - killed_at
+    cluster.wait_queue_leader_elected(queue)  # (already, or facts would not flow)
 
     stream.join()
     wait_until(lambda: registered_figure(reports_db) >= FACTS, timeout=120, interval=0.5,
@@ -91,12 +92,12 @@ def test_leader_node_sigkilled_while_facts_flow(cluster, cluster_stack):
                message="the relay to have every fact confirmed")
     wait_until(lambda: cluster.queue_drained(queue), timeout=60, interval=0.5,
                message="reports' queue to be drained")
-    lost_or_doubled = registered_figure(reports_db) - FACTS
-    print(f"\ncluster figures: killed {leader.name} (leader of {queue}) at "
-          f"{figure_at_kill}/{FACTS} facts; new leader after {elected_after:.1f} s; facts "
-          f"flowing again after {facts_after:.1f} s; gateway answering after "
-          f"{gateway_after:.1f} s; counted {registered_figure(reports_db)} "
-          f"(difference {lost_or_doubled})")
+    counted = int(registered_figure(reports_db))
+    print(f"\ncluster figures: SIGKILLed {leader.name}, leader of {queue}, at "
+          f"{int(figure_at_kill)}/{FACTS} facts; facts flowing again after "
+          f"{facts_after:.1f} s; gateway answering again after {gateway_after:.1f} s "
+          f"(answers meanwhile: {statuses}); "
+          f"counted {counted} (lost or doubled: {counted - FACTS})")
     assert registered_figure(reports_db) == FACTS
     assert count(reports_db, reports_metadata, "inbox") == FACTS
     assert cluster.quorum_leader(queue) is not leader
