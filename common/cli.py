@@ -109,7 +109,9 @@ def broker_check(amqp_uri):
 
     if broker_reachable(amqp_uri, cache_seconds=0):
         return True
-    print(f"RabbitMQ is not reachable at {amqp_uri}: start one with "
+    from common.pii import redact
+
+    print(f"RabbitMQ is not reachable at {redact(amqp_uri)}: start one with "
           "`rabbitmq-server -detached` (or `docker compose up -d rabbitmq`), "
           "or set AMQP_URI.", file=sys.stderr)
     return False
