@@ -102,22 +102,23 @@ def durable_queues():
 
 
 def declare_topology(amqp_uri):
-    """Declare every exchange and every consumer queue and DLQ in the registry."""
+    """Declare every exchange and every durable queue of ours (the registry's consumer
+    queues and DLQs, the RPC request queues); an older version's classic queue is
+    refused with the way out."""
     registry = contracts.load_all()
     with Connection(amqp_uri, connect_timeout=5) as conn:
         channel = conn.default_channel
         for source in sorted({et.source for et in registry.values()}):
             exchange(source)(channel).declare()
-        for service in consuming_services():
-            for queue in (consumer_queue(service), dead_letter_queue(service)):
-                try:
-                    queue(channel).declare()
-                except PreconditionFailed as exc:
-                    raise ClassicQueueFound(
-                        f"queue {queue.name} exists with another type than quorum "
-                        f"({exc.reply_text}): stop the services and run "
-                        f"`python -m common.cli migrate-queues` (docs/operations.md, "
-                        f"Upgrade)") from None
+        for queue in durable_queues():
+            try:
+                queue(channel).declare()
+            except PreconditionFailed as exc:
+                raise ClassicQueueFound(
+                    f"queue {queue.name} exists with another type than quorum "
+                    f"({exc.reply_text}): stop the services and run "
+                    f"`python -m common.cli migrate-queues` (docs/operations.md, "
+                    f"Upgrade)") from None
 
 
 # -- moving classic queues to quorum queues ------------------------------------------------
