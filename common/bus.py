@@ -142,6 +142,7 @@ def migrate_queues(amqp_uri, report=print):
             channel = conn.channel()
             try:
                 queue(channel).declare()
+                channel.close()
                 outcome[queue.name] = "quorum"
                 report(f"{queue.name}: quorum")
                 continue

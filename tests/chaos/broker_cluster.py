@@ -5,7 +5,7 @@ data and log directories under one temporary directory, its own configuration fi
 Erlang cookie, so it never meets the machine's own broker (rabbit@localhost on 5672). The
 nodes are started from RabbitMQ's own scripts (not the system wrapper, which would run
 them as the system broker's user with its environment file), joined with
-``stop_app; join_cluster; start_app``, and stopped (killed if need be) afterwards.
+``stop_app; join_cluster; start_app``, and killed afterwards with their directory.
 """
 import os
 import shutil
