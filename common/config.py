@@ -55,12 +55,43 @@ def load_config(process, environ=None, overrides=None):
     path = CONFIG_DIR / f"{process}.yaml"
     config = yaml.safe_load(substitute_env(path.read_text(encoding="utf-8"), environ))
     config.update(overrides or {})
+    check_broker_addresses(config)
     check_production_secrets(config)
     from common import times, vocab
 
     times.configure(config)  # the process's one zone (the time rule)
     vocab.configure(config)  # the community's compounds, skills and series
     return config
+
+
+_BROKER_ADDRESS = re.compile(r"amqps?://[^\s;,]+")
+
+
+def broker_addresses(amqp_uri):
+    """The broker nodes of AMQP_URI: one address, or several separated by ``;`` (kombu's
+    failover list: a process connects to the first that answers and moves to the next
+    when its node goes)."""
+    return [part.strip() for part in amqp_uri.split(";") if part.strip()]
+
+
+def check_broker_addresses(config):
+    """Several addresses must each be a whole amqp:// URI (commas do not separate them)
+    and name the same vhost: they are the nodes of one cluster, not different brokers."""
+    if "AMQP_URI" not in config:
+        return
+    addresses = broker_addresses(str(config["AMQP_URI"]))
+    if not addresses:
+        raise ConfigError("AMQP_URI is empty")
+    vhosts = set()
+    for address in addresses:
+        if not _BROKER_ADDRESS.fullmatch(address) or address.count("://") != 1:
+            raise ConfigError("AMQP_URI: each broker address must be an amqp:// URI, several "
+                              "separated by ';' (amqp://user:pass@node1/vhost;"
+                              "amqp://user:pass@node2/vhost)")
+        vhosts.add(address.split("://", 1)[1].partition("/")[2])
+    if len(vhosts) > 1:
+        raise ConfigError("AMQP_URI: every broker address must name the same vhost "
+                          "(the nodes of one cluster)")
 
 
 def is_production(config):
