@@ -189,7 +189,7 @@ def create_event(uow, data, organiser, booking_id=None):
         description=data.get("description"), start=data["start"], end=data["end"],
         capacity=data.get("capacity") or 0, venue_id=data.get("venue_id"),
         booking_id=booking_id, organiser=data.get("organiser") or organiser or "unknown",
-        status="draft", agenda=data.get("agenda"),
+        status="draft", agenda=data.get("agenda"), minutes=data.get("minutes"),
         meeting_attendees=_attendees(data.get("attendees") or []),
         meeting_residents=data.get("residents") or 0, meeting_others=data.get("others") or 0,
         created_at=times.now())

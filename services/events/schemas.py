@@ -91,6 +91,10 @@ class EventCreate(Strict):
                                            "booked when the event is scheduled"})
     organiser = fields.String(load_default=None, validate=validate.Length(1, 64))
     agenda = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=8000))
+    minutes = fields.String(load_default=None, allow_none=True,
+                            validate=validate.Length(max=20000),
+                            metadata={"description": "joint meetings: the minutes (a meeting "
+                                                     "recorded after it was held)"})
     attendees = fields.List(fields.Nested(MeetingAttendee), load_default=list,
                             validate=validate.Length(max=200),
                             metadata={"description": "joint meetings: attendees by "
@@ -104,10 +108,9 @@ class EventCreate(Strict):
     def _window(self, data, **_):
         _check_window(data)
         if data.get("kind") != "joint_meeting":
-            for field in ("attendees", "residents", "others"):
+            for field in ("attendees", "residents", "others", "minutes"):
                 if data.get(field):
-                    raise ValidationError("only a joint_meeting has five-society attendees",
-                                          field)
+                    raise ValidationError(f"only a joint_meeting has {field}", field)
 
 
 class EventUpdate(Strict):

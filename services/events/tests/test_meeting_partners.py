@@ -28,7 +28,7 @@ def test_attendees_are_partners_with_their_own_name_and_category(stack):
         {"partner_id": org["id"], "category": "community", "count": 2},
         {"partner_id": committee["id"]},
         {"organisation": "厦门大学社会学系", "category": "social_resource"},  # a guest
-    ], residents=12, others=3))
+    ], residents=12, others=3, minutes="会议纪要：同意修缮方案"))
     assert created.status_code == 201, created.text
     event = staff.get(f"/events/{created.json()['id']}").json()
     assert event["attendees"] == [
@@ -39,6 +39,7 @@ def test_attendees_are_partners_with_their_own_name_and_category(stack):
         {"partner_id": None, "organisation": "厦门大学社会学系",
          "category": "social_resource", "count": 1}]
     assert (event["residents"], event["others"]) == (12, 3)
+    assert event["minutes"] == "会议纪要：同意修缮方案"
     assert event["five_society"] == {"social_org": 2, "self_governance": 1,
                                      "social_resource": 1}
 
