@@ -9,6 +9,8 @@ import * as needs from "./pages/needs.js";
 import * as linkage from "./pages/linkage.js";
 import * as reports from "./pages/reports.js";
 import * as rooms from "./pages/rooms.js";
+import * as shifts from "./pages/shifts.js";
+import * as meetings from "./pages/meetings.js";
 
 const ROUTES = [
   [/^\/login$/, loginPage.render, null],
@@ -27,6 +29,11 @@ const ROUTES = [
   [/^\/linkage$/, linkage.render, "linkage"],
   [/^\/reports$/, reports.render, "reports"],
   [/^\/rooms$/, rooms.week, "rooms"],
+  [/^\/shifts$/, shifts.list, "shifts"],
+  [/^\/shifts\/(\d+)$/, shifts.detail, "shifts"],
+  [/^\/kiosk$/, shifts.kiosk, "shifts"],
+  [/^\/meetings\/new$/, meetings.create, "linkage"],
+  [/^\/meetings\/(\d+)$/, meetings.detail, "linkage"],
 ];
 
 const main = document.getElementById("app");
