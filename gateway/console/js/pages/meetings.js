@@ -8,17 +8,6 @@ import { STATUS, fmt, localToIso, todayLocal, reason } from "../i18n.js";
 
 const CATEGORY_ORDER = ["community", "social_org", "social_worker", "social_resource", "self_governance"];
 
-// What the API says about an attendee (English) → Chinese beside the attendee's row.
-const ATTENDEE_REASONS = [
-  [/unknown partner/i, () => "合作伙伴不存在"],
-  [/is archived/i, () => "该合作伙伴已归档，不能参会"],
-  [/required for a guest/i, () => "来宾须填写"],
-];
-const attendeeReason = (text) => {
-  for (const [re, fn] of ATTENDEE_REASONS) if (re.test(String(text))) return fn();
-  return reason(text);
-};
-
 async function partnersByCategory() {
   const items = [];
   for (let page = 1; page <= 5; page += 1) {
@@ -97,7 +86,7 @@ function attendeeErrors(err, rows) {
   delete details.attendees;
   for (const [index, reasons] of Object.entries(byIndex)) {
     const key = rows[Number(index)]?.[0];
-    const texts = Object.values(reasons || {}).flat().map(attendeeReason);
+    const texts = Object.values(reasons || {}).flat().map(reason);
     if (key) details[key] = texts;
   }
   err.details = details;

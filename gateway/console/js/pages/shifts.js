@@ -4,7 +4,7 @@
 // Checking out records the hours entry, pending approval in 工时审核.
 import { api, vocabularies } from "../api.js";
 import { h, clear, form, badge, pager, table, act, section, toast } from "../ui.js";
-import { STATUS, skillNames, fmt, localToIso, todayLocal, isoToLocal, errorText } from "../i18n.js";
+import { STATUS, skillNames, fmt, localToIso, todayLocal, isoToLocal, errorText, reason } from "../i18n.js";
 
 function addDays(day, n) {
   const d = new Date(`${day}T00:00:00Z`);
@@ -175,12 +175,14 @@ export async function kiosk(view, { params }) {
     const who = people[s.volunteer_id]?.name || `#${s.volunteer_id}`;
     button.disabled = true;
     try {
-      const updated = await api.post(`/signups/${s.id}/${action}`, {});
+      const updated = await (action === "check-in" ? api.post(`/signups/${s.id}/check-in`, {})
+        : api.post(`/signups/${s.id}/check-out`, {}));
       Object.assign(s, updated);
       toast(action === "check-in" ? `${who} 签到成功` : `${who} 签退成功，服务 ${fmt.hours(updated.hours_entry?.minutes ?? 0)}，待审核`);
       digits.value = "";
     } catch (err) {
-      toast(`${who}：${errorText(err)}`, "error");
+      // At the door the reason itself helps (too early, already checked in), not "check the form".
+      toast(`${who}：${err.code === "VALIDATION_FAILED" ? reason(err.message) : errorText(err)}`, "error");
       button.disabled = false;
       return;
     }
@@ -210,8 +212,8 @@ export async function kiosk(view, { params }) {
   render();
   const now = new Date().toISOString();
   clear(view,
-    h("div.page-head.kiosk-head", h("h1", "签到/签退"),
-      h("a", { href: "#/kiosk" }, "换班次"), h("a", { href: `#/shifts/${id}` }, "班次详情")),
+    h("div.page-head", h("h1", "签到/签退"),
+      h("span.links", h("a", { href: "#/kiosk" }, "换班次"), " · ", h("a", { href: `#/shifts/${id}` }, "班次详情"))),
     h("p.checkin-title", h("strong", shift.name), h("br"), `${when(shift)} ${shift.location || ""}`),
     isoToLocal(shift.end) < isoToLocal(now) ? h("div.alert.warn", "班次已结束：仍未签退的将由系统按班次结束时间签退并标记") : null,
     counter,
