@@ -3,7 +3,7 @@
 // page with all of it, its decisions, the ideas they adopted and their action items (owner,
 // due date). Each submission is one request the API writes whole or not at all.
 import { api, vocabularies } from "../api.js";
-import { h, clear, form, badge, act, section, toast } from "../ui.js";
+import { h, clear, form, badge, act, section, toast, sampleName } from "../ui.js";
 import { STATUS, fmt, localToIso, todayLocal, reason } from "../i18n.js";
 
 const CATEGORY_ORDER = ["community", "social_org", "social_worker", "social_resource", "self_governance"];
@@ -46,8 +46,7 @@ function attendeePicker(groups, fiveSociety) {
     CATEGORY_ORDER.map((c) => h("fieldset.five-society", { dataset: { category: c } },
       h("legend", fiveSociety[c] || c),
       groups[c]?.length ? groups[c].map((p) => h("div.field.attendee", { dataset: { field: `attendee-p${p.id}`, partner: p.id } },
-        h("label.check", h("input", { type: "checkbox", name: "partner", value: p.id }), p.name,
-          p.sample ? h("span.sample-mark", "【示例】") : null),
+        h("label.check", h("input", { type: "checkbox", name: "partner", value: p.id }), sampleName(p.name, p.sample)),
         countInput(`${p.name} 参会人数`),
         h("small.field-error", { role: "alert" })))
         : h("p.muted.small", "暂无该类合作伙伴"))),
@@ -78,6 +77,8 @@ function attendeePicker(groups, fiveSociety) {
   return el;
 }
 
+const ATTENDEE_FIELDS = { partner_id: "合作伙伴", organisation: "单位或姓名", category: "五社类别", count: "人数" };
+
 /** The API names an attendee by its index: move its reasons to that attendee's row. */
 function attendeeErrors(err, rows) {
   const byIndex = err.details?.attendees;
@@ -86,7 +87,8 @@ function attendeeErrors(err, rows) {
   delete details.attendees;
   for (const [index, reasons] of Object.entries(byIndex)) {
     const key = rows[Number(index)]?.[0];
-    const texts = Object.values(reasons || {}).flat().map(reason);
+    const texts = Object.entries(reasons || {}).map(([field, why]) =>
+      `${ATTENDEE_FIELDS[field] || field}：${[why].flat().map(reason).join("；")}`);
     if (key) details[key] = texts;
   }
   err.details = details;
