@@ -64,8 +64,16 @@ def create_shift(j):
 
 def sign_up_two(j, shift_id, volunteers):
     page = j.page
+    page.wait_for_selector("#signup-form", timeout=TIMEOUT)
+    page.click('#signup-form button[type="submit"]')  # nobody chosen
+    expect(page.locator('#signup-form .field[data-field="volunteer_id"] .field-error')).to_have_text(
+        "必填", timeout=TIMEOUT)
     for volunteer in volunteers:
         page.wait_for_selector("#signup-form", timeout=TIMEOUT)
+        page.fill('#signup-form input[type="search"]', volunteer["name"])
+        page.wait_for_load_state("networkidle")  # the search has answered
+        options = page.locator('#signup-form [name="volunteer_id"] option:not([value=""])')
+        expect(options).to_have_count(1, timeout=TIMEOUT)  # the search found just them
         page.select_option('#signup-form [name="volunteer_id"]', str(volunteer["id"]))
         page.click('#signup-form button[type="submit"]')
         expect(page.locator(f'tr[data-volunteer="{volunteer["id"]}"]')).to_be_visible(timeout=TIMEOUT)

@@ -97,19 +97,37 @@ export async function detail(view, { args, go }) {
   const people = await volunteersOf(signups);
   const name = (s) => (people[s.volunteer_id] ? `${people[s.volunteer_id].name}（${people[s.volunteer_id].number}）` : `#${s.volunteer_id}`);
   const taken = new Set(signups.filter((s) => s.status !== "cancelled").map((s) => s.volunteer_id));
-  const options = Object.fromEntries(active.items.filter((v) => !taken.has(v.id) && v.status === "active")
-    .map((v) => [String(v.id), `${v.name}（${v.number} · ${v.phone}）`]));
+  const optionsOf = (items) => items.filter((v) => !taken.has(v.id) && v.status === "active")
+    .map((v) => h("option", { value: v.id }, `${v.name}（${v.number} · ${v.phone}）`));
   const signUp = form({
     id: "signup-form",
     className: "inline",
-    fields: [{ name: "volunteer_id", label: "志愿者", type: "select", options, required: true, placeholder: "选择志愿者" }],
+    fields: [{ name: "volunteer_id", label: "志愿者", type: "select", options: {}, required: true, placeholder: "选择志愿者" }],
     submit: "报名",
     onSubmit: async (values) => {
-      const s = await api.post(`/shifts/${id}/signups`, { volunteer_id: Number(values.volunteer_id || 0) });
+      // None chosen: the API's "required" lands beside the field.
+      const s = await api.post(`/shifts/${id}/signups`, values.volunteer_id ? { volunteer_id: Number(values.volunteer_id) } : {});
       toast(s.status === "waitlisted" ? `名额已满，已列入候补第 ${s.waitlist_position ?? ""} 位` : "已报名");
       reload();
     },
   });
+  // More volunteers than one page: the search narrows the list (name, phone or number).
+  const select = signUp.querySelector('[name="volunteer_id"]');
+  const fill = (items) => {
+    const chosen = select.value; // kept when the new list still has them
+    select.replaceChildren(h("option", { value: "" }, "选择志愿者"), ...optionsOf(items));
+    select.value = [...select.options].some((o) => o.value === chosen) ? chosen : "";
+  };
+  fill(active.items);
+  let lookup = 0;
+  const search = h("input", { type: "search", placeholder: "按姓名、电话或编号查找", "aria-label": "查找志愿者" });
+  search.addEventListener("input", async () => {
+    const mine = ++lookup;
+    const q = search.value.trim();
+    const found = await api.get("/volunteers", { q, per_page: 100 }).catch(() => null);
+    if (found && mine === lookup) fill(found.items);
+  });
+  signUp.querySelector('.field[data-field="volunteer_id"] label').after(search);
   const cancel = (s) => h("button.small.danger", { type: "button", on: { click: (e) => {
     if (!confirm(`取消 ${name(s)} 的报名？${s.status === "confirmed" ? "候补第一位将自动转正。" : ""}`)) return;
     act(e.target, () => api.del(`/signups/${s.id}`), "已取消报名").then(reload);
