@@ -12,6 +12,8 @@ import * as rooms from "./pages/rooms.js";
 import * as partners from "./pages/partners.js";
 import * as resources from "./pages/resources.js";
 import * as eventViews from "./pages/event-views.js";
+import * as shifts from "./pages/shifts.js";
+import * as meetings from "./pages/meetings.js";
 
 const ROUTES = [
   [/^\/login$/, loginPage.render, null],
@@ -38,6 +40,11 @@ const ROUTES = [
   [/^\/resources$/, resources.list, "resources"],
   [/^\/resources\/new$/, resources.create, "resources"],
   [/^\/resources\/(\d+)$/, resources.detail, "resources"],
+  [/^\/shifts$/, shifts.list, "shifts"],
+  [/^\/shifts\/(\d+)$/, shifts.detail, "shifts"],
+  [/^\/kiosk$/, shifts.kiosk, "shifts"],
+  [/^\/meetings\/new$/, meetings.create, "linkage"],
+  [/^\/meetings\/(\d+)$/, meetings.detail, "linkage"],
 ];
 
 const main = document.getElementById("app");
