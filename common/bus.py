@@ -11,6 +11,16 @@ raises is retried ``MAX_ATTEMPTS`` times in all, then its message goes to
 ``<service>.dead-letter`` and is counted; other messages keep flowing. A handler that
 raises ``ServiceUnavailable`` (its own database is down) is not at fault: its messages go
 back to the queue after one pause and keep their attempts.
+
+Every queue here is a quorum queue (replicated on the broker's cluster nodes, so losing a
+node loses no fact). Its own ``x-delivery-limit`` is not used: the broker counts every
+return as a delivery, including the pause for a database that is down and the redelivery
+after a node or a consumer died, so a limit would dead-letter facts that were never at
+fault. Attempts are counted here instead, where the fault is known.
+
+A queue cannot change type in place: a broker that still has the classic queues of an
+older version refuses the declaration (PRECONDITION_FAILED), which ``declare_topology``
+names with the way out, ``python -m common.cli migrate-queues`` (``migrate_queues``).
 """
 import json
 import logging
@@ -18,7 +28,9 @@ import traceback
 from functools import partial
 
 import eventlet
-from kombu import Connection, Exchange, Queue
+from amqp.basic_message import Message
+from amqp.exceptions import PreconditionFailed
+from kombu import Connection, Exchange, Queue, binding
 from kombu.pools import producers
 from nameko.containers import ContainerBeingKilled
 from nameko.extensions import Entrypoint, ProviderCollector, SharedExtension
@@ -32,6 +44,16 @@ MAX_ATTEMPTS = 3
 RETRY_DELAY_SECONDS = 0.2
 ATTEMPTS_HEADER = "x-ronghe-attempts"
 TRANSIENT_RETRY_SECONDS = 1.0
+
+# Replicated on the cluster's nodes; on a single broker, a queue with one member.
+QUORUM = {"x-queue-type": "quorum"}
+# Set by a quorum queue on each redelivery: a copy we publish (a retry, a move) is a new
+# message and starts its own count.
+BROKER_HEADERS = ("x-delivery-count",)
+
+
+def copied_headers(headers):
+    return {k: v for k, v in (headers or {}).items() if k not in BROKER_HEADERS}
 
 
 def queue_name(service):
@@ -47,16 +69,16 @@ def exchange(source):
 
 
 def consumer_queue(service):
-    """The durable queue of a consuming service, with one binding per consumed type."""
-    from kombu import binding
-
+    """The quorum queue of a consuming service, with one binding per consumed type."""
     bindings = [binding(exchange(et.source), routing_key=et.name)
                 for et in contracts.consumed_by(service)]
-    return Queue(queue_name(service), bindings=bindings, durable=True, auto_delete=False)
+    return Queue(queue_name(service), bindings=bindings, durable=True, auto_delete=False,
+                 queue_arguments=QUORUM)
 
 
 def dead_letter_queue(service):
-    return Queue(dead_letter_queue_name(service), durable=True, auto_delete=False)
+    return Queue(dead_letter_queue_name(service), durable=True, auto_delete=False,
+                 queue_arguments=QUORUM)
 
 
 def consuming_services():
@@ -64,16 +86,125 @@ def consuming_services():
     return sorted({c for et in registry.values() for c in et.consumers})
 
 
+class ClassicQueueFound(RuntimeError):
+    """A queue of ours exists with another type (the classic queue of an older version)."""
+
+
+def durable_queues():
+    """Every durable queue of ours: the consumers' queues, their DLQs and the services'
+    RPC request queues (not the callers' reply queues, which are temporary)."""
+    from common import rpc
+
+    queues = []
+    for service in consuming_services():
+        queues += [consumer_queue(service), dead_letter_queue(service)]
+    return queues + [rpc.request_queue(service) for service in rpc.SERVING_PROCESSES]
+
+
 def declare_topology(amqp_uri):
-    """Declare every exchange and every consumer queue and DLQ in the registry."""
+    """Declare every exchange and every durable queue of ours (the registry's consumer
+    queues and DLQs, the RPC request queues); an older version's classic queue is
+    refused with the way out."""
     registry = contracts.load_all()
     with Connection(amqp_uri, connect_timeout=5) as conn:
         channel = conn.default_channel
         for source in sorted({et.source for et in registry.values()}):
             exchange(source)(channel).declare()
-        for service in consuming_services():
-            consumer_queue(service)(channel).declare()
-            dead_letter_queue(service)(channel).declare()
+        for queue in durable_queues():
+            try:
+                queue(channel).declare()
+            except PreconditionFailed as exc:
+                raise ClassicQueueFound(
+                    f"queue {queue.name} exists with another type than quorum "
+                    f"({exc.reply_text}): stop the services and run "
+                    f"`python -m common.cli migrate-queues` (docs/operations.md, "
+                    f"Upgrade)") from None
+
+
+# -- moving classic queues to quorum queues ------------------------------------------------
+
+MIGRATION_SUFFIX = ".quorum-migration"
+
+
+def migrate_queues(amqp_uri, report=print):
+    """Turn each of our classic queues into a quorum queue of the same name, keeping its
+    messages and bindings. Run with the services stopped (a queue with a consumer is
+    refused, not deleted). Facts routed to the queue meanwhile (a district's shovel, say)
+    are caught by a quorum "shelter" queue with the same bindings, declared before the
+    classic queue goes and emptied into the new one. Safe to run again: a queue already
+    of type quorum is left alone. Returns {queue: "quorum" | "migrated (n messages)"}."""
+    outcome = {}
+    with Connection(amqp_uri, connect_timeout=5) as conn:
+        conn.ensure_connection(max_retries=len(conn.alt) or 1)
+        for source in sorted({et.source for et in contracts.load_all().values()}):
+            exchange(source)(conn.default_channel).declare()
+        for queue in durable_queues():
+            channel = conn.channel()
+            try:
+                queue(channel).declare()
+                channel.close()
+                outcome[queue.name] = "quorum"
+                report(f"{queue.name}: quorum")
+                continue
+            except PreconditionFailed:
+                pass  # classic: the declaration closed the channel
+            moved = _migrate_queue(conn, queue)
+            outcome[queue.name] = f"migrated ({moved} messages)"
+            report(f"{queue.name}: migrated to quorum ({moved} messages)")
+    return outcome
+
+
+def _migrate_queue(conn, queue):
+    shelter = Queue(queue.name + MIGRATION_SUFFIX, durable=True, auto_delete=False,
+                    queue_arguments=QUORUM)
+    bindings = _bindings_of(queue)
+    channel = conn.channel()
+    shelter(channel).declare()
+    for exchange_name, routing_key in bindings:
+        channel.queue_bind(shelter.name, exchange_name, routing_key)
+    moved = _move_messages(channel, queue.name, shelter.name)
+    # Refused (and nothing lost) if a consumer is attached or a message arrived since.
+    channel.queue_delete(queue.name, if_unused=True, if_empty=True)
+    channel.close()
+    # A new channel: RabbitMQ 3.10 fails a channel that used the classic queue when it
+    # then publishes to the quorum queue of the same name.
+    channel = conn.channel()
+    queue(channel).declare()
+    for exchange_name, routing_key in bindings:
+        channel.queue_unbind(shelter.name, exchange_name, routing_key)
+    # Unbound, the shelter receives nothing more; a quorum queue cannot be deleted
+    # "if empty", so it is emptied until the broker counts nothing left in it.
+    while (_move_messages(channel, shelter.name, queue.name)
+           or channel.queue_declare(shelter.name, passive=True).message_count):
+        pass
+    channel.queue_delete(shelter.name)
+    channel.close()
+    return moved
+
+
+def _bindings_of(queue):
+    pairs = [(b.exchange.name, b.routing_key) for b in queue.bindings]
+    if queue.exchange is not None and queue.exchange.name:
+        pairs.append((queue.exchange.name, queue.routing_key))
+    return pairs
+
+
+def _move_messages(channel, source, destination):
+    """Move every message of ``source`` to ``destination``, each acked at its source
+    only once the broker has confirmed its copy (a crash here duplicates, never loses,
+    and the inbox absorbs duplicates)."""
+    moved = 0
+    while True:
+        message = channel.basic_get(source, no_ack=False)
+        if message is None:
+            return moved
+        properties = dict(message.properties)
+        properties["application_headers"] = copied_headers(
+            properties.get("application_headers"))
+        copy = Message(message.body, **properties)
+        channel.basic_publish_confirm(copy, exchange="", routing_key=destination)
+        channel.basic_ack(message.delivery_tag)
+        moved += 1
 
 
 class Topology(SharedExtension):
@@ -92,6 +223,21 @@ class DomainQueueConsumer(QueueConsumer):
     @property
     def prefetch_count(self):
         return max(self.PREFETCH, self.container.max_workers)
+
+    def ack_message(self, message):
+        try:
+            super().ack_message(message)
+        except OSError:
+            # The connection died under us (its broker node was killed, say): nameko
+            # catches only AMQP errors here, and an uncaught one stops the container. The
+            # broker gives the message again on the new connection; the inbox skips it.
+            log.warning("ack lost with the broker connection; the message will come again")
+
+    def requeue_message(self, message):
+        try:
+            super().requeue_message(message)
+        except OSError:
+            log.warning("requeue lost with the broker connection; the message will come again")
 
     def handle_message(self, provider, body, message):
         # nameko spawns a greenthread per message only to call the provider; ours only
@@ -158,7 +304,9 @@ class DomainEventQueue(SharedExtension, ProviderCollector):
     def _publish(self, body, routing_key, headers):
         amqp_uri = self.container.config["AMQP_URI"]
         payload = body if isinstance(body, (bytes, str)) else json.dumps(body, ensure_ascii=False)
-        with producers[Connection(amqp_uri)].acquire(block=True) as producer:
+        # Confirmed: the copy is in the (replicated) queue before the original is acked.
+        connection = Connection(amqp_uri, transport_options={"confirm_publish": True})
+        with producers[connection].acquire(block=True) as producer:
             producer.publish(payload, exchange="", routing_key=routing_key,
                              headers=headers, delivery_mode=2,
                              content_type="application/json", content_encoding="utf-8",
@@ -168,7 +316,7 @@ class DomainEventQueue(SharedExtension, ProviderCollector):
         attempts = int((message.headers or {}).get(ATTEMPTS_HEADER, 1))
         if attempts < MAX_ATTEMPTS:
             eventlet.sleep(RETRY_DELAY_SECONDS * attempts)
-            headers = dict(message.headers or {})
+            headers = copied_headers(message.headers)
             headers[ATTEMPTS_HEADER] = attempts + 1
             # Back to the tail of our own queue through the default exchange; the
             # routing key of the original binding is kept in a header for dispatch.
@@ -188,7 +336,7 @@ class DomainEventQueue(SharedExtension, ProviderCollector):
             self.queue_consumer.requeue_message(message)
 
     def dead_letter(self, body, message, event_type, error, attempts=1):
-        headers = dict(message.headers or {})
+        headers = copied_headers(message.headers)
         headers.update({"x-ronghe-event-type": event_type or "?",
                         "x-ronghe-error": pii.redact(error)[:2000],
                         ATTEMPTS_HEADER: attempts})

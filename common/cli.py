@@ -5,6 +5,7 @@ and Kubernetes:
     python -m common.cli migrate [<process>|all]
     python -m common.cli run          # migrate, then supervise all five (make run)
     python -m common.cli asyncapi     # regenerate docs/asyncapi.yaml
+    python -m common.cli migrate-queues  # classic queues of an older version -> quorum
 """
 import argparse
 import importlib
@@ -85,12 +86,32 @@ def migrate(target):
     return 0
 
 
+def migrate_queues():
+    """Turn the classic queues an older version declared into quorum queues, messages
+    and bindings kept (docs/operations.md, Upgrade). Run with the services stopped."""
+    from common import bus
+
+    setup_logging("migrate")
+    config = load_config("gateway")
+    if not broker_check(config["AMQP_URI"]):
+        return 1
+    try:
+        bus.migrate_queues(config["AMQP_URI"], report=lambda line: log.info("%s", line))
+    except Exception as exc:  # noqa: BLE001 - say what stopped it; nothing was dropped
+        log.error("queue migration stopped: %s (are the services stopped? a queue with "
+                  "a consumer is not moved)", exc)
+        return 1
+    return 0
+
+
 def broker_check(amqp_uri):
     from common.ops import broker_reachable
 
     if broker_reachable(amqp_uri, cache_seconds=0):
         return True
-    print(f"RabbitMQ is not reachable at {amqp_uri}: start one with "
+    from common.pii import redact
+
+    print(f"RabbitMQ is not reachable at {redact(amqp_uri)}: start one with "
           "`rabbitmq-server -detached` (or `docker compose up -d rabbitmq`), "
           "or set AMQP_URI.", file=sys.stderr)
     return False
@@ -162,6 +183,8 @@ def main(argv=None):
     p_migrate.add_argument("process", nargs="?", default="all", choices=PROCESSES + ("all",))
     sub.add_parser("run", help="migrate and run the whole stack (make run)")
     sub.add_parser("asyncapi", help="write docs/asyncapi.yaml from the registry")
+    sub.add_parser("migrate-queues",
+                   help="turn an older version's classic queues into quorum queues")
     args = parser.parse_args(argv)
     if args.command == "serve":
         return serve(args.process)
@@ -169,6 +192,8 @@ def main(argv=None):
         return migrate(args.process)
     if args.command == "run":
         return supervise()
+    if args.command == "migrate-queues":
+        return migrate_queues()
     if args.command == "asyncapi":
         from common import asyncapi
 

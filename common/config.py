@@ -55,6 +55,7 @@ def load_config(process, environ=None, overrides=None):
     path = CONFIG_DIR / f"{process}.yaml"
     config = yaml.safe_load(substitute_env(path.read_text(encoding="utf-8"), environ))
     config.update(overrides or {})
+    check_broker_addresses(config)
     check_production_secrets(config)
     from common import times, vocab
 
@@ -63,16 +64,65 @@ def load_config(process, environ=None, overrides=None):
     return config
 
 
+_BROKER_ADDRESS = re.compile(r"amqps?://[^\s;,]+")
+
+
+def broker_addresses(amqp_uri):
+    """The broker nodes of AMQP_URI: one address, or several separated by ``;`` (kombu's
+    failover list: a process connects to the first that answers and moves to the next
+    when its node goes)."""
+    return [part.strip() for part in amqp_uri.split(";") if part.strip()]
+
+
+def check_broker_addresses(config):
+    """Several addresses must each be a whole amqp:// URI (commas do not separate them)
+    and name the same vhost: they are the nodes of one cluster, not different brokers."""
+    if "AMQP_URI" not in config:
+        return
+    addresses = broker_addresses(str(config["AMQP_URI"]))
+    if not addresses:
+        raise ConfigError("AMQP_URI is empty")
+    vhosts = set()
+    for address in addresses:
+        if not _BROKER_ADDRESS.fullmatch(address) or address.count("://") != 1:
+            raise ConfigError("AMQP_URI: each broker address must be an amqp:// URI, several "
+                              "separated by ';' (amqp://user:pass@node1/vhost;"
+                              "amqp://user:pass@node2/vhost)")
+        vhosts.add(address.split("://", 1)[1].partition("/")[2])
+    if len(vhosts) > 1:
+        raise ConfigError("AMQP_URI: every broker address must name the same vhost "
+                          "(the nodes of one cluster)")
+
+
 def is_production(config):
     return str(config.get("RONGHE_ENV", "development")).lower() == "production"
 
 
+# The keys of DEVELOPMENT_SECRETS that sign or encrypt: random values, not passwords.
+KEYS = ("JWT_SECRET", "PII_KEY", "PII_HASH_KEY")
+
+
 def check_production_secrets(config):
-    """Production refuses to start with a development default or an empty secret."""
+    """Production refuses to start with a development default, a template's placeholder
+    or a guessable key, and with a first admin's password that breaks the password
+    policy. The message names the variable, never its value."""
     if not is_production(config):
         return
-    for key, dev_value in DEVELOPMENT_SECRETS.items():
-        if key in config and (not config[key] or config[key] == dev_value):
-            raise ConfigError(
-                f"RONGHE_ENV=production but {key} is unset or the development default; "
-                f"set a real secret in the environment")
+    from common import credentials
+
+    problems = []
+    for key in DEVELOPMENT_SECRETS:
+        if key not in config:
+            continue
+        value = str(config[key] or "")
+        if key in KEYS:
+            weakness = credentials.secret_weakness(value)
+            advice = f"generate one with: {credentials.GENERATE_SECRET}"
+        else:
+            weakness = credentials.password_weakness(value, config.get("RONGHE_ADMIN_USER"))
+            advice = (f"choose one of at least {credentials.PASSWORD_MIN_LENGTH} characters "
+                      f"mixing letters with digits or symbols")
+        if weakness:
+            problems.append(f"{key} {weakness}; {advice}")
+    if problems:  # all of them at once: one restart to fix them
+        raise ConfigError("RONGHE_ENV=production but " + "\n  and ".join(problems))

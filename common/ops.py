@@ -20,7 +20,7 @@ def broker_reachable(amqp_uri, cache_seconds=2.0):
         return cached[1]
     try:
         with Connection(amqp_uri, connect_timeout=2) as conn:
-            conn.ensure_connection(max_retries=1)
+            conn.ensure_connection(max_retries=len(conn.alt) or 1)  # every address
         ok = True
     except Exception:  # noqa: BLE001 - any failure means "not reachable"
         ok = False

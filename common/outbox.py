@@ -3,8 +3,10 @@
 A state change and its facts commit in one transaction (``record`` writes the row in the
 caller's session). ``OutboxRelay`` publishes pending rows in order, persistent, and marks
 them sent only once the broker has confirmed them; a crash or a broker restart between
-commit and confirm re-sends, never drops. Rows are kept: the outbox is the service's
-event log (``read_event_log``), which reports replays to rebuild its projections.
+commit and confirm re-sends, never drops. With several broker addresses (AMQP_URI
+``amqp://a;amqp://b``) a relay whose node died reconnects to the next one that answers.
+Rows are kept: the outbox is the service's event log (``read_event_log``), which reports
+replays to rebuild its projections.
 """
 import json
 import logging
@@ -96,7 +98,10 @@ class ConfirmingPublisher:
 
     def _connect(self):
         self.connection = Connection(self.amqp_uri, connect_timeout=5, heartbeat=0)
-        self.connection.connect()
+        # Every address of AMQP_URI once (kombu's connect() tries only two of them).
+        self.connection.ensure_connection(max_retries=len(self.connection.alt) or 1,
+                                          interval_start=0, interval_step=0.5,
+                                          interval_max=1)
         self.channel = self.connection.channel()
         self.channel.confirm_select()
         self.channel.events["basic_ack"].add(self._on_ack)

@@ -94,7 +94,13 @@ def mask_name(value):
     return value[0] + "*" * (len(value) - 1)
 
 
+# user:password@ in a URI. nameko masks only the first of an AMQP_URI listing several
+# broker nodes ("amqp://u:****@a;amqp://u:secret@b") when it logs a connection error.
+URI_PASSWORD = re.compile(r"(://[^:/@\s;]*:)[^@\s;]+@")
+
+
 def redact(text):
+    text = URI_PASSWORD.sub(r"\1********@", text)
     text = PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group(0)), text)
     return ID_IN_TEXT.sub(lambda m: mask_id_number(m.group(0)), text)
 

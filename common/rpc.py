@@ -1,7 +1,11 @@
 """RPC between our processes: the ``@rpc`` entrypoint our services expose, and the one
 bounded client every caller uses (``BoundedRpc``).
 
-``@rpc`` is nameko's, with replies published without a publisher confirm. A reply goes to
+``@rpc`` is nameko's, with two changes. Its request queue ``rpc-<service>`` is a quorum
+queue (``request_queue``), so it lives on in a broker cluster that loses a node, where a
+classic queue would be unreachable until its one node came back. The callers' reply queues
+stay nameko's classic queues with an expiry, but transient (``_ReplyListener``). And
+replies are published without a publisher confirm. A reply goes to
 the caller's own reply queue; if the broker lost it, the caller's bounded wait answers
 exactly as it would without a confirm. Waiting for a confirm per reply cost a fifth of a
 service's CPU under load (docs/performance.md).
@@ -18,10 +22,13 @@ import logging
 import warnings
 
 import eventlet
+from kombu import Queue
 from nameko.amqp.publish import Publisher
 from nameko.exceptions import RemoteError, UnknownService
-from nameko.rpc import Responder, Rpc, RpcConsumer, RpcProxy
+from nameko.rpc import (RPC_QUEUE_TEMPLATE, ReplyListener, Responder, Rpc, RpcConsumer,
+                        RpcProxy, get_rpc_exchange)
 
+from common.config import SERVICES
 from common.errors import RongheError, ServiceUnavailable
 
 log = logging.getLogger(__name__)
@@ -36,6 +43,16 @@ warnings.filterwarnings("ignore", message="Mandatory delivery was requested",
 
 # -- the entrypoint ----------------------------------------------------------------------
 
+SERVING_PROCESSES = SERVICES  # the processes that expose @rpc methods
+
+
+def request_queue(service, config=None):
+    """nameko's durable request queue of ``service``, as a quorum queue."""
+    return Queue(RPC_QUEUE_TEMPLATE.format(service), exchange=get_rpc_exchange(config or {}),
+                 routing_key=f"{service}.*", durable=True,
+                 queue_arguments={"x-queue-type": "quorum"})
+
+
 class _UnconfirmedPublisher(Publisher):
     use_confirms = False
 
@@ -45,6 +62,12 @@ class _Responder(Responder):
 
 
 class _RpcConsumer(RpcConsumer):
+    def setup(self):
+        if self.queue is None:
+            self.queue = request_queue(self.container.service_name, self.container.config)
+            self.queue_consumer.register_provider(self)
+            self._registered = True
+
     def handle_result(self, message, result, exc_info):
         amqp_uri = self.container.config["AMQP_URI"]
         from nameko.constants import DEFAULT_SERIALIZER, SERIALIZER_CONFIG_KEY
@@ -54,7 +77,13 @@ class _RpcConsumer(RpcConsumer):
         responder = _Responder(amqp_uri, get_rpc_exchange(self.container.config), serializer,
                                message)
         result, exc_info = responder.send_response(result, exc_info)
-        self.queue_consumer.ack_message(message)
+        try:
+            self.queue_consumer.ack_message(message)
+        except OSError:
+            # The connection died after the reply (a broker node killed, say): nameko
+            # catches only AMQP errors, and an uncaught one stops the container. The
+            # request comes again on the new connection unless its deadline has passed.
+            log.warning("ack of an RPC request lost with the broker connection")
         return result, exc_info
 
 
@@ -103,6 +132,18 @@ class BoundedClient:
             deadline.cancel()
 
 
+class _ReplyListener(ReplyListener):
+    """nameko's reply queue, not durable. A durable queue whose node died cannot be
+    declared again on another node of the cluster (404, "home node down") until that node
+    returns, so every call would time out meanwhile; a transient queue goes with its node
+    and is declared again on the node the caller reconnects to. Its name is new at every
+    start, so no older broker state conflicts with it."""
+
+    def setup(self):
+        super().setup()
+        self.queue.durable = False
+
+
 class BoundedRpc(RpcProxy):
     """``volunteers = BoundedRpc("volunteers", "VOLUNTEERS_RPC_TIMEOUT_SECONDS")``: the
     worker gets a ``BoundedClient`` whose deadline is that config key (seconds).
@@ -110,6 +151,8 @@ class BoundedRpc(RpcProxy):
     ``confirm=False`` publishes requests without waiting for the broker's confirm (the
     gateway: the confirm doubled the cost of a call there). The price: a service that was
     never started is noticed by the deadline, not at once as ``UnknownService``."""
+
+    rpc_reply_listener = _ReplyListener()
 
     def __init__(self, service, timeout_key, default_timeout=DEFAULT_TIMEOUT_SECONDS,
                  confirm=True):

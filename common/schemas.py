@@ -88,3 +88,16 @@ def wire(loaded):
             value = times.iso(value)
         plain[key] = value
     return plain
+
+
+class RowAnswer:
+    """What an output schema dumps: a stored row, with the fields of its answer that are
+    not its columns (decrypted personal data, counts, related numbers) given beside it."""
+
+    def __init__(self, row, **extra):
+        self._row = row
+        self._extra = extra
+
+    def __getattr__(self, name):
+        extra = self.__dict__["_extra"]
+        return extra[name] if name in extra else getattr(self._row, name)

@@ -19,11 +19,10 @@ ACTIONS = {
     "reveal_participant_contacts": ("查看活动报名者完整联系方式", "reveal"),
     "print_sign_in_sheet": ("打印含全名的签到表", "reveal"),
     "create_user": ("创建用户", "permission"),
-    "update_user": ("修改用户（停用/启用/重置密码/角色）", "permission"),
     "disable_user": ("停用用户", "permission"),
     "enable_user": ("启用用户", "permission"),
-    "change_user_role": ("修改用户角色", "permission"),
     "reset_user_password": ("重置用户密码", "permission"),
+    "update_user": ("修改用户", "permission"),
     "clear_sample_data": ("清除示例数据", "data"),
 }
 KINDS = ("reveal", "permission", "data")
@@ -41,6 +40,17 @@ def kind(action):
 
 
 REVEAL_PREFIX = "reveal_"
+
+
+def user_changes(update):
+    """The audit actions of an admin's change to a user (``PATCH /users/{id}``): one per
+    thing changed, so that the log says who disabled whom or reset whose password."""
+    actions = []
+    if "active" in update:
+        actions.append("enable_user" if update["active"] else "disable_user")
+    if "password" in update:
+        actions.append("reset_user_password")
+    return actions or ["update_user"]
 
 
 class AuditQuery(PageQuery):

@@ -1,14 +1,16 @@
-"""Users, passwords (argon2) and tokens (JWT, HS256 pinned, short expiry, bound to this
-community's instance)."""
+"""Users, passwords (argon2) and tokens (JWT, HS256 pinned, short expiry, a lifetime
+ceiling, bound to this community's instance and to the user's current token version)."""
 import time
 
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy import select
 
-from common.errors import Conflict, Unauthorized
+from common import credentials
+from common.errors import Conflict, NotFound, Unauthorized, ValidationFailed
+from common.schemas import RowAnswer
 from common.vocab import ROLES
 from gateway.models import User
 
@@ -39,10 +41,48 @@ class UserCreate(Schema):
 
     username = fields.String(required=True, validate=validate.Regexp(
         r"^[A-Za-z0-9_.\-]{3,64}$", error="3-64 letters, digits, _ . -"))
-    password = fields.String(required=True, validate=validate.Length(8, 256))
+    password = fields.String(required=True, validate=validate.Length(max=256), metadata={
+        "description": f"at least {credentials.PASSWORD_MIN_LENGTH} characters mixing "
+                       f"letters with digits or symbols, not containing the username"})
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
     display_name = fields.String(load_default=None, validate=validate.Length(1, 64))
     volunteer_id = fields.Integer(load_default=None, validate=validate.Range(min=1))
+
+    @validates_schema
+    def _password_policy(self, data, **_):
+        if "password" in data:
+            weakness = credentials.password_weakness(data["password"], data.get("username"))
+            if weakness:
+                raise ValidationError({"password": [f"the password {weakness}"]})
+
+
+PASSWORD_RULE = (f"at least {credentials.PASSWORD_MIN_LENGTH} characters mixing letters with "
+                 f"digits or symbols, not containing the username")
+
+
+class PasswordChange(Schema):
+    class Meta:
+        unknown = RAISE
+
+    current_password = fields.String(required=True, validate=validate.Length(1, 256))
+    new_password = fields.String(required=True, validate=validate.Length(max=256),
+                                 metadata={"description": PASSWORD_RULE})
+
+
+class UserUpdate(Schema):
+    """What an admin changes on a user: disable or enable it, reset its password. Both
+    end the tokens the user holds."""
+    class Meta:
+        unknown = RAISE
+
+    active = fields.Boolean()
+    password = fields.String(validate=validate.Length(max=256),
+                             metadata={"description": PASSWORD_RULE})
+
+    @validates_schema
+    def _not_empty(self, data, **_):
+        if not data:
+            raise ValidationError({"active": ["give active or password"]})
 
 
 class UserOut(Schema):
@@ -51,25 +91,26 @@ class UserOut(Schema):
     role = fields.String()
     display_name = fields.String(allow_none=True)
     volunteer_id = fields.Integer(allow_none=True)
+    active = fields.Boolean()
     community_id = fields.String()
+
+
+USER_OUT = UserOut()
+
+
+def user_answer(user, community_id):
+    """A user as the API shows it: no password hash; the instance's community beside."""
+    return USER_OUT.dump(RowAnswer(user, community_id=community_id))
 
 
 def hash_password(password):
     return _hasher.hash(password)
 
 
-def user_to_dict(user, community_id):
-    return {"id": user.id, "username": user.username, "role": user.role,
-            "display_name": user.display_name, "volunteer_id": user.volunteer_id,
-            "community_id": community_id}
-
-
 def create_user(session, data):
     if session.execute(select(User).where(User.username == data["username"])).first():
         raise Conflict(f"user {data['username']} exists", {"username": ["already taken"]})
     if data["role"] == "volunteer" and not data.get("volunteer_id"):
-        from common.errors import ValidationFailed
-
         raise ValidationFailed("a volunteer user must be linked to a volunteer",
                                {"volunteer_id": ["required for role volunteer"]})
     user = User(username=data["username"], password_hash=hash_password(data["password"]),
@@ -101,20 +142,71 @@ def authenticate(session, username, password):
     return user
 
 
+def _check_policy(field, password, username):
+    weakness = credentials.password_weakness(password, username)
+    if weakness:
+        raise ValidationFailed(f"the password {weakness}", {field: [f"the password {weakness}"]})
+
+
+def _end_tokens(user):
+    """Every token issued to the user so far is refused from now on."""
+    user.token_version = (user.token_version or 0) + 1
+
+
+def change_own_password(session, uid, current, new):
+    """The user's own change: the current password first; then every token issued
+    before, this one included, is refused. Returns the user (for a fresh token)."""
+    user = session.get(User, uid)
+    if user is None or not user.active:
+        raise Unauthorized("the user no longer exists or is disabled")
+    try:
+        _hasher.verify(user.password_hash, current)
+    except (VerificationError, InvalidHashError):
+        raise ValidationFailed("the current password is wrong",
+                               {"current_password": ["wrong password"]}) from None
+    _check_policy("new_password", new, user.username)
+    user.password_hash = hash_password(new)
+    _end_tokens(user)
+    session.flush()
+    return user
+
+
+def update_user(session, user_id, data, actor_uid):
+    """An admin disables, enables or resets the password of a user; the user's tokens
+    end. An admin does not disable itself (the instance could be left without one)."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"user {user_id} not found", {"user_id": user_id})
+    if data.get("active") is False and user.id == actor_uid:
+        raise Conflict("an admin cannot disable itself; another admin can",
+                       {"active": ["your own account"]})
+    if "password" in data:
+        _check_policy("password", data["password"], user.username)
+        user.password_hash = hash_password(data["password"])
+    if "active" in data:
+        user.active = data["active"]
+    _end_tokens(user)
+    session.flush()
+    return user
+
+
 def issue_token(user, secret, community_id, ttl_seconds, now=None):
     now = int(now or time.time())
     claims = {"sub": user.username, "uid": user.id, "role": user.role,
-              "community": community_id, "iat": now, "exp": now + int(ttl_seconds)}
+              "community": community_id, "iat": now, "exp": now + int(ttl_seconds),
+              "ver": user.token_version or 0}
     if user.volunteer_id:
         claims["volunteer_id"] = user.volunteer_id
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
-def verify_token(token, secret, community_id):
-    """Claims of a valid token of this community, else Unauthorized."""
+def verify_token(token, secret, community_id, max_lifetime):
+    """Claims of a valid token of this community living at most ``max_lifetime``
+    seconds, else Unauthorized. Whether its user may still use it is ``ActiveUsers``'."""
     try:
         claims = jwt.decode(token, secret, algorithms=[ALGORITHM],
-                            options={"require": ["exp", "iat", "sub", "role", "community"]})
+                            options={"require": ["exp", "iat", "sub", "uid", "role",
+                                                 "community"]})
     except jwt.ExpiredSignatureError:
         raise Unauthorized("token expired") from None
     except jwt.PyJWTError:
@@ -123,7 +215,61 @@ def verify_token(token, secret, community_id):
         raise Unauthorized("token issued by another community's instance")
     if claims["role"] not in ROLES:
         raise Unauthorized("invalid token")
+    if claims["exp"] - claims["iat"] > max_lifetime or claims["exp"] - time.time() > max_lifetime:
+        # Signed with our key, yet longer-lived than any token the gateway issues.
+        raise Unauthorized("token lifetime beyond the ceiling")
     return claims
+
+
+class ActiveUsers:
+    """Whether a token's user may still act: it exists, is active, and its token version
+    is the token's (a password change or a disabling raises it). The gateway's own
+    users table answers; what it said is kept ``ttl`` seconds so that a busy console
+    does not read it on every request. Changes made through this process forget the
+    user at once; a change made elsewhere (SQL by hand) shows within ``ttl``."""
+
+    def __init__(self, store, ttl, clock=time.monotonic):
+        self.store = store
+        self.ttl = float(ttl)
+        self.clock = clock
+        self.known = {}  # uid -> (active, token_version, role, username, read at)
+        # Counts forget() calls: a read that a change overtook (the database answered,
+        # then the change committed and forgot the user) is not kept.
+        self.changes = 0
+
+    def _read(self, uid):
+        now = self.clock()
+        cached = self.known.get(uid)
+        if cached is not None and now - cached[-1] < self.ttl:
+            return cached
+        changes = self.changes
+        with self.store.session() as session:
+            row = session.execute(select(User.active, User.token_version, User.role,
+                                         User.username).where(User.id == uid)).first()
+        state = (bool(row.active), row.token_version or 0, row.role, row.username, now) \
+            if row else (False, None, None, None, now)
+        if self.ttl > 0 and changes == self.changes:
+            if len(self.known) > 10_000:
+                self.known.clear()
+            self.known[uid] = state
+        return state
+
+    def check(self, claims):
+        active, version, role, username, _ = self._read(int(claims["uid"]))
+        # A database may give a deleted user's id to the next user created: the token
+        # names its user too.
+        if version is None or username != claims["sub"]:
+            raise Unauthorized("the user no longer exists")
+        if not active:
+            raise Unauthorized("the user is disabled")
+        if claims.get("ver", 0) != version or claims["role"] != role:
+            raise Unauthorized("token revoked: the password or the account changed since "
+                               "it was issued; log in again")
+
+    def forget(self, uid):
+        """Called after a change to the user committed."""
+        self.changes += 1
+        self.known.pop(uid, None)
 
 
 def bearer_token(request):

@@ -9,6 +9,16 @@ from gateway.routing import STAFF
 REVEAL_WORDS = ("1", "true", "yes")
 
 
+def client_address(request, trusted_proxies):
+    """The client's address. X-Forwarded-For is believed only when the direct peer is a
+    proxy we trust (a client could otherwise pick a new address per call)."""
+    peer = request.remote_addr or "unknown"
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    if forwarded and peer in trusted_proxies:
+        return forwarded.split(",")[-1].strip() or peer
+    return peer
+
+
 class RequestContext:
     def __init__(self, service, request, route, user, request_id):
         self.service = service
@@ -30,6 +40,12 @@ class RequestContext:
         # get it for records named by another id (a sign-up, a certificate).
         self.only_own = int(user.get("volunteer_id") or -1) \
             if self.role in route.own_records_only else None
+
+    @property
+    def client(self):
+        """The client's address (rate limits, login throttling)."""
+        trusted = self.service.config.get("TRUSTED_PROXIES", "") or ""
+        return client_address(self.request, set(trusted.split(",")))
 
     @property
     def config(self):

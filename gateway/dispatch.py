@@ -37,6 +37,8 @@ def error_response(error, request_id=None):
     headers = {"X-Request-Id": request_id} if request_id else None
     if isinstance(error, Unauthorized):
         headers = dict(headers or {}, **{"WWW-Authenticate": "Bearer"})
+    if isinstance(error, RateLimited) and "retry_after_seconds" in error.details:
+        headers = dict(headers or {}, **{"Retry-After": str(error.details["retry_after_seconds"])})
     return json_response(body, error.status, headers)
 
 
@@ -63,16 +65,6 @@ class _MethodNotAllowed(RongheError):
 
     def __init__(self):
         super().__init__("method not allowed on this path")
-
-
-def _client_key(request, trusted_proxies):
-    """The client's address for rate limiting. X-Forwarded-For is believed only when the
-    direct peer is a proxy we trust (a client could otherwise pick a new key per call)."""
-    peer = request.remote_addr or "unknown"
-    forwarded = request.headers.get("X-Forwarded-For", "")
-    if forwarded and peer in trusted_proxies:
-        return forwarded.split(",")[-1].strip() or peer
-    return peer
 
 
 MAX_SAFE_INT = 2**31 - 1
@@ -242,19 +234,20 @@ def _handle(service, request, route, params, request_id):
         if token is None:
             raise Unauthorized("missing bearer token")
         user = auth.verify_token(token, service.config["JWT_SECRET"],
-                                 service.config["COMMUNITY_ID"])
+                                 service.config["COMMUNITY_ID"],
+                                 int(service.config["JWT_MAX_LIFETIME_SECONDS"]))
+        service.active_users.check(user)
     if not route.allows(user["role"] if user else None):
         raise Forbidden(f"role {user['role']} may not {route.method} {route.path}")
-    trusted = service.config.get("TRUSTED_PROXIES", "") or ""
-    if route.rate_limited and not service.rate_limiter.allow(
-            (route.endpoint, _client_key(request, set(trusted.split(","))))):
-        raise RateLimited("too many requests; try again in a minute")
     ctx = RequestContext(service, request, route, user, request_id)
+    if route.rate_limited and not service.rate_limiter.allow((route.endpoint, ctx.client)):
+        raise RateLimited("too many requests; try again in a minute",
+                          {"retry_after_seconds": 60})
     _refuse_unstorable(params)  # a text path parameter (a period, a number)
     ctx.query = _parse_query(request, route.query)
     ctx.body = _parse_body(request, route.body, _body_limit(service))
     _limit_to_own_records(ctx, params)
-    idempotency.forward(ctx, _client_key(request, set(trusted.split(","))))
+    idempotency.forward(ctx, ctx.client)
     result = route.handler(ctx, **params)
     if isinstance(result, Response):
         result.headers["X-Request-Id"] = request_id

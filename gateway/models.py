@@ -28,6 +28,9 @@ class User(Base):
     display_name: Mapped[str | None] = mapped_column(String(64), nullable=True)
     volunteer_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Raised when the password changes or the user is disabled: a token carries the
+    # version it was issued under and is refused once it differs.
+    token_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

@@ -132,7 +132,7 @@ def build_spec(version="1.0.0"):
             codes["401"] = "A bearer token was sent and is invalid"
         codes.update(r.answers)
         if r.rate_limited:
-            codes["429"] = "Rate limited"
+            codes["429"] = "Rate limited; Retry-After says when to try again"
         if _PARAM.search(r.path) or r.body is not None or r.query is not None:
             codes["404"] = "Not found (an id in the path, query or body)"
         if r.method in idempotency.WRITE_METHODS:
@@ -142,6 +142,9 @@ def build_spec(version="1.0.0"):
             codes.setdefault("422", "Invalid field (or Idempotency-Key header)")
         for code, description in codes.items():
             op["responses"][code] = dict(error_ref, description=description)
+        if r.rate_limited:
+            op["responses"]["429"]["headers"] = {"Retry-After": {
+                "description": "seconds to wait", "schema": {"type": "integer"}}}
         paths.setdefault(_openapi_path(r.path), {})[r.method.lower()] = op
     for path in sorted(paths):
         spec.path(path=path, operations=paths[path])

@@ -9,6 +9,7 @@ from nameko.extensions import DependencyProvider
 from werkzeug.wrappers import Response
 
 from common import metrics
+from common.config import ConfigError
 from common.db import Store, StoreAccess, store_of
 from common.metrics import Instrumentation
 from common.rpc import BoundedRpc
@@ -17,8 +18,8 @@ from gateway import auth
 from gateway.dispatch import dispatch, json_response
 from gateway.models import metadata
 from gateway.openapi import build_spec
+from gateway.ratelimit import LoginThrottle, RateLimiter
 from gateway.security import http
-from gateway.ratelimit import RateLimiter
 
 STATIC = Path(__file__).parent / "static"
 CONSOLE = Path(__file__).parent / "console"
@@ -77,6 +78,37 @@ class PublicRateLimiter(DependencyProvider):
         return self.limiter
 
 
+class LoginThrottling(DependencyProvider):
+    """Growing delays after failed logins (gateway.ratelimit.LoginThrottle)."""
+
+    def setup(self):
+        config = self.container.config
+        self.throttle = LoginThrottle(
+            free_failures=int(config.get("LOGIN_FREE_FAILURES", 5)),
+            first_delay=float(config.get("LOGIN_FIRST_DELAY_SECONDS", 1)),
+            max_delay=float(config.get("LOGIN_MAX_DELAY_SECONDS", 900)))
+
+    def get_dependency(self, worker_ctx):
+        return self.throttle
+
+
+class ActiveUserCheck(DependencyProvider):
+    """Whether a token's user may still act (gateway.auth.ActiveUsers). Refuses to start
+    with a token lifetime above its ceiling: every token issued would be refused."""
+
+    def setup(self):
+        config = self.container.config
+        ttl, ceiling = int(config["JWT_TTL_SECONDS"]), int(config["JWT_MAX_LIFETIME_SECONDS"])
+        if ttl > ceiling:
+            raise ConfigError(f"JWT_TTL_SECONDS ({ttl}) is above JWT_MAX_LIFETIME_SECONDS "
+                              f"({ceiling}): every token issued would be refused")
+        self.users = auth.ActiveUsers(StoreAccess(store_of(self.container)),
+                                      float(config.get("USER_CHECK_CACHE_SECONDS", 5)))
+
+    def get_dependency(self, worker_ctx):
+        return self.users
+
+
 class AdminBootstrap(DependencyProvider):
     """Creates the first admin from RONGHE_ADMIN_USER / RONGHE_ADMIN_PASSWORD."""
 
@@ -98,6 +130,8 @@ class GatewayService:
     store = Store(metadata)
     admin_bootstrap = AdminBootstrap()
     rate_limiter = PublicRateLimiter()
+    login_throttle = LoginThrottling()
+    active_users = ActiveUserCheck()
     request_state = RequestState()
     instrumentation = Instrumentation()
     resources_rpc = service_rpc("resources")

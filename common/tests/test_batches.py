@@ -94,7 +94,7 @@ def test_poison_in_a_batch_is_retried_and_dead_lettered_alone_and_its_batch_mate
     assert counter(metrics.EVENTS_DEAD_LETTERED) - dead == 1
     assert queue_depth(amqp_uri, bus.queue_name("reports")) == 0
     with Connection(amqp_uri) as conn:
-        message = conn.SimpleQueue(bus.dead_letter_queue_name("reports")).get(timeout=2)
+        message = conn.SimpleQueue(bus.dead_letter_queue("reports")).get(timeout=2)
         assert json.loads(message.body)["payload"]["volunteer_id"] == 7
         assert message.headers[bus.ATTEMPTS_HEADER] == bus.MAX_ATTEMPTS
         assert "cannot project this" in message.headers["x-ronghe-error"]

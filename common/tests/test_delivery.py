@@ -121,7 +121,7 @@ def test_handler_that_keeps_raising_is_dead_lettered_and_the_rest_flow(rabbit_co
     after = metrics.EVENTS_DEAD_LETTERED.labels("reports", "volunteer_registered")._value.get()
     assert after - before == 1
     with Connection(amqp_uri) as conn:
-        message = conn.SimpleQueue(bus.dead_letter_queue_name("reports")).get(timeout=2)
+        message = conn.SimpleQueue(bus.dead_letter_queue("reports")).get(timeout=2)
         assert message.headers[bus.ATTEMPTS_HEADER] == bus.MAX_ATTEMPTS
         assert "cannot project this" in message.headers["x-ronghe-error"]
         assert json.loads(message.body)["payload"]["compound"] == "poison"

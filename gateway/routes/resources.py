@@ -58,6 +58,7 @@ def delete_partner(ctx, partner_id):
 @route("GET", "/resources", STAFF, query=schemas.ResourceQuery, response=schemas.Resource,
        many=True, tag=TAG_RESOURCES,
        summary="The resource library; filters type, target_group, category, partner_id, "
+               "compound (its provider serves it), "
                "status, free text q")
 def list_resources(ctx):
     return ctx.rpc("resources", "list_resources", wire(ctx.query))

@@ -1,7 +1,7 @@
 """The audit log (审计日志) through the gateway on the real broker: a reveal of a
-volunteer's phone and the creation of a user are listed, newest first, with who and when;
-the filters narrow it; the rows hold usernames and record ids, never the data revealed;
-only an admin reads it."""
+volunteer's phone and the creation, disabling and password reset of a user are listed,
+newest first, with who and when; the filters narrow it; the rows hold usernames and record
+ids, never the data revealed; only an admin reads it."""
 from datetime import datetime, timedelta, timezone
 
 from tests.fixtures import refused
@@ -62,3 +62,16 @@ def test_reveals_and_user_changes_are_listed_and_filtered(stack):
     refused(admin.get("/audit-log", params={"who": "x"}), "who")
     assert worker.get("/audit-log").status_code == 403
     assert stack.client(login=False).get("/audit-log").status_code == 401
+
+    # an admin disables the social worker, then resets its password: two changes, two rows
+    uid = created.json()["id"]
+    assert admin.patch(f"/users/{uid}", json={"active": False}).status_code == 200
+    assert admin.patch(f"/users/{uid}", json={"active": True,
+                                              "password": "another-pass-2026"}).status_code == 200
+    changes = admin.get("/audit-log", params={"kind": "permission", "target": f"user:{uid}"})
+    assert [(e["username"], e["action"], e["action_label"]) for e in changes.json()["items"]] == [
+        (stack.ADMIN[0], "reset_user_password", "重置用户密码"),
+        (stack.ADMIN[0], "enable_user", "启用用户"),
+        (stack.ADMIN[0], "disable_user", "停用用户"),
+        (stack.ADMIN[0], "create_user", "创建用户")]
+    assert "another-pass-2026" not in changes.text

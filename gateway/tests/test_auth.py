@@ -77,17 +77,17 @@ def test_tampered_payload_is_401(gateway):
 
 def test_admin_creates_a_social_worker_who_cannot_create_users(gateway):
     admin = gateway.client()
-    created = admin.post("/users", json={"username": "xiaoli", "password": "s3cret-pass",
+    created = admin.post("/users", json={"username": "xiaoli", "password": "s3cret-pass-1",
                                          "role": "social_worker", "display_name": "小李"})
     assert created.status_code == 201, created.text
     assert "password" not in created.json() and "password_hash" not in created.json()
-    worker = gateway.client(login=False).login("xiaoli", "s3cret-pass")
+    worker = gateway.client(login=False).login("xiaoli", "s3cret-pass-1")
     assert worker.get("/me").json()["role"] == "social_worker"
-    response = worker.post("/users", json={"username": "x2", "password": "s3cret-pass",
+    response = worker.post("/users", json={"username": "x2", "password": "s3cret-pass-1",
                                            "role": "admin"})
     assert response.status_code == 403
     assert response.json()["error"] == "FORBIDDEN"
-    again = admin.post("/users", json={"username": "xiaoli", "password": "s3cret-pass",
+    again = admin.post("/users", json={"username": "xiaoli", "password": "s3cret-pass-1",
                                        "role": "social_worker"})
     assert again.status_code == 409
     assert "username" in again.json()["details"]
@@ -107,3 +107,16 @@ def test_passwords_are_stored_hashed(gateway):
         stored = conn.execute(text("SELECT password_hash FROM users")).scalar_one()
     assert stored.startswith("$argon2") and gateway.ADMIN[1] not in stored
     assert auth.ALGORITHM == "HS256"
+
+
+@pytest.mark.parametrize("password, reason", [
+    ("short-1", "shorter than 12"),
+    ("onlylowercaseletters", "one kind"),
+    ("xiaowang-2026", "username"),
+], ids=["short", "one-class", "contains-username"])
+def test_a_new_users_password_follows_the_policy(gateway, password, reason):
+    response = gateway.client().post("/users", json={
+        "username": "xiaowang", "password": password, "role": "social_worker"})
+    assert response.status_code == 422, response.text
+    assert list(response.json()["details"]) == ["password"]
+    assert reason in response.json()["details"]["password"][0]

@@ -1,4 +1,4 @@
-"""The gateway's database holds only its own tables; its last migration removed the
+"""The gateway's database holds only its own tables; a migration removed the
 kernel tables it never used and its downgrade brings them back as they were."""
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -10,6 +10,8 @@ from common.db import make_engine, make_metadata
 from gateway.models import metadata
 
 KERNEL = {"outbox", "inbox", "kernel_state"}
+INITIAL = "54b58d51faa1"  # the revision before the kernel tables were dropped
+LATER_COLUMNS = {"token_version"}
 
 
 def tables(uri):
@@ -34,14 +36,16 @@ def test_gateway_has_no_kernel_tables_and_the_downgrade_restores_them(db_backend
     command.upgrade(config, "head")
     assert tables(uri) == {"users", "audit_log"} == set(metadata.tables)
 
-    command.downgrade(config, "-1")
+    command.downgrade(config, INITIAL)
     assert tables(uri) == {"users", "audit_log"} | KERNEL
     before = make_metadata()  # the gateway's tables beside the kernel's, as they were
     # (the kernel's idempotency keys came later: the gateway never had them)
     before.remove(before.tables["idempotency_keys"])
     for table in metadata.tables.values():
         table.to_metadata(before)
-    assert differences(uri, before) == []
+    # Columns added since are all that differs.
+    assert [d for d in differences(uri, before)
+            if not (d[0] == "add_column" and d[3].name in LATER_COLUMNS)] == []
 
     command.upgrade(config, "head")
     assert tables(uri) == {"users", "audit_log"}

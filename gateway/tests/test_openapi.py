@@ -69,3 +69,9 @@ def test_every_answer_the_gateway_gives_is_documented():
     create = paths["/api/v1/volunteers"]["post"]["responses"]
     assert {"413", "415"} <= set(create)
     assert "413" not in paths["/api/v1/volunteers"]["get"]["responses"]
+
+
+def test_the_login_documents_its_refusals():
+    login = build_spec()["paths"][API_PREFIX + "/auth/login"]["post"]["responses"]
+    assert "wrong username or password" in login["401"]["description"].lower()
+    assert "Retry-After" in login["429"]["headers"]

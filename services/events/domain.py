@@ -76,7 +76,8 @@ _EVENT_SHOWN = ("id", "title", "plan", "plan_label", "kind", "kind_label", "targ
                 "capacity", "venue_id", "status", "places_left")
 _EVENT_STAFF = ("booking_id", "organiser", "counts", "roles", "volunteers", "created_at",
                 "published_at", "completed_at", "cancelled_at", "cancel_reason")
-_MEETING = ("agenda", "minutes", "attendees", "five_society", "decisions")
+_MEETING = ("agenda", "minutes", "attendees", "residents", "others", "five_society",
+            "decisions")
 _CHANGED = ("promoted_registration_ids",)  # only in the answer to a change
 _LISTED = tuple(f for f in _EVENT_SHOWN if f != "plan_label")
 
@@ -188,8 +189,10 @@ def create_event(uow, data, organiser, booking_id=None):
         description=data.get("description"), start=data["start"], end=data["end"],
         capacity=data.get("capacity") or 0, venue_id=data.get("venue_id"),
         booking_id=booking_id, organiser=data.get("organiser") or organiser or "unknown",
-        status="draft", agenda=data.get("agenda"),
-        meeting_attendees=_attendees(data.get("attendees") or []), created_at=times.now())
+        status="draft", agenda=data.get("agenda"), minutes=data.get("minutes"),
+        meeting_attendees=_attendees(data.get("attendees") or []),
+        meeting_residents=data.get("residents") or 0, meeting_others=data.get("others") or 0,
+        created_at=times.now())
     session.add(event)
     session.flush()
     _set_target_groups(session, event)
@@ -202,8 +205,10 @@ def create_event(uow, data, organiser, booking_id=None):
 
 
 def _attendees(items):
-    return [{"organisation": a["organisation"], "category": a["category"],
-             "count": a.get("count", 1)} for a in items]
+    """Attendees as stored; a partner's name and category were filled in from the
+    resources service (``partners.resolve_attendees``) before the unit of work."""
+    return [{"partner_id": a.get("partner_id"), "organisation": a["organisation"],
+             "category": a["category"], "count": a.get("count", 1)} for a in items]
 
 
 def _set_target_groups(session, event):
@@ -236,9 +241,9 @@ def plan_update(session, event_id, data):
     end = changes.get("end", booked_end)
     if end <= start:
         raise ValidationFailed("end must be after start", {"end": ["must be after start"]})
-    if ("attendees" in changes or "minutes" in changes or "agenda" in changes) \
-            and event.kind != "joint_meeting":
-        field = next(f for f in ("attendees", "minutes", "agenda") if f in changes)
+    meeting_fields = ("attendees", "residents", "others", "minutes", "agenda")
+    if any(f in changes for f in meeting_fields) and event.kind != "joint_meeting":
+        field = next(f for f in meeting_fields if f in changes)
         raise ValidationFailed(f"only a joint_meeting has {field}",
                                {field: ["only for kind joint_meeting"]})
     venue_id = changes["venue_id"] if "venue_id" in changes else event.venue_id
@@ -287,6 +292,9 @@ def update_event(uow, event_id, changes, new_booking_id=None):
         _set_target_groups(session, event)
     if "attendees" in changes:
         event.meeting_attendees = _attendees(changes["attendees"])
+    for field in ("residents", "others"):
+        if field in changes:
+            setattr(event, f"meeting_{field}", changes[field])
     promoted = []
     if "capacity" in changes:
         event.capacity = changes["capacity"]

@@ -48,9 +48,29 @@ def _check_window(data, max_days=MAX_EVENT_DAYS):
 
 
 class MeetingAttendee(Strict):
-    organisation = fields.String(required=True, validate=validate.Length(1, 100))
-    category = fields.String(required=True, validate=validate.OneOf(list(vocab.FIVE_SOCIETY)))
+    """A partner (``partner_id``: its name and five-society category come from the
+    resources service) or a guest named in free text with a category."""
+    partner_id = Id(load_default=None, allow_none=True, metadata={
+        "description": "a partner of the resources service (not archived); its name and "
+                       "five-society category are taken from it"})
+    organisation = fields.String(load_default=None, validate=validate.Length(1, 100),
+                                 metadata={"description": "required for a guest"})
+    category = fields.String(load_default=None,
+                             validate=validate.OneOf(list(vocab.FIVE_SOCIETY)),
+                             metadata={"description": "required for a guest"})
     count = fields.Integer(load_default=1, validate=validate.Range(1, 1000))
+
+    @validates_schema
+    def _guest(self, data, **_):
+        if data.get("partner_id") is None:
+            missing = {f: ["required for a guest (an attendee without partner_id)"]
+                       for f in ("organisation", "category") if not data.get(f)}
+            if missing:
+                raise ValidationError(missing)
+
+
+# Joint meetings: people who came other than the partners listed.
+HEADCOUNT = dict(validate=validate.Range(0, 10000))
 
 
 class EventCreate(Strict):
@@ -71,16 +91,26 @@ class EventCreate(Strict):
                                            "booked when the event is scheduled"})
     organiser = fields.String(load_default=None, validate=validate.Length(1, 64))
     agenda = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=8000))
+    minutes = fields.String(load_default=None, allow_none=True,
+                            validate=validate.Length(max=20000),
+                            metadata={"description": "joint meetings: the minutes (a meeting "
+                                                     "recorded after it was held)"})
     attendees = fields.List(fields.Nested(MeetingAttendee), load_default=list,
                             validate=validate.Length(max=200),
                             metadata={"description": "joint meetings: attendees by "
                                                      "five-society category"})
+    residents = fields.Integer(load_default=0, **HEADCOUNT, metadata={
+        "description": "joint meetings: residents who attended"})
+    others = fields.Integer(load_default=0, **HEADCOUNT, metadata={
+        "description": "joint meetings: other attendees (not partners, not residents)"})
 
     @validates_schema
     def _window(self, data, **_):
         _check_window(data)
-        if data.get("attendees") and data.get("kind") != "joint_meeting":
-            raise ValidationError("only a joint_meeting has five-society attendees", "attendees")
+        if data.get("kind") != "joint_meeting":
+            for field in ("attendees", "residents", "others", "minutes"):
+                if data.get(field):
+                    raise ValidationError(f"only a joint_meeting has {field}", field)
 
 
 class EventUpdate(Strict):
@@ -96,6 +126,8 @@ class EventUpdate(Strict):
     agenda = fields.String(allow_none=True, validate=validate.Length(max=8000))
     minutes = fields.String(allow_none=True, validate=validate.Length(max=20000))
     attendees = fields.List(fields.Nested(MeetingAttendee), validate=validate.Length(max=200))
+    residents = fields.Integer(**HEADCOUNT)
+    others = fields.Integer(**HEADCOUNT)
 
     @validates_schema
     def _some(self, data, **_):
@@ -345,8 +377,13 @@ class Event(Answer):
     agenda = fields.String(allow_none=True)
     minutes = fields.String(allow_none=True)
     attendees = fields.List(fields.Dict(), attribute="meeting_attendees",
-                            metadata={"description": "joint meetings: organisation, "
-                                                     "five-society category, count"})
+                            metadata={"description": "joint meetings: partner_id (null for "
+                                                     "a guest), organisation, five-society "
+                                                     "category, count"})
+    residents = fields.Integer(attribute="meeting_residents", metadata={
+        "description": "joint meetings: residents who attended"})
+    others = fields.Integer(attribute="meeting_others", metadata={
+        "description": "joint meetings: other attendees"})
     five_society = fields.Dict(metadata={"description": "joint meetings: attendees by "
                                                        "five-society category"})
     decisions = fields.List(fields.Dict(), metadata={"description": "MeetingDecision "

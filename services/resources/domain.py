@@ -134,6 +134,15 @@ def update_partner(uow, crypto, partner_id, data):
     return _partner_answer(partner, crypto, _resource_count(uow.session, partner.id))
 
 
+def _partners_serving(session, compound, stmt=None):
+    """Ids of the partners (of ``stmt``, or all) serving a compound. compounds is a JSON
+    list: picked in Python (a small table), the caller pages in SQL."""
+    stmt = select(Partner) if stmt is None else stmt
+    return [partner_id for partner_id, compounds
+            in session.execute(stmt.with_only_columns(Partner.id, Partner.compounds))
+            if compound in (compounds or [])]
+
+
 def list_partners(session, crypto, query=None):
     q = load_input(schemas.PartnerQuery, query)
     stmt = select(Partner).order_by(Partner.id)
@@ -148,11 +157,7 @@ def list_partners(session, crypto, query=None):
         stmt = stmt.where(or_(Partner.name.ilike(pattern, escape="\\"),
                               Partner.description.ilike(pattern, escape="\\")))
     if q.get("compound"):
-        # compounds is a JSON list: pick the partners in Python (a small table), page in SQL.
-        ids = [partner_id for partner_id, compounds
-               in session.execute(stmt.with_only_columns(Partner.id, Partner.compounds))
-               if q["compound"] in (compounds or [])]
-        stmt = stmt.where(Partner.id.in_(ids))
+        stmt = stmt.where(Partner.id.in_(_partners_serving(session, q["compound"], stmt)))
     with schemas.personal_data(crypto):
         return paginate(session, stmt, q["page"], q["per_page"], PARTNER.dump)
 
@@ -418,7 +423,10 @@ def _resource_filter(q):
 
 def list_resources(session, query=None):
     q = load_input(schemas.ResourceQuery, query)
-    return paginate(session, _resource_filter(q), q["page"], q["per_page"], RESOURCE.dump)
+    stmt = _resource_filter(q)
+    if q.get("compound"):
+        stmt = stmt.where(Resource.partner_id.in_(_partners_serving(session, q["compound"])))
+    return paginate(session, stmt, q["page"], q["per_page"], RESOURCE.dump)
 
 
 def resource_list(session):

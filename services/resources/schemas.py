@@ -283,6 +283,8 @@ class ResourceQuery(ListingQuery):
     target_group = TargetGroup()
     category = NeedCategory()
     partner_id = QueryId()
+    compound = vocab.Compound(metadata={"description": "resources whose provider serves "
+                                                       "this compound"})
     q = fields.String(validate=validate.Length(1, 50))
     status = Code(list(RESOURCE_STATUSES) + ["all"], load_default="active")
 

@@ -91,7 +91,9 @@ def render(doc):
     y -= 20
     pdf.setFont(font, 10)
     pdf.drawString(left + 10, y, "日期")
-    pdf.drawString(left + 110, y, "服务内容")
+    pdf.drawString(left + 85, y, "服务内容")
+    pdf.drawString(left + 245, y, "记录人")
+    pdf.drawString(left + 325, y, "审核人")
     pdf.drawRightString(width - left, y, "时长（小时）")
     y -= 6
     pdf.line(left, y, width - left, y)
@@ -102,7 +104,9 @@ def render(doc):
         shown -= 1  # the last line sums up the rest
     for service in services[:shown]:
         pdf.drawString(left + 10, y, service["date"])
-        pdf.drawString(left + 110, y, str(service["description"])[:30])
+        pdf.drawString(left + 85, y, str(service["description"])[:14])
+        pdf.drawString(left + 245, y, str(service.get("recorded_by") or "")[:12])
+        pdf.drawString(left + 325, y, str(service.get("decided_by") or "")[:12])
         pdf.drawRightString(width - left, y, _hours(service["minutes"]))
         y -= 16
     if len(services) > shown:

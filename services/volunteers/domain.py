@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from common import pii, times
 from common.db import paginate
 from common.errors import Conflict, Forbidden, NotFound, ValidationFailed, load_input
+from common.schemas import RowAnswer as _Answer
 from services.volunteers import schemas
 from services.volunteers.models import (Certificate, HoursEntry, Shift, Signup, Team,
                                         TeamMember, Volunteer)
@@ -48,19 +49,6 @@ VERIFIED = schemas.CertificateVerification(
     exclude=("current_hours", "superseded_at", "replaced_by"))
 SUPERSEDED = schemas.CertificateVerification()
 NOT_VERIFIED = schemas.CertificateVerification(only=("number", "valid"))
-
-
-class _Answer:
-    """What an output schema dumps: a stored row, with the fields of its answer that are
-    not its columns (decrypted personal data, counts, related numbers) given beside it."""
-
-    def __init__(self, row, **extra):
-        self._row = row
-        self._extra = extra
-
-    def __getattr__(self, name):
-        extra = self.__dict__["_extra"]
-        return extra[name] if name in extra else getattr(self._row, name)
 
 
 def _where_in_python(session, statement, model, keep):

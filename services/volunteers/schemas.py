@@ -378,6 +378,13 @@ class CertificateService(Schema):
     decided_by = fields.String(allow_none=True, metadata={"description": "who approved it"})
 
 
+class CertificateEvidence(CertificateService):
+    """A service as the public verification shows it: no description (staff type it
+    freely), no entry id."""
+    class Meta:
+        exclude = ("entry_id", "description")
+
+
 class Certificate(Schema):
     number = fields.String()
     volunteer_id = fields.Integer()
@@ -435,3 +442,6 @@ class CertificateVerification(Schema):
     replaced_by = fields.String(allow_none=True)
     issuer = fields.String()
     issued_on = fields.Date()
+    services = fields.List(fields.Nested(CertificateEvidence), metadata={
+        "description": "the evidence: each service's date and minutes, who recorded it and "
+                       "who approved it (usernames of staff)"})

@@ -56,11 +56,11 @@ def event_day(kpis):
     return min(max(day, start), end)
 
 
-def run_driver(args, out, timeout=480):
+def run_driver(args, out, timeout=480, driver=DRIVER):
     """The browser journey in a child process; eventlet keeps serving while it runs."""
     log_path = out / "driver.log"
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen([sys.executable, str(DRIVER), *args], cwd=ROOT,
+        proc = subprocess.Popen([sys.executable, str(driver), *args], cwd=ROOT,
                                 stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while proc.poll() is None:

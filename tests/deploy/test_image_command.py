@@ -6,6 +6,7 @@ Each process runs as a real subprocess, in production mode (real secrets, so the
 development-default guard is exercised), against temporary SQLite files and a throw-away
 RabbitMQ vhost created and deleted through the management API."""
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -103,12 +104,17 @@ def environment(tmp_path_factory, vhost):
         "LOG_LEVEL": "INFO",
         "SAMPLE_DATA": "true",
         "IDEMPOTENCY_RETENTION_HOURS": "24",
-        "JWT_SECRET": "test-" + uuid.uuid4().hex,
-        "PII_KEY": "test-" + uuid.uuid4().hex,
-        "PII_HASH_KEY": "test-" + uuid.uuid4().hex,
+        "JWT_SECRET": secrets.token_urlsafe(48),
+        "PII_KEY": secrets.token_urlsafe(48),
+        "PII_HASH_KEY": secrets.token_urlsafe(48),
         "RONGHE_ADMIN_USER": "operator",
         "RONGHE_ADMIN_PASSWORD": "test-" + uuid.uuid4().hex,
         "JWT_TTL_SECONDS": "3600",
+        "JWT_MAX_LIFETIME_SECONDS": "43200",
+        "USER_CHECK_CACHE_SECONDS": "5",
+        "LOGIN_FREE_FAILURES": "5",
+        "LOGIN_FIRST_DELAY_SECONDS": "1",
+        "LOGIN_MAX_DELAY_SECONDS": "900",
         "RPC_TIMEOUT_SECONDS": "5",
         "PUBLIC_RATE_LIMIT_PER_MINUTE": "30",
         "MAX_BODY_BYTES": "2097152",

@@ -15,6 +15,8 @@ EXPECTED = {
     "POST /auth/login": PUBLIC,
     "GET /me": ANY_USER,
     "POST /users": {"admin"},
+    "PATCH /users/<int:user_id>": {"admin"},
+    "POST /me/password": ANY_USER,
     "GET /vocabularies": PUBLIC,
     # events (public listing, registration, feedback; the rest is staff work)
     "GET /events": PUBLIC,
@@ -132,4 +134,5 @@ VOLUNTEER_OWN_RECORDS = {
     "GET /volunteers/<int:volunteer_id>/certificates",
     "GET /certificates/<number>/pdf",
 }
-VOLUNTEER_SHARED_READS = {"GET /me", "GET /teams", "GET /shifts", "GET /shifts/<int:shift_id>"}
+VOLUNTEER_SHARED_READS = {"GET /me", "POST /me/password", "GET /teams", "GET /shifts",
+                          "GET /shifts/<int:shift_id>"}

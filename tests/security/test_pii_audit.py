@@ -74,7 +74,7 @@ def test_personal_data_never_leaks(full_stack_module, caplog):
     amqp_uri = stack.rabbit_config["AMQP_URI"]
     with Connection(amqp_uri) as conn:
         for service in ("resources", "volunteers", "events", "reports"):
-            queue = conn.SimpleQueue(bus.dead_letter_queue_name(service))
+            queue = conn.SimpleQueue(bus.dead_letter_queue(service))
             while True:
                 try:
                     message = queue.get(timeout=0.2)

@@ -9,6 +9,11 @@ import * as needs from "./pages/needs.js";
 import * as linkage from "./pages/linkage.js";
 import * as reports from "./pages/reports.js";
 import * as rooms from "./pages/rooms.js";
+import * as partners from "./pages/partners.js";
+import * as resources from "./pages/resources.js";
+import * as eventViews from "./pages/event-views.js";
+import * as shifts from "./pages/shifts.js";
+import * as meetings from "./pages/meetings.js";
 import * as district from "./pages/district.js";
 import * as audit from "./pages/audit.js";
 
@@ -16,6 +21,8 @@ const ROUTES = [
   [/^\/login$/, loginPage.render, null],
   [/^\/$/, home.render, "home"],
   [/^\/events$/, events.list, "events"],
+  [/^\/events\/month$/, eventViews.month, "events"],
+  [/^\/events\/list$/, eventViews.listing, "events"],
   [/^\/events\/new$/, events.create, "events"],
   [/^\/events\/(\d+)$/, events.detail, "events"],
   [/^\/events\/(\d+)\/checkin$/, events.checkin, "events"],
@@ -29,6 +36,17 @@ const ROUTES = [
   [/^\/linkage$/, linkage.render, "linkage"],
   [/^\/reports$/, reports.render, "reports"],
   [/^\/rooms$/, rooms.week, "rooms"],
+  [/^\/partners$/, partners.list, "partners"],
+  [/^\/partners\/new$/, partners.create, "partners"],
+  [/^\/partners\/(\d+)$/, partners.detail, "partners"],
+  [/^\/resources$/, resources.list, "resources"],
+  [/^\/resources\/new$/, resources.create, "resources"],
+  [/^\/resources\/(\d+)$/, resources.detail, "resources"],
+  [/^\/shifts$/, shifts.list, "shifts"],
+  [/^\/shifts\/(\d+)$/, shifts.detail, "shifts"],
+  [/^\/kiosk$/, shifts.kiosk, "shifts"],
+  [/^\/meetings\/new$/, meetings.create, "linkage"],
+  [/^\/meetings\/(\d+)$/, meetings.detail, "linkage"],
   [/^\/district$/, district.list, "district"],
   [/^\/district\/([\w-]+)$/, district.detail, "district"],
   [/^\/audit$/, audit.list, "audit"],

@@ -91,6 +91,25 @@ const REASONS = [
     (m) => `待办事项不能从“${STATUS.action[m[1]] || m[1]}”变为“${STATUS.action[m[2]] || m[2]}”`],
   [/registration already cancelled|the registration was cancelled/i, () => "该报名已取消"],
   [/is already booked .* to /i, () => "该场地此时段已被预约"],
+  [/partner \d+ provides resources ([\d, ]+):/i,
+    (m) => `该合作伙伴提供了资源 #${m[1].split(", ").join("、#")}，不能删除：请改为归档，或先删除/改挂这些资源`],
+  [/resource \d+ is matched to needs ([\d, ]+):/i,
+    (m) => `该资源已匹配需求 #${m[1].split(", ").join("、#")}，不能删除：请改为归档`],
+  [/^unknown partner/i, () => "合作伙伴不存在"],
+  [/^partner \d+ is (\w+)/i, (m) => `该合作伙伴${STATUS.partner[m[1]] || m[1]}，不能选用`],
+  [/(\d+) already matched; quantity must be at least/i, (m) => `已匹配 ${m[1]}，数量不能少于 ${m[1]}`],
+  [/too early to check in/i, () => "班次尚未开始（最早可提前 2 小时签到）"],
+  [/^the shift is over/i, () => "班次已结束，不能签到"],
+  [/check-out before check-in/i, () => "尚未签到，不能签退"],
+  [/check-out must come after check-in/i, () => "签退时间须晚于签到时间"],
+  [/already checked in/i, () => "已签到过"],
+  [/already checked out/i, () => "已签退过"],
+  [/only a confirmed sign-up can check in/i, () => "只有已确认（非候补）的报名可以签到"],
+  [/a sign-up that has checked in cannot be cancelled/i, () => "已签到的报名不能取消"],
+  [/^shift \d+ is cancelled/i, () => "班次已取消"],
+  [/required for a guest/i, () => "来宾须填写"],
+  [/an attendee names a partner that cannot attend/i, () => "参会单位中有不能参会的合作伙伴"],
+  [/^only a joint_meeting has/i, () => "仅联席会可填写"],
   [/not found$/i, () => "记录不存在"],
   [/already registered/i, () => "已报名"],
   [/already attended/i, () => "已签到"],
@@ -148,6 +167,8 @@ export const STATUS = {
     overdue: "已逾期" },
   idea: { submitted: "已提交", adopted: "已采纳" },
   volunteer: { active: "在册", inactive: "停用", suspended: "暂停" },
+  partner: { active: "合作中", inactive: "已停止合作", archived: "已归档" },
+  resource: { active: "可用", archived: "已归档" },
   kpi: { achieved: "已达成", on_track: "进度正常", at_risk: "进度落后", no_data: "暂无数据" },
 };
 
@@ -160,6 +181,11 @@ export const IDEA_CATEGORIES = {
   environment: "环境美化", safety: "平安建设", facilities: "设施改善", culture: "文化活动",
   elderly_care: "养老服务", children: "儿童友好", governance: "社区治理", services: "便民服务",
   other: "其他",
+};
+// Kinds of partners (合作单位); the API answers each partner's kind_label too.
+export const PARTNER_KINDS = {
+  school: "学校", enterprise: "企业", merchant: "商户", social_org: "社会组织",
+  government: "政府单位", resident_group: "居民团体",
 };
 export const FIT = { good: "匹配度高", partial: "部分匹配", weak: "匹配度低" };
 
@@ -184,6 +210,13 @@ export const FIELD_LABELS = {
   summary: "决议内容", event_id: "联席会", score: "评分", resource_id: "资源",
   volunteer_id: "志愿者", quantity: "数量", period: "报表期间", id_number: "身份证号",
   username: "用户名", password: "密码", birth_year: "出生年份", note: "备注",
+  five_society: "五社类别", contact_name: "联系人", contact_phone: "联系电话", compounds: "服务小区",
+  type: "资源类型", partner_id: "提供方", need_categories: "可回应的需求", unit: "单位",
+  available_from: "可用起始日", available_to: "可用截止日", availability_note: "可用时间说明",
+  value_yuan: "总价值（元）", unit_value_yuan: "单价（元）", status: "状态",
+  places: "人数", location: "地点", agenda: "议程", minutes: "会议纪要", attendees: "参会单位",
+  residents: "居民代表人数", others: "其他参会人数", idea_id: "金点子", action_items: "待办事项",
+  at: "时间", checked_in_at: "签到",
 };
 
 const TZ = "Asia/Shanghai";

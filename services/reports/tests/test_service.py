@@ -282,7 +282,7 @@ def test_a_fact_that_cannot_be_projected_is_dead_lettered_alone(stack, rabbit_co
     assert counter_total(metrics.EVENTS_DEAD_LETTERED) - dead == 1
     assert queue_depth(amqp, bus.queue_name("reports")) == 0
     with Connection(amqp) as conn:
-        message = conn.SimpleQueue(bus.dead_letter_queue_name("reports")).get(timeout=2)
+        message = conn.SimpleQueue(bus.dead_letter_queue("reports")).get(timeout=2)
         assert json.loads(message.body)["event_id"] == envelopes[11]["event_id"]
         assert message.headers[bus.ATTEMPTS_HEADER] == bus.MAX_ATTEMPTS
         message.ack()

@@ -130,6 +130,9 @@ def test_resource_filters_free_text_and_pagination(store, partner):
         assert titles(category="tutoring") == ["四点半课堂"]
         assert titles(type="material") == ["爱心物资包"]
         assert titles(partner_id=partner["id"]) == ["长者上门照料"]
+        # a compound: the resources whose provider serves it
+        assert titles(compound="fulong_huayuan") == ["长者上门照料"]
+        assert titles(compound="banshan_linhai") == []
         assert titles(q="小学生") == ["四点半课堂"]          # description
         assert titles(q="和通小学") == ["长者上门照料"]        # provider's name
         assert titles(q="100%") == []                          # LIKE wildcards are literal

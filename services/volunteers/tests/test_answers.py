@@ -241,7 +241,9 @@ def test_certificate_answers(store, crypto, people):
     assert valid == {"number": "ZYFW-HETONG-2026-000001", "valid": True, "status": "valid",
                      "volunteer_number": "V000002", "period_from": "2026-11-01",
                      "period_to": "2026-11-30", "approved_hours": 2.2, "replaces": None,
-                     "issuer": "和通社区", "issued_on": "2026-12-01"}
+                     "issuer": "和通社区", "issued_on": "2026-12-01", "services": [
+                         {"date": "2026-11-28", "minutes": 130, "recorded_by": "sw1",
+                          "decided_by": "sw2"}]}
     assert wrong == {"number": "ZYFW-HETONG-2026-000001", "valid": False}
     assert store.count(Certificate) == 1 and store.count(Shift) == 1
 
@@ -270,7 +272,9 @@ def test_certificate_answers(store, crypto, people):
                      "approved_hours": 2.2, "current_hours": 1.7,
                      "superseded_at": "2026-11-29T06:00:00Z", "replaces": None,
                      "replaced_by": "ZYFW-HETONG-2026-000002", "issuer": "和通社区",
-                     "issued_on": "2026-12-01"}
+                     "issued_on": "2026-12-01", "services": [
+                         {"date": "2026-11-28", "minutes": 130, "recorded_by": "sw1",
+                          "decided_by": "sw2"}]}
     assert reissued == certificate | {
         "number": "ZYFW-HETONG-2026-000002", "approved_minutes": 100, "approved_hours": 1.7,
         "services": [{"entry_id": 2, "date": "2026-11-28", "description": "敬老院探访",

@@ -593,7 +593,9 @@ def test_an_approved_correction_supersedes_the_certificates_covering_its_date(st
                      "period_to": "2026-11-30", "approved_hours": 4.0, "current_hours": 3.5,
                      "superseded_at": stale["superseded_at"], "replaces": None,
                      "replaced_by": None,
-                     "issuer": "和通社区", "issued_on": "2026-12-01"}
+                     "issuer": "和通社区", "issued_on": "2026-12-01",
+                     "services": [{"date": "2026-11-20", "minutes": 240,
+                                   "recorded_by": "sw1", "decided_by": "sw2"}]}
     assert "林" not in json.dumps(stale, ensure_ascii=False)
     assert verify(store, crypto, year)["status"] == "superseded"
     assert verify(store, crypto, oct_) | {"valid": True, "status": "valid"} == \

@@ -442,6 +442,58 @@ def test_hours_are_decided_by_someone_else_for_service_done(stack):
                                       "service_date": today.isoformat()}).status_code == 201
 
 
+def test_nobody_approves_their_own_hours_and_the_certificate_names_who_did(stack):
+    """Hours are a funded figure: a social worker who is also a volunteer records a whole
+    day for themself and tries to approve it; an admin approves what it just recorded;
+    a service date in 2099. Each is refused; the hours approved by someone else appear
+    on the certificate with who recorded and who approved them, by username."""
+    stack.start("volunteers", "gateway")
+    admin = stack.client()
+    vid = admin.post("/volunteers", json={"name": "陈晓东", "phone": "13812345670",
+                                          "id_number": "35020319800101123X"}).json()["id"]
+    chen = _staff(stack, admin, "sw_chen", volunteer_id=vid)
+    reviewer = _staff(stack, admin, "sw_review")
+
+    day = chen.post("/hours", json={"volunteer_id": vid, "minutes": 1440,
+                                    "service_date": "2026-11-20", "reason": "全天值守"})
+    assert day.status_code == 201, day.text
+    self_approved = chen.post(f"/hours/{day.json()['id']}/approve", json={})
+    assert self_approved.status_code == 403
+    assert "another staff member" in self_approved.json()["message"]
+
+    recorded = admin.post("/hours", json={"volunteer_id": vid, "minutes": 120,
+                                          "service_date": "2026-11-21", "reason": "纸质签到表补录"})
+    assert recorded.status_code == 201, recorded.text
+    own_service = chen.post(f"/hours/{recorded.json()['id']}/approve", json={})
+    assert own_service.status_code == 403
+    assert "your own service" in own_service.json()["message"]
+    just_recorded = admin.post(f"/hours/{recorded.json()['id']}/approve", json={})
+    assert just_recorded.status_code == 403
+    assert "recorded by you" in just_recorded.json()["message"]
+
+    future = admin.post("/hours", json={"volunteer_id": vid, "minutes": 60, "reason": "补录",
+                                        "service_date": "2099-12-01"})
+    assert future.status_code == 422 and list(future.json()["details"]) == ["service_date"]
+    assert admin.get("/hours", params={"status": "approved"}).json()["total"] == 0
+    assert admin.get("/hours", params={"status": "pending"}).json()["total"] == 2
+
+    assert reviewer.post(f"/hours/{recorded.json()['id']}/approve", json={}).status_code == 200
+    cert = admin.post(f"/volunteers/{vid}/certificates",
+                      json={"period_from": "2026-11-01", "period_to": "2026-11-30"}).json()
+    assert cert["approved_hours"] == 2.0  # the whole day, still pending, does not count
+    verified = requests.get(
+        f"{stack.url('gateway')}/api/v1/certificates/{cert['number']}/verify",
+        params={"code": cert["verification_code"]}, timeout=10).json()
+    assert verified["valid"] is True
+    assert verified["services"] == [{"date": "2026-11-21", "minutes": 120,
+                                     "recorded_by": "admin", "decided_by": "sw_review"}]
+    assert "陈晓东" not in json.dumps(verified, ensure_ascii=False)
+    pdf = admin.get(f"/certificates/{cert['number']}/pdf")
+    text = PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text()
+    assert "记录人" in text and "审核人" in text
+    assert "admin" in text and "sw_review" in text
+
+
 def test_shifts_between_local_days_and_answers_in_utc(stack):
     stack.start("volunteers", "gateway")
     client = stack.client()

@@ -61,7 +61,7 @@ export async function list(view, { params, go }) {
   if (refused) showErrors(filters, refused);
   clear(view,
     h("div.page-head", h("h1", "审计日志"),
-      h("p.muted", "记录谁在何时查看了完整的个人信息（手机号、身份证号、含全名的签到表），以及用户的创建、停用、角色和密码变更。记录中只有用户名和记录编号，不含个人信息本身。")),
+      h("p.muted", "记录谁在何时查看了完整的个人信息（手机号、身份证号、含全名的签到表），以及用户的创建、停用、启用和密码重置。记录中只有用户名和记录编号，不含个人信息本身。")),
     // Folded on a phone unless a filter is set: the entries come first there.
     h("details.card.audit-filters", { open: window.innerWidth >= 640 || Object.keys(asked).length > 0 || !!refused },
       h("summary", Object.keys(asked).length ? `筛选（${Object.keys(asked).length} 项）` : "筛选"),

@@ -3,6 +3,7 @@
 import { api, download, vocabularies, ApiError } from "../api.js";
 import { h, clear, form, badge, pager, table, act, section, toast, showErrors, fieldRow, readForm, clearErrors } from "../ui.js";
 import { STATUS, compoundName, labelOf, skillNames, fmt, localToIso, todayLocal, errorText } from "../i18n.js";
+import { viewTabs } from "./event-views.js";
 
 let venueCache = null;
 async function venues() {
@@ -35,13 +36,14 @@ export async function list(view, { params, go }) {
   const status = params.get("status") || "";
   const plan = params.get("plan") || "";
   const series = params.get("series") || "";
+  const targetGroup = params.get("target_group") || "";
   const to = addDays(week, 6);
   const nav = (changes) => {
-    const q = new URLSearchParams({ week, status, plan, series, ...changes });
+    const q = new URLSearchParams({ week, status, plan, series, target_group: targetGroup, ...changes });
     [...q.keys()].forEach((k) => { if (!q.get(k)) q.delete(k); });
     go(`/events?${q}`);
   };
-  const data = await api.get("/events", { from: week, to, status, plan, series, page, per_page: 50 });
+  const data = await api.get("/events", { from: week, to, status, plan, series, target_group: targetGroup, page, per_page: 50 });
   const vmap = await venues().catch(() => ({}));
   const byDay = {};
   for (const ev of data.items) {
@@ -58,11 +60,15 @@ export async function list(view, { params, go }) {
       Object.entries(vocab.plans).map(([c, l]) => h("option", { value: c, selected: c === plan }, l))),
     h("select", { "aria-label": "服务菜单", on: { change: (e) => nav({ series: e.target.value, page: "" }) } },
       h("option", { value: "" }, "全部服务菜单"),
-      Object.entries(vocab.series).map(([c, l]) => h("option", { value: c, selected: c === series }, l))));
+      Object.entries(vocab.series).map(([c, l]) => h("option", { value: c, selected: c === series }, l))),
+    h("select", { "aria-label": "服务对象", on: { change: (e) => nav({ target_group: e.target.value, page: "" }) } },
+      h("option", { value: "" }, "全部服务对象"),
+      Object.entries(vocab.target_groups).map(([c, l]) => h("option", { value: c, selected: c === targetGroup }, l))));
   clear(view,
     h("div.page-head",
       h("h1", "活动"),
       h("a.button.primary", { href: "#/events/new" }, "＋ 新建活动")),
+    viewTabs("week", params),
     h("div.week-nav",
       h("button", { type: "button", on: { click: () => nav({ week: addDays(week, -7), page: "" }) } }, "‹ 上周"),
       h("strong", `${week} 至 ${to}`),
