@@ -53,9 +53,7 @@ pytestmark = [pytest.mark.skipif(_missing() is not None, reason=str(_missing()))
 
 
 @pytest.mark.timeout(600)
-def test_district_page_and_audit_log_in_chromium(stack, rabbit_config, communities, tmp_path,
-                                                 monkeypatch):
-    monkeypatch.setattr("tests.browser.test_console.DRIVER", DRIVER)
+def test_district_page_and_audit_log_in_chromium(stack, rabbit_config, communities, tmp_path):
     stack.start("reports", **DISTRICT)
     stack.start("volunteers")
     stack.start("gateway", COMMUNITY_ID="huli")
@@ -82,7 +80,8 @@ def test_district_page_and_audit_log_in_chromium(stack, rabbit_config, communiti
     code, output = run_driver([
         "--base", stack.url("gateway"), "--user", stack.ADMIN[0],
         "--password", stack.ADMIN[1], "--out", str(tmp_path), "--shots", str(staging),
-        "--chromium", CHROMIUM, "--setup", json.dumps(setup, ensure_ascii=False)], tmp_path)
+        "--chromium", CHROMIUM, "--setup", json.dumps(setup, ensure_ascii=False)], tmp_path,
+        driver=DRIVER)
     assert code == 0, f"browser journey failed (rc={code}); see {tmp_path}/failure.png\n{output}"
     steps = [line.split()[1] for line in output.splitlines() if line.startswith("STEP ")]
     assert steps == ["login", "district_page", "login", "audit_log_lists_the_reveal"], output

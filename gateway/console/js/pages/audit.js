@@ -10,7 +10,7 @@ const TARGETS = {
   volunteer: ["志愿者", (id) => `#/volunteers/${id}`],
   need: ["需求", (id) => `#/needs/${id}`],
   event: ["活动", (id) => `#/events/${id}`],
-  partner: ["合作伙伴", null],
+  partner: ["合作伙伴", (id) => `#/partners/${id}`],
   user: ["用户", null],
   community: ["社区", null],
 };
