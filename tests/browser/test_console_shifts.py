@@ -30,8 +30,7 @@ PARTNERS = [
 
 
 @pytest.mark.timeout(600)
-def test_shifts_kiosk_and_joint_meeting_in_chromium(full_stack, tmp_path, monkeypatch):
-    monkeypatch.setattr("tests.browser.test_console.DRIVER", DRIVER)
+def test_shifts_kiosk_and_joint_meeting_in_chromium(full_stack, tmp_path):
     client = full_stack.client()
     volunteers = []
     for body in VOLUNTEERS:
@@ -52,7 +51,8 @@ def test_shifts_kiosk_and_joint_meeting_in_chromium(full_stack, tmp_path, monkey
         "--base", full_stack.url("gateway"), "--user", full_stack.ADMIN[0],
         "--password", full_stack.ADMIN[1], "--out", str(tmp_path), "--shots", str(staging),
         "--chromium", CHROMIUM,
-        "--setup", json.dumps({"volunteers": volunteers, "partners": partners})], tmp_path)
+        "--setup", json.dumps({"volunteers": volunteers, "partners": partners})], tmp_path,
+        driver=DRIVER)
     assert code == 0, f"browser journey failed (rc={code}); see {tmp_path}/failure.png\n{output}"
     steps = [line.split()[1] for line in output.splitlines() if line.startswith("STEP ")]
     assert steps == ["login", "create_shift", "sign_up_two_volunteers",
