@@ -13,15 +13,17 @@ from common.db import Store, StoreAccess, store_of
 from common.metrics import Instrumentation
 from common.rpc import BoundedRpc
 from common.ops import health_report
+from common.pii import Pii
 from gateway import auth
 from gateway.dispatch import dispatch, json_response
 from gateway.models import metadata
 from gateway.openapi import build_spec
 from gateway.security import http
-from gateway.ratelimit import RateLimiter
+from gateway.ratelimit import PhoneLimiter, RateLimiter
 
 STATIC = Path(__file__).parent / "static"
 CONSOLE = Path(__file__).parent / "console"
+PUBLIC_SITE = Path(__file__).parent / "public"
 
 
 def static_file(base, asset, max_age=0):
@@ -77,6 +79,18 @@ class PublicRateLimiter(DependencyProvider):
         return self.limiter
 
 
+class PublicPhoneLimiter(DependencyProvider):
+    """Public writes per phone (gateway/ratelimit.py), beside the per-client limit."""
+
+    def setup(self):
+        config = self.container.config
+        self.limiter = PhoneLimiter(config.get("PUBLIC_PHONE_RATE_LIMIT_PER_MINUTE", 5),
+                                    Pii.from_config(config))
+
+    def get_dependency(self, worker_ctx):
+        return self.limiter
+
+
 class AdminBootstrap(DependencyProvider):
     """Creates the first admin from RONGHE_ADMIN_USER / RONGHE_ADMIN_PASSWORD."""
 
@@ -98,6 +112,7 @@ class GatewayService:
     store = Store(metadata)
     admin_bootstrap = AdminBootstrap()
     rate_limiter = PublicRateLimiter()
+    phone_limiter = PublicPhoneLimiter()
     request_state = RequestState()
     instrumentation = Instrumentation()
     resources_rpc = service_rpc("resources")
@@ -127,9 +142,15 @@ class GatewayService:
 
         return static_file(Path(swagger_ui_path), asset, max_age=86400)
 
-    @http("GET", "/")
-    def root(self, request):
-        return Response(status=302, headers={"Location": "/console/"})
+    @http("GET", "/", page=True)
+    def public_index(self, request):
+        """The residents' site (phone first, no login); its pages are routed in the
+        browser (``/#/events/12``), so a QR code's URL needs no route of its own here."""
+        return static_file(PUBLIC_SITE, "index.html")
+
+    @http("GET", "/site/<path:asset>", page=True)
+    def public_asset(self, request, asset):
+        return static_file(PUBLIC_SITE, asset)
 
     @http("GET", "/console/", page=True)
     def console_index(self, request):
