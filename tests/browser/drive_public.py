@@ -134,11 +134,14 @@ def journey(r):
 
     page.goto(f"{r.base}/#/calendar?view=month")
     expect(page.locator("h1")).to_have_text("活动日历", timeout=TIMEOUT)
+    page.wait_for_load_state("networkidle")
     r.fits_phone("calendar")
     r.shot("calendar")
     page.set_viewport_size(DESKTOP)
-    for name, path in (("menu", "/#/"), ("calendar", "/#/calendar?view=month")):
+    for name, path, title in (("menu", "/#/", "社区服务菜单"),
+                              ("event", f"/#/events/{args.event}", args.title)):
         page.goto(r.base + path)
+        expect(page.locator("h1")).to_have_text(title, timeout=TIMEOUT)
         page.wait_for_load_state("networkidle")
         r.shot(name)
     r.step("screenshots")

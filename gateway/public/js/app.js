@@ -20,7 +20,7 @@ async function vocabularies() {
 
 function render(title, ...content) {
   document.title = `${title} · 和通社区居民服务`;
-  app.replaceChildren(h("h1", {}, title), ...content);
+  app.replaceChildren(h("h1", {}, title), ...content.filter((c) => c !== null && c !== undefined));
   app.focus();
 }
 
