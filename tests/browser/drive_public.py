@@ -3,7 +3,9 @@ tests/browser/test_public_site.py in a child process (see drive.py for why). A r
 finds a 我们的节日 event from the service menu, registers and is waitlisted; the first
 resident cancels with their code and the waitlisted one moves up; the resident checks in
 by the door QR code's URL and, once the event is completed, leaves feedback; an idea is
-submitted and voted for. Prints "STEP <name> ok ..." per step and "RESULT {...}".
+submitted and voted for. Each page is scanned with axe-core (tests/browser/node_modules,
+from tests/browser/package.json): no violation of impact "serious" or "critical". Prints
+"STEP <name> ok ..." per step and "RESULT {...}".
 """
 import argparse
 import json
@@ -14,6 +16,9 @@ from playwright.sync_api import expect, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from drive import ARGS, DESKTOP, PHONE, TIMEOUT  # noqa: E402
+
+AXE = Path(__file__).with_name("node_modules") / "axe-core" / "axe.min.js"
+SEVERE = ("serious", "critical")
 
 
 class Resident:
@@ -43,6 +48,22 @@ class Resident:
         width = self.page.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"], f"{name}: {width}px wide at 375 px"
 
+    def axe(self, label):
+        """No serious or critical accessibility violation on the page as it is now."""
+        if not self.page.evaluate("typeof window.axe !== 'undefined'"):
+            # Evaluated through the DevTools protocol, not a <script> the site's own
+            # Content-Security-Policy would refuse: the policy stays on while the page is
+            # checked for what it blocks.
+            self.page.evaluate(AXE.read_text(encoding="utf-8") + "\n;undefined")
+        found = self.page.evaluate("""async (severe) => {
+            const result = await axe.run(document, { resultTypes: ["violations"] });
+            return result.violations.filter((v) => severe.includes(v.impact)).map((v) => ({
+              id: v.id, impact: v.impact, help: v.help,
+              nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ")) }));
+        }""", list(SEVERE))
+        assert not found, f"{label}: axe-core found {json.dumps(found, ensure_ascii=False)}"
+        self.result.setdefault("axe_pages", []).append(label)
+
     def staff(self, method, path, body=None):
         response = self.page.request.fetch(
             f"{self.base}/api/v1{path}", method=method, data=body,
@@ -60,6 +81,7 @@ def journey(r):
     expect(menu.locator("p").first).not_to_be_empty()
     r.fits_phone("menu")
     r.shot("menu")
+    r.axe("menu")
     menu.get_by_role("link", name=args.title).click()
     expect(page.locator("h1")).to_have_text(args.title, timeout=TIMEOUT)
     r.step("menu_to_event", url=page.url)
@@ -80,6 +102,7 @@ def journey(r):
     assert page.locator("#register [data-cancel-code]").inner_text().strip()
     r.fits_phone("event")
     r.shot("event")
+    r.axe("event-waitlisted")
     r.step("registered_waitlisted", registration=registration)
 
     # The first resident cancels with their code: the waitlisted one moves up.
@@ -88,6 +111,7 @@ def journey(r):
     page.fill("#cancel [name=code]", "wrong-code")
     page.click("#cancel button[type=submit]")
     expect(page.locator("#cancel .error")).to_contain_text("取消码", timeout=TIMEOUT)
+    r.axe("event-cancel-refused")
     page.fill("#cancel [name=code]", args.first_code)
     page.click("#cancel button[type=submit]")
     expect(page.locator("#cancel .notice")).to_contain_text("已取消", timeout=TIMEOUT)
@@ -99,6 +123,7 @@ def journey(r):
     page.goto(args.door_url)
     expect(page.locator("h1")).to_contain_text(args.title, timeout=TIMEOUT)
     r.shot("door")
+    r.axe("door")
     page.fill("main [name=phone]", args.phone)
     page.click("main button[type=submit]")
     expect(page.locator("main .notice")).to_have_text("签到成功，欢迎参加！", timeout=TIMEOUT)
@@ -109,6 +134,7 @@ def journey(r):
     r.staff("POST", f"/events/{args.event}/complete", {})
     page.goto(f"{r.base}/#/events/{args.event}")
     expect(page.locator("#feedback h2")).to_have_text("活动评价", timeout=TIMEOUT)
+    r.axe("event-feedback")
     page.fill("#feedback [name=phone]", args.phone)
     page.select_option("#feedback [name=score]", "5")
     page.fill("#feedback [name=comment]", "孩子很喜欢包粽子")
@@ -130,6 +156,7 @@ def journey(r):
     expect(idea.locator("[data-votes]")).to_have_text("1", timeout=TIMEOUT)
     r.fits_phone("ideas")
     r.shot("ideas")
+    r.axe("ideas")
     r.step("idea_submitted_and_voted")
 
     page.goto(f"{r.base}/#/calendar?view=month")
@@ -137,6 +164,7 @@ def journey(r):
     page.wait_for_load_state("networkidle")
     r.fits_phone("calendar")
     r.shot("calendar")
+    r.axe("calendar")
     page.set_viewport_size(DESKTOP)
     for name, path, title in (("menu", "/#/", "社区服务菜单"),
                               ("event", f"/#/events/{args.event}", args.title)):

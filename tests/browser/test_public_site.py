@@ -1,7 +1,8 @@
 """The residents' public site in headless Chromium at 375 px (tests/browser/drive_public.py
 in a child process, as test_console.py does): from the service menu to a 我们的节日 event,
 waitlisted, moved up after a cancellation, checked in by the door QR code's URL (decoded
-from the PNG with zbarimg), feedback, 金点子. Screenshots in RONGHE_SCREENSHOTS if set."""
+from the PNG with zbarimg), feedback, 金点子; axe-core on every page (no serious or
+critical violation). Screenshots in RONGHE_SCREENSHOTS if set."""
 import json
 import os
 import subprocess
@@ -18,7 +19,18 @@ from tests.browser.test_console import CHROMIUM, ROOT, _missing, shrink
 
 DRIVER = Path(__file__).with_name("drive_public.py")
 
-pytestmark = [pytest.mark.skipif(_missing() is not None, reason=str(_missing())),
+AXE = Path(__file__).with_name("node_modules") / "axe-core" / "axe.min.js"
+
+
+def _missing_here():
+    if _missing():
+        return _missing()
+    if not AXE.exists():
+        return f"{AXE} is missing: npm install --prefix tests/browser"
+    return None
+
+
+pytestmark = [pytest.mark.skipif(_missing_here() is not None, reason=str(_missing_here())),
               pytest.mark.slow]
 
 
@@ -75,6 +87,8 @@ def test_resident_journey_on_the_public_site(stack, tmp_path):
     result = json.loads(next(line[7:] for line in output.splitlines()
                              if line.startswith("RESULT ")))
     shrink(result["screenshots"])
+    assert result["axe_pages"] == ["menu", "event-waitlisted", "event-cancel-refused", "door",
+                                   "event-feedback", "ideas", "calendar"], result
 
     # What the browser did, seen through the API.
     done = staff.get(f"/events/{event['id']}").json()
