@@ -18,7 +18,7 @@ from common.errors import (BadRequest, Forbidden, NotFound, PayloadTooLarge, Rat
                            validation_error)
 from gateway import auth, idempotency
 from gateway.context import RequestContext
-from gateway.ratelimit import PUBLIC_WRITES_REFUSED
+from gateway.public_limits import PUBLIC_WRITES_REFUSED
 from gateway.routes import ROUTES
 from gateway.routing import url_map
 

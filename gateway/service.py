@@ -19,7 +19,8 @@ from gateway.dispatch import dispatch, json_response
 from gateway.models import metadata
 from gateway.openapi import build_spec
 from gateway.security import http
-from gateway.ratelimit import PhoneLimiter, RateLimiter
+from gateway.public_limits import PhoneLimiter
+from gateway.ratelimit import RateLimiter
 
 STATIC = Path(__file__).parent / "static"
 CONSOLE = Path(__file__).parent / "console"
@@ -80,7 +81,7 @@ class PublicRateLimiter(DependencyProvider):
 
 
 class PublicPhoneLimiter(DependencyProvider):
-    """Public writes per phone (gateway/ratelimit.py), beside the per-client limit."""
+    """Public writes per phone (gateway/public_limits.py), beside the per-client limit."""
 
     def setup(self):
         config = self.container.config
