@@ -57,3 +57,18 @@ def test_public_writes_from_one_client_are_429_after_the_limit(stack):
     assert codes == [201, 201, 429]
     metrics = public.get(stack.url("gateway") + "/metrics").text
     assert refused_count(metrics, "client") >= 1
+
+
+def test_the_phone_limit_keeps_no_phone_number():
+    from common.testing import make_crypto
+    from gateway.public_limits import PhoneLimiter
+
+    limiter = PhoneLimiter(2, make_crypto(), clock=lambda: 100.0)
+    route = "POST /ideas"
+    assert [limiter.allow(route, "13800001234") for _ in range(3)] == [True, True, False]
+    # Spelled another way, the same phone is the same bucket; another phone has its own.
+    assert limiter.allow(route, "+86 138-0000-1234") is False
+    assert limiter.allow(route, "13800005678") is True
+    assert limiter.allow("POST /events/<int:event_id>/registrations", "13800001234") is True
+    kept = repr(limiter.buckets.buckets)
+    assert "13800001234" not in kept and "13800005678" not in kept
