@@ -796,7 +796,9 @@ def door_check_in(uow, crypto, token, data, now=None):
             raise ValidationFailed("这个手机号没有报名本活动；未报名的居民请选择现场参加登记",
                                    {"phone": ["未报名本活动"]}) from None
         raise
-    except Conflict:
+    except Conflict as refused:
+        if not refused.message.startswith("attendance already recorded"):
+            raise
         raise Conflict("您已经签到过了", {"phone": ["已签到"]}) from None
     return DOOR_CHECK_IN.dump(SimpleNamespace(
         event_id=event.id, title=event.title, walk_in=recorded["walk_in"],
