@@ -217,7 +217,7 @@ async function doorPage(token) {
     }
   });
   render(`签到：${door.title}`,
-    h("p", { class: "muted" }, `${day(door.start)} ${time(door.start)}–${time(door.end)}，开始前 30 分钟可签到`),
+    h("p", { class: "muted" }, `${day(door.start)} ${time(door.start)}–${time(door.end)}，${time(door.opens_at)} 起可签到`),
     door.open ? null : h("p", { class: "notice wait" }, "现在不在签到时间内。"),
     h("section", { class: "card" }, form, done));
 }
