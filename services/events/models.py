@@ -54,6 +54,9 @@ class Event(Base):
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     cancel_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # The door check-in code's secret (the QR on the poster at the door): random, so that
+    # knowing an event's id is not enough to check in to it from home.
+    door_token: Mapped[str | None] = mapped_column(String(32), unique=True, nullable=True)
 
     __table_args__ = (
         Index("ix_events_status_start", "status", "start"),

@@ -197,6 +197,25 @@ class EventAttendanceCreate(Strict):
                                   "registration_id")
 
 
+class DoorCheckIn(Strict):
+    """A resident at the door (the door QR code): the phone they registered with, or a
+    walk-in's name, phone and group."""
+    phone = Phone(required=True, metadata={"description": "the phone used to register"})
+    walk_in = fields.Boolean(load_default=False)
+    name = fields.String(validate=validate.Length(1, 50),
+                         metadata={"description": "a walk-in's name"})
+    target_group = TargetGroup(metadata={"description": "a walk-in's group"})
+    compound = Compound(allow_none=True)
+
+    @validates_schema
+    def _walk_in(self, data, **_):
+        if data.get("walk_in"):
+            if not data.get("name"):
+                raise ValidationError("现场参加请填写姓名", "name")
+            if not data.get("target_group"):
+                raise ValidationError("现场参加请选择人群", "target_group")
+
+
 class EventFeedbackCreate(Strict):
     score = fields.Integer(required=True, validate=validate.Range(1, 5))
     comment = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
@@ -430,6 +449,33 @@ class EventAttendance(Answer):
     target_group = fields.String()
     compound = fields.String(allow_none=True)
     attended_at = Instant()
+
+
+class DoorEvent(Answer):
+    """The event a door code opens, and whether check-in is open now."""
+    event_id = fields.Integer()
+    title = fields.String()
+    start = Instant()
+    end = Instant()
+    opens_at = Instant(metadata={"description": "check-in opens (a little before the start)"})
+    open = fields.Boolean()
+
+
+class DoorCheckInResult(Answer):
+    """A check-in at the door: the event, never the person."""
+    event_id = fields.Integer()
+    title = fields.String()
+    walk_in = fields.Boolean()
+    attended_at = Instant()
+
+
+class DoorCodes(Answer):
+    """Staff: the event's door token and what its poster prints."""
+    event_id = fields.Integer()
+    title = fields.String()
+    start = Instant()
+    end = Instant()
+    door_token = fields.String()
 
 
 class EventFeedback(Answer):

@@ -33,6 +33,12 @@ EXPECTED = {
     "POST /events/<int:event_id>/attendance": STAFF,
     "GET /events/<int:event_id>/sign-in-sheet": STAFF,
     "POST /events/<int:event_id>/feedback": PUBLIC,
+    # QR codes and the door check-in: the door token is staff's to print
+    "GET /events/<int:event_id>/door-codes": STAFF,
+    "GET /events/<int:event_id>/qr": STAFF,
+    "GET /events/<int:event_id>/poster": STAFF,
+    "GET /door/<token>": PUBLIC,
+    "POST /door/<token>/check-in": PUBLIC,
     # linkage
     "POST /events/<int:event_id>/decisions": STAFF,
     "GET /actions": STAFF,
