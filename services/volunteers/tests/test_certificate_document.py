@@ -106,6 +106,31 @@ def test_superseded_certificate_says_so_on_the_paper():
 
 # -- through the gateway ---------------------------------------------------------------
 
+def _certificate(stack):
+    """A volunteer with 4 approved hours in November 2026 and their certificate."""
+    admin = stack.client()
+    r = admin.post("/users", json={"username": "sw_review", "password": "password-123",
+                                   "role": "social_worker"})
+    assert r.status_code == 201, r.text
+    reviewer = ApiClient(stack.url("gateway")).login("sw_review", "password-123")
+    vid = admin.post("/volunteers", json={"name": "林晓燕", "phone": "13812345678"}).json()["id"]
+    entry = admin.post("/hours", json={"volunteer_id": vid, "minutes": 240,
+                                       "service_date": "2026-11-20",
+                                       "reason": "纸质签到表补录"}).json()
+    assert reviewer.post(f"/hours/{entry['id']}/approve", json={}).status_code == 200
+    cert = admin.post(f"/volunteers/{vid}/certificates",
+                      json={"period_from": "2026-11-01", "period_to": "2026-11-30"}).json()
+    return admin, reviewer, vid, entry, cert
+
+
+def test_without_the_font_the_pdf_is_503_naming_the_package(stack, tmp_path):
+    stack.start("volunteers", REPORT_FONT_FILE=str(tmp_path / "no-such-font.ttc"))
+    stack.start("gateway")
+    admin, _, _, _, cert = _certificate(stack)
+    pdf = admin.get(f"/certificates/{cert['number']}/pdf")
+    assert pdf.status_code == 503 and "fonts-wqy-microhei" in pdf.json()["message"]
+
+
 def _verify_page(stack, url):
     """The page the QR code leads to, on the test's gateway, and what its script asks."""
     parts = urlsplit(url)
@@ -121,18 +146,7 @@ def test_the_qr_code_of_the_issued_pdf_leads_to_a_page_showing_valid_then_supers
     stack.config_for("gateway")
     stack.start("volunteers", PUBLIC_BASE_URL=stack.url("gateway"))
     stack.start("gateway")
-    admin = stack.client()
-    r = admin.post("/users", json={"username": "sw_review", "password": "password-123",
-                                   "role": "social_worker"})
-    assert r.status_code == 201, r.text
-    reviewer = ApiClient(stack.url("gateway")).login("sw_review", "password-123")
-    vid = admin.post("/volunteers", json={"name": "林晓燕", "phone": "13812345678"}).json()["id"]
-    entry = admin.post("/hours", json={"volunteer_id": vid, "minutes": 240,
-                                       "service_date": "2026-11-20",
-                                       "reason": "纸质签到表补录"}).json()
-    assert reviewer.post(f"/hours/{entry['id']}/approve", json={}).status_code == 200
-    cert = admin.post(f"/volunteers/{vid}/certificates",
-                      json={"period_from": "2026-11-01", "period_to": "2026-11-30"}).json()
+    admin, reviewer, vid, entry, cert = _certificate(stack)
 
     pdf = admin.get(f"/certificates/{cert['number']}/pdf")
     assert pdf.status_code == 200, pdf.text
@@ -140,6 +154,7 @@ def test_the_qr_code_of_the_issued_pdf_leads_to_a_page_showing_valid_then_supers
     assert "4.0 小时" in text and "2026-11-01 至 2026-11-30" in text and "和通社区" in text
     assert "/api/" not in text
     [url] = qr_codes(pdf.content, tmp_path)
+    assert len(PdfReader(io.BytesIO(pdf.content)).pages[0].images) == 2  # and the seal
     assert url == (f"{stack.url('gateway')}/verify/{cert['number']}"
                    f"?code={cert['verification_code']}")
 
