@@ -1,13 +1,14 @@
 """A certificate's public verify page in headless Chromium at 375 px, through the gateway:
 valid, superseded (with the hours counted now and the replacement's number) and unknown."""
 import json
+from pathlib import Path
 
 import pytest
 
 from tests.browser.test_console import CHROMIUM, _missing, run_driver
 from tests.fixtures import ApiClient
 
-DRIVER = __import__("pathlib").Path(__file__).with_name("drive_verify.py")
+DRIVER = Path(__file__).with_name("drive_verify.py")
 
 pytestmark = [pytest.mark.skipif(_missing() is not None, reason=str(_missing())),
               pytest.mark.slow]
