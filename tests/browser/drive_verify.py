@@ -6,16 +6,22 @@ and checks what each says. Run by tests/browser/test_verify_page.py in a child p
         --out /tmp/x --case '{"name": "valid", "path": "/verify/<number>?code=<code>",
                               "status": "valid", "texts": ["有效证明"]}'
 
-Prints "STEP <name> ok" per page and exits non-zero on the first failure (its screenshot
-in --out)."""
+With --axe, each page is then scanned again with axe-core (injected, so in a second
+context that bypasses the page's CSP; the first pass keeps it and fails on anything it
+blocks): no "serious" or "critical" violation.
+
+Prints "STEP <name> ok" per page (and "STEP axe-<name> ok") and exits non-zero on the
+first failure (its screenshot in --out)."""
 import argparse
 import json
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 from playwright.sync_api import expect, sync_playwright
 
 from drive import ARGS, CHROMIUM, PHONE, TIMEOUT
+from drive_partners import axe_scan
 
 
 def check(page, base, case, out, errors):
@@ -43,6 +49,7 @@ def main(argv=None):
     parser.add_argument("--out", required=True)
     parser.add_argument("--chromium", default=CHROMIUM)
     parser.add_argument("--case", action="append", default=[], type=json.loads)
+    parser.add_argument("--axe", action="store_true")
     args = parser.parse_args(argv)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=args.chromium, args=ARGS, headless=True)
@@ -57,6 +64,15 @@ def main(argv=None):
         try:
             for case in args.case:
                 check(page, args.base, case, args.out, errors)
+            if args.axe:
+                scanning = browser.new_context(viewport=PHONE, locale="zh-CN", is_mobile=True,
+                                               bypass_csp=True)
+                scanning.set_default_timeout(TIMEOUT)
+                page = scanning.new_page()
+                for case in args.case:
+                    check(page, args.base, case, args.out, [])
+                    axe_scan(SimpleNamespace(page=page, result={}), case["name"])
+                    print(f"STEP axe-{case['name']} ok", flush=True)
         except Exception:
             page.screenshot(path=str(Path(args.out) / "failure.png"), full_page=True)
             raise

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.test_console import CHROMIUM, _missing, run_driver
+from tests.browser.test_console_partners import AXE
 from tests.fixtures import ApiClient
 
 DRIVER = Path(__file__).with_name("drive_verify.py")
@@ -15,7 +16,10 @@ pytestmark = [pytest.mark.skipif(_missing() is not None, reason=str(_missing()))
 
 
 @pytest.mark.timeout(300)
-def test_verify_page_at_phone_width(stack, tmp_path):
+@pytest.mark.parametrize("accessibility", [
+    False, pytest.param(True, marks=pytest.mark.skipif(
+        not AXE.exists(), reason=f"{AXE} is missing: npm install --prefix tests/browser"))])
+def test_verify_page_at_phone_width(stack, tmp_path, accessibility):
     stack.start("volunteers", "gateway")
     admin = stack.client()
     admin.post("/users", json={"username": "sw_review", "password": "password-123",
@@ -51,7 +55,12 @@ def test_verify_page_at_phone_width(stack, tmp_path):
     args = ["--base", stack.url("gateway"), "--out", str(tmp_path), "--chromium", CHROMIUM]
     for case in cases:
         args += ["--case", json.dumps(case, ensure_ascii=False)]
+    if accessibility:
+        args.append("--axe")
     code, output = run_driver(args, tmp_path, timeout=240, driver=DRIVER)
     assert code == 0, f"verify pages failed (rc={code}); see {tmp_path}/failure.png\n{output}"
+    steps = ["valid", "superseded", "unknown"]
+    if accessibility:
+        steps += [step for name in steps for step in (name, f"axe-{name}")]
     assert [line.split()[1] for line in output.splitlines() if line.startswith("STEP ")] == \
-        ["valid", "superseded", "unknown"], output
+        steps, output
