@@ -26,6 +26,7 @@ from gateway.public_limits import PhoneLimiter
 STATIC = Path(__file__).parent / "static"
 CONSOLE = Path(__file__).parent / "console"
 PUBLIC_SITE = Path(__file__).parent / "public"
+VERIFY = Path(__file__).parent / "verify"
 
 
 def static_file(base, asset, max_age=0):
@@ -195,6 +196,16 @@ class GatewayService:
     def console_asset(self, request, asset):
         """The social workers' web console: local files only, no CDN."""
         return static_file(CONSOLE, asset)
+
+    @http("GET", "/verify/<number>", page=True)
+    def verify_page(self, request, number):
+        """The public verify page of a certificate (its QR code leads here): a static page
+        whose script asks the public verification API, rate limit and answers included."""
+        return static_file(VERIFY, "index.html")
+
+    @http("GET", "/verify/assets/<path:asset>", page=True)
+    def verify_asset(self, request, asset):
+        return static_file(VERIFY, asset)
 
     @http("GET", "/health")
     def health(self, request):

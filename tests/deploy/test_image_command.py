@@ -122,6 +122,7 @@ def environment(tmp_path_factory, vhost):
         "REPORTS_MODE": "community",
         "KPI_TARGETS_FILE": "config/targets/hetong-year1.yaml",
         "SUMMARY_INTERVAL_SECONDS": "3600",
+        "PUBLIC_BASE_URL": "https://deploytest.ronghe.example.invalid",
     }
     for process in PROCESSES:
         env[f"{process.upper()}_DB_URI"] = f"sqlite:///{data}/{process}.db"
