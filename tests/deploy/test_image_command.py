@@ -117,6 +117,7 @@ def environment(tmp_path_factory, vhost):
         "LOGIN_MAX_DELAY_SECONDS": "900",
         "RPC_TIMEOUT_SECONDS": "5",
         "PUBLIC_RATE_LIMIT_PER_MINUTE": "30",
+        "PUBLIC_PHONE_RATE_LIMIT_PER_MINUTE": "5",
         "MAX_BODY_BYTES": "2097152",
         "TRUSTED_PROXIES": "",
         "REPORTS_MODE": "community",
