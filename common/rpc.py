@@ -18,6 +18,8 @@ import logging
 import warnings
 
 import eventlet
+from amqp.exceptions import AMQPError
+from kombu.exceptions import OperationalError
 from nameko.amqp.publish import Publisher
 from nameko.exceptions import RemoteError, UnknownService
 from nameko.rpc import Responder, Rpc, RpcConsumer, RpcProxy
@@ -67,6 +69,12 @@ rpc = _Rpc.decorator
 
 # -- the client --------------------------------------------------------------------------
 
+# What the way to the broker raises while it stops, restarts or is killed: sockets
+# (OSError, ConnectionError), py-amqp's connection and channel errors (CONNECTION_FORCED,
+# "connection already closed"), kombu's OperationalError once its retries are spent.
+BROKER_ERRORS = (OSError, AMQPError, OperationalError)
+
+
 class BoundedClient:
     """``call(method, *args, **kwargs)`` on one service, waiting at most ``timeout``
     seconds. ``proxy`` is any nameko service proxy (a worker's, or a standalone
@@ -96,7 +104,7 @@ class BoundedClient:
         except RemoteError as exc:
             log.error("%s.%s failed: %s", self.service, method, exc.exc_type)
             raise
-        except (ConnectionError, OSError) as exc:
+        except BROKER_ERRORS as exc:
             raise ServiceUnavailable(f"message broker unavailable ({type(exc).__name__})",
                                      {"service": self.service}) from None
         finally:
