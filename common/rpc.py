@@ -30,6 +30,11 @@ log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT_SECONDS = 2.0
 
+# What the way to the broker raises while it stops, restarts or is killed: sockets
+# (OSError, ConnectionError), py-amqp's connection and channel errors (CONNECTION_FORCED,
+# "connection already closed"), kombu's OperationalError once its retries are spent.
+BROKER_ERRORS = (OSError, AMQPError, OperationalError)
+
 # nameko always asks for mandatory delivery; without a confirm it cannot tell, and warns
 # on every call. An unconfirmed request (the gateway's) relies on the deadline instead.
 warnings.filterwarnings("ignore", message="Mandatory delivery was requested",
@@ -55,8 +60,20 @@ class _RpcConsumer(RpcConsumer):
         serializer = self.container.config.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER)
         responder = _Responder(amqp_uri, get_rpc_exchange(self.container.config), serializer,
                                message)
-        result, exc_info = responder.send_response(result, exc_info)
-        self.queue_consumer.ack_message(message)
+        try:
+            result, exc_info = responder.send_response(result, exc_info)
+        except BROKER_ERRORS as exc:
+            # The broker went away with the reply: the caller's deadline answers for it
+            # (503, "may have been carried out"), as for a reply the broker lost. Raising
+            # here would kill the whole container.
+            log.warning("reply to %s not sent: message broker unavailable (%s)",
+                        message.properties.get("reply_to"), type(exc).__name__)
+        try:
+            self.queue_consumer.ack_message(message)
+        except BROKER_ERRORS as exc:
+            # Its connection is gone and the broker took the request back; its TTL (the
+            # caller's deadline) keeps it from being carried out again much later.
+            log.warning("request not acked: its connection is gone (%s)", type(exc).__name__)
         return result, exc_info
 
 
@@ -68,11 +85,6 @@ rpc = _Rpc.decorator
 
 
 # -- the client --------------------------------------------------------------------------
-
-# What the way to the broker raises while it stops, restarts or is killed: sockets
-# (OSError, ConnectionError), py-amqp's connection and channel errors (CONNECTION_FORCED,
-# "connection already closed"), kombu's OperationalError once its retries are spent.
-BROKER_ERRORS = (OSError, AMQPError, OperationalError)
 
 
 class BoundedClient:

@@ -8,6 +8,7 @@ start and SIGKILL it without touching the machine's broker (which other suites s
     broker.kill(); broker.start()
     broker.stop()
 """
+import atexit
 import os
 import signal
 import subprocess
@@ -50,6 +51,7 @@ class PrivateBroker:
         self.proc = subprocess.Popen([str(RABBITMQ_BIN / "rabbitmq-server")], env=self.env,
                                      cwd=self.base, stdout=self.log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
+        atexit.register(self._kill_if_running)  # a test run cut short leaves no node behind
         self.wait_serving(timeout)
         return self
 
@@ -66,6 +68,10 @@ class PrivateBroker:
         os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait(timeout=10)
         self.log.close()
+
+    def _kill_if_running(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.kill()
 
     def stop(self):
         if self.proc is None or self.proc.poll() is not None:
