@@ -65,6 +65,8 @@ class PrivateBroker:
 
     def kill(self):
         """SIGKILL the node's VM (and whatever it spawned): no goodbye to any client."""
+        if self.proc.poll() is not None:
+            return
         os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait(timeout=10)
         self.log.close()
