@@ -46,12 +46,18 @@ def serve(process):
     import eventlet
 
     eventlet.monkey_patch()  # before nameko, kombu or a database driver is imported
-    import eventlet.event
-    from nameko.runners import ServiceRunner
 
     config = load_config(process)
     setup_logging(process, config.get("LOG_LEVEL", "INFO"))
-    cls = service_class(process)
+    return run_service(service_class(process), config, process)
+
+
+def run_service(cls, config, process):
+    """``serve``'s loop for one service class (eventlet already patched)."""
+    import eventlet
+    import eventlet.event
+    from nameko.runners import ServiceRunner
+
     runner = ServiceRunner(config)
     runner.add_service(cls)
     stopping = eventlet.event.Event()
