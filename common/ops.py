@@ -34,9 +34,25 @@ def broker_reachable(amqp_uri, cache_seconds=2.0):
     return ok
 
 
-def queues_without_consumer(amqp_uri, queues):
+_consumers_checked = {}
+
+
+def queues_without_consumer(amqp_uri, queues, cache_seconds=2.0):
     """Those of ``queues`` the broker knows no consumer of (or no longer knows at all),
-    asked with a passive declare: one round trip per queue on one connection."""
+    asked with a passive declare: one round trip per queue on one connection. Cached
+    like ``broker_reachable``: probes arriving together (kubelet, compose, a dashboard)
+    while the broker is slow must not pile up connections."""
+    key = (amqp_uri, tuple(queues))
+    now = time.monotonic()
+    cached = _consumers_checked.get(key)
+    if cached and now - cached[0] < cache_seconds:
+        return cached[1]
+    missing = _ask_consumers(amqp_uri, queues)
+    _consumers_checked[key] = (now, missing)
+    return missing
+
+
+def _ask_consumers(amqp_uri, queues):
     missing = []
     with Connection(amqp_uri, connect_timeout=2) as conn:
         conn.ensure_connection(max_retries=1)
