@@ -8,13 +8,15 @@ import time
 import uuid
 
 from marshmallow import ValidationError
-from nameko.exceptions import RemoteError
+from nameko.exceptions import ContainerBeingKilled, RemoteError
+from nameko.web.handlers import HttpRequestHandler
 from werkzeug.exceptions import MethodNotAllowed, NotFound as RouteNotFound
 from werkzeug.wrappers import Response
 
 from common import logs, metrics
 from common.errors import (BadRequest, Forbidden, NotFound, RateLimited, RongheError,
-                           Unauthorized, ValidationFailed, validation_error)
+                           ServiceUnavailable, Unauthorized, ValidationFailed,
+                           validation_error)
 from gateway import auth
 from gateway.context import RequestContext
 from gateway.routes import ROUTES
@@ -37,6 +39,21 @@ def error_response(error, request_id=None):
     if isinstance(error, Unauthorized):
         headers = dict(headers or {}, **{"WWW-Authenticate": "Bearer"})
     return json_response(body, error.status, headers)
+
+
+class _HttpEntrypoint(HttpRequestHandler):
+    """nameko's ``@http`` whose own failures, before a request reaches ``dispatch``, keep
+    the error shape: a request arriving while the container is being killed (it lost its
+    broker and its process is about to exit and be started again) is 503, not nameko's
+    plain-text 500."""
+
+    def response_from_exception(self, exc):
+        if isinstance(exc, ContainerBeingKilled):
+            return error_response(ServiceUnavailable("gateway restarting; try again"))
+        return super().response_from_exception(exc)
+
+
+http = _HttpEntrypoint.decorator
 
 
 def _match(request):

@@ -6,7 +6,6 @@ from pathlib import Path
 
 from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
-from nameko.web.handlers import http
 from werkzeug.wrappers import Response
 
 from common import metrics
@@ -15,7 +14,7 @@ from common.metrics import Instrumentation
 from common.rpc import BoundedRpc
 from common.ops import ConsumedQueues, health_report
 from gateway import auth
-from gateway.dispatch import dispatch, json_response
+from gateway.dispatch import dispatch, http, json_response
 from gateway.models import metadata
 from gateway.openapi import build_spec
 from gateway.ratelimit import RateLimiter
