@@ -111,7 +111,7 @@ class WriteLoad:
     threads. Each write carries an ``Idempotency-Key``; a 503 or a lost connection is
     retried with the same key and body until it is answered. Counts what the client saw."""
 
-    THREADS = 10
+    THREADS = 30
 
     def __init__(self, client, rate=WRITES_PER_SECOND):
         self.client = client
