@@ -43,6 +43,8 @@ def error_response(error, request_id=None):
     return json_response(body, error.status, headers)
 
 
+
+
 def _match(request):
     adapter = URL_MAP.bind_to_environ(request.environ)
     try:

@@ -13,7 +13,7 @@ from common.config import ConfigError
 from common.db import Store, StoreAccess, store_of
 from common.metrics import Instrumentation
 from common.rpc import BoundedRpc
-from common.ops import health_report
+from common.ops import ConsumedQueues, health_report
 from common.pii import Pii
 from gateway import auth
 from gateway.dispatch import dispatch, json_response
@@ -155,6 +155,7 @@ class GatewayService:
     volunteers_rpc = service_rpc("volunteers")
     events_rpc = service_rpc("events")
     reports_rpc = service_rpc("reports")
+    consumed_queues = ConsumedQueues()
 
     @http("GET,POST,PATCH,PUT,DELETE", "/api/v1/<path:path>")
     def api(self, request, path):
@@ -209,7 +210,8 @@ class GatewayService:
 
     @http("GET", "/health")
     def health(self, request):
-        healthy, report = health_report(self.name, self.store.engine, self.config["AMQP_URI"])
+        healthy, report = health_report(self.name, self.store.engine, self.config["AMQP_URI"],
+                                        self.consumed_queues)
         return Response(json.dumps(report), status=200 if healthy else 503,
                         mimetype="application/json")
 
