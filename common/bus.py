@@ -233,21 +233,6 @@ class DomainQueueConsumer(QueueConsumer):
     def prefetch_count(self):
         return max(self.PREFETCH, self.container.max_workers)
 
-    def ack_message(self, message):
-        try:
-            super().ack_message(message)
-        except OSError:
-            # The connection died under us (its broker node was killed, say): nameko
-            # catches only AMQP errors here, and an uncaught one stops the container. The
-            # broker gives the message again on the new connection; the inbox skips it.
-            log.warning("ack lost with the broker connection; the message will come again")
-
-    def requeue_message(self, message):
-        try:
-            super().requeue_message(message)
-        except OSError:
-            log.warning("requeue lost with the broker connection; the message will come again")
-
     def handle_message(self, provider, body, message):
         # nameko spawns a greenthread per message only to call the provider; ours only
         # parses, buffers and spawns a worker, so it runs in the consumer's own loop (a
