@@ -59,7 +59,7 @@ def load_config(process, environ=None, overrides=None):
     config.update(overrides or {})
     check_broker_addresses(config)
     check_production_secrets(config)
-    check_public_address(config)
+    check_public_address(config, process)
     from common import times, vocab
 
     times.configure(config)  # the process's one zone (the time rule)
@@ -105,13 +105,15 @@ def is_production(config):
 KEYS = ("JWT_SECRET", "PII_KEY", "PII_HASH_KEY")
 
 
-def check_public_address(config):
+def check_public_address(config, process=None):
     """``PUBLIC_BASE_URL`` (where residents reach the gateway; printed certificates' QR
     codes lead there) is an absolute http(s) address; in production, not a loopback one,
     which would print codes that no resident's phone can open."""
-    address = str(config.get("PUBLIC_BASE_URL") or "")
-    if not address:  # the gateway then answers with the address each request came to
+    if "PUBLIC_BASE_URL" not in config:
         return
+    address = str(config["PUBLIC_BASE_URL"] or "")
+    if not address and process == "gateway":
+        return  # its QR codes then lead to the address each request came to
     parts = urlsplit(address)
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or \
             parts.fragment:
