@@ -10,10 +10,10 @@ import json
 
 import eventlet
 import pytest
-from nameko.rpc import rpc
 from sqlalchemy import select
 
 from common.errors import Conflict, NotFound, ValidationFailed
+from common.rpc import rpc
 from services.events.models import metadata
 from tests.fixtures import Stack, wait_until
 

@@ -8,13 +8,13 @@ import time
 import pytest
 from kombu import Connection
 from kombu.pools import producers
-from nameko.rpc import rpc
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from datetime import datetime, timezone
 
 from common import bus, contracts, metrics
+from common.rpc import rpc
 from services.reports.tests.scenario import Scenario
 from tests.fixtures import wait_until
 
