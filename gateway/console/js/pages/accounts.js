@@ -133,7 +133,7 @@ export async function password(view) {
           session.save(answer.access_token, answer.role);
           el.reset();
           toast("密码已修改");
-          clear(view.querySelector(".card"), h("div.alert.ok#password-changed", { role: "status" }, "密码已修改，请使用新密码登录。"));
+          clear(view.querySelector(".card"), h("div#password-changed.alert.ok", { role: "status" }, "密码已修改，下次登录请使用新密码。"));
         },
       })));
 }
