@@ -14,7 +14,7 @@ function availabilityPicker(slots) {
     h("legend", "可服务时间（每周）"),
     WEEKDAYS.map((name, i) => {
       const slot = byDay[i + 1];
-      return h("div.day", { dataset: { weekday: String(i + 1) } },
+      return h("div.avail-day", { dataset: { weekday: String(i + 1) } },
         h("label.check", h("input", { type: "checkbox", name: `day-${i + 1}`, checked: !!slot }), name),
         h("input", { type: "time", name: `start-${i + 1}`, value: slot?.start || "08:00", "aria-label": `${name}开始` }),
         "–",
@@ -35,17 +35,18 @@ function readAvailability(el) {
 }
 
 /** A form of field specs plus the weekly availability picker, sent by ``send``. */
-function profileForm({ id, fields, slots, submit, send }) {
+function profileForm({ id, fields, tail = [], slots, submit, send }) {
   const el = h("form.form", { id, novalidate: true });
   const top = h("div.form-error", { role: "alert" });
   const button = h("button.primary", { type: "submit" }, submit);
-  el.append(top, ...fields.map(fieldRow), availabilityPicker(slots), h("div.actions", button));
+  el.append(top, ...fields.map(fieldRow), availabilityPicker(slots), ...tail.map(fieldRow),
+    h("div.actions", button));
   el.addEventListener("submit", async (event) => {
     event.preventDefault();
     clearErrors(el);
     button.disabled = true;
     try {
-      await send({ ...readForm(el, fields), availability: readAvailability(el) }, el);
+      await send({ ...readForm(el, [...fields, ...tail]), availability: readAvailability(el) }, el);
     } catch (err) {
       showErrors(el, err);
     } finally {
@@ -71,6 +72,8 @@ export async function apply(view) {
         { name: "phone", label: "手机号", type: "tel", required: true, autocomplete: "tel" },
         { name: "compound", label: "所住小区", type: "select", options: vocab.compounds || {} },
         { name: "skills", label: "技能特长", type: "checks", options: vocab.skills || {} },
+      ],
+      tail: [
         { name: "consent", label: "个人信息保护", type: "checkbox", required: true,
           text: "我已阅读并同意《个人信息保护告知》：姓名和手机号加密保存，仅用于志愿服务联络，不对外公开。" },
       ],
