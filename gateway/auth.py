@@ -147,9 +147,12 @@ def create_volunteer_login(session, volunteer_id, volunteer_number):
     password was shown when it was made, and an admin resets it if it was lost."""
     existing = session.execute(select(User).where(
         User.volunteer_id == volunteer_id, User.role == "volunteer")).scalars().first()
+    username = volunteer_number.lower()
+    if existing is None:  # a concurrent approval of the same application made it
+        existing = session.execute(select(User).where(
+            User.username == username, User.volunteer_id == volunteer_id)).scalars().first()
     if existing is not None:
         return existing, None
-    username = volunteer_number.lower()
     password = initial_password(username)
     user = create_user(session, {"username": username, "password": password,
                                  "role": "volunteer", "volunteer_id": volunteer_id,

@@ -157,6 +157,22 @@ def admin_pages(j, user, password):
     expect(page.locator("table.list tbody")).to_contain_text("sw-browser", timeout=TIMEOUT)
     j.step("users")
 
+    # The new user logs in and changes the password (修改密码 is in every role's menu).
+    page.click("#logout")
+    login(j, "sw-browser", "Hetong-Social-77")
+    page.click('#nav a[data-nav="password"]')
+    page.wait_for_selector("#password-form", timeout=TIMEOUT)
+    page.fill('#password-form [name="current_password"]', "wrong-password-1")
+    page.fill('#password-form [name="new_password"]', "Hetong-Social-88")
+    page.fill('#password-form [name="confirm"]', "Hetong-Social-88")
+    page.click('#password-form button[type="submit"]')
+    expect(field_error(page, "password-form", "current_password")).to_have_text(
+        "当前密码不正确", timeout=TIMEOUT)
+    page.fill('#password-form [name="current_password"]', "Hetong-Social-77")
+    page.click('#password-form button[type="submit"]')
+    page.wait_for_selector("#password-changed", timeout=TIMEOUT)
+    j.step("new_user_changed_password")
+
 
 def main(argv=None):
     parser = argparse.ArgumentParser()

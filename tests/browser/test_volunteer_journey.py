@@ -43,7 +43,8 @@ def test_a_volunteer_applies_is_approved_and_checks_in_from_the_phone(stack, tmp
     assert code == 0, f"browser journey failed (rc={code}); see {tmp_path}/failure.png\n{output}"
     steps = [line.split()[1] for line in output.splitlines() if line.startswith("STEP ")]
     assert steps == ["apply", "login", "approve", "volunteer_login", "password_changed",
-                     "signed_up", "checked_in", "profile_saved", "login", "users"], output
+                     "signed_up", "checked_in", "profile_saved", "login", "users", "login",
+                     "new_user_changed_password"], output
     result = json.loads(next(line[7:] for line in output.splitlines()
                              if line.startswith("RESULT ")))
 
@@ -58,6 +59,10 @@ def test_a_volunteer_applies_is_approved_and_checks_in_from_the_phone(stack, tmp
     assert profile["compound"] == "banshan_linhai"
     users = staff.get("/users").json()["items"]
     assert {u["username"]: u["role"] for u in users}["sw-browser"] == "social_worker"
+    ApiClient(stack.url("gateway")).login("sw-browser", "Hetong-Social-88")
+    old = ApiClient(stack.url("gateway")).post("/auth/login", json={
+        "username": "sw-browser", "password": "Hetong-Social-77"})
+    assert old.status_code == 401
 
     paths = sorted(staging.glob("*.png"))
     shrink(paths)

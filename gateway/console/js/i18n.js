@@ -84,6 +84,7 @@ const REASONS = [
   [/already signed up for this shift/i, () => "已报名该班次"],
   [/consent to the privacy notice is required/i, () => "请阅读并同意个人信息保护告知"],
   [/an application from this phone is already pending/i, () => "该手机号已有待审核的申请"],
+  [/this phone is already registered as a volunteer/i, () => "该手机号已登记为志愿者"],
   [/application \d+ was declined/i, () => "该申请已婉拒"],
   [/the current password is wrong|^wrong password$/i, () => "当前密码不正确"],
   [/the password is shorter than (\d+) characters/i, (m) => `密码至少 ${m[1]} 位`],
@@ -209,6 +210,8 @@ export const FIELD_LABELS = {
   type: "资源类型", partner_id: "提供方", need_categories: "可回应的需求", unit: "单位",
   available_from: "可用起始日", available_to: "可用截止日", availability_note: "可用时间说明",
   value_yuan: "总价值（元）", unit_value_yuan: "单价（元）", status: "状态",
+  consent: "个人信息保护告知", availability: "可服务时间", current_password: "当前密码",
+  new_password: "新密码", role: "角色", display_name: "显示名称",
 };
 
 const TZ = "Asia/Shanghai";
