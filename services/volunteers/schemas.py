@@ -477,6 +477,11 @@ class ApplicationQuery(PageQuery):
 class ApplicationDecline(Strict):
     reason = fields.String(required=True, validate=validate.Length(2, 255))
 
+    @validates("reason")
+    def _not_blank(self, value, **_):
+        if len(value.strip()) < 2:
+            raise ValidationError("at least 2 characters besides spaces")
+
 
 class Application(Schema):
     id = fields.Integer()
