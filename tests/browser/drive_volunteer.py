@@ -141,9 +141,9 @@ def admin_pages(j, user, password):
     page.set_viewport_size(DESKTOP)
     page.evaluate("sessionStorage.clear()")
     login(j, user, password)
-    for name, path in (("users", "/users"), ("applications", "/applications?status=approved"),
+    for name, path in (("users", "/users"), ("applications-approved", "/applications?status=approved"),
                        ("password", "/password")):
-        j.both_sizes(name if name != "applications" else "applications-approved", path)
+        j.both_sizes(name, path)
         scan(j, f"{name}-desktop")
     j.page.set_viewport_size(DESKTOP)
     j.goto("/users")
