@@ -101,6 +101,25 @@ def test_approval_completes_the_login_when_the_volunteer_was_already_created(sta
     assert staff.get("/volunteers").json()["total"] == 1
 
 
+def test_a_repeated_submission_with_its_key_gets_the_first_answer(stack):
+    """A form sent again after no answer (the console keeps the Idempotency-Key) is not a
+    second application, nor a 409."""
+    stack.start("volunteers", "gateway")
+    public, staff = _public(stack), stack.client()
+    key = {"Idempotency-Key": "apply-0f3a9c2e"}
+    first = public.post("/applications", json=FORM, headers=key)
+    again = public.post("/applications", json=FORM, headers=key)
+    assert first.status_code == again.status_code == 201, again.text
+    assert again.json() == first.json()
+    assert staff.get("/applications").json()["total"] == 1
+    approve_key = {"Idempotency-Key": "approve-7d1e"}
+    approved = staff.post(f"/applications/{first.json()['id']}/approve", headers=approve_key)
+    repeated = staff.post(f"/applications/{first.json()['id']}/approve", headers=approve_key)
+    assert repeated.json()["volunteer_id"] == approved.json()["volunteer_id"]
+    assert repeated.json()["initial_password"] is None  # shown once
+    assert staff.get("/volunteers").json()["total"] == 1
+
+
 def test_decline_with_a_reason(stack):
     stack.start("volunteers", "gateway")
     public, staff = _public(stack), stack.client()
