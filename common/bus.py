@@ -37,6 +37,7 @@ from nameko.extensions import Entrypoint, ProviderCollector, SharedExtension
 from nameko.messaging import HeaderDecoder, QueueConsumer
 
 from common import contracts, metrics, pii
+from common.rpc import BROKER_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -214,6 +215,14 @@ class Topology(SharedExtension):
         declare_topology(self.container.config["AMQP_URI"])
 
 
+def _connection_gone(action, exc):
+    # The connection closed under the message (the broker stopped or restarted): the
+    # broker takes back every unacked message with it and delivers it again, which the
+    # inbox absorbs. Not a reason to kill the container.
+    log.warning("could not %s a message, its connection is gone (%s); the broker "
+                "delivers it again", action, type(exc).__name__)
+
+
 class DomainQueueConsumer(QueueConsumer):
     """nameko's consumer acks (loses) a message whose body cannot be decoded; ours parks
     it in the dead-letter queue instead. Its prefetch is large enough for batches."""
@@ -224,26 +233,23 @@ class DomainQueueConsumer(QueueConsumer):
     def prefetch_count(self):
         return max(self.PREFETCH, self.container.max_workers)
 
-    def ack_message(self, message):
-        try:
-            super().ack_message(message)
-        except OSError:
-            # The connection died under us (its broker node was killed, say): nameko
-            # catches only AMQP errors here, and an uncaught one stops the container. The
-            # broker gives the message again on the new connection; the inbox skips it.
-            log.warning("ack lost with the broker connection; the message will come again")
-
-    def requeue_message(self, message):
-        try:
-            super().requeue_message(message)
-        except OSError:
-            log.warning("requeue lost with the broker connection; the message will come again")
-
     def handle_message(self, provider, body, message):
         # nameko spawns a greenthread per message only to call the provider; ours only
         # parses, buffers and spawns a worker, so it runs in the consumer's own loop (a
         # full worker pool then holds back delivery, which is the back-pressure we want).
         provider.handle_message(body, message)
+
+    def ack_message(self, message):
+        try:
+            super().ack_message(message)
+        except BROKER_ERRORS as exc:
+            _connection_gone("ack", exc)
+
+    def requeue_message(self, message):
+        try:
+            super().requeue_message(message)
+        except BROKER_ERRORS as exc:
+            _connection_gone("requeue", exc)
 
     def on_decode_error(self, message, exc):
         for provider in self._providers:

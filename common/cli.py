@@ -35,24 +35,37 @@ def service_class(process):
     return getattr(importlib.import_module(module), name)
 
 
+# The exit status of a process whose service container died (a broker outage under
+# load, an extension that crashed): not 0, so the supervisor, compose and Kubernetes
+# start it again. A container that cannot serve must not keep its process alive.
+EXIT_CONTAINER_DIED = 3
+
+
 def serve(process):
-    """Run one nameko service until SIGINT or SIGTERM, stopping gracefully and fast."""
+    """Run one nameko service until SIGINT or SIGTERM, stopping gracefully and fast;
+    if the service's container dies on its own, exit with ``EXIT_CONTAINER_DIED``."""
     import eventlet
 
     eventlet.monkey_patch()  # before nameko, kombu or a database driver is imported
-    import eventlet.event
-    from nameko.runners import ServiceRunner
 
     config = load_config(process)
     setup_logging(process, config.get("LOG_LEVEL", "INFO"))
-    cls = service_class(process)
+    return run_service(service_class(process), config, process)
+
+
+def run_service(cls, config, process):
+    """``serve``'s loop for one service class (eventlet already patched)."""
+    import eventlet
+    import eventlet.event
+    from nameko.runners import ServiceRunner
+
     runner = ServiceRunner(config)
     runner.add_service(cls)
     stopping = eventlet.event.Event()
 
     def on_signal(signum, _frame):
         if not stopping.ready():
-            stopping.send(signum)
+            stopping.send(("signal", signum))
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
@@ -63,11 +76,30 @@ def serve(process):
         while True:
             eventlet.sleep(0.2)
 
+    def watch_containers():
+        # runner.wait() returns or raises once every container has stopped; before a
+        # signal asked for it, that is a death (nameko kills a container whose worker or
+        # consumer failed, e.g. a reply it could not publish while the broker was away).
+        try:
+            runner.wait()
+            cause = "stopped"
+        except Exception as exc:  # noqa: BLE001 - whatever killed it, the process ends
+            cause = f"{type(exc).__name__}: {exc}"
+        if not stopping.ready():
+            stopping.send(("died", cause))
+
     eventlet.spawn(keep_hub_awake)
     runner.start()
+    eventlet.spawn(watch_containers)
     log.info("%s started on %s", process, config.get("WEB_SERVER_ADDRESS"))
-    signum = stopping.wait()
-    log.info("%s stopping (signal %s)", process, signum)
+    reason, detail = stopping.wait()
+    if reason == "died":
+        log.error("%s: its service container died (%s); exiting with %s so that it is "
+                  "started again", process, detail, EXIT_CONTAINER_DIED)
+        with eventlet.Timeout(5, False):
+            runner.kill()
+        return EXIT_CONTAINER_DIED
+    log.info("%s stopping (signal %s)", process, detail)
     with eventlet.Timeout(20, False):
         runner.stop()
         return 0
@@ -117,6 +149,32 @@ def broker_check(amqp_uri):
     return False
 
 
+class RestartBackoff:
+    """How long the supervisor waits before starting again a process that exited: 2, 4,
+    8, 16, then 30 s while it keeps failing; one that ran for ``STABLE_SECONDS`` before
+    it exited was healthy, and starts over at 2 s (a crash days after the last one is
+    not the sixth of a series)."""
+
+    LONGEST_SECONDS = 30
+    STABLE_SECONDS = 60
+
+    def __init__(self, clock=time.monotonic):
+        self.clock = clock
+        self.failures = {}
+        self.started_at = {}
+
+    def started(self, process):
+        self.started_at[process] = self.clock()
+
+    def exited(self, process):
+        """The delay (seconds) before ``process`` is started again."""
+        now = self.clock()
+        if now - self.started_at.get(process, now) >= self.STABLE_SECONDS:
+            self.failures[process] = 0
+        self.failures[process] = self.failures.get(process, 0) + 1
+        return min(2 ** self.failures[process], self.LONGEST_SECONDS)
+
+
 def supervise():
     """``make run``: migrate, then run the four services and the gateway as separate
     processes; a process that dies is restarted; Ctrl-C stops everything."""
@@ -130,12 +188,13 @@ def supervise():
         log.warning("development admin: user 'admin', password 'ronghe-admin' "
                     "(set RONGHE_ADMIN_USER / RONGHE_ADMIN_PASSWORD)")
     children = {}
-    restarts = {p: 0 for p in PROCESSES}
+    backoff = RestartBackoff()
     restart_at = {}
 
     def start(process):
         children[process] = subprocess.Popen(
             [sys.executable, "-m", "common.cli", "serve", process], cwd=ROOT, env=os.environ.copy())
+        backoff.started(process)
 
     for process in PROCESSES:
         start(process)
@@ -149,13 +208,12 @@ def supervise():
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     while not stop["now"]:
-        now = time.monotonic()
+        now = backoff.clock()
         for process, child in list(children.items()):
             if child.poll() is None:
                 continue
             if process not in restart_at:
-                restarts[process] += 1
-                delay = min(2 ** restarts[process], 30)
+                delay = backoff.exited(process)
                 log.error("%s exited with %s; restarting in %ss", process, child.returncode, delay)
                 restart_at[process] = now + delay
             elif now >= restart_at[process]:

@@ -2,9 +2,11 @@
 environment substitution, so that compose, Kubernetes and ``make run`` differ only in
 their environment.
 """
+import ipaddress
 import os
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -57,6 +59,7 @@ def load_config(process, environ=None, overrides=None):
     config.update(overrides or {})
     check_broker_addresses(config)
     check_production_secrets(config)
+    check_public_address(config, process)
     from common import times, vocab
 
     times.configure(config)  # the process's one zone (the time rule)
@@ -100,6 +103,33 @@ def is_production(config):
 
 # The keys of DEVELOPMENT_SECRETS that sign or encrypt: random values, not passwords.
 KEYS = ("JWT_SECRET", "PII_KEY", "PII_HASH_KEY")
+
+
+def check_public_address(config, process=None):
+    """``PUBLIC_BASE_URL`` (where residents reach the gateway; printed certificates' QR
+    codes lead there) is an absolute http(s) address; in production, not a loopback one,
+    which would print codes that no resident's phone can open."""
+    if "PUBLIC_BASE_URL" not in config:
+        return
+    address = str(config["PUBLIC_BASE_URL"] or "")
+    if not address and process == "gateway":
+        return  # its QR codes then lead to the address each request came to
+    parts = urlsplit(address)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or \
+            parts.fragment:
+        raise ConfigError(f"PUBLIC_BASE_URL {address!r} is not an absolute http(s) address "
+                          f"(https://host[/path], no query)")
+    if not is_production(config):
+        return
+    host = parts.hostname
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host == "localhost" or host.endswith(".localhost")
+    if loopback:
+        raise ConfigError(f"RONGHE_ENV=production but PUBLIC_BASE_URL {address} is this "
+                          f"machine: the certificates' QR codes must lead to an address "
+                          f"residents reach (https://your-domain)")
 
 
 def check_production_secrets(config):

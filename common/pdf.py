@@ -21,7 +21,8 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFError, TTFont
-from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import (Image, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table,
+                                TableStyle)
 
 from common.errors import ServiceUnavailable
 
@@ -102,6 +103,12 @@ class Document:
 
     def space(self, height_mm):
         self.story.append(Spacer(1, height_mm * mm))
+
+    def image(self, content, width_mm):
+        """A square picture (a QR code's PNG), centred, ``width_mm`` wide."""
+        picture = Image(io.BytesIO(content), width=width_mm * mm, height=width_mm * mm)
+        picture.hAlign = "CENTER"
+        self.story.append(picture)
 
     def page_break(self):
         self.story.append(PageBreak())

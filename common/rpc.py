@@ -22,7 +22,9 @@ import logging
 import warnings
 
 import eventlet
+from amqp.exceptions import AMQPError
 from kombu import Queue
+from kombu.exceptions import OperationalError
 from nameko.amqp.publish import Publisher
 from nameko.exceptions import RemoteError, UnknownService
 from nameko.rpc import (RPC_QUEUE_TEMPLATE, ReplyListener, Responder, Rpc, RpcConsumer,
@@ -34,6 +36,11 @@ from common.errors import RongheError, ServiceUnavailable
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT_SECONDS = 2.0
+
+# What the way to the broker raises while it stops, restarts or is killed: sockets
+# (OSError, ConnectionError), py-amqp's connection and channel errors (CONNECTION_FORCED,
+# "connection already closed"), kombu's OperationalError once its retries are spent.
+BROKER_ERRORS = (OSError, AMQPError, OperationalError)
 
 # nameko always asks for mandatory delivery; without a confirm it cannot tell, and warns
 # on every call. An unconfirmed request (the gateway's) relies on the deadline instead.
@@ -76,14 +83,20 @@ class _RpcConsumer(RpcConsumer):
         serializer = self.container.config.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER)
         responder = _Responder(amqp_uri, get_rpc_exchange(self.container.config), serializer,
                                message)
-        result, exc_info = responder.send_response(result, exc_info)
+        try:
+            result, exc_info = responder.send_response(result, exc_info)
+        except BROKER_ERRORS as exc:
+            # The broker went away with the reply: the caller's deadline answers for it
+            # (503, "may have been carried out"), as for a reply the broker lost. Raising
+            # here would kill the whole container.
+            log.warning("reply to %s not sent: message broker unavailable (%s)",
+                        message.properties.get("reply_to"), type(exc).__name__)
         try:
             self.queue_consumer.ack_message(message)
-        except OSError:
-            # The connection died after the reply (a broker node killed, say): nameko
-            # catches only AMQP errors, and an uncaught one stops the container. The
-            # request comes again on the new connection unless its deadline has passed.
-            log.warning("ack of an RPC request lost with the broker connection")
+        except BROKER_ERRORS as exc:
+            # Its connection is gone and the broker took the request back; its TTL (the
+            # caller's deadline) keeps it from being carried out again much later.
+            log.warning("request not acked: its connection is gone (%s)", type(exc).__name__)
         return result, exc_info
 
 
@@ -95,6 +108,7 @@ rpc = _Rpc.decorator
 
 
 # -- the client --------------------------------------------------------------------------
+
 
 class BoundedClient:
     """``call(method, *args, **kwargs)`` on one service, waiting at most ``timeout``
@@ -125,7 +139,7 @@ class BoundedClient:
         except RemoteError as exc:
             log.error("%s.%s failed: %s", self.service, method, exc.exc_type)
             raise
-        except (ConnectionError, OSError) as exc:
+        except BROKER_ERRORS as exc:
             raise ServiceUnavailable(f"message broker unavailable ({type(exc).__name__})",
                                      {"service": self.service}) from None
         finally:

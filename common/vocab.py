@@ -85,6 +85,9 @@ class Community:
         self.name = document.get("name") or community_id
         self.project = document.get("project")
         self.district = document.get("district")
+        # The issuer's seal image (a PNG) for certificates, relative to the file.
+        self.seal_file = Path(path).parent / str(document["seal"]) if document.get("seal") \
+            else None
         try:
             self.items = {
                 "compounds": [{"code": code, "label": name,

@@ -18,6 +18,7 @@ from common.errors import (BadRequest, Forbidden, NotFound, PayloadTooLarge, Rat
                            validation_error)
 from gateway import auth, idempotency
 from gateway.context import RequestContext
+from gateway.public_limits import PUBLIC_WRITES_REFUSED
 from gateway.routes import ROUTES
 from gateway.routing import url_map
 
@@ -40,6 +41,8 @@ def error_response(error, request_id=None):
     if isinstance(error, RateLimited) and "retry_after_seconds" in error.details:
         headers = dict(headers or {}, **{"Retry-After": str(error.details["retry_after_seconds"])})
     return json_response(body, error.status, headers)
+
+
 
 
 def _match(request):
@@ -241,11 +244,17 @@ def _handle(service, request, route, params, request_id):
         raise Forbidden(f"role {user['role']} may not {route.method} {route.path}")
     ctx = RequestContext(service, request, route, user, request_id)
     if route.rate_limited and not service.rate_limiter.allow((route.endpoint, ctx.client)):
+        PUBLIC_WRITES_REFUSED.labels(route.endpoint, "client").inc()
         raise RateLimited("too many requests; try again in a minute",
                           {"retry_after_seconds": 60})
     _refuse_unstorable(params)  # a text path parameter (a period, a number)
     ctx.query = _parse_query(request, route.query)
     ctx.body = _parse_body(request, route.body, _body_limit(service))
+    if route.rate_limited and not service.phone_limiter.allow(
+            route.endpoint, (ctx.body or {}).get("phone")):
+        PUBLIC_WRITES_REFUSED.labels(route.endpoint, "phone").inc()
+        raise RateLimited("too many requests from this phone; try again later",
+                          {"phone": ["too many requests"]})
     _limit_to_own_records(ctx, params)
     idempotency.forward(ctx, ctx.client)
     result = route.handler(ctx, **params)

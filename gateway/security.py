@@ -2,7 +2,10 @@
 scripts, styles and data from this origin only and are never framed; JSON and files are
 not documents at all. The console has no inline script or style, so the policy needs no
 'unsafe-inline'."""
+from nameko.exceptions import ContainerBeingKilled
 from nameko.web.handlers import HttpRequestHandler
+
+from common.errors import ServiceUnavailable
 
 PAGE_POLICY = "; ".join([
     "default-src 'self'",
@@ -24,8 +27,11 @@ HEADERS = {
 
 
 class SecuredHttp(HttpRequestHandler):
-    """nameko's ``@http`` whose answers carry the headers above; ``page=True`` for HTML
-    pages and the files they load."""
+    """nameko's ``@http`` whose answers carry the headers above (``page=True`` for HTML
+    pages and the files they load), and whose own failures, before a request reaches
+    ``dispatch``, keep the error shape: a request arriving while the container is being
+    killed (it lost its broker; its process is about to exit and be started again) is
+    503, not nameko's plain-text 500."""
 
     def __init__(self, method, url, page=False, **kwargs):
         self.page = page
@@ -38,6 +44,14 @@ class SecuredHttp(HttpRequestHandler):
         response.headers.setdefault("Content-Security-Policy",
                                     PAGE_POLICY if self.page else ANSWER_POLICY)
         return response
+
+
+    def response_from_exception(self, exc):
+        if isinstance(exc, ContainerBeingKilled):
+            from gateway.dispatch import error_response  # dispatch imports the routes
+
+            return error_response(ServiceUnavailable("gateway restarting; try again"))
+        return super().response_from_exception(exc)
 
 
 http = SecuredHttp.decorator

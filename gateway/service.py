@@ -13,16 +13,20 @@ from common.config import ConfigError
 from common.db import Store, StoreAccess, store_of
 from common.metrics import Instrumentation
 from common.rpc import BoundedRpc
-from common.ops import health_report
+from common.ops import ConsumedQueues, health_report
+from common.pii import Pii
 from gateway import auth
 from gateway.dispatch import dispatch, json_response
 from gateway.models import metadata
 from gateway.openapi import build_spec
 from gateway.ratelimit import LoginThrottle, RateLimiter
 from gateway.security import http
+from gateway.public_limits import PhoneLimiter
 
 STATIC = Path(__file__).parent / "static"
 CONSOLE = Path(__file__).parent / "console"
+PUBLIC_SITE = Path(__file__).parent / "public"
+VERIFY = Path(__file__).parent / "verify"
 
 
 def static_file(base, asset, max_age=0):
@@ -109,6 +113,18 @@ class ActiveUserCheck(DependencyProvider):
         return self.users
 
 
+class PublicPhoneLimiter(DependencyProvider):
+    """Public writes per phone (gateway/public_limits.py), beside the per-client limit."""
+
+    def setup(self):
+        config = self.container.config
+        self.limiter = PhoneLimiter(config.get("PUBLIC_PHONE_RATE_LIMIT_PER_MINUTE", 5),
+                                    Pii.from_config(config))
+
+    def get_dependency(self, worker_ctx):
+        return self.limiter
+
+
 class AdminBootstrap(DependencyProvider):
     """Creates the first admin from RONGHE_ADMIN_USER / RONGHE_ADMIN_PASSWORD."""
 
@@ -132,12 +148,14 @@ class GatewayService:
     rate_limiter = PublicRateLimiter()
     login_throttle = LoginThrottling()
     active_users = ActiveUserCheck()
+    phone_limiter = PublicPhoneLimiter()
     request_state = RequestState()
     instrumentation = Instrumentation()
     resources_rpc = service_rpc("resources")
     volunteers_rpc = service_rpc("volunteers")
     events_rpc = service_rpc("events")
     reports_rpc = service_rpc("reports")
+    consumed_queues = ConsumedQueues()
 
     @http("GET,POST,PATCH,PUT,DELETE", "/api/v1/<path:path>")
     def api(self, request, path):
@@ -161,9 +179,15 @@ class GatewayService:
 
         return static_file(Path(swagger_ui_path), asset, max_age=86400)
 
-    @http("GET", "/")
-    def root(self, request):
-        return Response(status=302, headers={"Location": "/console/"})
+    @http("GET", "/", page=True)
+    def public_index(self, request):
+        """The residents' site (phone first, no login); its pages are routed in the
+        browser (``/#/events/12``), so a QR code's URL needs no route of its own here."""
+        return static_file(PUBLIC_SITE, "index.html")
+
+    @http("GET", "/site/<path:asset>", page=True)
+    def public_asset(self, request, asset):
+        return static_file(PUBLIC_SITE, asset)
 
     @http("GET", "/console/", page=True)
     def console_index(self, request):
@@ -174,9 +198,20 @@ class GatewayService:
         """The social workers' web console: local files only, no CDN."""
         return static_file(CONSOLE, asset)
 
+    @http("GET", "/verify/<number>", page=True)
+    def verify_page(self, request, number):
+        """The public verify page of a certificate (its QR code leads here): a static page
+        whose script asks the public verification API, rate limit and answers included."""
+        return static_file(VERIFY, "index.html")
+
+    @http("GET", "/verify/assets/<path:asset>", page=True)
+    def verify_asset(self, request, asset):
+        return static_file(VERIFY, asset)
+
     @http("GET", "/health")
     def health(self, request):
-        healthy, report = health_report(self.name, self.store.engine, self.config["AMQP_URI"])
+        healthy, report = health_report(self.name, self.store.engine, self.config["AMQP_URI"],
+                                        self.consumed_queues)
         return Response(json.dumps(report), status=200 if healthy else 503,
                         mimetype="application/json")
 

@@ -148,6 +148,7 @@ class Stack:
                 "RONGHE_ADMIN_PASSWORD": self.ADMIN[1],
                 "RPC_TIMEOUT_SECONDS": "3",
                 "PUBLIC_RATE_LIMIT_PER_MINUTE": "1000",
+                "PUBLIC_PHONE_RATE_LIMIT_PER_MINUTE": "1000",
             })
             self.configs[process] = config
         self.configs[process].update(overrides)

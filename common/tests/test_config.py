@@ -113,3 +113,28 @@ def test_each_service_has_its_own_port_and_database():
     cfgs = {p: config.load_config(p, environ={}) for p in config.PROCESSES}
     assert len({c["WEB_SERVER_ADDRESS"] for c in cfgs.values()}) == len(cfgs)
     assert len({c["DB_URI"] for c in cfgs.values()}) == len(cfgs)
+
+
+@pytest.mark.parametrize("address,complaint", [
+    ("", "PUBLIC_BASE_URL"), ("ronghe.example.cn", "absolute"),
+    ("ftp://ronghe.example.cn", "absolute"), ("https://ronghe.example.cn/?x=1", "absolute"),
+])
+def test_the_public_address_must_be_an_absolute_web_address(address, complaint):
+    with pytest.raises(config.ConfigError, match=complaint):
+        config.load_config("volunteers", environ={"PUBLIC_BASE_URL": address})
+
+
+@pytest.mark.parametrize("address", ["http://localhost:8000", "http://127.0.0.1:8000/",
+                                     "https://[::1]/"])
+def test_production_refuses_a_public_address_no_resident_can_reach(address):
+    """The certificates' QR codes lead there: a loopback address prints useless paper."""
+    with pytest.raises(config.ConfigError, match="PUBLIC_BASE_URL") as refused:
+        config.load_config("volunteers", environ=real_secrets(PUBLIC_BASE_URL=address))
+    assert "residents" in str(refused.value)
+    assert config.load_config("volunteers", environ={"PUBLIC_BASE_URL": address})
+
+
+def test_production_takes_a_public_address():
+    cfg = config.load_config("volunteers", environ=real_secrets(
+        PUBLIC_BASE_URL="https://hetong.ronghe.example.cn/ronghe"))
+    assert cfg["PUBLIC_BASE_URL"] == "https://hetong.ronghe.example.cn/ronghe"

@@ -4,7 +4,9 @@ carried out later (its message TTL is the deadline)."""
 import logging
 import time
 
+import amqp.exceptions
 import eventlet
+import kombu.exceptions
 import pytest
 from nameko.exceptions import RemoteError, UnknownService
 from nameko.testing.services import entrypoint_hook
@@ -49,8 +51,14 @@ def test_no_answer_in_time_is_unavailable_and_may_have_been_carried_out():
     assert caught.value.details == {"service": "calc"}
 
 
-@pytest.mark.parametrize("error", [UnknownService("calc"), ConnectionRefusedError(),
-                                   OSError("broker gone")])
+@pytest.mark.parametrize("error", [
+    UnknownService("calc"), ConnectionRefusedError(), OSError("broker gone"),
+    # what kombu and py-amqp raise while the broker stops, restarts or is killed
+    amqp.exceptions.ConnectionForced("CONNECTION_FORCED - broker forced connection closure"),
+    amqp.exceptions.RecoverableConnectionError("connection already closed"),
+    amqp.exceptions.ChannelError("channel closed"),
+    kombu.exceptions.OperationalError("[Errno 111] Connection refused"),
+], ids=type)
 def test_a_service_not_running_or_no_broker_is_unavailable(error):
     client = BoundedClient(FakeProxy(add=raising(error)), "calc", TIMEOUT)
     with pytest.raises(ServiceUnavailable) as caught:

@@ -1,6 +1,7 @@
 """admin: the instance's sample (demonstration) data, counted and cleared in one action
-across the services that hold some (common.sample)."""
+across the services that hold some (common.sample); the audit log."""
 from common import sample
+from gateway import audit
 from gateway.routing import ADMIN, route
 
 
@@ -23,3 +24,11 @@ def clear_sample_data(ctx):
     services = _each_service(ctx, "clear_sample_data")
     ctx.audit("clear_sample_data", f"community:{ctx.community_id}")
     return {"cleared": True, "services": services}
+
+
+@route("GET", "/audit-log", ADMIN, query=audit.AuditQuery, response=audit.AuditPage,
+       tag="admin", summary="The audit log (审计日志), newest first: who revealed which "
+                            "personal data or changed a user, when")
+def list_audit_log(ctx):
+    with ctx.session() as session:
+        return audit.list_entries(session, ctx.query)

@@ -3,7 +3,7 @@ import math
 
 from common.db import paginate
 from common.errors import NotFound, RateLimited, Unauthorized
-from gateway import auth
+from gateway import audit, auth
 from gateway.models import User
 from gateway.routing import ADMIN, AUTHENTICATED, PUBLIC, route
 
@@ -82,6 +82,7 @@ def create_user(ctx):
         answer = auth.user_answer(user, ctx.community_id)
     # A database may reuse a deleted user's id: what was cached of that one goes.
     ctx.service.active_users.forget(user.id)
+    ctx.audit("create_user", f"user:{answer['id']}")
     return answer
 
 
@@ -94,5 +95,6 @@ def update_user(ctx, user_id):
         user = auth.update_user(session, user_id, data, ctx.user["uid"])
         answer = auth.user_answer(user, ctx.community_id)
     ctx.service.active_users.forget(user_id)  # after the commit, as above
-    ctx.audit("update_user", f"user:{user_id}")
+    for action in audit.user_changes(data):
+        ctx.audit(action, f"user:{user_id}")
     return answer

@@ -58,3 +58,17 @@ def publish_summary(ctx):
        summary="The district's communities' latest summaries and their total")
 def get_district_summary(ctx):
     return ctx.rpc("reports", "get_district_summary")
+
+
+@route("GET", "/district/communities", DISTRICT_READERS, query=schemas.KpiQuery, tag="reports",
+       summary="The district page (区级汇总): each community's KPIs against its targets, its "
+               "status and when it last reported, beside the district's total")
+def get_district_communities(ctx):
+    return ctx.rpc("reports", "get_district_communities", ctx.query.get("year"))
+
+
+@route("GET", "/district/communities/<community_id>", DISTRICT_READERS, tag="reports",
+       summary="One community's KPI board as the district last received it",
+       answers={"404": "No summary received from that community"})
+def get_district_community(ctx, community_id):
+    return ctx.rpc("reports", "get_district_community", community_id)

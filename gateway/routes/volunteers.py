@@ -265,6 +265,7 @@ def certificate_pdf(ctx, number):
 
 @route("GET", "/certificates/<number>/verify", PUBLIC, query=schemas.VerifyQuery,
        response=schemas.CertificateVerification, rate_limited=True, tag="certificates",
-       summary="Public: is this certificate genuine? (no personal information)")
+       summary="Public: is this certificate genuine? (the name masked; 404 for an "
+               "unknown number or a wrong code; the page /verify/<number>?code= shows it)")
 def verify_certificate(ctx, number):
     return ctx.rpc("volunteers", "verify_certificate", number, ctx.query["code"])

@@ -87,3 +87,18 @@ def test_service_never_started_gives_503(stack):
 def test_request_id_is_returned(gateway):
     response = gateway.client().get("/me", headers={"X-Request-Id": "abc123"})
     assert response.headers["X-Request-Id"] == "abc123"
+
+
+def test_a_request_arriving_while_the_gateway_is_being_killed_is_503_in_the_error_shape():
+    """nameko refuses it with ContainerBeingKilled before dispatch sees it (the gateway
+    lost its broker and is about to exit and be started again)."""
+    import json
+
+    from nameko.exceptions import ContainerBeingKilled
+
+    from gateway.service import GatewayService
+
+    entrypoint = next(e for e in GatewayService.api.nameko_entrypoints)
+    response = entrypoint.response_from_exception(ContainerBeingKilled())
+    assert response.status_code == 503
+    assert json.loads(response.get_data())["error"] == "SERVICE_UNAVAILABLE"

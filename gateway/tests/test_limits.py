@@ -167,7 +167,8 @@ def assert_kept_out_of_frames(response):
 def test_pages_and_answers_carry_security_headers(gateway):
     client = gateway.client()
     base = gateway.url("gateway")
-    for page in ("/console/", "/console/js/app.js", "/console/app.css", "/api/docs"):
+    for page in ("/console/", "/console/js/app.js", "/console/app.css", "/api/docs",
+                 "/", "/site/js/app.js", "/site/app.css"):
         response = client.get(base + page)
         assert response.status_code == 200, page
         policy = assert_kept_out_of_frames(response)

@@ -18,7 +18,7 @@ from datetime import timedelta
 
 from common import times
 from common.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
-from services.events import domain
+from services.events import domain, partners
 from services.events.models import UncertainBooking
 
 log = logging.getLogger(__name__)
@@ -79,6 +79,7 @@ def link(resources, booking_id, event_id):
 
 def schedule_event(store, resources, data, organiser):
     data = domain.validate_new_event(data)
+    partners.resolve_attendees(resources, data.get("attendees"))
     booking_id = None
     if data.get("venue_id"):
         booking_id = book(resources, domain.booking_request(data), store)
@@ -115,6 +116,7 @@ def _move_within_own_slot(store, resources, event_id, current, rebooking):
 def update_event(store, resources, event_id, data):
     with store.session() as session:
         changes, rebooking, current = domain.plan_update(session, event_id, data)
+    partners.resolve_attendees(resources, changes.get("attendees"))
     new_booking = None
     if rebooking:
         try:

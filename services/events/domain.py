@@ -8,6 +8,7 @@ phone); names and phones are stored encrypted and leave only masked, never in a 
 """
 import hmac
 import secrets
+from datetime import timedelta
 from types import SimpleNamespace
 
 from sqlalchemy import and_, exists, func, insert, select
@@ -76,7 +77,8 @@ _EVENT_SHOWN = ("id", "title", "plan", "plan_label", "kind", "kind_label", "targ
                 "capacity", "venue_id", "status", "places_left")
 _EVENT_STAFF = ("booking_id", "organiser", "counts", "roles", "volunteers", "created_at",
                 "published_at", "completed_at", "cancelled_at", "cancel_reason")
-_MEETING = ("agenda", "minutes", "attendees", "five_society", "decisions")
+_MEETING = ("agenda", "minutes", "attendees", "residents", "others", "five_society",
+            "decisions")
 _CHANGED = ("promoted_registration_ids",)  # only in the answer to a change
 _LISTED = tuple(f for f in _EVENT_SHOWN if f != "plan_label")
 
@@ -188,8 +190,10 @@ def create_event(uow, data, organiser, booking_id=None):
         description=data.get("description"), start=data["start"], end=data["end"],
         capacity=data.get("capacity") or 0, venue_id=data.get("venue_id"),
         booking_id=booking_id, organiser=data.get("organiser") or organiser or "unknown",
-        status="draft", agenda=data.get("agenda"),
-        meeting_attendees=_attendees(data.get("attendees") or []), created_at=times.now())
+        status="draft", agenda=data.get("agenda"), minutes=data.get("minutes"),
+        meeting_attendees=_attendees(data.get("attendees") or []),
+        meeting_residents=data.get("residents") or 0, meeting_others=data.get("others") or 0,
+        created_at=times.now(), door_token=secrets.token_urlsafe(16))
     session.add(event)
     session.flush()
     _set_target_groups(session, event)
@@ -202,8 +206,10 @@ def create_event(uow, data, organiser, booking_id=None):
 
 
 def _attendees(items):
-    return [{"organisation": a["organisation"], "category": a["category"],
-             "count": a.get("count", 1)} for a in items]
+    """Attendees as stored; a partner's name and category were filled in from the
+    resources service (``partners.resolve_attendees``) before the unit of work."""
+    return [{"partner_id": a.get("partner_id"), "organisation": a["organisation"],
+             "category": a["category"], "count": a.get("count", 1)} for a in items]
 
 
 def _set_target_groups(session, event):
@@ -236,9 +242,9 @@ def plan_update(session, event_id, data):
     end = changes.get("end", booked_end)
     if end <= start:
         raise ValidationFailed("end must be after start", {"end": ["must be after start"]})
-    if ("attendees" in changes or "minutes" in changes or "agenda" in changes) \
-            and event.kind != "joint_meeting":
-        field = next(f for f in ("attendees", "minutes", "agenda") if f in changes)
+    meeting_fields = ("attendees", "residents", "others", "minutes", "agenda")
+    if any(f in changes for f in meeting_fields) and event.kind != "joint_meeting":
+        field = next(f for f in meeting_fields if f in changes)
         raise ValidationFailed(f"only a joint_meeting has {field}",
                                {field: ["only for kind joint_meeting"]})
     venue_id = changes["venue_id"] if "venue_id" in changes else event.venue_id
@@ -287,6 +293,9 @@ def update_event(uow, event_id, changes, new_booking_id=None):
         _set_target_groups(session, event)
     if "attendees" in changes:
         event.meeting_attendees = _attendees(changes["attendees"])
+    for field in ("residents", "others"):
+        if field in changes:
+            setattr(event, f"meeting_{field}", changes[field])
     promoted = []
     if "capacity" in changes:
         event.capacity = changes["capacity"]
@@ -725,6 +734,82 @@ def _places_left(session, event):
     confirmed = session.execute(select(func.count()).where(
         Registration.event_id == event.id, Registration.status == "confirmed")).scalar_one()
     return max(0, event.capacity - confirmed)
+
+
+# -- door check-in (the QR code at the door) ------------------------------------------------
+
+# The door opens a little before the event starts: people come early.
+DOOR_OPENS_BEFORE = timedelta(minutes=30)
+DOOR_EVENT = schemas.DoorEvent()
+DOOR_CHECK_IN = schemas.DoorCheckInResult()
+DOOR_CODES = schemas.DoorCodes()
+
+
+def door_codes(session, event_id):
+    """Staff: the event's door token (for the QR on the poster) and what the poster says."""
+    event = get_event_row(session, event_id)
+    _require_status(event, {"draft", "published"}, "print the door code")
+    return DOOR_CODES.dump(Shown(event, event_id=event.id))
+
+
+def _event_at_door(session, token):
+    """The published event a door token opens; an unknown token (or an event no longer
+    open) is 404 without saying which."""
+    event = None
+    if token:
+        event = session.execute(select(Event).where(Event.door_token == token)) \
+            .scalar_one_or_none()
+    if event is None or event.status != "published":
+        raise NotFound("没有这个签到码对应的活动", {"token": ["unknown"]})
+    return event
+
+
+def door_window(event):
+    start, end = times.from_storage(event.start), times.from_storage(event.end)
+    return start - DOOR_OPENS_BEFORE, end
+
+
+def door_event(session, token, now=None):
+    """What the door page shows before the resident types anything: the event and
+    whether check-in is open now. Nothing about any person."""
+    event = _event_at_door(session, token)
+    opens, closes = door_window(event)
+    now = now or times.now()
+    return DOOR_EVENT.dump(Shown(event, event_id=event.id, opens_at=opens,
+                                 open=opens <= now <= closes))
+
+
+def door_check_in(uow, crypto, token, data, now=None):
+    """A resident checks in by the door code during the event (from DOOR_OPENS_BEFORE
+    its start to its end): by the phone they registered with, or as a walk-in with a
+    name and phone. The answer names the event only, never the person."""
+    data = load(schemas.DoorCheckIn, data)
+    event = _event_at_door(uow.session, token)
+    opens, closes = door_window(event)
+    now = now or times.now()
+    if not opens <= now <= closes:
+        when = times.local(opens).strftime("%m月%d日 %H:%M")
+        until = times.local(closes).strftime("%m月%d日 %H:%M")
+        raise ValidationFailed(f"现在不在签到时间内：签到时间为 {when} 至 {until}",
+                               {"time": [f"签到时间为 {when} 至 {until}"]})
+    attendance = {"phone": data["phone"], "walk_in": data["walk_in"]}
+    if data["walk_in"]:
+        attendance.update(name=data["name"], target_group=data["target_group"],
+                          compound=data.get("compound"))
+    try:
+        recorded = record_attendance(uow, crypto, event.id, attendance)
+    except ValidationFailed as refused:
+        if "phone" in (refused.details or {}):
+            raise ValidationFailed("这个手机号没有报名本活动；未报名的居民请选择现场参加登记",
+                                   {"phone": ["未报名本活动"]}) from None
+        raise
+    except Conflict as refused:
+        if not refused.message.startswith("attendance already recorded"):
+            raise
+        raise Conflict("您已经签到过了", {"phone": ["已签到"]}) from None
+    return DOOR_CHECK_IN.dump(SimpleNamespace(
+        event_id=event.id, title=event.title, walk_in=recorded["walk_in"],
+        attended_at=times.parse(recorded["attended_at"])))
 
 
 # -- feedback ----------------------------------------------------------------------------

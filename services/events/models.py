@@ -41,16 +41,22 @@ class Event(Base):
     organiser: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default="draft")
     # Joint meetings (kind joint_meeting): agenda, minutes and attendees
-    # [{"organisation": str, "category": five-society code, "count": int}].
+    # [{"partner_id": int | None, "organisation": str, "category": five-society code,
+    # "count": int}] (partner_id None: a guest), and how many residents and others came.
     agenda: Mapped[str | None] = mapped_column(Text, nullable=True)
     minutes: Mapped[str | None] = mapped_column(Text, nullable=True)
     meeting_attendees: Mapped[list] = mapped_column(JSON, default=list)
+    meeting_residents: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    meeting_others: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     volunteers_served: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     cancel_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # The door check-in code's secret (the QR on the poster at the door): random, so that
+    # knowing an event's id is not enough to check in to it from home.
+    door_token: Mapped[str | None] = mapped_column(String(32), unique=True, nullable=True)
 
     __table_args__ = (
         Index("ix_events_status_start", "status", "start"),

@@ -48,9 +48,29 @@ def _check_window(data, max_days=MAX_EVENT_DAYS):
 
 
 class MeetingAttendee(Strict):
-    organisation = fields.String(required=True, validate=validate.Length(1, 100))
-    category = fields.String(required=True, validate=validate.OneOf(list(vocab.FIVE_SOCIETY)))
+    """A partner (``partner_id``: its name and five-society category come from the
+    resources service) or a guest named in free text with a category."""
+    partner_id = Id(load_default=None, allow_none=True, metadata={
+        "description": "a partner of the resources service (not archived); its name and "
+                       "five-society category are taken from it"})
+    organisation = fields.String(load_default=None, validate=validate.Length(1, 100),
+                                 metadata={"description": "required for a guest"})
+    category = fields.String(load_default=None,
+                             validate=validate.OneOf(list(vocab.FIVE_SOCIETY)),
+                             metadata={"description": "required for a guest"})
     count = fields.Integer(load_default=1, validate=validate.Range(1, 1000))
+
+    @validates_schema
+    def _guest(self, data, **_):
+        if data.get("partner_id") is None:
+            missing = {f: ["required for a guest (an attendee without partner_id)"]
+                       for f in ("organisation", "category") if not data.get(f)}
+            if missing:
+                raise ValidationError(missing)
+
+
+# Joint meetings: people who came other than the partners listed.
+HEADCOUNT = dict(validate=validate.Range(0, 10000))
 
 
 class EventCreate(Strict):
@@ -71,16 +91,26 @@ class EventCreate(Strict):
                                            "booked when the event is scheduled"})
     organiser = fields.String(load_default=None, validate=validate.Length(1, 64))
     agenda = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=8000))
+    minutes = fields.String(load_default=None, allow_none=True,
+                            validate=validate.Length(max=20000),
+                            metadata={"description": "joint meetings: the minutes (a meeting "
+                                                     "recorded after it was held)"})
     attendees = fields.List(fields.Nested(MeetingAttendee), load_default=list,
                             validate=validate.Length(max=200),
                             metadata={"description": "joint meetings: attendees by "
                                                      "five-society category"})
+    residents = fields.Integer(load_default=0, **HEADCOUNT, metadata={
+        "description": "joint meetings: residents who attended"})
+    others = fields.Integer(load_default=0, **HEADCOUNT, metadata={
+        "description": "joint meetings: other attendees (not partners, not residents)"})
 
     @validates_schema
     def _window(self, data, **_):
         _check_window(data)
-        if data.get("attendees") and data.get("kind") != "joint_meeting":
-            raise ValidationError("only a joint_meeting has five-society attendees", "attendees")
+        if data.get("kind") != "joint_meeting":
+            for field in ("attendees", "residents", "others", "minutes"):
+                if data.get(field):
+                    raise ValidationError(f"only a joint_meeting has {field}", field)
 
 
 class EventUpdate(Strict):
@@ -96,6 +126,8 @@ class EventUpdate(Strict):
     agenda = fields.String(allow_none=True, validate=validate.Length(max=8000))
     minutes = fields.String(allow_none=True, validate=validate.Length(max=20000))
     attendees = fields.List(fields.Nested(MeetingAttendee), validate=validate.Length(max=200))
+    residents = fields.Integer(**HEADCOUNT)
+    others = fields.Integer(**HEADCOUNT)
 
     @validates_schema
     def _some(self, data, **_):
@@ -163,6 +195,25 @@ class EventAttendanceCreate(Strict):
         elif not data.get("registration_id") and not data.get("phone"):
             raise ValidationError("give registration_id or phone (or walk_in: true)",
                                   "registration_id")
+
+
+class DoorCheckIn(Strict):
+    """A resident at the door (the door QR code): the phone they registered with, or a
+    walk-in's name, phone and group."""
+    phone = Phone(required=True, metadata={"description": "the phone used to register"})
+    walk_in = fields.Boolean(load_default=False)
+    name = fields.String(validate=validate.Length(1, 50),
+                         metadata={"description": "a walk-in's name"})
+    target_group = TargetGroup(metadata={"description": "a walk-in's group"})
+    compound = Compound(allow_none=True)
+
+    @validates_schema
+    def _walk_in(self, data, **_):
+        if data.get("walk_in"):
+            if not data.get("name"):
+                raise ValidationError("现场参加请填写姓名", "name")
+            if not data.get("target_group"):
+                raise ValidationError("现场参加请选择人群", "target_group")
 
 
 class EventFeedbackCreate(Strict):
@@ -345,8 +396,13 @@ class Event(Answer):
     agenda = fields.String(allow_none=True)
     minutes = fields.String(allow_none=True)
     attendees = fields.List(fields.Dict(), attribute="meeting_attendees",
-                            metadata={"description": "joint meetings: organisation, "
-                                                     "five-society category, count"})
+                            metadata={"description": "joint meetings: partner_id (null for "
+                                                     "a guest), organisation, five-society "
+                                                     "category, count"})
+    residents = fields.Integer(attribute="meeting_residents", metadata={
+        "description": "joint meetings: residents who attended"})
+    others = fields.Integer(attribute="meeting_others", metadata={
+        "description": "joint meetings: other attendees"})
     five_society = fields.Dict(metadata={"description": "joint meetings: attendees by "
                                                        "five-society category"})
     decisions = fields.List(fields.Dict(), metadata={"description": "MeetingDecision "
@@ -393,6 +449,33 @@ class EventAttendance(Answer):
     target_group = fields.String()
     compound = fields.String(allow_none=True)
     attended_at = Instant()
+
+
+class DoorEvent(Answer):
+    """The event a door code opens, and whether check-in is open now."""
+    event_id = fields.Integer()
+    title = fields.String()
+    start = Instant()
+    end = Instant()
+    opens_at = Instant(metadata={"description": "check-in opens (a little before the start)"})
+    open = fields.Boolean()
+
+
+class DoorCheckInResult(Answer):
+    """A check-in at the door: the event, never the person."""
+    event_id = fields.Integer()
+    title = fields.String()
+    walk_in = fields.Boolean()
+    attended_at = Instant()
+
+
+class DoorCodes(Answer):
+    """Staff: the event's door token and what its poster prints."""
+    event_id = fields.Integer()
+    title = fields.String()
+    start = Instant()
+    end = Instant()
+    door_token = fields.String()
 
 
 class EventFeedback(Answer):

@@ -106,6 +106,22 @@ class EventsService(OperatorEndpoints):
             return domain.record_attendance(uow, self.crypto, event_id, data)
 
     @rpc
+    def get_door_codes(self, event_id):
+        with self.store.session() as session:
+            return domain.door_codes(session, event_id)
+
+    @rpc
+    def get_door_event(self, token):
+        with self.store.session() as session:
+            return domain.door_event(session, token)
+
+    @rpc
+    @idempotent
+    def door_check_in(self, token, data):
+        with self.store.unit_of_work() as uow:
+            return domain.door_check_in(uow, self.crypto, token, data)
+
+    @rpc
     @idempotent
     def submit_feedback(self, event_id, data, staff=False):
         with self.store.unit_of_work() as uow:

@@ -18,7 +18,7 @@ from pathlib import Path
 import yaml
 from sqlalchemy import delete, func, select, update
 
-from common import times
+from common import times, vocab
 from common.config import ROOT
 from common.errors import Conflict, NotFound, ValidationFailed
 from services.reports import catalogue, periods, projections
@@ -736,6 +736,63 @@ def district_kpis(session, own_targets=None, project_year=None, community_id=Non
     board.update(district=True, community_count=len(rows),
                  communities=[row["community_id"] for row, _f, _a, _t in rows])
     return board
+
+
+# What a community's row says in one word: its worst KPI decides.
+COMMUNITY_STATUS_ORDER = ("at_risk", "on_track", "achieved", "no_data")
+
+
+def _community_board(row, figs, about, tgts, today):
+    """One community's board, from its latest summary: its own targets against its own
+    actuals, judged against its own project year (what its instance shows itself)."""
+    targets = {"community_id": row["community_id"], "project": about.get("project"),
+               "project_year": row["project_year"],
+               "sample": bool(about.get("sample_targets")),
+               "year_start": about.get("year_start"), "year_end": about.get("year_end"),
+               "targets": {name: {"target": value,
+                                  "label": about.get("labels", {}).get(name, catalogue.label(name)),
+                                  "unit": about.get("units", {}).get(name, catalogue.unit(name))}
+                           for name, value in tgts.items()}}
+    counted = set(about.get("counted", [n for n, v in figs.items() if v]))
+    elapsed = None
+    if targets["year_start"] and targets["year_end"]:
+        elapsed = year_elapsed(_as_date(targets["year_start"]), _as_date(targets["year_end"]),
+                               today)
+    actuals = {name: figs.get(name) for name in tgts}
+    has_data = {name: name in counted for name in tgts}
+    board = kpi_board(targets, actuals, has_data, elapsed, today)
+    counts = {status: 0 for status in COMMUNITY_STATUS_ORDER}
+    for item in board["kpis"]:
+        counts[item["status"]] = counts.get(item["status"], 0) + 1
+    community = vocab.of_community(row["community_id"])
+    board.update(
+        name=community.name, district=community.district,
+        status=next((s for s in COMMUNITY_STATUS_ORDER if counts.get(s)), "no_data"),
+        status_counts=counts,
+        last_reported_at=times.iso(times.parse(row["as_of"])),
+        received_at=times.iso(row["received_at"]))
+    return board
+
+
+def district_communities(session, own_targets=None, project_year=None, community_id=None,
+                         today=None):
+    """The district page: one board per community (its name from its community file,
+    when it last reported) and the district's total board."""
+    today = today or times.local_today()
+    rows = _community_rows(session, project_year)
+    total = district_kpis(session, own_targets, project_year, community_id, today)
+    return {"as_of": today.isoformat(), "community_count": len(rows),
+            "communities": [_community_board(*r, today) for r in rows], "total": total}
+
+
+def district_community(session, community_id, today=None):
+    """One community's board as the district last received it."""
+    today = today or times.local_today()
+    for r in _community_rows(session):
+        if r[0]["community_id"] == community_id:
+            return _community_board(*r, today)
+    raise NotFound(f"no summary from community {community_id}",
+                   {"community_id": ["no summary received"]})
 
 
 # -- helpers ---------------------------------------------------------------------------

@@ -74,6 +74,17 @@ class ReportsService(OperatorEndpoints):
         with self.store.session() as session:
             return domain.district_summary(session)
 
+    @rpc
+    def get_district_communities(self, year=None):
+        with self.store.session() as session:
+            return domain.district_communities(session, self._district_targets(year), year,
+                                               self._community(), self._today())
+
+    @rpc
+    def get_district_community(self, community_id):
+        with self.store.session() as session:
+            return domain.district_community(session, community_id, self._today())
+
     # -- timers ----------------------------------------------------------------------
 
     @config_timer("SUMMARY_INTERVAL_SECONDS", 3600, modes=("community",))

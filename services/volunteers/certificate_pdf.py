@@ -1,27 +1,48 @@
-"""The 志愿服务证明 as a PDF, in Chinese, with reportlab's built-in CJK font (STSong-Light:
-an Adobe CID font every PDF reader has, so no font file is shipped or embedded)."""
+"""The 志愿服务证明 as a PDF, in Chinese: the CJK font embedded (common/pdf.py's, so it
+prints the same everywhere), the issuer's seal from the community's configuration, and a
+QR code to the public verify page (``verify_url``), which says whether it still holds."""
 import io
+from pathlib import Path
 
+import segno
 from reportlab.lib.pagesizes import A4
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas
 
+from common import pdf as printable
 from common import times
+from common.errors import ServiceUnavailable
 
-FONT = "STSong-Light"
-_registered = False
 MAX_SERVICE_LINES = 25
-# Below the service lines: their summary, 特此证明, the issuer, the date, the footer.
-SERVICES_BOTTOM = 200
+# Below the service lines: their summary, 特此证明, the issuer and its seal, the date, and
+# the QR code with its caption.
+SERVICES_BOTTOM = 250
+QR_SIZE = 30 * mm
+SEAL_SIZE = 38 * mm
 
 
-def _font():
-    global _registered
-    if not _registered:
-        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
-        _registered = True
-    return FONT
+def verify_url(public_base_url, number, code):
+    """The public verify page of a certificate: its number and its random code (numbers
+    are sequential, so the number alone must not be enough to look one up)."""
+    return f"{public_base_url.rstrip('/')}/verify/{number}?code={code}"
+
+
+def qr_png(url):
+    """The QR code of ``url`` as PNG bytes (error correction M: survives a worn print)."""
+    buffer = io.BytesIO()
+    segno.make(url, error="m", micro=False).save(buffer, kind="png", scale=10, border=4)
+    return buffer.getvalue()
+
+
+def _seal(seal_file):
+    if seal_file is None:
+        return None
+    if not Path(seal_file).is_file():
+        raise ServiceUnavailable(f"the issuer's seal image {seal_file} is missing: set "
+                                 f"`seal` in the community's configuration to a PNG file",
+                                 {"seal": str(seal_file)})
+    return ImageReader(str(seal_file))
 
 
 def _hours(minutes):
@@ -50,11 +71,14 @@ def _superseded_notice(pdf, doc, font, width, height, left):
     pdf.restoreState()
 
 
-def render(doc):
-    """``doc``: from domain.certificate_document. Returns the PDF's bytes."""
-    font = _font()
+def render(doc, verify_url, seal_file=None, font_file=None):
+    """``doc``: from domain.certificate_document; ``verify_url``: its public verify page
+    (the QR code); ``seal_file``: the issuer's seal (PNG) or None. Returns the PDF's bytes.
+    ServiceUnavailable (503) without the font or the configured seal."""
+    font = printable.cjk_font(font_file)
+    seal = _seal(seal_file)
     buffer = io.BytesIO()
-    pdf = canvas.Canvas(buffer, pagesize=A4)
+    pdf = canvas.Canvas(buffer, pagesize=A4, initialFontName=font)
     pdf.setTitle(f"志愿服务证明 {doc['number']}")
     pdf.setAuthor(doc["issuer"])
     width, height = A4
@@ -120,13 +144,24 @@ def render(doc):
     pdf.drawString(left, y, "特此证明。")
     y -= 40
     pdf.drawRightString(width - left, y, f"出具单位：{doc['issuer']}")
+    issuer_y = y
     y -= 22
     pdf.drawRightString(width - left, y, f"出具日期：{doc['issued_on']}")
+    if seal is not None:  # over the issuer's name and the date, as a stamp is
+        pdf.drawImage(seal, width - left - SEAL_SIZE - 10, issuer_y - SEAL_SIZE / 2 - 8,
+                      SEAL_SIZE, SEAL_SIZE, mask="auto", preserveAspectRatio=True)
 
+    qr_bottom = 56
+    pdf.drawImage(ImageReader(io.BytesIO(qr_png(verify_url))), left - 8, qr_bottom,
+                  QR_SIZE, QR_SIZE)
+    text_left = left + QR_SIZE + 4
+    pdf.setFont(font, 10)
+    pdf.drawString(text_left, qr_bottom + QR_SIZE - 22, "扫码查验本证明是否有效")
     pdf.setFont(font, 9)
-    pdf.drawString(left, 72, f"验证码：{doc['verification_code']}")
-    pdf.drawString(left, 58, f"查验：GET /api/v1/certificates/{doc['number']}/verify"
-                             f"?code={doc['verification_code']}")
+    pdf.drawString(text_left, qr_bottom + QR_SIZE - 40, f"证明编号：{doc['number']}")
+    pdf.drawString(text_left, qr_bottom + QR_SIZE - 54, f"验证码：{doc['verification_code']}")
+    pdf.setFont(font, 7.5)
+    pdf.drawString(text_left, qr_bottom + QR_SIZE - 68, f"或在浏览器打开：{verify_url}")
     pdf.showPage()
     pdf.save()
     return buffer.getvalue()

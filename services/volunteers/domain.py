@@ -48,7 +48,6 @@ CERTIFICATE_DOCUMENT = schemas.CertificateDocument()
 VERIFIED = schemas.CertificateVerification(
     exclude=("current_hours", "superseded_at", "replaced_by"))
 SUPERSEDED = schemas.CertificateVerification()
-NOT_VERIFIED = schemas.CertificateVerification(only=("number", "valid"))
 APPLICATION = schemas.Application()
 APPLICATION_RECEIPT = schemas.ApplicationReceipt()
 
@@ -1023,22 +1022,26 @@ def certificate_document(session, crypto, number, only_volunteer_id=None):
 
 
 def verify_certificate(session, crypto, number, code):
-    """Public: valid or not. Reveals no personal information, and nothing at all unless
-    the code is right. A superseded certificate is not valid: the answer gives the hours
-    it states, what the ledger counts for its period now, and its replacement once
-    reissued."""
+    """Public: valid or superseded, with the volunteer's name masked. Nothing at all
+    unless the code is right: a wrong code is the same 404 as an unknown number, so that
+    sequential numbers reveal nothing. A superseded certificate is not valid: the answer
+    gives the hours it states, what the ledger counts for its period now, and its
+    replacement once reissued."""
     cert = session.execute(select(Certificate).where(Certificate.number == number)
                            ).scalar_one_or_none()
     expected = cert.code_hash if cert is not None else crypto.lookup_hash("no-such-code")
     given = crypto.lookup_hash(code or "")
     genuine = hmac.compare_digest(expected, given) and cert is not None
     if not genuine:
-        return NOT_VERIFIED.dump({"number": number, "valid": False})
-    volunteer_number = session.get(Volunteer, cert.volunteer_id).number
+        raise NotFound(f"no certificate {number} with this verification code",
+                       {"number": number})
+    volunteer = session.get(Volunteer, cert.volunteer_id)
+    seen = dict(volunteer_number=volunteer.number,
+                name_masked=pii.mask_name(crypto.decrypt(volunteer.name_enc)))
     if cert.status == "valid":
-        return VERIFIED.dump(_Answer(cert, valid=True, volunteer_number=volunteer_number))
-    return SUPERSEDED.dump(_Answer(cert, valid=False, volunteer_number=volunteer_number,
-                                   current_minutes=_period_minutes(session, cert)))
+        return VERIFIED.dump(_Answer(cert, valid=True, **seen))
+    return SUPERSEDED.dump(_Answer(cert, valid=False, current_minutes=_period_minutes(
+        session, cert), **seen))
 
 
 # -- applications (志愿者申请) ------------------------------------------------------------

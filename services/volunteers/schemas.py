@@ -424,12 +424,14 @@ class VerifyQuery(Strict):
 
 
 class CertificateVerification(Schema):
-    """Public: nothing but ``number`` and ``valid`` unless the code is right; a superseded
-    certificate is not valid, and says what the ledger counts now and what replaced it."""
+    """Public (404 unless the number and code are right); a superseded certificate is not
+    valid, and says what the ledger counts now and what replaced it."""
     number = fields.String()
     valid = fields.Boolean()
     status = fields.String(metadata={"enum": list(CERTIFICATE_STATUSES)})
     volunteer_number = fields.String()
+    name_masked = fields.String(metadata={"description": "the volunteer's name, all but "
+                                                         "its first character masked"})
     period_from = fields.Date()
     period_to = fields.Date()
     approved_hours = fields.Function(_approved_hours, metadata={

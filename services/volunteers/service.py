@@ -22,6 +22,8 @@ from services.volunteers.models import metadata
 log = logging.getLogger(__name__)
 
 AUTO_CLOSE_INTERVAL_SECONDS = 60
+# Where residents reach the gateway's public pages (the certificate's QR code leads there).
+DEFAULT_PUBLIC_BASE_URL = "http://localhost:8000"
 
 
 class VolunteersService(OperatorEndpoints):
@@ -35,6 +37,9 @@ class VolunteersService(OperatorEndpoints):
 
     def _grace_minutes(self):
         return int(self.config.get("AUTO_CLOSE_GRACE_MINUTES", domain.AUTO_CLOSE_GRACE_MINUTES))
+
+    def _community(self):
+        return vocab.of_community(self.config.get("COMMUNITY_ID"))
 
     def _issuer(self):
         return self.config.get("COMMUNITY_NAME") or vocab.of_community(
@@ -227,8 +232,12 @@ class VolunteersService(OperatorEndpoints):
         """The PDF, base64-encoded (RPC carries JSON)."""
         with self.store.session() as session:
             doc = domain.certificate_document(session, self.crypto, number, only_volunteer_id)
-        return {"number": doc["number"],
-                "pdf_base64": base64.b64encode(certificate_pdf.render(doc)).decode("ascii")}
+        url = certificate_pdf.verify_url(
+            self.config.get("PUBLIC_BASE_URL") or DEFAULT_PUBLIC_BASE_URL, doc["number"],
+            doc["verification_code"])
+        pdf = certificate_pdf.render(doc, url, self._community().seal_file,
+                                     self.config.get("REPORT_FONT_FILE"))
+        return {"number": doc["number"], "pdf_base64": base64.b64encode(pdf).decode("ascii")}
 
     @rpc
     def verify_certificate(self, number, code):

@@ -114,7 +114,7 @@ def save_download(j, click):
 
 def login(j, user, password):
     page = j.page
-    page.goto(j.base + "/")  # the gateway redirects / to /console/
+    page.goto(j.base + "/console/")  # / is the residents' site
     page.wait_for_selector("#login-form", timeout=TIMEOUT)
     assert "/console/" in page.url, page.url
     j.shot("login")

@@ -3,13 +3,13 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 
 import pytest
 import requests
 
 from common.config import ROOT
-from tests.fixtures import free_port, wait_until
+from tests.chaos.private_broker import PrivateBroker
+from tests.fixtures import Stack, free_port, wait_until
 
 
 class ServiceProcess:
@@ -74,14 +74,40 @@ def service_process():
         sp.stop()
 
 
-def queue_drained(amqp_uri, queue):
+@pytest.fixture
+def private_broker(tmp_path):
+    """A RabbitMQ node of this test's own, which it may stop, restart and SIGKILL."""
+    broker = PrivateBroker(tmp_path).start()
+    yield broker
+    broker.kill()  # its data is thrown away with tmp_path: no need to stop it gently
+
+
+@pytest.fixture
+def private_stack(private_broker, make_db_uri, container_factory):
+    """``stack`` on the test's own broker node (``stack.broker``)."""
+    stack = Stack(container_factory, {"AMQP_URI": private_broker.amqp_uri}, make_db_uri)
+    stack.broker = private_broker
+    yield stack
+    # Before the node stops: a container killed with no broker waits for it forever.
+    for container in stack.containers.values():
+        container.kill()
+
+
+def queue_drained(amqp_uri, queue, broker=None):
     """True once ``queue`` holds no message, neither waiting nor delivered and unacked:
     everything sent to it was handled (acked after its commit). Asked of the broker with
     rabbitmqctl, which reads the queue itself; the management API's counts are refreshed
-    only every collect_statistics_interval (5 s) and a zero from it may be stale."""
+    only every collect_statistics_interval (5 s) and a zero from it may be stale.
+    ``broker``: a PrivateBroker, else the machine's own broker."""
     from urllib.parse import unquote, urlparse
 
     vhost = unquote(urlparse(amqp_uri).path[1:]) or "/"
+    if broker is not None:
+        queues = broker.queues(vhost)
+        if queue not in queues:
+            raise AssertionError(f"no queue {queue} in vhost {vhost}")
+        ready, unacked, _consumers = queues[queue]
+        return ready == 0 and unacked == 0
     out = subprocess.run(["rabbitmqctl", "list_queues", "-p", vhost, "-q", "--no-table-headers",
                           "name", "messages_ready", "messages_unacknowledged"],
                          check=True, capture_output=True, text=True, timeout=60).stdout
@@ -90,19 +116,3 @@ def queue_drained(amqp_uri, queue):
         if name == queue:
             return int(ready) == 0 and int(unacked) == 0
     raise AssertionError(f"no queue {queue} in vhost {vhost}")
-
-
-def restart_rabbitmq():
-    subprocess.run(["rabbitmqctl", "stop_app"], check=True, capture_output=True, timeout=60)
-    time.sleep(1)
-    subprocess.run(["rabbitmqctl", "start_app"], check=True, capture_output=True, timeout=120)
-    wait_until(lambda: _management_up(), timeout=60, interval=0.5,
-               message="RabbitMQ management API after restart")
-
-
-def _management_up():
-    try:
-        return requests.get("http://127.0.0.1:15672/api/overview", auth=("guest", "guest"),
-                            timeout=2).ok
-    except requests.RequestException:
-        return False

@@ -1,7 +1,6 @@
 """Reliability: a known stream of domain facts goes through the real broker while a fault
 strikes; afterwards the reports figure and the inbox equal the test's own count —
 nothing lost, nothing counted twice."""
-import os
 import threading
 import time
 
@@ -13,7 +12,7 @@ from common import bus, outbox
 from common.db import make_engine
 from services.reports.models import metadata as reports_metadata
 from services.volunteers.models import metadata as volunteers_metadata
-from tests.chaos.conftest import queue_drained, restart_rabbitmq
+from tests.chaos.conftest import queue_drained
 from tests.fixtures import wait_until
 
 pytestmark = pytest.mark.slow
@@ -73,13 +72,22 @@ def registered_figure(db_uri):
     return n
 
 
-@pytest.fixture
-def pipeline(stack):
+def with_pipeline_schemas(stack):
     """volunteers (publisher) and reports (consumer) databases with their schemas."""
     for process in ("volunteers", "reports"):
         stack.config_for(process)
         stack.create_schema(process)
     return stack
+
+
+@pytest.fixture
+def pipeline(stack):
+    return with_pipeline_schemas(stack)
+
+
+@pytest.fixture
+def private_pipeline(private_stack):
+    return with_pipeline_schemas(private_stack)
 
 
 def unsent(stack):
@@ -95,22 +103,22 @@ def assert_exactly_once(stack, total, timeout=90):
     # then that queue empty with nothing unacked (every copy handled and committed).
     wait_until(lambda: unsent(stack) == 0, timeout=30, interval=0.5,
                message="the relay to have every fact confirmed")
-    wait_until(lambda: queue_drained(stack.rabbit_config["AMQP_URI"], bus.queue_name("reports")),
+    wait_until(lambda: queue_drained(stack.rabbit_config["AMQP_URI"], bus.queue_name("reports"),
+                                     getattr(stack, "broker", None)),
                timeout=30, interval=0.5, message="reports' queue to be drained")
     assert registered_figure(reports_db) == total
     assert count(reports_db, reports_metadata, "inbox") == total
 
 
-@pytest.mark.skipif(os.environ.get("RONGHE_RESTART_LOCAL_BROKER") != "1",
-                    reason="stops and starts the machine's own RabbitMQ, which other suites "
-                           "share: run alone with RONGHE_RESTART_LOCAL_BROKER=1")
-def test_rabbitmq_restarted_in_the_middle_of_5000_facts(pipeline):
-    stack = pipeline
+def test_rabbitmq_restarted_in_the_middle_of_5000_facts(private_pipeline):
+    """The test's own broker node (stop_app, start_app) under the relay and the consumer."""
+    stack = private_pipeline
     stack.start("volunteers", "reports")
     stream = FactStream(stack.db_uris["volunteers"], 5000).start()
     wait_until(lambda: registered_figure(stack.db_uris["reports"]) > 500, timeout=60,
                message="the stream to be flowing")
-    restart_rabbitmq()
+    stack.broker.stop_app()
+    stack.broker.start_app()
     stream.join()
     assert_exactly_once(stack, 5000, timeout=120)
 

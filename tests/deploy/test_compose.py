@@ -229,3 +229,11 @@ def test_the_runtime_image_has_the_cjk_font_the_pdfs_embed():
     # the file Debian's package installs is where the PDFs look by default; CI installs it too
     assert pdf.DEFAULT_FONT_FILE == "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
     assert "fonts-wqy-microhei" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_a_process_that_exits_is_started_again(compose):
+    """A process whose service container died exits non-zero (common/cli.py serve);
+    compose does not restart an unhealthy container, only one that exited."""
+    for name in app_services(compose):
+        assert compose["services"][name].get("restart") in ("unless-stopped", "always",
+                                                            "on-failure"), name

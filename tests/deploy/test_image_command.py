@@ -117,11 +117,13 @@ def environment(tmp_path_factory, vhost):
         "LOGIN_MAX_DELAY_SECONDS": "900",
         "RPC_TIMEOUT_SECONDS": "5",
         "PUBLIC_RATE_LIMIT_PER_MINUTE": "30",
+        "PUBLIC_PHONE_RATE_LIMIT_PER_MINUTE": "5",
         "MAX_BODY_BYTES": "2097152",
         "TRUSTED_PROXIES": "",
         "REPORTS_MODE": "community",
         "KPI_TARGETS_FILE": "config/targets/hetong-year1.yaml",
         "SUMMARY_INTERVAL_SECONDS": "3600",
+        "PUBLIC_BASE_URL": "https://deploytest.ronghe.example.invalid",
     }
     for process in PROCESSES:
         env[f"{process.upper()}_DB_URI"] = f"sqlite:///{data}/{process}.db"
@@ -192,7 +194,7 @@ def test_image_command_starts_the_process_healthy_and_sigterm_stops_it(
     child, log = running[process]
     base = f"http://127.0.0.1:{environment[f'{process.upper()}_PORT']}"
     health = wait_healthy(process, child, log, base)
-    assert health.json()["checks"] == {"database": "ok", "broker": "ok"}
+    assert health.json()["checks"] == {"database": "ok", "broker": "ok", "consumers": "ok"}
     scraped = requests.get(f"{base}/metrics", timeout=5)
     assert scraped.status_code == 200 and "ronghe_" in scraped.text
 

@@ -111,6 +111,8 @@ def test_deployments_probe_health_are_limited_non_root_read_only_and_scraped(ren
             assert container[probe]["httpGet"] == {"path": "/health", "port": "http"}, (name, probe)
         live = container["livenessProbe"]
         assert live["periodSeconds"] * live["failureThreshold"] >= 60, "liveness must tolerate a broker blip"
+        # a process whose service container died exits non-zero: the kubelet starts it again
+        assert spec.get("restartPolicy", "Always") == "Always"
         limits, requests = container["resources"]["limits"], container["resources"]["requests"]
         assert mem_mib(limits["memory"]) <= 256 and mem_mib(requests["memory"]) <= mem_mib(limits["memory"])
         assert "cpu" in limits and "cpu" in requests

@@ -34,6 +34,12 @@ EXPECTED = {
     "POST /events/<int:event_id>/attendance": STAFF,
     "GET /events/<int:event_id>/sign-in-sheet": STAFF,
     "POST /events/<int:event_id>/feedback": PUBLIC,
+    # QR codes and the door check-in: the door token is staff's to print
+    "GET /events/<int:event_id>/door-codes": STAFF,
+    "GET /events/<int:event_id>/qr": STAFF,
+    "GET /events/<int:event_id>/poster": STAFF,
+    "GET /door/<token>": PUBLIC,
+    "POST /door/<token>/check-in": PUBLIC,
     # linkage
     "POST /events/<int:event_id>/decisions": STAFF,
     "GET /actions": STAFF,
@@ -52,9 +58,13 @@ EXPECTED = {
     "GET /reports/rebuild": {"admin"},
     "POST /reports/summary/publish": {"admin"},
     "GET /district/summary": {"admin", "district_viewer"},
+    "GET /district/communities": {"admin", "district_viewer"},
+    "GET /district/communities/<community_id>": {"admin", "district_viewer"},
     # sample (demonstration) data of the instance
     "GET /admin/sample-data": {"admin"},
     "POST /admin/sample-data/clear": {"admin"},
+    # who revealed personal data or changed a user
+    "GET /audit-log": {"admin"},
     # resources
     "GET /partners": STAFF,
     "POST /partners": STAFF,

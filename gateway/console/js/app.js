@@ -14,6 +14,10 @@ import * as resources from "./pages/resources.js";
 import * as eventViews from "./pages/event-views.js";
 import * as selfService from "./pages/self-service.js";
 import * as accounts from "./pages/accounts.js";
+import * as shifts from "./pages/shifts.js";
+import * as meetings from "./pages/meetings.js";
+import * as district from "./pages/district.js";
+import * as audit from "./pages/audit.js";
 
 const ROUTES = [
   [/^\/login$/, loginPage.render, null],
@@ -45,6 +49,14 @@ const ROUTES = [
   [/^\/resources$/, resources.list, "resources"],
   [/^\/resources\/new$/, resources.create, "resources"],
   [/^\/resources\/(\d+)$/, resources.detail, "resources"],
+  [/^\/shifts$/, shifts.list, "shifts"],
+  [/^\/shifts\/(\d+)$/, shifts.detail, "shifts"],
+  [/^\/kiosk$/, shifts.kiosk, "shifts"],
+  [/^\/meetings\/new$/, meetings.create, "linkage"],
+  [/^\/meetings\/(\d+)$/, meetings.detail, "linkage"],
+  [/^\/district$/, district.list, "district"],
+  [/^\/district\/([\w-]+)$/, district.detail, "district"],
+  [/^\/audit$/, audit.list, "audit"],
 ];
 
 // Pages open without logging in: the login and the volunteer application form.

@@ -187,7 +187,9 @@ def test_idea_meeting_decision_and_action_answers(store, crypto, resources, cloc
             "created_at": "2026-11-20T02:10:00Z", "published_at": "2026-11-20T02:10:00Z",
             "completed_at": None, "cancelled_at": None, "cancel_reason": None,
             "agenda": "扶手", "minutes": None,
-            "attendees": [{"organisation": "居委会", "category": "community", "count": 2}],
+            "attendees": [{"partner_id": None, "organisation": "居委会",
+                           "category": "community", "count": 2}],
+            "residents": 0, "others": 0,
             "five_society": {"community": 2}, "decisions": [recorded]}
         assert domain.list_action_items(session, {}, today=date(2026, 11, 20)) == {
             "items": [item, later], "total": 2, "page": 1, "per_page": 20}

@@ -6,6 +6,7 @@ from datetime import date, datetime, timezone
 
 import pytest
 
+from common.errors import NotFound
 from services.volunteers import domain
 from services.volunteers.models import Certificate, HoursEntry, Shift, Signup, Team, Volunteer
 
@@ -234,17 +235,17 @@ def test_certificate_answers(store, crypto, people):
         listed = domain.list_certificates(session, crypto, 2)
         document = domain.certificate_document(session, crypto, issued["number"])
         valid = domain.verify_certificate(session, crypto, issued["number"], code)
-        wrong = domain.verify_certificate(session, crypto, issued["number"], "WRONG234")
+        with pytest.raises(NotFound):
+            domain.verify_certificate(session, crypto, issued["number"], "WRONG234")
     assert listed == {"items": [certificate], "total": 1, "page": 1, "per_page": 1}
     assert document == certificate | {"name": "陈大伟", "id_number_masked": None,
                                       "gender": None, "current_minutes": 130}
     assert valid == {"number": "ZYFW-HETONG-2026-000001", "valid": True, "status": "valid",
-                     "volunteer_number": "V000002", "period_from": "2026-11-01",
+                     "volunteer_number": "V000002", "name_masked": "陈**", "period_from": "2026-11-01",
                      "period_to": "2026-11-30", "approved_hours": 2.2, "replaces": None,
                      "issuer": "和通社区", "issued_on": "2026-12-01", "services": [
                          {"date": "2026-11-28", "minutes": 130, "recorded_by": "sw1",
                           "decided_by": "sw2"}]}
-    assert wrong == {"number": "ZYFW-HETONG-2026-000001", "valid": False}
     assert store.count(Certificate) == 1 and store.count(Shift) == 1
 
     # A correction approved: the certificate is superseded; its reissue replaces it.
@@ -268,7 +269,7 @@ def test_certificate_answers(store, crypto, people):
         "replaced_by": "ZYFW-HETONG-2026-000002"}
     assert stale == {"number": "ZYFW-HETONG-2026-000001", "valid": False,
                      "status": "superseded", "volunteer_number": "V000002",
-                     "period_from": "2026-11-01", "period_to": "2026-11-30",
+                     "name_masked": "陈**", "period_from": "2026-11-01", "period_to": "2026-11-30",
                      "approved_hours": 2.2, "current_hours": 1.7,
                      "superseded_at": "2026-11-29T06:00:00Z", "replaces": None,
                      "replaced_by": "ZYFW-HETONG-2026-000002", "issuer": "和通社区",

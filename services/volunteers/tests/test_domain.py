@@ -8,9 +8,11 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from common import times
-from common.errors import Conflict, Forbidden, ValidationFailed
+from common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from services.volunteers import certificate_pdf, domain
 from services.volunteers.models import (Certificate, HoursEntry, Shift, Signup, Volunteer)
+
+VERIFY_URL = "https://ronghe.example.cn/verify/ZYFW-HETONG-2026-000001?code=ABCD2345"
 
 UTC = timezone.utc
 # A Saturday, 2026-11-28, 09:00-12:00 local time (01:00-04:00 UTC).
@@ -505,21 +507,22 @@ def test_certificate_pdf_and_verification(store, crypto):
         doc = domain.certificate_document(session, crypto, cert["number"])
         good = domain.verify_certificate(session, crypto, cert["number"], code)
         lower = domain.verify_certificate(session, crypto, cert["number"], code.lower())
-        bad = domain.verify_certificate(session, crypto, cert["number"], "WRONG123")
-        unknown = domain.verify_certificate(session, crypto, "ZYFW-X-1", code)
+        with pytest.raises(NotFound):  # a wrong code is the same as no such number
+            domain.verify_certificate(session, crypto, cert["number"], "WRONG123")
+        with pytest.raises(NotFound):
+            domain.verify_certificate(session, crypto, "ZYFW-X-1", code)
         with pytest.raises(Forbidden):
             domain.certificate_document(session, crypto, cert["number"],
                                         only_volunteer_id=v["id"] + 1)
-    text = PdfReader(io.BytesIO(certificate_pdf.render(doc))).pages[0].extract_text()
+    text = PdfReader(io.BytesIO(certificate_pdf.render(doc, VERIFY_URL))).pages[0].extract_text()
     for expected in ("志愿服务证明", cert["number"], "林晓燕", "2.5", "和通社区",
                      "2026-11-28", "2026-12-01", code, "3502**********123X"):
         assert expected in text, expected
     assert "35020319800101123X" not in text
     assert good["valid"] is True and lower["valid"] is True
     assert good["approved_hours"] == 2.5 and good["issuer"] == "和通社区"
-    assert bad == {"number": cert["number"], "valid": False}
-    assert unknown["valid"] is False
-    assert "林" not in json.dumps(good, ensure_ascii=False)
+    assert good["name_masked"] == "林**"
+    assert "林晓燕" not in json.dumps(good, ensure_ascii=False)
     issued = store.events("certificate_issued")[0]["payload"]
     assert issued["approved_minutes"] == 150
 
@@ -569,7 +572,7 @@ def verify(store, crypto, cert):
 def pdf_text(store, crypto, number):
     with store.session() as session:
         doc = domain.certificate_document(session, crypto, number)
-    return PdfReader(io.BytesIO(certificate_pdf.render(doc))).pages[0].extract_text()
+    return PdfReader(io.BytesIO(certificate_pdf.render(doc, VERIFY_URL))).pages[0].extract_text()
 
 
 def test_an_approved_correction_supersedes_the_certificates_covering_its_date(store, crypto):
@@ -589,14 +592,15 @@ def test_an_approved_correction_supersedes_the_certificates_covering_its_date(st
 
     stale = verify(store, crypto, nov)
     assert stale == {"number": nov["number"], "valid": False, "status": "superseded",
-                     "volunteer_number": v["number"], "period_from": "2026-11-01",
+                     "volunteer_number": v["number"], "name_masked": "林**",
+                     "period_from": "2026-11-01",
                      "period_to": "2026-11-30", "approved_hours": 4.0, "current_hours": 3.5,
                      "superseded_at": stale["superseded_at"], "replaces": None,
                      "replaced_by": None,
                      "issuer": "和通社区", "issued_on": "2026-12-01",
                      "services": [{"date": "2026-11-20", "minutes": 240,
                                    "recorded_by": "sw1", "decided_by": "sw2"}]}
-    assert "林" not in json.dumps(stale, ensure_ascii=False)
+    assert "林晓燕" not in json.dumps(stale, ensure_ascii=False)  # masked: 林**
     assert verify(store, crypto, year)["status"] == "superseded"
     assert verify(store, crypto, oct_) | {"valid": True, "status": "valid"} == \
         verify(store, crypto, oct_)

@@ -197,6 +197,12 @@ export async function detail(view, { args, params, go }) {
       `签到表（${format.toUpperCase()}）`));
     }
   }
+  if (ev.status === "draft" || ev.status === "published") {
+    // The A4 poster for the door: the event page's QR code and the door check-in code.
+    actions.append(h("button", { type: "button", id: "door-poster", on: { click: (e) => act(e.target,
+      () => download(`/events/${id}/poster`, {}, `poster-${id}.pdf`), "海报已下载") } },
+    "二维码海报（PDF）"));
+  }
   const venue = ev.venue_id ? (vmap[ev.venue_id]?.name || `场地 #${ev.venue_id}`) : "不使用站内场地";
   clear(view,
     h("div.page-head", h("h1", ev.title, " ", statusBadge(ev.status)), h("a", { href: "#/events" }, "返回活动列表")),

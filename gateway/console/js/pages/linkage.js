@@ -62,12 +62,12 @@ export async function render(view, { params, go }) {
       h("details.add", h("summary", "＋ 登记居民金点子"), ideaForm)),
     section("联席会",
       table([
-        { label: "会议", render: (m) => h("a", { href: `#/events/${m.id}` }, m.title) },
+        { label: "会议", render: (m) => h("a", { href: `#/meetings/${m.id}` }, m.title) },
         { label: "时间", render: (m) => fmt.datetime(m.start) },
         { label: "状态", render: (m) => STATUS.event[m.status] || m.status },
-        { label: "决议", render: (m) => (m.decisions ? `${m.decisions.length} 项` : h("a", { href: `#/events/${m.id}` }, "查看")) },
+        { label: "决议", render: (m) => (m.decisions ? `${m.decisions.length} 项` : h("a", { href: `#/meetings/${m.id}` }, "查看")) },
       ], meetings.items, { empty: "暂无联席会" }),
-      h("p", h("a.button", { href: "#/events/new" }, "＋ 安排联席会"))),
+      h("p", h("a.button", { href: "#/meetings/new" }, "＋ 记录联席会"), " ", h("a", { href: "#/events/new" }, "或安排一次联席会（活动）"))),
     section("待办事项",
       tabs,
       table([
@@ -75,7 +75,7 @@ export async function render(view, { params, go }) {
         { label: "责任人", render: (a) => a.owner },
         { label: "期限", render: (a) => [fmt.date(a.due_date), a.overdue ? [" ", badge("已逾期", "at_risk")] : ""] },
         { label: "状态", render: (a) => STATUS.action[a.status] || a.status },
-        { label: "会议", render: (a) => h("a", { href: `#/events/${a.event_id}` }, meetingTitles[a.event_id] || `#${a.event_id}`) },
+        { label: "会议", render: (a) => h("a", { href: `#/meetings/${a.event_id}` }, meetingTitles[a.event_id] || `#${a.event_id}`) },
         { label: "", render: (a) => (nextStatus[a.status] ? h("button.small", { type: "button", on: { click: (e) =>
           act(e.target, () => api.patch(`/actions/${a.id}`, { status: nextStatus[a.status][0] }), "已更新").then(reload) } }, nextStatus[a.status][1]) : "") },
       ], actions.items, { empty: astatus === "overdue" ? "没有逾期事项" : "暂无事项" }),

@@ -7,6 +7,8 @@ import { h, clear, form, badge, pager, table, act, section, toast } from "../ui.
 import { STATUS, compoundName, skillNames, fmt, todayLocal, errorText } from "../i18n.js";
 
 const GENDERS = { female: "女", male: "男", other: "其他" };
+// Where an hours entry came from (the ledger's source codes).
+const HOURS_SOURCES = { check_out: "班次签退", auto_closed: "班次自动签退", manual: "补录", correction: "更正" };
 const skillsText = (v) => skillNames(v.skills) || "—";
 // Separation of duties: nobody decides hours they recorded or their own service.
 const ownEntry = (e, me) => e.recorded_by === me.username || (me.volunteer_id && e.volunteer_id === me.volunteer_id);
@@ -159,7 +161,7 @@ export async function detail(view, { args, params, go }) {
       table([
         { label: "日期", render: (e) => fmt.date(e.service_date) },
         { label: "时长", render: (e) => fmt.hours(e.minutes) },
-        { label: "来源", render: (e) => (e.source === "manual" ? "补录" : e.source === "shift" ? "班次签退" : e.source) },
+        { label: "来源", render: (e) => HOURS_SOURCES[e.source] || e.source },
         { label: "内容", render: (e) => e.description || e.reason || "—" },
         { label: "状态", render: (e) => [badge(STATUS.hours[e.status] || e.status, `h-${e.status}`), e.flagged ? badge("异常", "at_risk") : ""] },
       ], hours.items, { empty: "暂无工时记录" }),
