@@ -1,5 +1,6 @@
 """Users, passwords (argon2) and tokens (JWT, HS256 pinned, short expiry, a lifetime
 ceiling, bound to this community's instance and to the user's current token version)."""
+import secrets
 import time
 
 import jwt
@@ -10,7 +11,7 @@ from sqlalchemy import select
 
 from common import credentials
 from common.errors import Conflict, NotFound, Unauthorized, ValidationFailed
-from common.schemas import RowAnswer
+from common.schemas import PageQuery, RowAnswer
 from common.vocab import ROLES
 from gateway.models import User
 
@@ -85,6 +86,10 @@ class UserUpdate(Schema):
             raise ValidationError({"active": ["give active or password"]})
 
 
+class UserQuery(PageQuery):
+    role = fields.String(validate=validate.OneOf(ROLES))
+
+
 class UserOut(Schema):
     id = fields.Integer()
     username = fields.String()
@@ -119,6 +124,48 @@ def create_user(session, data):
     session.add(user)
     session.flush()
     return user
+
+
+# An initial password a volunteer reads off a phone screen: no 0/O, 1/l/I look-alikes.
+_INITIAL_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+INITIAL_PASSWORD_LENGTH = 14
+
+
+def initial_password(username):
+    """A random password under the policy, shown once at approval."""
+    while True:
+        password = "".join(secrets.choice(_INITIAL_ALPHABET)
+                           for _ in range(INITIAL_PASSWORD_LENGTH))
+        if not credentials.password_weakness(password, username):
+            return password
+
+
+def create_volunteer_login(session, volunteer_id, volunteer_number):
+    """The login of an approved volunteer (username: the volunteer's number, lower
+    case) with a one-time initial password: ``(user, password)``. If the volunteer has a
+    login already (an approval retried after it was created), ``(user, None)``: the
+    password was shown when it was made, and an admin resets it if it was lost."""
+    existing = session.execute(select(User).where(
+        User.volunteer_id == volunteer_id, User.role == "volunteer")).scalars().first()
+    username = volunteer_number.lower()
+    if existing is None:  # a concurrent approval of the same application made it
+        existing = session.execute(select(User).where(
+            User.username == username, User.volunteer_id == volunteer_id)).scalars().first()
+    if existing is not None:
+        return existing, None
+    password = initial_password(username)
+    user = create_user(session, {"username": username, "password": password,
+                                 "role": "volunteer", "volunteer_id": volunteer_id,
+                                 "display_name": None})
+    return user, password
+
+
+def users_listed(query):
+    """The select of a users listing: by username, optionally of one role."""
+    statement = select(User).order_by(User.username)
+    if query.get("role"):
+        statement = statement.where(User.role == query["role"])
+    return statement
 
 
 def ensure_admin(session, username, password):

@@ -142,3 +142,29 @@ class ShiftCancelled(Schema):
     role_id = Id(allow_none=True, load_default=None)
     reason = fields.String(required=True)
     signups_cancelled = Count(required=True)
+
+
+@event_type("application_submitted", "volunteers",
+            "A resident applied to volunteer from the public form (pending).", consumers=())
+class ApplicationSubmitted(Schema):
+    application_id = Id(required=True)
+    compound = fields.String(allow_none=True, load_default=None)
+    skills = fields.List(fields.String(), required=True)
+    submitted_at = fields.DateTime(required=True)
+
+
+@event_type("application_approved", "volunteers",
+            "Staff approved an application: the volunteer was registered "
+            "(its own volunteer_registered follows).", consumers=())
+class ApplicationApproved(Schema):
+    application_id = Id(required=True)
+    volunteer_id = Id(required=True)
+    decided_at = fields.DateTime(required=True)
+
+
+@event_type("application_declined", "volunteers",
+            "Staff declined an application (the reason stays in the service).",
+            consumers=())
+class ApplicationDeclined(Schema):
+    application_id = Id(required=True)
+    decided_at = fields.DateTime(required=True)

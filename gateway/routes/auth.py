@@ -1,6 +1,7 @@
 """auth: login, me, own password, users."""
 import math
 
+from common.db import paginate
 from common.errors import NotFound, RateLimited, Unauthorized
 from gateway import audit, auth
 from gateway.models import User
@@ -59,6 +60,15 @@ def change_password(ctx):
     # After the commit: a request in between must not cache the old version again.
     ctx.service.active_users.forget(user.id)
     return _token_answer(ctx, user)
+
+
+@route("GET", "/users", ADMIN, query=auth.UserQuery, response=auth.UserOut, many=True,
+       tag="auth", summary="Users (admin), by username; filter by role")
+def list_users(ctx):
+    with ctx.session() as session:
+        return paginate(session, auth.users_listed(ctx.query), ctx.query["page"],
+                        ctx.query["per_page"],
+                        render=lambda user: auth.user_answer(user, ctx.community_id))
 
 
 @route("POST", "/users", ADMIN, body=auth.UserCreate, response=auth.UserOut, status=201,

@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 
 from common.errors import Forbidden
 from common.schemas import PageQuery, wire
+from gateway import auth
 from gateway.routing import PUBLIC, STAFF, route
 from services.volunteers import schemas
 
@@ -85,7 +86,59 @@ def create_team(ctx):
     return ctx.rpc("volunteers", "create_team", ctx.body)
 
 
+# -- applications (志愿者申请) ---------------------------------------------------------------
+
+@route("POST", "/applications", PUBLIC, body=schemas.ApplicationCreate,
+       response=schemas.ApplicationReceipt, status=201, rate_limited=True, tag="volunteers",
+       summary="Public: apply to volunteer (consent to the privacy notice required; 409 "
+               "when an application from the phone is pending)")
+def submit_application(ctx):
+    return ctx.rpc("volunteers", "submit_application", ctx.body)
+
+
+@route("GET", "/applications", STAFF, query=schemas.ApplicationQuery,
+       response=schemas.Application, many=True, tag="volunteers",
+       summary="Volunteer applications (default: pending), masked")
+def list_applications(ctx):
+    return ctx.rpc("volunteers", "list_applications", wire(ctx.query))
+
+
+@route("POST", "/applications/<int:application_id>/approve", STAFF,
+       response=schemas.ApplicationApproval, tag="volunteers",
+       summary="Approve: registers the volunteer and creates its login (username and a "
+               "one-time initial password in this answer only); safe to repeat")
+def approve_application(ctx, application_id):
+    # The volunteer first (the service answers the same volunteer when repeated), then
+    # the login in our own database: if that step fails, repeating the approval creates
+    # the login for the volunteer already registered, never a second volunteer.
+    approved = ctx.rpc("volunteers", "approve_application", application_id, ctx.actor)
+    with ctx.session() as session:
+        user, password = auth.create_volunteer_login(session, approved["volunteer_id"],
+                                                      approved["volunteer_number"])
+        username = user.username
+        created = password is not None
+        user_id = user.id
+    if created:
+        ctx.service.active_users.forget(user_id)
+    return {**approved, "username": username, "initial_password": password}
+
+
+@route("POST", "/applications/<int:application_id>/decline", STAFF,
+       body=schemas.ApplicationDecline, response=schemas.Application, tag="volunteers",
+       summary="Decline an application with a reason")
+def decline_application(ctx, application_id):
+    return ctx.rpc("volunteers", "decline_application", application_id, ctx.body, ctx.actor)
+
+
 # -- shifts and sign-ups ----------------------------------------------------------------
+
+@route("GET", "/shifts/open", STAFF_AND_VOLUNTEER, query=schemas.OpenShiftQuery,
+       response=schemas.Shift, many=True, own_records_only=OWN, tag="shifts",
+       summary="Open shifts still to come that fit a volunteer's skills and availability "
+               "and that they have not signed up for (a volunteer: their own)")
+def open_shifts(ctx):
+    return ctx.rpc("volunteers", "list_open_shifts_for", wire(ctx.query))
+
 
 @route("GET", "/shifts", STAFF_AND_VOLUNTEER, query=schemas.ShiftQuery, response=schemas.Shift,
        many=True, tag="shifts", summary="Shifts (filter by event_id, status, from, to, skill)")

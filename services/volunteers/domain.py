@@ -23,8 +23,8 @@ from common.db import paginate
 from common.errors import Conflict, Forbidden, NotFound, ValidationFailed, load_input
 from common.schemas import RowAnswer as _Answer
 from services.volunteers import schemas
-from services.volunteers.models import (Certificate, HoursEntry, Shift, Signup, Team,
-                                        TeamMember, Volunteer)
+from services.volunteers.models import (Application, Certificate, HoursEntry, Shift, Signup,
+                                        Team, TeamMember, Volunteer)
 
 AUTO_CLOSE_GRACE_MINUTES = 30
 CHECK_IN_EARLY_MINUTES = 120
@@ -48,6 +48,8 @@ CERTIFICATE_DOCUMENT = schemas.CertificateDocument()
 VERIFIED = schemas.CertificateVerification(
     exclude=("current_hours", "superseded_at", "replaced_by"))
 SUPERSEDED = schemas.CertificateVerification()
+APPLICATION = schemas.Application()
+APPLICATION_RECEIPT = schemas.ApplicationReceipt()
 
 
 def _where_in_python(session, statement, model, keep):
@@ -1040,3 +1042,120 @@ def verify_certificate(session, crypto, number, code):
         return VERIFIED.dump(_Answer(cert, valid=True, **seen))
     return SUPERSEDED.dump(_Answer(cert, valid=False, current_minutes=_period_minutes(
         session, cert), **seen))
+
+
+# -- applications (志愿者申请) ------------------------------------------------------------
+
+def _application_answer(application, crypto):
+    """Staff see an application masked: the personal data is the volunteer's once
+    approved (and revealed there, audited)."""
+    return APPLICATION.dump(_Answer(
+        application, name=pii.mask_name(crypto.decrypt(application.name_enc)),
+        phone=pii.mask_phone(crypto.decrypt(application.phone_enc))))
+
+
+def submit_application(uow, crypto, data):
+    """A resident applies from the public form. A second pending application from the
+    same phone is 409 (found by the phone's keyed hash), and so is a phone already
+    registered as a volunteer. The answer carries nothing of what was sent."""
+    data = _load(schemas.ApplicationCreate, data)
+    session = uow.session
+    phone_hash = crypto.lookup_hash(data["phone"])
+    if session.execute(select(Application.id).where(
+            Application.phone_hash == phone_hash, Application.status == "pending")).first():
+        raise Conflict("an application from this phone is already pending",
+                       {"phone": ["an application from this phone is already pending"]})
+    if session.execute(select(Volunteer.id).where(Volunteer.phone_hash == phone_hash)).first():
+        raise Conflict("this phone is already registered as a volunteer",
+                       {"phone": ["already registered"]})
+    now = times.now()
+    application = Application(
+        name_enc=crypto.encrypt(data["name"].strip()),
+        phone_enc=crypto.encrypt(pii.normalise(data["phone"])), phone_hash=phone_hash,
+        compound=data["compound"], skills=sorted(set(data["skills"])),
+        availability=data["availability"], consent_at=now, status="pending", created_at=now)
+    session.add(application)
+    session.flush()
+    uow.emit("application_submitted", {
+        "application_id": application.id, "compound": application.compound,
+        "skills": application.skills, "submitted_at": now})
+    return APPLICATION_RECEIPT.dump(application)
+
+
+def list_applications(session, crypto, query=None):
+    q = _load(schemas.ApplicationQuery, query)
+    statement = (select(Application).where(Application.status == q["status"])
+                 .order_by(Application.id))
+    return paginate(session, statement, q["page"], q["per_page"],
+                    render=lambda row: _application_answer(row, crypto))
+
+
+def approve_application(uow, crypto, application_id, actor=None):
+    """Staff approve: the volunteer is registered from the application (the same path
+    as staff registering one) and linked to it. Approving an approved application again
+    answers the same volunteer without creating another: the gateway, which creates the
+    volunteer's login after this call, may retry when that step failed. A declined one
+    is 409. The answer adds the volunteer's number."""
+    application = _locked(uow.session, Application, application_id, "application")
+    if application.status == "declined":
+        raise Conflict(f"application {application_id} was declined",
+                       {"status": ["declined"], "application_id": application_id})
+    if application.status == "pending":
+        volunteer = register_volunteer(uow, crypto, {
+            "name": crypto.decrypt(application.name_enc),
+            "phone": crypto.decrypt(application.phone_enc),
+            "compound": application.compound, "skills": list(application.skills),
+            "availability": list(application.availability)})
+        application.status = "approved"
+        application.volunteer_id = volunteer["id"]
+        application.decided_by = actor
+        application.decided_at = times.now()
+        uow.session.flush()
+        uow.emit("application_approved", {
+            "application_id": application.id, "volunteer_id": application.volunteer_id,
+            "decided_at": application.decided_at})
+    volunteer = _get(uow.session, Volunteer, application.volunteer_id, "volunteer")
+    answer = _application_answer(application, crypto)
+    answer["volunteer_number"] = volunteer.number
+    return answer
+
+
+def decline_application(uow, crypto, application_id, data, actor=None):
+    data = _load(schemas.ApplicationDecline, data)
+    application = _locked(uow.session, Application, application_id, "application")
+    if application.status != "pending":
+        raise Conflict(f"application {application_id} is {application.status}",
+                       {"status": [application.status], "application_id": application_id})
+    application.status = "declined"
+    application.decline_reason = data["reason"].strip()
+    application.decided_by = actor
+    application.decided_at = times.now()
+    uow.session.flush()
+    uow.emit("application_declined", {"application_id": application.id,
+                                      "decided_at": application.decided_at})
+    return _application_answer(application, crypto)
+
+
+def open_shifts_for(session, query=None):
+    """Open shifts still to come that a volunteer may take: every skill the shift asks
+    for is theirs, their weekly availability covers it, and they hold no place on it yet
+    (a full shift is listed: signing up puts them on its waitlist)."""
+    q = _load(schemas.OpenShiftQuery, query)
+    if q.get("volunteer_id") is None:
+        raise ValidationFailed("volunteer_id is required",
+                               {"volunteer_id": ["required"]})
+    volunteer = _get(session, Volunteer, q["volunteer_id"], "volunteer")
+    taken = set(session.execute(select(Signup.shift_id).where(
+        Signup.volunteer_id == volunteer.id, Signup.status.in_(ACTIVE_SIGNUP))).scalars())
+    skills = set(volunteer.skills or [])
+    statement = (select(Shift).where(Shift.status == "open", Shift.start > times.now())
+                 .order_by(Shift.start, Shift.id))
+    statement = _where_in_python(
+        session, statement, Shift,
+        lambda s: s.id not in taken and set(s.skills or []) <= skills
+        and is_available(volunteer.availability, times.from_storage(s.start),
+                                         times.from_storage(s.end)))
+    page = paginate(session, statement, q["page"], q["per_page"], render=lambda row: row)
+    counts = _counts(session, [s.id for s in page["items"]])
+    page["items"] = [_shift_answer(s, counts[s.id]) for s in page["items"]]
+    return page

@@ -169,3 +169,25 @@ class Certificate(Base):
     superseded_by_entry_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     replaces: Mapped[str | None] = mapped_column(String(40), nullable=True)
     replaced_by: Mapped[str | None] = mapped_column(String(40), nullable=True)
+
+
+class Application(Base):
+    """A resident's application to volunteer (志愿者申请), from the public form: pending
+    until staff approve it (the volunteer is created and linked here) or decline it with a
+    reason. Personal data as in ``volunteers``: encrypted, the phone's keyed hash beside."""
+    __tablename__ = "volunteer_applications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name_enc: Mapped[str] = mapped_column(String(512))
+    phone_enc: Mapped[str] = mapped_column(String(512))
+    phone_hash: Mapped[str] = mapped_column(String(64), index=True)
+    compound: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    skills: Mapped[list] = mapped_column(JSON, default=list)
+    availability: Mapped[list] = mapped_column(JSON, default=list)
+    consent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    volunteer_id: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id"), nullable=True)
+    decided_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    decline_reason: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

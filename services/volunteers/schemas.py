@@ -447,3 +447,75 @@ class CertificateVerification(Schema):
     services = fields.List(fields.Nested(CertificateEvidence), metadata={
         "description": "the evidence: each service's date and minutes, who recorded it and "
                        "who approved it (usernames of staff)"})
+
+
+# -- applications (志愿者申请) -------------------------------------------------------------
+
+APPLICATION_STATUSES = ("pending", "approved", "declined")
+
+
+class ApplicationCreate(Strict):
+    """The public form. ``consent``: the applicant agreed to the privacy notice (个人信息
+    保护告知); the application is refused without it."""
+    name = fields.String(required=True, validate=validate.Length(1, 50))
+    phone = fields.String(required=True)
+    compound = Compound(load_default=None, allow_none=True)
+    skills = Skills(load_default=list)
+    availability = fields.List(fields.Nested(AvailabilitySlot), load_default=list,
+                               validate=validate.Length(max=28))
+    consent = fields.Boolean(required=True, validate=validate.Equal(
+        True, error="consent to the privacy notice is required"))
+
+    @validates("phone")
+    def _phone(self, value, **_):
+        _check_phone(value)
+
+
+class ApplicationQuery(PageQuery):
+    status = fields.String(load_default="pending",
+                           validate=validate.OneOf(APPLICATION_STATUSES))
+
+
+class ApplicationDecline(Strict):
+    reason = fields.String(required=True, validate=validate.Length(2, 255))
+
+    @validates("reason")
+    def _not_blank(self, value, **_):
+        if len(value.strip()) < 2:
+            raise ValidationError("at least 2 characters besides spaces")
+
+
+class Application(Schema):
+    id = fields.Integer()
+    name = fields.String(metadata={"description": "masked (张**)"})
+    phone = fields.String(metadata={"description": "masked (138****1234)"})
+    compound = fields.String(allow_none=True)
+    skills = fields.List(fields.String())
+    availability = fields.List(fields.Dict())
+    status = fields.String()
+    volunteer_id = fields.Integer(allow_none=True)
+    decided_by = fields.String(allow_none=True)
+    decided_at = Instant(allow_none=True)
+    decline_reason = fields.String(allow_none=True)
+    created_at = Instant()
+
+
+class ApplicationReceipt(Schema):
+    """What the applicant sees: nothing of their own data sent back."""
+    id = fields.Integer()
+    status = fields.String()
+    created_at = Instant()
+
+
+class ApplicationApproval(Application):
+    """An approval: the application and, from the gateway, the volunteer's login with its
+    one-time initial password (shown in this answer only)."""
+    volunteer_number = fields.String()
+    username = fields.String(allow_none=True)
+    initial_password = fields.String(allow_none=True, metadata={
+        "description": "shown once: the volunteer changes it at first login"})
+
+
+class OpenShiftQuery(PageQuery):
+    volunteer_id = QueryId(metadata={"description": "whose skills and availability "
+                                                    "(a volunteer: their own)"})

@@ -90,7 +90,37 @@ class VolunteersService(OperatorEndpoints):
         with self.store.session() as session:
             return domain.list_teams(session, query)
 
+    # -- applications -----------------------------------------------------------------
+
+    @rpc
+    @idempotent
+    def submit_application(self, data):
+        with self.store.unit_of_work() as uow:
+            return domain.submit_application(uow, self.crypto, data)
+
+    @rpc
+    def list_applications(self, query=None):
+        with self.store.session() as session:
+            return domain.list_applications(session, self.crypto, query)
+
+    @rpc
+    @idempotent
+    def approve_application(self, application_id, actor=None):
+        with self.store.unit_of_work() as uow:
+            return domain.approve_application(uow, self.crypto, application_id, actor)
+
+    @rpc
+    @idempotent
+    def decline_application(self, application_id, data, actor=None):
+        with self.store.unit_of_work() as uow:
+            return domain.decline_application(uow, self.crypto, application_id, data, actor)
+
     # -- shifts and sign-ups ------------------------------------------------------------
+
+    @rpc
+    def list_open_shifts_for(self, query):
+        with self.store.session() as session:
+            return domain.open_shifts_for(session, query)
 
     @rpc
     @idempotent

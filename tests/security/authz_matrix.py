@@ -14,6 +14,7 @@ ANY_USER = STAFF | {"volunteer", "district_viewer"}
 EXPECTED = {
     "POST /auth/login": PUBLIC,
     "GET /me": ANY_USER,
+    "GET /users": {"admin"},
     "POST /users": {"admin"},
     "PATCH /users/<int:user_id>": {"admin"},
     "POST /me/password": ANY_USER,
@@ -106,6 +107,7 @@ EXPECTED = {
     "GET /teams": SELF_SERVICE,
     "POST /teams": STAFF,
     "GET /shifts": SELF_SERVICE,
+    "GET /shifts/open": SELF_SERVICE,
     "POST /shifts": STAFF,
     "GET /shifts/<int:shift_id>": SELF_SERVICE,
     "POST /shifts/<int:shift_id>/signups": SELF_SERVICE,
@@ -122,6 +124,10 @@ EXPECTED = {
     "POST /certificates/<number>/reissue": STAFF,
     "GET /certificates/<number>/pdf": SELF_SERVICE,
     "GET /certificates/<number>/verify": PUBLIC,
+    "POST /applications": PUBLIC,
+    "GET /applications": STAFF,
+    "POST /applications/<int:application_id>/approve": STAFF,
+    "POST /applications/<int:application_id>/decline": STAFF,
 }
 
 # Where a volunteer reaches only their own records (the routes' own_records_only): the
@@ -131,6 +137,7 @@ VOLUNTEER_OWN_RECORDS = {
     "GET /volunteers/<int:volunteer_id>",
     "PATCH /volunteers/<int:volunteer_id>",
     "POST /shifts/<int:shift_id>/signups",
+    "GET /shifts/open",
     "GET /signups",
     "DELETE /signups/<int:signup_id>",
     "POST /signups/<int:signup_id>/check-in",

@@ -12,6 +12,8 @@ import * as rooms from "./pages/rooms.js";
 import * as partners from "./pages/partners.js";
 import * as resources from "./pages/resources.js";
 import * as eventViews from "./pages/event-views.js";
+import * as selfService from "./pages/self-service.js";
+import * as accounts from "./pages/accounts.js";
 import * as shifts from "./pages/shifts.js";
 import * as meetings from "./pages/meetings.js";
 import * as district from "./pages/district.js";
@@ -19,6 +21,11 @@ import * as audit from "./pages/audit.js";
 
 const ROUTES = [
   [/^\/login$/, loginPage.render, null],
+  [/^\/apply$/, selfService.apply, null],
+  [/^\/mine$/, selfService.mine, "me"],
+  [/^\/applications$/, accounts.applications, "applications"],
+  [/^\/users$/, accounts.users, "users"],
+  [/^\/password$/, accounts.password, "password"],
   [/^\/$/, home.render, "home"],
   [/^\/events$/, events.list, "events"],
   [/^\/events\/month$/, eventViews.month, "events"],
@@ -52,6 +59,8 @@ const ROUTES = [
   [/^\/audit$/, audit.list, "audit"],
 ];
 
+// Pages open without logging in: the login and the volunteer application form.
+const PUBLIC_PATHS = ["/login", "/apply"];
 const main = document.getElementById("app");
 const topbar = document.getElementById("topbar");
 const nav = document.getElementById("nav");
@@ -71,7 +80,7 @@ function currentPath() {
 let generation = 0;
 async function route() {
   const { path, params } = currentPath();
-  if (!session.token && path !== "/login") {
+  if (!session.token && !PUBLIC_PATHS.includes(path)) {
     location.hash = `#/login?next=${encodeURIComponent(path)}`;
     return;
   }
@@ -81,7 +90,7 @@ async function route() {
     a.hidden = !a.dataset.roles.split(" ").includes(session.role);
   });
   if (session.role === "volunteer" && (path === "/" || path === "/me")) {
-    location.hash = session.volunteerId ? `#/volunteers/${session.volunteerId}` : "#/login";
+    location.hash = session.volunteerId ? "#/mine" : "#/login";
     return;
   }
   nav.classList.remove("open");

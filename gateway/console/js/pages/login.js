@@ -27,6 +27,7 @@ export async function render(view, { params, go }) {
         }
         go(next.startsWith("/") && next !== "/login" ? next : "/");
       },
-    })));
+    }),
+    h("p.muted", h("a", { href: "#/apply" }, "申请成为志愿者"))));
   view.querySelector("input")?.focus();
 }
