@@ -16,8 +16,6 @@ from services.events.models import Consultation, ConsultationAnswer
 
 CONSULTATION = schemas.Consultation()
 CONSULTATION_PUBLIC = schemas.Consultation(exclude=("created_by", "created_at"))
-CONSULTATIONS = schemas.Consultation(many=True)
-CONSULTATIONS_PUBLIC = schemas.Consultation(many=True, exclude=("created_by", "created_at"))
 RESULTS = schemas.ConsultationResults()
 ANSWER_RESULT = schemas.ConsultationAnswerResult()
 QUERY = schemas.ConsultationQuery()
@@ -84,9 +82,9 @@ def list_consultations(session, query=None, staff=False):
                                     Consultation.closes_on >= today)
     elif status == "closed":
         statement = statement.where(Consultation.closes_on < today)
-    many = CONSULTATIONS if staff else CONSULTATIONS_PUBLIC
+    shown = CONSULTATION if staff else CONSULTATION_PUBLIC
     return paginate(session, statement, q["page"], q["per_page"],
-                    lambda rows: many.dump([_shown(r, today) for r in rows]))
+                    lambda row: shown.dump(_shown(row, today)))
 
 
 # -- residents: answer once per phone while open ----------------------------------------
