@@ -22,6 +22,7 @@ from gateway.ratelimit import RateLimiter
 
 STATIC = Path(__file__).parent / "static"
 CONSOLE = Path(__file__).parent / "console"
+CONSULT = Path(__file__).parent / "consult"
 
 
 def static_file(base, asset, max_age=0):
@@ -139,6 +140,16 @@ class GatewayService:
     def console_asset(self, request, asset):
         """The social workers' web console: local files only, no CDN."""
         return static_file(CONSOLE, asset)
+
+    @http("GET", "/consult/<int:consultation_id>", page=True)
+    def consult_page(self, request, consultation_id):
+        """A consultation's answering page for residents (no login); the page reads the
+        consultation through the public API."""
+        return static_file(CONSULT, "index.html")
+
+    @http("GET", "/consult/assets/<path:asset>", page=True)
+    def consult_asset(self, request, asset):
+        return static_file(CONSULT, asset)
 
     @http("GET", "/health")
     def health(self, request):

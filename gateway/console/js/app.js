@@ -9,6 +9,7 @@ import * as needs from "./pages/needs.js";
 import * as linkage from "./pages/linkage.js";
 import * as reports from "./pages/reports.js";
 import * as rooms from "./pages/rooms.js";
+import * as consultations from "./pages/consultations.js";
 
 const ROUTES = [
   [/^\/login$/, loginPage.render, null],
@@ -27,6 +28,8 @@ const ROUTES = [
   [/^\/linkage$/, linkage.render, "linkage"],
   [/^\/reports$/, reports.render, "reports"],
   [/^\/rooms$/, rooms.week, "rooms"],
+  [/^\/consultations$/, consultations.list, "consultations"],
+  [/^\/consultations\/(\d+)$/, consultations.detail, "consultations"],
 ];
 
 const main = document.getElementById("app");
