@@ -112,7 +112,8 @@ function resultCard(q) {
 
 export async function detail(view, { args }) {
   const id = Number(args[0]);
-  const results = await api.get(`/consultations/${id}/results`);
+  const [results] = await Promise.all([api.get(`/consultations/${id}/results`),
+    vocabularies()]); // compound names
   const c = results.consultation;
   const url = publicUrl(id);
   clear(view,
