@@ -7,7 +7,7 @@ only ever the keyed hash of ``residents``, never stored, shown or put in a fact.
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from common import downloads, spreadsheet, times, vocab
+from common import downloads, pii, spreadsheet, times, vocab
 from common.db import paginate
 from common.errors import Conflict, NotFound, ValidationFailed, load_input
 from services.events import schemas
@@ -129,6 +129,8 @@ def checked_answers(questions, answers):
             answer = answer.strip()
             if len(answer) > MAX_TEXT or "\x00" in answer:
                 _refuse(number, question, f"最多 {MAX_TEXT} 字")
+            # Answers are anonymous: a phone or ID number typed into one is masked.
+            answer = pii.redact(answer)
         stored.append(answer)
     return stored
 

@@ -46,7 +46,7 @@ def test_each_phone_answers_once_and_results_count_the_answers(store, crypto):
     cid = consultation["id"]
     first = answer(store, crypto, cid)
     assert first["answers"] == 1
-    answer(store, crypto, cid, "13800002222", (0, [2], 5, None))
+    answer(store, crypto, cid, "13800002222", (0, [2], 5, None))  # a blank optional one
     answer(store, crypto, cid, "13800003333", (1, [1, 2], 3, "  加装路灯 "))
     with pytest.raises(Conflict) as again:
         answer(store, crypto, cid, "13800002222", (2, [0], 1, None))
@@ -151,3 +151,11 @@ def test_the_export_is_a_workbook_with_neutralised_cells(store, crypto):
     assert ("充电桩" in values) and 1 in values
     texts = [row for row in book["简答"].iter_rows(values_only=True)]
     assert texts[1][2] == "'=1+1 多建车位"
+
+
+def test_a_phone_typed_into_a_short_answer_is_masked(store, crypto):
+    cid = create(store)["id"]
+    answer(store, crypto, cid, answers=(0, [0], 4, "有事请打 13912345678 找我"))
+    with store.session() as session:
+        texts = consultations.consultation_results(session, cid)["questions"][3]["texts"]
+    assert texts == ["有事请打 139****5678 找我"]
