@@ -8,7 +8,9 @@ why); by hand, against any running gateway:
         --password ronghe-admin --out /tmp/x --shots /tmp/x/shots
 
 Prints "STEP <name> ok ..." per step and a final "RESULT {...}" line; exits non-zero on
-the first failure (with the page's screenshot in --out).
+the first failure (with the page's screenshot in --out). The public page is scanned with
+axe-core (tests/browser/node_modules: ``npm ci --prefix tests/browser``): no serious or
+critical violation.
 """
 import argparse
 import json
@@ -21,6 +23,22 @@ from playwright.sync_api import expect, sync_playwright
 from tests.browser.drive import ARGS, CHROMIUM, DESKTOP, PHONE, TIMEOUT, Journey, login
 
 PHONE_NUMBER = "13911112222"
+AXE = Path(__file__).with_name("node_modules") / "axe-core" / "axe.min.js"
+SEVERE = ("serious", "critical")
+
+
+def axe_scan(j, label):
+    """Serious or critical accessibility violations of the page as it is now."""
+    if not j.page.evaluate("typeof window.axe !== 'undefined'"):
+        j.page.add_script_tag(path=str(AXE))
+    found = j.page.evaluate("""async (severe) => {
+        const result = await axe.run(document, { resultTypes: ["violations"] });
+        return result.violations.filter((v) => severe.includes(v.impact)).map((v) => ({
+          id: v.id, impact: v.impact, help: v.help,
+          nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ")) }));
+    }""", list(SEVERE))
+    assert not found, f"{label}: axe-core found {json.dumps(found, ensure_ascii=False)}"
+    j.result.setdefault("axe_pages", []).append(label)
 
 
 def chart_count(page, question, choice):
@@ -116,6 +134,25 @@ def chart_moves(j, consultation_id):
     j.step("console_chart_moves", answers=1)
 
 
+def public_page_is_accessible(browser, j, link):
+    """axe-core on the answering page, blank and with an error shown. In a context of its
+    own that lets the scanner's script in: the journey itself keeps the page's policy."""
+    context = browser.new_context(viewport=PHONE, locale="zh-CN", bypass_csp=True)
+    saved, j.page = j.page, context.new_page()
+    try:
+        j.page.goto(link)
+        j.page.wait_for_selector("form #question-1", timeout=TIMEOUT)
+        axe_scan(j, "consult-375")
+        j.page.fill("#phone", "123")
+        j.page.click("button[type=submit]")
+        expect(j.page.locator(".error")).to_be_visible(timeout=TIMEOUT)
+        axe_scan(j, "consult-error-375")
+    finally:
+        j.page = saved
+        context.close()
+    j.step("public_page_accessible", pages=j.result["axe_pages"])
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser()
     parser.add_argument("--base", required=True)
@@ -138,6 +175,7 @@ def main(argv=None):
             consultation_id, link = create_consultation(j)
             resident_answers(j, link)
             chart_moves(j, consultation_id)
+            public_page_is_accessible(browser, j, link)
             assert not j.errors, f"JavaScript errors: {j.errors}"
         except Exception:
             j.page.screenshot(path=str(Path(args.out) / "failure.png"), full_page=True)

@@ -15,7 +15,16 @@ import pytest
 
 from tests.browser.test_console import CHROMIUM, ROOT, _missing, shrink
 
-pytestmark = [pytest.mark.skipif(_missing() is not None, reason=str(_missing())),
+AXE = Path(__file__).with_name("node_modules") / "axe-core" / "axe.min.js"
+
+
+def _missing_here():
+    if not AXE.exists():
+        return f"{AXE} is missing: npm ci --prefix tests/browser"
+    return _missing()
+
+
+pytestmark = [pytest.mark.skipif(_missing_here() is not None, reason=str(_missing_here())),
               pytest.mark.slow]
 
 
@@ -47,7 +56,8 @@ def test_a_resident_answers_on_a_phone_and_the_result_chart_moves(stack, tmp_pat
     assert code == 0, f"browser journey failed (rc={code}); see {tmp_path}/failure.png\n{output}"
     steps = [line.split()[1] for line in output.splitlines() if line.startswith("STEP ")]
     assert steps == ["login", "create_consultation", "resident_answers_at_375",
-                     "second_answer_refused", "console_chart_moves"], output
+                     "second_answer_refused", "console_chart_moves",
+                     "public_page_accessible"], output
 
     # What the browser did, seen through the API: one resident, counted once.
     consultation = staff.get("/consultations", params={"status": "open"}).json()["items"][0]
