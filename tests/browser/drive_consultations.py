@@ -20,7 +20,10 @@ from pathlib import Path
 
 from playwright.sync_api import expect, sync_playwright
 
-from tests.browser.drive import ARGS, CHROMIUM, DESKTOP, PHONE, TIMEOUT, Journey, login
+from openpyxl import load_workbook
+
+from tests.browser.drive import (ARGS, CHROMIUM, DESKTOP, PHONE, TIMEOUT, Journey, login,
+                                 save_download)
 
 PHONE_NUMBER = "13911112222"
 AXE = Path(__file__).with_name("node_modules") / "axe-core" / "axe.min.js"
@@ -42,7 +45,8 @@ def axe_scan(j, label):
 
 
 def chart_count(page, question, choice):
-    bar = page.locator(f'article.result[data-question="{question}"] rect.bar[data-choice="{choice}"]')
+    bar = page.locator(f'article.result[data-question="{question}"] '
+                       f'rect.bar[data-choice="{choice}"]')
     return int(bar.get_attribute("data-count"))
 
 
@@ -125,13 +129,16 @@ def chart_moves(j, consultation_id):
     expect(page.locator('article.result[data-question="2"] .mean')).to_have_text("4.00")
     expect(page.locator('article.result[data-question="3"] ul.texts')).to_contain_text("希望增加充电桩")
     j.shot("consultation-results", full_page=True)
+    workbook = load_workbook(save_download(j, lambda: page.click("#export-results")))
+    rows = list(workbook["结果"].iter_rows(values_only=True))
+    assert ("建立体车库", 1) in [(r[3], r[4]) for r in rows if len(r) > 4], rows
     page.set_viewport_size(PHONE)
     j.goto(f"/consultations/{consultation_id}")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"the results are {width}px wide at 375 px"
     j.shot("consultation-results", full_page=True)
     page.set_viewport_size(DESKTOP)
-    j.step("console_chart_moves", answers=1)
+    j.step("console_chart_moves", answers=1, exported=len(rows))
 
 
 def public_page_is_accessible(browser, j, link):

@@ -110,7 +110,10 @@ function resultCard(q) {
   return h("article.result", { dataset: { question: q.number } }, head, meta, body);
 }
 
-export async function detail(view, { args }) {
+const REFRESH_MS = 20000; // the results page follows new answers while it stays open
+
+export async function detail(view, context) {
+  const { args, isCurrent } = context;
   const id = Number(args[0]);
   const [results] = await Promise.all([api.get(`/consultations/${id}/results`),
     vocabularies()]); // compound names
@@ -130,4 +133,10 @@ export async function detail(view, { args }) {
         "导出 Excel"),
         h("a.button", { href: "#/consultations" }, "返回列表"))),
     section("结果（实时统计）", h("div.results", results.questions.map(resultCard))));
+  const again = () => {
+    if (!isCurrent()) return;
+    if (document.visibilityState !== "visible") setTimeout(again, REFRESH_MS);
+    else detail(view, context).catch(() => setTimeout(again, REFRESH_MS));
+  };
+  setTimeout(again, REFRESH_MS);
 }
