@@ -37,7 +37,8 @@ def now():
 
 
 def local_today():
-    return datetime.now(_zone).date()
+    """The community's date now (read through ``now``: one clock for every rule)."""
+    return now().astimezone(_zone).date()
 
 
 def utc(value):

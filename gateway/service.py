@@ -27,6 +27,7 @@ STATIC = Path(__file__).parent / "static"
 CONSOLE = Path(__file__).parent / "console"
 PUBLIC_SITE = Path(__file__).parent / "public"
 VERIFY = Path(__file__).parent / "verify"
+CONSULT = Path(__file__).parent / "consult"
 
 
 def static_file(base, asset, max_age=0):
@@ -207,6 +208,16 @@ class GatewayService:
     @http("GET", "/verify/assets/<path:asset>", page=True)
     def verify_asset(self, request, asset):
         return static_file(VERIFY, asset)
+
+    @http("GET", "/consult/<int:consultation_id>", page=True)
+    def consult_page(self, request, consultation_id):
+        """A consultation's answering page for residents (no login); the page reads the
+        consultation through the public API."""
+        return static_file(CONSULT, "index.html")
+
+    @http("GET", "/consult/assets/<path:asset>", page=True)
+    def consult_asset(self, request, asset):
+        return static_file(CONSULT, asset)
 
     @http("GET", "/health")
     def health(self, request):

@@ -159,6 +159,28 @@ class IdeaAdopted(Schema):
     adopted_at = fields.DateTime(required=True)
 
 
+@event_type("consultation_created", "events",
+            "Staff opened a consultation (意见征集) for a span of local days.")
+class ConsultationCreated(Schema):
+    consultation_id = Id(required=True)
+    opens_on = fields.Date(required=True)
+    closes_on = fields.Date(required=True)
+    questions = Count(required=True)
+    compounds = fields.List(fields.String(), required=True)
+
+
+@event_type("consultation_answered", "events",
+            "A resident answered a consultation (once per resident); the answers stay in "
+            "the events service.")
+class ConsultationAnswered(Schema):
+    consultation_id = Id(required=True)
+    answer_id = Id(required=True)
+    resident_id = Id(required=True)
+    answered_at = fields.DateTime(required=True)
+    answers = Count(required=True, metadata={"description": "residents who have answered "
+                                                            "the consultation so far"})
+
+
 @event_type("decision_recorded", "events", "A joint meeting recorded a decision.")
 class DecisionRecorded(Schema):
     decision_id = Id(required=True)

@@ -242,3 +242,38 @@ class UncertainBooking(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     __table_args__ = (Index("ix_uncertain_bookings_pending", "resolved_at", "id"),)
+
+
+class Consultation(Base):
+    """意见征集: a questionnaire staff put to residents, open on local days
+    ``opens_on``..``closes_on`` (both included). ``questions`` is the list the answers
+    follow by position: [{"kind": single|multiple|rating|text, "text": str,
+    "options": [str] (choices only), "required": bool}]."""
+    __tablename__ = "consultations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    questions: Mapped[list] = mapped_column(JSON)
+    compounds: Mapped[list] = mapped_column(JSON, default=list)
+    opens_on: Mapped[date] = mapped_column(Date)
+    closes_on: Mapped[date] = mapped_column(Date)
+    answers: Mapped[int] = mapped_column(Integer, default=0)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    __table_args__ = (Index("ix_consultations_closes_on", "closes_on", "id"),)
+
+
+class ConsultationAnswer(Base):
+    """One resident's answers to a consultation; the resident is the pseudonymous
+    ``residents`` row of their phone's keyed hash, so a phone answers once."""
+    __tablename__ = "consultation_answers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id"))
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"))
+    answers: Mapped[list] = mapped_column(JSON)
+    answered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    __table_args__ = (UniqueConstraint("consultation_id", "resident_id"),)

@@ -275,6 +275,75 @@ class ActionItemUpdate(Strict):
             raise ValidationError("give at least one field to change", "_schema")
 
 
+# -- consultations (意见征集) ----------------------------------------------------------------
+
+QUESTION_KINDS = {"single": "单选", "multiple": "多选", "rating": "1–5 分评分", "text": "简答"}
+CHOICE_KINDS = ("single", "multiple")
+CONSULTATION_STATUSES = ("upcoming", "open", "closed")
+MAX_QUESTIONS = 30
+MAX_CONSULTATION_DAYS = 366
+
+
+class ConsultationQuestion(Strict):
+    kind = fields.String(required=True, validate=validate.OneOf(list(QUESTION_KINDS)),
+                         metadata={"description": "single | multiple | rating (1–5) | text"})
+    text = fields.String(required=True, validate=validate.Length(1, 200))
+    options = fields.List(fields.String(validate=validate.Length(1, 100)), load_default=list,
+                          validate=validate.Length(max=12),
+                          metadata={"description": "the choices (2–12) of a single or "
+                                                   "multiple choice question; none otherwise"})
+    required = fields.Boolean(load_default=True)
+
+    @validates_schema
+    def _options_fit_the_kind(self, data, **_):
+        options = data.get("options") or []
+        if data.get("kind") in CHOICE_KINDS:
+            if len(options) < 2:
+                raise ValidationError("a choice question has 2 to 12 options", "options")
+            if len(set(options)) != len(options):
+                raise ValidationError("options repeat", "options")
+        elif options:
+            raise ValidationError("only a choice question has options", "options")
+
+
+class ConsultationCreate(Strict):
+    title = fields.String(required=True, validate=validate.Length(1, 100))
+    description = fields.String(load_default=None, allow_none=True,
+                                validate=validate.Length(max=2000))
+    questions = fields.List(fields.Nested(ConsultationQuestion), required=True,
+                            validate=validate.Length(1, MAX_QUESTIONS))
+    opens_on = Day(required=True, metadata={"description": "first local day it is open"})
+    closes_on = Day(required=True, metadata={"description": "last local day it is open"})
+    compounds = fields.List(Compound(), load_default=list, validate=validate.Length(max=50),
+                            metadata={"description": "target compounds (none: the whole "
+                                                     "community)"})
+
+    @validates_schema
+    def _window(self, data, **_):
+        opens, closes = data.get("opens_on"), data.get("closes_on")
+        if opens and closes:
+            if closes < opens:
+                raise ValidationError("must be on or after opens_on", "closes_on")
+            if (closes - opens).days >= MAX_CONSULTATION_DAYS:
+                raise ValidationError(f"a consultation is open less than "
+                                      f"{MAX_CONSULTATION_DAYS} days", "closes_on")
+
+
+class ConsultationAnswerCreate(Strict):
+    phone = Phone(required=True, metadata={"description": "kept only as a keyed hash: one "
+                                                          "answer per phone"})
+    answers = fields.List(fields.Raw(allow_none=True), required=True,
+                          validate=validate.Length(max=MAX_QUESTIONS),
+                          metadata={"description": "one per question, in order: single → "
+                                    "the option's index; multiple → a list of indexes; "
+                                    "rating → 1–5; text → a string (up to 500); null "
+                                    "leaves an optional question blank"})
+
+
+class ConsultationExportQuery(Strict):
+    format = fields.String(load_default="xlsx", validate=validate.OneOf(["xlsx"]))
+
+
 # -- listings: what the gateway validates and the service loads again ---------------------
 
 class EventQuery(PageQuery):
@@ -312,6 +381,12 @@ class ActionItemQuery(PageQuery):
                            metadata={"description": "overdue: open or in progress and due "
                                                     "before today"})
     event_id = fields.Integer(validate=validate.Range(1, MAX_ID))
+
+
+class ConsultationQuery(PageQuery):
+    status = fields.String(validate=validate.OneOf(list(CONSULTATION_STATUSES)),
+                           metadata={"description": "by local today: upcoming, open or "
+                                                    "closed (the public sees open ones)"})
 
 
 # -- answers: the service dumps its records with these -------------------------------------
@@ -506,3 +581,53 @@ class Idea(Answer):
 class IdeaVoteResult(Schema):
     idea_id = fields.Integer()
     votes = fields.Integer()
+
+
+class ConsultationQuestionShown(Schema):
+    kind = fields.String()
+    text = fields.String()
+    options = fields.List(fields.String())
+    required = fields.Boolean()
+
+
+class Consultation(Answer):
+    id = fields.Integer()
+    title = fields.String()
+    description = fields.String(allow_none=True)
+    questions = fields.List(fields.Nested(ConsultationQuestionShown))
+    compounds = fields.List(fields.String())
+    opens_on = fields.Date()
+    closes_on = fields.Date()
+    status = fields.String(metadata={"description": "upcoming | open | closed (local today)"})
+    answers = fields.Integer(metadata={"description": "residents who answered"})
+    created_by = fields.String()
+    created_at = Instant()
+
+
+class ConsultationAnswerResult(Schema):
+    consultation_id = fields.Integer()
+    answered_at = Instant()
+    answers = fields.Integer(metadata={"description": "residents who have answered so far"})
+
+
+class ChoiceCount(Schema):
+    option = fields.String()
+    count = fields.Integer()
+
+
+class QuestionResult(Schema):
+    number = fields.Integer(metadata={"description": "1-based, as the questionnaire shows"})
+    kind = fields.String()
+    text = fields.String()
+    answered = fields.Integer(metadata={"description": "answers that filled it in"})
+    choices = fields.List(fields.Nested(ChoiceCount),
+                          metadata={"description": "choice questions: count per option"})
+    ratings = fields.List(fields.Integer(), metadata={"description": "rating: count of 1…5"})
+    mean = fields.Float(allow_none=True, metadata={"description": "rating: the mean score"})
+    texts = fields.List(fields.String(), metadata={"description": "text: the answers"})
+
+
+class ConsultationResults(Schema):
+    consultation = fields.Nested(Consultation)
+    answers = fields.Integer()
+    questions = fields.List(fields.Nested(QuestionResult))

@@ -11,7 +11,7 @@ from common.metrics import Instrumentation
 from common.ops import OperatorEndpoints
 from common.outbox import OutboxRelay
 from common.pii import PiiCrypto
-from services.events import booking, domain, sign_in_sheet
+from services.events import booking, consultations, domain, sign_in_sheet
 from services.events.models import metadata
 
 
@@ -173,6 +173,41 @@ class EventsService(OperatorEndpoints):
     def update_action_item(self, item_id, data):
         with self.store.unit_of_work() as uow:
             return domain.update_action_item(uow, item_id, data)
+
+    # -- consultations (意见征集) ----------------------------------------------------------
+
+    @rpc
+    @idempotent
+    def create_consultation(self, data, created_by="unknown"):
+        with self.store.unit_of_work() as uow:
+            return consultations.create_consultation(uow, data, created_by)
+
+    @rpc
+    def list_consultations(self, query=None, staff=False):
+        with self.store.session() as session:
+            return consultations.list_consultations(session, query, staff)
+
+    @rpc
+    def get_consultation(self, consultation_id, staff=False):
+        with self.store.session() as session:
+            return consultations.get_consultation(session, consultation_id, staff)
+
+    @rpc
+    @idempotent
+    def answer_consultation(self, consultation_id, data):
+        with self.store.unit_of_work() as uow:
+            return consultations.answer_consultation(uow, self.crypto, consultation_id, data)
+
+    @rpc
+    def get_consultation_results(self, consultation_id):
+        with self.store.session() as session:
+            return consultations.consultation_results(session, consultation_id)
+
+    @rpc
+    def export_consultation_results(self, consultation_id):
+        """The results as an XLSX file (``common.downloads.answer``)."""
+        with self.store.session() as session:
+            return consultations.export_results(session, consultation_id)
 
     # -- housekeeping --------------------------------------------------------------------
 

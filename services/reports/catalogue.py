@@ -96,6 +96,8 @@ METRICS = [
     Metric("ideas_collected", "收集金点子", "条", dims=("category", "compound")),
     Metric("idea_votes", "金点子投票", "票"),
     Metric("ideas_adopted", "采纳金点子", "条"),
+    Metric("consultations_opened", "意见征集", "次"),
+    Metric("residents_consulted", "征求居民意见", "人次"),
     Metric("decisions_recorded", "联席会决议", "项"),
     Metric("action_items_assigned", "决议分解事项", "项"),
     Metric("action_items_created", "新建督办事项", "项"),

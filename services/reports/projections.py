@@ -461,6 +461,15 @@ def idea_adopted(c, p, env):
     c.add("ideas_adopted", month(p["adopted_at"]))
 
 
+def consultation_created(c, p, env):
+    c.add("consultations_opened", month(p["opens_on"]))
+
+
+def consultation_answered(c, p, env):
+    # Residents answer online, as it happens: the answer's own time is its month.
+    c.add("residents_consulted", month(p["answered_at"]))
+
+
 def decision_recorded(c, p, env):
     period = month(env["occurred_at"])
     c.add("decisions_recorded", period)
@@ -510,5 +519,5 @@ APPLIERS = {f.__name__: f for f in (
     event_scheduled, event_published, event_cancelled, event_completed,
     volunteer_role_added, participant_registered, participant_cancelled,
     attendance_recorded, feedback_submitted, idea_submitted, idea_voted, idea_adopted,
-    decision_recorded, action_item_updated,
+    consultation_created, consultation_answered, decision_recorded, action_item_updated,
 )}

@@ -49,6 +49,13 @@ EXPECTED = {
     "GET /ideas/<int:idea_id>": PUBLIC,
     "POST /ideas/<int:idea_id>/votes": PUBLIC,
     "POST /ideas/<int:idea_id>/adopt": STAFF,
+    # consultations (意见征集): residents read and answer; staff create; results for readers
+    "GET /consultations": PUBLIC,
+    "POST /consultations": STAFF,
+    "GET /consultations/<int:consultation_id>": PUBLIC,
+    "POST /consultations/<int:consultation_id>/answers": PUBLIC,
+    "GET /consultations/<int:consultation_id>/results": REPORT_READERS,
+    "GET /consultations/<int:consultation_id>/results/export": REPORT_READERS,
     # reports
     "GET /reports/kpis": REPORT_READERS,
     "GET /reports/summary": REPORT_READERS,

@@ -59,6 +59,17 @@ def test_personal_data_never_leaks(full_stack_module, caplog):
         "title": "增设休息座椅", "category": "facilities", "phone": PHONES[6]}).json()
     call(anonymous, "POST", f"/ideas/{idea['id']}/votes", json={"phone": PHONES[7]})
     call(anonymous, "GET", "/ideas")
+    today = datetime.now(timezone.utc).date()
+    consultation = call(admin, "POST", "/consultations", json={
+        "title": "楼道照明意见征集", "opens_on": (today - timedelta(days=1)).isoformat(),
+        "closes_on": (today + timedelta(days=2)).isoformat(),
+        "questions": [{"kind": "rating", "text": "满意度"},
+                      {"kind": "text", "text": "建议", "required": False}]}).json()
+    for answers in ([4, f"请联系我 {PHONES[9]}"], [5, None], [9, None]):  # then 409, 422
+        call(anonymous, "POST", f"/consultations/{consultation['id']}/answers",
+             json={"phone": PHONES[9], "answers": answers})
+    call(admin, "GET", f"/consultations/{consultation['id']}")
+    call(admin, "GET", f"/consultations/{consultation['id']}/results")
     # A rejected request with personal data in it must not echo it into the logs either.
     call(admin, "POST", "/volunteers", json={"name": "x", "phone": PHONES[8], "bogus": 1})
 

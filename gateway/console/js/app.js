@@ -18,6 +18,7 @@ import * as shifts from "./pages/shifts.js";
 import * as meetings from "./pages/meetings.js";
 import * as district from "./pages/district.js";
 import * as audit from "./pages/audit.js";
+import * as consultations from "./pages/consultations.js";
 
 const ROUTES = [
   [/^\/login$/, loginPage.render, null],
@@ -57,6 +58,8 @@ const ROUTES = [
   [/^\/district$/, district.list, "district"],
   [/^\/district\/([\w-]+)$/, district.detail, "district"],
   [/^\/audit$/, audit.list, "audit"],
+  [/^\/consultations$/, consultations.list, "consultations"],
+  [/^\/consultations\/(\d+)$/, consultations.detail, "consultations"],
 ];
 
 // Pages open without logging in: the login and the volunteer application form.

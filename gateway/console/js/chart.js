@@ -69,3 +69,30 @@ export function progressBar(percentDone, percentElapsed, status) {
   svg.append(s("line", { x1: percentElapsed, x2: percentElapsed, y1: 0, y2: 10, class: "elapsed" }));
   return svg;
 }
+
+/**
+ * Horizontal bars, one per choice, each with its count and share (a consultation's
+ * results). labels: ["充电桩", ...]; values: counts; total: who answered the question.
+ */
+export function choiceChart({ labels, values, total, label = "" }) {
+  const W = 320, ROW = 26, LABEL = 96, NUM = 64;
+  const H = Math.max(ROW, labels.length * ROW);
+  const svg = s("svg", { viewBox: `0 0 ${W} ${H}`, class: "choices", role: "img",
+    "aria-label": `${label}：${labels.map((l, i) => `${l} ${values[i]} 人`).join("，")}` });
+  const max = Math.max(...values, 1);
+  labels.forEach((text, i) => {
+    const y = i * ROW;
+    const value = values[i] || 0;
+    const share = total ? Math.round((100 * value) / total) : 0;
+    const name = text.length > 7 ? `${text.slice(0, 6)}…` : text;
+    const caption = s("text", { x: 0, y: y + ROW / 2 + 4, class: "label" }, name);
+    caption.append(s("title", {}, text));
+    svg.append(caption);
+    svg.append(s("rect", { x: LABEL, y: y + 5, width: W - LABEL - NUM, height: ROW - 10, class: "track" }));
+    svg.append(s("rect", { x: LABEL, y: y + 5, width: ((W - LABEL - NUM) * value) / max,
+      height: ROW - 10, class: "bar", "data-choice": i, "data-count": value }));
+    svg.append(s("text", { x: W, y: y + ROW / 2 + 4, class: "count", "text-anchor": "end" },
+      `${value}（${share}%）`));
+  });
+  return svg;
+}

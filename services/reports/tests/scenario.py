@@ -362,6 +362,21 @@ class Scenario:
                     "status": new, "previous_status": item["status"], "due_date": item["due"]},
                     when)
                 item["status"] = new
+        # Consultations (意见征集) and residents' answers, some in the evening of a
+        # month's last day (the month is Beijing's).
+        for _ in range(self.n(3)):
+            y, m, d = self.day()
+            cid = self.nid("consultation")
+            opens = local(y, m, d, 8)
+            self.emit("events", "consultation_created", {
+                "consultation_id": cid, "opens_on": opens.date(),
+                "closes_on": (opens + timedelta(days=10)).date(), "questions": 3,
+                "compounds": []}, opens)
+            for k in range(self.n(8)):
+                when = opens + timedelta(days=k, hours=15)
+                self.emit("events", "consultation_answered", {
+                    "consultation_id": cid, "answer_id": self.nid("answer"),
+                    "resident_id": 1 + k, "answered_at": when, "answers": k + 1}, when)
         self.action_items = items
         self.venues = venues
 
@@ -452,6 +467,8 @@ class Scenario:
             "ideas_collected": c("idea_submitted", month=month),
             "idea_votes": c("idea_voted", month=month),
             "ideas_adopted": c("idea_adopted", month=month),
+            "consultations_opened": c("consultation_created", month=month),
+            "residents_consulted": c("consultation_answered", month=month),
             "decisions_recorded": c("decision_recorded", month=month),
             "action_items_assigned": t("decision_recorded", lambda p: len(p["action_item_ids"]),
                                        month=month),
