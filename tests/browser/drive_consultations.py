@@ -84,6 +84,11 @@ def resident_answers(j, link):
     """A resident on a phone: the public page, no login, at 375 px."""
     resident = j.page.context.new_page()
     resident.set_viewport_size(PHONE)
+    # From the residents' site: its 意见征集 menu lists the open consultation.
+    resident.goto(j.base + "/#/consultations")
+    entry = resident.locator(f"a[data-consultation='{link.rsplit('/', 1)[1]}']")
+    expect(entry).to_be_visible(timeout=TIMEOUT)
+    assert entry.get_attribute("href") == "/consult/" + link.rsplit("/", 1)[1]
     response = resident.goto(link)
     assert "script-src 'self'" in response.headers["content-security-policy"]
     resident.wait_for_selector("form #question-1", timeout=TIMEOUT)

@@ -273,6 +273,19 @@ async function ideasPage() {
     h("h2", {}, "大家的金点子"), ...(list.length ? list : [h("p", { class: "muted" }, "还没有金点子，来提第一个吧。")]));
 }
 
+// -- consultations (意见征集): each open one is answered on its own page, /consult/<id> -------
+
+async function consultationsPage() {
+  const open = await get("/consultations", { per_page: 50 });
+  const list = open.items.map((c) => h("li", {},
+    h("a", { href: `/consult/${c.id}`, "data-consultation": c.id }, c.title),
+    h("div", { class: "muted" }, `${c.opens_on} 至 ${c.closes_on} · 已有 ${c.answers} 位居民参与`)));
+  render("意见征集",
+    h("p", {}, "社区在做决定前征求大家的意见，每个手机号答一次。"),
+    list.length ? h("ul", { class: "events" }, list)
+      : h("p", { class: "muted" }, "目前没有正在征集的意见。"));
+}
+
 // -- routing ---------------------------------------------------------------------------------
 
 const ROUTES = [
@@ -281,6 +294,7 @@ const ROUTES = [
   [/^\/events\/([0-9]+)$/, "calendar", (m) => eventPage(m[1])],
   [/^\/door\/([A-Za-z0-9_-]+)$/, null, (m) => doorPage(m[1])],
   [/^\/ideas$/, "ideas", () => ideasPage()],
+  [/^\/consultations$/, "consultations", () => consultationsPage()],
 ];
 
 async function route() {
