@@ -37,6 +37,28 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
 DESKTOP = {"width": 1280, "height": 860}
 PHONE = {"width": 375, "height": 812}
 TIMEOUT = 20_000
+# axe-core, from tests/browser/package.json (npm ci --prefix tests/browser; .ci/run does)
+AXE = Path(__file__).with_name("node_modules") / "axe-core" / "axe.min.js"
+SEVERE = ("serious", "critical")
+
+
+def axe_scan(page, label, result=None):
+    """Fails on any serious or critical accessibility violation of the page as it is now;
+    appends label to result["axe_pages"] when given a result to record it in."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        # Evaluated through the DevTools protocol, not a <script> the page's own
+        # Content-Security-Policy would refuse: the policy stays on while the page is
+        # checked for what it blocks.
+        page.evaluate(AXE.read_text(encoding="utf-8") + "\n;undefined")
+    found = page.evaluate("""async (severe) => {
+        const result = await axe.run(document, { resultTypes: ["violations"] });
+        return result.violations.filter((v) => severe.includes(v.impact)).map((v) => ({
+          id: v.id, impact: v.impact, help: v.help,
+          nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ")) }));
+    }""", list(SEVERE))
+    assert not found, f"{label}: axe-core found {json.dumps(found, ensure_ascii=False)}"
+    if result is not None:
+        result.setdefault("axe_pages", []).append(label)
 
 
 class Journey:

@@ -16,25 +16,8 @@ from pathlib import Path
 from openpyxl import load_workbook
 from playwright.sync_api import expect, sync_playwright
 
-from drive import ARGS, CHROMIUM, DESKTOP, PHONE, TIMEOUT, Journey, login, save_download
-
-AXE = Path(__file__).with_name("node_modules") / "axe-core" / "axe.min.js"
-SEVERE = ("serious", "critical")
-
-
-def axe_scan(j, label):
-    """Serious or critical accessibility violations of the page as it is now."""
-    if not j.page.evaluate("typeof window.axe !== 'undefined'"):
-        j.page.add_script_tag(path=str(AXE))
-    found = j.page.evaluate("""async (severe) => {
-        const result = await axe.run(document, { resultTypes: ["violations"] });
-        return result.violations.filter((v) => severe.includes(v.impact)).map((v) => ({
-          id: v.id, impact: v.impact, help: v.help,
-          nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ")) }));
-    }""", list(SEVERE))
-    assert not found, f"{label}: axe-core found {json.dumps(found, ensure_ascii=False)}"
-    j.result.setdefault("axe_pages", []).append(label)
-
+from drive import (ARGS, AXE, CHROMIUM, DESKTOP, PHONE, TIMEOUT, Journey, axe_scan, login,
+                   save_download)
 
 def field_error(page, form, field):
     return page.locator(f'{form} .field[data-field="{field}"] .field-error')
@@ -52,7 +35,7 @@ def partners_by_category(j):
     expect(field_error(page, "#partner-form", "five_society")).to_have_text("必填")
     expect(page.locator("#partner-form .form-error")).to_contain_text("填写有误")
     j.shot("partner-validation-error")
-    axe_scan(j, "partner-new")
+    axe_scan(j.page, "partner-new", j.result)
     # two partners in two 五社 categories
     page.select_option('#partner-form [name="five_society"]', "self_governance")
     page.fill('#partner-form [name="contact_name"]', "郑阿姨")
@@ -219,10 +202,10 @@ def screenshots_and_accessibility(j, partner_id, resource_id, event_month):
         j.both_sizes(name, path)  # at 375 px: nothing wider than the screen
         j.page.set_viewport_size(PHONE)
         j.goto(path)
-        axe_scan(j, f"{name}-375")
+        axe_scan(j.page, f"{name}-375", j.result)
         j.page.set_viewport_size(DESKTOP)
         j.goto(path)
-        axe_scan(j, f"{name}-desktop")
+        axe_scan(j.page, f"{name}-desktop", j.result)
     j.step("screenshots_and_accessibility", pages=len(pages), scanned=len(j.result["axe_pages"]))
 
 
@@ -241,8 +224,7 @@ def main(argv=None):
     assert AXE.exists(), f"{AXE} is missing: npm install --prefix tests/browser (.ci/run does)"
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=args.chromium, args=ARGS, headless=True)
-        # bypass_csp: axe-core is injected as a script the console's own policy would refuse
-        context = browser.new_context(viewport=DESKTOP, locale="zh-CN", bypass_csp=True,
+        context = browser.new_context(viewport=DESKTOP, locale="zh-CN",
                                       timezone_id="Asia/Shanghai", accept_downloads=True)
         context.set_default_timeout(TIMEOUT)
         page = context.new_page()

@@ -15,11 +15,7 @@ from pathlib import Path
 from playwright.sync_api import expect, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from drive import ARGS, DESKTOP, PHONE, TIMEOUT  # noqa: E402
-
-AXE = Path(__file__).with_name("node_modules") / "axe-core" / "axe.min.js"
-SEVERE = ("serious", "critical")
-
+from drive import ARGS, DESKTOP, PHONE, TIMEOUT, axe_scan  # noqa: E402
 
 class Resident:
     def __init__(self, page, args):
@@ -50,19 +46,7 @@ class Resident:
 
     def axe(self, label):
         """No serious or critical accessibility violation on the page as it is now."""
-        if not self.page.evaluate("typeof window.axe !== 'undefined'"):
-            # Evaluated through the DevTools protocol, not a <script> the site's own
-            # Content-Security-Policy would refuse: the policy stays on while the page is
-            # checked for what it blocks.
-            self.page.evaluate(AXE.read_text(encoding="utf-8") + "\n;undefined")
-        found = self.page.evaluate("""async (severe) => {
-            const result = await axe.run(document, { resultTypes: ["violations"] });
-            return result.violations.filter((v) => severe.includes(v.impact)).map((v) => ({
-              id: v.id, impact: v.impact, help: v.help,
-              nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ")) }));
-        }""", list(SEVERE))
-        assert not found, f"{label}: axe-core found {json.dumps(found, ensure_ascii=False)}"
-        self.result.setdefault("axe_pages", []).append(label)
+        axe_scan(self.page, label, self.result)
 
     def staff(self, method, path, body=None):
         response = self.page.request.fetch(

@@ -6,9 +6,8 @@ and checks what each says. Run by tests/browser/test_verify_page.py in a child p
         --out /tmp/x --case '{"name": "valid", "path": "/verify/<number>?code=<code>",
                               "status": "valid", "texts": ["有效证明"]}'
 
-With --axe, each page is then scanned again with axe-core (injected, so in a second
-context that bypasses the page's CSP; the first pass keeps it and fails on anything it
-blocks): no "serious" or "critical" violation.
+With --axe, each page is then opened again and scanned with axe-core (drive.axe_scan,
+which keeps the page's CSP on): no "serious" or "critical" violation.
 
 Prints "STEP <name> ok" per page (and "STEP axe-<name> ok") and exits non-zero on the
 first failure (its screenshot in --out)."""
@@ -16,12 +15,10 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from types import SimpleNamespace
 
 from playwright.sync_api import expect, sync_playwright
 
-from drive import ARGS, CHROMIUM, PHONE, TIMEOUT
-from drive_partners import axe_scan
+from drive import ARGS, CHROMIUM, PHONE, TIMEOUT, axe_scan
 
 
 def check(page, base, case, out, errors):
@@ -65,13 +62,12 @@ def main(argv=None):
             for case in args.case:
                 check(page, args.base, case, args.out, errors)
             if args.axe:
-                scanning = browser.new_context(viewport=PHONE, locale="zh-CN", is_mobile=True,
-                                               bypass_csp=True)
+                scanning = browser.new_context(viewport=PHONE, locale="zh-CN", is_mobile=True)
                 scanning.set_default_timeout(TIMEOUT)
                 page = scanning.new_page()
                 for case in args.case:
                     check(page, args.base, case, args.out, [])
-                    axe_scan(SimpleNamespace(page=page, result={}), case["name"])
+                    axe_scan(page, case["name"])
                     print(f"STEP axe-{case['name']} ok", flush=True)
         except Exception:
             page.screenshot(path=str(Path(args.out) / "failure.png"), full_page=True)

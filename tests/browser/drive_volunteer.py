@@ -14,15 +14,14 @@ from pathlib import Path
 
 from playwright.sync_api import expect, sync_playwright
 
-from drive import ARGS, CHROMIUM, DESKTOP, PHONE, TIMEOUT, Journey
-from drive_partners import AXE, axe_scan
+from drive import ARGS, AXE, CHROMIUM, DESKTOP, PHONE, TIMEOUT, Journey, axe_scan
 
 NEW_PASSWORD = "Banshan-Linhai-2026"
 
 
 def scan(j, label):
     if AXE.exists():
-        axe_scan(j, label)
+        axe_scan(j.page, label, j.result)
 
 
 def field_error(page, form, field):
@@ -187,8 +186,7 @@ def main(argv=None):
     Path(args.out).mkdir(parents=True, exist_ok=True)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=args.chromium, args=ARGS, headless=True)
-        # bypass_csp only when axe-core is injected (the console's policy would refuse it)
-        context = browser.new_context(viewport=DESKTOP, locale="zh-CN", bypass_csp=AXE.exists(),
+        context = browser.new_context(viewport=DESKTOP, locale="zh-CN",
                                       timezone_id="Asia/Shanghai", accept_downloads=True)
         context.set_default_timeout(TIMEOUT)
         page = context.new_page()
