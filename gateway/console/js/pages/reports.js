@@ -73,7 +73,8 @@ export async function render(view, { params, go }) {
       metrics.length > rows.length || showAll ? h("p", h("a", { href: `#/reports?${new URLSearchParams({ kind, year, month, quarter, all: showAll ? "0" : "1" })}` },
         showAll ? "只看有数据的指标" : `显示全部 ${metrics.length} 项指标`)) : null),
     section("分计划统计",
-      h("div.scroll", h("table.grid",
+      // Wider than a phone: scrolls sideways, so it takes the keyboard's focus too.
+      h("div.scroll", { tabindex: "0", role: "region", "aria-label": "分计划统计表" }, h("table.grid",
         h("thead", h("tr", h("th", "指标"), Object.keys(report.plans || {}).map((p) => h("th", report.plan_labels?.[p] || p)))),
         h("tbody", planMetrics.map((m) => h("tr", h("th", m.label),
           Object.values(report.plans || {}).map((vals) => h("td.num", fmt.number(vals[m.name], digitsFor(m)))))))))));
