@@ -38,6 +38,7 @@ def scan_pages(j, pages):
             j.page.set_viewport_size(size)
             j.goto(path)
             label = f"{name}-{suffix}"
+            j.result.setdefault("paths", []).append(path.split("?")[0])
             try:
                 axe_scan(j.page, label, j.result)
             except AssertionError as found:
