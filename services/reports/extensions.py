@@ -152,7 +152,12 @@ class Rebuilder(DependencyProvider):
                                  timeout=float(config.get("REBUILD_RPC_TIMEOUT_SECONDS", 30))) as rpc:
                 for source in sources:
                     reader = getattr(rpc, source).read_event_log
-                    self._replay(store, generation, reader, page_size)
+                    try:
+                        self._replay(store, generation, reader, page_size)
+                    except Exception as exc:
+                        # Say which source failed: the operator restarts that one.
+                        raise RuntimeError(f"event log of {source}: "
+                                           f"{type(exc).__name__}: {exc}") from exc
             self._replay(store, generation, self._own_reader(store), page_size)
             with store.session() as session:
                 old = domain.finish_rebuild(session, generation)
