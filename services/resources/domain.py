@@ -78,16 +78,25 @@ def register_partner(uow, crypto, data, sample=False):
     return _partner_answer(partner, crypto, resource_count=0)
 
 
+def _get_row(session, model, row_id, what, lock=False):
+    """One row by id, or 404 naming it; ``lock`` takes its row lock (PostgreSQL) for a
+    check-then-write."""
+    row = _find_row(session, model, row_id, lock) if _known_id(row_id) else None
+    if row is None:
+        raise NotFound(f"{what} {row_id} not found", {"id": row_id})
+    return row
+
+
+def _find_row(session, model, row_id, lock):
+    """The row or None. With ``lock``: PostgreSQL serialises check-then-write on the row
+    (SELECT ... FOR UPDATE); SQLite already holds the database's write lock (BEGIN
+    IMMEDIATE) and drops FOR UPDATE."""
+    query = select(model).where(model.id == row_id)
+    return session.execute(query.with_for_update() if lock else query).scalar_one_or_none()
+
+
 def _get_partner(session, partner_id, lock=False):
-    if not _known_id(partner_id):
-        raise NotFound(f"partner {partner_id} not found", {"id": partner_id})
-    query = select(Partner).where(Partner.id == partner_id)
-    if lock:
-        query = query.with_for_update()
-    partner = session.execute(query).scalar_one_or_none()
-    if partner is None:
-        raise NotFound(f"partner {partner_id} not found", {"id": partner_id})
-    return partner
+    return _get_row(session, Partner, partner_id, "partner", lock)
 
 
 def _resource_count(session, partner_id):
@@ -287,15 +296,7 @@ def _resource_event(resource):
 
 
 def _get_resource(session, resource_id, lock=False):
-    if not _known_id(resource_id):
-        raise NotFound(f"resource {resource_id} not found", {"id": resource_id})
-    query = select(Resource).where(Resource.id == resource_id)
-    if lock:
-        query = query.with_for_update(of=Resource)
-    resource = session.execute(query).unique().scalar_one_or_none()
-    if resource is None:
-        raise NotFound(f"resource {resource_id} not found", {"id": resource_id})
-    return resource
+    return _get_row(session, Resource, resource_id, "resource", lock)
 
 
 def get_resource(session, resource_id):
@@ -482,15 +483,8 @@ def update_venue(uow, venue_id, data):
 
 
 def _get_venue(session, venue_id, lock=False):
-    if not _known_id(venue_id):
-        return None
-    query = select(Venue).where(Venue.id == venue_id)
-    if lock:
-        # PostgreSQL: bookings of one venue serialise on its row (SELECT ... FOR UPDATE)
-        # so that check-then-insert cannot interleave. SQLite: the transaction already
-        # holds the database's write lock (BEGIN IMMEDIATE) and FOR UPDATE is dropped.
-        query = query.with_for_update()
-    return session.execute(query).scalar_one_or_none()
+    # Bookings of one venue serialise on its row (lock=True): no interleaved overlap.
+    return _find_row(session, Venue, venue_id, lock) if _known_id(venue_id) else None
 
 
 def get_venue(session, venue_id):
@@ -572,15 +566,7 @@ def _booking_event(booking):
 
 
 def _get_booking(session, booking_id, lock=False):
-    if not _known_id(booking_id):
-        raise NotFound(f"booking {booking_id} not found", {"id": booking_id})
-    query = select(Booking).where(Booking.id == booking_id)
-    if lock:
-        query = query.with_for_update()
-    booking = session.execute(query).scalar_one_or_none()
-    if booking is None:
-        raise NotFound(f"booking {booking_id} not found", {"id": booking_id})
-    return booking
+    return _get_row(session, Booking, booking_id, "booking", lock)
 
 
 def get_booking(session, booking_id):
@@ -741,15 +727,7 @@ def _series_answer(session, series, venue=None, bookings=None):
 
 
 def _get_series(session, series_id, lock=False):
-    if not _known_id(series_id):
-        raise NotFound(f"booking series {series_id} not found", {"id": series_id})
-    query = select(BookingSeries).where(BookingSeries.id == series_id)
-    if lock:
-        query = query.with_for_update()
-    series = session.execute(query).scalar_one_or_none()
-    if series is None:
-        raise NotFound(f"booking series {series_id} not found", {"id": series_id})
-    return series
+    return _get_row(session, BookingSeries, series_id, "booking series", lock)
 
 
 def get_booking_series(session, series_id):
@@ -897,15 +875,7 @@ def register_need(uow, crypto, data, actor=None):
 
 
 def _get_need(session, need_id, lock=False):
-    if not _known_id(need_id):
-        raise NotFound(f"need {need_id} not found", {"id": need_id})
-    query = select(Need).where(Need.id == need_id)
-    if lock:
-        query = query.with_for_update()
-    need = session.execute(query).scalar_one_or_none()
-    if need is None:
-        raise NotFound(f"need {need_id} not found", {"id": need_id})
-    return need
+    return _get_row(session, Need, need_id, "need", lock)
 
 
 def get_need(session, crypto, need_id, reveal=False):
