@@ -1,5 +1,6 @@
 """Alembic, one migration history per service, run as a step (``python -m common.cli
 migrate``), never at import. Each service's ``migrations/env.py`` calls ``run_env``."""
+import functools
 import importlib
 from pathlib import Path
 
@@ -85,6 +86,56 @@ def drop_idempotency_table(op):
 def upgrade(process, db_uri=None, revision="head"):
     db_uri = db_uri or load_config(process)["DB_URI"]
     command.upgrade(alembic_config(process, db_uri), revision)
+
+
+@functools.lru_cache(maxsize=None)
+def _script(process):
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config(process, "sqlite://"))
+
+
+def expected_head(process):
+    """The revision this code's migrations end at (one head per process)."""
+    return _script(process).get_current_head()
+
+
+def current_revision(engine):
+    """The revision the database was migrated to (None: never migrated)."""
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def stamp_head(process, engine):
+    """Record the head revision in a database whose tables were created from the models
+    (tests): what ``migrate`` would have left."""
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.begin() as conn:
+        MigrationContext.configure(conn).stamp(_script(process), "head")
+
+
+def schema_state(process, engine):
+    """``(ready, detail)``: whether the database of ``process`` is at the revision its
+    code expects. A database behind the code (or never migrated) is not ready, and the
+    detail names both revisions and the command that fixes it. A database at a revision
+    this code does not know is newer than the code (a rolling upgrade migrated it before
+    this pod was replaced): ready, since migrations only add what old code ignores."""
+    head = expected_head(process)
+    current = current_revision(engine)
+    if current == head:
+        return True, "ok"
+    script = _script(process)
+    try:
+        known = current is None or script.get_revision(current) is not None
+    except Exception:  # noqa: BLE001 - alembic raises for an id it has never seen
+        known = False
+    if not known:
+        return True, f"ok (at {current}, newer than this code's {head})"
+    return False, (f"at {current or 'no revision (never migrated)'}, this code expects "
+                   f"{head}: run `python -m common.cli migrate {process}`")
 
 
 def models_metadata(process):

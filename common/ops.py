@@ -1,11 +1,18 @@
-"""What every service carries for operators: ``/health`` and ``/metrics`` on its own
-port, and the ``read_event_log`` RPC over its outbox.
+"""What every service carries for operators: ``/health/live``, ``/health/ready`` (and
+``/health``, the same as ready) and ``/metrics`` on its own port, and the
+``read_event_log`` RPC over its outbox.
 
-``/health`` is 200 only when the process can do its work: its database answers, the
-broker answers, and every queue its container consumes from (its RPC queue, its reply
-queue, its domain-event queue) has a consumer. A container that lost its consumers is
-not ready; one that died ends its process (common/cli.py ``serve``)."""
+``/health/live`` is 200 whenever the process answers HTTP: it never asks the database or
+the broker, so an outage of either does not make the orchestrator restart every pod (a
+service container that died ends its process instead: common/cli.py ``serve``).
+
+``/health/ready`` is 200 only when the process can do its work: its database answers and
+is at the migration revision its code expects, the broker answers, and every queue its
+container consumes from (its RPC queue, its reply queue, its domain-event queue) has a
+consumer. A database behind the code is named with both revisions; once
+``python -m common.cli migrate`` ran the same process becomes ready without a restart."""
 import json
+import logging
 import time
 
 from kombu import Connection, Queue
@@ -14,7 +21,9 @@ from nameko.web.handlers import http
 from common.rpc import rpc
 from werkzeug.wrappers import Response
 
-from common import db, metrics, outbox
+from common import db, metrics, migrate, outbox
+
+log = logging.getLogger("ronghe")
 
 _broker_checked = {}
 
@@ -72,13 +81,23 @@ def _ask_consumers(amqp_uri, queues):
     return missing
 
 
-def health_report(service_name, engine, amqp_uri, queues=()):
+def health_report(service_name, engine, amqp_uri, queues=(), process=None):
+    """Readiness: ``(healthy, report)``. With ``process``, the database must also be at
+    the head revision of that process's migrations (check ``schema``)."""
     checks = {}
     try:
         db.ping(engine)
         checks["database"] = "ok"
     except Exception as exc:  # noqa: BLE001
         checks["database"] = f"error: {type(exc).__name__}"
+    if process and checks["database"] == "ok":
+        try:
+            ready, detail = migrate.schema_state(process, engine)
+            checks["schema"] = "ok" if ready else detail
+            if ready and detail != "ok":
+                checks["schema_note"] = detail
+        except Exception as exc:  # noqa: BLE001
+            checks["schema"] = f"error: {type(exc).__name__}"
     checks["broker"] = "ok" if broker_reachable(amqp_uri) else "unreachable"
     if checks["broker"] == "ok" and queues:
         try:
@@ -86,9 +105,41 @@ def health_report(service_name, engine, amqp_uri, queues=()):
             checks["consumers"] = "ok" if not missing else "none on " + ", ".join(missing)
         except Exception as exc:  # noqa: BLE001 - the broker went away meanwhile
             checks["consumers"] = f"error: {type(exc).__name__}"
-    healthy = all(v == "ok" for v in checks.values())
+    healthy = all(v == "ok" for k, v in checks.items() if not k.endswith("_note"))
     return healthy, {"service": service_name, "status": "ok" if healthy else "degraded",
                      "checks": checks}
+
+
+def liveness_report(service_name):
+    """Liveness: the process serves HTTP. Deliberately nothing else."""
+    return {"service": service_name, "status": "alive"}
+
+
+def json_response(body, status=200):
+    return Response(json.dumps(body), status=status, mimetype="application/json")
+
+
+class SchemaCheckAtStart(DependencyProvider):
+    """At start, says in the log whether the database is at the revision the code
+    expects. It does not stop the process: readiness keeps it out of traffic until
+    ``migrate`` has run, and then it becomes ready without a restart."""
+
+    def start(self):
+        process = self.container.service_name
+        try:
+            engine = db.store_of(self.container).engine
+            ready, detail = migrate.schema_state(process, engine)
+        except Exception as exc:  # noqa: BLE001 - the database may not answer yet
+            log.warning("%s: could not read its schema revision at start (%s: %s); not "
+                        "ready until it can", process, type(exc).__name__, exc)
+            return
+        if ready:
+            log.info("%s: database schema %s", process, detail)
+        else:
+            log.error("%s: database schema %s; not ready until then", process, detail)
+
+    def get_dependency(self, worker_ctx):
+        return None
 
 
 class ConsumedQueues(DependencyProvider):
@@ -105,13 +156,22 @@ class OperatorEndpoints:
     """Mixin for the four domain services (they all have ``self.store``)."""
 
     consumed_queues = ConsumedQueues()
+    schema_check = SchemaCheckAtStart()
+
+    @http("GET", "/health/live")
+    def health_live(self, request):
+        return json_response(liveness_report(self.name))
+
+    @http("GET", "/health/ready")
+    def health_ready(self, request):
+        healthy, report = health_report(self.name, self.store.engine, self.config["AMQP_URI"],
+                                        self.consumed_queues, process=self.name)
+        return json_response(report, 200 if healthy else 503)
 
     @http("GET", "/health")
     def health(self, request):
-        healthy, report = health_report(self.name, self.store.engine,
-                                        self.config["AMQP_URI"], self.consumed_queues)
-        return Response(json.dumps(report), status=200 if healthy else 503,
-                        mimetype="application/json")
+        """The same as ``/health/ready`` (what compose's healthcheck and older probes ask)."""
+        return self.health_ready(request)
 
     @http("GET", "/metrics")
     def metrics(self, request):

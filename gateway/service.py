@@ -1,6 +1,5 @@
 """The HTTP gateway: the only entry for clients (auth, roles, validation, error mapping,
 OpenAPI). Entrypoints only; the request pipeline is in dispatch.py, routes in routes/."""
-import json
 import mimetypes
 from pathlib import Path
 
@@ -12,8 +11,9 @@ from common import metrics
 from common.config import ConfigError
 from common.db import Store, StoreAccess, store_of
 from common.metrics import Instrumentation
+from common.migrate import schema_state
 from common.rpc import BoundedRpc
-from common.ops import ConsumedQueues, health_report
+from common.ops import ConsumedQueues, SchemaCheckAtStart, health_report, liveness_report
 from common.pii import Pii
 from gateway import auth
 from gateway.dispatch import dispatch, json_response
@@ -127,9 +127,33 @@ class PublicPhoneLimiter(DependencyProvider):
 
 
 class AdminBootstrap(DependencyProvider):
-    """Creates the first admin from RONGHE_ADMIN_USER / RONGHE_ADMIN_PASSWORD."""
+    """Creates the first admin from RONGHE_ADMIN_USER / RONGHE_ADMIN_PASSWORD; on a
+    database not yet at the code's revision, once ``migrate`` has brought it there (the
+    gateway is not ready meanwhile)."""
+
+    RETRY_SECONDS = 2
 
     def start(self):
+        if self._schema_ready():
+            self._ensure_admin()
+        else:
+            self.container.spawn_managed_thread(self._when_migrated)
+
+    def _schema_ready(self):
+        try:
+            ready, _ = schema_state("gateway", store_of(self.container).engine)
+        except Exception:  # noqa: BLE001 - the database does not answer yet
+            return False
+        return ready
+
+    def _when_migrated(self):
+        import eventlet
+
+        while not self._schema_ready():
+            eventlet.sleep(self.RETRY_SECONDS)
+        self._ensure_admin()
+
+    def _ensure_admin(self):
         store = store_of(self.container)
         config = self.container.config
         with StoreAccess(store).session() as session:
@@ -157,6 +181,7 @@ class GatewayService:
     events_rpc = service_rpc("events")
     reports_rpc = service_rpc("reports")
     consumed_queues = ConsumedQueues()
+    schema_check = SchemaCheckAtStart()
 
     @http("GET,POST,PATCH,PUT,DELETE", "/api/v1/<path:path>")
     def api(self, request, path):
@@ -219,12 +244,20 @@ class GatewayService:
     def consult_asset(self, request, asset):
         return static_file(CONSULT, asset)
 
+    @http("GET", "/health/live")
+    def health_live(self, request):
+        return json_response(liveness_report(self.name))
+
+    @http("GET", "/health/ready")
+    def health_ready(self, request):
+        healthy, report = health_report(self.name, self.store.engine, self.config["AMQP_URI"],
+                                        self.consumed_queues, process="gateway")
+        return json_response(report, 200 if healthy else 503)
+
     @http("GET", "/health")
     def health(self, request):
-        healthy, report = health_report(self.name, self.store.engine, self.config["AMQP_URI"],
-                                        self.consumed_queues)
-        return Response(json.dumps(report), status=200 if healthy else 503,
-                        mimetype="application/json")
+        """The same as ``/health/ready``."""
+        return self.health_ready(request)
 
     @http("GET", "/metrics")
     def metrics(self, request):

@@ -156,10 +156,11 @@ class Stack:
 
     def create_schema(self, process):
         from common.db import make_engine
-        from common.migrate import models_metadata
+        from common.migrate import models_metadata, stamp_head
 
         engine = make_engine(self.config_for(process)["DB_URI"])
         models_metadata(process).create_all(engine)
+        stamp_head(process, engine)  # tables from the models are the head's schema
         engine.dispose()
 
     def start(self, *processes, **overrides):

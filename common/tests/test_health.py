@@ -1,7 +1,15 @@
 """``/health``: ready only while the process can do its work, which includes consuming
 from each of its queues; a queue left without a consumer makes it not ready."""
+import os
+import subprocess
+import sys
+
+import pytest
 import requests
 from kombu import Connection, Queue
+
+from common.config import ROOT
+from tests.fixtures import service_classes, wait_until
 
 from common.db import make_engine
 from common.ops import health_report
@@ -32,3 +40,65 @@ def test_a_queue_the_broker_no_longer_has_is_not_ready(rabbit_config, make_db_ur
                                     ["rpc-vanished"])
     assert not healthy
     assert report["checks"]["consumers"] == "none on rpc-vanished"
+
+
+@pytest.mark.parametrize("process, start_at", [("volunteers", None), ("gateway", None),
+                                                ("events", "previous")])
+def test_a_service_on_an_unmigrated_database_is_alive_not_ready_and_says_why_until_migrated(
+        stack, container_factory, process, start_at):
+    """Schema before traffic: the revision the code expects is named, and once the
+    migrations step ran the same running process becomes ready, without a restart.
+    ``previous``: the database of the release before (one revision behind), as found
+    by an upgrade."""
+    from common import migrate
+
+    config = stack.config_for(process)  # its own, empty SQLite file
+    head = migrate.expected_head(process)
+    found = "no revision (never migrated)"
+    if start_at == "previous":
+        found = migrate._script(process).get_revision(head).down_revision
+        migrate.upgrade(process, config["DB_URI"], revision=found)
+    container = container_factory(service_classes()[process], config)
+    container.start()
+    base = stack.url(process)
+
+    live = requests.get(base + "/health/live", timeout=10)
+    assert live.status_code == 200 and live.json()["status"] == "alive"
+    for path in ("/health/ready", "/health"):
+        ready = requests.get(base + path, timeout=10)
+        assert ready.status_code == 503, ready.text
+        schema = ready.json()["checks"]["schema"]
+        assert schema == (f"at {found}, this code expects {head}: "
+                          f"run `python -m common.cli migrate {process}`")
+
+    env = dict(os.environ, **{f"{process.upper()}_DB_URI": config["DB_URI"]})
+    result = subprocess.run([sys.executable, "-m", "common.cli", "migrate", process], cwd=ROOT,
+                            env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+
+    wait_until(lambda: requests.get(base + "/health/ready", timeout=10).status_code == 200,
+               timeout=20, interval=0.5, message=f"{process} ready after migrate")
+    assert requests.get(base + "/health/ready", timeout=10).json()["checks"]["schema"] == "ok"
+    if process == "gateway":  # the first admin was created once the schema was there
+        wait_until(lambda: requests.post(base + "/api/v1/auth/login", timeout=10, json=dict(
+            zip(("username", "password"), stack.ADMIN))).status_code == 200,
+            timeout=20, interval=0.5, message="admin login after migrate")
+
+
+def test_liveness_asks_neither_the_database_nor_the_broker(stack, monkeypatch):
+    """An outage of the database or the broker makes a pod not ready, never restarts it."""
+    from common import ops
+
+    stack.start("volunteers")
+    base = stack.url("volunteers")
+
+    def down(*_args, **_kwargs):
+        raise ConnectionError("outage")
+
+    monkeypatch.setattr(ops.db, "ping", down)
+    monkeypatch.setattr(ops, "broker_reachable", lambda *a, **k: False)
+    ready = requests.get(base + "/health/ready", timeout=10)
+    assert ready.status_code == 503
+    assert ready.json()["checks"]["database"] == "error: ConnectionError"
+    assert ready.json()["checks"]["broker"] == "unreachable"
+    assert requests.get(base + "/health/live", timeout=10).status_code == 200

@@ -56,7 +56,8 @@ def test_application_healthchecks_use_python_and_the_process_port(compose):
         assert test[:3] == ["CMD", "python", "-c"], f"{name}: no curl in the image, use python"
         port = svc["environment"][f"{process.upper()}_PORT"]
         assert int(port) == PORTS[process]
-        assert f"http://127.0.0.1:{port}/health" in test[3], name
+        # ready = schema at head, broker connected, consumers attached
+        assert f"'http://127.0.0.1:{port}/health/ready'" in test[3], name
         # the check must fail on a non-200 /health: urlopen raises on 503
         assert "urlopen" in test[3]
 

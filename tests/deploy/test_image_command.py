@@ -194,7 +194,8 @@ def test_image_command_starts_the_process_healthy_and_sigterm_stops_it(
     child, log = running[process]
     base = f"http://127.0.0.1:{environment[f'{process.upper()}_PORT']}"
     health = wait_healthy(process, child, log, base)
-    assert health.json()["checks"] == {"database": "ok", "broker": "ok", "consumers": "ok"}
+    assert health.json()["checks"] == {"database": "ok", "schema": "ok", "broker": "ok",
+                                      "consumers": "ok"}
     scraped = requests.get(f"{base}/metrics", timeout=5)
     assert scraped.status_code == 200 and "ronghe_" in scraped.text
 

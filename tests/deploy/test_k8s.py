@@ -107,10 +107,13 @@ def test_deployments_probe_health_are_limited_non_root_read_only_and_scraped(ren
         assert image_entrypoint() + container["args"] == ["python", "-m", "common.cli", "serve", process]
         assert int(data[f"{process.upper()}_PORT"]) == port and data["BIND_HOST"] == "0.0.0.0"
         assert container["ports"] == [{"name": "http", "containerPort": port, "protocol": "TCP"}]
-        for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
-            assert container[probe]["httpGet"] == {"path": "/health", "port": "http"}, (name, probe)
+        # liveness (and start-up) = the process answers; readiness = schema at head,
+        # broker connected, consumers attached (common/ops.py)
+        for probe, path in (("readinessProbe", "/health/ready"), ("livenessProbe", "/health/live"),
+                            ("startupProbe", "/health/live")):
+            assert container[probe]["httpGet"] == {"path": path, "port": "http"}, (name, probe)
         live = container["livenessProbe"]
-        assert live["periodSeconds"] * live["failureThreshold"] >= 60, "liveness must tolerate a broker blip"
+        assert live["periodSeconds"] * live["failureThreshold"] >= 60, "liveness must tolerate a slow minute"
         # a process whose service container died exits non-zero: the kubelet starts it again
         assert spec.get("restartPolicy", "Always") == "Always"
         limits, requests = container["resources"]["limits"], container["resources"]["requests"]
@@ -146,6 +149,8 @@ def test_deployments_probe_health_are_limited_non_root_read_only_and_scraped(ren
 @pytest.mark.parametrize("target", ("base",) + OVERLAYS)
 def test_migrations_job_uses_the_image_migrate_command(rendered, target):
     (job,) = kinds(rendered[target], "Job").values()
+    # it cleans itself up: the next apply with a new image creates it again
+    assert 60 <= job["spec"]["ttlSecondsAfterFinished"] <= 3600
     spec = job["spec"]["template"]["spec"]
     assert spec["restartPolicy"] in ("OnFailure", "Never")
     assert spec["securityContext"]["runAsNonRoot"] is True

@@ -37,3 +37,13 @@ def test_the_sections_an_operator_needs_exist():
     for needle in ("pg_dump", "pg_restore", ".backup", "deploy/district/shovels.py",
                    "rabbitmqadmin", "purge", "Move messages", "delete job ronghe-migrate"):
         assert needle in DOC, needle
+
+
+def test_the_table_of_processes_says_which_consume_events():
+    """Only the services named as consumers in common/contracts read domain events."""
+    from common.bus import consuming_services
+
+    consumers = set(consuming_services())
+    rows = re.findall(r"^\| (\w+) \| `serve \w+` \|.*\| (yes|no)\b[^|]*\|$", DOC, re.M)
+    assert {p for p, _ in rows} == set(PROCESSES)
+    assert {p for p, reads in rows if reads == "yes"} == consumers
