@@ -81,6 +81,36 @@ def _ask_consumers(amqp_uri, queues):
     return missing
 
 
+_depth_checked = {}
+
+
+def queue_messages(amqp_uri, queue, cache_seconds=2.0):
+    """Messages ready in ``queue`` (a passive declare), or None if the broker did not
+    answer; cached like ``broker_reachable`` (scrapes must not pile up connections)."""
+    key = (amqp_uri, queue)
+    now = time.monotonic()
+    cached = _depth_checked.get(key)
+    if cached and now - cached[0] < cache_seconds:
+        return cached[1]
+    try:
+        with Connection(amqp_uri, connect_timeout=2) as conn:
+            conn.ensure_connection(max_retries=1)
+            channel = conn.channel()
+            try:
+                _, count, _ = channel.queue_declare(queue, passive=True)
+            except conn.channel_errors:  # not declared yet: nothing waits in it
+                count = 0
+            finally:
+                try:
+                    channel.close()
+                except (conn.connection_errors + conn.channel_errors):
+                    pass
+    except Exception:  # noqa: BLE001 - unknown rather than a failed scrape
+        count = None
+    _depth_checked[key] = (now, count)
+    return count
+
+
 def health_report(service_name, engine, amqp_uri, queues=(), process=None):
     """Readiness: ``(healthy, report)``. With ``process``, the database must also be at
     the head revision of that process's migrations (check ``schema``)."""

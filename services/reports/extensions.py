@@ -13,7 +13,8 @@ from nameko.messaging import HeaderDecoder, QueueConsumer
 from nameko.standalone.rpc import ClusterRpcProxy
 from nameko.timer import Timer
 
-from common import bus, contracts, outbox
+from common import bus, contracts, ops, outbox
+from common.metrics import REGISTRY
 from common.db import StoreAccess, store_of
 from services.reports import domain
 from services.reports import metrics as rmetrics
@@ -198,3 +199,43 @@ class Rebuilder(DependencyProvider):
                 if domain.drop_generation_chunk(session, generation) == 0:
                     return
             eventlet.sleep(0)
+
+
+class ProjectionBacklog(DependencyProvider):
+    """Publishes the projection lag and backlog (services/reports/metrics.py), asking the
+    broker at scrape time how many facts wait in this service's queue; in district mode
+    also when each community last reported."""
+
+    def setup(self):
+        config = self.container.config
+        service = self.container.service_name
+        amqp_uri, queue = config["AMQP_URI"], bus.queue_name(service)
+        rmetrics.watch_backlog(service, lambda: ops.queue_messages(amqp_uri, queue))
+        self.collector = None
+        if config.get("REPORTS_MODE", "community") == "district":
+            self.collector = rmetrics.CommunitiesReporting(service, self._last_summaries)
+
+    def _last_summaries(self):
+        from services.reports.models import community_summaries as t
+        from sqlalchemy import select
+
+        with StoreAccess(store_of(self.container)).session() as session:
+            return session.execute(select(t.c.community_id, t.c.received_at)).all()
+
+    def start(self):
+        if self.collector is not None:
+            REGISTRY.register(self.collector)
+
+    def stop(self):
+        if self.collector is not None:
+            try:
+                REGISTRY.unregister(self.collector)
+            except KeyError:
+                pass
+            self.collector = None
+
+    def kill(self):
+        self.stop()
+
+    def get_dependency(self, worker_ctx):
+        return None

@@ -20,9 +20,14 @@ from services.reports import metrics as rmetrics
 def commit(store, envelopes, service_name):
     """Apply a batch of delivered facts once each, in one transaction. Returns one flag
     per envelope: True if applied, False if the inbox had already seen it."""
-    applied = inbox.consume(store, envelopes,
-                            lambda uow, fresh: domain.apply_live(uow.session, fresh),
-                            service_name)
-    rmetrics.projected(service_name, [times.parse(env["occurred_at"])
-                                      for env, new in zip(envelopes, applied) if new])
+    occurred = [times.parse(env["occurred_at"]) for env in envelopes]
+    token = rmetrics.applying(service_name, occurred)
+    applied = ()
+    try:
+        applied = inbox.consume(store, envelopes,
+                                lambda uow, fresh: domain.apply_live(uow.session, fresh),
+                                service_name)
+    finally:
+        rmetrics.projected(service_name, token,
+                           [at for at, new in zip(occurred, applied) if new])
     return applied

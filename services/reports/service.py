@@ -18,7 +18,8 @@ from common.outbox import OutboxRelay
 from common.rpc import rpc
 from services.reports import domain, periodic, periods, pipeline
 from services.reports import metrics as rmetrics
-from services.reports.extensions import Rebuilder, config_timer, handle_community_summary
+from services.reports.extensions import (ProjectionBacklog, Rebuilder, config_timer,
+                                         handle_community_summary)
 from services.reports.models import metadata
 
 
@@ -30,6 +31,7 @@ class ReportsService(OperatorEndpoints):
     relay = OutboxRelay()
     instrumentation = Instrumentation()
     rebuilder = Rebuilder()
+    projection_backlog = ProjectionBacklog()
 
     # -- helpers (not entrypoints) ----------------------------------------------------
 

@@ -238,3 +238,11 @@ def test_a_process_that_exits_is_started_again(compose):
     for name in app_services(compose):
         assert compose["services"][name].get("restart") in ("unless-stopped", "always",
                                                             "on-failure"), name
+
+
+def test_the_compose_prometheus_labels_its_alerts_with_the_community(compose):
+    config = yaml.safe_load((PROMETHEUS / "prometheus.compose.yml").read_text(encoding="utf-8"))
+    assert config["global"]["external_labels"] == {"community": "${COMMUNITY_ID}"}
+    prom = compose["services"]["prometheus"]
+    assert "--enable-feature=expand-external-labels" in prom["command"]
+    assert prom["environment"]["COMMUNITY_ID"] == "${COMMUNITY_ID:-hetong}"
