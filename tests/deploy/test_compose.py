@@ -246,3 +246,15 @@ def test_the_compose_prometheus_labels_its_alerts_with_the_community(compose):
     prom = compose["services"]["prometheus"]
     assert "--enable-feature=expand-external-labels" in prom["command"]
     assert prom["environment"]["COMMUNITY_ID"] == "${COMMUNITY_ID:-hetong}"
+
+
+def test_every_container_rotates_its_logs_and_has_a_memory_limit(compose):
+    for name, svc in compose["services"].items():
+        logging = svc.get("logging") or {}
+        assert logging.get("driver") == "json-file", name
+        assert re.fullmatch(r"\d+m", logging["options"]["max-size"]), name
+        assert int(logging["options"]["max-file"]) >= 2, name
+        limits = svc["deploy"]["resources"]["limits"]
+        assert re.fullmatch(r"\d+(M|G)", limits["memory"]) and float(limits["cpus"]) > 0, name
+    for name in app_services(compose):
+        assert compose["services"][name]["deploy"]["resources"]["limits"]["memory"] == "256M"

@@ -3,6 +3,7 @@ offline against the Kubernetes schemas (kubernetes-validate, strict), and the ma
 what the operator relies on: probes on /health, limits, non-root, read-only root,
 configuration covering every key a process reads, scrape annotations, one namespace,
 vhost and set of databases per community, reports in district mode in the district."""
+import os
 import re
 
 import pytest
@@ -220,3 +221,104 @@ def test_second_community_mounts_its_own_kpi_targets(rendered):
     from common.config import ROOT
     hetong = yaml.safe_load((ROOT / "config/targets/hetong-year1.yaml").read_text(encoding="utf-8"))
     assert set(targets["targets"]) == set(hetong["targets"])
+
+
+def selects(selector, labels):
+    """Whether a NetworkPolicy/PDB label selector selects pods with ``labels``."""
+    if any(labels.get(k) != v for k, v in selector.get("matchLabels", {}).items()):
+        return False
+    for expr in selector.get("matchExpressions", []):
+        assert expr["operator"] == "In", expr
+        if labels.get(expr["key"]) not in expr["values"]:
+            return False
+    return True
+
+
+def pod_templates(docs):
+    """(kind/name, pod template) of every workload: Deployments, the Job, the CronJob."""
+    for doc in docs:
+        if doc["kind"] in ("Deployment", "Job"):
+            yield f"{doc['kind']}/{doc['metadata']['name']}", doc["spec"]["template"]
+        elif doc["kind"] == "CronJob":
+            yield f"CronJob/{doc['metadata']['name']}", doc["spec"]["jobTemplate"]["spec"]["template"]
+
+
+@pytest.mark.parametrize("target", ("base",) + OVERLAYS)
+def test_network_policies_deny_by_default_and_allow_only_the_broker_the_database_and_dns(
+        rendered, target):
+    policies = kinds(rendered[target], "NetworkPolicy")
+    deny = policies["default-deny"]["spec"]
+    assert deny["podSelector"] == {} and set(deny["policyTypes"]) == {"Ingress", "Egress"}
+    assert "ingress" not in deny and "egress" not in deny
+    for name, template in pod_templates(rendered[target]):
+        labels = template["metadata"]["labels"]
+        allowing = [p["spec"] for n, p in policies.items()
+                    if n != "default-deny" and selects(p["spec"]["podSelector"], labels)]
+        assert len(allowing) == 1, f"{target}: {name} is selected by {len(allowing)} policies"
+        (spec,) = allowing
+        ports = {(p["protocol"], p["port"]) for rule in spec["egress"] for p in rule["ports"]}
+        assert ports == {("UDP", 53), ("TCP", 53), ("TCP", 5672), ("TCP", 5432)}, name
+        sources = [peer for rule in spec.get("ingress", []) for peer in rule["from"]]
+        # nothing inside the namespace may call a process directly (the bus carries RPC)
+        assert all("namespaceSelector" in peer and "podSelector" not in peer
+                   for peer in sources), name
+        component = labels["app.kubernetes.io/component"]
+        if component in ("migrate", "backup"):
+            assert not sources, f"{name} takes no connections"
+        else:
+            (rule,) = spec["ingress"]
+            assert {"protocol": "TCP", "port": PORTS[component]} in rule["ports"], name
+
+
+@pytest.mark.parametrize("target", OVERLAYS)
+def test_the_gateway_is_reached_over_tls_at_the_public_address(rendered, target):
+    docs = rendered[target]
+    (ingress,) = kinds(docs, "Ingress").values()
+    host = configmap(docs)["PUBLIC_BASE_URL"].split("/")[2]
+    assert configmap(docs)["PUBLIC_BASE_URL"].startswith("https://")
+    assert [r["host"] for r in ingress["spec"]["rules"]] == [host]
+    assert ingress["spec"]["tls"] == [{"hosts": [host], "secretName": "ronghe-tls"}]
+    (path,) = ingress["spec"]["rules"][0]["http"]["paths"]
+    assert path["backend"]["service"] == {"name": "gateway", "port": {"name": "http"}}
+
+
+def test_cert_manager_is_an_optional_component(tmp_path):
+    overlay = tmp_path / "overlay"
+    overlay.mkdir()
+    (overlay / "kustomization.yaml").write_text(yaml.safe_dump({
+        "apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
+        "resources": [os.path.relpath(K8S / "overlays" / "hetong", overlay)],
+        "components": [os.path.relpath(K8S / "components" / "cert-manager", overlay)]}))
+    from tests.deploy.conftest import kustomize
+
+    (ingress,) = kinds(kustomize(overlay), "Ingress").values()
+    assert ingress["metadata"]["annotations"]["cert-manager.io/cluster-issuer"]
+
+
+@pytest.mark.parametrize("target", ("base",) + OVERLAYS)
+def test_a_drain_keeps_one_gateway_serving(rendered, target):
+    docs = rendered[target]
+    (pdb,) = kinds(docs, "PodDisruptionBudget").values()
+    gateway = kinds(docs, "Deployment")["gateway"]
+    assert selects(pdb["spec"]["selector"], gateway["spec"]["template"]["metadata"]["labels"])
+    assert pdb["spec"]["minAvailable"] < gateway["spec"]["replicas"], "a drain must be possible"
+
+
+@pytest.mark.parametrize("target", ("base",) + OVERLAYS)
+def test_the_databases_are_dumped_every_night_to_a_volume(rendered, target):
+    docs = rendered[target]
+    (cron,) = kinds(docs, "CronJob").values()
+    assert cron["spec"]["concurrencyPolicy"] == "Forbid"
+    pod = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    (container,) = pod["containers"]
+    script = container["args"][0]
+    # the procedure of docs/operations.md: pg_dump -Fc, one file per database
+    assert "pg_dump -Fc" in script
+    for key in ("RESOURCES_DB_NAME", "GATEWAY_DB_NAME", "REPORTS_DB_NAME"):
+        assert f"${key}" in script
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    (claim,) = [v["persistentVolumeClaim"]["claimName"] for v in pod["volumes"]
+                if "persistentVolumeClaim" in v]
+    assert claim in kinds(docs, "PersistentVolumeClaim")
+    assert {"name": "backup", "mountPath": "/backup"} in container["volumeMounts"]
