@@ -6,6 +6,7 @@ and Kubernetes:
     python -m common.cli run          # migrate, then supervise all five (make run)
     python -m common.cli asyncapi     # regenerate docs/asyncapi.yaml
     python -m common.cli migrate-queues  # classic queues of an older version -> quorum
+    python -m common.cli rotate-pii [<process>|all]  # re-encrypt under PII_KEY's first key
 """
 import argparse
 import importlib
@@ -115,6 +116,50 @@ def migrate(target):
     for process in (PROCESSES if target == "all" else (target,)):
         migrations.upgrade(process)
         log.info("migrated %s", process)
+    return 0
+
+
+def rotate_pii(target, batch_size=500):
+    """Re-encrypt every personal value under the first key of ``PII_KEY`` (docs/
+    operations.md, "Rotate the PII key"), then say which key ids are still in use."""
+    from common import pii_rotation
+    from common.db import make_engine
+    from common.migrate import models_metadata
+    from common.pii import Pii
+
+    setup_logging("rotate-pii")
+    processes = PROCESSES if target == "all" else (target,)
+    in_use = {}
+    current = None
+    for process in processes:
+        metadata = models_metadata(process)
+        if not pii_rotation.encrypted_columns(metadata):
+            continue
+        config = load_config(process)
+        crypto = Pii.from_config(config)
+        engine = make_engine(config["DB_URI"])
+        try:
+            count = pii_rotation.rotate(engine, metadata, crypto, batch_size,
+                                        report=lambda line: log.info("%s", line),
+                                        label=f"{process}.")
+            census = pii_rotation.census(engine, metadata)
+        except ValueError as exc:  # UnknownPiiKey and undecryptable values name the key
+            log.error("%s: rotation stopped: %s", process, exc)
+            return 1
+        finally:
+            engine.dispose()
+        log.info("%s: %d values re-encrypted; values per key id: %s", process, count,
+                 dict(census) or "none")
+        for key_id, n in census.items():
+            in_use.setdefault(key_id, 0)
+            in_use[key_id] += n
+        current = crypto.current_key_id
+    old = sorted(k for k in in_use if k != current)
+    if old:
+        log.error("values still under %s: run rotate-pii again", old)
+        return 1
+    log.info("every personal value is under the current key: keys other than the first "
+             "can now be removed from PII_KEY")
     return 0
 
 
@@ -243,6 +288,10 @@ def main(argv=None):
     sub.add_parser("asyncapi", help="write docs/asyncapi.yaml from the registry")
     sub.add_parser("migrate-queues",
                    help="turn an older version's classic queues into quorum queues")
+    p_rotate = sub.add_parser("rotate-pii",
+                              help="re-encrypt personal data under the first key of PII_KEY")
+    p_rotate.add_argument("process", nargs="?", default="all", choices=PROCESSES + ("all",))
+    p_rotate.add_argument("--batch", type=int, default=500, help="rows per transaction")
     args = parser.parse_args(argv)
     if args.command == "serve":
         return serve(args.process)
@@ -252,6 +301,8 @@ def main(argv=None):
         return supervise()
     if args.command == "migrate-queues":
         return migrate_queues()
+    if args.command == "rotate-pii":
+        return rotate_pii(args.process, args.batch)
     if args.command == "asyncapi":
         from common import asyncapi
 

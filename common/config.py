@@ -132,6 +132,24 @@ def check_public_address(config, process=None):
                           f"residents reach (https://your-domain)")
 
 
+def _pii_key_problems(value, credentials):
+    """Each key of the PII key ring (``id:secret,...``, common/pii.py) is checked alone."""
+    from common.pii import parse_keyring
+
+    advice = f"generate one with: {credentials.GENERATE_SECRET}"
+    try:
+        ring = parse_keyring(value)
+    except ValueError as exc:
+        return [str(exc)]
+    problems = []
+    for key_id, secret in ring:
+        weakness = credentials.secret_weakness(secret)
+        if weakness:
+            name = "PII_KEY" if len(ring) == 1 and key_id == "legacy" else f"PII_KEY (key {key_id})"
+            problems.append(f"{name} {weakness}; {advice}")
+    return problems
+
+
 def check_production_secrets(config):
     """Production refuses to start with a development default, a template's placeholder
     or a guessable key, and with a first admin's password that breaks the password
@@ -145,6 +163,9 @@ def check_production_secrets(config):
         if key not in config:
             continue
         value = str(config[key] or "")
+        if key == "PII_KEY":
+            problems.extend(_pii_key_problems(value, credentials))
+            continue
         if key in KEYS:
             weakness = credentials.secret_weakness(value)
             advice = f"generate one with: {credentials.GENERATE_SECRET}"
