@@ -28,7 +28,10 @@ COPY common/ common/
 COPY config/ config/
 COPY gateway/ gateway/
 COPY services/ services/
+# No tests in the image (nor common/testing.py, their fixtures' base: it imports pytest,
+# which the image does not have).
 RUN find /app -type d \( -name tests -o -name __pycache__ \) -prune -exec rm -rf {} + \
+ && rm -f /app/common/testing.py \
  && /opt/venv/bin/python -m compileall -q /app /opt/venv/lib
 
 # ---- runtime -------------------------------------------------------------------------

@@ -258,3 +258,51 @@ def test_every_container_rotates_its_logs_and_has_a_memory_limit(compose):
         assert re.fullmatch(r"\d+(M|G)", limits["memory"]) and float(limits["cpus"]) > 0, name
     for name in app_services(compose):
         assert compose["services"][name]["deploy"]["resources"]["limits"]["memory"] == "256M"
+
+
+# What the code imports at run time (the distributions behind them); requirements.txt must
+# be exactly these and what they depend on, nothing for tests.
+RUNTIME_ROOTS = ("alembic", "apispec", "argon2-cffi", "cryptography", "eventlet", "kombu",
+                 "marshmallow", "nameko", "openpyxl", "pillow", "prometheus_client",
+                 "psycogreen", "psycopg2-binary", "python-dateutil", "PyJWT", "PyYAML",
+                 "reportlab", "requests", "segno", "SQLAlchemy", "swagger_ui_bundle",
+                 "Werkzeug")
+
+
+def test_the_dockerfile_installs_nothing_but_the_run_time_requirements():
+    text = DOCKERFILE.read_text(encoding="utf-8")
+    installs = re.findall(r"pip install[^\n]*", text)
+    assert installs == ["pip install --prefer-binary -r /tmp/requirements.txt"], installs
+    assert re.findall(r"^COPY (\S+) /tmp/", text, re.M) == ["requirements.txt"]
+    # nor the tests, nor the module their fixtures build on (it imports pytest)
+    assert "rm -f /app/common/testing.py" in text and "-name tests" in text
+
+
+def test_the_run_time_requirements_are_the_closure_of_what_the_code_imports():
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    pinned = {canonicalize_name(line.split("==")[0])
+              for line in (ROOT / "requirements.txt").read_text(encoding="utf-8").splitlines()
+              if "==" in line and not line.startswith("#")}
+    needed, todo = set(), [canonicalize_name(r) for r in RUNTIME_ROOTS]
+    while todo:
+        name = todo.pop()
+        if name in needed:
+            continue
+        needed.add(name)
+        try:
+            requires = distribution(name).requires or []
+        except PackageNotFoundError:
+            continue
+        for item in requires:
+            req = Requirement(item)
+            if not req.marker or req.marker.evaluate({"extra": ""}):
+                todo.append(canonicalize_name(req.name))
+    assert pinned - needed == set(), f"requirements.txt holds what nothing needs at run time"
+    assert needed - pinned == set(), f"requirements.txt lacks run-time dependencies"
+    for tool in ("pytest", "playwright", "schemathesis", "kubernetes-validate", "hypothesis",
+                 "coverage", "pypdf"):
+        assert canonicalize_name(tool) not in pinned
