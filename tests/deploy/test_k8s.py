@@ -283,15 +283,7 @@ def test_the_gateway_is_reached_over_tls_at_the_public_address(rendered, target)
 
 
 def test_cert_manager_is_an_optional_component(tmp_path):
-    overlay = tmp_path / "overlay"
-    overlay.mkdir()
-    (overlay / "kustomization.yaml").write_text(yaml.safe_dump({
-        "apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
-        "resources": [os.path.relpath(K8S / "overlays" / "hetong", overlay)],
-        "components": [os.path.relpath(K8S / "components" / "cert-manager", overlay)]}))
-    from tests.deploy.conftest import kustomize
-
-    (ingress,) = kinds(kustomize(overlay), "Ingress").values()
+    (ingress,) = kinds(with_components(tmp_path, "hetong", "cert-manager"), "Ingress").values()
     assert ingress["metadata"]["annotations"]["cert-manager.io/cluster-issuer"]
 
 
@@ -322,3 +314,49 @@ def test_the_databases_are_dumped_every_night_to_a_volume(rendered, target):
                 if "persistentVolumeClaim" in v]
     assert claim in kinds(docs, "PersistentVolumeClaim")
     assert {"name": "backup", "mountPath": "/backup"} in container["volumeMounts"]
+
+
+def with_components(tmp_path, overlay, *components):
+    """``kubectl kustomize`` of ``overlay`` with optional ``components`` added."""
+    from tests.deploy.conftest import kustomize
+
+    folder = tmp_path / f"{overlay}-{'-'.join(components)}"
+    folder.mkdir()
+    (folder / "kustomization.yaml").write_text(yaml.safe_dump({
+        "apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
+        "resources": [os.path.relpath(K8S / "overlays" / overlay, folder)],
+        "components": [os.path.relpath(K8S / "components" / c, folder) for c in components]}))
+    return kustomize(folder)
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_clustered_dependencies_variant_builds_validates_and_points_at_them(
+        tmp_path, overlay):
+    kubernetes_validate = pytest.importorskip("kubernetes_validate")
+    docs = with_components(tmp_path, overlay, "clustered-dependencies")
+    for doc in docs:
+        kubernetes_validate.validate(doc, K8S_VERSION, strict=True)
+    data = configmap(docs)
+    assert data["RABBITMQ_HOST"] == "ronghe-rabbitmq.ronghe-data.svc.cluster.local"
+    assert data["POSTGRES_HOST"] == "ronghe-postgres-rw.ronghe-data.svc.cluster.local"
+    assert data["COMMUNITY_ID"] == COMMUNITY_OF[overlay]  # the overlay's own settings stay
+    assert "default-deny" in kinds(docs, "NetworkPolicy")
+
+
+def test_the_clustered_dependencies_are_a_rabbitmq_cluster_of_three_and_a_postgres_cluster():
+    from tests.deploy.conftest import kustomize
+
+    docs = kustomize(K8S / "dependencies")
+    (rabbit,) = kinds(docs, "RabbitmqCluster").values()
+    assert rabbit["apiVersion"] == "rabbitmq.com/v1beta1"
+    assert rabbit["metadata"]["namespace"] == "ronghe-data"
+    assert rabbit["spec"]["replicas"] == 3  # quorum queues: a majority survives one node
+    assert "rabbitmq_shovel" in rabbit["spec"]["rabbitmq"]["additionalPlugins"]
+    (pg,) = kinds(docs, "Cluster").values()
+    assert pg["apiVersion"] == "postgresql.cnpg.io/v1" and pg["spec"]["instances"] == 3
+    # the names the component points at: <cluster> and <cluster>-rw
+    component = yaml.safe_load((K8S / "components" / "clustered-dependencies" /
+                                "kustomization.yaml").read_text(encoding="utf-8"))
+    literals = dict(lit.split("=", 1) for lit in component["configMapGenerator"][0]["literals"])
+    assert literals["RABBITMQ_HOST"].startswith(rabbit["metadata"]["name"] + ".ronghe-data.")
+    assert literals["POSTGRES_HOST"].startswith(pg["metadata"]["name"] + "-rw.ronghe-data.")
