@@ -1,6 +1,7 @@
 """Configuration: one YAML file per process under ``config/``, with ``${VAR:default}``
 environment substitution, so that compose, Kubernetes and ``make run`` differ only in
-their environment.
+their environment. ``VAR_FILE=<path>`` reads VAR from a file instead (secrets mounted as
+files).
 """
 import ipaddress
 import os
@@ -37,6 +38,8 @@ def substitute_env(text, environ=None):
 
     def replace(match):
         name, default = match.group(1), match.group(2)
+        if environ.get(f"{name}_FILE"):
+            return read_secret_file(name, environ[f"{name}_FILE"])
         if name in environ:
             return environ[name]
         if default is not None:
@@ -44,6 +47,18 @@ def substitute_env(text, environ=None):
         raise ConfigError(f"environment variable {name} is required")
 
     return _VAR.sub(replace, text)
+
+
+def read_secret_file(name, path):
+    """``<VAR>_FILE``: the value of VAR is the content of that file (a Kubernetes Secret
+    mounted as files, a compose/Docker secret), its final newline dropped. It wins over
+    VAR itself, which stays the fallback. The error names the variable and the path,
+    never a value."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read().rstrip("\r\n")
+    except OSError as exc:
+        raise ConfigError(f"{name}_FILE={path}: cannot read it ({exc.strerror})") from None
 
 
 def config_keys(process):

@@ -138,3 +138,20 @@ def test_production_takes_a_public_address():
     cfg = config.load_config("volunteers", environ=real_secrets(
         PUBLIC_BASE_URL="https://hetong.ronghe.example.cn/ronghe"))
     assert cfg["PUBLIC_BASE_URL"] == "https://hetong.ronghe.example.cn/ronghe"
+
+
+def test_a_secret_can_come_from_a_file_which_wins_over_the_variable(tmp_path):
+    import secrets as _secrets
+
+    from common.config import ConfigError, load_config
+
+    key = _secrets.token_urlsafe(48)
+    path = tmp_path / "PII_KEY"
+    path.write_text(key + "\n")
+    env = {"PII_KEY": "from-the-environment", "PII_KEY_FILE": str(path)}
+    assert load_config("volunteers", environ=env)["PII_KEY"] == key
+    del env["PII_KEY_FILE"]
+    assert load_config("volunteers", environ=env)["PII_KEY"] == "from-the-environment"
+    env["PII_KEY_FILE"] = str(tmp_path / "missing")
+    with pytest.raises(ConfigError, match="PII_KEY_FILE=.*missing"):
+        load_config("volunteers", environ=env)

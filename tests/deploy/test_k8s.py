@@ -360,3 +360,35 @@ def test_the_clustered_dependencies_are_a_rabbitmq_cluster_of_three_and_a_postgr
     literals = dict(lit.split("=", 1) for lit in component["configMapGenerator"][0]["literals"])
     assert literals["RABBITMQ_HOST"].startswith(rabbit["metadata"]["name"] + ".ronghe-data.")
     assert literals["POSTGRES_HOST"].startswith(pg["metadata"]["name"] + "-rw.ronghe-data.")
+
+
+SECRET_FILES = ("JWT_SECRET", "PII_KEY", "PII_HASH_KEY", "RONGHE_ADMIN_PASSWORD")
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_secrets_can_be_mounted_as_files_instead_of_environment_variables(tmp_path, overlay):
+    kubernetes_validate = pytest.importorskip("kubernetes_validate")
+    docs = with_components(tmp_path, overlay, "secrets-as-files")
+    for doc in docs:
+        kubernetes_validate.validate(doc, K8S_VERSION, strict=True)
+    deployments = kinds(docs, "Deployment")
+    assert deployments
+    for name, deploy in deployments.items():
+        spec = deploy["spec"]["template"]["spec"]
+        (container,) = spec["containers"]
+        env = {item["name"]: item for item in container["env"]}
+        mounts = {m["mountPath"]: m for m in container["volumeMounts"]}
+        volumes = {v["name"]: v for v in spec["volumes"]}
+        for key in SECRET_FILES:
+            assert key not in env, f"{overlay}/{name}: {key} is still an environment variable"
+            folder, _, filename = env[f"{key}_FILE"]["value"].rpartition("/")
+            mount = mounts[folder]
+            assert mount["readOnly"] is True
+            secret = volumes[mount["name"]]["secret"]
+            assert secret["secretName"] == "ronghe-secrets"
+            assert {"key": key, "path": filename} in secret["items"]
+        # the process (uid 10001, group 10001 by fsGroup) can read them, nobody else
+        assert secret["defaultMode"] == 0o440
+        process = container["args"][1]
+        names = set(configmap(docs)) | set(env) | {k for k in SECRET_FILES}
+        assert not set(config_keys(process)) - names
