@@ -24,7 +24,8 @@ def test_every_process_answers_health_and_metrics(full_stack):
     for process in ("resources", "volunteers", "events", "reports", "gateway"):
         health = requests.get(full_stack.url(process) + "/health", timeout=5)
         assert health.status_code == 200, (process, health.text)
-        assert health.json()["checks"] == {"database": "ok", "broker": "ok", "consumers": "ok"}
+        assert health.json()["checks"] == {"database": "ok", "schema": "ok", "broker": "ok",
+                                          "consumers": "ok"}
         metrics = requests.get(full_stack.url(process) + "/metrics", timeout=5)
         assert metrics.status_code == 200
         assert "ronghe_outbox_pending" in metrics.text
