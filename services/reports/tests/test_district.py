@@ -2,6 +2,7 @@
 the local RabbitMQ; deploy/district/shovels.py declares the shovels through the
 management API; the district's summary equals the sum of the communities' figures."""
 import importlib.util
+import time
 import uuid
 from pathlib import Path
 from urllib.parse import quote
@@ -119,6 +120,14 @@ def test_district_summary_is_the_sum_of_its_communities_through_a_shovel(
 
         body = wait_until(rolled_up, timeout=30, interval=0.3,
                           message="both communities' summaries at the district")
+        # what RongheCommunitySilent reads: when the district last heard from each
+        metrics_text = requests.get(stacks["district"].url("reports") + "/metrics",
+                                    timeout=10).text
+        heard = {line.split('community="')[1].split('"')[0]: float(line.rsplit(" ", 1)[1])
+                 for line in metrics_text.splitlines()
+                 if line.startswith("ronghe_district_last_summary_timestamp_seconds{")}
+        assert set(heard) == {"hetong", "binhai"}
+        assert all(abs(time.time() - at) < 120 for at in heard.values()), heard
         total = body["total"]["figures"]
         for name in actuals["hetong"]:
             if name == "mean_satisfaction":
