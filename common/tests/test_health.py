@@ -102,3 +102,22 @@ def test_liveness_asks_neither_the_database_nor_the_broker(stack, monkeypatch):
     assert ready.json()["checks"]["database"] == "error: ConnectionError"
     assert ready.json()["checks"]["broker"] == "unreachable"
     assert requests.get(base + "/health/live", timeout=10).status_code == 200
+
+
+def test_the_broker_says_how_many_messages_wait_in_a_queue(rabbit_config):
+    """What the projection lag reads at scrape time (services/reports/metrics.py)."""
+    from kombu import Producer
+
+    from common.ops import queue_messages
+
+    amqp_uri = rabbit_config["AMQP_URI"]
+    assert queue_messages(amqp_uri, "never-declared", cache_seconds=0) == 0
+    with Connection(amqp_uri) as conn:
+        queue = Queue("waiting-facts", channel=conn.default_channel)
+        queue.declare()
+        producer = Producer(conn.default_channel)
+        for n in range(3):
+            producer.publish({"n": n}, routing_key="waiting-facts")
+    wait_until(lambda: queue_messages(amqp_uri, "waiting-facts", cache_seconds=0) == 3,
+               timeout=10, message="3 messages counted")
+    assert queue_messages("amqp://guest:guest@127.0.0.1:1/", "x", cache_seconds=0) is None
