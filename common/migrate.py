@@ -101,11 +101,16 @@ def expected_head(process):
 
 
 def current_revision(engine):
-    """The revision the database was migrated to (None: never migrated)."""
-    from alembic.runtime.migration import MigrationContext
+    """The revision the database was migrated to (None: never migrated). Read from
+    Alembic's table directly: readiness asks every few seconds, and a migration context
+    would log its set-up each time."""
+    from sqlalchemy import inspect, text
 
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        versions = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    return versions[0] if versions else None  # one head per process
 
 
 def stamp_head(process, engine):
