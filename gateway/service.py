@@ -156,6 +156,10 @@ class GatewayService:
     volunteers_rpc = service_rpc("volunteers")
     events_rpc = service_rpc("events")
     reports_rpc = service_rpc("reports")
+    # Attachments' bytes cross RPC (base64): a deadline of their own
+    # (gateway/routes/attachments.py).
+    attachments_rpc = BoundedRpc("events", "ATTACHMENT_RPC_TIMEOUT_SECONDS", 30.0,
+                                 confirm=False)
     consumed_queues = ConsumedQueues()
 
     @http("GET,POST,PATCH,PUT,DELETE", "/api/v1/<path:path>")
