@@ -13,6 +13,7 @@ retry's Idempotency-Key fingerprint covers the bytes), and ``ctx.upload`` = the 
 """
 import hashlib
 import io
+import re
 
 from marshmallow import ValidationError
 from werkzeug.formparser import parse_form_data
@@ -34,6 +35,20 @@ def file_limit(route, config):
 def _too_large(limit):
     return PayloadTooLarge(f"file larger than {limit} bytes",
                            {"file": [f"at most {limit} bytes"]})
+
+
+_RAW_FILENAME = re.compile(r'filename="([^"]*)"')
+
+
+def _filename_as_sent(upload):
+    """The part's file name. Header parsing reads a backslash as an escape and drops it,
+    so ``C:\\Users\\a.jpg`` (a path, as old browsers send it) would pass as
+    ``C:Usersa.jpg``; browsers percent-encode quotes in names, so a backslash in the raw
+    header is a folder separator, and the name is given as sent for the route to refuse."""
+    raw = _RAW_FILENAME.search(upload.headers.get("Content-Disposition", "") or "")
+    if raw and "\\" in raw.group(1):
+        return raw.group(1)
+    return upload.filename or ""
 
 
 def parse(request, route, config, read_body):
@@ -79,5 +94,5 @@ def parse(request, route, config, read_body):
     content = upload.read(limit + 1)
     if len(content) > limit:
         raise _too_large(limit)
-    return dict(fields, filename=upload.filename or "", size=len(content),
+    return dict(fields, filename=_filename_as_sent(upload), size=len(content),
                 sha256=hashlib.sha256(content).hexdigest()), content
