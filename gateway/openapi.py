@@ -103,10 +103,11 @@ def build_spec(version="1.0.0"):
             op["requestBody"] = {"required": True,
                                  "content": {"application/json": {"schema": ref(r.body)}}}
         if r.upload is not None:
-            op["requestBody"] = {"required": True, "content": {"multipart/form-data": {
-                "schema": {"allOf": [ref(r.upload), {
-                    "type": "object", "required": ["file"],
-                    "properties": {"file": {"type": "string", "format": "binary"}}}]}}}}
+            form = plugin.converter.schema2jsonschema(r.upload)
+            form["properties"]["file"] = {"type": "string", "format": "binary"}
+            form["required"] = sorted(set(form.get("required", [])) | {"file"})
+            op["requestBody"] = {"required": True,
+                                 "content": {"multipart/form-data": {"schema": form}}}
         ok = {"description": "OK"}
         if r.response is not None:
             schema = ref(r.response)
