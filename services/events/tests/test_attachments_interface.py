@@ -114,12 +114,14 @@ def facts(stack, prefix="attachment_"):
     return [e for e in envelopes if e["event_type"].startswith(prefix)]
 
 
-def figure(stack, name, dimension="all", key="all", period="2026-11"):
+def figure(stack, name, dimension="all", key="all", period="2026-11", generation=None):
     engine = stack.engine("reports")
+    where = [figures.c.name == name, figures.c.dimension == dimension,
+             figures.c.key == key, figures.c.period == period]
+    if generation is not None:
+        where.append(figures.c.generation == generation)
     with engine.connect() as conn:
-        values = conn.execute(select(figures.c.value).where(
-            figures.c.name == name, figures.c.dimension == dimension,
-            figures.c.key == key, figures.c.period == period)).scalars().all()
+        values = conn.execute(select(figures.c.value).where(*where)).scalars().all()
     engine.dispose()
     return sum(values)
 
@@ -210,6 +212,17 @@ def test_documents_and_meetings_are_taken_by_their_bytes(running, attachments_di
     assert upload(staff, "expenditure", 1, PDF, filename="a.pdf").status_code == 422
     assert staff.get("/attachments", params={"owner_kind": "meeting",
                                              "owner_id": mid}).json()["total"] == 3
+    # A phone that lost the answer sends the same file again with the same key: the first
+    # answer, one record; the same key with another file is refused.
+    retried = [upload(staff, "meeting", mid, PDF, filename="签到表.pdf",
+                      headers={"Idempotency-Key": "upload-1"}) for _ in range(2)]
+    assert [r.status_code for r in retried] == [201, 201]
+    assert retried[0].json() == retried[1].json()
+    other = upload(staff, "meeting", mid, office("xlsx"), filename="签到表.pdf",
+                   headers={"Idempotency-Key": "upload-1"})
+    assert other.status_code == 409 and other.json()["error"] == "IDEMPOTENCY_KEY_REUSED"
+    assert staff.get("/attachments", params={"owner_kind": "meeting",
+                                             "owner_id": mid}).json()["total"] == 4
 
 
 def test_bad_uploads_are_refused_clearly_and_store_nothing(running, attachments_dir):
@@ -270,3 +283,33 @@ def test_only_staff_with_a_token_reach_attachments(running):
     assert volunteer.delete(f"/attachments/{aid}").status_code == 403
     assert public.delete(f"/attachments/{aid}").status_code == 401
     assert len(rows(running)) == 1 and rows(running)[0]["removed_at"] is None
+
+
+def test_a_rebuild_of_the_reports_keeps_the_attachments(stack, attachments_dir):
+    stack.start("events", ATTACHMENTS_DIR=str(attachments_dir))
+    stack.start("resources", "volunteers", "reports", "gateway")
+    staff = stack.client()
+    eid, mid = event(staff), meeting(staff)
+    kept = upload(staff, "event", eid, photo_with_location())
+    removed = upload(staff, "event", eid, png(), filename="b.png", mimetype="image/png")
+    minutes = upload(staff, "meeting", mid, PDF, filename="纪要.pdf", mimetype="application/pdf")
+    assert {kept.status_code, removed.status_code, minutes.status_code} == {201}
+    assert staff.delete(f"/attachments/{removed.json()['id']}").status_code == 200
+    wait_until(lambda: figure(stack, "attachments") == 2 and
+               figure(stack, "attachments", "event", str(eid)) == 1,
+               message="reports counts what is attached")
+
+    started = staff.post("/reports/rebuild")
+    assert started.status_code == 202, started.text
+
+    def done():
+        state = staff.get("/reports/rebuild").json()
+        assert state["status"] != "failed", state
+        return state["status"] == "done" and state
+    state = wait_until(done, timeout=60, interval=0.2, message="the rebuild")
+    served = state["active_generation"]
+    assert figure(stack, "attachments", generation=served) == 2
+    assert figure(stack, "attachments", "event", str(eid), generation=served) == 1
+    assert figure(stack, "attachments", "event", str(mid), generation=served) == 1
+    assert figure(stack, "attachments", "owner_kind", "meeting", generation=served) == 1
+    assert figure(stack, "attachments", "kind", "document", generation=served) == 1
