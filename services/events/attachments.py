@@ -189,18 +189,23 @@ def clean(content, inspected):
         return {"content": content, "thumbnail": None, "width": None, "height": None}
     from PIL import ImageOps
 
-    image = _open_image(content, inspected.image_format)
-    image = ImageOps.exif_transpose(image)  # a copy without the orientation tag
+    original = _open_image(content, inspected.image_format)
+    # The colour profile is kept (a phone's wide-gamut photo keeps its colours); nothing
+    # else of the original's metadata (EXIF, XMP, text chunks) is written again.
+    icc = original.info.get("icc_profile")
+    image = ImageOps.exif_transpose(original)  # a copy, upright
+    image.info = {}
     out = io.BytesIO()
     fmt = inspected.image_format
+    keep = {"icc_profile": icc} if icc else {}
     if fmt == "JPEG":
         if image.mode not in ("RGB", "L", "CMYK"):
             image = image.convert("RGB")
-        image.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True)
+        image.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True, **keep)
     elif fmt == "PNG":
-        image.save(out, "PNG", optimize=False)
+        image.save(out, "PNG", optimize=False, **keep)
     else:
-        image.save(out, "WEBP", quality=JPEG_QUALITY)
+        image.save(out, "WEBP", quality=JPEG_QUALITY, **keep)
     return {"content": out.getvalue(), "thumbnail": thumbnail(image),
             "width": image.width, "height": image.height}
 

@@ -155,3 +155,27 @@ def test_added_and_removed_facts_carry_the_event_and_its_month(store, tmp_path):
     assert facts[0]["payload"]["event_id"] == eid
     assert facts[0]["payload"]["owner_time"] == "2026-12-12T01:00:00Z"
     assert "合影" not in store.raw_outbox()
+
+
+XMP_WITH_LOCATION = (
+    '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '
+    'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description '
+    'xmlns:exif="http://ns.adobe.com/exif/1.0/" exif:GPSLatitude="24,28.2N" '
+    'exif:GPSLongitude="118,5.5E"/></rdf:RDF></x:xmpmeta>')
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
+def test_a_location_in_xmp_goes_too_and_the_colour_profile_stays(fmt):
+    from PIL import ImageCms
+
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    extra = {"xmp": XMP_WITH_LOCATION.encode()}
+    if fmt == "PNG":
+        info = PngImagePlugin.PngInfo()
+        info.add_itxt("XML:com.adobe.xmp", XMP_WITH_LOCATION)
+        extra = {"pnginfo": info}
+    content = image_bytes(fmt, icc_profile=icc, **extra)
+    assert b"GPSLatitude" in content
+    kept = clean(content, sniff(content))["content"]
+    assert b"GPSLatitude" not in kept
+    assert Image.open(io.BytesIO(kept)).info.get("icc_profile") == icc
