@@ -60,9 +60,8 @@ def get_attachment(ctx, attachment_id):
 def _file(ctx, attachment_id, thumbnail):
     answer = _rpc(ctx, "read_attachment", attachment_id, thumbnail=thumbnail)
     inline = bool(answer.pop("inline", False))
-    response = downloads.response(answer, inline=inline,
-                                  headers={"Cache-Control": "private, no-cache"})
-    return response
+    return downloads.response(answer, inline=inline,
+                              headers={"Cache-Control": "private, no-cache"})
 
 
 @route("GET", "/attachments/<int:attachment_id>/file", STAFF, produces=FILE_TYPES,

@@ -45,7 +45,7 @@ from common import times
 from common.db import paginate
 from common.errors import (NotFound, PayloadTooLarge, UnsupportedMediaType, ValidationFailed,
                            load_input)
-from common.schemas import Instant, PageQuery, QueryId, RowAnswer, Strict
+from common.schemas import Instant, PageQuery, QueryId, Strict
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 DEFAULT_DIR = "var/attachments"
@@ -311,7 +311,9 @@ def _event_owner(kind, meeting):
 
 
 # owner_kind → look_up(session, owner_id) -> Owner, or NotFound. A joint meeting is an
-# event of kind joint_meeting; "event" is every other kind.
+# event of kind joint_meeting; "event" is every other kind. An expenditure is one more
+# line, e.g. "expenditure": expenditures.attachment_owner, a look-up answering
+# Owner("expenditure", row.id, row.event_id, <its date as an instant>) or NotFound.
 OWNERS = {
     "event": _event_owner("event", meeting=False),
     "meeting": _event_owner("meeting", meeting=True),
@@ -321,7 +323,7 @@ OWNERS = {
 def owner_of(session, kind, owner_id):
     look_up = OWNERS.get(kind)
     if look_up is None:
-        raise ValidationFailed(f"invalid fields: owner_kind", {
+        raise ValidationFailed("invalid fields: owner_kind", {
             "owner_kind": [f"must be one of {', '.join(sorted(OWNERS))}"]})
     return look_up(session, owner_id)
 
