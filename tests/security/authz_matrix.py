@@ -63,6 +63,7 @@ EXPECTED = {
     "GET /attachments/<int:attachment_id>/file": STAFF,
     "GET /attachments/<int:attachment_id>/thumbnail": STAFF,
     "DELETE /attachments/<int:attachment_id>": STAFF,
+    "GET /reports/attachments": REPORT_READERS,  # counts only
     # reports
     "GET /reports/kpis": REPORT_READERS,
     "GET /reports/summary": REPORT_READERS,

@@ -313,3 +313,11 @@ def test_a_rebuild_of_the_reports_keeps_the_attachments(stack, attachments_dir):
     assert figure(stack, "attachments", "event", str(mid), generation=served) == 1
     assert figure(stack, "attachments", "owner_kind", "meeting", generation=served) == 1
     assert figure(stack, "attachments", "kind", "document", generation=served) == 1
+    counts = staff.get("/reports/attachments", params={"period": "2026-Q4"})
+    assert counts.status_code == 200, counts.text
+    assert counts.json() == {"period": "2026-Q4", "total": 2,
+                             "by_kind": {"image": 1, "document": 1},
+                             "by_owner_kind": {"event": 1, "meeting": 1},
+                             "events": [{"event_id": eid, "attachments": 1},
+                                        {"event_id": mid, "attachments": 1}]}
+    assert staff.get("/reports/attachments", params={"period": "2026-10"}).json()["total"] == 0
