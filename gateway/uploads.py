@@ -37,6 +37,12 @@ def _too_large(limit):
                            {"file": [f"at most {limit} bytes"]})
 
 
+def _in_memory(*args, **kwargs):
+    """The file part in memory, not in a temporary file: the body is in memory already,
+    and /tmp is a small emptyDir in Kubernetes (a few uploads at once would fill it)."""
+    return io.BytesIO()
+
+
 _RAW_FILENAME = re.compile(r'filename="([^"]*)"')
 
 
@@ -71,7 +77,8 @@ def parse(request, route, config, read_body):
                "REQUEST_METHOD": "POST"}
     try:
         _, form, files = parse_form_data(environ, silent=False, max_form_parts=20,
-                                         max_form_memory_size=FORM_OVERHEAD)
+                                         max_form_memory_size=FORM_OVERHEAD,
+                                         stream_factory=_in_memory)
     except ValueError as exc:
         raise BadRequest(f"malformed multipart body: {exc}", {"body": ["malformed form"]})
     except Exception as exc:  # werkzeug's RequestEntityTooLarge and other form errors

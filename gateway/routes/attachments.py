@@ -10,6 +10,8 @@ the events service owns the store (services/events/README.md says why).
 """
 import base64
 
+import eventlet
+
 from common import downloads
 from common.schemas import wire
 from gateway import uploads
@@ -18,6 +20,11 @@ from services.events import attachments
 
 FILE_TYPES = ("image/jpeg", "image/png", "image/webp", attachments.PDF, attachments.XLSX,
               attachments.DOCX)
+
+
+# Uploads held in the gateway's memory at once (the file, its base64, the RPC message:
+# ~4 × the file); the next ones wait their turn.
+UPLOAD_SLOTS = eventlet.semaphore.Semaphore(2)
 
 
 def _rpc(ctx, method, *args, **kwargs):
@@ -40,8 +47,9 @@ def add_attachment(ctx):
     limit = uploads.file_limit(ctx.route, ctx.config)
     attachments.inspect(ctx.upload, ctx.body["filename"], limit)
     data = {key: ctx.body[key] for key in ("owner_kind", "owner_id", "filename")}
-    return _rpc(ctx, "add_attachment", data, base64.b64encode(ctx.upload).decode("ascii"),
-                created_by=ctx.actor)
+    with UPLOAD_SLOTS:
+        return _rpc(ctx, "add_attachment", data,
+                    base64.b64encode(ctx.upload).decode("ascii"), created_by=ctx.actor)
 
 
 @route("GET", "/attachments", STAFF, query=attachments.AttachmentQuery,

@@ -38,6 +38,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import eventlet
+from eventlet import tpool
 from marshmallow import Schema, fields, validate
 from sqlalchemy import func, select
 
@@ -58,6 +60,10 @@ MAX_PIXELS = 60_000_000
 MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
 MAX_ZIP_ENTRIES = 5000
 JPEG_QUALITY = 90
+# One photo is decoded at a time per process: a 12 Mpx photo takes ~36 MB decoded, and a
+# service runs in 256 MiB. The decoding runs in a native thread (Pillow releases the GIL),
+# so the service keeps answering meanwhile.
+_CLEANING = eventlet.semaphore.Semaphore(1)
 
 IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 PDF = "application/pdf"
@@ -193,7 +199,8 @@ def clean(content, inspected):
     # The colour profile is kept (a phone's wide-gamut photo keeps its colours); nothing
     # else of the original's metadata (EXIF, XMP, text chunks) is written again.
     icc = original.info.get("icc_profile")
-    image = ImageOps.exif_transpose(original)  # a copy, upright
+    image = original
+    ImageOps.exif_transpose(image, in_place=True)  # upright, without a second copy
     image.info = {}
     out = io.BytesIO()
     fmt = inspected.image_format
@@ -211,10 +218,10 @@ def clean(content, inspected):
 
 
 def thumbnail(image):
-    from PIL import Image
+    from PIL import Image, ImageOps
 
-    small = image.copy()
-    small.thumbnail(THUMBNAIL_SIZE)
+    small = ImageOps.contain(image, THUMBNAIL_SIZE) \
+        if image.width > THUMBNAIL_SIZE[0] or image.height > THUMBNAIL_SIZE[1] else image
     if small.mode in ("RGBA", "LA", "P"):
         small = small.convert("RGBA")
         flat = Image.new("RGB", small.size, (255, 255, 255))
@@ -390,7 +397,11 @@ def prepare(content, filename, limit):
     """Everything that can fail about the file, before anything is written: the checks,
     then the cleaning. Answers the display name, its type and what to keep."""
     name, inspected = inspect(content, filename, limit)
-    kept = clean(content, inspected)
+    if inspected.kind == "image":
+        with _CLEANING:
+            kept = tpool.execute(clean, content, inspected)
+    else:
+        kept = clean(content, inspected)
     kept.update(filename=name, inspected=inspected, sha256=sha256_of(kept["content"]))
     return kept
 
