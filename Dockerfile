@@ -57,8 +57,10 @@ COPY --from=build /app /app
 WORKDIR /app
 # Writable places: SQLite files (DB_URI default sqlite:///var/data/<process>.db, relative to
 # /app) and /tmp. Mount volumes there when the root filesystem is read-only.
-RUN mkdir -p /app/var/data && chown -R 10001:10001 /app/var
+RUN mkdir -p /app/var/data /app/var/attachments && chown -R 10001:10001 /app/var
 VOLUME ["/app/var/data"]
+# The events service's evidence attachments (ATTACHMENTS_DIR): a persistent volume.
+VOLUME ["/app/var/attachments"]
 USER 10001:10001
 # gateway 8000, resources 8001, volunteers 8002, events 8003, reports 8004
 # (each serves GET /health and GET /metrics on its port)

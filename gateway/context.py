@@ -27,6 +27,7 @@ class RequestContext:
         self.user = user  # JWT claims, or None on a public route without a token
         self.request_id = request_id
         self.body = None
+        self.upload = None  # an upload route's file bytes (gateway/uploads.py)
         self.query = {}
         self.role = user["role"] if user else None
         # Who acts, as the services record it (organiser, booked_by, approved_by, …).

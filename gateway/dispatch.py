@@ -16,7 +16,7 @@ from common import logs, metrics
 from common.errors import (BadRequest, Forbidden, NotFound, PayloadTooLarge, RateLimited,
                            RongheError, Unauthorized, UnsupportedMediaType, ValidationFailed,
                            validation_error)
-from gateway import auth, idempotency
+from gateway import auth, idempotency, uploads
 from gateway.context import RequestContext
 from gateway.public_limits import PUBLIC_WRITES_REFUSED
 from gateway.routes import ROUTES
@@ -249,7 +249,10 @@ def _handle(service, request, route, params, request_id):
                           {"retry_after_seconds": 60})
     _refuse_unstorable(params)  # a text path parameter (a period, a number)
     ctx.query = _parse_query(request, route.query)
-    ctx.body = _parse_body(request, route.body, _body_limit(service))
+    if route.upload is not None:
+        ctx.body, ctx.upload = uploads.parse(request, route, service.config, _read_body)
+    else:
+        ctx.body = _parse_body(request, route.body, _body_limit(service))
     if route.rate_limited and not service.phone_limiter.allow(
             route.endpoint, (ctx.body or {}).get("phone")):
         PUBLIC_WRITES_REFUSED.labels(route.endpoint, "phone").inc()

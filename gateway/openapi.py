@@ -102,6 +102,12 @@ def build_spec(version="1.0.0"):
         if r.body is not None:
             op["requestBody"] = {"required": True,
                                  "content": {"application/json": {"schema": ref(r.body)}}}
+        if r.upload is not None:
+            form = plugin.converter.schema2jsonschema(r.upload)
+            form["properties"]["file"] = {"type": "string", "format": "binary"}
+            form["required"] = sorted(set(form.get("required", [])) | {"file"})
+            op["requestBody"] = {"required": True,
+                                 "content": {"multipart/form-data": {"schema": form}}}
         ok = {"description": "OK"}
         if r.response is not None:
             schema = ref(r.response)
@@ -120,6 +126,10 @@ def build_spec(version="1.0.0"):
         codes = {"503": "A service did not answer in time"}
         if r.body is not None or r.query is not None:
             codes.update({"400": "Malformed request", "422": "Invalid field"})
+        if r.upload is not None:
+            codes.update({"400": "Malformed request", "422": "Invalid field",
+                          "413": "File larger than the route's limit",
+                          "415": "Body not multipart/form-data"})
         if r.body is not None:
             codes.update({"413": "Body larger than the gateway's limit",
                           "415": "Body not application/json"})
@@ -133,7 +143,8 @@ def build_spec(version="1.0.0"):
         codes.update(r.answers)
         if r.rate_limited:
             codes["429"] = "Rate limited; Retry-After says when to try again"
-        if _PARAM.search(r.path) or r.body is not None or r.query is not None:
+        if _PARAM.search(r.path) or r.body is not None or r.query is not None \
+                or r.upload is not None:
             codes["404"] = "Not found (an id in the path, query or body)"
         if r.method in idempotency.WRITE_METHODS:
             codes["409"] = ("Conflict with the current state; or the Idempotency-Key was "

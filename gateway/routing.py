@@ -48,6 +48,10 @@ class Route:
     # dispatch checks the volunteer_id a request names (path, body, query) and narrows a
     # listing to theirs; the handler passes ctx.only_own for records named otherwise.
     own_records_only: tuple = field(default_factory=tuple)
+    # A file upload (multipart/form-data, gateway/uploads.py): the schema of the form's
+    # fields beside ``file``, and the config key of the file's size limit.
+    upload: type = None
+    upload_limit: str = "ATTACHMENT_MAX_BYTES"
 
     @property
     def endpoint(self):

@@ -180,6 +180,10 @@ class GatewayService:
     volunteers_rpc = service_rpc("volunteers")
     events_rpc = service_rpc("events")
     reports_rpc = service_rpc("reports")
+    # Attachments' bytes cross RPC (base64): a deadline of their own
+    # (gateway/routes/attachments.py).
+    attachments_rpc = BoundedRpc("events", "ATTACHMENT_RPC_TIMEOUT_SECONDS", 30.0,
+                                 confirm=False)
     consumed_queues = ConsumedQueues()
     schema_check = SchemaCheckAtStart()
 

@@ -3,6 +3,7 @@ pytest plugin), real databases (SQLite files and throw-away PostgreSQL databases
 ``stack`` that starts any of the five services in this process with their own ports."""
 import os
 import socket
+import tempfile
 import time
 import uuid
 
@@ -149,6 +150,8 @@ class Stack:
                 "RPC_TIMEOUT_SECONDS": "3",
                 "PUBLIC_RATE_LIMIT_PER_MINUTE": "1000",
                 "PUBLIC_PHONE_RATE_LIMIT_PER_MINUTE": "1000",
+                # attachments' bytes in a directory of the test's own, not var/
+                "ATTACHMENTS_DIR": tempfile.mkdtemp(prefix="ronghe-attachments-"),
             })
             self.configs[process] = config
         self.configs[process].update(overrides)

@@ -213,3 +213,41 @@ class EventRescheduled(Schema):
     previous_end = fields.DateTime(required=True)
     venue_id = Id(allow_none=True, load_default=None)
     booking_id = Id(allow_none=True, load_default=None)
+
+
+# -- evidence attachments (佐证材料) -------------------------------------------------------
+
+AttachmentOwnerKind = lambda **kw: fields.String(  # noqa: E731
+    validate=validate.Length(1, 16), metadata={
+        "description": "what the attachment belongs to: event, meeting (a joint meeting), "
+                       "expenditure"}, **kw)
+AttachmentKind = lambda **kw: fields.String(  # noqa: E731
+    validate=validate.OneOf(["image", "document"]), **kw)
+
+
+@event_type("attachment_added", "events",
+            "Evidence (a photo or a file) was attached to an event, a joint meeting or an "
+            "expenditure. The file's name and bytes stay in the events service.")
+class AttachmentAdded(Schema):
+    attachment_id = Id(required=True)
+    owner_kind = AttachmentOwnerKind(required=True)
+    owner_id = Id(required=True)
+    event_id = Id(allow_none=True, load_default=None, metadata={
+        "description": "the event or joint meeting it belongs to (null for other owners)"})
+    kind = AttachmentKind(required=True)
+    content_type = fields.String(required=True, validate=validate.Length(1, 100))
+    size = Count(required=True)
+    sha256 = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
+    owner_time = fields.DateTime(required=True, metadata={
+        "description": "when the owner's service happened (an event's start): reports "
+                       "counts the attachment in that month"})
+
+
+@event_type("attachment_removed", "events", "Staff removed an attachment.")
+class AttachmentRemoved(Schema):
+    attachment_id = Id(required=True)
+    owner_kind = AttachmentOwnerKind(required=True)
+    owner_id = Id(required=True)
+    event_id = Id(allow_none=True, load_default=None)
+    kind = AttachmentKind(required=True)
+    owner_time = fields.DateTime(required=True)

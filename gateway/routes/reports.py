@@ -1,7 +1,7 @@
 """reports: KPIs, summaries, periodic reports, rebuild, and the district roll-up."""
 from common import downloads
 from gateway.routing import ADMIN, READERS, STAFF, route
-from services.reports import schemas
+from services.reports import evidence, schemas
 
 DISTRICT_READERS = ("district_viewer", "admin")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -28,6 +28,14 @@ def get_periodic_report(ctx):
     fmt = ctx.query.get("format", "json")
     result = ctx.rpc("reports", "get_periodic_report", ctx.query["period"], fmt)
     return result if fmt == "json" else downloads.response(result)
+
+
+@route("GET", "/reports/attachments", READERS, query=evidence.AttachmentCountQuery,
+       response=evidence.AttachmentCounts, tag="reports",
+       summary="Evidence photos and files of a period's events and joint meetings (a month, "
+               "quarter or year of their start): in all, by kind, by owner, per event")
+def get_attachment_counts(ctx):
+    return ctx.rpc("reports", "get_attachment_counts", ctx.query["period"])
 
 
 @route("POST", "/reports/periods/<period>/close", STAFF, status=201, tag="reports",

@@ -277,3 +277,31 @@ class ConsultationAnswer(Base):
     answered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     __table_args__ = (UniqueConstraint("consultation_id", "resident_id"),)
+
+
+class Attachment(Base):
+    """Evidence (佐证材料): a photo or file attached to an owner, a record of this service
+    named by ``owner_kind`` and ``owner_id`` (services/events/attachments.py: OWNERS). The
+    bytes are kept once per content, on the attachments volume under their SHA-256; the
+    row holds what people see (``filename``, a display name only). A removed row keeps
+    its line (``removed_at``); the bytes go when no live row uses them."""
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner_kind: Mapped[str] = mapped_column(String(16))
+    owner_id: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content_type: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(16))  # image | document
+    size: Mapped[int] = mapped_column(Integer)
+    filename: Mapped[str] = mapped_column(String(200))
+    width: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    height: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    has_thumbnail: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    removed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+    __table_args__ = (Index("ix_attachments_owner", "owner_kind", "owner_id", "id"),
+                      Index("ix_attachments_sha256", "sha256"))

@@ -11,7 +11,7 @@ from common.metrics import Instrumentation
 from common.ops import OperatorEndpoints
 from common.outbox import OutboxRelay
 from common.pii import PiiCrypto
-from services.events import booking, consultations, domain, sign_in_sheet
+from services.events import attachments, booking, consultations, domain, sign_in_sheet
 from services.events.models import metadata
 
 
@@ -208,6 +208,43 @@ class EventsService(OperatorEndpoints):
         """The results as an XLSX file (``common.downloads.answer``)."""
         with self.store.session() as session:
             return consultations.export_results(session, consultation_id)
+
+    # -- evidence attachments (佐证材料) --------------------------------------------------
+
+    @rpc
+    @idempotent
+    def add_attachment(self, data, content_base64, created_by=None):
+        """A photo or file for an owner (``attachments.OWNERS``); the bytes arrive as
+        base64, at most ATTACHMENT_MAX_BYTES."""
+        return attachments.add_attachment(
+            self.store, attachments.file_store(self.config), data, content_base64,
+            attachments.max_bytes(self.config), created_by)
+
+    @rpc
+    def list_attachments(self, query=None):
+        with self.store.session() as session:
+            return attachments.list_attachments(session, query)
+
+    @rpc
+    def get_attachment(self, attachment_id):
+        with self.store.session() as session:
+            return attachments.get_attachment(session, attachment_id)
+
+    @rpc
+    def read_attachment(self, attachment_id, thumbnail=False):
+        """The bytes (``common.downloads.answer``) of an attachment or its thumbnail."""
+        with self.store.session() as session:
+            return attachments.file_answer(session, attachments.file_store(self.config),
+                                           attachment_id, thumbnail)
+
+    @rpc
+    @idempotent
+    def remove_attachment(self, attachment_id, removed_by=None):
+        with self.store.unit_of_work() as uow:
+            answer = attachments.remove_attachment(uow, attachment_id, removed_by)
+        attachments.release_bytes(self.store, attachments.file_store(self.config),
+                                  answer["sha256"])
+        return answer
 
     # -- housekeeping --------------------------------------------------------------------
 

@@ -501,6 +501,22 @@ def action_item_updated(c, p, env):
              decision_id=p["decision_id"]))
 
 
+def _attachment(c, p, amount):
+    # Evidence counts in the month its owner's service happened (an event's start).
+    period = month(p["owner_time"])
+    c.add("attachments", period, amount, owner_kind=p["owner_kind"], kind=p["kind"])
+    if p.get("event_id"):
+        c.add_only("attachments", period, amount, "event", p["event_id"])
+
+
+def attachment_added(c, p, env):
+    _attachment(c, p, 1)
+
+
+def attachment_removed(c, p, env):
+    _attachment(c, p, -1)
+
+
 def fen(yuan):
     return int(round(float(yuan) * 100))
 
@@ -520,4 +536,5 @@ APPLIERS = {f.__name__: f for f in (
     volunteer_role_added, participant_registered, participant_cancelled,
     attendance_recorded, feedback_submitted, idea_submitted, idea_voted, idea_adopted,
     consultation_created, consultation_answered, decision_recorded, action_item_updated,
+    attachment_added, attachment_removed,
 )}

@@ -16,7 +16,7 @@ from common.metrics import Instrumentation
 from common.ops import OperatorEndpoints
 from common.outbox import OutboxRelay
 from common.rpc import rpc
-from services.reports import domain, periodic, periods, pipeline
+from services.reports import domain, evidence, periodic, periods, pipeline
 from services.reports import metrics as rmetrics
 from services.reports.extensions import (ProjectionBacklog, Rebuilder, config_timer,
                                          handle_community_summary)
@@ -126,6 +126,12 @@ class ReportsService(OperatorEndpoints):
         rmetrics.kpi_statuses(self.name, [{"kpi": k, "status": s}
                                           for k, s in result["statuses"].items()])
         return result
+
+    @rpc
+    def get_attachment_counts(self, period):
+        """Evidence photos and files of a period's events and meetings (evidence.py)."""
+        with self.store.session() as session:
+            return evidence.attachment_counts(session, period)
 
     @rpc
     def get_summary(self, date_from=None, date_to=None, group_by="month"):

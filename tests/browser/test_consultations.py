@@ -28,12 +28,12 @@ pytestmark = [pytest.mark.skipif(_missing_here() is not None, reason=str(_missin
               pytest.mark.slow]
 
 
-def run_journey(args, out, timeout=300):
+def run_journey(args, out, timeout=300, module="tests.browser.drive_consultations"):
     """The journey in a child process; eventlet keeps serving the gateway meanwhile."""
     log_path = out / "driver.log"
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "tests.browser.drive_consultations",
-                                 *args], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen([sys.executable, "-m", module, *args], cwd=ROOT, stdout=log,
+                                stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while proc.poll() is None:
             if time.monotonic() > deadline:

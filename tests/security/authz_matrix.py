@@ -56,6 +56,14 @@ EXPECTED = {
     "POST /consultations/<int:consultation_id>/answers": PUBLIC,
     "GET /consultations/<int:consultation_id>/results": REPORT_READERS,
     "GET /consultations/<int:consultation_id>/results/export": REPORT_READERS,
+    # evidence attachments (photos, files): staff only, never volunteers or the district
+    "POST /attachments": STAFF,
+    "GET /attachments": STAFF,
+    "GET /attachments/<int:attachment_id>": STAFF,
+    "GET /attachments/<int:attachment_id>/file": STAFF,
+    "GET /attachments/<int:attachment_id>/thumbnail": STAFF,
+    "DELETE /attachments/<int:attachment_id>": STAFF,
+    "GET /reports/attachments": REPORT_READERS,  # counts only
     # reports
     "GET /reports/kpis": REPORT_READERS,
     "GET /reports/summary": REPORT_READERS,

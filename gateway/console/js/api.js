@@ -59,17 +59,20 @@ function unanswered(status, code) {
   return status === 0 || status >= 500 || code === "IDEMPOTENCY_KEY_IN_PROGRESS";
 }
 
-async function raw(method, path, { params, body } = {}) {
+async function raw(method, path, { params, body, form, formTag } = {}) {
   const headers = { Accept: "application/json" };
   if (session.token) headers.Authorization = `Bearer ${session.token}`;
   const init = { method, headers };
   if (body !== undefined) {
     headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
+  } else if (form !== undefined) {
+    init.body = form; // multipart/form-data: the browser writes the Content-Type
   }
   let submission = null;
   if (WRITES.has(method) && path !== "/auth/login") {
-    submission = `${method} ${path}${query(params)}\n${init.body || ""}`;
+    // A form (a file) is one submission by what it sends: formTag names it.
+    submission = `${method} ${path}${query(params)}\n${form !== undefined ? formTag : (init.body || "")}`;
     if (!pendingKeys.has(submission)) pendingKeys.set(submission, newIdempotencyKey());
     headers["Idempotency-Key"] = pendingKeys.get(submission);
   }
@@ -124,6 +127,19 @@ export async function download(path, params, fallbackName) {
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10000);
   return { name, size: blob.size, type: blob.type };
+}
+
+/** Send a file (FormData with its "file" and fields) as multipart/form-data; a retry
+ * of the same file (same tag: name, size, time) reuses its Idempotency-Key. */
+export async function upload(path, formData, tag) {
+  const response = await raw("POST", path, { form: formData, formTag: tag });
+  return response.json();
+}
+
+/** A file the API serves to staff only: fetched with the token, as a Blob. */
+export async function fetchBlob(path) {
+  const response = await raw("GET", path);
+  return response.blob();
 }
 
 export async function login(username, password) {

@@ -4,6 +4,7 @@ import { api, download, vocabularies, ApiError } from "../api.js";
 import { h, clear, form, badge, pager, table, act, section, toast, showErrors, fieldRow, readForm, clearErrors } from "../ui.js";
 import { STATUS, compoundName, labelOf, skillNames, fmt, localToIso, todayLocal, errorText } from "../i18n.js";
 import { viewTabs } from "./event-views.js";
+import { attachmentsSection } from "./attachments.js";
 
 let venueCache = null;
 async function venues() {
@@ -224,7 +225,8 @@ export async function detail(view, { args, params, go }) {
     await registrationsSection(ev, params, go, vocab, reload),
     rolesSection(ev, vocab, reload),
     ev.status === "completed" ? feedbackSection(ev, reload) : null,
-    ev.kind === "joint_meeting" ? decisionsSection(ev, reload) : null);
+    ev.kind === "joint_meeting" ? decisionsSection(ev, reload) : null,
+    attachmentsSection(ev.kind === "joint_meeting" ? "meeting" : "event", id));
 }
 
 const stat = (label, value) => h("div.stat", h("strong", value ?? 0), h("span", label));

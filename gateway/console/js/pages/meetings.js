@@ -5,6 +5,7 @@
 import { api, vocabularies } from "../api.js";
 import { h, clear, form, badge, act, section, toast, sampleName } from "../ui.js";
 import { STATUS, fmt, localToIso, todayLocal, reason } from "../i18n.js";
+import { attachmentsSection } from "./attachments.js";
 
 const CATEGORY_ORDER = ["community", "social_org", "social_worker", "social_resource", "self_governance"];
 
@@ -188,7 +189,8 @@ export async function detail(view, { args, go }) {
           a.partner_id ? badge("合作伙伴", "partner") : badge("来宾")))))),
       (ev.attendees || []).length ? null : h("p.empty", "未登记参会单位")),
       h("p.muted.small", `居民代表 ${ev.residents ?? 0} 人 · 其他 ${ev.others ?? 0} 人`)),
-    decisionsSection(ev, ideas.items, reload));
+    decisionsSection(ev, ideas.items, reload),
+    attachmentsSection("meeting", ev.id));
 }
 
 function decisionsSection(ev, ideas, reload) {
