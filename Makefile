@@ -27,10 +27,12 @@ install-dev: $(DEV_STAMP)
 run: $(STAMP)
 	$(PY) -m common.cli run
 
-## The test suite (needs RabbitMQ with its management plugin, and PostgreSQL), with a
-## coverage report of the product code and its floor.
+## The test suite (needs RabbitMQ with its management plugin, and PostgreSQL), run as
+## TEST_SHARDS pytest processes side by side (tests/shards.py), then one coverage report of
+## the product code and its floor. One process: `.venv/bin/python -m pytest -q`.
+TEST_SHARDS ?= 3
 test: $(DEV_STAMP)
-	$(PY) -m pytest -q --cov --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR)
+	$(PY) -m tests.shards --shards=$(TEST_SHARDS) --fail-under=$(COVERAGE_FLOOR) -q --cov --cov-report=
 
 ## Chaos tests that start their own private RabbitMQ cluster (three Erlang VMs, about two
 ## minutes): a node SIGKILLed while facts flow. Not part of `make test`; CI runs both.
