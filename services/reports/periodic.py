@@ -4,6 +4,8 @@ activities by kind, and the words a reader needs), rendered as CSV here, XLSX in
 report_xlsx and PDF in report_pdf. Every rendering shows exactly the numbers of the JSON.
 """
 
+from datetime import date
+
 from common import downloads, spreadsheet, vocab
 from common.errors import ValidationFailed
 from services.reports import catalogue, domain, report_pdf, report_xlsx
@@ -35,6 +37,20 @@ def period_label(period):
 
 def status_label(item):
     return NO_DATA if item["actual"] is None else STATUS_LABELS[item["status"]]
+
+
+def first_day(period):
+    """2026-11 → 1 Nov 2026, 2026-Q4 → 1 Oct 2026, 2026 → 1 Jan 2026 (None if unreadable:
+    the report itself then refuses the period)."""
+    year, _, rest = str(period).partition("-")
+    try:
+        if not rest:
+            return date(int(year), 1, 1)
+        if rest.startswith("Q"):
+            return date(int(year), 3 * int(rest[1:]) - 2, 1)
+        return date(int(year), int(rest), 1)
+    except ValueError:
+        return None
 
 
 def months_of(start, end):

@@ -8,7 +8,7 @@ also consumes the summaries the shovels bring from its communities' vhosts.
 """
 from nameko.dependency_providers import Config
 
-from common import times
+from common import contract, times
 from common.bus import handle_event_batches
 from common.db import Store
 from common.idempotency import idempotent
@@ -36,8 +36,16 @@ class ReportsService(OperatorEndpoints):
     def _today(self):
         return domain.parse_today(self.config.get("REPORTS_TODAY")) or times.local_today()
 
-    def _targets(self, year=None):
-        return domain.targets_for(self.config["KPI_TARGETS_FILE"], year)
+    def _contract(self):
+        return contract.from_config(self.config)
+
+    def _targets(self, year=None, on=None):
+        """The targets of project ``year``; without one, of the year holding ``on`` (a
+        date; default today): year 2's targets apply from its first day."""
+        years = self._contract()
+        if year is not None:
+            return years.year(year).targets
+        return years.current(on or self._today()).targets
 
     def _community(self):
         return self.config.get("COMMUNITY_ID", "hetong")
@@ -136,7 +144,7 @@ class ReportsService(OperatorEndpoints):
         periodic.check_format(format)
         with self.store.session() as session:
             report = periodic.document(session, period, self._community(), self._today(),
-                                       self._targets())
+                                       self._targets(on=periodic.first_day(period)))
         if format == "json":
             return report
         return periodic.render(report, format, self.config.get("REPORT_FONT_FILE"))
@@ -150,7 +158,7 @@ class ReportsService(OperatorEndpoints):
         periods.check_closable(period, today)
         with self.store.session() as session:
             report = periodic.document(session, period, self._community(), today,
-                                       self._targets())
+                                       self._targets(on=periodic.first_day(period)))
             return periods.close(session, period, closed_by, report)
 
     @rpc
