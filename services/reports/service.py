@@ -16,7 +16,7 @@ from common.metrics import Instrumentation
 from common.ops import OperatorEndpoints
 from common.outbox import OutboxRelay
 from common.rpc import rpc
-from services.reports import domain, periodic, periods, pipeline
+from services.reports import budget, domain, periodic, periods, pipeline
 from services.reports import metrics as rmetrics
 from services.reports.extensions import Rebuilder, config_timer, handle_community_summary
 from services.reports.models import metadata
@@ -132,6 +132,20 @@ class ReportsService(OperatorEndpoints):
         rmetrics.kpi_statuses(self.name, [{"kpi": k, "status": s}
                                           for k, s in result["statuses"].items()])
         return result
+
+    @rpc
+    def get_budget_statement(self, year=None):
+        """The project year's budget statement (default: the year holding today)."""
+        years, today = self._contract(), self._today()
+        chosen = years.year(year) if year is not None else years.current(today)
+        with self.store.session() as session:
+            return budget.statement(session, chosen, today)
+
+    @rpc
+    def get_year_comparison(self):
+        """Every project year of the contract side by side (KPIs, budget, costs)."""
+        with self.store.session() as session:
+            return budget.comparison(session, self._contract(), self._today())
 
     @rpc
     def get_summary(self, date_from=None, date_to=None, group_by="month"):

@@ -54,6 +54,8 @@ EXPECTED = {
     "GET /expenditures": STAFF,
     "GET /expenditures/<int:expenditure_id>": STAFF,
     "GET /budget/lines": REPORT_READERS,
+    "GET /budget": REPORT_READERS,
+    "GET /reports/years": REPORT_READERS,
     # consultations (意见征集): residents read and answer; staff create; results for readers
     "GET /consultations": PUBLIC,
     "POST /consultations": STAFF,

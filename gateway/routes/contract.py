@@ -1,9 +1,11 @@
-"""The contract's money: expenditures recorded by staff against the budget lines of the
-project year (the events service keeps the ledger and refuses overspending), and the
-budget statement the reports service projects from the expenditure facts."""
+"""The contract: expenditures recorded by staff against the budget lines of the project
+year (the events service keeps the ledger and refuses overspending), the budget statement
+the reports service projects from the expenditure facts, and the project years side by
+side."""
 from common.schemas import wire
 from gateway.routing import READERS, STAFF, route
 from services.events import expenditure_schemas as schemas
+from services.reports.schemas import KpiQuery
 
 
 @route("POST", "/expenditures", STAFF, body=schemas.ExpenditureCreate,
@@ -37,3 +39,19 @@ def get_expenditure(ctx, expenditure_id):
                "remaining (default: the year holding today)")
 def get_budget_lines(ctx):
     return ctx.rpc("events", "get_budget_lines", ctx.query.get("year"))
+
+
+@route("GET", "/budget", READERS, query=KpiQuery, tag="budget",
+       summary="The budget statement (预算执行情况) of a project year (default: the one "
+               "holding today): per line and in total budget, spent, remaining; burn "
+               "against the share of the year elapsed; by plan and month; cost per "
+               "activity and per person served")
+def get_budget_statement(ctx):
+    return ctx.rpc("reports", "get_budget_statement", ctx.query.get("year"))
+
+
+@route("GET", "/reports/years", READERS, tag="reports",
+       summary="The contract's project years side by side: each KPI's target, actual and "
+               "change from the year before; each year's budget, spending and costs")
+def get_year_comparison(ctx):
+    return ctx.rpc("reports", "get_year_comparison")
