@@ -8,7 +8,7 @@ from datetime import date
 
 from common import downloads, spreadsheet, vocab
 from common.errors import ValidationFailed
-from services.reports import catalogue, domain, report_pdf, report_xlsx
+from services.reports import budget, catalogue, domain, report_pdf, report_xlsx
 from services.reports.report_xlsx import HEADERS, SUMMARY_SHEET, figure_rows
 
 FORMATS = ("json", "csv", "xlsx", "pdf")
@@ -59,9 +59,11 @@ def months_of(start, end):
     return [f"{year}-{m:02d}" for m in range(first, last + 1)]
 
 
-def document(session, period, community_id, today, targets):
+def document(session, period, community_id, today, targets, budget_year=None):
     """The report of a period as every format shows it; for a month marked reported,
-    the report as it was sent, with its amendments (``closed``, ``amendments``)."""
+    the report as it was sent, with its amendments (``closed``, ``amendments``). With
+    ``budget_year`` (the contract's project year the period falls in), the budget
+    statement of that year as it stands (``budget``)."""
     sent = domain.sent_report(session, period, today)
     if sent is not None:
         return sent
@@ -90,6 +92,8 @@ def document(session, period, community_id, today, targets):
                      "figures": g["figures"]}
                     for g in sorted(by_kind, key=lambda g: _kind_order(g["key"]))
                     if g["figures"]["activities_held"] or g["figures"]["people_served"]])
+    if budget_year is not None and budget_year.lines:
+        report["budget"] = budget.statement(session, budget_year, today)
     return report
 
 

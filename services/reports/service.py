@@ -47,6 +47,10 @@ class ReportsService(OperatorEndpoints):
             return years.year(year).targets
         return years.current(on or self._today()).targets
 
+    def _year_of(self, period):
+        """The project year a period's first day falls in (else the configured one)."""
+        return self._contract().current(periodic.first_day(period) or self._today())
+
     def _community(self):
         return self.config.get("COMMUNITY_ID", "hetong")
 
@@ -157,8 +161,9 @@ class ReportsService(OperatorEndpoints):
     def get_periodic_report(self, period, format="json"):
         periodic.check_format(format)
         with self.store.session() as session:
+            year = self._year_of(period)
             report = periodic.document(session, period, self._community(), self._today(),
-                                       self._targets(on=periodic.first_day(period)))
+                                       year.targets, year)
         if format == "json":
             return report
         return periodic.render(report, format, self.config.get("REPORT_FONT_FILE"))
@@ -171,8 +176,9 @@ class ReportsService(OperatorEndpoints):
         today = self._today()
         periods.check_closable(period, today)
         with self.store.session() as session:
+            year = self._year_of(period)
             report = periodic.document(session, period, self._community(), today,
-                                       self._targets(on=periodic.first_day(period)))
+                                       year.targets, year)
             return periods.close(session, period, closed_by, report)
 
     @rpc

@@ -2,7 +2,11 @@
 cannot; a write that would overspend a line is 409 with what is left; an admin's
 override is accepted and recorded; reports project the facts into the budget statement
 and a rebuild from the event logs lands on the same statement."""
+import io
+
 import yaml
+from openpyxl import load_workbook
+from pypdf import PdfReader
 
 from tests.fixtures import wait_until
 
@@ -119,6 +123,19 @@ def test_overspend_override_statement_and_replay(stack, tmp_path):
     compared = admin.get("/reports/years").json()
     assert [(y["project_year"], y["spent"]) for y in compared["years"]] == [
         (1, "1010.00"), (2, "20.00")]
+
+    # The periodic report carries the year's budget statement, in every format.
+    periodic = admin.get("/reports/periodic?period=2026-06").json()
+    assert periodic["budget"] == before
+    sheet = load_workbook(io.BytesIO(admin.get(
+        "/reports/periodic?period=2026-06&format=xlsx").content))["预算执行"]
+    rows = {row[1]: row for row in sheet.iter_rows(values_only=True) if row and row[1]}
+    assert [f"{v:.2f}" for v in rows["activities"][2:5]] == ["1000.00", "1010.00", "-10.00"]
+    assert rows["activities"][5] == 101.0 and f"{rows['total'][3]:.2f}" == "1010.00"
+    pdf = admin.get("/reports/periodic?period=2026-06&format=pdf")
+    assert pdf.status_code == 200, pdf.text[:300]
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "预算执行情况" in text and "1010.00" in text and "-10.00" in text
 
     rebuild = admin.post("/reports/rebuild")
     assert rebuild.status_code == 202, rebuild.text
