@@ -26,7 +26,11 @@ def check_format(fmt):
 
 
 def period_label(period):
-    """2026-11 → 2026年11月, 2026-Q4 → 2026年第四季度, 2026 → 2026年度."""
+    """2026-11 → 2026年11月, 2026-Q4 → 2026年第四季度, 2026 → 2026年度,
+    2026-03..2027-02 → 2026年3月至2027年2月."""
+    if ".." in str(period):
+        first, last = str(period).split("..")
+        return f"{period_label(first)}至{period_label(last)}"
     year, _, rest = str(period).partition("-")
     if not rest:
         return f"{year}年度"
@@ -42,6 +46,8 @@ def status_label(item):
 def first_day(period):
     """2026-11 → 1 Nov 2026, 2026-Q4 → 1 Oct 2026, 2026 → 1 Jan 2026 (None if unreadable:
     the report itself then refuses the period)."""
+    if ".." in str(period):
+        period = str(period).split("..")[0]
     year, _, rest = str(period).partition("-")
     try:
         if not rest:
@@ -54,9 +60,21 @@ def first_day(period):
 
 
 def months_of(start, end):
-    """Every YYYY-MM from ``start`` to ``end`` (a period lies within one year)."""
-    year, first, last = start[:4], int(start[5:7]), int(end[5:7])
-    return [f"{year}-{m:02d}" for m in range(first, last + 1)]
+    """Every YYYY-MM from ``start`` to ``end`` (a project year may cross a new year)."""
+    year, month, out = int(start[:4]), int(start[5:7]), []
+    while f"{year}-{month:02d}" <= end:
+        out.append(f"{year}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out
+
+
+def project_year_period(year):
+    """The period of a whole project year: its calendar year when it is one, else its
+    months ("2026-03..2027-02")."""
+    if (year.start.month, year.start.day, year.end.month, year.end.day) == (1, 1, 12, 31) \
+            and year.start.year == year.end.year:
+        return str(year.start.year)
+    return f"{year.start:%Y-%m}..{year.end:%Y-%m}"
 
 
 def document(session, period, community_id, today, targets, budget_year=None):

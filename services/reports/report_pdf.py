@@ -30,7 +30,8 @@ def _percent(value):
 
 
 def _cover(doc, report):
-    kind = "季度" if "-Q" in report["period"] else ("月度" if "-" in report["period"] else "年度")
+    kind = "季度" if "-Q" in report["period"] else \
+        ("月度" if "-" in report["period"] and ".." not in report["period"] else "年度")
     place = report["community"]
     doc.space(45)
     doc.text(f"{place['district']} {place['name']}".strip(), "subtitle")

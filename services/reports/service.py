@@ -158,10 +158,15 @@ class ReportsService(OperatorEndpoints):
                                   self._today())
 
     @rpc
-    def get_periodic_report(self, period, format="json"):
+    def get_periodic_report(self, period=None, format="json", year=None):
+        """The report of a month, quarter or calendar year, or (``year``) of a whole
+        project year of the contract."""
         periodic.check_format(format)
+        if year is not None:
+            chosen = self._contract().year(year)
+            period = periodic.project_year_period(chosen)
         with self.store.session() as session:
-            year = self._year_of(period)
+            year = chosen if year is not None else self._year_of(period)
             report = periodic.document(session, period, self._community(), self._today(),
                                        year.targets, year)
         if format == "json":
