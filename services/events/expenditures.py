@@ -58,17 +58,23 @@ def warnings_for(year, state):
     return []
 
 
+def _insert(session):
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(BudgetSpending)
+
+
 def _spending_row(session, project_year, code):
-    """The line's running total, locked until the transaction ends (created at 0)."""
-    statement = select(BudgetSpending).where(
+    """The line's running total, locked until the transaction ends. Its first write
+    creates it at 0 (``ON CONFLICT DO NOTHING``: two first writes at once both get the
+    one row, and the second waits for the first's lock)."""
+    session.execute(_insert(session).values(
+        project_year=project_year, budget_line=code, spent_fen=0).on_conflict_do_nothing())
+    return session.execute(select(BudgetSpending).where(
         BudgetSpending.project_year == project_year,
-        BudgetSpending.budget_line == code).with_for_update()
-    row = session.execute(statement).scalar_one_or_none()
-    if row is None:
-        session.add(BudgetSpending(project_year=project_year, budget_line=code, spent_fen=0))
-        session.flush()
-        row = session.execute(statement).scalar_one()
-    return row
+        BudgetSpending.budget_line == code).with_for_update()).scalar_one()
 
 
 def record_expenditure(uow, years, data, recorded_by, may_override=False):

@@ -122,3 +122,37 @@ def test_a_thousand_random_expenditures_add_up_to_the_fen(store, tmp_path):
     with store.session() as session:
         listed = expenditures.list_expenditures(session, years, {"year": 1, "per_page": 100})
     assert listed["total"] == 1000
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("store", ["postgresql"], indirect=True)
+def test_a_write_waits_for_the_line_another_write_holds(store, years):
+    """While another transaction holds the line (and spends 500.00 of the 900.00 left),
+    a write of 500.00 waits for it, then reads what it left: 409 with 400.00 left.
+    Without the row lock it would have read 900.00 left and overspent."""
+    import eventlet
+    from sqlalchemy import select as sql_select, update as sql_update
+
+    from services.events.models import BudgetSpending
+
+    spend(store, years, "100.00")
+    key = (BudgetSpending.project_year == 1, BudgetSpending.budget_line == "activities")
+    outcome = []
+
+    def write():
+        try:
+            spend(store, years, "500.00")
+            outcome.append("recorded")
+        except Conflict as exc:
+            outcome.append(exc.details["remaining"])
+
+    with store.session() as other:
+        other.execute(sql_select(BudgetSpending).where(*key).with_for_update()).one()
+        writer = eventlet.spawn(write)
+        eventlet.sleep(0.5)
+        assert outcome == []  # waiting for the line
+        other.execute(sql_update(BudgetSpending).where(*key).values(spent_fen=60000))
+        other.commit()
+    writer.wait()
+    assert outcome == ["400.00"]
+    assert store.count(Expenditure) == 1
