@@ -25,7 +25,7 @@ from pathlib import Path
 import yaml
 
 from common.config import ROOT
-from common.errors import NotFound, ValidationFailed
+from common.errors import NotFound, ServiceUnavailable, ValidationFailed
 
 CENT = Decimal("0.01")
 DEFAULT_WARNING_PERCENT = 90
@@ -199,7 +199,12 @@ def _resolve(path):
 def read_file(path):
     """A YAML file, parsed once per version of it."""
     path = _resolve(path)
-    stamp = path.stat().st_mtime_ns
+    try:
+        stamp = path.stat().st_mtime_ns
+    except FileNotFoundError:
+        # The deployment's mistake, not the request's: 503 naming the file and the keys.
+        raise ServiceUnavailable(f"contract file {path} not found (KPI_TARGETS_FILE, "
+                                 "CONTRACT_YEARS)", {"file": str(path)}) from None
     cached = _CACHE.get(path)
     if cached is None or cached[0] != stamp:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}

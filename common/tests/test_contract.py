@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from common import contract
-from common.errors import NotFound, ValidationFailed
+from common.errors import NotFound, ServiceUnavailable, ValidationFailed
 
 
 def write(path, **data):
@@ -104,3 +104,9 @@ def test_amounts_are_exact_fen():
     for bad in ("1.001", "NaN", "", True):
         with pytest.raises(ValueError):
             contract.to_fen(bad)
+
+
+def test_a_missing_file_is_the_deployments_mistake_naming_it(tmp_path):
+    with pytest.raises(ServiceUnavailable) as caught:
+        contract.load_contract(tmp_path / "nowhere-year1.yaml")
+    assert "nowhere-year1.yaml" in caught.value.message
