@@ -1,6 +1,6 @@
-// 预算与支出: the project year's budget statement (GET /budget: per line budget, spent,
-// remaining; burn against the year elapsed; costs), the ledger's lines as they stand
-// (GET /budget/lines), and for staff the expenditures of the year with the form that
+// 预算与支出: the project year's lines as the ledger stands (GET /budget/lines: budget,
+// spent, remaining), the statement's burn against the year elapsed and costs (GET
+// /budget), and for staff the expenditures of the year with the form that
 // records one (POST /expenditures: 409 names the line and what is left; an admin may
 // give a reason to spend past it).
 import { api, session, vocabularies } from "../api.js";
@@ -18,13 +18,16 @@ export async function render(view, { params, go }) {
   const page = Number(params.get("page") || 1);
   const statement = await api.get("/budget", asked ? { year: asked } : {});
   const year = statement.project_year;
+  // The lines as the ledger stands now (events); the burn and costs from the statement
+  // (reports, which follows the facts a moment later).
+  const ledger = await api.get("/budget/lines", { year });
   const years = (await api.get("/reports/years")).years;
   const picker = form({
     id: "budget-year-form",
     className: "inline",
     fields: [{ name: "year", label: "项目年度", type: "select", required: true, value: String(year),
       options: Object.fromEntries(years.map((y) => [String(y.project_year),
-        `第${y.project_year}年（${y.year_start} 至 ${y.year_end}）`])) }],
+        `第${y.project_year}年（${y.year_start} 起）`])) }],
     submit: "查看",
     onSubmit: async (v) => go(`/budget?year=${v.year}`),
   });
@@ -34,7 +37,7 @@ export async function render(view, { params, go }) {
     { label: "已支出", render: (l) => yuan(l.spent) },
     { label: "剩余", render: (l) => (l.remaining.startsWith("-") ? badge(`超支 ${l.remaining.slice(1)} 元`, "at_risk") : yuan(l.remaining)) },
     { label: "执行率", render: (l) => percent(l.percent_spent) },
-  ], [...statement.lines, statement.total], { rowAttrs: (l) => ({ dataset: { line: l.budget_line } }) });
+  ], [...ledger.lines, ledger.total], { rowAttrs: (l) => ({ dataset: { line: l.budget_line } }) });
   const burn = statement.burn;
   const summary = h("dl.facts",
     h("dt", "年度时间进度"), h("dd", percent(burn.percent_year_elapsed)),
@@ -50,7 +53,7 @@ export async function render(view, { params, go }) {
     section("预算执行情况", lines, summary),
   ];
   if (staff) {
-    const codes = Object.fromEntries(statement.lines.map((l) => [l.budget_line, l.label]));
+    const codes = Object.fromEntries(ledger.lines.map((l) => [l.budget_line, l.label]));
     const fields = [
       { name: "spent_on", label: "支出日期", type: "date", required: true, value: todayLocal() },
       { name: "amount", label: "金额（元）", required: true, placeholder: "1234.50", attrs: { inputmode: "decimal" } },
