@@ -111,6 +111,17 @@ def statement(session, year, today=None):
     }
 
 
+def event_costs(session, first_month, last_month):
+    """{event_id: yuan text} of the expenditures tied to an activity, spent in the months
+    [first, last] (what an activity cost, for the evaluation dossier)."""
+    f = figures.c
+    rows = session.execute(select(f.key, func.sum(f.value)).where(
+        f.generation == domain.active_generation(session), f.name == "spent_fen",
+        f.dimension == "event", f.period >= first_month, f.period <= last_month)
+        .group_by(f.key)).all()
+    return {str(key): contract.yuan(int(value)) for key, value in rows if value}
+
+
 def comparison(session, years, today=None):
     """Every project year side by side: each KPI's target and actual per year (with the
     change from the year before) and each year's budget, spending and costs."""

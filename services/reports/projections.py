@@ -509,6 +509,9 @@ def expenditure_recorded(c, p, env):
     c.add("spent_fen", month(p["spent_on"]), p["amount_fen"], plan=p["plan"],
           project_year=str(year), budget_line=f"{year}:{p['budget_line']}",
           year_plan=f"{year}:{p['plan']}")
+    if p.get("event_id"):
+        c.add_only("spent_fen", month(p["spent_on"]), p["amount_fen"], "event",
+                   p["event_id"])
     if p.get("over_budget"):
         c.add_only("expenditures_over_budget", month(p["spent_on"]), 1, "project_year",
                    str(year))

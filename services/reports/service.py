@@ -146,6 +146,14 @@ class ReportsService(OperatorEndpoints):
             return budget.statement(session, chosen, today)
 
     @rpc
+    def get_event_costs(self, date_from, date_to):
+        """{event_id: yuan} spent on each activity in the months of [from, to] (dates or
+        months)."""
+        first, last = domain.to_month(date_from, "from"), domain.to_month(date_to, "to")
+        with self.store.session() as session:
+            return budget.event_costs(session, first, last)
+
+    @rpc
     def get_year_comparison(self):
         """Every project year of the contract side by side (KPIs, budget, costs)."""
         with self.store.session() as session:

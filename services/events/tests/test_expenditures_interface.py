@@ -90,6 +90,16 @@ def test_overspend_override_statement_and_replay(stack, tmp_path):
     assert recorded["over_budget"] is True and recorded["overridden_by"] == "admin"
     assert recorded["override_reason"] == "区里追加的儿童节活动"
     assert [w["code"] for w in override.json()["warnings"]] == ["budget_line_overspent"]
+    # Spending on an activity: what it cost, for the dossier.
+    event = staff.post("/events", json={
+        "title": "儿童绘本共读", "plan": "service", "kind": "group", "target_groups": ["children"],
+        "start": "2026-06-01T01:00:00Z", "end": "2026-06-01T03:00:00Z"})
+    assert event.status_code == 201, event.text
+    for_event = staff.post("/expenditures", json=spending(
+        "12.34", line="materials", event_id=event.json()["id"]))
+    assert for_event.status_code == 201 and for_event.json()["event_id"] == event.json()["id"]
+    assert staff.post("/expenditures", json=spending("1.00", line="materials",
+                                                     event_id=999999)).status_code == 422
     # The second project year starts on 1 March 2027: its own lines, untouched.
     year2 = staff.post("/expenditures", json=spending("20.00", line="materials",
                                                       day="2027-03-01"))
@@ -101,14 +111,14 @@ def test_overspend_override_statement_and_replay(stack, tmp_path):
     ledger = clients["district_viewer"].get("/budget/lines?year=1").json()
     activities = next(line for line in ledger["lines"] if line["budget_line"] == "activities")
     assert (activities["spent"], activities["remaining"]) == ("1010.00", "-10.00")
-    assert ledger["total"]["spent"] == "1010.00" and ledger["total"]["budget"] == "10000.00"
+    assert ledger["total"]["spent"] == "1022.34" and ledger["total"]["budget"] == "10000.00"
 
     def statement(year=1):
         response = clients["district_viewer"].get(f"/budget?year={year}")
         assert response.status_code == 200, response.text
         return response.json()
 
-    wait_until(lambda: statement()["total"]["spent"] == "1010.00"
+    wait_until(lambda: statement()["total"]["spent"] == "1022.34"
                and statement(2)["total"]["spent"] == "20.00",
                timeout=30, message="reports projected the expenditures")
     before = statement()
@@ -117,12 +127,15 @@ def test_overspend_override_statement_and_replay(stack, tmp_path):
     assert lines["personnel"]["spent"] == "0.00" and lines["personnel"]["label"] == "人员经费"
     assert before["overrides"] == 1
     assert before["year_start"] == "2026-03-01" and before["year_end"] == "2027-02-28"
-    assert before["burn"]["percent_spent"] == 10.1
-    assert {p["plan"]: p["spent"] for p in before["by_plan"]}["service"] == "1010.00"
-    assert before["by_month"] == [{"month": "2026-06", "spent": "1010.00"}]
+    assert before["burn"]["percent_spent"] == 10.2
+    assert {p["plan"]: p["spent"] for p in before["by_plan"]}["service"] == "1022.34"
+    assert before["by_month"] == [{"month": "2026-06", "spent": "1022.34"}]
+    with stack.rpc() as rpc:
+        assert rpc.reports.get_event_costs("2026-06-01", "2026-06-30") == {
+            str(event.json()["id"]): "12.34"}
     compared = admin.get("/reports/years").json()
     assert [(y["project_year"], y["spent"]) for y in compared["years"]] == [
-        (1, "1010.00"), (2, "20.00")]
+        (1, "1022.34"), (2, "20.00")]
 
     # The periodic report carries the year's budget statement, in every format.
     periodic = admin.get("/reports/periodic?period=2026-06").json()
@@ -131,11 +144,11 @@ def test_overspend_override_statement_and_replay(stack, tmp_path):
         "/reports/periodic?period=2026-06&format=xlsx").content))["预算执行"]
     rows = {row[1]: row for row in sheet.iter_rows(values_only=True) if row and row[1]}
     assert [f"{v:.2f}" for v in rows["activities"][2:5]] == ["1000.00", "1010.00", "-10.00"]
-    assert rows["activities"][5] == 101.0 and f"{rows['total'][3]:.2f}" == "1010.00"
+    assert rows["activities"][5] == 101.0 and f"{rows['total'][3]:.2f}" == "1022.34"
     pdf = admin.get("/reports/periodic?period=2026-06&format=pdf")
     assert pdf.status_code == 200, pdf.text[:300]
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
-    assert "预算执行情况" in text and "1010.00" in text and "-10.00" in text
+    assert "预算执行情况" in text and "1022.34" in text and "-10.00" in text
 
     rebuild = admin.post("/reports/rebuild")
     assert rebuild.status_code == 202, rebuild.text
