@@ -118,7 +118,10 @@ def build_spec(version="1.0.0"):
                     "per_page": {"type": "integer"}}}
             ok["content"] = {"application/json": {"schema": schema}}
         elif r.produces != ("application/json",):
-            ok["content"] = {mime: {"schema": {"type": "string", "format": "binary"}}
+            # A route that also answers JSON (a report as json or as a file) documents
+            # the JSON as an object, the files as bytes.
+            ok["content"] = {mime: {"schema": {"type": "object"} if mime == "application/json"
+                                    else {"type": "string", "format": "binary"}}
                              for mime in r.produces}
         op["responses"][str(r.status)] = ok
         error_ref = {"content": {"application/json": {

@@ -251,3 +251,20 @@ class AttachmentRemoved(Schema):
     event_id = Id(allow_none=True, load_default=None)
     kind = AttachmentKind(required=True)
     owner_time = fields.DateTime(required=True)
+
+@event_type("expenditure_recorded", "events",
+            "Staff recorded money spent on a budget line of the contract's project year "
+            "(the payee and the note stay in the events service).")
+class ExpenditureRecorded(Schema):
+    expenditure_id = Id(required=True)
+    project_year = Id(required=True, metadata={
+        "description": "the contract's project year the date falls in"})
+    budget_line = fields.String(required=True, validate=validate.Length(1, 32), metadata={
+        "description": "code of the year's budget line (config/targets/<community>-year<N>)"})
+    plan = Plan(required=True)
+    event_id = Id(allow_none=True, load_default=None)
+    spent_on = fields.Date(required=True, metadata={"description": "local day of the spending"})
+    amount_fen = fields.Integer(required=True, strict=True, validate=validate.Range(min=1),
+                                metadata={"description": "exact amount in fen (1/100 yuan)"})
+    over_budget = fields.Boolean(required=True, metadata={
+        "description": "it took the line past its amount, accepted by an admin with a reason"})

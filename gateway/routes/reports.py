@@ -23,10 +23,12 @@ def get_summary(ctx):
 
 @route("GET", "/reports/periodic", READERS, query=schemas.PeriodicQuery, tag="reports",
        produces=("application/json", "text/csv", XLSX, "application/pdf"),
-       summary="Periodic report for a month, quarter or year (json, csv, xlsx or an A4 pdf)")
+       summary="Periodic report for a month, quarter or year, or a whole project year "
+               "(?year=N) (json, csv, xlsx or an A4 pdf)")
 def get_periodic_report(ctx):
     fmt = ctx.query.get("format", "json")
-    result = ctx.rpc("reports", "get_periodic_report", ctx.query["period"], fmt)
+    result = ctx.rpc("reports", "get_periodic_report", ctx.query.get("period"), fmt,
+                     year=ctx.query.get("year"))
     return result if fmt == "json" else downloads.response(result)
 
 

@@ -317,13 +317,23 @@ def _event_owner(kind, meeting):
     return look_up
 
 
+def _expenditure_owner(session, owner_id):
+    """A receipt or invoice of an expenditure: counted in the month it was spent, and
+    under the activity it paid for when it names one."""
+    from services.events.models import Expenditure
+
+    row = session.get(Expenditure, owner_id)
+    if row is None:
+        raise NotFound(f"expenditure {owner_id} not found", {"owner_id": owner_id})
+    return Owner("expenditure", row.id, row.event_id, times.day_start(row.spent_on))
+
+
 # owner_kind → look_up(session, owner_id) -> Owner, or NotFound. A joint meeting is an
-# event of kind joint_meeting; "event" is every other kind. An expenditure is one more
-# line, e.g. "expenditure": expenditures.attachment_owner, a look-up answering
-# Owner("expenditure", row.id, row.event_id, <its date as an instant>) or NotFound.
+# event of kind joint_meeting; "event" is every other kind.
 OWNERS = {
     "event": _event_owner("event", meeting=False),
     "meeting": _event_owner("meeting", meeting=True),
+    "expenditure": _expenditure_owner,
 }
 
 

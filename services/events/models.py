@@ -6,8 +6,8 @@ ideas; names and phone numbers are stored only encrypted, on the record that nee
 """
 from datetime import date, datetime
 
-from sqlalchemy import (JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String,
-                        Text, UniqueConstraint)
+from sqlalchemy import (JSON, BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer,
+                        String, Text, UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from common.db import make_metadata
@@ -305,3 +305,43 @@ class Attachment(Base):
 
     __table_args__ = (Index("ix_attachments_owner", "owner_kind", "owner_id", "id"),
                       Index("ix_attachments_sha256", "sha256"))
+
+class Expenditure(Base):
+    """Money spent under the contract (services/events/expenditures.py): exact integer
+    fen on a budget line of the project year its date falls in."""
+    __tablename__ = "expenditures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    spent_on: Mapped[date] = mapped_column(Date)
+    project_year: Mapped[int] = mapped_column(Integer)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    budget_line: Mapped[str] = mapped_column(String(32))
+    plan: Mapped[str] = mapped_column(String(16))
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"), nullable=True)
+    payee: Mapped[str] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # An uploaded receipt (the attachments of this service); no link kept here.
+    receipt_attachment_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Spending past the line's amount, accepted by an admin with a reason.
+    over_budget: Mapped[bool] = mapped_column(Boolean, default=False)
+    override_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    overridden_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    __table_args__ = (
+        Index("ix_expenditures_year_line", "project_year", "budget_line", "spent_on"),
+        Index("ix_expenditures_spent_on", "spent_on", "id"),
+        Index("ix_expenditures_event", "event_id"),
+    )
+
+
+class BudgetSpending(Base):
+    """The running total of each budget line of each project year: its row is locked
+    while an expenditure is checked against the line, so that two writes at once cannot
+    both pass the check."""
+    __tablename__ = "budget_spending"
+
+    project_year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    budget_line: Mapped[str] = mapped_column(String(32), primary_key=True)
+    spent_fen: Mapped[int] = mapped_column(BigInteger, default=0)

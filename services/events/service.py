@@ -11,7 +11,9 @@ from common.metrics import Instrumentation
 from common.ops import OperatorEndpoints
 from common.outbox import OutboxRelay
 from common.pii import PiiCrypto
-from services.events import attachments, booking, consultations, domain, sign_in_sheet
+from common import contract
+from services.events import (attachments, booking, consultations, domain, expenditures,
+                             sign_in_sheet)
 from services.events.models import metadata
 
 
@@ -245,6 +247,32 @@ class EventsService(OperatorEndpoints):
         attachments.release_bytes(self.store, attachments.file_store(self.config),
                                   answer["sha256"])
         return answer
+    # -- expenditures (支出) against the contract's budget lines ----------------------------
+
+    def _contract(self):
+        return contract.from_config(self.config)
+
+    @rpc
+    @idempotent
+    def record_expenditure(self, data, recorded_by="unknown", may_override=False):
+        years = self._contract()
+        with self.store.unit_of_work() as uow:
+            return expenditures.record_expenditure(uow, years, data, recorded_by, may_override)
+
+    @rpc
+    def get_expenditure(self, expenditure_id):
+        with self.store.session() as session:
+            return expenditures.get_expenditure(session, self._contract(), expenditure_id)
+
+    @rpc
+    def list_expenditures(self, query=None):
+        with self.store.session() as session:
+            return expenditures.list_expenditures(session, self._contract(), query)
+
+    @rpc
+    def get_budget_lines(self, year=None):
+        with self.store.session() as session:
+            return expenditures.budget_lines(session, self._contract(), year)
 
     # -- housekeeping --------------------------------------------------------------------
 

@@ -182,9 +182,19 @@ def to_month(value, field):
     return f"{match.group(1)}-{match.group(2)}"
 
 
+_MONTHS = re.compile(r"^(\d{4})-(\d{2})\.\.(\d{4})-(\d{2})$")
+
+
 def parse_period(period):
-    """"2026-11" | "2026-Q4" | "2026" → (first month, last month, first day, last day)."""
+    """"2026-11" | "2026-Q4" | "2026" → (first month, last month, first day, last day).
+    Also "2026-03..2027-02": the months of a project year that is not a calendar year
+    (made by the service from ``?year=``, not accepted from a request)."""
     text = str(period or "")
+    span = _MONTHS.match(text)
+    if span:
+        y1, m1, y2, m2 = (int(g) for g in span.groups())
+        return (f"{y1}-{m1:02d}", f"{y2}-{m2:02d}", date(y1, m1, 1),
+                date(y2, m2, monthrange(y2, m2)[1]))
     m = re.match(r"^(\d{4})(?:-(\d{2})|-Q([1-4]))?$", text)
     if not m or (m.group(2) and not 1 <= int(m.group(2)) <= 12):
         raise ValidationFailed("bad period", {"period": ["expected 2026-11, 2026-Q4 or 2026"]})

@@ -4,9 +4,11 @@ activities by kind, and the words a reader needs), rendered as CSV here, XLSX in
 report_xlsx and PDF in report_pdf. Every rendering shows exactly the numbers of the JSON.
 """
 
+from datetime import date
+
 from common import downloads, spreadsheet, vocab
 from common.errors import ValidationFailed
-from services.reports import catalogue, domain, report_pdf, report_xlsx
+from services.reports import budget, catalogue, domain, report_pdf, report_xlsx
 from services.reports.report_xlsx import HEADERS, SUMMARY_SHEET, figure_rows
 
 FORMATS = ("json", "csv", "xlsx", "pdf")
@@ -24,7 +26,11 @@ def check_format(fmt):
 
 
 def period_label(period):
-    """2026-11 → 2026年11月, 2026-Q4 → 2026年第四季度, 2026 → 2026年度."""
+    """2026-11 → 2026年11月, 2026-Q4 → 2026年第四季度, 2026 → 2026年度,
+    2026-03..2027-02 → 2026年3月至2027年2月."""
+    if ".." in str(period):
+        first, last = str(period).split("..")
+        return f"{period_label(first)}至{period_label(last)}"
     year, _, rest = str(period).partition("-")
     if not rest:
         return f"{year}年度"
@@ -37,15 +43,45 @@ def status_label(item):
     return NO_DATA if item["actual"] is None else STATUS_LABELS[item["status"]]
 
 
+def first_day(period):
+    """2026-11 → 1 Nov 2026, 2026-Q4 → 1 Oct 2026, 2026 → 1 Jan 2026 (None if unreadable:
+    the report itself then refuses the period)."""
+    if ".." in str(period):
+        period = str(period).split("..")[0]
+    year, _, rest = str(period).partition("-")
+    try:
+        if not rest:
+            return date(int(year), 1, 1)
+        if rest.startswith("Q"):
+            return date(int(year), 3 * int(rest[1:]) - 2, 1)
+        return date(int(year), int(rest), 1)
+    except ValueError:
+        return None
+
+
 def months_of(start, end):
-    """Every YYYY-MM from ``start`` to ``end`` (a period lies within one year)."""
-    year, first, last = start[:4], int(start[5:7]), int(end[5:7])
-    return [f"{year}-{m:02d}" for m in range(first, last + 1)]
+    """Every YYYY-MM from ``start`` to ``end`` (a project year may cross a new year)."""
+    year, month, out = int(start[:4]), int(start[5:7]), []
+    while f"{year}-{month:02d}" <= end:
+        out.append(f"{year}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out
 
 
-def document(session, period, community_id, today, targets):
+def project_year_period(year):
+    """The period of a whole project year: its calendar year when it is one, else its
+    months ("2026-03..2027-02")."""
+    if (year.start.month, year.start.day, year.end.month, year.end.day) == (1, 1, 12, 31) \
+            and year.start.year == year.end.year:
+        return str(year.start.year)
+    return f"{year.start:%Y-%m}..{year.end:%Y-%m}"
+
+
+def document(session, period, community_id, today, targets, budget_year=None):
     """The report of a period as every format shows it; for a month marked reported,
-    the report as it was sent, with its amendments (``closed``, ``amendments``)."""
+    the report as it was sent, with its amendments (``closed``, ``amendments``). With
+    ``budget_year`` (the contract's project year the period falls in), the budget
+    statement of that year as it stands (``budget``)."""
     sent = domain.sent_report(session, period, today)
     if sent is not None:
         return sent
@@ -74,6 +110,8 @@ def document(session, period, community_id, today, targets):
                      "figures": g["figures"]}
                     for g in sorted(by_kind, key=lambda g: _kind_order(g["key"]))
                     if g["figures"]["activities_held"] or g["figures"]["people_served"]])
+    if budget_year is not None and budget_year.lines:
+        report["budget"] = budget.statement(session, budget_year, today)
     return report
 
 

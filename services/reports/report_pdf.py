@@ -1,7 +1,8 @@
 """The periodic report (``periodic.document``) as an A4 PDF in Chinese, for the funder's
 file: a cover (project, community, period, date of issue), the project year's KPIs, the
 period by plan, month by month, the activities by kind, the late entries (补录) beside
-the figures as reported and as amended, and every figure of the period.
+the figures as reported and as amended, the project year's budget statement (when the
+contract has budget lines), and every figure of the period.
 Figures are printed exactly as the JSON has them (``common.pdf.figure``)."""
 from common import pdf
 from services.reports import periods
@@ -29,7 +30,8 @@ def _percent(value):
 
 
 def _cover(doc, report):
-    kind = "季度" if "-Q" in report["period"] else ("月度" if "-" in report["period"] else "年度")
+    kind = "季度" if "-Q" in report["period"] else \
+        ("月度" if "-" in report["period"] and ".." not in report["period"] else "年度")
     place = report["community"]
     doc.space(45)
     doc.text(f"{place['district']} {place['name']}".strip(), "subtitle")
@@ -119,6 +121,23 @@ def _late_entries(doc, report, labels):
     doc.text(periods.LATE_NOTE, "note")
 
 
+def _budget(doc, report):
+    money = report["budget"]
+    doc.text(f"六、预算执行情况（项目第{money['project_year']}年，截至 {money['as_of']}）",
+             "heading")
+    rows = [["预算科目", "预算（元）", "已支出（元）", "剩余（元）", "执行率"]]
+    for line in money["lines"] + [money["total"]]:
+        rows.append([line["label"], line["budget"], line["spent"], line["remaining"],
+                     _percent(line["percent_spent"])])
+    doc.table(rows, widths=[0.28, 0.18, 0.18, 0.18, 0.18], numeric=range(1, 5))
+    burn = money["burn"]
+    doc.text(f"年度时间进度 {_percent(burn['percent_year_elapsed'])}；每场活动成本 "
+             f"{money['cost_per_activity'] or '—'} 元；每服务人次成本 "
+             f"{money['cost_per_person_served'] or '—'} 元。", "note")
+    if money.get("sample_budget"):
+        doc.text("注：预算为示例数据，非合同约定值。", "note")
+
+
 def _all_figures(doc, report, labels):
     doc.text(f"附表：本期全部统计指标（{report['from']} 至 {report['to']}）", "heading")
     names = [m["name"] for m in report["metrics"]]
@@ -145,5 +164,7 @@ def render(report, font_file=None):
     _months(doc, report, labels)
     _activities(doc, report, labels)
     _late_entries(doc, report, labels)
+    if report.get("budget"):
+        _budget(doc, report)
     _all_figures(doc, report, labels)
     return doc.render()

@@ -6,11 +6,15 @@
 - 逐月: every figure, a column per month of the period;
 - 活动类型: the activities held and attended, by kind;
 - 补录: the late entries (补录) the report shows — entries made after a month was
-  reported, each figure entered late beside the figure as reported and as amended.
+  reported, each figure entered late beside the figure as reported and as amended;
+- 预算执行: the budget statement of the project year (when the contract has budget lines):
+  per line and in total budget, spent, remaining, % spent; burn; costs.
 
 Each figure row is [label, code, value(s), unit]: people read the label, a program the
 code; the values are the JSON's, unrounded.
 """
+from decimal import Decimal
+
 from openpyxl import Workbook
 
 from common import spreadsheet
@@ -101,6 +105,34 @@ def _late_sheet(sheet, report):
     spreadsheet.widths(sheet, [10, 10, 22, 30, 8, 10, 10, 10])
 
 
+BUDGET_SHEET = "预算执行"
+BUDGET_HEADERS = ["预算科目", "代码", "预算（元）", "已支出（元）", "剩余（元）", "执行率（%）"]
+
+
+def _budget_sheet(sheet, report):
+    money = report["budget"]
+    spreadsheet.append(sheet, [f"项目第{money['project_year']}年（{money['year_start']} 至 "
+                               f"{money['year_end']}）预算执行情况，截至 {money['as_of']}"])
+    if money.get("sample_budget"):
+        spreadsheet.append(sheet, ["预算为示例数据，非合同约定值"])
+    spreadsheet.header(sheet, BUDGET_HEADERS)
+    for line in money["lines"] + [money["total"]]:
+        # Amounts as numbers (exact yuan from the JSON's text), shown with two decimals.
+        spreadsheet.append(sheet, [line["label"], line["budget_line"],
+                                   Decimal(line["budget"]), Decimal(line["spent"]),
+                                   Decimal(line["remaining"]), line["percent_spent"]])
+        for c in sheet[sheet.max_row][2:5]:
+            c.number_format = "0.00"
+    burn = money["burn"]
+    spreadsheet.append(sheet, ["年度时间进度（%）", "percent_year_elapsed",
+                               burn["percent_year_elapsed"]])
+    for label, name in (("每场活动成本（元）", "cost_per_activity"),
+                        ("每服务人次成本（元）", "cost_per_person_served")):
+        value = money[name]
+        spreadsheet.append(sheet, [label, name, None if value is None else Decimal(value)])
+    spreadsheet.widths(sheet, [20, 22, 14, 14, 14, 12])
+
+
 def render(report):
     wb = Workbook()
     _kpi_sheet(wb.active, report)
@@ -115,4 +147,6 @@ def render(report):
     _month_sheet(wb.create_sheet(MONTH_SHEET), report)
     _kind_sheet(wb.create_sheet(KIND_SHEET), report)
     _late_sheet(wb.create_sheet(LATE_SHEET), report)
+    if report.get("budget"):
+        _budget_sheet(wb.create_sheet(BUDGET_SHEET), report)
     return spreadsheet.to_bytes(wb)

@@ -1,6 +1,6 @@
 """Query schemas of the reports routes (the gateway validates with them; the service
 checks again)."""
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from services.reports import catalogue
 
@@ -29,6 +29,15 @@ class PeriodicQuery(Schema):
     class Meta:
         unknown = RAISE
 
-    period = fields.String(required=True, validate=PERIOD)
+    period = fields.String(validate=PERIOD, metadata={
+        "description": "a month, quarter or calendar year (or give year)"})
+    year = fields.Integer(validate=validate.Range(1, 10), metadata={
+        "description": "instead of period: the whole project year of the contract"})
     format = fields.String(load_default="json",
                            validate=validate.OneOf(["json", "csv", "xlsx", "pdf"]))
+
+    @validates_schema
+    def _one_period(self, data, **_):
+        if ("period" in data) == ("year" in data):
+            raise ValidationError("give period (2026-11, 2026-Q4 or 2026) or year (a "
+                                  "project year), one of them", "period")

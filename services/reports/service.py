@@ -8,7 +8,7 @@ also consumes the summaries the shovels bring from its communities' vhosts.
 """
 from nameko.dependency_providers import Config
 
-from common import times
+from common import contract, times
 from common.bus import handle_event_batches
 from common.db import Store
 from common.idempotency import idempotent
@@ -17,6 +17,7 @@ from common.ops import OperatorEndpoints
 from common.outbox import OutboxRelay
 from common.rpc import rpc
 from services.reports import domain, evidence, periodic, periods, pipeline
+from services.reports import budget, domain, periodic, periods, pipeline
 from services.reports import metrics as rmetrics
 from services.reports.extensions import (ProjectionBacklog, Rebuilder, config_timer,
                                          handle_community_summary)
@@ -38,8 +39,20 @@ class ReportsService(OperatorEndpoints):
     def _today(self):
         return domain.parse_today(self.config.get("REPORTS_TODAY")) or times.local_today()
 
-    def _targets(self, year=None):
-        return domain.targets_for(self.config["KPI_TARGETS_FILE"], year)
+    def _contract(self):
+        return contract.from_config(self.config)
+
+    def _targets(self, year=None, on=None):
+        """The targets of project ``year``; without one, of the year holding ``on`` (a
+        date; default today): year 2's targets apply from its first day."""
+        years = self._contract()
+        if year is not None:
+            return years.year(year).targets
+        return years.current(on or self._today()).targets
+
+    def _year_of(self, period):
+        """The project year a period's first day falls in (else the configured one)."""
+        return self._contract().current(periodic.first_day(period) or self._today())
 
     def _community(self):
         return self.config.get("COMMUNITY_ID", "hetong")
@@ -132,6 +145,26 @@ class ReportsService(OperatorEndpoints):
         """Evidence photos and files of a period's events and meetings (evidence.py)."""
         with self.store.session() as session:
             return evidence.attachment_counts(session, period)
+    def get_budget_statement(self, year=None):
+        """The project year's budget statement (default: the year holding today)."""
+        years, today = self._contract(), self._today()
+        chosen = years.year(year) if year is not None else years.current(today)
+        with self.store.session() as session:
+            return budget.statement(session, chosen, today)
+
+    @rpc
+    def get_event_costs(self, date_from, date_to):
+        """{event_id: yuan} spent on each activity in the months of [from, to] (dates or
+        months)."""
+        first, last = domain.to_month(date_from, "from"), domain.to_month(date_to, "to")
+        with self.store.session() as session:
+            return budget.event_costs(session, first, last)
+
+    @rpc
+    def get_year_comparison(self):
+        """Every project year of the contract side by side (KPIs, budget, costs)."""
+        with self.store.session() as session:
+            return budget.comparison(session, self._contract(), self._today())
 
     @rpc
     def get_summary(self, date_from=None, date_to=None, group_by="month"):
@@ -140,11 +173,17 @@ class ReportsService(OperatorEndpoints):
                                   self._today())
 
     @rpc
-    def get_periodic_report(self, period, format="json"):
+    def get_periodic_report(self, period=None, format="json", year=None):
+        """The report of a month, quarter or calendar year, or (``year``) of a whole
+        project year of the contract."""
         periodic.check_format(format)
+        if year is not None:
+            chosen = self._contract().year(year)
+            period = periodic.project_year_period(chosen)
         with self.store.session() as session:
+            year = chosen if year is not None else self._year_of(period)
             report = periodic.document(session, period, self._community(), self._today(),
-                                       self._targets())
+                                       year.targets, year)
         if format == "json":
             return report
         return periodic.render(report, format, self.config.get("REPORT_FONT_FILE"))
@@ -157,8 +196,9 @@ class ReportsService(OperatorEndpoints):
         today = self._today()
         periods.check_closable(period, today)
         with self.store.session() as session:
+            year = self._year_of(period)
             report = periodic.document(session, period, self._community(), today,
-                                       self._targets())
+                                       year.targets, year)
             return periods.close(session, period, closed_by, report)
 
     @rpc

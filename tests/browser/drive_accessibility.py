@@ -28,7 +28,8 @@ STAFF = [("home", "/"), ("applications", "/applications"), ("users", "/users"),
          ("partners", "/partners"), ("partner-new", "/partners/new"),
          ("resources", "/resources"), ("resource-new", "/resources/new"),
          ("shifts", "/shifts"), ("kiosk", "/kiosk"), ("meeting-new", "/meetings/new"),
-         ("district", "/district"), ("audit", "/audit"), ("consultations", "/consultations")]
+         ("district", "/district"), ("audit", "/audit"), ("consultations", "/consultations"),
+         ("budget", "/budget")]
 VOLUNTEER = [("mine", "/mine"), ("password", "/password")]
 
 

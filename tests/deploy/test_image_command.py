@@ -125,6 +125,7 @@ def environment(tmp_path_factory, vhost):
         "ATTACHMENT_RPC_TIMEOUT_SECONDS": "30",
         "REPORTS_MODE": "community",
         "KPI_TARGETS_FILE": "config/targets/hetong-year1.yaml",
+        "CONTRACT_YEARS": "",
         "SUMMARY_INTERVAL_SECONDS": "3600",
         "PUBLIC_BASE_URL": "https://deploytest.ronghe.example.invalid",
     }

@@ -211,12 +211,15 @@ def test_second_community_mounts_its_own_kpi_targets(rendered):
                      and d["metadata"]["name"].startswith("ronghe-kpi-targets")]
     targets = yaml.safe_load(targets_cm["data"]["targets.yaml"])
     assert targets["community_id"] == "jinshan" and targets["sample"] is True
-    reports = kinds(docs, "Deployment")["reports"]["spec"]["template"]["spec"]
-    (container,) = reports["containers"]
-    mount = [m for m in container["volumeMounts"] if path.startswith(m["mountPath"] + "/")]
-    assert mount and mount[0]["readOnly"] is True
-    volume = [v for v in reports["volumes"] if v["name"] == mount[0]["name"]][0]
-    assert volume["configMap"]["name"] == targets_cm["metadata"]["name"]
+    # reports counts against its targets; events checks expenditures against its lines
+    for process in ("reports", "events"):
+        spec = kinds(docs, "Deployment")[process]["spec"]["template"]["spec"]
+        (container,) = spec["containers"]
+        mount = [m for m in container["volumeMounts"]
+                 if path.startswith(m["mountPath"] + "/")]
+        assert mount and mount[0]["readOnly"] is True, process
+        volume = [v for v in spec["volumes"] if v["name"] == mount[0]["name"]][0]
+        assert volume["configMap"]["name"] == targets_cm["metadata"]["name"]
     # and its keys match Hetong's file (same shape, replaceable without code changes)
     from common.config import ROOT
     hetong = yaml.safe_load((ROOT / "config/targets/hetong-year1.yaml").read_text(encoding="utf-8"))

@@ -49,6 +49,13 @@ EXPECTED = {
     "GET /ideas/<int:idea_id>": PUBLIC,
     "POST /ideas/<int:idea_id>/votes": PUBLIC,
     "POST /ideas/<int:idea_id>/adopt": STAFF,
+    # the contract's money: staff keep the ledger; the lines and the statement for readers
+    "POST /expenditures": STAFF,
+    "GET /expenditures": STAFF,
+    "GET /expenditures/<int:expenditure_id>": STAFF,
+    "GET /budget/lines": REPORT_READERS,
+    "GET /budget": REPORT_READERS,
+    "GET /reports/years": REPORT_READERS,
     # consultations (意见征集): residents read and answer; staff create; results for readers
     "GET /consultations": PUBLIC,
     "POST /consultations": STAFF,

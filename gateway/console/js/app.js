@@ -19,6 +19,7 @@ import * as meetings from "./pages/meetings.js";
 import * as district from "./pages/district.js";
 import * as audit from "./pages/audit.js";
 import * as consultations from "./pages/consultations.js";
+import * as budget from "./pages/budget.js";
 
 const ROUTES = [
   [/^\/login$/, loginPage.render, null],
@@ -60,6 +61,7 @@ const ROUTES = [
   [/^\/audit$/, audit.list, "audit"],
   [/^\/consultations$/, consultations.list, "consultations"],
   [/^\/consultations\/(\d+)$/, consultations.detail, "consultations"],
+  [/^\/budget$/, budget.render, "budget"],
 ];
 
 // Pages open without logging in: the login and the volunteer application form.

@@ -209,7 +209,8 @@ def test_documents_and_meetings_are_taken_by_their_bytes(running, attachments_di
     # A meeting is not an "event" owner, nor the other way round.
     assert upload(staff, "event", mid, PDF, filename="a.pdf").status_code == 404
     assert upload(staff, "meeting", event(staff), PDF, filename="a.pdf").status_code == 404
-    assert upload(staff, "expenditure", 1, PDF, filename="a.pdf").status_code == 422
+    assert upload(staff, "expenditure", 999, PDF, filename="a.pdf").status_code == 404
+    assert upload(staff, "receipt", 1, PDF, filename="a.pdf").status_code == 422
     assert staff.get("/attachments", params={"owner_kind": "meeting",
                                              "owner_id": mid}).json()["total"] == 3
     # A phone that lost the answer sends the same file again with the same key: the first

@@ -71,7 +71,8 @@ def test_xlsx_of_a_year_kpis_first_then_plans_months_and_activities(reported):
     assert response.status_code == 200, response.text
     assert "attachment" in response.headers["Content-Disposition"]
     wb = load_workbook(io.BytesIO(response.content))
-    assert wb.sheetnames == ["指标", "汇总"] + PLAN_SHEETS + ["逐月", "活动类型", "补录"]
+    assert wb.sheetnames == ["指标", "汇总"] + PLAN_SHEETS + ["逐月", "活动类型", "补录",
+                                                             "预算执行"]
 
     # 指标: every KPI of the targets file, its target and status read back.
     kpi_rows = rows_by_code(wb["指标"], ["指标", "代码"])

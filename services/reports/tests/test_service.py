@@ -204,7 +204,7 @@ def test_scenario_through_the_broker_redelivery_rebuild_and_xlsx(stack, rabbit_c
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     wb = load_workbook(io.BytesIO(xlsx.content))
     assert wb.sheetnames == ["指标", "汇总", "资源融和", "体系融和", "服务融和", "文化融和",
-                             "逐月", "活动类型", "补录"]
+                             "逐月", "活动类型", "补录", "预算执行"]
     assert [c.value for c in wb["汇总"][2]] == ["指标", "代码", "数值", "单位"]
     assert {r[1]: r[2] for r in wb["汇总"].iter_rows(min_row=3, values_only=True)} == month["summary"]
     for plan, label in month["plan_labels"].items():
