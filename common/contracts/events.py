@@ -252,6 +252,7 @@ class AttachmentRemoved(Schema):
     kind = AttachmentKind(required=True)
     owner_time = fields.DateTime(required=True)
 
+
 @event_type("expenditure_recorded", "events",
             "Staff recorded money spent on a budget line of the contract's project year "
             "(the payee and the note stay in the events service).")

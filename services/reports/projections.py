@@ -515,6 +515,8 @@ def attachment_added(c, p, env):
 
 def attachment_removed(c, p, env):
     _attachment(c, p, -1)
+
+
 def expenditure_recorded(c, p, env):
     # Money counts in the month of the day it was spent, in exact fen; the project year
     # comes with the fact (the events service read it from the contract), so that a year

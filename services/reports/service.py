@@ -145,6 +145,8 @@ class ReportsService(OperatorEndpoints):
         """Evidence photos and files of a period's events and meetings (evidence.py)."""
         with self.store.session() as session:
             return evidence.attachment_counts(session, period)
+
+    @rpc
     def get_budget_statement(self, year=None):
         """The project year's budget statement (default: the year holding today)."""
         years, today = self._contract(), self._today()
