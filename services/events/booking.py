@@ -43,8 +43,8 @@ def book(resources, request, store=None):
         raise Conflict(exc.message or "the venue is already booked for this time",
                        details) from None
     except NotFound as exc:
-        raise ValidationFailed("unknown venue", dict(exc.details or {},
-                                                     venue_id=["unknown venue"])) from None
+        raise ValidationFailed("unknown_venue", dict(exc.details or {},
+                                                     venue_id=["unknown_venue"])) from None
     return int(booking["id"])
 
 

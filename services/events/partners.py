@@ -29,6 +29,6 @@ def resolve_attendees(resources, attendees):
         else:
             attendee.update(organisation=partner["name"], category=partner["five_society"])
     if refused:
-        raise ValidationFailed("an attendee names a partner that cannot attend",
+        raise ValidationFailed("attendee_partner_cannot_attend",
                                {"attendees": refused})
     return attendees

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from common import downloads, pdf, pii, spreadsheet, times, vocab
 from common.errors import Conflict, RongheError, ValidationFailed
+from common.messages import msg
 from services.events.domain import get_event_row
 from services.events.models import Attendance, Registration
 
@@ -30,7 +31,7 @@ ABSENT = "未到"
 
 def check_format(fmt):
     if fmt not in FORMATS:
-        raise ValidationFailed("bad format", {"format": [f"one of {', '.join(FORMATS)}"]})
+        raise ValidationFailed("bad_format", {"format": [msg("one_of_formats", formats=', '.join(FORMATS))]})
 
 
 # -- what the sheet lists ---------------------------------------------------------------
@@ -55,7 +56,7 @@ def read(session, crypto, event_id, community_id):
     """The event and its rows, in the order they are printed."""
     event = get_event_row(session, event_id)
     if event.status == "cancelled":
-        raise Conflict("a cancelled event has no sign-in sheet",
+        raise Conflict("cancelled_event_no_sign_in_sheet",
                        {"status": event.status, "event_id": event.id})
     attendance = session.execute(select(Attendance).where(Attendance.event_id == event.id)
                                  .order_by(Attendance.attended_at, Attendance.id)).scalars().all()

@@ -6,6 +6,7 @@ report_xlsx and PDF in report_pdf. Every rendering shows exactly the numbers of 
 
 from common import downloads, spreadsheet, vocab
 from common.errors import ValidationFailed
+from common.messages import msg
 from services.reports import catalogue, domain, report_pdf, report_xlsx
 from services.reports.report_xlsx import HEADERS, SUMMARY_SHEET, figure_rows
 
@@ -20,7 +21,7 @@ QUARTERS = {"1": "第一季度", "2": "第二季度", "3": "第三季度", "4": 
 
 def check_format(fmt):
     if fmt not in FORMATS:
-        raise ValidationFailed("bad format", {"format": [f"one of {', '.join(FORMATS)}"]})
+        raise ValidationFailed("bad_format", {"format": [msg("one_of_formats", formats=', '.join(FORMATS))]})
 
 
 def period_label(period):

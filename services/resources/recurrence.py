@@ -36,7 +36,7 @@ def _refuse(field, reason):
     details = [reason]
     for part in reversed(field.split(".")):
         details = {part: details}
-    raise ValidationFailed(f"{field}: {reason}", details)
+    raise ValidationFailed("field_reason", details, field=field, reason=reason)
 
 
 def parse_rrule(text):

@@ -12,6 +12,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates, va
 from common import pii, schemas as common, times, vocab
 from common.errors import ValidationFailed
 from common.schemas import Day, Id, PageQuery, QueryId
+from common.messages import msg
 from services.resources import recurrence
 
 PARTNER_KINDS = {
@@ -46,7 +47,7 @@ class Instant(common.Instant):
             return super()._deserialize(value, attr, data, **kwargs)
         except OverflowError:
             raise ValidationError(
-                f"must be in the years {common.MIN_YEAR}-{common.MAX_YEAR}") from None
+                msg("year_out_of_range", min_year=common.MIN_YEAR, max_year=common.MAX_YEAR)) from None
 
 
 def _bad_text(value):
@@ -75,7 +76,7 @@ def _contact_phone(value):
     """A mainland mobile number or a landline (0592-1234567)."""
     normalised = pii.normalise(value)
     if not (pii.is_phone(normalised) or re.match(r"^0\d{9,11}$", normalised)):
-        raise ValidationError("not a phone number (mobile 1[3-9]… or landline 0592-…)")
+        raise ValidationError("not_phone_number")
 
 
 def _resident_phone(value):
@@ -105,7 +106,7 @@ class Partial(Strict):
     @validates_schema
     def _not_empty(self, data, **_):
         if not data:
-            raise ValidationError("give at least one field to change", "_schema")
+            raise ValidationError("give_a_field_to_change", "_schema")
 
 
 class ListingQuery(Strict, PageQuery):
@@ -251,7 +252,7 @@ class ResourceFields(Strict):
     def _window(self, data, **_):
         start, end = data.get("available_from"), data.get("available_to")
         if start and end and end < start:
-            raise ValidationError("must not be before available_from", "available_to")
+            raise ValidationError("must_not_be_before_available_from", "available_to")
 
 
 class ResourceCreate(ResourceFields):
@@ -391,7 +392,7 @@ class SlotFields(Strict):
     def _order(self, data, **_):
         start, end = data.get("start"), data.get("end")
         if start is not None and end is not None and end <= start:
-            raise ValidationError("must be after start", "end")
+            raise ValidationError("must_be_after_start", "end")
 
 
 class BookingCreate(SlotFields):
@@ -425,12 +426,12 @@ class SeriesRule(Strict):
     @validates_schema
     def _bounded(self, data, **_):
         if (data.get("until") is None) == (data.get("count") is None):
-            raise ValidationError("give exactly one of until and count (a series has an end)",
+            raise ValidationError("until_or_count",
                                   "until")
         if len(set(data.get("by_weekday") or [])) != len(data.get("by_weekday") or []):
-            raise ValidationError("names a day twice", "by_weekday")
+            raise ValidationError("names_day_twice", "by_weekday")
         if data.get("by_weekday") and data.get("freq") == "daily":
-            raise ValidationError("only with freq weekly", "by_weekday")
+            raise ValidationError("only_with_freq_weekly", "by_weekday")
 
 
 class RRule(fields.String):
@@ -440,7 +441,7 @@ class RRule(fields.String):
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
         if not 1 <= len(text) <= 200:
-            raise ValidationError("1-200 characters")
+            raise ValidationError("rrule_length")
         try:
             return recurrence.parse_rrule(text)
         except ValidationFailed as exc:
@@ -462,7 +463,7 @@ class SeriesCreate(SlotFields):
     @validates_schema
     def _one_rule(self, data, **_):
         if (data.get("rule") is None) == (data.get("rrule") is None):
-            raise ValidationError("give exactly one of rule and rrule", "rule")
+            raise ValidationError("rule_or_rrule", "rule")
 
 
 class BookSeries(SeriesCreate):
@@ -490,10 +491,10 @@ class VenueQuery(Strict):
     def _slot(self, data, **_):
         start, end = data.get("free_from"), data.get("free_to")
         if (start is None) != (end is None):
-            raise ValidationError("give free_from and free_to together",
+            raise ValidationError("free_from_and_to_together",
                                   "free_to" if start is not None else "free_from")
         if start is not None and end is not None and end <= start:
-            raise ValidationError("must be after free_from", "free_to")
+            raise ValidationError("must_be_after_free_from", "free_to")
 
 
 class BookingQuery(Strict):
@@ -511,7 +512,7 @@ class BookingQuery(Strict):
     def _range(self, data, **_):
         start, end = data.get("from"), data.get("to")
         if start is not None and end is not None and end <= start:
-            raise ValidationError("must be after from", "to")
+            raise ValidationError("must_be_after_from", "to")
 
 
 class Venue(Schema):
@@ -624,7 +625,7 @@ class NeedCreate(Strict):
     def _taken_already(self, value, **_):
         # A few minutes' grace for the clock of the browser that sent "now".
         if value is not None and value > times.now() + INTAKE_CLOCK_GRACE:
-            raise ValidationError(f"in the future: at most now ({times.iso(times.now())})")
+            raise ValidationError(msg("in_future_at_most_now", now=times.iso(times.now())))
 
 
 class NeedQuery(ListingQuery):
@@ -644,7 +645,7 @@ class MatchCreate(Strict):
     @validates_schema
     def _something(self, data, **_):
         if data.get("resource_id") is None and data.get("volunteer_id") is None:
-            raise ValidationError("give a resource_id, a volunteer_id or both", "resource_id")
+            raise ValidationError("resource_or_volunteer_required", "resource_id")
 
 
 class NeedClose(Strict):
