@@ -37,6 +37,8 @@ class RongheError(Exception):
     status = 500
 
     def __init__(self, key="", details=None, params=None, **kwparams):
+        if isinstance(key, messages.Msg):  # msg(key, **params) given whole
+            key, kwparams = str(key), dict(key.params, **kwparams)
         details = messages.to_wire(_from_wire(details, {}) or {})
         params = messages.to_wire(dict(_from_wire(params, {}) or {}, **kwparams))
         super().__init__(key, json.dumps(details, ensure_ascii=False, default=str),

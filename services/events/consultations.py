@@ -106,29 +106,29 @@ def checked_answers(questions, answers):
         kind = question["kind"]
         if answer is None or answer == "" or answer == []:
             if question["required"]:
-                _refuse(number, question, "此题必答")
+                _refuse(number, question, msg("answer_required"))
             stored.append(None)
             continue
         options = question.get("options") or []
         if kind == "single":
             if isinstance(answer, bool) or not isinstance(answer, int) \
                     or not 0 <= answer < len(options):
-                _refuse(number, question, f"请选择一个选项（0–{len(options) - 1}）")
+                _refuse(number, question, msg("choose_one_option", last=len(options) - 1))
         elif kind == "multiple":
             if not isinstance(answer, list) or any(
                     isinstance(a, bool) or not isinstance(a, int) or not 0 <= a < len(options)
                     for a in answer) or len(set(answer)) != len(answer):
-                _refuse(number, question, f"请选择不重复的选项（0–{len(options) - 1}）")
+                _refuse(number, question, msg("choose_distinct_options", last=len(options) - 1))
             answer = sorted(answer)
         elif kind == "rating":
             if isinstance(answer, bool) or not isinstance(answer, int) or answer not in RATINGS:
-                _refuse(number, question, "评分为 1–5 的整数")
+                _refuse(number, question, msg("rating_1_to_5"))
         else:  # text
             if not isinstance(answer, str) or len(answer.strip()) == 0:
-                _refuse(number, question, "请填写文字")
+                _refuse(number, question, msg("text_required"))
             answer = answer.strip()
             if len(answer) > MAX_TEXT or "\x00" in answer:
-                _refuse(number, question, f"最多 {MAX_TEXT} 字")
+                _refuse(number, question, msg("text_at_most", max=MAX_TEXT))
             # Answers are anonymous: a phone or ID number typed into one is masked.
             answer = pii.redact(answer)
         stored.append(answer)

@@ -139,7 +139,7 @@ def register_volunteer(uow, crypto, data):
         compound=data["compound"], skills=sorted(set(data["skills"])), talent=data["talent"],
         availability=data["availability"], status="active", created_at=times.now())
     session.add(volunteer)
-    _flush_unique(session, "phone or id_number already registered (concurrently)")
+    _flush_unique(session, msg("phone_or_id_number_already_registered"))
     volunteer.number = f"V{volunteer.id:06d}"
     session.flush()
     uow.emit("volunteer_registered", {
@@ -184,7 +184,7 @@ def update_volunteer(uow, crypto, volunteer_id, data):
             changed.append(field)
     if changed:
         volunteer.updated_at = times.now()
-        _flush_unique(session, "phone or id_number already registered (concurrently)")
+        _flush_unique(session, msg("phone_or_id_number_already_registered"))
         uow.emit("volunteer_updated", {
             "volunteer_id": volunteer.id, "changed_fields": changed,
             "status": volunteer.status, "compound": volunteer.compound,
@@ -342,7 +342,7 @@ def create_team(uow, data):
     team = Team(name=data["name"], description=data["description"],
                 leader_id=data["leader_id"], created_at=times.now())
     session.add(team)
-    _flush_unique(session, f"team {data['name']} exists", "name")
+    _flush_unique(session, msg("team_exists", name=data['name']), "name")
     for vid in member_ids:
         session.add(TeamMember(team_id=team.id, volunteer_id=vid))
     session.flush()

@@ -75,7 +75,7 @@ def test_answers_outside_the_open_days_are_refused_in_chinese(store, crypto, ope
     cid = create(store, opens, closes)["id"]
     with pytest.raises(ValidationFailed) as refused:
         answer(store, crypto, cid)
-    assert says in refused.value.message and "consultation" in refused.value.details
+    assert says in refused.value.to_dict()["message"] and "consultation" in refused.value.details
     assert store.count(ConsultationAnswer) == 0
 
 
@@ -105,10 +105,10 @@ def test_an_answer_that_does_not_fit_its_question_is_refused_naming_it(
     cid = create(store)["id"]
     with pytest.raises(ValidationFailed) as refused:
         answer(store, crypto, cid, answers=answers)
-    assert field in refused.value.details and reason in str(refused.value.details[field])
+    assert field in refused.value.details and reason in str(refused.value.to_dict()["details"][field])
     if field != "answers":
         number = field.split(".")[1]
-        assert f"第{number}题" in refused.value.message
+        assert f"第{number}题" in refused.value.to_dict()["message"]
     assert store.count(ConsultationAnswer) == 0 and not store.events("consultation_answered")
 
 
