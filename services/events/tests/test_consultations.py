@@ -50,7 +50,7 @@ def test_each_phone_answers_once_and_results_count_the_answers(store, crypto):
     answer(store, crypto, cid, "13800003333", (1, [1, 2], 3, "  加装路灯 "))
     with pytest.raises(Conflict) as again:
         answer(store, crypto, cid, "13800002222", (2, [0], 1, None))
-    assert again.value.details["phone"] == ["already answered"]
+    assert again.value.to_dict()["details"]["phone"] == ["已回答"]
     assert store.count(ConsultationAnswer) == 3
 
     with store.session() as session:
