@@ -1,5 +1,6 @@
 """Users, passwords (argon2) and tokens (JWT, HS256 pinned, short expiry, a lifetime
 ceiling, bound to this community's instance and to the user's current token version)."""
+import re
 import secrets
 import time
 
@@ -55,7 +56,7 @@ class UserCreate(Schema):
         if "password" in data:
             weakness = credentials.password_weakness(data["password"], data.get("username"))
             if weakness:
-                raise ValidationError({"password": [msg("weak_password", weakness=weakness)]})
+                raise ValidationError({"password": [_policy_reason(weakness)]})
 
 
 PASSWORD_RULE = (f"at least {credentials.PASSWORD_MIN_LENGTH} characters mixing letters with "
@@ -190,10 +191,30 @@ def authenticate(session, username, password):
     return user
 
 
+# credentials.password_weakness's reasons (English, shared with the configuration check)
+# → the catalogue's messages.
+_WEAKNESS_KEYS = {
+    "uses one kind of character only: mix letters with digits or symbols":
+        "password_one_kind",
+    "contains the username": "password_contains_username",
+    "is a placeholder or a development default": "password_placeholder",
+    "repeats one character": "password_repeats",
+}
+
+
+def _policy_reason(weakness):
+    shorter = re.match(r"^is shorter than (\d+) characters$", weakness)
+    if shorter:
+        return msg("password_too_short", min=int(shorter.group(1)))
+    key = _WEAKNESS_KEYS.get(weakness)
+    return msg(key) if key else msg("weak_password", weakness=weakness)
+
+
 def _check_policy(field, password, username):
     weakness = credentials.password_weakness(password, username)
     if weakness:
-        raise ValidationFailed("weak_password", {field: [msg("weak_password", weakness=weakness)]}, weakness=weakness)
+        reason = _policy_reason(weakness)
+        raise ValidationFailed(reason, {field: [reason]})
 
 
 def _end_tokens(user):

@@ -95,7 +95,7 @@ def _unstorable(data):
             continue
         if isinstance(value, int):
             if abs(value) > MAX_SAFE_INT:
-                problems.setdefault(field, []).append(f"must be at most {MAX_SAFE_INT}")
+                problems.setdefault(field, []).append(msg("at_most_number", max=MAX_SAFE_INT))
         elif isinstance(value, str):
             reason = _unstorable_text(value)
             if reason:
@@ -107,7 +107,7 @@ def _unstorable(data):
                 if reason:
                     # Named as it can be shown: the surrogate as an escape.
                     key = key.encode("utf-8", "backslashreplace").decode("utf-8")
-                    problems.setdefault(key, []).append(f"field name {reason}")
+                    problems.setdefault(key, []).append(msg("field_name_reason", reason=msg(reason)))
                 pending.append((item, key, depth + 1))
         elif isinstance(value, list):
             pending.extend((item, field, depth + 1) for item in value)
@@ -116,11 +116,11 @@ def _unstorable(data):
 
 def _unstorable_text(text):
     if "\x00" in text:
-        return "must not contain NUL characters"
+        return "text_has_nul"
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        return "must be valid Unicode (no lone surrogates)"
+        return "text_has_surrogates"
     return None
 
 

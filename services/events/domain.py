@@ -803,7 +803,7 @@ def door_check_in(uow, crypto, token, data, now=None):
                                    {"phone": ["not_registered_for_this_event"]}) from None
         raise
     except Conflict as refused:
-        if not refused.message.startswith("attendance already recorded"):
+        if refused.key != "attendance_already_recorded":
             raise
         raise Conflict("door_already_checked_in", {"phone": ["checked_in"]}) from None
     return DOOR_CHECK_IN.dump(SimpleNamespace(

@@ -64,7 +64,7 @@ class MeetingAttendee(Strict):
     @validates_schema
     def _guest(self, data, **_):
         if data.get("partner_id") is None:
-            missing = {f: ["required for a guest (an attendee without partner_id)"]
+            missing = {f: ["required_for_guest"]
                        for f in ("organisation", "category") if not data.get(f)}
             if missing:
                 raise ValidationError(missing)

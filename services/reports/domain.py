@@ -448,11 +448,11 @@ def kpi_specs(targets):
         dimension, keys = (next(iter(where.items())) if where else (None, None))
         problem = None
         if metric is None and (where or "metric" in spec):
-            problem = f"unknown metric {spec.get('metric', name)}"
+            problem = msg("unknown_metric", metric=spec.get("metric", name))
         elif len(where) > 1:
-            problem = "where takes one dimension"
+            problem = msg("where_one_dimension")
         elif where and (metric.kind == "distinct" or dimension not in metric.dims):
-            problem = f"{metric.name} is not counted by {dimension}"
+            problem = msg("metric_not_by_dimension", metric=metric.name, dimension=dimension)
         if problem:
             raise ValidationFailed("bad_targets_file", {name: [problem]})
         if keys is not None:

@@ -13,7 +13,7 @@ from datetime import time, timedelta
 
 from sqlalchemy import and_, exists, func, or_, select
 
-from common import pii, times, vocab
+from common import messages, pii, times, vocab
 from common.db import paginate
 from common.errors import Conflict, NotFound, ValidationFailed, load_input
 from common.schemas import MAX_ID
@@ -23,7 +23,6 @@ from services.resources.models import (Booking, BookingSeries, Match, Need, Part
                                        ResourceNeedCategory, ResourceTargetGroup, Venue,
                                        utcnow)
 
-DAY_NAMES_ZH = dict(zip(schemas.DAYS, ("周一", "周二", "周三", "周四", "周五", "周六", "周日")))
 
 # The answers: one schema instance each, built once (listings dump many rows).
 PARTNER = schemas.Partner()
@@ -502,11 +501,11 @@ def opening_problem(venue, start, end):
     start, end = times.local(start), times.local(end)
     day = schemas.DAYS[start.weekday()]
     spans = (venue.opening_hours or {}).get(day, [])
-    hours_text = ", ".join(f"{a}-{b}" for a, b in spans) or "closed"
-    reason = (f"{venue.name} is open {DAY_NAMES_ZH[day]} ({day}) {hours_text}; "
-              f"{start:%Y-%m-%d %H:%M}-{end:%H:%M} is outside")
+    hours = ", ".join(f"{a}-{b}" for a, b in spans) or msg("closed_all_day")
+    reason = msg("outside_opening_hours", name=venue.name, day=day, hours=hours,
+                 start=f"{start:%Y-%m-%d %H:%M}", end=f"{end:%H:%M}")
     if start.date() != end.date():
-        return f"a booking must end on the day it starts ({start:%Y-%m-%d})"
+        return msg("booking_ends_another_day", day=f"{start:%Y-%m-%d}")
     for open_text, close_text in spans:
         if _parse_hhmm(open_text) <= start.time() and end.time() <= _parse_hhmm(close_text):
             return None
@@ -645,18 +644,24 @@ def _series_plan(session, data, lock=False):
                 conflicts.append(dict(slot, kind="opening_hours", reason=hours))
         for other in existing:
             if other.start_at < end and other.end_at > start:
-                held_by = f" of event {other.event_id}" if other.event_id else ""
+                booked = dict(name=venue.name, start_at=times.iso(other.start_at),
+                              end_at=times.iso(other.end_at), id=other.id,
+                              purpose=other.purpose)
                 conflicts.append(dict(
                     slot, kind="booking", booking_id=other.id, event_id=other.event_id,
                     conflicting_booking=_booking_answer(other, venue),
-                    reason=(f"{venue.name} is already booked {times.iso(other.start_at)} to "
-                            f"{times.iso(other.end_at)} (booking {other.id}{held_by}: "
-                            f"{other.purpose})")))
+                    reason=msg("booked_for_event", event_id=other.event_id, **booked)
+                    if other.event_id else msg("booked_for", **booked)))
         plan.append({"start": start, "end": end, "conflicts": conflicts})
     return venue, data, recurrence.to_rrule_text(rule), plan
 
 
-def _preview_answer(venue, data, rrule_text, plan):
+def _preview_answer(venue, data, rrule_text, plan, shown=None):
+    """``shown`` turns each conflict's reason (a message) into what the answer carries:
+    Chinese text in a preview (data a person reads), the message itself in an error."""
+    shown = shown or (lambda reason: messages.render(reason.key, reason.params, "zh"))
+    plan = [dict(item, conflicts=[dict(c, reason=shown(c["reason"]))
+                                  for c in item["conflicts"]]) for item in plan]
     conflicts = [c for item in plan for c in item["conflicts"]]
     return {"venue_id": venue.id, "venue_name": venue.name, "purpose": data["purpose"],
             "rrule": rrule_text, "count": len(plan),
@@ -678,7 +683,7 @@ def book_venue_series(uow, data):
     (and nothing written) otherwise."""
     session = uow.session
     venue, data, rrule_text, plan = _series_plan(session, data, lock=True)
-    preview = _preview_answer(venue, data, rrule_text, plan)
+    preview = _preview_answer(venue, data, rrule_text, plan, shown=messages.Msg.wire)
     if preview["conflicts"]:
         first = preview["conflicts"][0]
         raise Conflict(
@@ -749,7 +754,8 @@ def cancel_booking_series(uow, series_id, from_booking_id=None):
     if from_booking_id is not None:
         first = next((b for b in bookings if b.id == from_booking_id), None)
         if first is None:
-            reason = f"booking {from_booking_id} is not an occurrence of series {series.id}"
+            reason = msg("booking_not_of_series", booking_id=from_booking_id,
+                         series_id=series.id)
             raise ValidationFailed(reason, {"from_booking_id": [reason]})
         cut = first.start_at
     cancelled = [b for b in bookings if b.status == "active"
@@ -1007,8 +1013,14 @@ def close_need(uow, crypto, need_id, data, actor=None):
 
 # ---------------------------------------------------------------- matching (精准帮扶)
 
-def _zh(vocabulary, code):
-    return f"{vocabulary.get(code, code)} ({code})"
+def _said(key, **params):
+    """A reason as people read it: Chinese from the message catalogue, codes shown by
+    their labels (the answer is data, the same for every reader)."""
+    return messages.render(key, params, "zh")
+
+
+def _labels(vocabulary, codes):
+    return "、".join(vocab.label(vocabulary, c) for c in codes)
 
 
 def score_resource(resource, need, partner_compounds=(), today=None):
@@ -1020,44 +1032,49 @@ def score_resource(resource, need, partner_compounds=(), today=None):
     if resource.available_to is not None and resource.available_to < today:
         return None
     score, reasons = 0, []
+    category = vocab.label("need_categories", need.category)
     category_fit = need.category in resource.need_categories
     if category_fit:
         score += 50
-        reasons.append(f"answers {_zh(vocab.NEED_CATEGORIES, need.category)} needs")
+        reasons.append(_said("suggest_answers_category", category=category))
+    elif resource.need_categories:
+        reasons.append(_said("suggest_other_categories", category=category,
+                             listed=_labels("need_categories", resource.need_categories)))
     else:
-        listed = ", ".join(_zh(vocab.NEED_CATEGORIES, c) for c in resource.need_categories)
-        reasons.append(f"does not answer {_zh(vocab.NEED_CATEGORIES, need.category)}"
-                       + (f" (answers {listed})" if listed else ""))
+        reasons.append(_said("suggest_not_category", category=category))
     groups = resource.target_groups
+    group = vocab.label("target_groups", need.target_group)
     if need.target_group in groups:
         group_fit = "exact"
         score += 30
-        reasons.append(f"serves {_zh(vocab.TARGET_GROUPS, need.target_group)}")
+        reasons.append(_said("suggest_serves_group", group=group))
     elif "all_residents" in groups:
         group_fit = "general"
         score += 15
-        reasons.append(f"serves all residents, {_zh(vocab.TARGET_GROUPS, 'all_residents')}")
+        reasons.append(_said("suggest_serves_all_residents"))
     else:
         group_fit = None
         score -= 10
-        reasons.append("serves " + ", ".join(_zh(vocab.TARGET_GROUPS, g) for g in groups)
-                       + f", not {_zh(vocab.TARGET_GROUPS, need.target_group)}")
+        reasons.append(_said("suggest_serves_other_groups", group=group,
+                             groups=_labels("target_groups", groups)))
     if resource.quantity_left is None:
         score += 5
-        reasons.append("no fixed limit on quantity")
+        reasons.append(_said("suggest_no_quantity_limit"))
     else:
         score += 10 if resource.quantity_left >= 5 else 5
-        reasons.append(f"{resource.quantity_left} {resource.unit or 'units'} left")
+        reasons.append(_said("suggest_quantity_left", quantity=resource.quantity_left,
+                             unit=resource.unit or _said("suggest_default_unit")))
     if resource.available_from is not None and resource.available_from > today:
-        reasons.append(f"available from {resource.available_from.isoformat()}")
+        reasons.append(_said("suggest_available_from", day=resource.available_from.isoformat()))
     else:
         score += 10
-        until = (f" until {resource.available_to.isoformat()}"
-                 if resource.available_to is not None else "")
-        reasons.append(f"available now{until}")
+        reasons.append(_said("suggest_available_until", day=resource.available_to.isoformat())
+                       if resource.available_to is not None
+                       else _said("suggest_available_now"))
     if need.compound and need.compound in partner_compounds:
         score += 5
-        reasons.append(f"provider serves {need.compound}")
+        reasons.append(_said("suggest_provider_serves_compound",
+                             compound=vocab.label("compounds", need.compound)))
     if category_fit and group_fit == "exact":
         fit = "good"
     elif category_fit or group_fit:
@@ -1109,11 +1126,12 @@ def explain_volunteers(volunteers, compound=None):
         matching = list(v.get("matching_skills") or [])
         reasons = []
         if matching:
-            reasons.append("skills: " + ", ".join(matching))
+            reasons.append(_said("suggest_volunteer_skills", skills=_labels("skills", matching)))
         if compound and v.get("compound") == compound:
-            reasons.append(f"lives in {compound}")
+            reasons.append(_said("suggest_volunteer_compound",
+                                 compound=vocab.label("compounds", compound)))
         if v.get("talent"):
-            reasons.append("能人骨干 (talent)")
+            reasons.append(_said("suggest_volunteer_talent"))
         explained.append({
             "volunteer_id": v.get("volunteer_id"), "number": v.get("number"),
             "skills": list(v.get("skills") or []), "compound": v.get("compound"),

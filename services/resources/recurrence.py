@@ -20,6 +20,7 @@ from dateutil import rrule as du
 
 from common import times
 from common.errors import ValidationFailed
+from common.messages import msg
 
 MAX_OCCURRENCES = 300
 MAX_SPAN_DAYS = 366
@@ -175,7 +176,7 @@ def occurrences(first_start, first_end, rule, exdates=(), rule_field="rule"):
         problem = None
         for wall, instant in ((wall_start, start), (wall_end, end)):
             if instant.astimezone(zone).replace(tzinfo=None) != wall:
-                problem = (f"{wall:%Y-%m-%d %H:%M} does not exist on the local clock "
-                           f"({zone.key}: the clock changes that day)")
+                problem = msg("no_such_local_time", wall=f"{wall:%Y-%m-%d %H:%M}",
+                              zone=zone.key)
         result.append((start, end, problem))
     return result

@@ -54,11 +54,11 @@ def _bad_text(value):
     """Why a string cannot be stored (NUL or a lone surrogate), or None."""
     if isinstance(value, str):
         if "\x00" in value:
-            return "must not contain NUL characters"
+            return "text_has_nul"
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
-            return "must be valid Unicode text"
+            return "text_has_surrogates"
     elif isinstance(value, (list, tuple)):
         for item in value:
             reason = _bad_text(item)
@@ -328,22 +328,23 @@ class OpeningHours(fields.Dict):
         errors = []
         for day, spans in value.items():
             if day not in DAYS:
-                errors.append(f"unknown day {day!r} (use {', '.join(DAYS)})")
+                errors.append(msg("unknown_day", day=day, days=", ".join(DAYS)))
                 continue
             if not isinstance(spans, list):
-                errors.append(f"{day}: a list of [open, close] pairs")
+                errors.append(msg("day_spans_list", day=day))
                 continue
             previous_close = None
             for span in spans:
                 if (not isinstance(span, (list, tuple)) or len(span) != 2
                         or not all(isinstance(t, str) and _HHMM.match(t) for t in span)):
-                    errors.append(f"{day}: each span is [\"HH:MM\", \"HH:MM\"]")
+                    errors.append(msg("day_span_format", day=day))
                     break
                 if span[0] >= span[1]:
-                    errors.append(f"{day}: {span[0]}-{span[1]} closes before it opens")
+                    errors.append(msg("day_span_closes_before_opens", day=day, opens=span[0],
+                                      closes=span[1]))
                     break
                 if previous_close and span[0] < previous_close:
-                    errors.append(f"{day}: spans overlap or are out of order")
+                    errors.append(msg("day_spans_overlap", day=day))
                     break
                 previous_close = span[1]
         if errors:

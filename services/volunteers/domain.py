@@ -338,7 +338,7 @@ def create_team(uow, data):
     if missing:
         field = "leader_id" if data["leader_id"] in missing else "member_ids"
         raise ValidationFailed("unknown_volunteers",
-                               {field: [f"no volunteer {vid}" for vid in missing]}, missing=missing)
+                               {field: [msg("no_volunteer", id=vid) for vid in missing]}, missing=missing)
     team = Team(name=data["name"], description=data["description"],
                 leader_id=data["leader_id"], created_at=times.now())
     session.add(team)

@@ -50,9 +50,9 @@ class AvailabilitySlot(Strict):
         errors = {}
         for key in ("start", "end"):
             if key in data and not _HHMM.match(data[key]):
-                errors[key] = ["a local time HH:MM"]
+                errors[key] = ["local_time_hhmm"]
         if not errors and data["start"] >= data["end"]:
-            errors["end"] = ["must be after start"]
+            errors["end"] = ["must_be_after_start"]
         if errors:
             raise ValidationError(errors)
 
@@ -161,7 +161,7 @@ class AvailableQuery(Strict):
 
     @validates_schema
     def _window(self, data, **_):
-        _check_window(data, MAX_AVAILABILITY_WINDOW, "at most 31 days after start")
+        _check_window(data, MAX_AVAILABILITY_WINDOW, "at_most_31_days_after_start")
 
 
 class Volunteer(Schema):
@@ -226,7 +226,7 @@ class ShiftCreate(Strict):
 
     @validates_schema
     def _window(self, data, **_):
-        _check_window(data, MAX_SHIFT, "a shift lasts at most 24 hours")
+        _check_window(data, MAX_SHIFT, "shift_at_most_24_hours")
 
 
 class ShiftQuery(PageQuery):

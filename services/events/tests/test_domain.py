@@ -211,7 +211,7 @@ def test_venue_booking_is_compensated_and_released(store, crypto, resources, mon
     resources.fail["book_venue"] = NotFound("no venue 99", {"venue_id": 99})
     with pytest.raises(ValidationFailed) as err:
         schedule(store, resources, venue_id=99)
-    assert err.value.details["venue_id"] == ["unknown venue"]
+    assert err.value.to_dict("en")["details"]["venue_id"] == ["unknown venue"]
     # Resources not answering: 503, nothing written.
     resources.fail["book_venue"] = ServiceUnavailable("resources did not answer", {})
     with pytest.raises(ServiceUnavailable):
