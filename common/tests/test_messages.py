@@ -98,7 +98,7 @@ def test_every_message_in_the_code_is_a_catalogue_key_with_its_parameters():
             problems.append(f"{where}: {ast.unparse(node)} is not a catalogue key")
             continue
         missing = params_of(catalogue[node.value]["en"]) - given
-        if missing:
+        if missing and None not in given:  # **params given: not checked here
             problems.append(f"{where}: {node.value} lacks {sorted(missing)}")
     assert count > 250
     assert not problems, "\n".join(problems)
