@@ -130,14 +130,14 @@ def test_an_error_keeps_its_key_and_parameters_over_rpc():
     assert (back.key, back.params, back.details) == (error.key, error.params, error.details)
     zh, en = back.to_dict("zh"), back.to_dict("en")
     assert zh["message"] == "以下字段有误：at, end"
-    assert zh["details"] == {"end": ["须晚于开始时间"], "at": ["须在活动开始 09:00 与结束 11:00 之间"]}
+    assert zh["details"] == {"end": ["结束时间必须晚于开始时间"], "at": ["须在活动开始 09:00 与结束 11:00 之间"]}
     assert en["details"]["end"] == ["must be after start"]
     assert en["message"] == "invalid fields: at, end" == str(back)
 
 
 def test_labels_show_codes_in_the_language():
     error = Conflict("event_transition_refused", action="publish", status="cancelled")
-    assert error.to_dict("zh")["message"] == "活动当前为已取消，不能发布"
+    assert error.to_dict("zh")["message"] == "活动当前为“已取消”，不能发布"
     assert error.to_dict("en")["message"] == "cannot publish an event that is cancelled"
 
 
@@ -160,17 +160,17 @@ def test_marshmallow_messages_are_rendered_in_chinese_naming_the_field():
         load_input(_Sample, {"kind": "c", "name": "abcd", "day": "x", "extra": 1, "own": "v"})
     zh = caught.value.to_dict("zh")
     assert zh["details"] == {
-        "count": ["缺少必填字段"], "kind": ["须为以下之一：a, b"], "name": ["长度不能超过 3"],
-        "day": ["不是有效的日期"], "extra": ["未知字段"], "own": ["必填"]}
+        "count": ["必填"], "kind": ["须为以下之一：a, b"], "name": ["最多 3 个字"],
+        "day": ["日期格式不正确"], "extra": ["不认识的字段"], "own": ["必填"]}
     assert zh["message"] == "以下字段有误：count, day, extra, kind, name, own"
     with pytest.raises(ValidationFailed) as caught:
         load_input(_Sample, {"count": 0})
-    assert caught.value.to_dict("zh")["details"] == {"count": ["须大于或等于 1"]}
+    assert caught.value.to_dict("zh")["details"] == {"count": ["不能小于 1"]}
     assert caught.value.to_dict("en")["details"] == {
         "count": ["Must be greater than or equal to 1."]}
     with pytest.raises(ValidationFailed) as caught:
         load_input(_Sample, {"count": "many"})
-    assert caught.value.to_dict("zh")["details"] == {"count": ["不是有效的整数"]}
+    assert caught.value.to_dict("zh")["details"] == {"count": ["请输入整数"]}
 
 
 def test_an_unknown_key_is_shown_as_it_is():

@@ -40,7 +40,7 @@ def test_wrong_password_is_401_without_saying_which_part(gateway):
     for user, password in (("admin", "wrong"), ("nobody", "wrong")):
         response = client.post("/auth/login", json={"username": user, "password": password})
         assert response.status_code == 401
-        assert response.json()["message"] == "用户名或密码错误"
+        assert response.json()["message"] == "用户名或密码不正确"
 
 
 def test_missing_token_is_401(gateway):

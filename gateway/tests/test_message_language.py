@@ -26,13 +26,13 @@ def test_a_422_of_the_gateways_own_validation(gateway):
     zh, en = both(client, "POST", "/volunteers", json={"phone": "13800001111", "age": 3})
     assert zh.status_code == 422 and zh.json()["error"] == "VALIDATION_FAILED"
     assert zh.json()["message"] == "以下字段有误：age, name"
-    assert zh.json()["details"] == {"name": ["缺少必填字段"], "age": ["未知字段"]}
+    assert zh.json()["details"] == {"name": ["必填"], "age": ["不认识的字段"]}
     assert en.json()["message"] == "invalid fields: age, name"
     assert en.json()["details"] == {"name": ["Missing data for required field."],
                                     "age": ["Unknown field."]}
     # One of our own validators, with its value in the message.
     zh, en = both(client, "POST", "/volunteers", json={"name": "王", "phone": "12345"})
-    assert zh.json()["details"]["phone"] == ["不是有效的大陆手机号（11 位，以 1[3-9] 开头）"]
+    assert zh.json()["details"]["phone"] == ["不是有效的手机号（11 位，以 13–19 开头）"]
     assert en.json()["details"]["phone"] == ["not a mainland mobile number (11 digits, 1[3-9]…)"]
 
 

@@ -325,8 +325,8 @@ def group_label(group_by, key):
         return table.get(key, key)
     if group_by == "series":
         return vocab.label("series", key)
-    if group_by == "compound" and key == projections.NONE:
-        return "未填写"
+    if group_by == "compound":
+        return "未填写" if key == projections.NONE else vocab.label("compounds", key)
     return key
 
 
