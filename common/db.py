@@ -224,7 +224,8 @@ class StoreAccess:
             # the transaction left nothing behind.
             raise ServiceUnavailable("database_unavailable",
                                      {"service": self._provider.source,
-                                      "reason": type(exc.orig).__name__}, source=self._provider.source) from None
+                                      "reason": type(exc.orig).__name__},
+                                     source=self._provider.source) from None
         except BaseException:
             _quiet_rollback(session)
             raise

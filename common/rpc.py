@@ -127,7 +127,8 @@ class BoundedClient:
         except eventlet.Timeout as exc:
             if exc is not deadline:  # someone else's deadline: not ours to report
                 raise
-            error = ServiceUnavailable("service_timed_out", {"service": self.service}, service=self.service, timeout=format(self.timeout, 'g'))
+            error = ServiceUnavailable("service_timed_out", {"service": self.service},
+                                       service=self.service, timeout=format(self.timeout, 'g'))
             error.timed_out = True  # the call may still have been carried out
             raise error from None
         except UnknownService:

@@ -48,7 +48,8 @@ class Instant(fields.DateTime):
         except OverflowError:
             # 0001-01-01 or 9999-12-31 with an offset falls off the calendar on the way
             # to UTC: still the caller's mistake, named by the field.
-            raise ValidationError(msg("year_out_of_range", min_year=MIN_YEAR, max_year=MAX_YEAR)) from None
+            raise ValidationError(msg("year_out_of_range", min_year=MIN_YEAR,
+                                      max_year=MAX_YEAR)) from None
         _check_year(local)
         return parsed
 

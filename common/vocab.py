@@ -262,7 +262,8 @@ class Code(fields.String):
             what = self.SINGULAR.get(self.vocabulary, self.vocabulary)
             if not known:
                 raise ValidationError(
-                    msg("unknown_code_none_listed", what=what, value=value, name=community().path.name))
+                    msg("unknown_code_none_listed", what=what, value=value,
+                        name=community().path.name))
             listed = ", ".join(f"{code} ({name})" for code, name in known.items())
             raise ValidationError(msg("unknown_code", what=what, value=value, listed=listed))
         return value

@@ -107,7 +107,8 @@ def _unstorable(data):
                 if reason:
                     # Named as it can be shown: the surrogate as an escape.
                     key = key.encode("utf-8", "backslashreplace").decode("utf-8")
-                    problems.setdefault(key, []).append(msg("field_name_reason", reason=msg(reason)))
+                    problems.setdefault(key, []).append(
+                        msg("field_name_reason", reason=msg(reason)))
                 pending.append((item, key, depth + 1))
         elif isinstance(value, list):
             pending.extend((item, field, depth + 1) for item in value)
@@ -173,7 +174,8 @@ def _parse_body(request, schema_cls, limit):
     if (request.content_length or _is_chunked(request)) and request.mimetype != JSON_TYPE:
         raise UnsupportedMediaType(
             "body_wrong_type",
-            {"content_type": [msg("must_be_type", json_type=JSON_TYPE)]}, json_type=JSON_TYPE, sent=request.mimetype or 'untyped')
+            {"content_type": [msg("must_be_type", json_type=JSON_TYPE)]}, json_type=JSON_TYPE,
+            sent=request.mimetype or 'untyped')
     raw = _read_body(request, limit)
     try:
         data = json.loads(raw.decode("utf-8")) if raw else {}

@@ -92,7 +92,8 @@ def list_consultations(session, query=None, staff=False):
 
 def _refuse(number, question, reason):
     field = f"answers.{number}"
-    raise ValidationFailed("consultation_answer_invalid", {field: [reason]}, number=number, text=question['text'], reason=reason)
+    raise ValidationFailed("consultation_answer_invalid", {field: [reason]}, number=number,
+                           text=question['text'], reason=reason)
 
 
 def checked_answers(questions, answers):
@@ -100,7 +101,10 @@ def checked_answers(questions, answers):
     question whose answer does not fit it (``answers.<number>``, 1-based)."""
     if len(answers) != len(questions):
         raise ValidationFailed("answer_count_mismatch",
-                               {"answers": [msg("answer_count_mismatch", questions=len(questions), answers=len(answers))]}, questions=len(questions), answers=len(answers))
+                               {"answers": [msg("answer_count_mismatch",
+                                                questions=len(questions),
+                                                answers=len(answers))]},
+                               questions=len(questions), answers=len(answers))
     stored = []
     for number, (question, answer) in enumerate(zip(questions, answers), start=1):
         kind = question["kind"]
@@ -140,11 +144,13 @@ def _check_open(consultation, today):
     if status == "upcoming":
         raise ValidationFailed(
             "consultation_not_open_yet",
-            {"consultation": ["not_open_yet"], "opens_on": [consultation.opens_on.isoformat()]}, opens_on=consultation.opens_on.isoformat())
+            {"consultation": ["not_open_yet"], "opens_on": [consultation.opens_on.isoformat()]},
+            opens_on=consultation.opens_on.isoformat())
     if status == "closed":
         raise ValidationFailed(
             "consultation_closed",
-            {"consultation": ["closed"], "closes_on": [consultation.closes_on.isoformat()]}, closes_on=consultation.closes_on.isoformat())
+            {"consultation": ["closed"], "closes_on": [consultation.closes_on.isoformat()]},
+            closes_on=consultation.closes_on.isoformat())
 
 
 def _already_answered(consultation):

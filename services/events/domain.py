@@ -125,7 +125,8 @@ def _transition(event, action):
 def _require_status(event, statuses, action):
     if event.status not in statuses:
         raise Conflict("event_status_refuses",
-                       {"status": event.status, "allowed": sorted(statuses)}, action=action, status=event.status)
+                       {"status": event.status, "allowed": sorted(statuses)}, action=action,
+                       status=event.status)
 
 
 def resident_for_phone(session, crypto, phone):
@@ -674,7 +675,8 @@ def record_attendance(uow, crypto, event_id, data):
             reg = session.execute(select(Registration).where(
                 Registration.active_key == f"{event.id}:{resident.id}")).scalar_one_or_none()
         if reg is None and not data.get("walk_in"):
-            raise ValidationFailed("phone_not_registered_record_walk_in", {"phone": ["not_registered_for_this_event"]})
+            raise ValidationFailed("phone_not_registered_record_walk_in",
+                                   {"phone": ["not_registered_for_this_event"]})
     if reg is not None:
         resident_id = reg.resident_id
         if reg.status == "waitlisted" and _places_left(session, event) != 0:
@@ -720,7 +722,8 @@ def attendance_time(event, given, now=None):
         given = times.utc(given)
         if not start <= given <= end:
             raise ValidationFailed("attendance_outside_event", {
-                "attended_at": [msg("between_event_start_end", start=times.iso(start), end=times.iso(end))]})
+                "attended_at": [msg("between_event_start_end", start=times.iso(start),
+                                    end=times.iso(end))]})
         return given
     now = now or times.now()
     return now if start <= now <= end else start
@@ -790,7 +793,8 @@ def door_check_in(uow, crypto, token, data, now=None):
         when = times.local(opens).strftime("%m月%d日 %H:%M")
         until = times.local(closes).strftime("%m月%d日 %H:%M")
         raise ValidationFailed("door_check_in_closed",
-                               {"time": [msg("door_check_in_window", when=when, until=until)]}, when=when, until=until)
+                               {"time": [msg("door_check_in_window", when=when, until=until)]},
+                               when=when, until=until)
     attendance = {"phone": data["phone"], "walk_in": data["walk_in"]}
     if data["walk_in"]:
         attendance.update(name=data["name"], target_group=data["target_group"],
@@ -1032,7 +1036,8 @@ def update_action_item(uow, item_id, data, today=None):
     new_status = data.get("status", previous)
     if new_status != previous and new_status not in ACTION_TRANSITIONS[previous]:
         raise Conflict("action_item_transition_refused",
-                       {"status": previous, "allowed": sorted(ACTION_TRANSITIONS[previous])}, previous=previous, new_status=new_status)
+                       {"status": previous, "allowed": sorted(ACTION_TRANSITIONS[previous])},
+                       previous=previous, new_status=new_status)
     if previous in ("done", "cancelled") and (set(data) - {"note"}):
         raise Conflict("action_item_is", {"status": previous}, previous=previous)
     due_changed = "due_date" in data and data["due_date"] != item.due_date

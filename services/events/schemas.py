@@ -326,7 +326,8 @@ class ConsultationCreate(Strict):
             if closes < opens:
                 raise ValidationError("must_not_be_before_opens_on", "closes_on")
             if (closes - opens).days >= MAX_CONSULTATION_DAYS:
-                raise ValidationError(msg("consultation_too_long", max_days=MAX_CONSULTATION_DAYS), "closes_on")
+                raise ValidationError(msg("consultation_too_long", max_days=MAX_CONSULTATION_DAYS),
+                                      "closes_on")
 
 
 class ConsultationAnswerCreate(Strict):

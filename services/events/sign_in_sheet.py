@@ -31,7 +31,8 @@ ABSENT = "未到"
 
 def check_format(fmt):
     if fmt not in FORMATS:
-        raise ValidationFailed("bad_format", {"format": [msg("one_of_formats", formats=', '.join(FORMATS))]})
+        raise ValidationFailed("bad_format",
+                               {"format": [msg("one_of_formats", formats=', '.join(FORMATS))]})
 
 
 # -- what the sheet lists ---------------------------------------------------------------
@@ -191,4 +192,5 @@ def render(sheet, fmt, font_file=None):
     check_format(fmt)
     content = to_xlsx(sheet) if fmt == "xlsx" else to_pdf(sheet, font_file)
     return downloads.answer(content, f"sign-in-sheet-event-{sheet['event_id']}.{fmt}",
-                            FORMATS[fmt], title=f"签到表-{sheet['day']}-{_safe(sheet['title'])}.{fmt}")
+                            FORMATS[fmt],
+                            title=f"签到表-{sheet['day']}-{_safe(sheet['title'])}.{fmt}")

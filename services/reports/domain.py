@@ -287,7 +287,9 @@ def state_value(session, generation, name, dimension, keys, today):
 def summary(session, date_from, date_to, group_by="month", today=None):
     """Figures over the months of [from, to] by month, plan, target group or compound."""
     if group_by not in catalogue.GROUPINGS:
-        raise ValidationFailed("bad_group_by", {"group_by": [msg("one_of_groupings", groupings=catalogue.GROUPINGS)]})
+        raise ValidationFailed("bad_group_by",
+                               {"group_by": [msg("one_of_groupings",
+                                                 groupings=catalogue.GROUPINGS)]})
     today = today or times.local_today()
     start = to_month(date_from or f"{today.year}-01", "from")
     end = to_month(date_to or today.isoformat(), "to")

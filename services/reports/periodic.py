@@ -21,7 +21,8 @@ QUARTERS = {"1": "第一季度", "2": "第二季度", "3": "第三季度", "4": 
 
 def check_format(fmt):
     if fmt not in FORMATS:
-        raise ValidationFailed("bad_format", {"format": [msg("one_of_formats", formats=', '.join(FORMATS))]})
+        raise ValidationFailed("bad_format",
+                               {"format": [msg("one_of_formats", formats=', '.join(FORMATS))]})
 
 
 def period_label(period):

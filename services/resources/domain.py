@@ -190,7 +190,8 @@ def delete_partner(uow, crypto, partner_id):
     if resources:
         raise Conflict(
             "partner_has_resources",
-            {"partner_id": partner.id, "resources": resources}, id=partner.id, resources=', '.join(map(str, resources)))
+            {"partner_id": partner.id, "resources": resources}, id=partner.id,
+            resources=', '.join(map(str, resources)))
     answer = _partner_answer(partner, crypto, resource_count=0)
     _erase_partner(uow, partner)
     return answer
@@ -248,10 +249,13 @@ def _check_partner(session, partner_id):
     partner = session.get(Partner, partner_id)
     if partner is None:
         raise ValidationFailed("unknown_partner",
-                               {"partner_id": [msg("unknown_partner", partner_id=partner_id)]}, partner_id=partner_id)
+                               {"partner_id": [msg("unknown_partner", partner_id=partner_id)]},
+                               partner_id=partner_id)
     if partner.status != "active":
         raise ValidationFailed("partner_status",
-                               {"partner_id": [msg("partner_status", partner_id=partner_id, status=partner.status)]}, partner_id=partner_id, status=partner.status)
+                               {"partner_id": [msg("partner_status", partner_id=partner_id,
+                                                   status=partner.status)]},
+                               partner_id=partner_id, status=partner.status)
     return partner
 
 
@@ -380,7 +384,8 @@ def delete_resource(uow, resource_id):
         needs = sorted({need_id for _id, need_id in matches})
         raise Conflict(
             "resource_matched_archive_instead", {"resource_id": resource.id, "needs": needs,
-                                   "matches": [match_id for match_id, _need in matches]}, id=resource.id, needs=', '.join(map(str, needs)))
+                                   "matches": [match_id for match_id, _need in matches]},
+                                  id=resource.id, needs=', '.join(map(str, needs)))
     answer = RESOURCE.dump(resource)
     _erase_resource(uow, resource)
     return answer
@@ -530,10 +535,12 @@ def book_venue(uow, data):
     venue = _get_venue(session, data["venue_id"], lock=True)
     if venue is None:
         raise NotFound("venue_not_found",
-                       {"venue_id": [msg("unknown_venue_id", venue_id=data['venue_id'])]}, venue_id=data['venue_id'])
+                       {"venue_id": [msg("unknown_venue_id", venue_id=data['venue_id'])]},
+                       venue_id=data['venue_id'])
     if venue.status != "active":
         raise Conflict("venue_not_in_use", {"venue_id": venue.id,
-                                                             "status": venue.status}, name=venue.name)
+                                                             "status": venue.status},
+                                                            name=venue.name)
     start, end = times.to_storage(data["start"]), times.to_storage(data["end"])
     problem = opening_problem(venue, start, end)
     if problem:
@@ -544,7 +551,8 @@ def book_venue(uow, data):
         raise Conflict(
             "venue_already_booked",
             {"booking_id": clash.id, "venue_id": venue.id,
-             "conflicting_booking": _booking_answer(clash, venue)}, name=venue.name, start_at=times.iso(clash.start_at), end_at=times.iso(clash.end_at), id=clash.id)
+             "conflicting_booking": _booking_answer(clash, venue)}, name=venue.name,
+            start_at=times.iso(clash.start_at), end_at=times.iso(clash.end_at), id=clash.id)
     booking = Booking(venue_id=venue.id, start_at=start, end_at=end,
                       purpose=data["purpose"].strip(), event_id=data["event_id"],
                       booked_by=data["booked_by"])
@@ -601,7 +609,8 @@ def link_booking_to_event(uow, booking_id, event_id):
                        {"booking_id": booking_id, "status": booking.status}, booking_id=booking_id)
     if booking.event_id is not None:
         raise Conflict("booking_of_other_event",
-                       {"booking_id": booking_id, "event_id": booking.event_id}, booking_id=booking_id, event_id=booking.event_id)
+                       {"booking_id": booking_id, "event_id": booking.event_id},
+                       booking_id=booking_id, event_id=booking.event_id)
     booking.event_id = event_id
     uow.session.flush()
     return _booking_answer(booking, venue)
@@ -618,10 +627,12 @@ def _series_plan(session, data, lock=False):
     venue = _get_venue(session, data["venue_id"], lock=lock)
     if venue is None:
         raise NotFound("venue_not_found",
-                       {"venue_id": [msg("unknown_venue_id", venue_id=data['venue_id'])]}, venue_id=data['venue_id'])
+                       {"venue_id": [msg("unknown_venue_id", venue_id=data['venue_id'])]},
+                       venue_id=data['venue_id'])
     if venue.status != "active":
         raise Conflict("venue_not_in_use", {"venue_id": venue.id,
-                                                             "status": venue.status}, name=venue.name)
+                                                             "status": venue.status},
+                                                            name=venue.name)
     rule, rule_field = (data["rule"], "rule") if data["rule"] else (data["rrule"], "rrule")
     slots = recurrence.occurrences(data["start"], data["end"], rule, data["exdates"],
                                    rule_field)
@@ -690,7 +701,8 @@ def book_venue_series(uow, data):
             "series_conflicts",
             {"venue_id": venue.id, "count": preview["count"],
              "conflict_count": preview["conflict_count"], "conflicts": preview["conflicts"],
-             "booking_id": first.get("booking_id")}, conflict_count=preview['conflict_count'], count=preview['count'], start=first['start'], reason=first['reason'])
+             "booking_id": first.get("booking_id")}, conflict_count=preview['conflict_count'],
+            count=preview['count'], start=first['start'], reason=first['reason'])
     series = BookingSeries(
         venue_id=venue.id, purpose=data["purpose"].strip(), rrule=rrule_text,
         timezone=times.zone().key, exdates=[d.isoformat() for d in data["exdates"]],
@@ -778,7 +790,8 @@ def _window(start, end, default_days=31, max_days=366):
     end = end or start + timedelta(days=default_days)
     if end - start > timedelta(days=max_days):
         raise ValidationFailed("range_at_most_days",
-                               {"to": [msg("at_most_days_after_from", max_days=max_days)]}, max_days=max_days)
+                               {"to": [msg("at_most_days_after_from", max_days=max_days)]},
+                               max_days=max_days)
     return times.to_storage(start), times.to_storage(end)
 
 
@@ -896,7 +909,9 @@ def list_needs(session, crypto, query=None):
 def _transition_refused(need, action, allowed_from):
     return Conflict(
         "need_transition_refused",
-        {"status": need.status, "action": action, "allowed_from": list(allowed_from)}, number=need.number, status=need.status, action=action, allowed_from=' or '.join(allowed_from))
+        {"status": need.status, "action": action, "allowed_from": list(allowed_from)},
+        number=need.number, status=need.status, action=action,
+        allowed_from=' or '.join(allowed_from))
 
 
 def match_need(uow, crypto, need_id, data, actor=None):
@@ -914,21 +929,26 @@ def match_need(uow, crypto, need_id, data, actor=None):
                                    .with_for_update(of=Resource)).unique().scalar_one_or_none()
         if resource is None:
             raise ValidationFailed("unknown_resource",
-                                   {"resource_id": [msg("unknown_resource", resource_id=data['resource_id'])]}, resource_id=data['resource_id'])
+                                   {"resource_id": [msg("unknown_resource",
+                                                        resource_id=data['resource_id'])]},
+                                   resource_id=data['resource_id'])
         if resource.status != "active":
             raise Conflict("resource_status",
-                           {"resource_id": resource.id, "status": resource.status}, id=resource.id, status=resource.status)
+                           {"resource_id": resource.id, "status": resource.status}, id=resource.id,
+                           status=resource.status)
         if resource.available_to is not None and resource.available_to < times.local_today():
             raise Conflict("resource_available_until",
                            {"resource_id": resource.id,
-                            "available_to": resource.available_to.isoformat()}, id=resource.id, available_to=resource.available_to)
+                            "available_to": resource.available_to.isoformat()}, id=resource.id,
+                           available_to=resource.available_to)
         quantity = data["quantity"]
         if resource.quantity_left is not None:
             if resource.quantity_left < quantity:
                 raise Conflict(
                     "resource_quantity_short",
                     {"resource_id": resource.id, "quantity_left": resource.quantity_left,
-                     "quantity": [msg("at_most_quantity", quantity_left=resource.quantity_left)]}, id=resource.id, quantity_left=resource.quantity_left, quantity=quantity)
+                     "quantity": [msg("at_most_quantity", quantity_left=resource.quantity_left)]},
+                    id=resource.id, quantity_left=resource.quantity_left, quantity=quantity)
             resource.quantity_left -= quantity
             resource.updated_at = utcnow()
         value = round(unit_value(resource) * quantity, 2)
@@ -997,7 +1017,8 @@ def close_need(uow, crypto, need_id, data, actor=None):
         raise Conflict(
             "need_close_outcome_refused",
             {"status": need.status, "action": "close", "allowed_from": ["in_service"],
-             "outcome": data["outcome"]}, number=need.number, status=need.status, outcome=data['outcome'])
+             "outcome": data["outcome"]}, number=need.number, status=need.status,
+            outcome=data['outcome'])
     need.status = "closed"
     need.outcome = data["outcome"]
     need.outcome_note = pii.redact(data["note"]) if data["note"] else None

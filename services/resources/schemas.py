@@ -34,7 +34,8 @@ DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 TargetGroup = lambda **kw: fields.String(validate=validate.OneOf(list(vocab.TARGET_GROUPS)), **kw)  # noqa: E731,E501
-NeedCategory = lambda **kw: fields.String(validate=validate.OneOf(list(vocab.NEED_CATEGORIES)), **kw)  # noqa: E731,E501
+NeedCategory = lambda **kw: fields.String(validate=validate.OneOf(list(vocab.NEED_CATEGORIES)),
+                                          **kw)  # noqa: E731,E501
 Code = lambda codes, **kw: fields.String(validate=validate.OneOf(list(codes)), **kw)  # noqa: E731
 
 
@@ -47,7 +48,8 @@ class Instant(common.Instant):
             return super()._deserialize(value, attr, data, **kwargs)
         except OverflowError:
             raise ValidationError(
-                msg("year_out_of_range", min_year=common.MIN_YEAR, max_year=common.MAX_YEAR)) from None
+                msg("year_out_of_range", min_year=common.MIN_YEAR,
+                    max_year=common.MAX_YEAR)) from None
 
 
 def _bad_text(value):
@@ -421,7 +423,8 @@ class SeriesRule(Strict):
         1, recurrence.MAX_INTERVAL), metadata={"description": "every n days or weeks"})
     until = Day(load_default=None, allow_none=True,
                 metadata={"description": "last local date (included)"})
-    count = fields.Integer(strict=True, load_default=None, allow_none=True, validate=validate.Range(
+    count = fields.Integer(strict=True, load_default=None, allow_none=True,
+                           validate=validate.Range(
         1, recurrence.MAX_OCCURRENCES), metadata={"description": "number of occurrences"})
 
     @validates_schema

@@ -120,7 +120,8 @@ def _check_unique_pii(session, phone_hash=None, id_hash=None, exclude_id=None):
         if existing is not None:
             raise Conflict("field_registered_to_volunteer",
                            {field: ["already_registered"], "volunteer_id": existing.id,
-                            "volunteer_number": existing.number}, field=field, number=existing.number)
+                            "volunteer_number": existing.number}, field=field,
+                           number=existing.number)
 
 
 def register_volunteer(uow, crypto, data):
@@ -338,7 +339,8 @@ def create_team(uow, data):
     if missing:
         field = "leader_id" if data["leader_id"] in missing else "member_ids"
         raise ValidationFailed("unknown_volunteers",
-                               {field: [msg("no_volunteer", id=vid) for vid in missing]}, missing=missing)
+                               {field: [msg("no_volunteer", id=vid) for vid in missing]},
+                               missing=missing)
     team = Team(name=data["name"], description=data["description"],
                 leader_id=data["leader_id"], created_at=times.now())
     session.add(team)
@@ -502,16 +504,19 @@ def sign_up(uow, shift_id, data, only_volunteer_id=None):
                                 .with_for_update()).scalar_one_or_none()
     if volunteer is None:
         raise ValidationFailed("volunteer_not_found",
-                               {"volunteer_id": ["no_such_volunteer"]}, volunteer_id=data['volunteer_id'])
+                               {"volunteer_id": ["no_such_volunteer"]},
+                               volunteer_id=data['volunteer_id'])
     if shift.status != "open":
         raise Conflict("shift_status", {"shift_id": shift.id,
-                                                               "status": shift.status}, id=shift.id, status=shift.status)
+                                                               "status": shift.status},
+                                                              id=shift.id, status=shift.status)
     if only_volunteer_id is not None and times.from_storage(shift.end) <= times.now():
         raise Conflict("shift_over", {"shift_id": shift.id,
                                                      "end": times.iso(shift.end)}, id=shift.id)
     if volunteer.status != "active":
         raise Conflict("volunteer_status",
-                       {"volunteer_id": volunteer.id, "status": volunteer.status}, number=volunteer.number, status=volunteer.status)
+                       {"volunteer_id": volunteer.id, "status": volunteer.status},
+                       number=volunteer.number, status=volunteer.status)
     existing = session.execute(select(Signup).where(
         Signup.shift_id == shift.id, Signup.volunteer_id == volunteer.id,
         Signup.status.in_(ACTIVE_SIGNUP))).scalar_one_or_none()
@@ -529,7 +534,8 @@ def sign_up(uow, shift_id, data, only_volunteer_id=None):
         raise Conflict("volunteer_overlapping_shift",
                        {"shift_id": other_shift.id, "signup_id": other_signup.id,
                         "start": times.iso(other_shift.start),
-                        "end": times.iso(other_shift.end)}, number=volunteer.number, id=other_shift.id)
+                        "end": times.iso(other_shift.end)}, number=volunteer.number,
+                       id=other_shift.id)
     confirmed = session.execute(select(func.count()).select_from(Signup).where(
         Signup.shift_id == shift.id, Signup.status == "confirmed")).scalar_one()
     status = "confirmed" if confirmed < shift.places else "waitlisted"
@@ -574,7 +580,8 @@ def cancel_signup(uow, signup_id, only_volunteer_id=None):
     session.refresh(signup)
     if signup.status not in ACTIVE_SIGNUP:
         raise Conflict("signup_already",
-                       {"signup_id": signup.id, "status": signup.status}, id=signup.id, status=signup.status)
+                       {"signup_id": signup.id, "status": signup.status}, id=signup.id,
+                       status=signup.status)
     if signup.checked_in_at is not None:
         raise Conflict("checked_in_signup_not_cancellable",
                        {"signup_id": signup.id,
@@ -650,9 +657,12 @@ def check_in(uow, signup_id, data=None, actor=None, only_volunteer_id=None, now=
     start, end = times.from_storage(shift.start), times.from_storage(shift.end)
     if at < start - timedelta(minutes=CHECK_IN_EARLY_MINUTES):
         raise ValidationFailed("too_early_to_check_in",
-                               {"at": [msg("check_in_window_before", minutes=CHECK_IN_EARLY_MINUTES, start=times.iso(start))]})
+                               {"at": [msg("check_in_window_before",
+                                           minutes=CHECK_IN_EARLY_MINUTES,
+                                           start=times.iso(start))]})
     if at >= end:
-        raise ValidationFailed("the_shift_is_over", {"at": [msg("must_be_before_shift_end", end=times.iso(end))]})
+        raise ValidationFailed("the_shift_is_over",
+                               {"at": [msg("must_be_before_shift_end", end=times.iso(end))]})
     signup.checked_in_at = at
     session.flush()
     return _signup_answer(session, signup)
@@ -695,7 +705,8 @@ def check_out(uow, signup_id, data=None, actor=None, only_volunteer_id=None, now
     at = data["at"] or now or times.now()
     if at <= times.from_storage(signup.checked_in_at):
         raise ValidationFailed("check_out_after_check_in",
-                               {"at": [msg("must_be_after_check_in", checked_in_at=times.iso(signup.checked_in_at))]})
+                               {"at": [msg("must_be_after_check_in",
+                                           checked_in_at=times.iso(signup.checked_in_at))]})
     entry = _close_attendance(uow, signup, shift, at, actor, grace_minutes)
     return _signup_answer(session, signup, hours_entry=entry)
 
@@ -737,7 +748,8 @@ def record_hours(uow, data, actor=None, only_volunteer_id=None):
     session = uow.session
     if session.get(Volunteer, data["volunteer_id"]) is None:
         raise ValidationFailed("volunteer_not_found",
-                               {"volunteer_id": ["no_such_volunteer"]}, volunteer_id=data['volunteer_id'])
+                               {"volunteer_id": ["no_such_volunteer"]},
+                               volunteer_id=data['volunteer_id'])
     shift = None
     if data["shift_id"] is not None:
         shift = session.get(Shift, data["shift_id"])
@@ -750,14 +762,18 @@ def record_hours(uow, data, actor=None, only_volunteer_id=None):
             HoursEntry.id == data["corrects_entry_id"]).with_for_update()).scalar_one_or_none()
         if corrected is None:
             raise ValidationFailed("hours_entry_not_found",
-                                   {"corrects_entry_id": ["no_such_entry"]}, corrects_entry_id=data['corrects_entry_id'])
+                                   {"corrects_entry_id": ["no_such_entry"]},
+                                   corrects_entry_id=data['corrects_entry_id'])
         if corrected.volunteer_id != data["volunteer_id"]:
             raise ValidationFailed("correction_for_same_volunteer",
-                                   {"volunteer_id": [msg("entry_belongs_another_volunteer", id=corrected.id)]})
+                                   {"volunteer_id": [msg("entry_belongs_another_volunteer",
+                                                         id=corrected.id)]})
         newer = _superseding(session, corrected.id)
         if newer is not None:
-            raise Conflict("entry_already_corrected_correct_that", {"corrects_entry_id": corrected.id,
-                                                 "corrected_by": newer.id}, id=corrected.id, id_1=newer.id)
+            raise Conflict("entry_already_corrected_correct_that",
+                           {"corrects_entry_id": corrected.id,
+                                                 "corrected_by": newer.id}, id=corrected.id,
+                                                id_1=newer.id)
         if shift is None and corrected.shift_id:
             shift = session.get(Shift, corrected.shift_id)
     entry = _record_entry(
@@ -783,7 +799,8 @@ def _entry_to_decide(session, entry_id, actor, actor_volunteer_id):
                        {"entry_id": entry.id, "status": entry.status,
                         "decided_by": entry.decided_by}, id=entry.id, status=entry.status)
     if actor is not None and entry.recorded_by == actor:
-        raise Forbidden("hours_entry_own_record", {"entry_id": entry.id, "recorded_by": actor}, id=entry.id)
+        raise Forbidden("hours_entry_own_record", {"entry_id": entry.id, "recorded_by": actor},
+                        id=entry.id)
     if actor_volunteer_id is not None and int(actor_volunteer_id) == entry.volunteer_id:
         raise Forbidden("hours_entry_own_service",
                         {"entry_id": entry.id, "volunteer_id": entry.volunteer_id}, id=entry.id)
@@ -800,7 +817,8 @@ def approve_hours(uow, entry_id, actor=None, reason=None, actor_volunteer_id=Non
     newer = _superseding(session, entry.id)
     if newer is not None:
         raise Conflict("entry_replaced_by_correction",
-                       {"entry_id": entry.id, "corrected_by": newer.id}, id=entry.id, id_1=newer.id)
+                       {"entry_id": entry.id, "corrected_by": newer.id}, id=entry.id,
+                       id_1=newer.id)
     counted = entry.minutes
     replaced = None  # the approved entry this one replaces in the count
     if entry.corrects_entry_id is not None:
@@ -809,7 +827,8 @@ def approve_hours(uow, entry_id, actor=None, reason=None, actor_volunteer_id=Non
         other = _superseding(session, old.id)
         if other is not None:
             raise Conflict("entry_already_corrected",
-                           {"corrects_entry_id": old.id, "corrected_by": other.id}, id=old.id, id_1=other.id)
+                           {"corrects_entry_id": old.id, "corrected_by": other.id}, id=old.id,
+                           id_1=other.id)
         if old.status == "approved":
             counted = entry.minutes - old.minutes
             replaced = old
@@ -970,10 +989,12 @@ def reissue_certificate(uow, crypto, number, issuer, community_id, actor=None, t
                         "volunteer")
     old = _certificate(session, number, fresh=True)
     if old.status == "valid":
-        raise Conflict("certificate_still_current", {"number": number, "status": old.status}, number=number)
+        raise Conflict("certificate_still_current", {"number": number, "status": old.status},
+                       number=number)
     if old.replaced_by:
         raise Conflict("certificate_already_reissued",
-                       {"number": number, "replaced_by": old.replaced_by}, number=number, replaced_by=old.replaced_by)
+                       {"number": number, "replaced_by": old.replaced_by}, number=number,
+                       replaced_by=old.replaced_by)
     cert = _issue(uow, crypto, volunteer, old.period_from, old.period_to, issuer,
                   community_id, actor, today, replaces=old.number)
     old.replaced_by = cert.number
@@ -1089,7 +1110,8 @@ def approve_application(uow, crypto, application_id, actor=None):
     application = _locked(uow.session, Application, application_id, "application")
     if application.status == "declined":
         raise Conflict("application_was_declined",
-                       {"status": ["declined"], "application_id": application_id}, application_id=application_id)
+                       {"status": ["declined"], "application_id": application_id},
+                       application_id=application_id)
     if application.status == "pending":
         volunteer = register_volunteer(uow, crypto, {
             "name": crypto.decrypt(application.name_enc),
@@ -1115,7 +1137,8 @@ def decline_application(uow, crypto, application_id, data, actor=None):
     application = _locked(uow.session, Application, application_id, "application")
     if application.status != "pending":
         raise Conflict("application_status",
-                       {"status": [application.status], "application_id": application_id}, application_id=application_id, status=application.status)
+                       {"status": [application.status], "application_id": application_id},
+                       application_id=application_id, status=application.status)
     application.status = "declined"
     application.decline_reason = data["reason"].strip()
     application.decided_by = actor
