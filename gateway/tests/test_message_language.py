@@ -64,11 +64,12 @@ def test_a_404_from_a_service_and_from_the_gateway(gateway):
 
 def test_a_409_with_its_reason_by_field(gateway):
     client = gateway.client()
-    client.post("/volunteers", json={"name": "甲", "phone": "13800001111"})
+    number = client.post("/volunteers", json={"name": "甲", "phone": "13800001111"}).json()[
+        "number"]
     zh, en = both(client, "POST", "/volunteers", json={"name": "乙", "phone": "13800001111"})
     assert zh.status_code == 409 and zh.json()["error"] == "CONFLICT"
-    assert "已登记给志愿者" in zh.json()["message"]
-    assert "already registered to volunteer" in en.json()["message"]
+    assert zh.json()["message"] == f"该手机号已登记为志愿者 {number}"
+    assert en.json()["message"] == f"phone already registered to volunteer {number}"
     assert zh.json()["details"]["volunteer_number"] == en.json()["details"]["volunteer_number"]
 
 
