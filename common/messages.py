@@ -209,9 +209,6 @@ def _marshmallow_templates():
             if name:
                 regex += f"(?P<{name}>.+?)"
         patterns.append((re.compile("^" + regex + "$", re.S), key))
-    # Exact texts first ("Not a valid integer." before "Not a valid {obj_type}."), then
-    # the longest ("... {min} and less than {max}." before "... {min}.").
-    patterns.sort(key=lambda p: (p[0].groups, -len(p[0].pattern)))
     return patterns
 
 
@@ -269,11 +266,17 @@ def from_marshmallow(text):
     global _PATTERNS
     if _PATTERNS is None:
         _PATTERNS = _marshmallow_templates()
+    # The template that leaves the least to its parameters: "Not a valid integer." is
+    # that text, not "Not a valid {obj_type}."; "... {min} and less than or equal to
+    # {max}." is not "... {min}." with "1 and less than ..." as its minimum.
+    best = None
     for regex, key in _PATTERNS:
         match = regex.match(text)
         if match:
-            return Msg(key, match.groupdict())
-    return None
+            taken = sum(len(v) for v in match.groupdict().values())
+            if best is None or taken < best[0]:
+                best = (taken, Msg(key, match.groupdict()))
+    return best[1] if best else None
 
 
 def from_schema_messages(messages):

@@ -149,6 +149,7 @@ def test_data_in_details_stays_as_it_is():
 
 class _Sample(Schema):
     count = fields.Integer(required=True, validate=validate.Range(min=1))
+    size = fields.Integer(validate=validate.Range(1, 5))
     kind = fields.String(validate=validate.OneOf(["a", "b"]))
     name = fields.String(validate=validate.Length(max=3))
     day = fields.Date()
@@ -168,6 +169,10 @@ def test_marshmallow_messages_are_rendered_in_chinese_naming_the_field():
     assert caught.value.to_dict("zh")["details"] == {"count": ["不能小于 1"]}
     assert caught.value.to_dict("en")["details"] == {
         "count": ["Must be greater than or equal to 1."]}
+    with pytest.raises(ValidationFailed) as caught:
+        load_input(_Sample, {"count": 1, "size": 9, "day": "2026-13-01"})
+    assert caught.value.to_dict("zh")["details"] == {"size": ["应在 1 到 5 之间"],
+                                                     "day": ["日期格式不正确"]}
     with pytest.raises(ValidationFailed) as caught:
         load_input(_Sample, {"count": "many"})
     assert caught.value.to_dict("zh")["details"] == {"count": ["请输入整数"]}
