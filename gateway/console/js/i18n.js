@@ -153,29 +153,3 @@ export function isoToLocal(iso) {
 /** Today's date in Xiamen as YYYY-MM-DD. */
 export const todayLocal = () => isoToLocal(new Date().toISOString()).slice(0, 10);
 
-// Why a resource or volunteer is suggested for a need (the resources service explains in
-// English with Chinese labels, "answers 照料 (care) needs"): in Chinese.
-const SUGGESTION_REASONS = [
-  [/^answers (.+) needs$/, (m) => `对应“${m[1]}”类需求`],
-  [/^does not answer (.+?)(?: \(answers (.+)\))?$/, (m) => `不对应“${m[1]}”类需求${m[2] ? `（提供：${m[2]}）` : ""}`],
-  [/^serves all residents/, () => "面向全体居民"],
-  [/^serves (.+), not (.+)$/, (m) => `服务对象为${m[1]}，不含${m[2]}`],
-  [/^serves (.+)$/, (m) => `服务对象含${m[1]}`],
-  [/^no fixed limit on quantity$/, () => "数量不限"],
-  [/^(\d+) (.+) left$/, (m) => `剩余 ${m[1]} ${m[2] === "units" ? "份" : m[2]}`],
-  [/^available from (.+)$/, (m) => `${m[1]} 起可用`],
-  [/^available now(?: until (.+))?$/, (m) => (m[1] ? `现在可用（至 ${m[1]}）` : "现在可用")],
-  [/^provider serves (.+)$/, (m) => `提供方服务${compoundName(m[1])}`],
-  [/^skills: (.+)$/, (m) => `技能匹配：${skillNames(m[1].split(", "))}`],
-  [/^lives in (.+)$/, (m) => `住在${compoundName(m[1])}`],
-  [/^能人骨干/, () => "社区能人骨干"],
-];
-
-export function suggestionReason(text) {
-  const s = String(text ?? "").replace(/ \([a-z_]+\)/g, "");
-  for (const [re, fn] of SUGGESTION_REASONS) {
-    const m = s.match(re);
-    if (m) return fn(m);
-  }
-  return s;
-}

@@ -465,9 +465,9 @@ def test_elderly_care_need_ranks_elderly_care_above_children_tutoring(store, cry
     assert ranked == [care["id"], general["id"], tutoring["id"]]  # the used-up one is out
     top, bottom = result["resources"][0], result["resources"][-1]
     assert top["fit"] == "good" and bottom["fit"] == "weak"
-    assert "能满足照料需求" in top["reasons"]
-    assert "服务老年人" in top["reasons"]
-    assert any(r.startswith("不针对照料") for r in bottom["reasons"])
+    assert "对应“照料”类需求" in top["reasons"]
+    assert "服务对象含老年人" in top["reasons"]
+    assert any(r.startswith("不对应“照料”") for r in bottom["reasons"])
     assert any("不含老年人" in r for r in bottom["reasons"])
     assert not any("care" in r or "elderly" in r for r in top["reasons"] + bottom["reasons"])
     assert top["score"] > bottom["score"]
@@ -491,7 +491,7 @@ def test_volunteer_reasons(store):
     explained = domain.explain_volunteers(
         [{"volunteer_id": 3, "number": "V000003", "skills": ["cooking", "care"],
           "compound": "fulong_huayuan", "matching_skills": ["care"]}], "fulong_huayuan")
-    assert explained[0]["reasons"] == ["技能：生活照料", "住在福隆花园"]
+    assert explained[0]["reasons"] == ["技能匹配：生活照料", "住在福隆花园"]
 
 
 # ---------------------------------------------------------------- export and sample data
