@@ -222,9 +222,10 @@ class StoreAccess:
             _quiet_rollback(session)
             # The database is down or unreachable: the caller gets 503, not a 500, and
             # the transaction left nothing behind.
-            raise ServiceUnavailable(f"{self._provider.source}'s database is unavailable",
+            raise ServiceUnavailable("database_unavailable",
                                      {"service": self._provider.source,
-                                      "reason": type(exc.orig).__name__}) from None
+                                      "reason": type(exc.orig).__name__},
+                                     source=self._provider.source) from None
         except BaseException:
             _quiet_rollback(session)
             raise

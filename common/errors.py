@@ -3,34 +3,61 @@
 Each is registered with nameko's ``deserialize_to_instance`` so that an error raised in a
 service arrives at the gateway as the same class with its details, and the gateway maps it
 to an HTTP status in one place.
+
+An error names a message of the catalogue (``common/messages.yaml``) by its key, with
+the message's parameters as keyword arguments; reasons in ``details`` are keys too (or
+``msg(key, **params)``)::
+
+    raise NotFound("event_not_found", {"event_id": event_id}, event_id=event_id)
+
+The key and parameters travel over RPC unchanged; the gateway renders them in the
+request's language (``to_dict(lang)``).
 """
 import json
 
 from nameko.exceptions import deserialize_to_instance
+
+from common import messages
+from common.messages import msg  # noqa: F401 - raise sites import it from here too
+
+
+def _from_wire(value, default):
+    # Arrived over RPC: nameko turns every non-string value in exception args into a
+    # string (1 → "1", None → "None"), so details and parameters travel as JSON text.
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return {"detail": value}
+    return value if value is not None else default
 
 
 class RongheError(Exception):
     code = "ERROR"
     status = 500
 
-    def __init__(self, message="", details=None):
-        if isinstance(details, str):
-            # Arrived over RPC: nameko turns every non-string value in exception args
-            # into a string (1 → "1", None → "None"), so details travel as JSON text.
-            try:
-                details = json.loads(details)
-            except ValueError:
-                details = {"detail": details}
-        details = details or {}
-        super().__init__(message, json.dumps(details, ensure_ascii=False, default=str))
-        self.message = message
+    def __init__(self, key="", details=None, params=None, **kwparams):
+        if isinstance(key, messages.Msg):  # msg(key, **params) given whole
+            key, kwparams = str(key), dict(key.params, **kwparams)
+        details = messages.to_wire(_from_wire(details, {}) or {})
+        params = messages.to_wire(dict(_from_wire(params, {}) or {}, **kwparams))
+        super().__init__(key, json.dumps(details, ensure_ascii=False, default=str),
+                         json.dumps(params, ensure_ascii=False, default=str))
+        self.key = key
+        self.params = params
         self.details = details
+
+    @property
+    def message(self):
+        """The message in English (logs, an operator's view)."""
+        return messages.render(self.key, self.params, "en")
 
     def __str__(self):
         return self.message
 
-    def to_dict(self):
-        return {"error": self.code, "message": self.message, "details": self.details}
+    def to_dict(self, lang=messages.DEFAULT_LANGUAGE):
+        return {"error": self.code, "message": messages.render(self.key, self.params, lang),
+                "details": messages.render_details(self.details, lang)}
 
 
 @deserialize_to_instance
@@ -86,11 +113,12 @@ class ServiceUnavailable(RongheError):
 
 def validation_error(marshmallow_error):
     """marshmallow ValidationError → ValidationFailed naming each field."""
-    messages = marshmallow_error.messages
-    if not isinstance(messages, dict):
-        messages = {"_schema": messages}
-    fields = ", ".join(sorted(str(k) for k in messages))
-    return ValidationFailed(f"invalid fields: {fields}", messages)
+    reasons = marshmallow_error.messages
+    if not isinstance(reasons, dict):
+        reasons = {"_schema": reasons}
+    fields = ", ".join(sorted(str(k) for k in reasons))
+    return ValidationFailed("invalid_fields", messages.from_schema_messages(reasons),
+                            fields=fields)
 
 
 def load_input(schema_cls, data, partial=None):
@@ -102,7 +130,7 @@ def load_input(schema_cls, data, partial=None):
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ValidationFailed("expected an object", {"_schema": ["expected an object"]})
+        raise ValidationFailed("expected_object", {"_schema": ["expected_object"]})
     try:
         # partial=None keeps a schema's own default (PATCH schemas are partial).
         schema = schema_cls() if isinstance(schema_cls, type) else schema_cls

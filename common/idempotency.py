@@ -170,14 +170,12 @@ def _stored_answer(store, request, claimed=False):
             return _NOT_FOUND
         if row is not None:
             if row.fingerprint != request.fingerprint:
-                raise KeyReused("this Idempotency-Key was used for another request",
-                                {"Idempotency-Key": ["used with another method, path or "
-                                                     "body"]})
+                raise KeyReused("idempotency_key_reused",
+                                {"Idempotency-Key": ["idempotency_key_other_request"]})
             if row.answer is not None:
                 return wire_json.loads(row.answer)
         if waited >= IN_PROGRESS_WAIT_SECONDS:
-            raise KeyInProgress("a request with this Idempotency-Key is still in progress; "
-                                "retry later", {"Idempotency-Key": ["in progress"]})
+            raise KeyInProgress("idempotency_key_in_progress", {"Idempotency-Key": ["in_progress"]})
         eventlet.sleep(_POLL_SECONDS)
         waited += _POLL_SECONDS
 

@@ -50,14 +50,14 @@ def cjk_font(configured=None):
     hint = (f"install fonts-wqy-microhei or set {FONT_SETTING} to a TrueType CJK font "
             f"file (.ttf/.ttc)")
     if not Path(path).is_file():
-        raise ServiceUnavailable(f"PDF font file {path} not found: {hint}",
-                                 {FONT_SETTING: path})
+        raise ServiceUnavailable("pdf_font_file_not_found",
+                                 {FONT_SETTING: path}, path=path, hint=hint)
     name = f"CJK-{len(_fonts) + 1}"
     try:
         pdfmetrics.registerFont(TTFont(name, path, subfontIndex=0))
     except (TTFError, OSError) as exc:
-        raise ServiceUnavailable(f"PDF font file {path} cannot be embedded ({exc}): {hint}",
-                                 {FONT_SETTING: path}) from None
+        raise ServiceUnavailable("pdf_font_file_not_embeddable",
+                                 {FONT_SETTING: path}, path=path, exc=exc, hint=hint) from None
     _fonts[path] = name
     return name
 

@@ -127,21 +127,21 @@ class BoundedClient:
         except eventlet.Timeout as exc:
             if exc is not deadline:  # someone else's deadline: not ours to report
                 raise
-            error = ServiceUnavailable(f"{self.service} did not answer within "
-                                       f"{self.timeout:g} s", {"service": self.service})
+            error = ServiceUnavailable("service_timed_out", {"service": self.service},
+                                       service=self.service, timeout=format(self.timeout, 'g'))
             error.timed_out = True  # the call may still have been carried out
             raise error from None
         except UnknownService:
-            raise ServiceUnavailable(f"{self.service} is not running",
-                                     {"service": self.service}) from None
+            raise ServiceUnavailable("service_not_running",
+                                     {"service": self.service}, service=self.service) from None
         except RongheError:
             raise
         except RemoteError as exc:
             log.error("%s.%s failed: %s", self.service, method, exc.exc_type)
             raise
         except BROKER_ERRORS as exc:
-            raise ServiceUnavailable(f"message broker unavailable ({type(exc).__name__})",
-                                     {"service": self.service}) from None
+            raise ServiceUnavailable("broker_unavailable",
+                                     {"service": self.service}, error=type(exc).__name__) from None
         finally:
             deadline.cancel()
 

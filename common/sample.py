@@ -14,6 +14,7 @@ from marshmallow import fields, validate
 from nameko.extensions import DependencyProvider
 from sqlalchemy import insert, select
 
+from common.messages import msg
 from common.schemas import Strict
 
 log = logging.getLogger(__name__)
@@ -27,7 +28,7 @@ class ClearRequest(Strict):
     """The body of the clearing: the admin types the confirmation, so that a stray
     request cannot wipe the demonstration a community is being shown."""
     confirm = fields.String(required=True, validate=validate.Equal(
-        CONFIRMATION, error=f"type {CONFIRMATION} to confirm"),
+        CONFIRMATION, error=msg("type_to_confirm", confirmation=CONFIRMATION)),
         metadata={"description": f"exactly {CONFIRMATION}"})
 
 

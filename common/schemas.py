@@ -3,6 +3,7 @@ time field that applies the time rule (``common.times``), and the page of a list
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from common import times
+from common.messages import msg
 
 MIN_YEAR, MAX_YEAR = 2000, 2099
 MAX_ID = 2 ** 31 - 1  # ids are 32-bit integers in PostgreSQL
@@ -17,7 +18,7 @@ class Strict(Schema):
 
 def _check_year(value):
     if not MIN_YEAR <= value.year <= MAX_YEAR:
-        raise ValidationError(f"must be in the years {MIN_YEAR}-{MAX_YEAR}")
+        raise ValidationError(msg("year_out_of_range", min_year=MIN_YEAR, max_year=MAX_YEAR))
 
 
 class Instant(fields.DateTime):
@@ -47,7 +48,8 @@ class Instant(fields.DateTime):
         except OverflowError:
             # 0001-01-01 or 9999-12-31 with an offset falls off the calendar on the way
             # to UTC: still the caller's mistake, named by the field.
-            raise ValidationError(f"must be in the years {MIN_YEAR}-{MAX_YEAR}") from None
+            raise ValidationError(msg("year_out_of_range", min_year=MIN_YEAR,
+                                      max_year=MAX_YEAR)) from None
         _check_year(local)
         return parsed
 

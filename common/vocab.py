@@ -21,6 +21,8 @@ from pathlib import Path
 import yaml
 from marshmallow import Schema, ValidationError, fields
 
+from common.messages import msg
+
 log = logging.getLogger(__name__)
 
 TARGET_GROUPS = {
@@ -260,10 +262,10 @@ class Code(fields.String):
             what = self.SINGULAR.get(self.vocabulary, self.vocabulary)
             if not known:
                 raise ValidationError(
-                    f"unknown {what} {value!r}: this community lists none yet "
-                    f"(add them to {community().path.name})")
+                    msg("unknown_code_none_listed", what=what, value=value,
+                        name=community().path.name))
             listed = ", ".join(f"{code} ({name})" for code, name in known.items())
-            raise ValidationError(f"unknown {what} {value!r}; one of: {listed}")
+            raise ValidationError(msg("unknown_code", what=what, value=value, listed=listed))
         return value
 
 

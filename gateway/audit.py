@@ -70,7 +70,7 @@ class AuditQuery(PageQuery):
     @validates_schema
     def _window(self, data, **_):
         if data.get("from") and data.get("to") and data["to"] <= data["from"]:
-            raise ValidationError("must be after from", "to")
+            raise ValidationError("must_be_after_from", "to")
 
 
 class AuditEntryOut(Schema):

@@ -1,5 +1,6 @@
 """Users, passwords (argon2) and tokens (JWT, HS256 pinned, short expiry, a lifetime
 ceiling, bound to this community's instance and to the user's current token version)."""
+import re
 import secrets
 import time
 
@@ -13,6 +14,7 @@ from common import credentials
 from common.errors import Conflict, NotFound, Unauthorized, ValidationFailed
 from common.schemas import PageQuery, RowAnswer
 from common.vocab import ROLES
+from common.messages import msg
 from gateway.models import User
 
 ALGORITHM = "HS256"
@@ -41,7 +43,7 @@ class UserCreate(Schema):
         unknown = RAISE
 
     username = fields.String(required=True, validate=validate.Regexp(
-        r"^[A-Za-z0-9_.\-]{3,64}$", error="3-64 letters, digits, _ . -"))
+        r"^[A-Za-z0-9_.\-]{3,64}$", error="username_format"))
     password = fields.String(required=True, validate=validate.Length(max=256), metadata={
         "description": f"at least {credentials.PASSWORD_MIN_LENGTH} characters mixing "
                        f"letters with digits or symbols, not containing the username"})
@@ -54,7 +56,7 @@ class UserCreate(Schema):
         if "password" in data:
             weakness = credentials.password_weakness(data["password"], data.get("username"))
             if weakness:
-                raise ValidationError({"password": [f"the password {weakness}"]})
+                raise ValidationError({"password": [_policy_reason(weakness)]})
 
 
 PASSWORD_RULE = (f"at least {credentials.PASSWORD_MIN_LENGTH} characters mixing letters with "
@@ -83,7 +85,7 @@ class UserUpdate(Schema):
     @validates_schema
     def _not_empty(self, data, **_):
         if not data:
-            raise ValidationError({"active": ["give active or password"]})
+            raise ValidationError({"active": ["give_active_or_password"]})
 
 
 class UserQuery(PageQuery):
@@ -114,10 +116,10 @@ def hash_password(password):
 
 def create_user(session, data):
     if session.execute(select(User).where(User.username == data["username"])).first():
-        raise Conflict(f"user {data['username']} exists", {"username": ["already taken"]})
+        raise Conflict("user_exists", {"username": ["already_taken"]}, username=data['username'])
     if data["role"] == "volunteer" and not data.get("volunteer_id"):
-        raise ValidationFailed("a volunteer user must be linked to a volunteer",
-                               {"volunteer_id": ["required for role volunteer"]})
+        raise ValidationFailed("volunteer_user_needs_volunteer",
+                               {"volunteer_id": ["required_for_role_volunteer"]})
     user = User(username=data["username"], password_hash=hash_password(data["password"]),
                 role=data["role"], display_name=data.get("display_name"),
                 volunteer_id=data.get("volunteer_id"))
@@ -185,14 +187,34 @@ def authenticate(session, username, password):
     except (VerificationError, InvalidHashError):
         user = None
     if user is None:
-        raise Unauthorized("wrong username or password")
+        raise Unauthorized("wrong_username_or_password")
     return user
+
+
+# credentials.password_weakness's reasons (English, shared with the configuration check)
+# → the catalogue's messages.
+_WEAKNESS_KEYS = {
+    "uses one kind of character only: mix letters with digits or symbols":
+        "password_one_kind",
+    "contains the username": "password_contains_username",
+    "is a placeholder or a development default": "password_placeholder",
+    "repeats one character": "password_repeats",
+}
+
+
+def _policy_reason(weakness):
+    shorter = re.match(r"^is shorter than (\d+) characters$", weakness)
+    if shorter:
+        return msg("password_too_short", min=int(shorter.group(1)))
+    key = _WEAKNESS_KEYS.get(weakness)
+    return msg(key) if key else msg("weak_password", weakness=weakness)
 
 
 def _check_policy(field, password, username):
     weakness = credentials.password_weakness(password, username)
     if weakness:
-        raise ValidationFailed(f"the password {weakness}", {field: [f"the password {weakness}"]})
+        reason = _policy_reason(weakness)
+        raise ValidationFailed(reason, {field: [reason]})
 
 
 def _end_tokens(user):
@@ -205,12 +227,12 @@ def change_own_password(session, uid, current, new):
     before, this one included, is refused. Returns the user (for a fresh token)."""
     user = session.get(User, uid)
     if user is None or not user.active:
-        raise Unauthorized("the user no longer exists or is disabled")
+        raise Unauthorized("user_gone_or_disabled")
     try:
         _hasher.verify(user.password_hash, current)
     except (VerificationError, InvalidHashError):
-        raise ValidationFailed("the current password is wrong",
-                               {"current_password": ["wrong password"]}) from None
+        raise ValidationFailed("current_password_wrong",
+                               {"current_password": ["wrong_password"]}) from None
     _check_policy("new_password", new, user.username)
     user.password_hash = hash_password(new)
     _end_tokens(user)
@@ -223,10 +245,10 @@ def update_user(session, user_id, data, actor_uid):
     end. An admin does not disable itself (the instance could be left without one)."""
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound(f"user {user_id} not found", {"user_id": user_id})
+        raise NotFound("user_not_found", {"user_id": user_id}, user_id=user_id)
     if data.get("active") is False and user.id == actor_uid:
-        raise Conflict("an admin cannot disable itself; another admin can",
-                       {"active": ["your own account"]})
+        raise Conflict("admin_cannot_disable_self",
+                       {"active": ["your_own_account"]})
     if "password" in data:
         _check_policy("password", data["password"], user.username)
         user.password_hash = hash_password(data["password"])
@@ -255,16 +277,16 @@ def verify_token(token, secret, community_id, max_lifetime):
                             options={"require": ["exp", "iat", "sub", "uid", "role",
                                                  "community"]})
     except jwt.ExpiredSignatureError:
-        raise Unauthorized("token expired") from None
+        raise Unauthorized("token_expired") from None
     except jwt.PyJWTError:
-        raise Unauthorized("invalid token") from None
+        raise Unauthorized("invalid_token") from None
     if claims["community"] != community_id:
-        raise Unauthorized("token issued by another community's instance")
+        raise Unauthorized("token_other_community")
     if claims["role"] not in ROLES:
-        raise Unauthorized("invalid token")
+        raise Unauthorized("invalid_token")
     if claims["exp"] - claims["iat"] > max_lifetime or claims["exp"] - time.time() > max_lifetime:
         # Signed with our key, yet longer-lived than any token the gateway issues.
-        raise Unauthorized("token lifetime beyond the ceiling")
+        raise Unauthorized("token_lifetime_too_long")
     return claims
 
 
@@ -306,12 +328,11 @@ class ActiveUsers:
         # A database may give a deleted user's id to the next user created: the token
         # names its user too.
         if version is None or username != claims["sub"]:
-            raise Unauthorized("the user no longer exists")
+            raise Unauthorized("user_no_longer_exists")
         if not active:
-            raise Unauthorized("the user is disabled")
+            raise Unauthorized("user_disabled")
         if claims.get("ver", 0) != version or claims["role"] != role:
-            raise Unauthorized("token revoked: the password or the account changed since "
-                               "it was issued; log in again")
+            raise Unauthorized("token_revoked")
 
     def forget(self, uid):
         """Called after a change to the user committed."""

@@ -12,10 +12,10 @@ from nameko.exceptions import RemoteError
 from werkzeug.exceptions import MethodNotAllowed, NotFound as RouteNotFound
 from werkzeug.wrappers import Response
 
-from common import logs, metrics
+from common import logs, messages, metrics
 from common.errors import (BadRequest, Forbidden, NotFound, PayloadTooLarge, RateLimited,
                            RongheError, Unauthorized, UnsupportedMediaType, ValidationFailed,
-                           validation_error)
+                           msg, validation_error)
 from gateway import auth, idempotency, uploads
 from gateway.context import RequestContext
 from gateway.public_limits import PUBLIC_WRITES_REFUSED
@@ -33,8 +33,9 @@ def json_response(data, status=200, headers=None):
                     mimetype="application/json", headers=headers)
 
 
-def error_response(error, request_id=None):
-    body = error.to_dict()
+def error_response(error, request_id=None, lang=messages.DEFAULT_LANGUAGE):
+    """The error in DESIGN.md's shape, its message and reasons in ``lang``."""
+    body = error.to_dict(lang)
     headers = {"X-Request-Id": request_id} if request_id else None
     if isinstance(error, Unauthorized):
         headers = dict(headers or {}, **{"WWW-Authenticate": "Bearer"})
@@ -58,16 +59,16 @@ def _match(request):
             except (RouteNotFound, MethodNotAllowed):
                 continue
             raise _MethodNotAllowed() from None
-        raise NotFound(f"no route {request.method} {request.path}") from None
+        raise NotFound("no_route", method=request.method, path=request.path) from None
     except RouteNotFound:
-        raise NotFound(f"no route {request.method} {request.path}") from None
+        raise NotFound("no_route", method=request.method, path=request.path) from None
 
 
 class _MethodNotAllowed(RongheError):
     code, status = "METHOD_NOT_ALLOWED", 405
 
     def __init__(self):
-        super().__init__("method not allowed on this path")
+        super().__init__("method_not_allowed")
 
 
 MAX_SAFE_INT = 2**31 - 1
@@ -88,13 +89,13 @@ def _unstorable(data):
     while pending:
         value, field, depth = pending.pop()
         if depth > MAX_JSON_DEPTH:
-            raise BadRequest("request body is nested too deeply",
-                             {"body": ["nested too deeply"]})
+            raise BadRequest("body_nested_too_deeply",
+                             {"body": ["nested_too_deeply"]})
         if isinstance(value, bool):
             continue
         if isinstance(value, int):
             if abs(value) > MAX_SAFE_INT:
-                problems.setdefault(field, []).append(f"must be at most {MAX_SAFE_INT}")
+                problems.setdefault(field, []).append(msg("at_most_number", max=MAX_SAFE_INT))
         elif isinstance(value, str):
             reason = _unstorable_text(value)
             if reason:
@@ -106,7 +107,8 @@ def _unstorable(data):
                 if reason:
                     # Named as it can be shown: the surrogate as an escape.
                     key = key.encode("utf-8", "backslashreplace").decode("utf-8")
-                    problems.setdefault(key, []).append(f"field name {reason}")
+                    problems.setdefault(key, []).append(
+                        msg("field_name_reason", reason=msg(reason)))
                 pending.append((item, key, depth + 1))
         elif isinstance(value, list):
             pending.extend((item, field, depth + 1) for item in value)
@@ -115,11 +117,11 @@ def _unstorable(data):
 
 def _unstorable_text(text):
     if "\x00" in text:
-        return "must not contain NUL characters"
+        return "text_has_nul"
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        return "must be valid Unicode (no lone surrogates)"
+        return "text_has_surrogates"
     return None
 
 
@@ -127,7 +129,7 @@ def _refuse_unstorable(data):
     problems = _unstorable(data)
     if problems:
         fields = ", ".join(sorted(problems))
-        raise ValidationFailed(f"invalid fields: {fields}", problems)
+        raise ValidationFailed("invalid_fields", problems, fields=fields)
 
 
 def _body_limit(service):
@@ -135,8 +137,8 @@ def _body_limit(service):
 
 
 def _too_large(limit):
-    return PayloadTooLarge(f"request body larger than {limit} bytes",
-                           {"body": [f"at most {limit} bytes"]})
+    return PayloadTooLarge("body_too_large",
+                           {"body": [msg("at_most_bytes", limit=limit)]}, limit=limit)
 
 
 def _refuse_announced_oversize(request, limit):
@@ -171,19 +173,20 @@ def _parse_body(request, schema_cls, limit):
     _refuse_announced_oversize(request, limit)
     if (request.content_length or _is_chunked(request)) and request.mimetype != JSON_TYPE:
         raise UnsupportedMediaType(
-            f"request body must be {JSON_TYPE}, not {request.mimetype or 'untyped'}",
-            {"content_type": [f"must be {JSON_TYPE}"]})
+            "body_wrong_type",
+            {"content_type": [msg("must_be_type", json_type=JSON_TYPE)]}, json_type=JSON_TYPE,
+            sent=request.mimetype or 'untyped')
     raw = _read_body(request, limit)
     try:
         data = json.loads(raw.decode("utf-8")) if raw else {}
     except RecursionError:
-        raise BadRequest("request body is nested too deeply",
-                         {"body": ["nested too deeply"]}) from None
+        raise BadRequest("body_nested_too_deeply",
+                         {"body": ["nested_too_deeply"]}) from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BadRequest(f"request body is not valid JSON: {exc}", {"body": ["malformed JSON"]})
+        raise BadRequest("body_malformed_json", {"body": ["malformed_json"]}, exc=exc)
     _refuse_unstorable(data)
     if not isinstance(data, dict):
-        raise BadRequest("request body must be a JSON object", {"body": ["not an object"]})
+        raise BadRequest("body_not_object", {"body": ["not_object"]})
     try:
         schema_cls().load(data)
     except ValidationError as exc:
@@ -218,7 +221,7 @@ def _limit_to_own_records(ctx, params):
     for named in (params.get("volunteer_id"), (ctx.body or {}).get("volunteer_id"),
                   ctx.query.get("volunteer_id")):
         if named is not None and _as_int(named) != own:
-            raise Forbidden("volunteers may only see their own records")
+            raise Forbidden("volunteer_own_records_only")
     if ctx.route.query is not None and "volunteer_id" in ctx.route.query._declared_fields:
         ctx.query["volunteer_id"] = own
 
@@ -235,17 +238,17 @@ def _handle(service, request, route, params, request_id):
     token = auth.bearer_token(request)
     if token is not None or not route.is_public:
         if token is None:
-            raise Unauthorized("missing bearer token")
+            raise Unauthorized("missing_bearer_token")
         user = auth.verify_token(token, service.config["JWT_SECRET"],
                                  service.config["COMMUNITY_ID"],
                                  int(service.config["JWT_MAX_LIFETIME_SECONDS"]))
         service.active_users.check(user)
     if not route.allows(user["role"] if user else None):
-        raise Forbidden(f"role {user['role']} may not {route.method} {route.path}")
+        raise Forbidden("role_may_not", role=user['role'], method=route.method, path=route.path)
     ctx = RequestContext(service, request, route, user, request_id)
     if route.rate_limited and not service.rate_limiter.allow((route.endpoint, ctx.client)):
         PUBLIC_WRITES_REFUSED.labels(route.endpoint, "client").inc()
-        raise RateLimited("too many requests; try again in a minute",
+        raise RateLimited("rate_limited_minute",
                           {"retry_after_seconds": 60})
     _refuse_unstorable(params)  # a text path parameter (a period, a number)
     ctx.query = _parse_query(request, route.query)
@@ -256,8 +259,8 @@ def _handle(service, request, route, params, request_id):
     if route.rate_limited and not service.phone_limiter.allow(
             route.endpoint, (ctx.body or {}).get("phone")):
         PUBLIC_WRITES_REFUSED.labels(route.endpoint, "phone").inc()
-        raise RateLimited("too many requests from this phone; try again later",
-                          {"phone": ["too many requests"]})
+        raise RateLimited("rate_limited_phone",
+                          {"phone": ["too_many_requests"]})
     _limit_to_own_records(ctx, params)
     idempotency.forward(ctx, ctx.client)
     result = route.handler(ctx, **params)
@@ -267,8 +270,9 @@ def _handle(service, request, route, params, request_id):
     return json_response(result, route.status, {"X-Request-Id": request_id})
 
 
-def _internal_error(request_id):
-    return json_response({"error": "INTERNAL", "message": "internal error",
+def _internal_error(request_id, lang):
+    return json_response({"error": "INTERNAL",
+                          "message": messages.render("internal_error", None, lang),
                           "details": {"request_id": request_id}}, 500,
                          {"X-Request-Id": request_id})
 
@@ -280,17 +284,19 @@ def dispatch(service, request):
     logs.set_request_id(request_id)
     service.request_state.set_request_id(request_id)
     route = None
+    # Messages in Chinese unless the client prefers English (Accept-Language).
+    lang = messages.language(request.headers.get("Accept-Language"))
     try:
         route, params = _match(request)
         response = _handle(service, request, route, params, request_id)
     except RongheError as error:
-        response = error_response(error, request_id)
+        response = error_response(error, request_id, lang)
     except RemoteError as error:
         log.error("unexpected remote error %s", error.exc_type)
-        response = _internal_error(request_id)
+        response = _internal_error(request_id, lang)
     except Exception:  # noqa: BLE001 - never leak a traceback to a client
         log.exception("unhandled error")
-        response = _internal_error(request_id)
+        response = _internal_error(request_id, lang)
     # The route's template, never the raw path: a label value per route, not per id.
     metrics.HTTP_LATENCY.labels(service.name, route.endpoint if route else UNMATCHED,
                                 str(response.status_code)).observe(

@@ -16,6 +16,7 @@ import re
 
 from common.errors import ValidationFailed
 from common.idempotency import FINGERPRINT_CONTEXT, KEY_CONTEXT
+from common.messages import msg
 
 HEADER = "Idempotency-Key"
 MAX_LENGTH = 255
@@ -30,8 +31,8 @@ def client_key(request):
         return None
     if not 1 <= len(raw) <= MAX_LENGTH or not _PRINTABLE_ASCII.fullmatch(raw) \
             or not raw.strip():
-        raise ValidationFailed(f"invalid {HEADER} header", {HEADER: [
-            f"1 to {MAX_LENGTH} printable ASCII characters"]})
+        raise ValidationFailed("invalid_header", {HEADER: [
+            msg("header_value_format", max_length=MAX_LENGTH)]}, header=HEADER)
     return raw
 
 

@@ -39,7 +39,12 @@ def _schema_name(schema_cls):
 
 API_DESCRIPTION = """Community-governance social-work platform.
 
-**Errors**: `{error, message, details}`; `details` names each field at fault.
+**Errors**: `{error, message, details}`; `details` names each field at fault
+(`{field: [reasons]}`). `error` is a fixed code (`VALIDATION_FAILED`, `NOT_FOUND`, ...);
+`message` and the reasons are for people: in Chinese by default, in English when the
+request's `Accept-Language` prefers English (`en`, `en-US`, ...; q-values count:
+`en;q=0.5, zh` is Chinese, `fr, en;q=0.8` English). Other values in `details` (ids,
+statuses, dates) are data and are the same in both languages.
 
 **Times**: a date and time written without an offset (`2026-12-05T09:30`) is the
 community's local time (its configured zone, `Asia/Shanghai` for Hetong); one with an

@@ -50,7 +50,7 @@ class SecuredHttp(HttpRequestHandler):
         if isinstance(exc, ContainerBeingKilled):
             from gateway.dispatch import error_response  # dispatch imports the routes
 
-            return error_response(ServiceUnavailable("gateway restarting; try again"))
+            return error_response(ServiceUnavailable("gateway_restarting"))
         return super().response_from_exception(exc)
 
 

@@ -6,6 +6,7 @@ from marshmallow import Schema, ValidationError, fields
 
 from common import vocab
 from common.config import ConfigError, load_config
+from common.messages import render
 
 APPLICATION_COMPOUNDS = ["半山林海", "福隆花园", "滨海森林", "港务小区", "优山美地", "新丰家园",
                          "金海花园"]
@@ -65,6 +66,11 @@ class Form(Schema):
     series = vocab.Series()
 
 
+def shown(message):
+    """A field's message as a person reads it (Chinese)."""
+    return render(message.key, message.params)
+
+
 def test_fields_refuse_unknown_codes_naming_the_allowed_ones(hetong):
     assert Form().load({"compound": "fulong_huayuan", "skills": ["first_aid"],
                         "series": "festivals"}) == {
@@ -72,9 +78,10 @@ def test_fields_refuse_unknown_codes_naming_the_allowed_ones(hetong):
     with pytest.raises(ValidationError) as error:
         Form().load({"compound": "福隆花园", "skills": ["书法"], "series": "nope"})
     messages = error.value.messages
-    assert "fulong_huayuan" in messages["compound"][0] and "福隆花园" in messages["compound"][0]
-    assert "calligraphy" in messages["skills"][0][0]
-    assert "festivals" in messages["series"][0]
+    compound = shown(messages["compound"][0])
+    assert "fulong_huayuan" in compound and "福隆花园" in compound and "小区" in compound
+    assert "calligraphy" in shown(messages["skills"][0][0])
+    assert "festivals" in shown(messages["series"][0])
 
 
 def test_another_community_reads_its_own_file(tmp_path, hetong):
@@ -86,7 +93,7 @@ def test_another_community_reads_its_own_file(tmp_path, hetong):
     assert vocab.codes("skills") == {} and vocab.codes("series") == {}
     with pytest.raises(ValidationError) as error:
         Form().load({"compound": "fulong_huayuan"})
-    assert "a1" in error.value.messages["compound"][0]
+    assert "a1" in shown(error.value.messages["compound"][0])
 
 
 def test_a_community_without_its_file_accepts_no_codes_and_says_where_to_list_them(
@@ -95,7 +102,7 @@ def test_a_community_without_its_file_accepts_no_codes_and_says_where_to_list_th
     assert vocab.codes("compounds") == {}
     with pytest.raises(ValidationError) as error:
         Form().load({"compound": "fulong_huayuan"})
-    assert "nowhere.yaml" in error.value.messages["compound"][0]
+    assert "nowhere.yaml" in shown(error.value.messages["compound"][0])
 
 
 @pytest.mark.parametrize("text,complaint", [

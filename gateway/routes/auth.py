@@ -27,8 +27,8 @@ def login(ctx):
     wait = throttle.wait(username, ctx.client)
     if wait > 0:
         seconds = math.ceil(wait)
-        raise RateLimited(f"too many failed logins; try again in {seconds} s",
-                          {"retry_after_seconds": seconds})
+        raise RateLimited("too_many_failed_logins",
+                          {"retry_after_seconds": seconds}, seconds=seconds)
     with ctx.session() as session:
         try:
             user = auth.authenticate(session, username, ctx.body["password"])
@@ -45,7 +45,7 @@ def me(ctx):
     with ctx.session() as session:
         user = session.get(User, ctx.user["uid"])
         if user is None:
-            raise NotFound("user no longer exists")
+            raise NotFound("user_no_longer_exists")
         return auth.user_answer(user, ctx.community_id)
 
 

@@ -29,8 +29,8 @@ def _actor_volunteer(ctx):
 def _no_backdating(ctx):
     """Volunteers check in and out at the present moment; staff may record a time."""
     if ctx.role == "volunteer" and (ctx.body or {}).get("at") is not None:
-        raise Forbidden("only staff may record a check-in or check-out time",
-                        {"at": ["volunteers check in and out now"]})
+        raise Forbidden("check_in_time_staff_only",
+                        {"at": ["volunteers_check_in_now"]})
 
 
 # -- registry -------------------------------------------------------------------------
@@ -69,7 +69,7 @@ def get_volunteer(ctx, volunteer_id):
                                  "skills only)")
 def update_volunteer(ctx, volunteer_id):
     if ctx.role == "volunteer" and set(ctx.body) - VOLUNTEER_EDITABLE:
-        raise Forbidden("volunteers may change only their availability and skills",
+        raise Forbidden("volunteer_edits_availability_skills_only",
                         {"fields": sorted(set(ctx.body) - VOLUNTEER_EDITABLE)})
     return ctx.rpc("volunteers", "update_volunteer", volunteer_id, ctx.body)
 

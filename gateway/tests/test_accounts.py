@@ -115,7 +115,7 @@ def test_a_disabled_users_token_is_refused_and_the_user_cannot_log_in(gateway):
     assert disabled.status_code == 200, disabled.text
     assert disabled.json()["active"] is False
     refused = worker.get("/me")
-    assert refused.status_code == 401 and "disabled" in refused.json()["message"]
+    assert refused.status_code == 401 and "已停用" in refused.json()["message"]
     assert login(stack, "xiaoli", "first-pass-2026", "127.0.0.1").status_code == 401
     assert admin.patch(f"/users/{uid}", json={"active": True}).status_code == 200
     assert worker.get("/me").status_code == 401  # a token from before stays refused
@@ -183,7 +183,7 @@ def test_a_token_living_longer_than_the_ceiling_is_refused_even_if_signed(gatewa
         forged = jwt.encode(dict(claims, iat=iat, exp=exp), config["JWT_SECRET"],
                             algorithm="HS256")
         refused = me(forged, stack)
-        assert refused.status_code == 401 and "lifetime" in refused.json()["message"]
+        assert refused.status_code == 401 and "有效期" in refused.json()["message"]
     assert me(good, stack).status_code == 200
 
 

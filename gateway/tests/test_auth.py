@@ -40,7 +40,7 @@ def test_wrong_password_is_401_without_saying_which_part(gateway):
     for user, password in (("admin", "wrong"), ("nobody", "wrong")):
         response = client.post("/auth/login", json={"username": user, "password": password})
         assert response.status_code == 401
-        assert response.json()["message"] == "wrong username or password"
+        assert response.json()["message"] == "用户名或密码不正确"
 
 
 def test_missing_token_is_401(gateway):
@@ -110,9 +110,9 @@ def test_passwords_are_stored_hashed(gateway):
 
 
 @pytest.mark.parametrize("password, reason", [
-    ("short-1", "shorter than 12"),
-    ("onlylowercaseletters", "one kind"),
-    ("xiaowang-2026", "username"),
+    ("short-1", "至少 12 位"),
+    ("onlylowercaseletters", "混合字母"),
+    ("xiaowang-2026", "用户名"),
 ], ids=["short", "one-class", "contains-username"])
 def test_a_new_users_password_follows_the_policy(gateway, password, reason):
     response = gateway.client().post("/users", json={

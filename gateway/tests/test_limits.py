@@ -57,7 +57,7 @@ def test_a_body_announced_beyond_the_limit_is_413_before_it_is_read(gateway):
                                  b'{"username": "')
     assert status == 413
     assert error["error"] == "PAYLOAD_TOO_LARGE"
-    assert error["details"] == {"body": [f"at most {BODY_LIMIT} bytes"]}
+    assert error["details"] == {"body": [f"最多 {BODY_LIMIT} 字节"]}
 
 
 def test_a_chunked_body_is_read_only_up_to_the_limit(gateway):
@@ -89,7 +89,7 @@ def test_deeply_nested_json_is_400(gateway, depth):
                            headers={"Content-Type": "application/json"})
     assert response.status_code == 400, response.text
     assert response.json()["error"] == "BAD_REQUEST"
-    assert response.json()["details"] == {"body": ["nested too deeply"]}
+    assert response.json()["details"] == {"body": ["嵌套层级过深"]}
 
 
 def test_nesting_inside_a_field_is_bounded_too(gateway):

@@ -39,12 +39,11 @@ def book(resources, request, store=None):
         raise
     except Conflict as exc:
         details = dict(exc.details or {})
-        details.setdefault("venue_id", ["already booked for this time"])
-        raise Conflict(exc.message or "the venue is already booked for this time",
-                       details) from None
+        details.setdefault("venue_id", ["venue_booked_for_time"])
+        raise Conflict(exc.key or "venue_booked_for_time", details, exc.params) from None
     except NotFound as exc:
-        raise ValidationFailed("unknown venue", dict(exc.details or {},
-                                                     venue_id=["unknown venue"])) from None
+        raise ValidationFailed("unknown_venue", dict(exc.details or {},
+                                                     venue_id=["unknown_venue"])) from None
     return int(booking["id"])
 
 

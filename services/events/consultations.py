@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from common import downloads, pii, spreadsheet, times, vocab
 from common.db import paginate
 from common.errors import Conflict, NotFound, ValidationFailed, load_input
+from common.messages import msg
 from services.events import schemas
 from services.events.domain import Shown, _row_id, resident_for_phone
 from services.events.models import Consultation, ConsultationAnswer
@@ -40,8 +41,8 @@ def _row(session, consultation_id, lock=False):
         statement = statement.with_for_update()
     consultation = session.execute(statement).scalar_one_or_none()
     if consultation is None:
-        raise NotFound(f"consultation {consultation_id} not found",
-                       {"consultation_id": consultation_id})
+        raise NotFound("consultation_not_found",
+                       {"consultation_id": consultation_id}, consultation_id=consultation_id)
     return consultation
 
 
@@ -91,44 +92,47 @@ def list_consultations(session, query=None, staff=False):
 
 def _refuse(number, question, reason):
     field = f"answers.{number}"
-    raise ValidationFailed(f"第{number}题「{question['text']}」：{reason}", {field: [reason]})
+    raise ValidationFailed("consultation_answer_invalid", {field: [reason]}, number=number,
+                           text=question['text'], reason=reason)
 
 
 def checked_answers(questions, answers):
     """The answers as stored (one per question, in order), or a 422 naming the first
     question whose answer does not fit it (``answers.<number>``, 1-based)."""
     if len(answers) != len(questions):
-        raise ValidationFailed(f"应回答 {len(questions)} 题，收到 {len(answers)} 个答案",
-                               {"answers": [f"expected {len(questions)} answers, one per "
-                                            f"question, got {len(answers)}"]})
+        raise ValidationFailed("answer_count_mismatch",
+                               {"answers": [msg("answer_count_mismatch",
+                                                questions=len(questions),
+                                                answers=len(answers))]},
+                               questions=len(questions), answers=len(answers))
     stored = []
     for number, (question, answer) in enumerate(zip(questions, answers), start=1):
         kind = question["kind"]
         if answer is None or answer == "" or answer == []:
             if question["required"]:
-                _refuse(number, question, "此题必答")
+                _refuse(number, question, msg("answer_required"))
             stored.append(None)
             continue
         options = question.get("options") or []
         if kind == "single":
             if isinstance(answer, bool) or not isinstance(answer, int) \
                     or not 0 <= answer < len(options):
-                _refuse(number, question, f"请选择一个选项（0–{len(options) - 1}）")
+                _refuse(number, question, msg("choose_one_option", last=len(options) - 1))
         elif kind == "multiple":
             if not isinstance(answer, list) or any(
                     isinstance(a, bool) or not isinstance(a, int) or not 0 <= a < len(options)
                     for a in answer) or len(set(answer)) != len(answer):
-                _refuse(number, question, f"请选择不重复的选项（0–{len(options) - 1}）")
+                _refuse(number, question, msg("choose_distinct_options", last=len(options) - 1))
             answer = sorted(answer)
         elif kind == "rating":
             if isinstance(answer, bool) or not isinstance(answer, int) or answer not in RATINGS:
-                _refuse(number, question, "评分为 1–5 的整数")
+                _refuse(number, question, msg("rating_1_to_5"))
         else:  # text
             if not isinstance(answer, str) or len(answer.strip()) == 0:
-                _refuse(number, question, "请填写文字")
+                _refuse(number, question, msg("text_required"))
             answer = answer.strip()
             if len(answer) > MAX_TEXT or "\x00" in answer:
-                _refuse(number, question, f"最多 {MAX_TEXT} 字")
+                _refuse(number, question, msg("text_at_most", max=MAX_TEXT))
             # Answers are anonymous: a phone or ID number typed into one is masked.
             answer = pii.redact(answer)
         stored.append(answer)
@@ -139,17 +143,19 @@ def _check_open(consultation, today):
     status = status_on(consultation, today)
     if status == "upcoming":
         raise ValidationFailed(
-            f"本次意见征集尚未开始，将于 {consultation.opens_on:%Y年%m月%d日} 开放",
-            {"consultation": ["尚未开始"], "opens_on": [consultation.opens_on.isoformat()]})
+            "consultation_not_open_yet",
+            {"consultation": ["not_open_yet"], "opens_on": [consultation.opens_on.isoformat()]},
+            opens_on=consultation.opens_on.isoformat())
     if status == "closed":
         raise ValidationFailed(
-            f"本次意见征集已于 {consultation.closes_on:%Y年%m月%d日} 结束",
-            {"consultation": ["已结束"], "closes_on": [consultation.closes_on.isoformat()]})
+            "consultation_closed",
+            {"consultation": ["closed"], "closes_on": [consultation.closes_on.isoformat()]},
+            closes_on=consultation.closes_on.isoformat())
 
 
 def _already_answered(consultation):
-    return Conflict("这个手机号已经回答过本次意见征集",
-                    {"phone": ["already answered"], "consultation_id": consultation.id})
+    return Conflict("consultation_already_answered",
+                    {"phone": ["already_answered"], "consultation_id": consultation.id})
 
 
 def answer_consultation(uow, crypto, consultation_id, data):

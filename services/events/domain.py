@@ -18,6 +18,7 @@ from common import pii, times, vocab
 from common.db import paginate
 from common.errors import Conflict, NotFound, ValidationFailed, load_input
 from common.schemas import MAX_ID
+from common.messages import msg
 from services.events import schemas
 from services.events.models import (ActionItem, Attendance, BookingRelease, Decision, Event,
                                     EventTargetGroup, Feedback, Idea, IdeaVote, Registration,
@@ -54,7 +55,7 @@ def _row_id(value, what):
     except (TypeError, ValueError):
         value = 0
     if not 1 <= value <= MAX_ID:
-        raise NotFound(f"{what} {value} not found", {f"{what}_id": value})
+        raise NotFound("row_not_found", {f"{what}_id": value}, what=what, value=value)
     return value
 
 
@@ -108,23 +109,24 @@ def get_event_row(session, event_id, lock=False):
         query = query.with_for_update()
     event = session.execute(query).scalar_one_or_none()
     if event is None:
-        raise NotFound(f"event {event_id} not found", {"event_id": event_id})
+        raise NotFound("event_not_found", {"event_id": event_id}, event_id=event_id)
     return event
 
 
 def _transition(event, action):
     allowed_from, to = TRANSITIONS[action]
     if event.status not in allowed_from:
-        raise Conflict(f"cannot {action} an event that is {event.status}",
+        raise Conflict("event_transition_refused",
                        {"status": event.status, "action": action,
-                        "allowed_from": sorted(allowed_from)})
+                        "allowed_from": sorted(allowed_from)}, action=action, status=event.status)
     event.status = to
 
 
 def _require_status(event, statuses, action):
     if event.status not in statuses:
-        raise Conflict(f"cannot {action} while the event is {event.status}",
-                       {"status": event.status, "allowed": sorted(statuses)})
+        raise Conflict("event_status_refuses",
+                       {"status": event.status, "allowed": sorted(statuses)}, action=action,
+                       status=event.status)
 
 
 def resident_for_phone(session, crypto, phone):
@@ -182,7 +184,7 @@ def create_event(uow, data, organiser, booking_id=None):
     any, was booked before this unit of work (``booking_id``)."""
     session = uow.session
     if data.get("venue_id") and booking_id is None:
-        raise ValidationFailed("the venue must be booked first", {"venue_id": ["not booked"]})
+        raise ValidationFailed("venue_not_booked_first", {"venue_id": ["not_booked"]})
     event = Event(
         title=data["title"], plan=data["plan"], kind=data["kind"],
         target_groups=sorted(set(data["target_groups"])),
@@ -241,12 +243,12 @@ def plan_update(session, event_id, data):
     start = changes.get("start", booked_start)
     end = changes.get("end", booked_end)
     if end <= start:
-        raise ValidationFailed("end must be after start", {"end": ["must be after start"]})
+        raise ValidationFailed("end_must_after_start", {"end": ["must_be_after_start"]})
     meeting_fields = ("attendees", "residents", "others", "minutes", "agenda")
     if any(f in changes for f in meeting_fields) and event.kind != "joint_meeting":
         field = next(f for f in meeting_fields if f in changes)
-        raise ValidationFailed(f"only a joint_meeting has {field}",
-                               {field: ["only for kind joint_meeting"]})
+        raise ValidationFailed("only_joint_meeting_field",
+                               {field: ["only_for_kind_joint_meeting"]}, field=field)
     venue_id = changes["venue_id"] if "venue_id" in changes else event.venue_id
     moved = start != booked_start or end != booked_end or venue_id != event.venue_id
     rebooking = None
@@ -277,7 +279,7 @@ def update_event(uow, event_id, changes, new_booking_id=None):
     release = None
     if moved:
         if venue_id and new_booking_id is None:
-            raise ValidationFailed("the venue must be booked first", {"venue_id": ["not booked"]})
+            raise ValidationFailed("venue_not_booked_first", {"venue_id": ["not_booked"]})
         if old_booking and old_booking != new_booking_id:
             release = queue_release(session, old_booking, event.id, "event_changed")
         event.booking_id = new_booking_id if venue_id else None
@@ -432,7 +434,7 @@ def get_event(session, event_id, staff=True):
     if not staff and event.status not in ("published", "completed"):
         # The public sees published events (and, for its feedback, completed ones);
         # drafts and cancelled events do not exist for it.
-        raise NotFound(f"event {event_id} not found", {"event_id": event_id})
+        raise NotFound("event_not_found", {"event_id": event_id}, event_id=event_id)
     return event_answer(session, event, staff)
 
 
@@ -491,7 +493,7 @@ def add_volunteer_role(uow, event_id, data):
     start = data.get("start") or times.from_storage(event.start)
     end = data.get("end") or times.from_storage(event.end)
     if end <= start:
-        raise ValidationFailed("end must be after start", {"end": ["must be after start"]})
+        raise ValidationFailed("end_must_after_start", {"end": ["must_be_after_start"]})
     role = VolunteerRole(event_id=event.id, name=data["name"],
                          skills=sorted(set(data.get("skills") or [])), places=data["places"],
                          start=start, end=end, created_at=times.now())
@@ -535,15 +537,15 @@ def register_participant(uow, crypto, event_id, data):
     event = get_event_row(session, event_id, lock=True)
     _require_status(event, {"published"}, "register")
     if times.from_storage(event.end) <= times.now():
-        raise Conflict("the event is over", {"status": event.status,
+        raise Conflict("event_over", {"status": event.status,
                                              "end": times.iso(event.end)})
     resident = resident_for_phone(session, crypto, data["phone"])
     active_key = f"{event.id}:{resident.id}"
     existing = session.execute(select(Registration.id, Registration.status).where(
         Registration.active_key == active_key)).first()
     if existing is not None:
-        raise Conflict("this phone is already registered for this event",
-                       {"phone": ["already registered"], "registration_id": existing[0],
+        raise Conflict("phone_already_registered_event",
+                       {"phone": ["already_registered"], "registration_id": existing[0],
                         "status": existing[1]})
     status = "waitlisted" if _places_left(session, event) == 0 else "confirmed"
     code = secrets.token_urlsafe(9)
@@ -558,8 +560,8 @@ def register_participant(uow, crypto, event_id, data):
         with session.begin_nested():
             session.flush()
     except IntegrityError:  # a concurrent registration of the same phone (PostgreSQL)
-        raise Conflict("this phone is already registered for this event",
-                       {"phone": ["already registered"]}) from None
+        raise Conflict("phone_already_registered_event",
+                       {"phone": ["already_registered"]}) from None
     uow.emit("participant_registered", {
         "registration_id": reg.id, "event_id": event.id, "resident_id": resident.id,
         "status": status, "target_group": reg.target_group, "compound": reg.compound,
@@ -592,25 +594,25 @@ def cancel_registration(uow, crypto, registration_id, data=None, staff=False):
     session = uow.session
     reg = session.get(Registration, _row_id(registration_id, "registration"))
     if reg is None:
-        raise NotFound(f"registration {registration_id} not found",
-                       {"registration_id": registration_id})
+        raise NotFound("registration_not_found",
+                       {"registration_id": registration_id}, registration_id=registration_id)
     if not staff:
         code = data.get("code")
         if not code:
-            raise ValidationFailed("the cancel code is required", {"code": ["required"]})
+            raise ValidationFailed("cancel_code_required", {"code": ["required"]})
         if not hmac.compare_digest(_code_hash(crypto, code), reg.cancel_code_hash):
             # Not 403: a wrong code does not say whether the registration exists.
-            raise NotFound("no registration with this id and code",
-                           {"code": ["does not match"]})
+            raise NotFound("registration_code_mismatch",
+                           {"code": ["does_not_match"]})
     event = get_event_row(session, reg.event_id, lock=True)
     if reg.status == "cancelled":
-        raise Conflict("registration already cancelled", {"registration_id": reg.id,
+        raise Conflict("registration_already_cancelled", {"registration_id": reg.id,
                                                           "status": reg.status})
     _require_status(event, {"published", "draft"}, "cancel a registration")
     attended = session.execute(select(Attendance.id).where(
         Attendance.registration_id == reg.id)).first()
     if attended:
-        raise Conflict("the participant already attended", {"attendance_id": attended[0]})
+        raise Conflict("participant_already_attended", {"attendance_id": attended[0]})
     was = reg.status
     reg.status = "cancelled"
     reg.active_key = None
@@ -663,18 +665,18 @@ def record_attendance(uow, crypto, event_id, data):
     if data.get("registration_id"):
         reg = session.get(Registration, data["registration_id"])
         if reg is None or reg.event_id != event.id:
-            raise ValidationFailed("no such registration for this event",
-                                   {"registration_id": ["not a registration of this event"]})
+            raise ValidationFailed("registration_not_of_event",
+                                   {"registration_id": ["not_registration_of_event"]})
         if reg.status == "cancelled":
-            raise Conflict("the registration was cancelled", {"registration_id": reg.id})
+            raise Conflict("registration_was_cancelled", {"registration_id": reg.id})
     elif data.get("phone"):
         resident = find_resident(session, crypto, data["phone"])
         if resident is not None:
             reg = session.execute(select(Registration).where(
                 Registration.active_key == f"{event.id}:{resident.id}")).scalar_one_or_none()
         if reg is None and not data.get("walk_in"):
-            raise ValidationFailed("this phone has no registration for the event; record a "
-                                   "walk-in", {"phone": ["not registered for this event"]})
+            raise ValidationFailed("phone_not_registered_record_walk_in",
+                                   {"phone": ["not_registered_for_this_event"]})
     if reg is not None:
         resident_id = reg.resident_id
         if reg.status == "waitlisted" and _places_left(session, event) != 0:
@@ -690,7 +692,7 @@ def record_attendance(uow, crypto, event_id, data):
     duplicate = session.execute(select(Attendance.id).where(
         Attendance.event_id == event.id, Attendance.resident_id == resident_id)).first()
     if duplicate:
-        raise Conflict("attendance already recorded for this person",
+        raise Conflict("attendance_already_recorded",
                        {"attendance_id": duplicate[0]})
     att = Attendance(event_id=event.id, resident_id=resident_id,
                      registration_id=reg.id if reg else None, walk_in=walk_in,
@@ -701,7 +703,7 @@ def record_attendance(uow, crypto, event_id, data):
         with session.begin_nested():
             session.flush()
     except IntegrityError:
-        raise Conflict("attendance already recorded for this person", {}) from None
+        raise Conflict("attendance_already_recorded", {}) from None
     uow.emit("attendance_recorded", {
         "attendance_id": att.id, "event_id": event.id, "resident_id": resident_id,
         "registration_id": att.registration_id, "walk_in": walk_in,
@@ -719,9 +721,9 @@ def attendance_time(event, given, now=None):
     if given is not None:
         given = times.utc(given)
         if not start <= given <= end:
-            raise ValidationFailed("the attendance must fall within the event", {
-                "attended_at": [f"between the event's start {times.iso(start)} "
-                                f"and end {times.iso(end)}"]})
+            raise ValidationFailed("attendance_outside_event", {
+                "attended_at": [msg("between_event_start_end", start=times.iso(start),
+                                    end=times.iso(end))]})
         return given
     now = now or times.now()
     return now if start <= now <= end else start
@@ -760,7 +762,7 @@ def _event_at_door(session, token):
         event = session.execute(select(Event).where(Event.door_token == token)) \
             .scalar_one_or_none()
     if event is None or event.status != "published":
-        raise NotFound("没有这个签到码对应的活动", {"token": ["unknown"]})
+        raise NotFound("door_code_unknown", {"token": ["unknown"]})
     return event
 
 
@@ -790,8 +792,9 @@ def door_check_in(uow, crypto, token, data, now=None):
     if not opens <= now <= closes:
         when = times.local(opens).strftime("%m月%d日 %H:%M")
         until = times.local(closes).strftime("%m月%d日 %H:%M")
-        raise ValidationFailed(f"现在不在签到时间内：签到时间为 {when} 至 {until}",
-                               {"time": [f"签到时间为 {when} 至 {until}"]})
+        raise ValidationFailed("door_check_in_closed",
+                               {"time": [msg("door_check_in_window", when=when, until=until)]},
+                               when=when, until=until)
     attendance = {"phone": data["phone"], "walk_in": data["walk_in"]}
     if data["walk_in"]:
         attendance.update(name=data["name"], target_group=data["target_group"],
@@ -800,13 +803,13 @@ def door_check_in(uow, crypto, token, data, now=None):
         recorded = record_attendance(uow, crypto, event.id, attendance)
     except ValidationFailed as refused:
         if "phone" in (refused.details or {}):
-            raise ValidationFailed("这个手机号没有报名本活动；未报名的居民请选择现场参加登记",
-                                   {"phone": ["未报名本活动"]}) from None
+            raise ValidationFailed("door_phone_not_registered",
+                                   {"phone": ["not_registered_for_this_event"]}) from None
         raise
     except Conflict as refused:
-        if not refused.message.startswith("attendance already recorded"):
+        if refused.key != "attendance_already_recorded":
             raise
-        raise Conflict("您已经签到过了", {"phone": ["已签到"]}) from None
+        raise Conflict("door_already_checked_in", {"phone": ["checked_in"]}) from None
     return DOOR_CHECK_IN.dump(SimpleNamespace(
         event_id=event.id, title=event.title, walk_in=recorded["walk_in"],
         attended_at=times.parse(recorded["attended_at"])))
@@ -823,12 +826,12 @@ def submit_feedback(uow, crypto, event_id, data, staff=False):
     att = None
     if data.get("attendance_id"):
         if not staff:
-            raise ValidationFailed("only staff enter feedback by attendance id",
-                                   {"attendance_id": ["staff only; give your phone"]})
+            raise ValidationFailed("feedback_by_attendance_staff_only",
+                                   {"attendance_id": ["staff_only_give_your_phone"]})
         att = session.get(Attendance, data["attendance_id"])
         if att is None or att.event_id != event.id:
-            raise ValidationFailed("no such attendance at this event",
-                                   {"attendance_id": ["not an attendance of this event"]})
+            raise ValidationFailed("attendance_not_of_event",
+                                   {"attendance_id": ["not_attendance_of_event"]})
     else:
         resident = find_resident(session, crypto, data["phone"])
         if resident is not None:
@@ -836,12 +839,12 @@ def submit_feedback(uow, crypto, event_id, data, staff=False):
                 Attendance.event_id == event.id,
                 Attendance.resident_id == resident.id)).scalar_one_or_none()
         if att is None:
-            raise ValidationFailed("only attendees give feedback on an event",
-                                   {"phone": ["did not attend this event"]})
+            raise ValidationFailed("feedback_attendees_only",
+                                   {"phone": ["did_not_attend_this_event"]})
     existing = session.execute(select(Feedback.id).where(
         Feedback.attendance_id == att.id)).first()
     if existing:
-        raise Conflict("feedback already given by this attendee", {"feedback_id": existing[0]})
+        raise Conflict("feedback_already_given", {"feedback_id": existing[0]})
     feedback = Feedback(event_id=event.id, attendance_id=att.id, score=data["score"],
                         comment=data.get("comment"), created_at=times.now())
     session.add(feedback)
@@ -849,7 +852,7 @@ def submit_feedback(uow, crypto, event_id, data, staff=False):
         with session.begin_nested():
             session.flush()
     except IntegrityError:
-        raise Conflict("feedback already given by this attendee", {}) from None
+        raise Conflict("feedback_already_given", {}) from None
     uow.emit("feedback_submitted", {"feedback_id": feedback.id, "event_id": event.id,
                                     "score": feedback.score, "plan": event.plan,
                                     "kind": event.kind, "event_start": event.start})
@@ -880,7 +883,7 @@ def get_idea_row(session, idea_id, lock=False):
         query = query.with_for_update()
     idea = session.execute(query).scalar_one_or_none()
     if idea is None:
-        raise NotFound(f"idea {idea_id} not found", {"idea_id": idea_id})
+        raise NotFound("idea_not_found", {"idea_id": idea_id}, idea_id=idea_id)
     return idea
 
 
@@ -905,21 +908,21 @@ def vote_idea(uow, crypto, idea_id, data):
     session = uow.session
     idea = get_idea_row(session, idea_id, lock=True)
     if idea.status != "submitted":
-        raise Conflict(f"voting is closed: the idea is {idea.status}", {"status": idea.status})
+        raise Conflict("voting_closed", {"status": idea.status}, status=idea.status)
     resident = resident_for_phone(session, crypto, data["phone"])
     voted = session.execute(select(IdeaVote.id).where(
         IdeaVote.idea_id == idea.id, IdeaVote.resident_id == resident.id)).first()
     if voted:
-        raise Conflict("this phone has already voted for this idea",
-                       {"phone": ["already voted"], "idea_id": idea.id})
+        raise Conflict("phone_already_voted",
+                       {"phone": ["already_voted"], "idea_id": idea.id})
     try:
         with session.begin_nested():
             session.add(IdeaVote(idea_id=idea.id, resident_id=resident.id,
                                  created_at=times.now()))
             session.flush()
     except IntegrityError:
-        raise Conflict("this phone has already voted for this idea",
-                       {"phone": ["already voted"], "idea_id": idea.id}) from None
+        raise Conflict("phone_already_voted",
+                       {"phone": ["already_voted"], "idea_id": idea.id}) from None
     idea.votes = session.execute(select(func.count()).where(
         IdeaVote.idea_id == idea.id)).scalar_one()
     uow.emit("idea_voted", {"idea_id": idea.id, "votes": idea.votes})
@@ -951,7 +954,7 @@ def record_decision(uow, event_id, data, created_by="unknown",
     session = uow.session
     event = get_event_row(session, event_id, lock=True)
     if event.kind != "joint_meeting":
-        raise Conflict("decisions are recorded at a joint meeting",
+        raise Conflict("decisions_only_at_joint_meeting",
                        {"event_id": event.id, "kind": event.kind})
     _require_status(event, {"published", "completed"}, "record a decision")
     idea = None
@@ -959,9 +962,9 @@ def record_decision(uow, event_id, data, created_by="unknown",
         try:
             idea = get_idea_row(session, data["idea_id"], lock=True)
         except NotFound:
-            raise ValidationFailed("no such idea", {"idea_id": ["not found"]}) from None
+            raise ValidationFailed("no_such_idea", {"idea_id": ["not_found"]}) from None
         if idea.status == "adopted":
-            raise Conflict("the idea is already adopted",
+            raise Conflict("idea_already_adopted",
                            {"idea_id": idea.id, "decision_id": idea.decision_id})
     decision = Decision(event_id=event.id, summary=data["summary"],
                         idea_id=idea.id if idea else None, created_by=created_by,
@@ -1028,14 +1031,15 @@ def update_action_item(uow, item_id, data, today=None):
     item = session.execute(select(ActionItem).where(
         ActionItem.id == _row_id(item_id, "action_item")).with_for_update()).scalar_one_or_none()
     if item is None:
-        raise NotFound(f"action item {item_id} not found", {"action_item_id": item_id})
+        raise NotFound("action_item_not_found", {"action_item_id": item_id}, item_id=item_id)
     previous = item.status
     new_status = data.get("status", previous)
     if new_status != previous and new_status not in ACTION_TRANSITIONS[previous]:
-        raise Conflict(f"an action item that is {previous} cannot become {new_status}",
-                       {"status": previous, "allowed": sorted(ACTION_TRANSITIONS[previous])})
+        raise Conflict("action_item_transition_refused",
+                       {"status": previous, "allowed": sorted(ACTION_TRANSITIONS[previous])},
+                       previous=previous, new_status=new_status)
     if previous in ("done", "cancelled") and (set(data) - {"note"}):
-        raise Conflict(f"the action item is {previous}", {"status": previous})
+        raise Conflict("action_item_is", {"status": previous}, previous=previous)
     due_changed = "due_date" in data and data["due_date"] != item.due_date
     for field in ("owner", "due_date", "note"):
         if field in data:

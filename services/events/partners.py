@@ -3,7 +3,7 @@ looked up over RPC before the unit of work (no network I/O inside one), so an at
 carries the partner's own name and five-society category. A partner that does not exist
 or is archived is a 422 naming the attendee; a resources service that does not answer is
 ``ServiceUnavailable`` (503) and nothing is written."""
-from common.errors import NotFound, ValidationFailed
+from common.errors import NotFound, ValidationFailed, msg
 
 
 def resolve_attendees(resources, attendees):
@@ -23,12 +23,13 @@ def resolve_attendees(resources, attendees):
                 partners[partner_id] = None
         partner = partners[partner_id]
         if partner is None:
-            refused[index] = {"partner_id": [f"unknown partner {partner_id}"]}
+            refused[index] = {"partner_id": [msg("unknown_partner", partner_id=partner_id)]}
         elif partner.get("status") == "archived":
-            refused[index] = {"partner_id": [f"partner {partner_id} is archived"]}
+            refused[index] = {"partner_id": [msg("partner_status", partner_id=partner_id,
+                                                   status="archived")]}
         else:
             attendee.update(organisation=partner["name"], category=partner["five_society"])
     if refused:
-        raise ValidationFailed("an attendee names a partner that cannot attend",
+        raise ValidationFailed("attendee_partner_cannot_attend",
                                {"attendees": refused})
     return attendees

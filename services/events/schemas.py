@@ -6,6 +6,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from common import pii, vocab
 from common.schemas import MAX_ID, Day, Id, Instant, PageQuery, Strict
+from common.messages import msg
 
 MAX_EVENT_DAYS = 31
 EVENT_STATUSES = ("draft", "published", "completed", "cancelled")
@@ -31,7 +32,7 @@ Series = vocab.Series  # the service menu (服务菜单)
 
 def _check_phone(value):
     if not pii.is_phone(value):
-        raise ValidationError("not a mainland mobile number (11 digits, 1[3-9]…)")
+        raise ValidationError("not_mobile_number")
 
 
 Phone = lambda **kw: fields.String(validate=_check_phone, **kw)  # noqa: E731
@@ -42,9 +43,9 @@ def _check_window(data, max_days=MAX_EVENT_DAYS):
     if start is None or end is None:
         return
     if end <= start:
-        raise ValidationError("must be after start", "end")
+        raise ValidationError("must_be_after_start", "end")
     if (end - start).days >= max_days:
-        raise ValidationError(f"an event lasts less than {max_days} days", "end")
+        raise ValidationError(msg("event_too_long", max_days=max_days), "end")
 
 
 class MeetingAttendee(Strict):
@@ -63,7 +64,7 @@ class MeetingAttendee(Strict):
     @validates_schema
     def _guest(self, data, **_):
         if data.get("partner_id") is None:
-            missing = {f: ["required for a guest (an attendee without partner_id)"]
+            missing = {f: ["required_for_guest"]
                        for f in ("organisation", "category") if not data.get(f)}
             if missing:
                 raise ValidationError(missing)
@@ -110,7 +111,7 @@ class EventCreate(Strict):
         if data.get("kind") != "joint_meeting":
             for field in ("attendees", "residents", "others", "minutes"):
                 if data.get(field):
-                    raise ValidationError(f"only a joint_meeting has {field}", field)
+                    raise ValidationError(msg("only_joint_meeting_field", field=field), field)
 
 
 class EventUpdate(Strict):
@@ -132,7 +133,7 @@ class EventUpdate(Strict):
     @validates_schema
     def _some(self, data, **_):
         if not data:
-            raise ValidationError("give at least one field to change", "_schema")
+            raise ValidationError("give_a_field_to_change", "_schema")
         _check_window(data)
 
 
@@ -189,11 +190,11 @@ class EventAttendanceCreate(Strict):
     def _who(self, data, **_):
         if data.get("walk_in"):
             if data.get("registration_id"):
-                raise ValidationError("a walk-in has no registration", "registration_id")
+                raise ValidationError("walk_in_has_no_registration", "registration_id")
             if not data.get("target_group"):
-                raise ValidationError("required for a walk-in", "target_group")
+                raise ValidationError("required_for_walk_in", "target_group")
         elif not data.get("registration_id") and not data.get("phone"):
-            raise ValidationError("give registration_id or phone (or walk_in: true)",
+            raise ValidationError("registration_or_phone_required",
                                   "registration_id")
 
 
@@ -211,9 +212,9 @@ class DoorCheckIn(Strict):
     def _walk_in(self, data, **_):
         if data.get("walk_in"):
             if not data.get("name"):
-                raise ValidationError("现场参加请填写姓名", "name")
+                raise ValidationError("walk_in_name_required", "name")
             if not data.get("target_group"):
-                raise ValidationError("现场参加请选择人群", "target_group")
+                raise ValidationError("walk_in_group_required", "target_group")
 
 
 class EventFeedbackCreate(Strict):
@@ -225,7 +226,7 @@ class EventFeedbackCreate(Strict):
     @validates_schema
     def _who(self, data, **_):
         if not data.get("phone") and not data.get("attendance_id"):
-            raise ValidationError("give the attendee's phone", "phone")
+            raise ValidationError("attendee_phone_required", "phone")
 
 
 class IdeaCreate(Strict):
@@ -272,7 +273,7 @@ class ActionItemUpdate(Strict):
     @validates_schema
     def _some(self, data, **_):
         if not data:
-            raise ValidationError("give at least one field to change", "_schema")
+            raise ValidationError("give_a_field_to_change", "_schema")
 
 
 # -- consultations (意见征集) ----------------------------------------------------------------
@@ -299,11 +300,11 @@ class ConsultationQuestion(Strict):
         options = data.get("options") or []
         if data.get("kind") in CHOICE_KINDS:
             if len(options) < 2:
-                raise ValidationError("a choice question has 2 to 12 options", "options")
+                raise ValidationError("choice_options_count", "options")
             if len(set(options)) != len(options):
-                raise ValidationError("options repeat", "options")
+                raise ValidationError("options_repeat", "options")
         elif options:
-            raise ValidationError("only a choice question has options", "options")
+            raise ValidationError("options_only_for_choice", "options")
 
 
 class ConsultationCreate(Strict):
@@ -323,10 +324,10 @@ class ConsultationCreate(Strict):
         opens, closes = data.get("opens_on"), data.get("closes_on")
         if opens and closes:
             if closes < opens:
-                raise ValidationError("must be on or after opens_on", "closes_on")
+                raise ValidationError("must_not_be_before_opens_on", "closes_on")
             if (closes - opens).days >= MAX_CONSULTATION_DAYS:
-                raise ValidationError(f"a consultation is open less than "
-                                      f"{MAX_CONSULTATION_DAYS} days", "closes_on")
+                raise ValidationError(msg("consultation_too_long", max_days=MAX_CONSULTATION_DAYS),
+                                      "closes_on")
 
 
 class ConsultationAnswerCreate(Strict):

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from common import downloads, pdf, pii, spreadsheet, times, vocab
 from common.errors import Conflict, RongheError, ValidationFailed
+from common.messages import msg
 from services.events.domain import get_event_row
 from services.events.models import Attendance, Registration
 
@@ -30,7 +31,8 @@ ABSENT = "未到"
 
 def check_format(fmt):
     if fmt not in FORMATS:
-        raise ValidationFailed("bad format", {"format": [f"one of {', '.join(FORMATS)}"]})
+        raise ValidationFailed("bad_format",
+                               {"format": [msg("one_of_formats", formats=', '.join(FORMATS))]})
 
 
 # -- what the sheet lists ---------------------------------------------------------------
@@ -55,7 +57,7 @@ def read(session, crypto, event_id, community_id):
     """The event and its rows, in the order they are printed."""
     event = get_event_row(session, event_id)
     if event.status == "cancelled":
-        raise Conflict("a cancelled event has no sign-in sheet",
+        raise Conflict("cancelled_event_no_sign_in_sheet",
                        {"status": event.status, "event_id": event.id})
     attendance = session.execute(select(Attendance).where(Attendance.event_id == event.id)
                                  .order_by(Attendance.attended_at, Attendance.id)).scalars().all()
@@ -190,4 +192,5 @@ def render(sheet, fmt, font_file=None):
     check_format(fmt)
     content = to_xlsx(sheet) if fmt == "xlsx" else to_pdf(sheet, font_file)
     return downloads.answer(content, f"sign-in-sheet-event-{sheet['event_id']}.{fmt}",
-                            FORMATS[fmt], title=f"签到表-{sheet['day']}-{_safe(sheet['title'])}.{fmt}")
+                            FORMATS[fmt],
+                            title=f"签到表-{sheet['day']}-{_safe(sheet['title'])}.{fmt}")

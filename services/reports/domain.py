@@ -21,6 +21,7 @@ from sqlalchemy import delete, func, select, update
 from common import times, vocab
 from common.config import ROOT
 from common.errors import Conflict, NotFound, ValidationFailed
+from common.messages import msg
 from services.reports import catalogue, periods, projections
 from services.reports.models import (action_items, applied_events, community_summaries,
                                      figures, first_seen, kpi_state, partners, person_visits,
@@ -80,7 +81,7 @@ def apply_live(session, envelopes):
 def begin_rebuild(session, now=None):
     """Reserve a fresh generation; Conflict if a rebuild is already running."""
     if building_generation(session) is not None:
-        raise Conflict("a rebuild is already running",
+        raise Conflict("rebuild_already_running",
                        {"generation": [str(building_generation(session))]})
     top = max(active_generation(session),
               int(_state(session, "last_generation", 0)),
@@ -107,7 +108,7 @@ def apply_page(session, generation, envelopes):
 def finish_rebuild(session, generation, now=None):
     """Swap: the rebuilt generation is served from this commit on. Returns the old one."""
     if building_generation(session) != generation:
-        raise Conflict("this rebuild is no longer the running one", {})
+        raise Conflict("rebuild_superseded", {})
     old = active_generation(session)
     _set_state(session, "active_generation", generation)
     _set_state(session, "building_generation", "")
@@ -138,7 +139,7 @@ def rebuild_status(session):
 def drop_generation_chunk(session, generation, chunk=5000):
     """Delete up to ``chunk`` rows of an unused generation per table; 0 when done."""
     if generation in live_generations(session):
-        raise Conflict("generation in use", {"generation": [str(generation)]})
+        raise Conflict("generation_in_use", {"generation": [str(generation)]})
     removed = 0
     for table in GENERATIONAL:
         pk = [c for c in table.primary_key.columns if c.name != "generation"]
@@ -178,7 +179,7 @@ _MONTH = re.compile(r"^(\d{4})-(\d{2})(?:-(\d{2}))?$")
 def to_month(value, field):
     match = _MONTH.match(str(value or ""))
     if not match or not 1 <= int(match.group(2)) <= 12:
-        raise ValidationFailed(f"bad {field}", {field: ["expected YYYY-MM or YYYY-MM-DD"]})
+        raise ValidationFailed("bad_field", {field: ["expected_month_or_day"]}, field=field)
     return f"{match.group(1)}-{match.group(2)}"
 
 
@@ -197,10 +198,10 @@ def parse_period(period):
                 date(y2, m2, monthrange(y2, m2)[1]))
     m = re.match(r"^(\d{4})(?:-(\d{2})|-Q([1-4]))?$", text)
     if not m or (m.group(2) and not 1 <= int(m.group(2)) <= 12):
-        raise ValidationFailed("bad period", {"period": ["expected 2026-11, 2026-Q4 or 2026"]})
+        raise ValidationFailed("bad_period", {"period": ["expected_period"]})
     year = int(m.group(1))
     if not 2000 <= year <= 2100:
-        raise ValidationFailed("bad period", {"period": ["year must be between 2000 and 2100"]})
+        raise ValidationFailed("bad_period", {"period": ["year_between_2000_2100"]})
     if m.group(2):
         first = last = int(m.group(2))
     elif m.group(3):
@@ -296,12 +297,14 @@ def state_value(session, generation, name, dimension, keys, today):
 def summary(session, date_from, date_to, group_by="month", today=None):
     """Figures over the months of [from, to] by month, plan, target group or compound."""
     if group_by not in catalogue.GROUPINGS:
-        raise ValidationFailed("bad group_by", {"group_by": [f"one of {catalogue.GROUPINGS}"]})
+        raise ValidationFailed("bad_group_by",
+                               {"group_by": [msg("one_of_groupings",
+                                                 groupings=catalogue.GROUPINGS)]})
     today = today or times.local_today()
     start = to_month(date_from or f"{today.year}-01", "from")
     end = to_month(date_to or today.isoformat(), "to")
     if end < start:
-        raise ValidationFailed("to is before from", {"to": ["must not be before from"]})
+        raise ValidationFailed("to_before_from", {"to": ["must_not_be_before_from"]})
     generation = active_generation(session)
     names = catalogue.metrics_for(group_by)
     groups = []
@@ -334,8 +337,8 @@ def group_label(group_by, key):
         return table.get(key, key)
     if group_by == "series":
         return vocab.label("series", key)
-    if group_by == "compound" and key == projections.NONE:
-        return "未填写"
+    if group_by == "compound":
+        return "未填写" if key == projections.NONE else vocab.label("compounds", key)
     return key
 
 
@@ -425,7 +428,7 @@ def targets_for(path, year=None):
         f"{targets.get('community_id')}-year{int(year)}.yaml"
     if sibling.exists():
         return load_targets(sibling)
-    raise NotFound(f"no targets for project year {year}", {"year": [f"unknown year {year}"]})
+    raise NotFound("no_targets_for_year", {"year": [msg("unknown_year", year=year)]}, year=year)
 
 
 def year_elapsed(start, end, today):
@@ -457,13 +460,13 @@ def kpi_specs(targets):
         dimension, keys = (next(iter(where.items())) if where else (None, None))
         problem = None
         if metric is None and (where or "metric" in spec):
-            problem = f"unknown metric {spec.get('metric', name)}"
+            problem = msg("unknown_metric", metric=spec.get("metric", name))
         elif len(where) > 1:
-            problem = "where takes one dimension"
+            problem = msg("where_one_dimension")
         elif where and (metric.kind == "distinct" or dimension not in metric.dims):
-            problem = f"{metric.name} is not counted by {dimension}"
+            problem = msg("metric_not_by_dimension", metric=metric.name, dimension=dimension)
         if problem:
-            raise ValidationFailed("bad targets file", {name: [problem]})
+            raise ValidationFailed("bad_targets_file", {name: [problem]})
         if keys is not None:
             keys = sorted(str(k) for k in (keys if isinstance(keys, list) else [keys]))
         specs[name] = (metric, dimension, keys)
@@ -801,8 +804,8 @@ def district_community(session, community_id, today=None):
     for r in _community_rows(session):
         if r[0]["community_id"] == community_id:
             return _community_board(*r, today)
-    raise NotFound(f"no summary from community {community_id}",
-                   {"community_id": ["no summary received"]})
+    raise NotFound("no_summary_from_community",
+                   {"community_id": ["no_summary_received"]}, community_id=community_id)
 
 
 # -- helpers ---------------------------------------------------------------------------
@@ -827,5 +830,5 @@ def _as_date(value):
     try:
         return date.fromisoformat(str(value))
     except ValueError:
-        raise ValidationFailed("bad date in targets file", {"year_start": [str(value)]}) from None
+        raise ValidationFailed("bad_date_in_targets_file", {"year_start": [str(value)]}) from None
 

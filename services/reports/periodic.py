@@ -8,6 +8,7 @@ from datetime import date
 
 from common import downloads, spreadsheet, vocab
 from common.errors import ValidationFailed
+from common.messages import msg
 from services.reports import budget, catalogue, domain, report_pdf, report_xlsx
 from services.reports.report_xlsx import HEADERS, SUMMARY_SHEET, figure_rows
 
@@ -22,7 +23,8 @@ QUARTERS = {"1": "第一季度", "2": "第二季度", "3": "第三季度", "4": 
 
 def check_format(fmt):
     if fmt not in FORMATS:
-        raise ValidationFailed("bad format", {"format": [f"one of {', '.join(FORMATS)}"]})
+        raise ValidationFailed("bad_format",
+                               {"format": [msg("one_of_formats", formats=', '.join(FORMATS))]})
 
 
 def period_label(period):

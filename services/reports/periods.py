@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from common import times
 from common.errors import Conflict, ValidationFailed
+from common.messages import msg
 from services.reports import catalogue, projections
 from services.reports.models import figures, period_closes
 
@@ -41,11 +42,11 @@ def check_closable(period, today):
     """A month (YYYY-MM) that is over; 422 naming ``period`` otherwise."""
     text = str(period)
     if not MONTH.match(text):
-        raise ValidationFailed("only a month is marked reported",
-                               {"period": ["expected a month, e.g. 2026-11"]})
+        raise ValidationFailed("only_month_reported",
+                               {"period": ["expected_month"]})
     if text >= today.strftime("%Y-%m"):
-        raise ValidationFailed("a month is marked reported once it is over",
-                               {"period": [f"{text} is not over yet"]})
+        raise ValidationFailed("month_reported_after_over",
+                               {"period": [msg("period_not_over", text=text)]})
 
 
 def close(session, period, closed_by, report, now=None):
@@ -53,9 +54,9 @@ def close(session, period, closed_by, report, now=None):
     reported. 409 if it already is: what was sent is never replaced."""
     already = closed(session, period)
     if already is not None:
-        raise Conflict(f"{period} was already marked reported",
+        raise Conflict("period_already_reported",
                        {"period": period, "closed_at": _iso(already["closed_at"]),
-                        "closed_by": already["closed_by"]})
+                        "closed_by": already["closed_by"]}, period=period)
     closed_at = projections.instant(times.iso(now or times.now()))
     try:
         with session.begin_nested():
@@ -63,7 +64,7 @@ def close(session, period, closed_by, report, now=None):
                 period=str(period), closed_at=closed_at, closed_by=closed_by or "unknown",
                 report=json.dumps(report, ensure_ascii=False, sort_keys=True)))
     except IntegrityError:  # closed at the same moment by someone else
-        raise Conflict(f"{period} was already marked reported", {"period": period}) from None
+        raise Conflict("period_already_reported", {"period": period}, period=period) from None
     return {"period": str(period), "closed_at": _iso(closed_at), "closed_by": closed_by,
             "summary": report["summary"]}
 

@@ -4,8 +4,8 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 
 from services.reports import catalogue
 
-MONTH_OR_DAY = validate.Regexp(r"^\d{4}-\d{2}(-\d{2})?$", error="expected YYYY-MM or YYYY-MM-DD")
-PERIOD = validate.Regexp(r"^\d{4}(-\d{2}|-Q[1-4])?$", error="expected 2026-11, 2026-Q4 or 2026")
+MONTH_OR_DAY = validate.Regexp(r"^\d{4}-\d{2}(-\d{2})?$", error="expected_month_or_day")
+PERIOD = validate.Regexp(r"^\d{4}(-\d{2}|-Q[1-4])?$", error="expected_period")
 
 
 class KpiQuery(Schema):

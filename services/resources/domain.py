@@ -13,16 +13,16 @@ from datetime import time, timedelta
 
 from sqlalchemy import and_, exists, func, or_, select
 
-from common import pii, times, vocab
+from common import messages, pii, times, vocab
 from common.db import paginate
 from common.errors import Conflict, NotFound, ValidationFailed, load_input
 from common.schemas import MAX_ID
+from common.messages import msg
 from services.resources import recurrence, schemas
 from services.resources.models import (Booking, BookingSeries, Match, Need, Partner, Resource,
                                        ResourceNeedCategory, ResourceTargetGroup, Venue,
                                        utcnow)
 
-DAY_NAMES_ZH = dict(zip(schemas.DAYS, ("周一", "周二", "周三", "周四", "周五", "周六", "周日")))
 
 # The answers: one schema instance each, built once (listings dump many rows).
 PARTNER = schemas.Partner()
@@ -83,7 +83,7 @@ def _get_row(session, model, row_id, what, lock=False):
     check-then-write."""
     row = _find_row(session, model, row_id, lock) if _known_id(row_id) else None
     if row is None:
-        raise NotFound(f"{what} {row_id} not found", {"id": row_id})
+        raise NotFound("row_id_not_found", {"id": row_id}, what=what, row_id=row_id)
     return row
 
 
@@ -189,9 +189,9 @@ def delete_partner(uow, crypto, partner_id):
                                 .order_by(Resource.id)).scalars().all()
     if resources:
         raise Conflict(
-            f"partner {partner.id} provides resources {', '.join(map(str, resources))}: "
-            "archive the partner instead, or delete or move those resources first",
-            {"partner_id": partner.id, "resources": resources})
+            "partner_has_resources",
+            {"partner_id": partner.id, "resources": resources}, id=partner.id,
+            resources=', '.join(map(str, resources)))
     answer = _partner_answer(partner, crypto, resource_count=0)
     _erase_partner(uow, partner)
     return answer
@@ -248,11 +248,14 @@ def _check_partner(session, partner_id):
         return None
     partner = session.get(Partner, partner_id)
     if partner is None:
-        raise ValidationFailed(f"unknown partner {partner_id}",
-                               {"partner_id": [f"unknown partner {partner_id}"]})
+        raise ValidationFailed("unknown_partner",
+                               {"partner_id": [msg("unknown_partner", partner_id=partner_id)]},
+                               partner_id=partner_id)
     if partner.status != "active":
-        raise ValidationFailed(f"partner {partner_id} is {partner.status}",
-                               {"partner_id": [f"partner {partner_id} is {partner.status}"]})
+        raise ValidationFailed("partner_status",
+                               {"partner_id": [msg("partner_status", partner_id=partner_id,
+                                                   status=partner.status)]},
+                               partner_id=partner_id, status=partner.status)
     return partner
 
 
@@ -317,8 +320,8 @@ def update_resource(uow, resource_id, data):
     start = data.get("available_from", resource.available_from)
     end = data.get("available_to", resource.available_to)
     if start and end and end < start:
-        raise ValidationFailed("available_to is before available_from",
-                               {"available_to": ["must not be before available_from"]})
+        raise ValidationFailed("available_to_before_from",
+                               {"available_to": ["must_not_be_before_available_from"]})
     changed = []
     if "partner_id" in data and data["partner_id"] != resource.partner_id:
         resource.partner = _check_partner(session, data["partner_id"])
@@ -331,9 +334,8 @@ def update_resource(uow, resource_id, data):
         else:
             used = 0 if resource.quantity is None else resource.quantity - resource.quantity_left
             if new < used:
-                raise ValidationFailed("quantity is below what is already matched",
-                                       {"quantity": [f"{used} already matched; "
-                                                     f"quantity must be at least {used}"]})
+                raise ValidationFailed("quantity_below_matched",
+                                       {"quantity": [msg("quantity_at_least_matched", used=used)]})
             resource.quantity_left = new - used
         resource.quantity = new
         changed += ["quantity", "quantity_left"]
@@ -381,9 +383,9 @@ def delete_resource(uow, resource_id):
     if matches:
         needs = sorted({need_id for _id, need_id in matches})
         raise Conflict(
-            f"resource {resource.id} is matched to needs {', '.join(map(str, needs))}: "
-            "archive it instead", {"resource_id": resource.id, "needs": needs,
-                                   "matches": [match_id for match_id, _need in matches]})
+            "resource_matched_archive_instead", {"resource_id": resource.id, "needs": needs,
+                                   "matches": [match_id for match_id, _need in matches]},
+                                  id=resource.id, needs=', '.join(map(str, needs)))
     answer = RESOURCE.dump(resource)
     _erase_resource(uow, resource)
     return answer
@@ -450,7 +452,7 @@ def register_venue(uow, data):
     session = uow.session
     code = data["code"]
     if code and session.execute(select(Venue.id).where(Venue.code == code)).first():
-        raise Conflict(f"venue code {code} is taken", {"code": [f"{code} is taken"]})
+        raise Conflict("venue_code_taken", {"code": [msg("code_taken", code=code)]}, code=code)
     venue = Venue(code=code or f"tmp-{uuid.uuid4().hex[:24]}", name=data["name"].strip(),
                   wing=data["wing"], kind=data["kind"], capacity=data["capacity"],
                   equipment=data["equipment"], opening_hours=data["opening_hours"],
@@ -475,7 +477,7 @@ def update_venue(uow, venue_id, data):
     data = load_input(schemas.VenueUpdate, data)
     venue = _get_venue(uow.session, venue_id, lock=True)
     if venue is None:
-        raise NotFound(f"venue {venue_id} not found", {"id": venue_id})
+        raise NotFound("venue_not_found", {"id": venue_id}, venue_id=venue_id)
     for key, value in data.items():
         setattr(venue, key, value.strip() if key == "name" else value)
     uow.session.flush()
@@ -490,7 +492,7 @@ def _get_venue(session, venue_id, lock=False):
 def get_venue(session, venue_id):
     venue = _get_venue(session, venue_id)
     if venue is None:
-        raise NotFound(f"venue {venue_id} not found", {"id": venue_id})
+        raise NotFound("venue_not_found", {"id": venue_id}, venue_id=venue_id)
     return VENUE.dump(venue)
 
 
@@ -504,11 +506,11 @@ def opening_problem(venue, start, end):
     start, end = times.local(start), times.local(end)
     day = schemas.DAYS[start.weekday()]
     spans = (venue.opening_hours or {}).get(day, [])
-    hours_text = ", ".join(f"{a}-{b}" for a, b in spans) or "closed"
-    reason = (f"{venue.name} is open {DAY_NAMES_ZH[day]} ({day}) {hours_text}; "
-              f"{start:%Y-%m-%d %H:%M}-{end:%H:%M} is outside")
+    hours = ", ".join(f"{a}-{b}" for a, b in spans) or msg("closed_all_day")
+    reason = msg("outside_opening_hours", name=venue.name, day=day, hours=hours,
+                 start=f"{start:%Y-%m-%d %H:%M}", end=f"{end:%H:%M}")
     if start.date() != end.date():
-        return f"a booking must end on the day it starts ({start:%Y-%m-%d})"
+        return msg("booking_ends_another_day", day=f"{start:%Y-%m-%d}")
     for open_text, close_text in spans:
         if _parse_hhmm(open_text) <= start.time() and end.time() <= _parse_hhmm(close_text):
             return None
@@ -532,11 +534,13 @@ def book_venue(uow, data):
     session = uow.session
     venue = _get_venue(session, data["venue_id"], lock=True)
     if venue is None:
-        raise NotFound(f"venue {data['venue_id']} not found",
-                       {"venue_id": [f"unknown venue {data['venue_id']}"]})
+        raise NotFound("venue_not_found",
+                       {"venue_id": [msg("unknown_venue_id", venue_id=data['venue_id'])]},
+                       venue_id=data['venue_id'])
     if venue.status != "active":
-        raise Conflict(f"venue {venue.name} is not in use", {"venue_id": venue.id,
-                                                             "status": venue.status})
+        raise Conflict("venue_not_in_use", {"venue_id": venue.id,
+                                                             "status": venue.status},
+                                                            name=venue.name)
     start, end = times.to_storage(data["start"]), times.to_storage(data["end"])
     problem = opening_problem(venue, start, end)
     if problem:
@@ -545,11 +549,10 @@ def book_venue(uow, data):
     clash = _overlapping(session, venue.id, start, end)
     if clash is not None:
         raise Conflict(
-            f"{venue.name} is already booked {times.iso(clash.start_at)} to "
-            f"{times.iso(clash.end_at)} "
-            f"(booking {clash.id})",
+            "venue_already_booked",
             {"booking_id": clash.id, "venue_id": venue.id,
-             "conflicting_booking": _booking_answer(clash, venue)})
+             "conflicting_booking": _booking_answer(clash, venue)}, name=venue.name,
+            start_at=times.iso(clash.start_at), end_at=times.iso(clash.end_at), id=clash.id)
     booking = Booking(venue_id=venue.id, start_at=start, end_at=end,
                       purpose=data["purpose"].strip(), event_id=data["event_id"],
                       booked_by=data["booked_by"])
@@ -595,18 +598,19 @@ def _cancel(uow, booking):
 
 def link_booking_to_event(uow, booking_id, event_id):
     if not _known_id(event_id):
-        raise ValidationFailed("event_id must be a positive integer",
-                               {"event_id": ["must be a positive integer"]})
+        raise ValidationFailed("event_id_must_positive_integer",
+                               {"event_id": ["must_be_positive_integer"]})
     booking = _get_booking(uow.session, booking_id, lock=True)
     venue = uow.session.get(Venue, booking.venue_id)
     if booking.event_id == event_id:
         return _booking_answer(booking, venue)
     if booking.status != "active":
-        raise Conflict(f"booking {booking_id} is cancelled",
-                       {"booking_id": booking_id, "status": booking.status})
+        raise Conflict("booking_cancelled",
+                       {"booking_id": booking_id, "status": booking.status}, booking_id=booking_id)
     if booking.event_id is not None:
-        raise Conflict(f"booking {booking_id} belongs to event {booking.event_id}",
-                       {"booking_id": booking_id, "event_id": booking.event_id})
+        raise Conflict("booking_of_other_event",
+                       {"booking_id": booking_id, "event_id": booking.event_id},
+                       booking_id=booking_id, event_id=booking.event_id)
     booking.event_id = event_id
     uow.session.flush()
     return _booking_answer(booking, venue)
@@ -622,11 +626,13 @@ def _series_plan(session, data, lock=False):
     data = load_input(schemas.BookSeries, data)
     venue = _get_venue(session, data["venue_id"], lock=lock)
     if venue is None:
-        raise NotFound(f"venue {data['venue_id']} not found",
-                       {"venue_id": [f"unknown venue {data['venue_id']}"]})
+        raise NotFound("venue_not_found",
+                       {"venue_id": [msg("unknown_venue_id", venue_id=data['venue_id'])]},
+                       venue_id=data['venue_id'])
     if venue.status != "active":
-        raise Conflict(f"venue {venue.name} is not in use", {"venue_id": venue.id,
-                                                             "status": venue.status})
+        raise Conflict("venue_not_in_use", {"venue_id": venue.id,
+                                                             "status": venue.status},
+                                                            name=venue.name)
     rule, rule_field = (data["rule"], "rule") if data["rule"] else (data["rrule"], "rrule")
     slots = recurrence.occurrences(data["start"], data["end"], rule, data["exdates"],
                                    rule_field)
@@ -649,18 +655,24 @@ def _series_plan(session, data, lock=False):
                 conflicts.append(dict(slot, kind="opening_hours", reason=hours))
         for other in existing:
             if other.start_at < end and other.end_at > start:
-                held_by = f" of event {other.event_id}" if other.event_id else ""
+                booked = dict(name=venue.name, start_at=times.iso(other.start_at),
+                              end_at=times.iso(other.end_at), id=other.id,
+                              purpose=other.purpose)
                 conflicts.append(dict(
                     slot, kind="booking", booking_id=other.id, event_id=other.event_id,
                     conflicting_booking=_booking_answer(other, venue),
-                    reason=(f"{venue.name} is already booked {times.iso(other.start_at)} to "
-                            f"{times.iso(other.end_at)} (booking {other.id}{held_by}: "
-                            f"{other.purpose})")))
+                    reason=msg("booked_for_event", event_id=other.event_id, **booked)
+                    if other.event_id else msg("booked_for", **booked)))
         plan.append({"start": start, "end": end, "conflicts": conflicts})
     return venue, data, recurrence.to_rrule_text(rule), plan
 
 
-def _preview_answer(venue, data, rrule_text, plan):
+def _preview_answer(venue, data, rrule_text, plan, shown=None):
+    """``shown`` turns each conflict's reason (a message) into what the answer carries:
+    Chinese text in a preview (data a person reads), the message itself in an error."""
+    shown = shown or (lambda reason: messages.render(reason.key, reason.params, "zh"))
+    plan = [dict(item, conflicts=[dict(c, reason=shown(c["reason"]))
+                                  for c in item["conflicts"]]) for item in plan]
     conflicts = [c for item in plan for c in item["conflicts"]]
     return {"venue_id": venue.id, "venue_name": venue.name, "purpose": data["purpose"],
             "rrule": rrule_text, "count": len(plan),
@@ -682,15 +694,15 @@ def book_venue_series(uow, data):
     (and nothing written) otherwise."""
     session = uow.session
     venue, data, rrule_text, plan = _series_plan(session, data, lock=True)
-    preview = _preview_answer(venue, data, rrule_text, plan)
+    preview = _preview_answer(venue, data, rrule_text, plan, shown=messages.Msg.wire)
     if preview["conflicts"]:
         first = preview["conflicts"][0]
         raise Conflict(
-            f"{preview['conflict_count']} of {preview['count']} occurrences conflict; "
-            f"nothing was booked (first: {first['start']}: {first['reason']})",
+            "series_conflicts",
             {"venue_id": venue.id, "count": preview["count"],
              "conflict_count": preview["conflict_count"], "conflicts": preview["conflicts"],
-             "booking_id": first.get("booking_id")})
+             "booking_id": first.get("booking_id")}, conflict_count=preview['conflict_count'],
+            count=preview['count'], start=first['start'], reason=first['reason'])
     series = BookingSeries(
         venue_id=venue.id, purpose=data["purpose"].strip(), rrule=rrule_text,
         timezone=times.zone().key, exdates=[d.isoformat() for d in data["exdates"]],
@@ -754,7 +766,8 @@ def cancel_booking_series(uow, series_id, from_booking_id=None):
     if from_booking_id is not None:
         first = next((b for b in bookings if b.id == from_booking_id), None)
         if first is None:
-            reason = f"booking {from_booking_id} is not an occurrence of series {series.id}"
+            reason = msg("booking_not_of_series", booking_id=from_booking_id,
+                         series_id=series.id)
             raise ValidationFailed(reason, {"from_booking_id": [reason]})
         cut = first.start_at
     cancelled = [b for b in bookings if b.status == "active"
@@ -776,8 +789,9 @@ def _window(start, end, default_days=31, max_days=366):
     start = start or times.day_start(times.local_today())
     end = end or start + timedelta(days=default_days)
     if end - start > timedelta(days=max_days):
-        raise ValidationFailed(f"a range of at most {max_days} days",
-                               {"to": [f"at most {max_days} days after from"]})
+        raise ValidationFailed("range_at_most_days",
+                               {"to": [msg("at_most_days_after_from", max_days=max_days)]},
+                               max_days=max_days)
     return times.to_storage(start), times.to_storage(end)
 
 
@@ -787,7 +801,7 @@ def list_venue_bookings(session, venue_id, query=None):
     q = load_input(schemas.BookingQuery, query)
     venue = _get_venue(session, venue_id)
     if venue is None:
-        raise NotFound(f"venue {venue_id} not found", {"id": venue_id})
+        raise NotFound("venue_not_found", {"id": venue_id}, venue_id=venue_id)
     start, end = _window(q.get("from"), q.get("to"))
     stmt = select(Booking).where(Booking.venue_id == venue_id, Booking.start_at < end,
                                  Booking.end_at > start).order_by(Booking.start_at, Booking.id)
@@ -894,9 +908,10 @@ def list_needs(session, crypto, query=None):
 
 def _transition_refused(need, action, allowed_from):
     return Conflict(
-        f"need {need.number} is {need.status}; {action} needs it "
-        f"{' or '.join(allowed_from)}",
-        {"status": need.status, "action": action, "allowed_from": list(allowed_from)})
+        "need_transition_refused",
+        {"status": need.status, "action": action, "allowed_from": list(allowed_from)},
+        number=need.number, status=need.status, action=action,
+        allowed_from=' or '.join(allowed_from))
 
 
 def match_need(uow, crypto, need_id, data, actor=None):
@@ -913,23 +928,27 @@ def match_need(uow, crypto, need_id, data, actor=None):
         resource = session.execute(select(Resource).where(Resource.id == data["resource_id"])
                                    .with_for_update(of=Resource)).unique().scalar_one_or_none()
         if resource is None:
-            raise ValidationFailed(f"unknown resource {data['resource_id']}",
-                                   {"resource_id": [f"unknown resource {data['resource_id']}"]})
+            raise ValidationFailed("unknown_resource",
+                                   {"resource_id": [msg("unknown_resource",
+                                                        resource_id=data['resource_id'])]},
+                                   resource_id=data['resource_id'])
         if resource.status != "active":
-            raise Conflict(f"resource {resource.id} is {resource.status}",
-                           {"resource_id": resource.id, "status": resource.status})
+            raise Conflict("resource_status",
+                           {"resource_id": resource.id, "status": resource.status}, id=resource.id,
+                           status=resource.status)
         if resource.available_to is not None and resource.available_to < times.local_today():
-            raise Conflict(f"resource {resource.id} was available until {resource.available_to}",
+            raise Conflict("resource_available_until",
                            {"resource_id": resource.id,
-                            "available_to": resource.available_to.isoformat()})
+                            "available_to": resource.available_to.isoformat()}, id=resource.id,
+                           available_to=resource.available_to)
         quantity = data["quantity"]
         if resource.quantity_left is not None:
             if resource.quantity_left < quantity:
                 raise Conflict(
-                    f"resource {resource.id} has {resource.quantity_left} left, "
-                    f"{quantity} asked",
+                    "resource_quantity_short",
                     {"resource_id": resource.id, "quantity_left": resource.quantity_left,
-                     "quantity": [f"at most {resource.quantity_left}"]})
+                     "quantity": [msg("at_most_quantity", quantity_left=resource.quantity_left)]},
+                    id=resource.id, quantity_left=resource.quantity_left, quantity=quantity)
             resource.quantity_left -= quantity
             resource.updated_at = utcnow()
         value = round(unit_value(resource) * quantity, 2)
@@ -996,10 +1015,10 @@ def close_need(uow, crypto, need_id, data, actor=None):
         raise _transition_refused(need, "close", ("open", "matched", "in_service"))
     if need.status != "in_service" and data["outcome"] not in CLOSE_UNSERVED_OUTCOMES:
         raise Conflict(
-            f"need {need.number} is {need.status}; only a need in service can close as "
-            f"{data['outcome']} (an unserved need closes as withdrawn or referred)",
+            "need_close_outcome_refused",
             {"status": need.status, "action": "close", "allowed_from": ["in_service"],
-             "outcome": data["outcome"]})
+             "outcome": data["outcome"]}, number=need.number, status=need.status,
+            outcome=data['outcome'])
     need.status = "closed"
     need.outcome = data["outcome"]
     need.outcome_note = pii.redact(data["note"]) if data["note"] else None
@@ -1015,8 +1034,14 @@ def close_need(uow, crypto, need_id, data, actor=None):
 
 # ---------------------------------------------------------------- matching (精准帮扶)
 
-def _zh(vocabulary, code):
-    return f"{vocabulary.get(code, code)} ({code})"
+def _said(key, **params):
+    """A reason as people read it: Chinese from the message catalogue, codes shown by
+    their labels (the answer is data, the same for every reader)."""
+    return messages.render(key, params, "zh")
+
+
+def _labels(vocabulary, codes):
+    return "、".join(vocab.label(vocabulary, c) for c in codes)
 
 
 def score_resource(resource, need, partner_compounds=(), today=None):
@@ -1028,44 +1053,49 @@ def score_resource(resource, need, partner_compounds=(), today=None):
     if resource.available_to is not None and resource.available_to < today:
         return None
     score, reasons = 0, []
+    category = vocab.label("need_categories", need.category)
     category_fit = need.category in resource.need_categories
     if category_fit:
         score += 50
-        reasons.append(f"answers {_zh(vocab.NEED_CATEGORIES, need.category)} needs")
+        reasons.append(_said("suggest_answers_category", category=category))
+    elif resource.need_categories:
+        reasons.append(_said("suggest_other_categories", category=category,
+                             listed=_labels("need_categories", resource.need_categories)))
     else:
-        listed = ", ".join(_zh(vocab.NEED_CATEGORIES, c) for c in resource.need_categories)
-        reasons.append(f"does not answer {_zh(vocab.NEED_CATEGORIES, need.category)}"
-                       + (f" (answers {listed})" if listed else ""))
+        reasons.append(_said("suggest_not_category", category=category))
     groups = resource.target_groups
+    group = vocab.label("target_groups", need.target_group)
     if need.target_group in groups:
         group_fit = "exact"
         score += 30
-        reasons.append(f"serves {_zh(vocab.TARGET_GROUPS, need.target_group)}")
+        reasons.append(_said("suggest_serves_group", group=group))
     elif "all_residents" in groups:
         group_fit = "general"
         score += 15
-        reasons.append(f"serves all residents, {_zh(vocab.TARGET_GROUPS, 'all_residents')}")
+        reasons.append(_said("suggest_serves_all_residents"))
     else:
         group_fit = None
         score -= 10
-        reasons.append("serves " + ", ".join(_zh(vocab.TARGET_GROUPS, g) for g in groups)
-                       + f", not {_zh(vocab.TARGET_GROUPS, need.target_group)}")
+        reasons.append(_said("suggest_serves_other_groups", group=group,
+                             groups=_labels("target_groups", groups)))
     if resource.quantity_left is None:
         score += 5
-        reasons.append("no fixed limit on quantity")
+        reasons.append(_said("suggest_no_quantity_limit"))
     else:
         score += 10 if resource.quantity_left >= 5 else 5
-        reasons.append(f"{resource.quantity_left} {resource.unit or 'units'} left")
+        reasons.append(_said("suggest_quantity_left", quantity=resource.quantity_left,
+                             unit=resource.unit or _said("suggest_default_unit")))
     if resource.available_from is not None and resource.available_from > today:
-        reasons.append(f"available from {resource.available_from.isoformat()}")
+        reasons.append(_said("suggest_available_from", day=resource.available_from.isoformat()))
     else:
         score += 10
-        until = (f" until {resource.available_to.isoformat()}"
-                 if resource.available_to is not None else "")
-        reasons.append(f"available now{until}")
+        reasons.append(_said("suggest_available_until", day=resource.available_to.isoformat())
+                       if resource.available_to is not None
+                       else _said("suggest_available_now"))
     if need.compound and need.compound in partner_compounds:
         score += 5
-        reasons.append(f"provider serves {need.compound}")
+        reasons.append(_said("suggest_provider_serves_compound",
+                             compound=vocab.label("compounds", need.compound)))
     if category_fit and group_fit == "exact":
         fit = "good"
     elif category_fit or group_fit:
@@ -1117,11 +1147,12 @@ def explain_volunteers(volunteers, compound=None):
         matching = list(v.get("matching_skills") or [])
         reasons = []
         if matching:
-            reasons.append("skills: " + ", ".join(matching))
+            reasons.append(_said("suggest_volunteer_skills", skills=_labels("skills", matching)))
         if compound and v.get("compound") == compound:
-            reasons.append(f"lives in {compound}")
+            reasons.append(_said("suggest_volunteer_compound",
+                                 compound=vocab.label("compounds", compound)))
         if v.get("talent"):
-            reasons.append("能人骨干 (talent)")
+            reasons.append(_said("suggest_volunteer_talent"))
         explained.append({
             "volunteer_id": v.get("volunteer_id"), "number": v.get("number"),
             "skills": list(v.get("skills") or []), "compound": v.get("compound"),
@@ -1166,8 +1197,7 @@ def clear_sample_data(uow):
         .order_by(Resource.id)).all()
     if provided:
         raise Conflict(
-            "real resources name a sample partner as their provider: give them a real "
-            "provider (or none) before clearing sample data",
+            "real_resources_name_sample_partner",
             {"resources": [rid for rid, _p in provided],
              "partners": sorted({pid for _r, pid in provided})})
     matches = session.execute(_matches_of_sample_resources()).scalars().all()

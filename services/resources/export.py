@@ -102,8 +102,8 @@ def to_xlsx(resources, generated_at=None):
 
 def export_resources(resources, fmt="csv", community_id=None):
     if fmt not in CONTENT_TYPES:
-        raise ValidationFailed(f"unknown export format {fmt!r}",
-                               {"format": ["one of csv, xlsx"]})
+        raise ValidationFailed("unknown_export_format",
+                               {"format": ["one_csv_xlsx"]}, fmt=repr(fmt))
     content = to_csv(resources) if fmt == "csv" else to_xlsx(resources)
     stamp = times.local_today().strftime("%Y%m%d")
     filename = f"resources-{community_id or 'community'}-{stamp}.{fmt}"

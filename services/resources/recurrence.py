@@ -20,6 +20,7 @@ from dateutil import rrule as du
 
 from common import times
 from common.errors import ValidationFailed
+from common.messages import msg
 
 MAX_OCCURRENCES = 300
 MAX_SPAN_DAYS = 366
@@ -36,7 +37,7 @@ def _refuse(field, reason):
     details = [reason]
     for part in reversed(field.split(".")):
         details = {part: details}
-    raise ValidationFailed(f"{field}: {reason}", details)
+    raise ValidationFailed("field_reason", details, field=field, reason=reason)
 
 
 def parse_rrule(text):
@@ -50,42 +51,40 @@ def parse_rrule(text):
         key, sep, value = piece.partition("=")
         key, value = key.strip().upper(), value.strip()
         if not sep or not key or not value:
-            _refuse("rrule", f"{piece!r} is not NAME=VALUE")
+            _refuse("rrule", msg("not_name_value", piece=repr(piece)))
         if key not in _RRULE_PARTS:
-            _refuse("rrule", f"{key} is not supported (use FREQ, INTERVAL, BYDAY, UNTIL or "
-                             f"COUNT)")
+            _refuse("rrule", msg("not_supported_use_freq_interval_byday", the_key=key))
         if key in parts:
-            _refuse("rrule", f"{key} is given twice")
+            _refuse("rrule", msg("given_twice", the_key=key))
         parts[key] = value.upper()
     if "FREQ" not in parts:
-        _refuse("rrule", "FREQ is required")
+        _refuse("rrule", msg("freq_required"))
     freq = parts["FREQ"].lower()
     if freq not in FREQUENCIES:
-        _refuse("rrule", f"FREQ={parts['FREQ']} is not supported (DAILY or WEEKLY)")
+        _refuse("rrule", msg("freq_not_supported_daily_or_weekly", FREQ=parts['FREQ']))
     rule = {"freq": freq, "interval": 1, "by_weekday": [], "until": None, "count": None}
     if "WKST" in parts:
         if parts["WKST"] not in RFC_DAYS:
-            _refuse("rrule", f"WKST={parts['WKST']} is not a day (MO … SU)")
+            _refuse("rrule", msg("wkst_not_day_mo_su", WKST=parts['WKST']))
         # The week's first day matters to a weekly rule with INTERVAL > 1 and BYDAY.
         rule["wkst"] = DAY_CODES[RFC_DAYS.index(parts["WKST"])]
     if "INTERVAL" in parts:
         if not parts["INTERVAL"].isdigit() or not 1 <= int(parts["INTERVAL"]) <= MAX_INTERVAL:
-            _refuse("rrule", f"INTERVAL must be a whole number 1-{MAX_INTERVAL}")
+            _refuse("rrule", msg("interval_must_whole_number", MAX_INTERVAL=MAX_INTERVAL))
         rule["interval"] = int(parts["INTERVAL"])
     if "BYDAY" in parts:
         for code in parts["BYDAY"].split(","):
             if code not in RFC_DAYS:
-                _refuse("rrule", f"BYDAY={code} is not a day (MO, TU, WE, TH, FR, SA, SU; "
-                                 f"no ordinals)")
+                _refuse("rrule", msg("byday_not_day_mo_tu_we", code=code))
             day = DAY_CODES[RFC_DAYS.index(code)]
             if day in rule["by_weekday"]:
-                _refuse("rrule", f"BYDAY names {code} twice")
+                _refuse("rrule", msg("byday_names_twice", code=code))
             rule["by_weekday"].append(day)
     if ("UNTIL" in parts) == ("COUNT" in parts):
-        _refuse("rrule", "give exactly one of UNTIL and COUNT (a series has an end)")
+        _refuse("rrule", msg("give_exactly_one_until_and_count"))
     if "COUNT" in parts:
         if not parts["COUNT"].isdigit() or not 1 <= int(parts["COUNT"]) <= MAX_OCCURRENCES:
-            _refuse("rrule", f"COUNT must be a whole number 1-{MAX_OCCURRENCES}")
+            _refuse("rrule", msg("count_must_whole_number", MAX_OCCURRENCES=MAX_OCCURRENCES))
         rule["count"] = int(parts["COUNT"])
     else:
         rule["until"] = _parse_until(parts["UNTIL"])
@@ -97,7 +96,7 @@ def _parse_until(value):
     series is bounded by days)."""
     match = _UNTIL.match(value)
     if not match:
-        _refuse("rrule", f"UNTIL={value} is not YYYYMMDD or YYYYMMDDTHHMMSS[Z]")
+        _refuse("rrule", msg("until_not_yyyymmdd_or_yyyymmddthhmmss_z", value=value))
     try:
         day = datetime.strptime(match.group(1), "%Y%m%d").date()
         if match.group(2):
@@ -107,7 +106,7 @@ def _parse_until(value):
             else:
                 day = moment.date()
     except (ValueError, OverflowError):
-        _refuse("rrule", f"UNTIL={value} is not a real date")
+        _refuse("rrule", msg("until_not_real_date", value=value))
     return day
 
 
@@ -143,17 +142,17 @@ def occurrences(first_start, first_end, rule, exdates=(), rule_field="rule"):
     first_day, last_allowed = local_start.date(), local_start.date() + timedelta(
         days=MAX_SPAN_DAYS)
     if local_end.date() != first_day:
-        _refuse("end", "the first occurrence must end on the day it starts")
+        _refuse("end", msg("first_occurrence_must_end_on_day"))
     for day in exdates:
         if day < first_day:
-            _refuse("exdates", f"{day} is before the first occurrence ({first_day})")
+            _refuse("exdates", msg("before_first_occurrence", day=day, first_day=first_day))
     if rule.get("until") is not None:
         if rule["until"] < first_day:
             _refuse(bound_field("until"),
-                    f"{rule['until']} is before the first occurrence ({first_day})")
+                    msg("before_first_occurrence_2", until=rule['until'], first_day=first_day))
         if rule["until"] > last_allowed:
             _refuse(bound_field("until"),
-                    f"a series spans at most {MAX_SPAN_DAYS} days from its first occurrence")
+                    msg("series_spans_at_most_days_from", MAX_SPAN_DAYS=MAX_SPAN_DAYS))
     recurrence = du.rruleset(cache=False)
     recurrence.rrule(du.rrule(
         FREQUENCIES[rule["freq"]], dtstart=local_start, interval=rule["interval"],
@@ -165,12 +164,11 @@ def occurrences(first_start, first_end, rule, exdates=(), rule_field="rule"):
     walls = list(islice(recurrence, MAX_OCCURRENCES + 1))
     field = bound_field("count" if rule.get("count") else "until")
     if not walls:
-        _refuse(field, "the rule gives no occurrence")
+        _refuse(field, msg("rule_gives_no_occurrence"))
     if len(walls) > MAX_OCCURRENCES:
-        _refuse(field, f"a series has at most {MAX_OCCURRENCES} occurrences")
+        _refuse(field, msg("series_has_at_most_occurrences", MAX_OCCURRENCES=MAX_OCCURRENCES))
     if walls[-1].date() > last_allowed:
-        _refuse(field, f"a series spans at most {MAX_SPAN_DAYS} days from its first "
-                       f"occurrence")
+        _refuse(field, msg("series_spans_at_most_days_from", MAX_SPAN_DAYS=MAX_SPAN_DAYS))
     result = []
     for wall_start in walls:
         wall_end = datetime.combine(wall_start.date(), local_end.time())
@@ -178,7 +176,7 @@ def occurrences(first_start, first_end, rule, exdates=(), rule_field="rule"):
         problem = None
         for wall, instant in ((wall_start, start), (wall_end, end)):
             if instant.astimezone(zone).replace(tzinfo=None) != wall:
-                problem = (f"{wall:%Y-%m-%d %H:%M} does not exist on the local clock "
-                           f"({zone.key}: the clock changes that day)")
+                problem = msg("no_such_local_time", wall=f"{wall:%Y-%m-%d %H:%M}",
+                              zone=zone.key)
         result.append((start, end, problem))
     return result

@@ -12,6 +12,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates, va
 from common import pii, schemas as common, times, vocab
 from common.errors import ValidationFailed
 from common.schemas import Day, Id, PageQuery, QueryId
+from common.messages import msg
 from services.resources import recurrence
 
 PARTNER_KINDS = {
@@ -33,7 +34,8 @@ DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 TargetGroup = lambda **kw: fields.String(validate=validate.OneOf(list(vocab.TARGET_GROUPS)), **kw)  # noqa: E731,E501
-NeedCategory = lambda **kw: fields.String(validate=validate.OneOf(list(vocab.NEED_CATEGORIES)), **kw)  # noqa: E731,E501
+NeedCategory = lambda **kw: fields.String(validate=validate.OneOf(list(vocab.NEED_CATEGORIES)),
+                                          **kw)  # noqa: E731,E501
 Code = lambda codes, **kw: fields.String(validate=validate.OneOf(list(codes)), **kw)  # noqa: E731
 
 
@@ -46,18 +48,19 @@ class Instant(common.Instant):
             return super()._deserialize(value, attr, data, **kwargs)
         except OverflowError:
             raise ValidationError(
-                f"must be in the years {common.MIN_YEAR}-{common.MAX_YEAR}") from None
+                msg("year_out_of_range", min_year=common.MIN_YEAR,
+                    max_year=common.MAX_YEAR)) from None
 
 
 def _bad_text(value):
     """Why a string cannot be stored (NUL or a lone surrogate), or None."""
     if isinstance(value, str):
         if "\x00" in value:
-            return "must not contain NUL characters"
+            return "text_has_nul"
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
-            return "must be valid Unicode text"
+            return "text_has_surrogates"
     elif isinstance(value, (list, tuple)):
         for item in value:
             reason = _bad_text(item)
@@ -75,7 +78,7 @@ def _contact_phone(value):
     """A mainland mobile number or a landline (0592-1234567)."""
     normalised = pii.normalise(value)
     if not (pii.is_phone(normalised) or re.match(r"^0\d{9,11}$", normalised)):
-        raise ValidationError("not a phone number (mobile 1[3-9]… or landline 0592-…)")
+        raise ValidationError("not_phone_number")
 
 
 def _resident_phone(value):
@@ -105,7 +108,7 @@ class Partial(Strict):
     @validates_schema
     def _not_empty(self, data, **_):
         if not data:
-            raise ValidationError("give at least one field to change", "_schema")
+            raise ValidationError("give_a_field_to_change", "_schema")
 
 
 class ListingQuery(Strict, PageQuery):
@@ -251,7 +254,7 @@ class ResourceFields(Strict):
     def _window(self, data, **_):
         start, end = data.get("available_from"), data.get("available_to")
         if start and end and end < start:
-            raise ValidationError("must not be before available_from", "available_to")
+            raise ValidationError("must_not_be_before_available_from", "available_to")
 
 
 class ResourceCreate(ResourceFields):
@@ -327,22 +330,23 @@ class OpeningHours(fields.Dict):
         errors = []
         for day, spans in value.items():
             if day not in DAYS:
-                errors.append(f"unknown day {day!r} (use {', '.join(DAYS)})")
+                errors.append(msg("unknown_day", day=day, days=", ".join(DAYS)))
                 continue
             if not isinstance(spans, list):
-                errors.append(f"{day}: a list of [open, close] pairs")
+                errors.append(msg("day_spans_list", day=day))
                 continue
             previous_close = None
             for span in spans:
                 if (not isinstance(span, (list, tuple)) or len(span) != 2
                         or not all(isinstance(t, str) and _HHMM.match(t) for t in span)):
-                    errors.append(f"{day}: each span is [\"HH:MM\", \"HH:MM\"]")
+                    errors.append(msg("day_span_format", day=day))
                     break
                 if span[0] >= span[1]:
-                    errors.append(f"{day}: {span[0]}-{span[1]} closes before it opens")
+                    errors.append(msg("day_span_closes_before_opens", day=day, opens=span[0],
+                                      closes=span[1]))
                     break
                 if previous_close and span[0] < previous_close:
-                    errors.append(f"{day}: spans overlap or are out of order")
+                    errors.append(msg("day_spans_overlap", day=day))
                     break
                 previous_close = span[1]
         if errors:
@@ -391,7 +395,7 @@ class SlotFields(Strict):
     def _order(self, data, **_):
         start, end = data.get("start"), data.get("end")
         if start is not None and end is not None and end <= start:
-            raise ValidationError("must be after start", "end")
+            raise ValidationError("must_be_after_start", "end")
 
 
 class BookingCreate(SlotFields):
@@ -419,18 +423,19 @@ class SeriesRule(Strict):
         1, recurrence.MAX_INTERVAL), metadata={"description": "every n days or weeks"})
     until = Day(load_default=None, allow_none=True,
                 metadata={"description": "last local date (included)"})
-    count = fields.Integer(strict=True, load_default=None, allow_none=True, validate=validate.Range(
+    count = fields.Integer(strict=True, load_default=None, allow_none=True,
+                           validate=validate.Range(
         1, recurrence.MAX_OCCURRENCES), metadata={"description": "number of occurrences"})
 
     @validates_schema
     def _bounded(self, data, **_):
         if (data.get("until") is None) == (data.get("count") is None):
-            raise ValidationError("give exactly one of until and count (a series has an end)",
+            raise ValidationError("until_or_count",
                                   "until")
         if len(set(data.get("by_weekday") or [])) != len(data.get("by_weekday") or []):
-            raise ValidationError("names a day twice", "by_weekday")
+            raise ValidationError("names_day_twice", "by_weekday")
         if data.get("by_weekday") and data.get("freq") == "daily":
-            raise ValidationError("only with freq weekly", "by_weekday")
+            raise ValidationError("only_with_freq_weekly", "by_weekday")
 
 
 class RRule(fields.String):
@@ -440,7 +445,7 @@ class RRule(fields.String):
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
         if not 1 <= len(text) <= 200:
-            raise ValidationError("1-200 characters")
+            raise ValidationError("rrule_length")
         try:
             return recurrence.parse_rrule(text)
         except ValidationFailed as exc:
@@ -462,7 +467,7 @@ class SeriesCreate(SlotFields):
     @validates_schema
     def _one_rule(self, data, **_):
         if (data.get("rule") is None) == (data.get("rrule") is None):
-            raise ValidationError("give exactly one of rule and rrule", "rule")
+            raise ValidationError("rule_or_rrule", "rule")
 
 
 class BookSeries(SeriesCreate):
@@ -490,10 +495,10 @@ class VenueQuery(Strict):
     def _slot(self, data, **_):
         start, end = data.get("free_from"), data.get("free_to")
         if (start is None) != (end is None):
-            raise ValidationError("give free_from and free_to together",
+            raise ValidationError("free_from_and_to_together",
                                   "free_to" if start is not None else "free_from")
         if start is not None and end is not None and end <= start:
-            raise ValidationError("must be after free_from", "free_to")
+            raise ValidationError("must_be_after_free_from", "free_to")
 
 
 class BookingQuery(Strict):
@@ -511,7 +516,7 @@ class BookingQuery(Strict):
     def _range(self, data, **_):
         start, end = data.get("from"), data.get("to")
         if start is not None and end is not None and end <= start:
-            raise ValidationError("must be after from", "to")
+            raise ValidationError("must_be_after_from", "to")
 
 
 class Venue(Schema):
@@ -624,7 +629,7 @@ class NeedCreate(Strict):
     def _taken_already(self, value, **_):
         # A few minutes' grace for the clock of the browser that sent "now".
         if value is not None and value > times.now() + INTAKE_CLOCK_GRACE:
-            raise ValidationError(f"in the future: at most now ({times.iso(times.now())})")
+            raise ValidationError(msg("in_future_at_most_now", now=times.iso(times.now())))
 
 
 class NeedQuery(ListingQuery):
@@ -644,7 +649,7 @@ class MatchCreate(Strict):
     @validates_schema
     def _something(self, data, **_):
         if data.get("resource_id") is None and data.get("volunteer_id") is None:
-            raise ValidationError("give a resource_id, a volunteer_id or both", "resource_id")
+            raise ValidationError("resource_or_volunteer_required", "resource_id")
 
 
 class NeedClose(Strict):

@@ -39,9 +39,8 @@ def _seal(seal_file):
     if seal_file is None:
         return None
     if not Path(seal_file).is_file():
-        raise ServiceUnavailable(f"the issuer's seal image {seal_file} is missing: set "
-                                 f"`seal` in the community's configuration to a PNG file",
-                                 {"seal": str(seal_file)})
+        raise ServiceUnavailable("seal_image_missing",
+                                 {"seal": str(seal_file)}, seal_file=seal_file)
     return ImageReader(str(seal_file))
 
 

@@ -22,6 +22,7 @@ from common import pii, times
 from common.db import paginate
 from common.errors import Conflict, Forbidden, NotFound, ValidationFailed, load_input
 from common.schemas import RowAnswer as _Answer
+from common.messages import msg
 from services.volunteers import schemas
 from services.volunteers.models import (Application, Certificate, HoursEntry, Shift, Signup,
                                         Team, TeamMember, Volunteer)
@@ -63,14 +64,14 @@ def _locked(session, model, ident, what):
     row = session.execute(select(model).where(model.id == ident).with_for_update()
                           .execution_options(populate_existing=True)).scalar_one_or_none()
     if row is None:
-        raise NotFound(f"{what} {ident} not found", {"id": ident})
+        raise NotFound("record_not_found", {"id": ident}, what=what, ident=ident)
     return row
 
 
 def _get(session, model, ident, what):
     row = session.get(model, ident)
     if row is None:
-        raise NotFound(f"{what} {ident} not found", {"id": ident})
+        raise NotFound("record_not_found", {"id": ident}, what=what, ident=ident)
     return row
 
 
@@ -80,7 +81,7 @@ def _flush_unique(session, message, field="phone"):
     try:
         session.flush()
     except IntegrityError:
-        raise Conflict(message, {field: ["already registered"]}) from None
+        raise Conflict(message, {field: ["already_registered"]}) from None
 
 
 # -- registry ------------------------------------------------------------------------
@@ -117,9 +118,10 @@ def _check_unique_pii(session, phone_hash=None, id_hash=None, exclude_id=None):
             query = query.where(Volunteer.id != exclude_id)
         existing = session.execute(query).scalar_one_or_none()
         if existing is not None:
-            raise Conflict(f"{field} already registered to volunteer {existing.number}",
-                           {field: ["already registered"], "volunteer_id": existing.id,
-                            "volunteer_number": existing.number})
+            raise Conflict("field_registered_to_volunteer",
+                           {field: ["already_registered"], "volunteer_id": existing.id,
+                            "volunteer_number": existing.number}, field=field,
+                           number=existing.number)
 
 
 def register_volunteer(uow, crypto, data):
@@ -138,7 +140,7 @@ def register_volunteer(uow, crypto, data):
         compound=data["compound"], skills=sorted(set(data["skills"])), talent=data["talent"],
         availability=data["availability"], status="active", created_at=times.now())
     session.add(volunteer)
-    _flush_unique(session, "phone or id_number already registered (concurrently)")
+    _flush_unique(session, msg("phone_or_id_number_already_registered"))
     volunteer.number = f"V{volunteer.id:06d}"
     session.flush()
     uow.emit("volunteer_registered", {
@@ -183,7 +185,7 @@ def update_volunteer(uow, crypto, volunteer_id, data):
             changed.append(field)
     if changed:
         volunteer.updated_at = times.now()
-        _flush_unique(session, "phone or id_number already registered (concurrently)")
+        _flush_unique(session, msg("phone_or_id_number_already_registered"))
         uow.emit("volunteer_updated", {
             "volunteer_id": volunteer.id, "changed_fields": changed,
             "status": volunteer.status, "compound": volunteer.compound,
@@ -329,19 +331,20 @@ def create_team(uow, data):
     data = _load(schemas.TeamCreate, data)
     session = uow.session
     if session.execute(select(Team).where(Team.name == data["name"])).first():
-        raise Conflict(f"team {data['name']} exists", {"name": ["already taken"]})
+        raise Conflict("team_exists", {"name": ["already_taken"]}, name=data['name'])
     member_ids = sorted(set(data["member_ids"]) | {data["leader_id"]})
     found = set(session.execute(select(Volunteer.id).where(Volunteer.id.in_(member_ids)))
                 .scalars().all())
     missing = [vid for vid in member_ids if vid not in found]
     if missing:
         field = "leader_id" if data["leader_id"] in missing else "member_ids"
-        raise ValidationFailed(f"unknown volunteers {missing}",
-                               {field: [f"no volunteer {vid}" for vid in missing]})
+        raise ValidationFailed("unknown_volunteers",
+                               {field: [msg("no_volunteer", id=vid) for vid in missing]},
+                               missing=missing)
     team = Team(name=data["name"], description=data["description"],
                 leader_id=data["leader_id"], created_at=times.now())
     session.add(team)
-    _flush_unique(session, f"team {data['name']} exists", "name")
+    _flush_unique(session, msg("team_exists", name=data['name']), "name")
     for vid in member_ids:
         session.add(TeamMember(team_id=team.id, volunteer_id=vid))
     session.flush()
@@ -486,7 +489,7 @@ def _signup_answer(session, signup, **extra):
 
 def _check_owner(volunteer_id, only_volunteer_id):
     if only_volunteer_id is not None and int(volunteer_id) != int(only_volunteer_id):
-        raise Forbidden("volunteers may only act on their own records")
+        raise Forbidden("volunteer_own_records_act")
 
 
 def sign_up(uow, shift_id, data, only_volunteer_id=None):
@@ -500,24 +503,27 @@ def sign_up(uow, shift_id, data, only_volunteer_id=None):
     volunteer = session.execute(select(Volunteer).where(Volunteer.id == data["volunteer_id"])
                                 .with_for_update()).scalar_one_or_none()
     if volunteer is None:
-        raise ValidationFailed(f"volunteer {data['volunteer_id']} not found",
-                               {"volunteer_id": ["no such volunteer"]})
+        raise ValidationFailed("volunteer_not_found",
+                               {"volunteer_id": ["no_such_volunteer"]},
+                               volunteer_id=data['volunteer_id'])
     if shift.status != "open":
-        raise Conflict(f"shift {shift.id} is {shift.status}", {"shift_id": shift.id,
-                                                               "status": shift.status})
+        raise Conflict("shift_status", {"shift_id": shift.id,
+                                                               "status": shift.status},
+                                                              id=shift.id, status=shift.status)
     if only_volunteer_id is not None and times.from_storage(shift.end) <= times.now():
-        raise Conflict(f"shift {shift.id} is over", {"shift_id": shift.id,
-                                                     "end": times.iso(shift.end)})
+        raise Conflict("shift_over", {"shift_id": shift.id,
+                                                     "end": times.iso(shift.end)}, id=shift.id)
     if volunteer.status != "active":
-        raise Conflict(f"volunteer {volunteer.number} is {volunteer.status}",
-                       {"volunteer_id": volunteer.id, "status": volunteer.status})
+        raise Conflict("volunteer_status",
+                       {"volunteer_id": volunteer.id, "status": volunteer.status},
+                       number=volunteer.number, status=volunteer.status)
     existing = session.execute(select(Signup).where(
         Signup.shift_id == shift.id, Signup.volunteer_id == volunteer.id,
         Signup.status.in_(ACTIVE_SIGNUP))).scalar_one_or_none()
     if existing is not None:
-        raise Conflict(f"volunteer {volunteer.number} is already signed up for this shift",
+        raise Conflict("volunteer_already_signed_up",
                        {"signup_id": existing.id, "shift_id": shift.id,
-                        "status": existing.status})
+                        "status": existing.status}, number=volunteer.number)
     clash = session.execute(
         select(Signup, Shift).join(Shift, Shift.id == Signup.shift_id).where(
             Signup.volunteer_id == volunteer.id, Signup.status.in_(ACTIVE_SIGNUP),
@@ -525,11 +531,11 @@ def sign_up(uow, shift_id, data, only_volunteer_id=None):
             Shift.start < shift.end, Shift.end > shift.start).limit(1)).first()
     if clash is not None:
         other_signup, other_shift = clash
-        raise Conflict(f"volunteer {volunteer.number} is signed up for overlapping shift "
-                       f"{other_shift.id}",
+        raise Conflict("volunteer_overlapping_shift",
                        {"shift_id": other_shift.id, "signup_id": other_signup.id,
                         "start": times.iso(other_shift.start),
-                        "end": times.iso(other_shift.end)})
+                        "end": times.iso(other_shift.end)}, number=volunteer.number,
+                       id=other_shift.id)
     confirmed = session.execute(select(func.count()).select_from(Signup).where(
         Signup.shift_id == shift.id, Signup.status == "confirmed")).scalar_one()
     status = "confirmed" if confirmed < shift.places else "waitlisted"
@@ -573,10 +579,11 @@ def cancel_signup(uow, signup_id, only_volunteer_id=None):
     signup = _locked(session, Signup, signup_id, "sign-up")
     session.refresh(signup)
     if signup.status not in ACTIVE_SIGNUP:
-        raise Conflict(f"sign-up {signup.id} is already {signup.status}",
-                       {"signup_id": signup.id, "status": signup.status})
+        raise Conflict("signup_already",
+                       {"signup_id": signup.id, "status": signup.status}, id=signup.id,
+                       status=signup.status)
     if signup.checked_in_at is not None:
-        raise Conflict("a sign-up that has checked in cannot be cancelled",
+        raise Conflict("checked_in_signup_not_cancellable",
                        {"signup_id": signup.id,
                         "checked_in_at": times.iso(signup.checked_in_at)})
     was = signup.status
@@ -639,22 +646,23 @@ def check_in(uow, signup_id, data=None, actor=None, only_volunteer_id=None, now=
     session = uow.session
     signup, shift = _signup_for_attendance(session, signup_id, only_volunteer_id)
     if signup.status != "confirmed":
-        raise Conflict(f"only a confirmed sign-up can check in (this one is {signup.status})",
-                       {"signup_id": signup.id, "status": signup.status})
+        raise Conflict("only_confirmed_signup_checks_in",
+                       {"signup_id": signup.id, "status": signup.status}, status=signup.status)
     if shift.status != "open":
-        raise Conflict(f"shift {shift.id} is {shift.status}", {"shift_id": shift.id})
+        raise Conflict("shift_status", {"shift_id": shift.id}, id=shift.id, status=shift.status)
     if signup.checked_in_at is not None:
-        raise Conflict("already checked in",
+        raise Conflict("already_checked_in",
                        {"signup_id": signup.id, "checked_in_at": times.iso(signup.checked_in_at)})
     at = data["at"] or now or times.now()
     start, end = times.from_storage(shift.start), times.from_storage(shift.end)
     if at < start - timedelta(minutes=CHECK_IN_EARLY_MINUTES):
-        raise ValidationFailed("too early to check in to this shift",
-                               {"at": [f"at most {CHECK_IN_EARLY_MINUTES} minutes before "
-                                       f"the shift starts ({times.iso(start)})"]})
+        raise ValidationFailed("too_early_to_check_in",
+                               {"at": [msg("check_in_window_before",
+                                           minutes=CHECK_IN_EARLY_MINUTES,
+                                           start=times.iso(start))]})
     if at >= end:
-        raise ValidationFailed("the shift is over", {"at": [f"must be before the shift "
-                                                            f"ends ({times.iso(end)})"]})
+        raise ValidationFailed("the_shift_is_over",
+                               {"at": [msg("must_be_before_shift_end", end=times.iso(end))]})
     signup.checked_in_at = at
     session.flush()
     return _signup_answer(session, signup)
@@ -689,16 +697,16 @@ def check_out(uow, signup_id, data=None, actor=None, only_volunteer_id=None, now
     session = uow.session
     signup, shift = _signup_for_attendance(session, signup_id, only_volunteer_id)
     if signup.checked_in_at is None:
-        raise ValidationFailed("check-out before check-in",
-                               {"checked_in_at": ["this sign-up has not checked in"]})
+        raise ValidationFailed("check_out_before_check_in",
+                               {"checked_in_at": ["signup_not_checked_in"]})
     if signup.checked_out_at is not None:
-        raise Conflict("already checked out", {"signup_id": signup.id,
+        raise Conflict("already_checked_out", {"signup_id": signup.id,
                                                "hours_entry_id": signup.hours_entry_id})
     at = data["at"] or now or times.now()
     if at <= times.from_storage(signup.checked_in_at):
-        raise ValidationFailed("check-out must come after check-in",
-                               {"at": [f"must be after the check-in "
-                                       f"({times.iso(signup.checked_in_at)})"]})
+        raise ValidationFailed("check_out_after_check_in",
+                               {"at": [msg("must_be_after_check_in",
+                                           checked_in_at=times.iso(signup.checked_in_at))]})
     entry = _close_attendance(uow, signup, shift, at, actor, grace_minutes)
     return _signup_answer(session, signup, hours_entry=entry)
 
@@ -735,35 +743,37 @@ def record_hours(uow, data, actor=None, only_volunteer_id=None):
     data = _load(schemas.HoursCreate, data)
     _check_owner(data["volunteer_id"], only_volunteer_id)
     if data["minutes"] == 0 and data["corrects_entry_id"] is None:
-        raise ValidationFailed("a manual entry of no time",
-                               {"minutes": ["at least 1 (0 only to correct an entry to "
-                                            "nothing)"]})
+        raise ValidationFailed("manual_entry_no_time",
+                               {"minutes": ["at_least_one_minute"]})
     session = uow.session
     if session.get(Volunteer, data["volunteer_id"]) is None:
-        raise ValidationFailed(f"volunteer {data['volunteer_id']} not found",
-                               {"volunteer_id": ["no such volunteer"]})
+        raise ValidationFailed("volunteer_not_found",
+                               {"volunteer_id": ["no_such_volunteer"]},
+                               volunteer_id=data['volunteer_id'])
     shift = None
     if data["shift_id"] is not None:
         shift = session.get(Shift, data["shift_id"])
         if shift is None:
-            raise ValidationFailed(f"shift {data['shift_id']} not found",
-                                   {"shift_id": ["no such shift"]})
+            raise ValidationFailed("shift_not_found",
+                                   {"shift_id": ["no_such_shift"]}, shift_id=data['shift_id'])
     corrected = None
     if data["corrects_entry_id"] is not None:
         corrected = session.execute(select(HoursEntry).where(
             HoursEntry.id == data["corrects_entry_id"]).with_for_update()).scalar_one_or_none()
         if corrected is None:
-            raise ValidationFailed(f"hours entry {data['corrects_entry_id']} not found",
-                                   {"corrects_entry_id": ["no such entry"]})
+            raise ValidationFailed("hours_entry_not_found",
+                                   {"corrects_entry_id": ["no_such_entry"]},
+                                   corrects_entry_id=data['corrects_entry_id'])
         if corrected.volunteer_id != data["volunteer_id"]:
-            raise ValidationFailed("a correction is for the same volunteer",
-                                   {"volunteer_id": [f"entry {corrected.id} belongs to "
-                                                     f"another volunteer"]})
+            raise ValidationFailed("correction_for_same_volunteer",
+                                   {"volunteer_id": [msg("entry_belongs_another_volunteer",
+                                                         id=corrected.id)]})
         newer = _superseding(session, corrected.id)
         if newer is not None:
-            raise Conflict(f"entry {corrected.id} was already corrected by entry {newer.id}; "
-                           f"correct that one", {"corrects_entry_id": corrected.id,
-                                                 "corrected_by": newer.id})
+            raise Conflict("entry_already_corrected_correct_that",
+                           {"corrects_entry_id": corrected.id,
+                                                 "corrected_by": newer.id}, id=corrected.id,
+                                                id_1=newer.id)
         if shift is None and corrected.shift_id:
             shift = session.get(Shift, corrected.shift_id)
     entry = _record_entry(
@@ -785,16 +795,15 @@ def _entry_to_decide(session, entry_id, actor, actor_volunteer_id):
     entry = _locked(session, HoursEntry, entry_id, "hours entry")
     session.refresh(entry)
     if entry.status != "pending":
-        raise Conflict(f"hours entry {entry.id} is already {entry.status}",
+        raise Conflict("hours_entry_already",
                        {"entry_id": entry.id, "status": entry.status,
-                        "decided_by": entry.decided_by})
+                        "decided_by": entry.decided_by}, id=entry.id, status=entry.status)
     if actor is not None and entry.recorded_by == actor:
-        raise Forbidden(f"hours entry {entry.id} was recorded by you: another staff member "
-                        f"approves or rejects it", {"entry_id": entry.id, "recorded_by": actor})
+        raise Forbidden("hours_entry_own_record", {"entry_id": entry.id, "recorded_by": actor},
+                        id=entry.id)
     if actor_volunteer_id is not None and int(actor_volunteer_id) == entry.volunteer_id:
-        raise Forbidden(f"hours entry {entry.id} is your own service: another staff member "
-                        f"approves or rejects it",
-                        {"entry_id": entry.id, "volunteer_id": entry.volunteer_id})
+        raise Forbidden("hours_entry_own_service",
+                        {"entry_id": entry.id, "volunteer_id": entry.volunteer_id}, id=entry.id)
     return entry
 
 
@@ -807,8 +816,9 @@ def approve_hours(uow, entry_id, actor=None, reason=None, actor_volunteer_id=Non
     entry = _entry_to_decide(session, entry_id, actor, actor_volunteer_id)
     newer = _superseding(session, entry.id)
     if newer is not None:
-        raise Conflict(f"entry {entry.id} was replaced by correction {newer.id}",
-                       {"entry_id": entry.id, "corrected_by": newer.id})
+        raise Conflict("entry_replaced_by_correction",
+                       {"entry_id": entry.id, "corrected_by": newer.id}, id=entry.id,
+                       id_1=newer.id)
     counted = entry.minutes
     replaced = None  # the approved entry this one replaces in the count
     if entry.corrects_entry_id is not None:
@@ -816,8 +826,9 @@ def approve_hours(uow, entry_id, actor=None, reason=None, actor_volunteer_id=Non
         session.refresh(old)
         other = _superseding(session, old.id)
         if other is not None:
-            raise Conflict(f"entry {old.id} was already corrected by entry {other.id}",
-                           {"corrects_entry_id": old.id, "corrected_by": other.id})
+            raise Conflict("entry_already_corrected",
+                           {"corrects_entry_id": old.id, "corrected_by": other.id}, id=old.id,
+                           id_1=other.id)
         if old.status == "approved":
             counted = entry.minutes - old.minutes
             replaced = old
@@ -837,7 +848,7 @@ def approve_hours(uow, entry_id, actor=None, reason=None, actor_volunteer_id=Non
 def reject_hours(uow, entry_id, actor=None, reason=None, actor_volunteer_id=None):
     reason = (reason or "").strip()
     if len(reason) < 2:
-        raise ValidationFailed("a rejection needs a reason", {"reason": ["required"]})
+        raise ValidationFailed("rejection_needs_reason", {"reason": ["required"]})
     session = uow.session
     entry = _entry_to_decide(session, entry_id, actor, actor_volunteer_id)
     entry.status = "rejected"
@@ -935,9 +946,8 @@ def _issue(uow, crypto, volunteer, period_from, period_to, issuer, community_id,
     entries = effective_approved_entries(session, volunteer.id, period_from, period_to)
     total = sum(e.minutes for e in entries)
     if total <= 0:
-        raise ValidationFailed("no approved hours in this period",
-                               {"period_from": ["no approved hours between period_from "
-                                                "and period_to"]})
+        raise ValidationFailed("no_approved_hours_in_this_period",
+                               {"period_from": ["no_approved_hours_between"]})
     code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
     issued_on = today or times.local_today()
     cert = Certificate(
@@ -979,11 +989,12 @@ def reissue_certificate(uow, crypto, number, issuer, community_id, actor=None, t
                         "volunteer")
     old = _certificate(session, number, fresh=True)
     if old.status == "valid":
-        raise Conflict(f"certificate {number} still states the ledger's hours: nothing to "
-                       f"reissue", {"number": number, "status": old.status})
+        raise Conflict("certificate_still_current", {"number": number, "status": old.status},
+                       number=number)
     if old.replaced_by:
-        raise Conflict(f"certificate {number} was already reissued as {old.replaced_by}",
-                       {"number": number, "replaced_by": old.replaced_by})
+        raise Conflict("certificate_already_reissued",
+                       {"number": number, "replaced_by": old.replaced_by}, number=number,
+                       replaced_by=old.replaced_by)
     cert = _issue(uow, crypto, volunteer, old.period_from, old.period_to, issuer,
                   community_id, actor, today, replaces=old.number)
     old.replaced_by = cert.number
@@ -997,7 +1008,7 @@ def _certificate(session, number, fresh=False):
         statement = statement.execution_options(populate_existing=True)
     cert = session.execute(statement).scalar_one_or_none()
     if cert is None:
-        raise NotFound(f"certificate {number} not found", {"number": number})
+        raise NotFound("certificate_not_found", {"number": number}, number=number)
     return cert
 
 
@@ -1033,8 +1044,8 @@ def verify_certificate(session, crypto, number, code):
     given = crypto.lookup_hash(code or "")
     genuine = hmac.compare_digest(expected, given) and cert is not None
     if not genuine:
-        raise NotFound(f"no certificate {number} with this verification code",
-                       {"number": number})
+        raise NotFound("certificate_code_mismatch",
+                       {"number": number}, number=number)
     volunteer = session.get(Volunteer, cert.volunteer_id)
     seen = dict(volunteer_number=volunteer.number,
                 name_masked=pii.mask_name(crypto.decrypt(volunteer.name_enc)))
@@ -1063,11 +1074,11 @@ def submit_application(uow, crypto, data):
     phone_hash = crypto.lookup_hash(data["phone"])
     if session.execute(select(Application.id).where(
             Application.phone_hash == phone_hash, Application.status == "pending")).first():
-        raise Conflict("an application from this phone is already pending",
-                       {"phone": ["an application from this phone is already pending"]})
+        raise Conflict("application_pending_for_phone",
+                       {"phone": ["application_pending_for_phone"]})
     if session.execute(select(Volunteer.id).where(Volunteer.phone_hash == phone_hash)).first():
-        raise Conflict("this phone is already registered as a volunteer",
-                       {"phone": ["already registered"]})
+        raise Conflict("phone_already_volunteer",
+                       {"phone": ["already_registered"]})
     now = times.now()
     application = Application(
         name_enc=crypto.encrypt(data["name"].strip()),
@@ -1098,8 +1109,9 @@ def approve_application(uow, crypto, application_id, actor=None):
     is 409. The answer adds the volunteer's number."""
     application = _locked(uow.session, Application, application_id, "application")
     if application.status == "declined":
-        raise Conflict(f"application {application_id} was declined",
-                       {"status": ["declined"], "application_id": application_id})
+        raise Conflict("application_was_declined",
+                       {"status": ["declined"], "application_id": application_id},
+                       application_id=application_id)
     if application.status == "pending":
         volunteer = register_volunteer(uow, crypto, {
             "name": crypto.decrypt(application.name_enc),
@@ -1124,8 +1136,9 @@ def decline_application(uow, crypto, application_id, data, actor=None):
     data = _load(schemas.ApplicationDecline, data)
     application = _locked(uow.session, Application, application_id, "application")
     if application.status != "pending":
-        raise Conflict(f"application {application_id} is {application.status}",
-                       {"status": [application.status], "application_id": application_id})
+        raise Conflict("application_status",
+                       {"status": [application.status], "application_id": application_id},
+                       application_id=application_id, status=application.status)
     application.status = "declined"
     application.decline_reason = data["reason"].strip()
     application.decided_by = actor
@@ -1142,7 +1155,7 @@ def open_shifts_for(session, query=None):
     (a full shift is listed: signing up puts them on its waitlist)."""
     q = _load(schemas.OpenShiftQuery, query)
     if q.get("volunteer_id") is None:
-        raise ValidationFailed("volunteer_id is required",
+        raise ValidationFailed("volunteer_id_required",
                                {"volunteer_id": ["required"]})
     volunteer = _get(session, Volunteer, q["volunteer_id"], "volunteer")
     taken = set(session.execute(select(Signup.shift_id).where(

@@ -12,6 +12,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates, va
 
 from common import pii, times, vocab
 from common.schemas import Day, Id, Instant, PageQuery, QueryId, Strict
+from common.messages import msg
 
 GENDERS = ("female", "male", "other")
 VOLUNTEER_STATUSES = ("active", "inactive", "suspended")
@@ -30,12 +31,12 @@ Skills = lambda **kw: fields.List(Skill(), validate=validate.Length(max=30), **k
 
 def _check_phone(value):
     if not pii.is_phone(value):
-        raise ValidationError("not a mainland mobile number (11 digits, 1[3-9]…)")
+        raise ValidationError("not_mobile_number")
 
 
 def _check_id_number(value):
     if not pii.is_id_number(value):
-        raise ValidationError("not a resident ID number (17 digits and a digit or X)")
+        raise ValidationError("not_resident_id")
 
 
 class AvailabilitySlot(Strict):
@@ -49,9 +50,9 @@ class AvailabilitySlot(Strict):
         errors = {}
         for key in ("start", "end"):
             if key in data and not _HHMM.match(data[key]):
-                errors[key] = ["a local time HH:MM"]
+                errors[key] = ["local_time_hhmm"]
         if not errors and data["start"] >= data["end"]:
-            errors["end"] = ["must be after start"]
+            errors["end"] = ["must_be_after_start"]
         if errors:
             raise ValidationError(errors)
 
@@ -103,14 +104,14 @@ class VolunteerUpdate(Strict):
     @validates_schema
     def _not_empty(self, data, **_):
         if not data:
-            raise ValidationError("nothing to change", "_schema")
+            raise ValidationError("nothing_to_change", "_schema")
 
 
 class SkillList(fields.List):
     """``skills=first_aid,cooking`` (or the parameter repeated, or a list) → skill codes."""
 
     def __init__(self, **kwargs):
-        super().__init__(Skill(), validate=validate.Length(max=30, error="at most 30 skills"),
+        super().__init__(Skill(), validate=validate.Length(max=30, error="at_most_30_skills"),
                          **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
@@ -123,7 +124,7 @@ def _check_window(data, longest, too_long):
     """``end`` after ``start``, and at most ``longest`` after it."""
     if "start" in data and "end" in data:
         if data["end"] <= data["start"]:
-            raise ValidationError({"end": ["must be after start"]})
+            raise ValidationError({"end": ["must_be_after_start"]})
         if data["end"] - data["start"] > longest:
             raise ValidationError({"end": [too_long]})
 
@@ -160,7 +161,7 @@ class AvailableQuery(Strict):
 
     @validates_schema
     def _window(self, data, **_):
-        _check_window(data, MAX_AVAILABILITY_WINDOW, "at most 31 days after start")
+        _check_window(data, MAX_AVAILABILITY_WINDOW, "at_most_31_days_after_start")
 
 
 class Volunteer(Schema):
@@ -225,7 +226,7 @@ class ShiftCreate(Strict):
 
     @validates_schema
     def _window(self, data, **_):
-        _check_window(data, MAX_SHIFT, "a shift lasts at most 24 hours")
+        _check_window(data, MAX_SHIFT, "shift_at_most_24_hours")
 
 
 class ShiftQuery(PageQuery):
@@ -276,7 +277,7 @@ class HoursCreate(Strict):
     done (not after the community's today), at most one day's length."""
     volunteer_id = Id(required=True)
     minutes = fields.Integer(required=True, validate=validate.Range(
-        0, MAX_MINUTES_A_DAY, error=f"from 0 to {MAX_MINUTES_A_DAY} (24 hours: one day)"))
+        0, MAX_MINUTES_A_DAY, error=msg("minutes_in_a_day", max=MAX_MINUTES_A_DAY)))
     service_date = Day(required=True)
     reason = fields.String(required=True, validate=validate.Length(2, 500))
     description = fields.String(load_default=None, validate=validate.Length(1, 128))
@@ -286,14 +287,13 @@ class HoursCreate(Strict):
     @validates("reason")
     def _reason(self, value, **_):
         if not value.strip():
-            raise ValidationError("a manual entry needs a reason")
+            raise ValidationError("manual_entry_needs_reason")
 
     @validates("service_date")
     def _service_done(self, value, **_):
         today = times.local_today()
         if value > today:
-            raise ValidationError(f"in the future: at most today ({today.isoformat()}, "
-                                  f"the community's local date)")
+            raise ValidationError(msg("in_future_at_most_today", today=today.isoformat()))
 
 
 class HoursDecision(Strict):
@@ -365,7 +365,7 @@ class CertificateCreate(Strict):
     def _period(self, data, **_):
         if "period_from" in data and "period_to" in data and \
                 data["period_to"] < data["period_from"]:
-            raise ValidationError({"period_to": ["must not be before period_from"]})
+            raise ValidationError({"period_to": ["must_not_be_before_period_from"]})
 
 
 class CertificateService(Schema):
@@ -464,7 +464,7 @@ class ApplicationCreate(Strict):
     availability = fields.List(fields.Nested(AvailabilitySlot), load_default=list,
                                validate=validate.Length(max=28))
     consent = fields.Boolean(required=True, validate=validate.Equal(
-        True, error="consent to the privacy notice is required"))
+        True, error="privacy_consent_required"))
 
     @validates("phone")
     def _phone(self, value, **_):
@@ -482,7 +482,7 @@ class ApplicationDecline(Strict):
     @validates("reason")
     def _not_blank(self, value, **_):
         if len(value.strip()) < 2:
-            raise ValidationError("at least 2 characters besides spaces")
+            raise ValidationError("at_least_two_characters")
 
 
 class Application(Schema):

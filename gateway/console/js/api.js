@@ -60,7 +60,8 @@ function unanswered(status, code) {
 }
 
 async function raw(method, path, { params, body, form, formTag } = {}) {
-  const headers = { Accept: "application/json" };
+  // The API's messages in Chinese, whatever language the browser prefers.
+  const headers = { Accept: "application/json", "Accept-Language": "zh-CN" };
   if (session.token) headers.Authorization = `Bearer ${session.token}`;
   const init = { method, headers };
   if (body !== undefined) {

@@ -1,5 +1,6 @@
-// Chinese for what the API says in codes and English reasons. Vocabularies with labels come
-// from GET /vocabularies; what it does not serve (statuses, error texts) is here.
+// Chinese for what the API says in codes. Vocabularies with labels come from
+// GET /vocabularies; what it does not serve (statuses, error codes) is here. Messages and
+// reasons come in Chinese from the API itself.
 
 export const ERROR_CODES = {
   VALIDATION_FAILED: "填写有误，请检查标红的项目",
@@ -19,119 +20,10 @@ export const ERROR_CODES = {
   ERROR: "操作失败",
 };
 
-// English reasons (marshmallow's and the services' own) → Chinese. First match wins;
-// a reason with no rule is shown as it came, after a generic Chinese prefix.
-const REASONS = [
-  [/^Missing data for required field/i, () => "必填"],
-  [/^Field may not be null/i, () => "不能为空"],
-  [/^Unknown field/i, () => "不认识的字段"],
-  [/^Not a valid integer/i, () => "请输入整数"],
-  [/^Not a valid number/i, () => "请输入数字"],
-  [/^Not a valid string/i, () => "请输入文字"],
-  [/^Not a valid boolean/i, () => "请选择是或否"],
-  [/^Not a valid list/i, () => "格式应为列表"],
-  [/^Not a valid datetime/i, () => "日期时间格式不正确"],
-  [/^Not a valid date/i, () => "日期格式不正确"],
-  [/^Shorter than minimum length (\d+)/i, (m) => `至少 ${m[1]} 个字`],
-  [/^Longer than maximum length (\d+)/i, (m) => `最多 ${m[1]} 个字`],
-  [/^Length must be between (\d+) and (\d+)/i, (m) => `长度应为 ${m[1]}–${m[2]}`],
-  [/^Must be greater than or equal to (\S+) and less than or equal to (\S+?)\.?$/i,
-    (m) => `应在 ${m[1]} 到 ${m[2]} 之间`],
-  [/^Must be greater than or equal to (\S+?)\.?$/i, (m) => `不能小于 ${m[1]}`],
-  [/^Must be less than or equal to (\S+?)\.?$/i, (m) => `不能大于 ${m[1]}`],
-  [/^Must be one of/i, () => "请从列表中选择"],
-  [/^Invalid value/i, () => "取值无效"],
-  [/mainland mobile number/i, () => "不是有效的手机号（11 位，以 13–19 开头）"],
-  [/not a phone number/i, () => "不是有效的电话号码（手机或 0592- 座机）"],
-  [/resident ID number/i, () => "不是有效的身份证号（18 位）"],
-  [/^must be after start/i, () => "结束时间必须晚于开始时间"],
-  [/^must be after free_from/i, () => "结束时间必须晚于开始时间"],
-  [/^must be after from/i, () => "结束必须晚于开始"],
-  [/^must not be before (period_from|from|available_from)/i, () => "结束日期不能早于开始日期"],
-  [/lasts less than (\d+) days/i, (m) => `活动时长须少于 ${m[1]} 天`],
-  [/at most 24 hours/i, () => "一个班次最长 24 小时"],
-  [/give at least one field/i, () => "请至少修改一项"],
-  [/nothing to change/i, () => "没有需要修改的内容"],
-  [/^unknown (compound|skill|series) /, (m) =>
-    `不在本社区的${{ compound: "小区", skill: "技能", series: "服务菜单" }[m[1]]}列表中，请从列表中选择`],
-  [/give a resource_id, a volunteer_id or both/i, () => "请选择一项资源或一名志愿者"],
-  [/give the attendee's phone/i, () => "请填写参与者手机号"],
-  [/give registration_id or phone/i, () => "请选择报名记录或填写手机号"],
-  [/required for a walk-in/i, () => "现场参与者必填"],
-  [/a manual entry needs a reason/i, () => "手工录入需要填写原因"],
-  [/expected YYYY-MM/i, () => "格式应为 2026-11 或 2026-11-01"],
-  [/expected 2026-11, 2026-Q4 or 2026/i, () => "格式应为 2026-11、2026-Q4 或 2026"],
-  [/not an ISO 8601/i, () => "日期格式不正确"],
-  [/^(.+) is open (.+?); (.+) is outside/i, (m) => `${m[1]} 的开放时间为 ${m[2]}，所选时段（${m[3]}）不在开放时间内`],
-  [/outside (the )?opening hours|not open/i, () => "不在场地开放时间内"],
-  [/malformed JSON/i, () => "请求格式有误"],
-  [/already registered for this event/i, () => "该手机号已报名本活动"],
-  [/(phone|id_number) already registered to volunteer (\S+)/i,
-    (m) => `该${m[1] === "phone" ? "手机号" : "身份证号"}已登记为志愿者 ${m[2]}`],
-  [/attendance already recorded|the participant already attended/i, () => "已签到过"],
-  [/feedback already given/i, () => "该参与者已评价过"],
-  [/already voted/i, () => "该手机号已为此金点子投过票"],
-  [/the idea is already adopted/i, () => "该金点子已被采纳"],
-  [/voting is closed/i, () => "投票已结束（金点子已采纳）"],
-  [/cannot (\w+) (?:an event that is|while the event is) (\w+)/i,
-    (m) => `活动当前为“${STATUS.event[m[2]] || m[2]}”，不能进行此操作`],
-  [/hours entry \d+ is already (\w+)/i, (m) => `该工时已是“${STATUS.hours[m[1]] || m[1]}”状态`],
-  [/hours entry \d+ was recorded by you/i, () => "本人录入的工时须由其他工作人员审核"],
-  [/hours entry \d+ is your own service/i, () => "本人的服务时长须由其他工作人员审核"],
-  [/^in the future: at most today/i, () => "服务日期不能晚于今天"],
-  [/certificate \S+ was already reissued as (\S+)/i, (m) => `该证明已重新开具为 ${m[1]}`],
-  [/still states the ledger's hours/i, () => "该证明仍然有效，无需重新开具"],
-  [/already signed up for this shift/i, () => "已报名该班次"],
-  [/consent to the privacy notice is required/i, () => "请阅读并同意个人信息保护告知"],
-  [/an application from this phone is already pending/i, () => "该手机号已有待审核的申请"],
-  [/this phone is already registered as a volunteer/i, () => "该手机号已登记为志愿者"],
-  [/application \d+ was declined/i, () => "该申请已婉拒"],
-  [/the current password is wrong|^wrong password$/i, () => "当前密码不正确"],
-  [/the password is shorter than (\d+) characters/i, (m) => `密码至少 ${m[1]} 位`],
-  [/the password uses one kind of character only/i, () => "密码须混合字母与数字或符号"],
-  [/the password contains the username/i, () => "密码不能包含用户名"],
-  [/overlapping shift/i, () => "与已报名的其他班次时间冲突"],
-  [/no approved hours in this period/i, () => "该期间没有已审核的服务时长"],
-  [/only attendees give feedback/i, () => "只有到场参与者可以评价"],
-  [/has no registration for the event/i, () => "该手机号未报名本活动，请按现场参与登记"],
-  [/decisions are recorded at a joint meeting/i, () => "只有联席会可以记录决议"],
-  [/an action item that is (\w+) cannot become (\w+)/i,
-    (m) => `待办事项不能从“${STATUS.action[m[1]] || m[1]}”变为“${STATUS.action[m[2]] || m[2]}”`],
-  [/registration already cancelled|the registration was cancelled/i, () => "该报名已取消"],
-  [/is already booked .* to /i, () => "该场地此时段已被预约"],
-  [/partner \d+ provides resources ([\d, ]+):/i,
-    (m) => `该合作伙伴提供了资源 #${m[1].split(", ").join("、#")}，不能删除：请改为归档，或先删除/改挂这些资源`],
-  [/resource \d+ is matched to needs ([\d, ]+):/i,
-    (m) => `该资源已匹配需求 #${m[1].split(", ").join("、#")}，不能删除：请改为归档`],
-  [/^unknown partner/i, () => "合作伙伴不存在"],
-  [/^partner \d+ is (\w+)/i, (m) => `该合作伙伴${STATUS.partner[m[1]] || m[1]}，不能选用`],
-  [/(\d+) already matched; quantity must be at least/i, (m) => `已匹配 ${m[1]}，数量不能少于 ${m[1]}`],
-  [/too early to check in/i, () => "班次尚未开始（最早可提前 2 小时签到）"],
-  [/^the shift is over/i, () => "班次已结束，不能签到"],
-  [/check-out before check-in/i, () => "尚未签到，不能签退"],
-  [/check-out must come after check-in/i, () => "签退时间须晚于签到时间"],
-  [/already checked in/i, () => "已签到过"],
-  [/already checked out/i, () => "已签退过"],
-  [/only a confirmed sign-up can check in/i, () => "只有已确认（非候补）的报名可以签到"],
-  [/a sign-up that has checked in cannot be cancelled/i, () => "已签到的报名不能取消"],
-  [/^shift \d+ is cancelled/i, () => "班次已取消"],
-  [/required for a guest/i, () => "来宾须填写"],
-  [/an attendee names a partner that cannot attend/i, () => "参会单位中有不能参会的合作伙伴"],
-  [/^only a joint_meeting has/i, () => "仅联席会可填写"],
-  [/not found$/i, () => "记录不存在"],
-  [/already registered/i, () => "已报名"],
-  [/already attended/i, () => "已签到"],
-  [/overlap/i, () => "与已有预约时间冲突"],
-  [/give free_from and free_to together/i, () => "请同时填写开始和结束时间"],
-];
-
+// The API gives every message and reason in Chinese (the console asks for zh-CN; the
+// wording lives in the gateway's one catalogue, common/messages.yaml).
 export function reason(text) {
-  const s = String(text ?? "");
-  for (const [re, fn] of REASONS) {
-    const m = s.match(re);
-    if (m) return fn(m);
-  }
-  return s;
+  return String(text ?? "");
 }
 
 /** Flatten {field: [reasons] | {nested: ...}} to [[path, chineseReason], ...]. */
@@ -159,8 +51,7 @@ export function errorText(err) {
   if (!err) return "";
   const base = ERROR_CODES[err.code] || ERROR_CODES.ERROR;
   if (["CONFLICT", "NOT_FOUND", "FORBIDDEN", "BAD_REQUEST"].includes(err.code)) {
-    const r = reason(err.message);
-    return r && r !== err.message ? `${base}：${r}` : `${base}（${err.message}）`;
+    return err.message ? `${base}：${err.message}` : base;
   }
   return base;
 }
@@ -262,29 +153,3 @@ export function isoToLocal(iso) {
 /** Today's date in Xiamen as YYYY-MM-DD. */
 export const todayLocal = () => isoToLocal(new Date().toISOString()).slice(0, 10);
 
-// Why a resource or volunteer is suggested for a need (the resources service explains in
-// English with Chinese labels, "answers 照料 (care) needs"): in Chinese.
-const SUGGESTION_REASONS = [
-  [/^answers (.+) needs$/, (m) => `对应“${m[1]}”类需求`],
-  [/^does not answer (.+?)(?: \(answers (.+)\))?$/, (m) => `不对应“${m[1]}”类需求${m[2] ? `（提供：${m[2]}）` : ""}`],
-  [/^serves all residents/, () => "面向全体居民"],
-  [/^serves (.+), not (.+)$/, (m) => `服务对象为${m[1]}，不含${m[2]}`],
-  [/^serves (.+)$/, (m) => `服务对象含${m[1]}`],
-  [/^no fixed limit on quantity$/, () => "数量不限"],
-  [/^(\d+) (.+) left$/, (m) => `剩余 ${m[1]} ${m[2] === "units" ? "份" : m[2]}`],
-  [/^available from (.+)$/, (m) => `${m[1]} 起可用`],
-  [/^available now(?: until (.+))?$/, (m) => (m[1] ? `现在可用（至 ${m[1]}）` : "现在可用")],
-  [/^provider serves (.+)$/, (m) => `提供方服务${compoundName(m[1])}`],
-  [/^skills: (.+)$/, (m) => `技能匹配：${skillNames(m[1].split(", "))}`],
-  [/^lives in (.+)$/, (m) => `住在${compoundName(m[1])}`],
-  [/^能人骨干/, () => "社区能人骨干"],
-];
-
-export function suggestionReason(text) {
-  const s = String(text ?? "").replace(/ \([a-z_]+\)/g, "");
-  for (const [re, fn] of SUGGESTION_REASONS) {
-    const m = s.match(re);
-    if (m) return fn(m);
-  }
-  return s;
-}

@@ -29,7 +29,8 @@ function newKey() {
 }
 
 export async function api(method, path, { params, body } = {}) {
-  const headers = { Accept: "application/json" };
+  // The API's messages in Chinese, whatever language the browser prefers.
+  const headers = { Accept: "application/json", "Accept-Language": "zh-CN" };
   const init = { method, headers };
   let submission = null;
   if (method !== "GET") {

@@ -74,5 +74,5 @@ def test_an_event_that_is_over_takes_no_registration(stack):
     eid = held_in_november(staff)
     refused = stack.client(login=False).post(f"/events/{eid}/registrations", json=resident(1))
     assert refused.status_code == 409, refused.text
-    assert "over" in refused.json()["message"]
+    assert "已结束" in refused.json()["message"]
     assert outbox(stack, "participant_registered") == []

@@ -50,7 +50,7 @@ def test_each_phone_answers_once_and_results_count_the_answers(store, crypto):
     answer(store, crypto, cid, "13800003333", (1, [1, 2], 3, "  加装路灯 "))
     with pytest.raises(Conflict) as again:
         answer(store, crypto, cid, "13800002222", (2, [0], 1, None))
-    assert again.value.details["phone"] == ["already answered"]
+    assert again.value.to_dict()["details"]["phone"] == ["已回答"]
     assert store.count(ConsultationAnswer) == 3
 
     with store.session() as session:
@@ -75,7 +75,7 @@ def test_answers_outside_the_open_days_are_refused_in_chinese(store, crypto, ope
     cid = create(store, opens, closes)["id"]
     with pytest.raises(ValidationFailed) as refused:
         answer(store, crypto, cid)
-    assert says in refused.value.message and "consultation" in refused.value.details
+    assert says in refused.value.to_dict()["message"] and "consultation" in refused.value.details
     assert store.count(ConsultationAnswer) == 0
 
 
@@ -105,10 +105,11 @@ def test_an_answer_that_does_not_fit_its_question_is_refused_naming_it(
     cid = create(store)["id"]
     with pytest.raises(ValidationFailed) as refused:
         answer(store, crypto, cid, answers=answers)
-    assert field in refused.value.details and reason in str(refused.value.details[field])
+    shown = refused.value.to_dict()["details"]
+    assert field in shown and reason in str(shown[field])
     if field != "answers":
         number = field.split(".")[1]
-        assert f"第{number}题" in refused.value.message
+        assert f"第{number}题" in refused.value.to_dict()["message"]
     assert store.count(ConsultationAnswer) == 0 and not store.events("consultation_answered")
 
 

@@ -205,13 +205,13 @@ def test_venue_booking_is_compensated_and_released(store, crypto, resources, mon
     resources.fail["book_venue"] = Conflict("overlaps booking 7", {"booking_id": 7})
     with pytest.raises(Conflict) as err:
         schedule(store, resources, venue_id=5)
-    assert err.value.details == {"booking_id": 7, "venue_id": ["already booked for this time"]}
+    assert err.value.to_dict()["details"] == {"booking_id": 7, "venue_id": ["该场地在这个时间已被预约"]}
     del resources.fail["book_venue"]
     # An unknown venue is a 422 on venue_id.
     resources.fail["book_venue"] = NotFound("no venue 99", {"venue_id": 99})
     with pytest.raises(ValidationFailed) as err:
         schedule(store, resources, venue_id=99)
-    assert err.value.details["venue_id"] == ["unknown venue"]
+    assert err.value.to_dict("en")["details"]["venue_id"] == ["unknown venue"]
     # Resources not answering: 503, nothing written.
     resources.fail["book_venue"] = ServiceUnavailable("resources did not answer", {})
     with pytest.raises(ServiceUnavailable):

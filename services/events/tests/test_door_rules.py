@@ -37,7 +37,7 @@ def test_the_door_opens_half_an_hour_before_the_start_and_closes_at_the_end(
             with pytest.raises(ValidationFailed) as refused:
                 domain.door_check_in(uow, crypto, token, {"phone": person(1)["phone"]},
                                      now=at)
-            assert "签到时间" in refused.value.message and "time" in refused.value.details
+            assert "签到时间" in refused.value.to_dict()["message"] and "time" in refused.value.details
     assert store.count(Attendance) == (1 if opens else 0)
 
 

@@ -64,7 +64,7 @@ def test_unknown_or_archived_partner_is_422_naming_the_attendee(stack):
         {"partner_id": org["id"]}, {"partner_id": 99999}]))
     assert unknown.status_code == 422, unknown.text
     assert unknown.json()["details"]["attendees"] == {
-        "1": {"partner_id": ["unknown partner 99999"]}}
+        "1": {"partner_id": ["合作伙伴 99999 不存在"]}}
 
     archived = staff.post("/events", json=meeting(attendees=[
         {"organisation": "居民代表", "category": "community"}, {"partner_id": gone["id"]}]))

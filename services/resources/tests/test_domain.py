@@ -465,10 +465,11 @@ def test_elderly_care_need_ranks_elderly_care_above_children_tutoring(store, cry
     assert ranked == [care["id"], general["id"], tutoring["id"]]  # the used-up one is out
     top, bottom = result["resources"][0], result["resources"][-1]
     assert top["fit"] == "good" and bottom["fit"] == "weak"
-    assert "answers 照料 (care) needs" in top["reasons"]
-    assert "serves 老年人 (elderly)" in top["reasons"]
-    assert any(r.startswith("does not answer 照料 (care)") for r in bottom["reasons"])
-    assert any("not 老年人 (elderly)" in r for r in bottom["reasons"])
+    assert "对应“照料”类需求" in top["reasons"]
+    assert "服务对象含老年人" in top["reasons"]
+    assert any(r.startswith("不对应“照料”") for r in bottom["reasons"])
+    assert any("不含老年人" in r for r in bottom["reasons"])
+    assert not any("care" in r or "elderly" in r for r in top["reasons"] + bottom["reasons"])
     assert top["score"] > bottom["score"]
     assert "elderly_care" in result["wanted_skills"]
 
@@ -479,7 +480,7 @@ def test_resources_of_an_inactive_partner_are_not_suggested(store, crypto, partn
     with store.session() as session:
         result = domain.suggest_resources(session, need["id"])
     assert [s["resource_id"] for s in result["resources"]] == [resource["id"]]
-    assert "provider serves fulong_huayuan" in result["resources"][0]["reasons"]
+    assert "提供方服务福隆花园" in result["resources"][0]["reasons"]
     with store.uow() as uow:
         domain.update_partner(uow, crypto, partner["id"], {"status": "inactive"})
     with store.session() as session:
@@ -490,7 +491,7 @@ def test_volunteer_reasons(store):
     explained = domain.explain_volunteers(
         [{"volunteer_id": 3, "number": "V000003", "skills": ["cooking", "care"],
           "compound": "fulong_huayuan", "matching_skills": ["care"]}], "fulong_huayuan")
-    assert explained[0]["reasons"] == ["skills: care", "lives in fulong_huayuan"]
+    assert explained[0]["reasons"] == ["技能匹配：生活照料", "住在福隆花园"]
 
 
 # ---------------------------------------------------------------- export and sample data

@@ -134,8 +134,8 @@ def test_need_through_its_life_with_suggestions_when_volunteers_is_down(stack):
     ranked = [s["resource_id"] for s in suggestions["resources"]]
     assert ranked.index(care["id"]) < ranked.index(tutoring["id"])
     top = suggestions["resources"][ranked.index(care["id"])]
-    assert "answers 照料 (care) needs" in top["reasons"]
-    assert "serves 老年人 (elderly)" in top["reasons"]
+    assert "对应“照料”类需求" in top["reasons"]
+    assert "服务对象含老年人" in top["reasons"]
 
     # With the volunteers service up, volunteers whose skills fit come with their reasons.
     stack.start("volunteers")
@@ -149,7 +149,7 @@ def test_need_through_its_life_with_suggestions_when_volunteers_is_down(stack):
     assert suggestions["volunteers_unavailable"] is False
     assert [v["volunteer_id"] for v in suggestions["volunteers"]] == [volunteer.json()["id"]]
     assert suggestions["volunteers"][0]["reasons"] == [
-        "skills: cooking, elderly_care", "lives in fulong_huayuan", "能人骨干 (talent)"]
+        "技能匹配：烹饪助餐、长者照护", "住在福隆花园", "社区能人骨干"]
     assert "13812345678" not in str(suggestions) and "林阿姨" not in str(suggestions)
 
     # open → in_service is not a transition.

@@ -170,7 +170,7 @@ def test_available_honours_skills_weekly_availability_and_shifts_taken(store, cr
             with pytest.raises(ValidationFailed) as exc:
                 domain.available_volunteers(session, crypto, {"start": SAT_9.isoformat(),
                                                               "end": end.isoformat()})
-            assert exc.value.details == {"end": [reason]}
+            assert exc.value.to_dict("en")["details"] == {"end": [reason]}
 
 
 def test_is_available_across_midnight():

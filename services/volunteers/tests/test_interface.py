@@ -418,11 +418,11 @@ def test_hours_are_decided_by_someone_else_for_service_done(stack):
     for_b = admin.post("/hours", json={"volunteer_id": b, "minutes": 60,
                                        "service_date": "2026-11-20", "reason": "补录"}).json()
     own = admin.post(f"/hours/{for_a['id']}/approve", json={})
-    assert own.status_code == 403 and "recorded" in own.json()["message"]
+    assert own.status_code == 403 and "本人录入" in own.json()["message"]
     assert admin.post(f"/hours/{for_a['id']}/reject",
                       json={"reason": "重复"}).status_code == 403
     mine = colleague.post(f"/hours/{for_b['id']}/approve", json={})
-    assert mine.status_code == 403 and "own" in mine.json()["message"]
+    assert mine.status_code == 403 and "本人" in mine.json()["message"]
     assert colleague.post(f"/hours/{for_b['id']}/reject",
                           json={"reason": "重复"}).status_code == 403
     assert admin.get("/hours", params={"status": "pending"}).json()["total"] == 2
@@ -460,17 +460,17 @@ def test_nobody_approves_their_own_hours_and_the_certificate_names_who_did(stack
     assert day.status_code == 201, day.text
     self_approved = chen.post(f"/hours/{day.json()['id']}/approve", json={})
     assert self_approved.status_code == 403
-    assert "another staff member" in self_approved.json()["message"]
+    assert "其他工作人员" in self_approved.json()["message"]
 
     recorded = admin.post("/hours", json={"volunteer_id": vid, "minutes": 120,
                                           "service_date": "2026-11-21", "reason": "纸质签到表补录"})
     assert recorded.status_code == 201, recorded.text
     own_service = chen.post(f"/hours/{recorded.json()['id']}/approve", json={})
     assert own_service.status_code == 403
-    assert "your own service" in own_service.json()["message"]
+    assert "本人的服务时长" in own_service.json()["message"]
     just_recorded = admin.post(f"/hours/{recorded.json()['id']}/approve", json={})
     assert just_recorded.status_code == 403
-    assert "recorded by you" in just_recorded.json()["message"]
+    assert "本人录入" in just_recorded.json()["message"]
 
     future = admin.post("/hours", json={"volunteer_id": vid, "minutes": 60, "reason": "补录",
                                         "service_date": "2099-12-01"})

@@ -1,7 +1,7 @@
 // 需求对接: intake, suggestions with their reasons, match, start service, close.
 import { api, vocabularies } from "../api.js";
 import { h, clear, form, badge, pager, table, act, section, toast, sampleName } from "../ui.js";
-import { STATUS, URGENCIES, OUTCOMES, FIT, compoundName, skillNames, fmt, suggestionReason } from "../i18n.js";
+import { STATUS, URGENCIES, OUTCOMES, FIT, compoundName, skillNames, fmt } from "../i18n.js";
 
 export async function list(view, { params, go }) {
   const vocab = await vocabularies();
@@ -117,7 +117,7 @@ export async function detail(view, { args, params, go }) {
         h("h3", "资源"),
         suggestions.resources.length ? h("ul.suggestions", suggestions.resources.map((r) => h("li",
           h("div", h("strong", sampleName(r.title, r.sample)), " ", badge(FIT[r.fit] || r.fit, `fit-${r.fit}`), h("span.muted", ` ${r.partner_name || ""}`),
-            h("ul.reasons", (r.reasons || []).map((t) => h("li", suggestionReason(t)))),
+            h("ul.reasons", (r.reasons || []).map((t) => h("li", t))),
             h("p.small.muted", `剩余 ${r.quantity_left ?? "不限"} · 单价 ¥${fmt.number(r.unit_value_yuan, 2)}`)),
           h("button.small", { type: "button", dataset: { resource: r.resource_id }, on: { click: (e) => match({ resource_id: r.resource_id, quantity: 1 }, e.target) } }, "匹配此资源"))))
           : h("p.empty", "没有合适的资源"),
@@ -125,7 +125,7 @@ export async function detail(view, { args, params, go }) {
         suggestions.volunteers_unavailable ? h("p.muted", "志愿者服务暂时无响应") : null,
         suggestions.volunteers.length ? h("ul.suggestions", suggestions.volunteers.map((v) => h("li",
           h("div", h("strong", v.number), h("span.muted", ` ${compoundName(v.compound)} · ${skillNames(v.skills)}`),
-            h("ul.reasons", (v.reasons || []).map((t) => h("li", suggestionReason(t))))),
+            h("ul.reasons", (v.reasons || []).map((t) => h("li", t)))),
           h("button.small", { type: "button", on: { click: (e) => match({ volunteer_id: v.volunteer_id }, e.target) } }, "匹配此志愿者"))))
           : h("p.empty", "没有合适的志愿者"),
       ] : null) : null,

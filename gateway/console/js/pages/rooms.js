@@ -4,7 +4,7 @@
 // and its conflicts listed before it is confirmed: the API writes a series whole or not at all.
 import { api, request } from "../api.js";
 import { h, clear, form, act, section, toast, showErrors, badge } from "../ui.js";
-import { fmt, todayLocal, reason } from "../i18n.js";
+import { fmt, todayLocal } from "../i18n.js";
 
 const WINGS = [
   ["children", "五室两厅 · 儿童青少年服务区"],
@@ -14,33 +14,6 @@ const WINGS = [
 const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 const DAY_NAMES = { mon: "周一", tue: "周二", wed: "周三", thu: "周四", fri: "周五", sat: "周六", sun: "周日" };
 const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri"];
-
-// What the recurring-booking checks say (English from the API) → Chinese beside the field.
-const SERIES_REASONS = [
-  [/give exactly one of until and count/i, () => "请填写截止日期"],
-  [/at most (\d+) occurrences/i, (m) => `一个周期最多 ${m[1]} 次`],
-  [/spans at most (\d+) days/i, (m) => `一个周期最长 ${m[1]} 天（约一年）`],
-  [/is before the first occurrence/i, () => "不能早于首次日期"],
-  [/the rule gives no occurrence/i, () => "按此规则没有任何一次"],
-  [/names a day twice/i, () => "星期重复"],
-  [/must end on the day it starts/i, () => "须在当天结束"],
-];
-
-function seriesReason(text) {
-  for (const [re, fn] of SERIES_REASONS) {
-    const m = String(text).match(re);
-    if (m) return fn(m);
-  }
-  return reason(text);
-}
-
-function localise(details) {
-  if (Array.isArray(details)) return details.map((d) => (typeof d === "string" ? seriesReason(d) : localise(d)));
-  if (details && typeof details === "object") {
-    return Object.fromEntries(Object.entries(details).map(([k, v]) => [k, localise(v)]));
-  }
-  return typeof details === "string" ? seriesReason(details) : details;
-}
 
 function addDays(day, n) {
   const d = new Date(`${day}T00:00:00Z`);
@@ -168,7 +141,6 @@ function singleForm(venues, reload) {
       try {
         await api.post(`/venues/${v.venue_id || 0}/bookings`, body);
       } catch (err) {
-        err.details = localise(err.details);
         showErrors(el, err, { start: "start_time", end: "end_time", venue_id: "venue_id" });
         return;
       }
@@ -217,7 +189,6 @@ function recurringForm(venues, reload) {
       try {
         preview = await api.post(`/venues/${v.venue_id || 0}/booking-series/preview`, data);
       } catch (err) {
-        err.details = localise(err.details);
         showErrors(el, err, aliases);
         return;
       }
