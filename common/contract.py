@@ -8,6 +8,9 @@ with its number, its span, its KPI targets and its budget lines.
   decimals (``Decimal``; amounts are best written as strings, a YAML float is read through
   its text), and add up to ``budget_yuan``. A mistake is refused when the file is loaded,
   naming the line (``ValidationFailed``, details ``{"budget_lines.<code>": [...]}``).
+- A wrong or missing file is refused when it is read, and it is read again on a request
+  when it changed: its errors are the catalogue's (common/messages.yaml) like any other
+  the API answers, naming the file.
 - Which files: ``CONTRACT_YEARS`` (a directory or a glob pattern) names them all; left
   empty, the one file ``KPI_TARGETS_FILE`` names and its siblings
   ``<community>-year<N>.yaml`` in the same directory (an instance with one year has one
@@ -25,7 +28,7 @@ from pathlib import Path
 import yaml
 
 from common.config import ROOT
-from common.errors import NotFound, ServiceUnavailable, ValidationFailed
+from common.errors import NotFound, ServiceUnavailable, ValidationFailed, msg
 
 CENT = Decimal("0.01")
 DEFAULT_WARNING_PERCENT = 90
@@ -33,18 +36,24 @@ DEFAULT_WARNING_PERCENT = 90
 
 def to_fen(value):
     """Exact yuan (str, int, Decimal; a float through its text) → integer fen. ValueError
-    when it is not a number or has more than two decimals."""
+    when it is not a number or has more than two decimals; its text is the catalogue's
+    key for why (``not_an_amount``, ``more_than_two_decimals``: ``reason(exc)``)."""
     if isinstance(value, bool):
-        raise ValueError("not an amount")
+        raise ValueError("not_an_amount")
     try:
         amount = Decimal(str(value).strip())
     except (InvalidOperation, AttributeError):
-        raise ValueError("not an amount") from None
+        raise ValueError("not_an_amount") from None
     if not amount.is_finite():
-        raise ValueError("not an amount")
+        raise ValueError("not_an_amount")
     if amount != amount.quantize(CENT):
-        raise ValueError("more than two decimals")
+        raise ValueError("more_than_two_decimals")
     return int(amount * 100)
+
+
+def reason(exc):
+    """Why ``to_fen`` refused an amount, as a catalogue message."""
+    return msg(str(exc))
 
 
 def yuan(fen):
@@ -92,7 +101,8 @@ class Contract:
         for year in self.years:
             if year.number == number:
                 return year
-        raise NotFound(f"no project year {number}", {"year": [f"unknown year {number}"]})
+        raise NotFound("project_year_not_found", {"year": [msg("unknown_year", year=number)]},
+                       year=number)
 
     def year_on(self, day):
         """The project year holding ``day``, or None (before the first, after the last)."""
@@ -112,8 +122,9 @@ def _date(value, path, key):
     try:
         return date.fromisoformat(str(value))
     except ValueError:
-        raise ValidationFailed(f"bad date in contract file {path}", {key: [str(value)]}) \
-            from None
+        raise ValidationFailed("contract_file_bad_date",
+                               {key: [msg("not_a_date", value=str(value))]}, path=str(path),
+                               field=key) from None
 
 
 def _add_years(day, years):
@@ -126,41 +137,45 @@ def _add_years(day, years):
 def budget_lines(data, path):
     """The file's budget lines, checked: each a known amount, together the contract's."""
     raw = data.get("budget_lines")
-    if raw is None:
-        return (), (to_fen(data["budget_yuan"]) if data.get("budget_yuan") is not None else 0)
-    if not isinstance(raw, dict) or not raw:
-        raise ValidationFailed(f"bad budget lines in contract file {path}",
-                               {"budget_lines": ["a mapping of code: {label, amount}"]})
-    lines = []
-    for code, spec in raw.items():
-        key = f"budget_lines.{code}"
-        if not isinstance(spec, dict) or "amount" not in spec:
-            raise ValidationFailed(f"budget line {code} has no amount ({path})",
-                                   {key: ["needs label and amount"]})
-        try:
-            fen = to_fen(spec["amount"])
-        except ValueError as exc:
-            raise ValidationFailed(f"budget line {code}: bad amount {spec['amount']!r}: {exc} "
-                                   f"({path})", {key: [str(exc)]}) from None
-        if fen <= 0:
-            raise ValidationFailed(f"budget line {code}: the amount must be positive "
-                                   f"({path})", {key: ["must be positive"]})
-        if not spec.get("label"):
-            raise ValidationFailed(f"budget line {code} has no label ({path})",
-                                   {key: ["needs a label"]})
-        lines.append(BudgetLine(str(code), str(spec["label"]), fen))
-    total = sum(line.amount_fen for line in lines)
+    contract = None
     if data.get("budget_yuan") is not None:
         try:
             contract = to_fen(data["budget_yuan"])
         except ValueError as exc:
-            raise ValidationFailed(f"bad budget_yuan in contract file {path}",
-                                   {"budget_yuan": [str(exc)]}) from None
-        if contract != total:
-            raise ValidationFailed(
-                f"budget lines add up to {yuan(total)}, the contract's budget is "
-                f"{yuan(contract)} ({path})",
-                {"budget_lines": [f"sum {yuan(total)} ≠ budget_yuan {yuan(contract)}"]})
+            raise ValidationFailed("contract_file_bad_budget", {"budget_yuan": [reason(exc)]},
+                                   path=str(path)) from None
+    if raw is None:
+        return (), contract or 0
+    if not isinstance(raw, dict) or not raw:
+        raise ValidationFailed("contract_file_bad_budget_lines",
+                               {"budget_lines": ["budget_lines_mapping"]}, path=str(path))
+    lines = []
+    for code, spec in raw.items():
+        key = f"budget_lines.{code}"
+        if not isinstance(spec, dict) or "amount" not in spec:
+            raise ValidationFailed("budget_line_no_amount",
+                                   {key: ["budget_line_needs_label_and_amount"]}, code=code,
+                                   path=str(path))
+        try:
+            fen = to_fen(spec["amount"])
+        except ValueError as exc:
+            raise ValidationFailed("budget_line_bad_amount", {key: [reason(exc)]}, code=code,
+                                   amount=str(spec["amount"]), reason=reason(exc),
+                                   path=str(path)) from None
+        if fen <= 0:
+            raise ValidationFailed("budget_line_amount_not_positive",
+                                   {key: ["must_be_positive"]}, code=code, path=str(path))
+        if not spec.get("label"):
+            raise ValidationFailed("budget_line_no_label", {key: ["budget_line_needs_label"]},
+                                   code=code, path=str(path))
+        lines.append(BudgetLine(str(code), str(spec["label"]), fen))
+    total = sum(line.amount_fen for line in lines)
+    if contract is not None and contract != total:
+        raise ValidationFailed(
+            "budget_lines_do_not_add_up",
+            {"budget_lines": [msg("budget_lines_sum_differs", total=yuan(total),
+                                  budget=yuan(contract))]},
+            total=yuan(total), budget=yuan(contract), path=str(path))
     return tuple(lines), total
 
 
@@ -172,15 +187,16 @@ def project_year(data, path):
     elif data.get("contract_start") is not None:
         start = _add_years(_date(data["contract_start"], path, "contract_start"), number - 1)
     else:
-        raise ValidationFailed(f"contract file {path} gives neither year_start nor "
-                               "contract_start", {"year_start": ["required"]})
+        raise ValidationFailed("contract_file_no_start", {"year_start": ["required"]},
+                               path=str(path))
     if data.get("year_end") is not None:
         end = _date(data["year_end"], path, "year_end")
     else:
         end = _add_years(start, 1) - timedelta(days=1)
     if end < start:
-        raise ValidationFailed(f"contract file {path} ends before it starts",
-                               {"year_end": [end.isoformat()]})
+        raise ValidationFailed("contract_file_ends_before_start", {"year_end": [msg(
+            "year_ends_before_start", end=end.isoformat(), start=start.isoformat())]},
+            path=str(path))
     lines, total = budget_lines(data, path)
     data = dict(data, project_year=number, year_start=start, year_end=end)
     return ProjectYear(number, start, end, data, lines, total,
@@ -203,8 +219,8 @@ def read_file(path):
         stamp = path.stat().st_mtime_ns
     except FileNotFoundError:
         # The deployment's mistake, not the request's: 503 naming the file and the keys.
-        raise ServiceUnavailable(f"contract file {path} not found (KPI_TARGETS_FILE, "
-                                 "CONTRACT_YEARS)", {"file": str(path)}) from None
+        raise ServiceUnavailable("contract_file_not_found", {"file": str(path)},
+                                 path=str(path)) from None
     cached = _CACHE.get(path)
     if cached is None or cached[0] != stamp:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -238,20 +254,22 @@ def load_contract(targets_file, pattern=None):
         if community is None:
             community = data.get("community_id")
         elif data.get("community_id") != community:
-            raise ValidationFailed(f"contract file {path} is for another community",
-                                   {"community_id": [str(data.get("community_id"))]})
+            raise ValidationFailed("contract_file_other_community", {"community_id": [msg(
+                "community_differs", community_id=str(data.get("community_id")),
+                expected=str(community))]}, path=str(path))
         if year.number in years and years[year.number].path != year.path:
-            raise ValidationFailed(f"two files for project year {year.number}: "
-                                   f"{years[year.number].path}, {path}",
-                                   {"project_year": [str(year.number)]})
+            raise ValidationFailed("project_year_two_files", {"project_year": [msg(
+                "project_year_given_twice", year=year.number)]}, year=year.number,
+                first=str(years[year.number].path), second=str(path))
         years[year.number] = year
     if default not in years:  # KPI_TARGETS_FILE outside CONTRACT_YEARS
         years[default] = read_file(targets_file)[1]
     ordered = tuple(years[n] for n in sorted(years))
     for before, after in zip(ordered, ordered[1:]):
         if after.start <= before.end:
-            raise ValidationFailed(f"project years {before.number} and {after.number} "
-                                   "overlap", {"year_start": [after.start.isoformat()]})
+            raise ValidationFailed("project_years_overlap", {"year_start": [msg(
+                "year_starts_before_previous_ends", start=after.start.isoformat(),
+                end=before.end.isoformat())]}, before=before.number, after=after.number)
     return Contract(ordered, default)
 
 

@@ -111,6 +111,20 @@ class ServiceUnavailable(RongheError):
     code, status = "SERVICE_UNAVAILABLE", 503
 
 
+def size_text(limit):
+    """A size in bytes as people read it: "20 MB", "512 KB"."""
+    for unit, size in (("MB", 1024 * 1024), ("KB", 1024)):
+        if limit >= size:
+            return f"{round(limit / size, 1):g} {unit}"
+    return f"{limit} B"
+
+
+def file_too_large(limit):
+    """413 for an uploaded file past ``limit`` bytes, naming ``file``."""
+    return PayloadTooLarge("file_too_large", {"file": [msg("at_most_bytes", limit=limit)]},
+                           size=size_text(limit), limit=limit)
+
+
 def validation_error(marshmallow_error):
     """marshmallow ValidationError → ValidationFailed naming each field."""
     reasons = marshmallow_error.messages

@@ -19,7 +19,7 @@ from marshmallow import ValidationError
 from werkzeug.formparser import parse_form_data
 
 from common.errors import (BadRequest, PayloadTooLarge, UnsupportedMediaType, ValidationFailed,
-                           validation_error)
+                           file_too_large, msg, validation_error)
 
 FORM_TYPE = "multipart/form-data"
 FILE_FIELD = "file"
@@ -30,11 +30,6 @@ DEFAULT_LIMIT = 20 * 1024 * 1024
 
 def file_limit(route, config):
     return int(config.get(route.upload_limit) or DEFAULT_LIMIT)
-
-
-def _too_large(limit):
-    return PayloadTooLarge(f"file larger than {limit} bytes",
-                           {"file": [f"at most {limit} bytes"]})
 
 
 def _in_memory(*args, **kwargs):
@@ -63,15 +58,15 @@ def parse(request, route, config, read_body):
     limit = file_limit(route, config)
     body_limit = limit + FORM_OVERHEAD
     if (request.content_length or 0) > body_limit:
-        raise _too_large(limit)
+        raise file_too_large(limit)
     if request.mimetype != FORM_TYPE:
         raise UnsupportedMediaType(
-            f"request body must be {FORM_TYPE}, not {request.mimetype or 'untyped'}",
-            {"content_type": [f"must be {FORM_TYPE}"]})
+            "body_wrong_type", {"content_type": [msg("must_be_type", json_type=FORM_TYPE)]},
+            json_type=FORM_TYPE, sent=request.mimetype or "untyped")
     try:
         raw = read_body(request, body_limit)
     except PayloadTooLarge:
-        raise _too_large(limit) from None
+        raise file_too_large(limit) from None
     environ = {"wsgi.input": io.BytesIO(raw), "CONTENT_LENGTH": str(len(raw)),
                "CONTENT_TYPE": request.headers.get("Content-Type", ""),
                "REQUEST_METHOD": "POST"}
@@ -80,18 +75,20 @@ def parse(request, route, config, read_body):
                                          max_form_memory_size=FORM_OVERHEAD,
                                          stream_factory=_in_memory)
     except ValueError as exc:
-        raise BadRequest(f"malformed multipart body: {exc}", {"body": ["malformed form"]})
+        raise BadRequest("multipart_malformed", {"body": ["malformed_form"]}, error=str(exc))
     except Exception as exc:  # werkzeug's RequestEntityTooLarge and other form errors
-        raise BadRequest(f"malformed multipart body: {type(exc).__name__}",
-                         {"body": ["malformed form"]}) from None
+        raise BadRequest("multipart_malformed", {"body": ["malformed_form"]},
+                         error=type(exc).__name__) from None
     uploaded = files.getlist(FILE_FIELD)
     others = sorted(set(files) - {FILE_FIELD})
     if others:
-        raise ValidationFailed(f"invalid fields: {', '.join(others)}",
-                               {name: ["unknown file field"] for name in others})
+        raise ValidationFailed("invalid_fields", {name: ["unknown_file_field"]
+                                                  for name in others},
+                               fields=", ".join(others))
     if len(uploaded) != 1:
-        raise ValidationFailed("invalid fields: file", {FILE_FIELD: [
-            "one file is required" if not uploaded else "only one file at a time"]})
+        raise ValidationFailed("invalid_fields", {FILE_FIELD: [
+            msg("one_file_required") if not uploaded else msg("one_file_at_a_time")]},
+            fields=FILE_FIELD)
     fields = {key: form.get(key) for key in form}
     try:
         route.upload().load(fields)
@@ -100,6 +97,6 @@ def parse(request, route, config, read_body):
     upload = uploaded[0]
     content = upload.read(limit + 1)
     if len(content) > limit:
-        raise _too_large(limit)
+        raise file_too_large(limit)
     return dict(fields, filename=_filename_as_sent(upload), size=len(content),
                 sha256=hashlib.sha256(content).hexdigest()), content

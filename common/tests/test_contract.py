@@ -77,22 +77,40 @@ def test_a_pattern_or_directory_names_every_year(tmp_path):
         first, str(elsewhere / "demo-year*.yaml")).years] == [1, 2]
 
 
-@pytest.mark.parametrize("lines, field, words", [
+@pytest.mark.parametrize("lines, field, words, reason", [
     (dict(LINES, management={"label": "管理费用", "amount": "19999.49"}), "budget_lines",
-     "add up to 419999.99"),
+     "预算科目合计 419999.99 元，与合同总预算 420000.00 元不符",
+     "合计 419999.99 元 ≠ 总预算 420000.00 元"),
     (dict(LINES, management={"label": "管理费用", "amount": "19999.505"}),
-     "budget_lines.management", "more than two decimals"),
+     "budget_lines.management", "预算科目 management 的金额“19999.505”无效：小数超过两位",
+     "小数超过两位"),
     (dict(LINES, management={"label": "管理费用", "amount": "lots"}),
-     "budget_lines.management", "bad amount"),
-    (dict(LINES, management={"label": "管理费用"}), "budget_lines.management", "no amount"),
-    (dict(LINES, management={"amount": "19999.50"}), "budget_lines.management", "no label"),
+     "budget_lines.management", "预算科目 management 的金额“lots”无效：不是有效的金额",
+     "不是有效的金额"),
+    (dict(LINES, management={"label": "管理费用"}), "budget_lines.management",
+     "预算科目 management 没有金额", "须有名称（label）和金额（amount）"),
+    (dict(LINES, management={"amount": "19999.50"}), "budget_lines.management",
+     "预算科目 management 没有名称", "须有名称（label）"),
 ])
-def test_a_wrong_budget_line_is_refused_at_load_naming_it(tmp_path, lines, field, words):
+def test_a_wrong_budget_line_is_refused_at_load_naming_it(tmp_path, lines, field, words,
+                                                           reason):
     path = year_file(tmp_path, 1, budget_lines=lines)
     with pytest.raises(ValidationFailed) as caught:
         contract.load_contract(path)
-    assert field in caught.value.details
-    assert words in caught.value.message
+    refused = caught.value.to_dict("zh")
+    assert refused["message"].startswith(words) and "demo-year1.yaml" in refused["message"]
+    assert refused["details"] == {field: [reason]}
+
+
+def test_a_wrong_file_is_refused_in_english_when_asked(tmp_path):
+    path = year_file(tmp_path, 1, budget_lines=dict(
+        LINES, management={"label": "管理费用", "amount": "19999.505"}))
+    with pytest.raises(ValidationFailed) as caught:
+        contract.load_contract(path)
+    refused = caught.value.to_dict("en")
+    assert refused["message"] == (f"budget line management: bad amount 19999.505: more than "
+                                  f"two decimals ({path})")
+    assert refused["details"] == {"budget_lines.management": ["more than two decimals"]}
 
 
 def test_amounts_are_exact_fen():
@@ -109,4 +127,32 @@ def test_amounts_are_exact_fen():
 def test_a_missing_file_is_the_deployments_mistake_naming_it(tmp_path):
     with pytest.raises(ServiceUnavailable) as caught:
         contract.load_contract(tmp_path / "nowhere-year1.yaml")
-    assert "nowhere-year1.yaml" in caught.value.message
+    missing = tmp_path / "nowhere-year1.yaml"
+    assert caught.value.to_dict("zh")["message"] == (
+        f"找不到合同文件 {missing}（请检查配置 KPI_TARGETS_FILE、CONTRACT_YEARS）")
+    assert caught.value.to_dict("en")["message"] == (
+        f"contract file {missing} not found (KPI_TARGETS_FILE, CONTRACT_YEARS)")
+
+
+def test_the_files_of_a_contract_are_checked_together(tmp_path):
+    first = year_file(tmp_path, 1)
+    year_file(tmp_path, 2, year_start="2027-04-01")  # year 1 runs to 2027-04-14
+    with pytest.raises(ValidationFailed) as caught:
+        contract.load_contract(first)
+    assert caught.value.to_dict("zh") == {
+        "error": "VALIDATION_FAILED", "message": "第 1 与第 2 项目年度的时间重叠",
+        "details": {"year_start": ["2027-04-01 早于上一年度的结束日 2027-04-14"]}}
+    year_file(tmp_path, 2, community_id="elsewhere")
+    with pytest.raises(ValidationFailed) as caught:
+        contract.load_contract(first)
+    assert caught.value.to_dict("zh")["details"] == {
+        "community_id": ["此文件为 elsewhere，其他文件为 demo"]}
+    year_file(tmp_path, 2, contract_start="2026-13-01")
+    with pytest.raises(ValidationFailed) as caught:
+        contract.load_contract(first)
+    assert caught.value.to_dict("zh")["details"] == {
+        "contract_start": ["“2026-13-01”不是有效日期（应为 YYYY-MM-DD）"]}
+    with pytest.raises(NotFound) as caught:
+        contract.load_contract(first, str(tmp_path / "demo-year1.yaml")).year(4)
+    assert caught.value.to_dict("zh")["message"] == "合同中没有第 4 项目年度"
+    assert caught.value.to_dict("en")["details"] == {"year": ["unknown year 4"]}

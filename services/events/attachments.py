@@ -45,8 +45,8 @@ from sqlalchemy import func, select
 
 from common import times
 from common.db import paginate
-from common.errors import (NotFound, PayloadTooLarge, UnsupportedMediaType, ValidationFailed,
-                           load_input)
+from common.errors import (NotFound, UnsupportedMediaType, ValidationFailed, file_too_large,
+                           load_input, msg)
 from common.schemas import Instant, PageQuery, QueryId, Strict
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
@@ -69,7 +69,6 @@ IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 PDF = "application/pdf"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-ACCEPTED = "JPEG, PNG or WebP photos, PDF, XLSX or DOCX"
 HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1",
                b"avif")
 
@@ -83,31 +82,34 @@ class Inspected:
     image_format: str | None = None  # Pillow's name, for images
 
 
+# A refusal's reason is a message of the catalogue (common/messages.yaml): what the file
+# is, in words the person who chose it understands; the accepted types are in the
+# message itself.
+
 def _refused(reason):
-    return UnsupportedMediaType(f"file type not accepted: {reason}; accepted: {ACCEPTED}",
-                                {"file": [f"{reason}; accepted: {ACCEPTED}"]})
+    return UnsupportedMediaType("file_type_not_accepted", {"file": [
+        msg("file_type_refused", reason=reason)]}, reason=reason)
 
 
 def _invalid(reason):
-    return ValidationFailed(f"invalid file: {reason}", {"file": [reason]})
+    return ValidationFailed("invalid_file", {"file": [reason]}, reason=reason)
 
 
 def too_large(limit):
-    return PayloadTooLarge(f"file larger than {limit} bytes",
-                           {"file": [f"at most {limit} bytes"]})
+    return file_too_large(limit)
 
 
 def display_name(filename):
     """The name people see, as given; 422 naming ``file`` when it is not a plain name."""
     name = unicodedata.normalize("NFC", filename or "").strip()
     if not name:
-        raise _invalid("the file has no name")
+        raise _invalid(msg("file_has_no_name"))
     if "/" in name or "\\" in name:
-        raise _invalid("the file name must be a plain name, without folders (/ or \\)")
+        raise _invalid(msg("file_name_has_folders"))
     if name in (".", "..") or any(unicodedata.category(c) in ("Cc", "Cf", "Cs") for c in name):
-        raise _invalid("the file name has control characters or is not a name")
+        raise _invalid(msg("file_name_not_a_name"))
     if len(name) > MAX_FILENAME:
-        raise _invalid(f"the file name is longer than {MAX_FILENAME} characters")
+        raise _invalid(msg("file_name_too_long", max=MAX_FILENAME))
     return name
 
 
@@ -121,19 +123,18 @@ def sniff(content):
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return Inspected("image/webp", "image", "WEBP")
     if head[4:8] == b"ftyp" and head[8:12] in HEIF_BRANDS:
-        raise _refused("HEIC/HEIF photos cannot be read here (choose JPEG: the phone's "
-                       "camera in the browser gives JPEG)")
+        raise _refused(msg("file_is_heic"))
     if head.startswith(b"%PDF-"):
         if b"%%EOF" not in content[-2048:]:
-            raise _invalid("the PDF is cut short (no %%EOF at its end)")
+            raise _invalid(msg("pdf_cut_short"))
         return Inspected(PDF, "document")
     if head.startswith(b"PK\x03\x04"):
         return Inspected(_office_type(content), "document")
     if head.startswith(b"MZ"):
-        raise _refused("a program (Windows executable)")
+        raise _refused(msg("file_is_windows_program"))
     if head.startswith(b"\x7fELF"):
-        raise _refused("a program (ELF executable)")
-    raise _refused("the content is none of these")
+        raise _refused(msg("file_is_elf_program"))
+    raise _refused(msg("file_type_unknown"))
 
 
 def _office_type(content):
@@ -142,20 +143,20 @@ def _office_type(content):
             entries = archive.infolist()
             if len(entries) > MAX_ZIP_ENTRIES or \
                     sum(e.file_size for e in entries) > MAX_UNZIPPED_BYTES:
-                raise _refused("an archive that unpacks too large")
+                raise _refused(msg("archive_unpacks_too_large"))
             names = {e.filename for e in entries}
             if "[Content_Types].xml" not in names:
-                raise _refused("a zip archive that is not an Office document")
+                raise _refused(msg("zip_not_office"))
             types = archive.read("[Content_Types].xml")
     except zipfile.BadZipFile:
-        raise _invalid("the zip structure of the document is damaged") from None
+        raise _invalid(msg("document_zip_damaged")) from None
     if b"macroEnabled" in types or any(n.lower().endswith("vbaproject.bin") for n in names):
-        raise _refused("an Office document with macros")
+        raise _refused(msg("office_with_macros"))
     if "xl/workbook.xml" in names:
         return XLSX
     if "word/document.xml" in names:
         return DOCX
-    raise _refused("an Office document other than XLSX or DOCX")
+    raise _refused(msg("office_other_kind"))
 
 
 def inspect(content, filename, max_bytes=DEFAULT_MAX_BYTES):
@@ -164,7 +165,7 @@ def inspect(content, filename, max_bytes=DEFAULT_MAX_BYTES):
     ``clean``, which opens photos fully."""
     name = display_name(filename)
     if not content:
-        raise _invalid("the file is empty (0 bytes)")
+        raise _invalid(msg("file_empty"))
     if len(content) > max_bytes:
         raise too_large(max_bytes)
     return name, sniff(content)
@@ -180,11 +181,11 @@ def _open_image(content, expected_format):
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(content), formats=[expected_format])
             if image.width * image.height > MAX_PIXELS:
-                raise _invalid(f"the photo has more than {MAX_PIXELS} pixels")
+                raise _invalid(msg("photo_too_many_pixels", max=MAX_PIXELS))
             image.load()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError,
             Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise _invalid(f"the photo cannot be read ({type(exc).__name__})") from None
+        raise _invalid(msg("photo_unreadable", error=type(exc).__name__)) from None
     return image
 
 
@@ -248,7 +249,7 @@ class FileStore:
 
     def path(self, sha256, thumbnail=False):
         if not _HEX64.fullmatch(sha256 or ""):
-            raise NotFound("no such stored file", {"sha256": sha256})
+            raise NotFound("stored_file_not_found", {"sha256": sha256})
         if thumbnail:
             return self.root / "thumbnails" / sha256[:2] / f"{sha256}.jpg"
         return self.root / sha256[:2] / sha256
@@ -277,7 +278,7 @@ class FileStore:
         try:
             return self.path(sha256, thumbnail).read_bytes()
         except FileNotFoundError:
-            raise NotFound("the stored file is missing", {"sha256": sha256}) from None
+            raise NotFound("stored_file_missing", {"sha256": sha256}) from None
 
     def exists(self, sha256):
         return self.path(sha256).is_file()
@@ -311,8 +312,7 @@ def _event_owner(kind, meeting):
 
         event = session.get(Event, owner_id)
         if event is None or (event.kind == "joint_meeting") != meeting:
-            what = "joint meeting" if meeting else "event"
-            raise NotFound(f"{what} {owner_id} not found", {"owner_id": owner_id})
+            raise NotFound("row_not_found", {"owner_id": owner_id}, what=kind, value=owner_id)
         return Owner(kind, event.id, event.id, times.from_storage(event.start))
     return look_up
 
@@ -324,7 +324,8 @@ def _expenditure_owner(session, owner_id):
 
     row = session.get(Expenditure, owner_id)
     if row is None:
-        raise NotFound(f"expenditure {owner_id} not found", {"owner_id": owner_id})
+        raise NotFound("row_not_found", {"owner_id": owner_id}, what="expenditure",
+                       value=owner_id)
     return Owner("expenditure", row.id, row.event_id, times.day_start(row.spent_on))
 
 
@@ -337,19 +338,27 @@ OWNERS = {
 }
 
 
+def _owner_kinds():
+    """The reason for a kind that is not one: the kinds with their labels (活动, 联席会, 支出)."""
+    return msg("must_be_one_of_codes",
+               codes=[msg("code_with_label", code=code) for code in sorted(OWNERS)])
+
+
 def owner_of(session, kind, owner_id):
     look_up = OWNERS.get(kind)
     if look_up is None:
-        raise ValidationFailed("invalid fields: owner_kind", {
-            "owner_kind": [f"must be one of {', '.join(sorted(OWNERS))}"]})
+        raise ValidationFailed("invalid_fields", {"owner_kind": [_owner_kinds()]},
+                               fields="owner_kind")
     return look_up(session, owner_id)
 
 
 # -- schemas -----------------------------------------------------------------------------
 
 def _owner_kind(**kw):
-    return fields.String(validate=validate.OneOf(sorted(OWNERS)), metadata={
-        "description": "what the attachment belongs to: " + ", ".join(sorted(OWNERS))}, **kw)
+    return fields.String(
+        validate=validate.OneOf(sorted(OWNERS), error=_owner_kinds()),
+        metadata={"description": "what the attachment belongs to: "
+                                 + ", ".join(sorted(OWNERS))}, **kw)
 
 
 class AttachmentUpload(Strict):
@@ -429,7 +438,7 @@ def decode(content_base64, limit):
     try:
         return base64.b64decode(content_base64, validate=True)
     except (ValueError, binascii.Error):
-        raise _invalid("the file's bytes did not arrive as base64") from None
+        raise _invalid(msg("file_not_base64")) from None
 
 
 def add_attachment(store, files, data, content_base64, limit, created_by):
@@ -493,8 +502,8 @@ def _row(session, attachment_id, lock=False):
         statement = statement.with_for_update()
     row = session.execute(statement).scalar_one_or_none()
     if row is None:
-        raise NotFound(f"attachment {attachment_id} not found",
-                       {"attachment_id": attachment_id})
+        raise NotFound("attachment_not_found", {"attachment_id": attachment_id},
+                       attachment_id=attachment_id)
     return row
 
 
@@ -531,8 +540,8 @@ def file_answer(session, files, attachment_id, thumbnail=False):
 
     row = _row(session, attachment_id)
     if thumbnail and not row.has_thumbnail:
-        raise NotFound(f"attachment {row.id} has no thumbnail (not a photo)",
-                       {"attachment_id": row.id})
+        raise NotFound("attachment_no_thumbnail", {"attachment_id": row.id},
+                       attachment_id=row.id)
     content = files.read(row.sha256, thumbnail=thumbnail)
     ascii_name = _ascii_name(row, thumbnail)
     title = f"缩略图-{row.filename}" if thumbnail else row.filename

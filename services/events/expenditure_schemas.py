@@ -4,6 +4,7 @@ yuan text with two decimals ("1234.50") and is kept as integer fen: never a floa
 from marshmallow import Schema, ValidationError, fields, validate
 
 from common import contract
+from common.errors import msg
 from common.schemas import Day, Id, Instant, PageQuery, QueryId, Strict
 from services.events.schemas import Answer, Plan
 
@@ -21,11 +22,10 @@ class Yuan(fields.String):
         try:
             fen = contract.to_fen(value)
         except ValueError as exc:
-            raise ValidationError(f"{exc}: yuan with at most two decimals, e.g. \"1234.50\"") \
+            raise ValidationError(msg("yuan_amount_format", reason=contract.reason(exc))) \
                 from None
         if not 0 < fen <= MAX_AMOUNT_FEN:
-            raise ValidationError(f"must be more than 0 and at most "
-                                  f"{contract.yuan(MAX_AMOUNT_FEN)}")
+            raise ValidationError(msg("amount_range_yuan", max=contract.yuan(MAX_AMOUNT_FEN)))
         return fen
 
     def _serialize(self, value, attr, obj, **kwargs):

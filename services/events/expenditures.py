@@ -9,16 +9,17 @@ year its date falls in (common/contract.py reads the years and their lines).
   in the same transaction as the expenditure and its ``expenditure_recorded`` fact: two
   writes at once cannot both pass the check.
 - The answer warns (``warnings``) when the line has passed the year's
-  ``budget_warning_percent`` (90 % unless the file says otherwise).
+  ``budget_warning_percent`` (90 % unless the file says otherwise); a warning's
+  ``message`` is data for the console, in Chinese from the message catalogue.
 
 Plain functions over a unit of work (writes) or a session (reads), like domain.py.
 """
 from sqlalchemy import select
 
 from common import contract as contracts_of_years
-from common import times
+from common import messages, times
 from common.db import paginate
-from common.errors import Conflict, Forbidden, NotFound, ValidationFailed, load_input
+from common.errors import Conflict, Forbidden, NotFound, ValidationFailed, load_input, msg
 from common.schemas import RowAnswer
 from services.events import expenditure_schemas as schemas
 from services.events.domain import _row_id
@@ -41,20 +42,26 @@ def line_state(line, spent_fen):
             "percent_spent": percent(spent_fen, line.amount_fen)}
 
 
+def _said(key, **params):
+    """A text of the answer (not an error): the catalogue's Chinese."""
+    return messages.render(key, params, "zh")
+
+
 def warnings_for(year, state):
     """A warning when the line is past the year's threshold, or past its amount."""
     spent = state["percent_spent"] or 0.0
     if state["remaining_fen"] < 0:
         return [{"code": "budget_line_overspent", "budget_line": state["budget_line"],
                  "percent_spent": spent,
-                 "message": f"{state['label']}已超支 "
-                            f"{contracts_of_years.yuan(-state['remaining_fen'])} 元"
-                            f"（已使用 {spent}%）"}]
+                 "message": _said("budget_line_overspent_warning", label=state["label"],
+                                  over=contracts_of_years.yuan(-state["remaining_fen"]),
+                                  percent=spent)}]
     if state["spent_fen"] * 100 >= year.warning_percent * state["budget_fen"]:
         return [{"code": "budget_line_nearly_spent", "budget_line": state["budget_line"],
                  "percent_spent": spent,
-                 "message": f"{state['label']}已使用 {spent}%，剩余 "
-                            f"{contracts_of_years.yuan(state['remaining_fen'])} 元"}]
+                 "message": _said("budget_line_nearly_spent_warning", label=state["label"],
+                                  percent=spent,
+                                  remaining=contracts_of_years.yuan(state["remaining_fen"]))}]
     return []
 
 
@@ -86,36 +93,41 @@ def record_expenditure(uow, years, data, recorded_by, may_override=False):
     session = uow.session
     year = years.year_on(data["spent_on"])
     if year is None:
-        spans = ", ".join(f"{y.number}: {y.start}–{y.end}" for y in years.years)
-        raise ValidationFailed(f"{data['spent_on']} is in no project year of the contract",
-                               {"spent_on": [f"outside the project years ({spans})"]})
+        spans = [msg("project_year_span", year=y.number, start=y.start.isoformat(),
+                     end=y.end.isoformat()) for y in years.years]
+        raise ValidationFailed("spent_on_outside_project_years",
+                               {"spent_on": [msg("outside_project_years", spans=spans)]},
+                               day=data["spent_on"].isoformat())
     line = year.line(data["budget_line"])
     if line is None:
-        codes = ", ".join(line.code for line in year.lines) or "none"
+        lines = [msg("budget_line_named", code=known.code, label=known.label)
+                 for known in year.lines]
         raise ValidationFailed(
-            f"project year {year.number} has no budget line {data['budget_line']}",
-            {"budget_line": [f"one of {codes}"]})
+            "project_year_has_no_budget_line",
+            {"budget_line": [msg("one_of_budget_lines", lines=lines) if lines
+                             else msg("project_year_has_no_budget_lines")]},
+            year=year.number, budget_line=data["budget_line"])
     if data["event_id"] is not None and session.get(Event, data["event_id"]) is None:
-        raise ValidationFailed(f"event {data['event_id']} not found",
-                               {"event_id": ["no such event"]})
+        raise ValidationFailed("event_not_found", {"event_id": ["no_such_event"]},
+                               event_id=data["event_id"])
     reason = (data.get("override_reason") or "").strip() or None
     if reason and not may_override:
-        raise Forbidden("only an admin may spend past a budget line",
-                        {"override_reason": ["admins only"]})
+        raise Forbidden("override_admins_only", {"override_reason": ["admins_only"]})
     amount = data["amount"]
     spending = _spending_row(session, year.number, line.code)
     remaining = line.amount_fen - spending.spent_fen
     over = amount > remaining
     if over and not reason:
         raise Conflict(
-            f"budget line {line.code} ({line.label}) of project year {year.number} has "
-            f"{contracts_of_years.yuan(max(remaining, 0))} left, less than "
-            f"{contracts_of_years.yuan(amount)}",
+            "budget_line_would_overspend",
             {"budget_line": line.code, "label": line.label, "project_year": year.number,
              "budget": contracts_of_years.yuan(line.amount_fen),
              "spent": contracts_of_years.yuan(spending.spent_fen),
              "remaining": contracts_of_years.yuan(remaining),
-             "amount": contracts_of_years.yuan(amount)})
+             "amount": contracts_of_years.yuan(amount)},
+            code=line.code, label=line.label, year=year.number,
+            remaining=contracts_of_years.yuan(max(remaining, 0)),
+            amount=contracts_of_years.yuan(amount))
     row = Expenditure(
         spent_on=data["spent_on"], project_year=year.number, amount_fen=amount,
         budget_line=line.code, plan=data["plan"], event_id=data["event_id"],
@@ -146,8 +158,8 @@ def _label(years, row):
 def get_expenditure(session, years, expenditure_id):
     row = session.get(Expenditure, _row_id(expenditure_id, "expenditure"))
     if row is None:
-        raise NotFound(f"expenditure {expenditure_id} not found",
-                       {"expenditure_id": expenditure_id})
+        raise NotFound("expenditure_not_found", {"expenditure_id": expenditure_id},
+                       expenditure_id=expenditure_id)
     return EXPENDITURE.dump(RowAnswer(row, budget_line_label=_label(years, row)))
 
 
@@ -176,7 +188,8 @@ def budget_lines(session, years, year=None, today=None):
             BudgetSpending.project_year == year.number)).all())
     lines = [line_state(line, spent.get(line.code, 0)) for line in year.lines]
     total_spent = sum(spent.values())
-    total = {"budget_line": "total", "label": "合计", "budget_fen": year.budget_fen,
+    total = {"budget_line": "total", "label": messages.label("total"),
+             "budget_fen": year.budget_fen,
              "spent_fen": total_spent, "remaining_fen": year.budget_fen - total_spent,
              "percent_spent": percent(total_spent, year.budget_fen)}
     return LINES.dump({"project_year": year.number, "year_start": year.start,

@@ -8,7 +8,7 @@ still adds up. The budget itself is the year's contract file (common/contract.py
 """
 from sqlalchemy import func, select
 
-from common import contract, times, vocab
+from common import contract, messages, times, vocab
 from services.reports import domain
 from services.reports.models import figures
 
@@ -97,7 +97,7 @@ def statement(session, year, today=None):
         "sample_budget": bool(year.targets.get("sample")),
         "warning_percent": year.warning_percent,
         "lines": lines,
-        "total": _row("total", "合计", year.budget_fen, spent),
+        "total": _row("total", messages.label("total"), year.budget_fen, spent),
         "burn": {"percent_spent": percent_spent, "percent_year_elapsed": elapsed,
                  "pace": pace},
         "by_plan": [{"plan": plan, "label": label,

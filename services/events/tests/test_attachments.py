@@ -31,7 +31,9 @@ def zipped(parts):
 def test_a_name_that_is_not_a_plain_name_is_refused(name):
     with pytest.raises(ValidationFailed) as refused:
         display_name(name)
-    assert "file" in refused.value.details
+    said = refused.value.to_dict("zh")
+    assert said["message"] == "文件无效：" + said["details"]["file"][0]
+    assert said["details"]["file"][0].startswith(("文件名", "文件没有名称"))
 
 
 def test_a_plain_name_is_kept_as_shown():
@@ -50,41 +52,65 @@ def test_accepted_types_are_known_by_their_bytes(content, expected):
     assert sniff(content).content_type == expected
 
 
+ONLY = "仅限 JPG、PNG、WebP 照片，PDF，Excel（xlsx）或 Word（docx）文件"
+
+
 @pytest.mark.parametrize("content, reason", [
-    (b"MZ" + b"\x00" * 100, "program"),
-    (b"\x7fELF" + b"\x00" * 100, "program"),
-    (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic", "HEIC"),
-    (b"GIF89a" + b"\x00" * 20, "none of these"),
-    (b"<html><script>alert(1)</script>", "none of these"),
-    (zipped({"a.txt": "x"}), "not an Office document"),
-    (zipped({"[Content_Types].xml": "<Types/>", "ppt/presentation.xml": "<p/>"}), "other than"),
+    (b"MZ" + b"\x00" * 100, "这是一个程序（Windows 可执行文件）"),
+    (b"\x7fELF" + b"\x00" * 100, "这是一个程序（ELF 可执行文件）"),
+    (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic", "无法读取 HEIC/HEIF 格式的照片"),
+    (b"GIF89a" + b"\x00" * 20, "文件内容不属于以下任何一种"),
+    (b"<html><script>alert(1)</script>", "文件内容不属于以下任何一种"),
+    (zipped({"a.txt": "x"}), "这是 zip 压缩包，不是 Office 文档"),
+    (zipped({"[Content_Types].xml": "<Types/>", "ppt/presentation.xml": "<p/>"}),
+     "这是 Excel（xlsx）、Word（docx）以外的 Office 文档"),
     (zipped({"[Content_Types].xml": "application/vnd.ms-excel.sheet.macroEnabled.main+xml",
-             "xl/workbook.xml": "<w/>"}), "macros"),
+             "xl/workbook.xml": "<w/>"}), "不接受含宏的 Office 文档"),
     (zipped({"[Content_Types].xml": "<Types/>", "word/document.xml": "<d/>",
-             "word/vbaProject.bin": "x"}), "macros"),
+             "word/vbaProject.bin": "x"}), "不接受含宏的 Office 文档"),
 ])
 def test_other_bytes_are_415_whatever_their_name(content, reason):
     with pytest.raises(UnsupportedMediaType) as refused:
         inspect(content, "photo.jpg")
-    assert reason in refused.value.message and "file" in refused.value.details
+    said = refused.value.to_dict("zh")
+    assert said["message"].startswith(f"文件类型不支持：{reason}") and ONLY in said["message"]
+    assert said["details"]["file"][0].startswith(reason)
+
+
+def test_a_refused_type_in_english():
+    with pytest.raises(UnsupportedMediaType) as refused:
+        inspect(b"MZ" + b"\x00" * 100, "photo.jpg")
+    assert refused.value.to_dict("en")["message"] == (
+        "file type not accepted: a program (Windows executable); accepted: JPEG, PNG or WebP "
+        "photos, PDF, XLSX or DOCX")
 
 
 def test_empty_cut_and_oversized_files_are_refused():
-    with pytest.raises(ValidationFailed, match="empty"):
-        inspect(b"", "a.pdf")
-    with pytest.raises(ValidationFailed, match="cut short"):
-        inspect(b"%PDF-1.4\n1 0 obj", "a.pdf")
-    with pytest.raises(ValidationFailed, match="damaged"):
-        inspect(b"PK\x03\x04" + b"\x00" * 50, "a.xlsx")
-    with pytest.raises(PayloadTooLarge):
-        inspect(b"%PDF-" + b"\x00" * 100, "a.pdf", max_bytes=50)
+    def refusal(content, name, **kwargs):
+        with pytest.raises((ValidationFailed, PayloadTooLarge)) as refused:
+            inspect(content, name, **kwargs)
+        return refused.value.to_dict("zh")
+
+    assert refusal(b"", "a.pdf")["details"] == {"file": ["文件是空的（0 字节）"]}
+    assert refusal(b"%PDF-1.4\n1 0 obj", "a.pdf")["message"] == \
+        "文件无效：PDF 文件不完整（结尾缺少 %%EOF），请重新导出后上传"
+    assert refusal(b"PK\x03\x04" + b"\x00" * 50, "a.xlsx")["details"] == {
+        "file": ["文档已损坏（zip 结构有误），请重新导出后上传"]}
+    too_big = refusal(b"%PDF-" + b"\x00" * 100, "a.pdf", max_bytes=50)
+    assert too_big == {"error": "PAYLOAD_TOO_LARGE", "message": "文件太大：不能超过 50 B（50 字节）",
+                       "details": {"file": ["最多 50 字节"]}}
+    assert attachments.too_large(20 * 1024 * 1024).to_dict("zh")["message"] == \
+        "文件太大：不能超过 20 MB（20971520 字节）"
+    assert attachments.too_large(1536).to_dict("en")["message"] == \
+        "file larger than 1.5 KB (1536 bytes)"
 
 
 def test_a_photo_that_unpacks_to_too_many_pixels_is_refused(monkeypatch):
     monkeypatch.setattr(attachments, "MAX_PIXELS", 1000)
     content = image_bytes("PNG", size=(100, 100))
-    with pytest.raises(ValidationFailed, match="pixels"):
+    with pytest.raises(ValidationFailed) as refused:
         clean(content, sniff(content))
+    assert refused.value.to_dict("zh")["details"] == {"file": ["照片像素过多（超过 1000 像素）"]}
 
 
 def test_a_png_loses_its_text_and_exif_chunks():

@@ -232,31 +232,44 @@ def test_bad_uploads_are_refused_clearly_and_store_nothing(running, attachments_
 
     too_big = upload(staff, "event", eid, b"\xff\xd8\xff" + b"\x00" * (30 * 1024 * 1024))
     assert too_big.status_code == 413, too_big.text
-    assert too_big.json()["details"] == {"file": [f"at most {20 * 1024 * 1024} bytes"]}
+    assert too_big.json()["message"] == f"文件太大：不能超过 20 MB（{20 * 1024 * 1024} 字节）"
+    assert too_big.json()["details"] == {"file": [f"最多 {20 * 1024 * 1024} 字节"]}
 
     program = upload(staff, "event", eid, EXE, filename="holiday.jpg")
     assert program.status_code == 415, program.text
-    assert "file" in program.json()["details"] and "program" in program.json()["message"]
+    assert program.json()["message"].startswith("文件类型不支持：这是一个程序（Windows 可执行文件）")
+    english = upload(staff, "event", eid, EXE, filename="holiday.jpg",
+                     headers={"Accept-Language": "en"})
+    assert english.json()["details"] == {"file": [
+        "a program (Windows executable); accepted: JPEG, PNG or WebP photos, PDF, XLSX or DOCX"]}
 
     empty = upload(staff, "event", eid, b"", filename="empty.jpg")
-    assert empty.status_code == 422 and "empty" in str(empty.json()["details"]["file"])
+    assert empty.status_code == 422 and empty.json()["details"] == {"file": ["文件是空的（0 字节）"]}
 
     for path in ("../../etc/passwd.jpg", "photos/a.jpg", "C:\\Users\\me\\a.jpg", "/tmp/a.jpg"):
         refused = upload(staff, "event", eid, photo_with_location(), filename=path)
         assert refused.status_code == 422, (path, refused.text)
-        assert "folders" in str(refused.json()["details"]["file"])
+        assert refused.json()["details"] == {"file": ["文件名不能包含路径（/ 或 \\）"]}
 
     not_a_form = staff.post("/attachments", json={"owner_kind": "event", "owner_id": eid})
     assert not_a_form.status_code == 415
+    assert not_a_form.json()["message"] == \
+        "请求内容须为 multipart/form-data，而不是 application/json"
     no_file = staff.post("/attachments", files={"owner_kind": (None, "event"),
                                                 "owner_id": (None, str(eid))})
-    assert no_file.status_code == 422 and "file" in no_file.json()["details"]
+    assert no_file.status_code == 422 and no_file.json()["details"] == {"file": ["请选择一个文件"]}
     cut_jpeg = upload(staff, "event", eid, photo_with_location()[:300], filename="cut.jpg")
     assert cut_jpeg.status_code == 422, cut_jpeg.text
+    assert cut_jpeg.json()["message"].startswith("文件无效：照片无法读取")
     unknown_event = upload(staff, "event", 999999, photo_with_location())
     assert unknown_event.status_code == 404
+    assert unknown_event.json()["message"] == "活动 999999 不存在"
+    unknown_meeting = upload(staff, "meeting", eid, photo_with_location())
+    assert unknown_meeting.json()["message"] == f"联席会 {eid} 不存在"
     bad_kind = upload(staff, "volunteer", eid, photo_with_location())
-    assert bad_kind.status_code == 422 and "owner_kind" in bad_kind.json()["details"]
+    assert bad_kind.status_code == 422, bad_kind.text
+    assert bad_kind.json()["details"]["owner_kind"] == [
+        "须为以下之一：event（活动）、expenditure（支出）、meeting（联席会）"]
 
     assert rows(running) == [] and facts(running) == []
     assert stored_files(attachments_dir) == []

@@ -49,11 +49,18 @@ def test_the_date_decides_the_project_year_from_the_contract_start(store, years)
     assert spend(store, years, "10.00", day="2027-03-01")["project_year"] == 2
     with pytest.raises(ValidationFailed) as caught:
         spend(store, years, "10.00", day="2026-02-28")
-    assert "spent_on" in caught.value.details
+    assert caught.value.to_dict("zh")["details"] == {"spent_on": [
+        "不在项目年度内（第 1 年 2026-03-01 至 2027-02-28、第 2 年 2027-03-01 至 2028-02-29）"]}
     with pytest.raises(ValidationFailed) as caught:
         spend(store, years, "10.00", line="travel")
-    assert caught.value.details == {"budget_line": [
-        "one of personnel, activities, materials, management"]}
+    refused = caught.value.to_dict("zh")
+    assert refused["message"] == "第 1 项目年度没有预算科目 travel"
+    assert refused["details"] == {"budget_line": [
+        "可选：人员经费（personnel）、活动经费（activities）、物资耗材（materials）、"
+        "管理费用（management）"]}
+    assert caught.value.to_dict("en")["details"] == {"budget_line": [
+        "one of personnel (人员经费), activities (活动经费), materials (物资耗材), "
+        "management (管理费用)"]}
 
 
 def test_overspending_is_refused_naming_the_line_and_what_is_left(store, years):
@@ -64,38 +71,46 @@ def test_overspending_is_refused_naming_the_line_and_what_is_left(store, years):
                              "percent_spent": 90.0}  # 89.999 %: below the threshold
     near = spend(store, years, 0.01)  # a JSON number: read through its text
     assert [w["code"] for w in near["warnings"]] == ["budget_line_nearly_spent"]
-    assert "活动经费" in near["warnings"][0]["message"]
+    assert near["warnings"][0]["message"] == "活动经费已使用 90.0%，剩余 100.00 元"
     with pytest.raises(Conflict) as caught:
         spend(store, years, "100.01")
     assert caught.value.details["budget_line"] == "activities"
     assert caught.value.details["remaining"] == "100.00"
-    assert "activities" in caught.value.message and "100.00" in caught.value.message
+    assert caught.value.to_dict("zh")["message"] == \
+        "第 1 项目年度的“活动经费”（activities）仅剩 100.00 元，不足 100.01 元"
+    assert caught.value.to_dict("en")["message"] == (
+        "budget line activities (活动经费) of project year 1 has 100.00 left, less than 100.01")
     assert store.count(Expenditure) == 2  # nothing half-written
     assert spend(store, years, "100.00")["line"]["remaining"] == "0.00"
 
 
 def test_only_an_admin_overrides_and_the_reason_is_recorded(store, years):
     spend(store, years, "1000.00")
-    with pytest.raises(Forbidden):
+    with pytest.raises(Forbidden) as caught:
         spend(store, years, "50.00", override_reason="区里追加的儿童节活动")
+    assert caught.value.to_dict("zh") == {
+        "error": "FORBIDDEN", "message": "只有管理员可以批准超出预算科目的支出",
+        "details": {"override_reason": ["仅限管理员"]}}
     done = spend(store, years, "50.00", by="admin", may_override=True,
                  override_reason="区里追加的儿童节活动")
     assert done["over_budget"] is True and done["overridden_by"] == "admin"
     assert done["override_reason"] == "区里追加的儿童节活动"
     assert done["line"]["remaining"] == "-50.00"
     assert [w["code"] for w in done["warnings"]] == ["budget_line_overspent"]
+    assert done["warnings"][0]["message"] == "活动经费已超支 50.00 元（已使用 105.0%）"
     fact = store.events("expenditure_recorded")[-1]["payload"]
     assert fact["over_budget"] is True and fact["amount_fen"] == 5000
     assert "厦门某文具店" not in store.raw_outbox() and "儿童节" not in store.raw_outbox()
 
 
 @pytest.mark.parametrize("amount, words", [
-    ("1.005", "more than two decimals"), ("0", "more than 0"), ("-3", "more than 0"),
-    ("ten", "not an amount"), (True, "not an amount")])
+    ("1.005", "小数超过两位：金额以元为单位，最多两位小数，例如 1234.50"),
+    ("0", "须大于 0 且不超过 100000000.00 元"), ("-3", "须大于 0"),
+    ("ten", "不是有效的金额："), (True, "不是有效的金额：")])
 def test_an_amount_that_is_not_exact_yuan_is_refused(store, years, amount, words):
     with pytest.raises(ValidationFailed) as caught:
         spend(store, years, amount)
-    assert words in caught.value.details["amount"][0]
+    assert words in caught.value.to_dict("zh")["details"]["amount"][0]
 
 
 @BOTH_BACKENDS

@@ -82,7 +82,12 @@ def test_overspend_override_statement_and_replay(stack, tmp_path):
     assert refused.status_code == 409, refused.text
     assert refused.json()["details"]["budget_line"] == "activities"
     assert refused.json()["details"]["remaining"] == "90.00"
-    assert "90.00" in refused.json()["message"]
+    assert refused.json()["message"] == \
+        "第 1 项目年度的“活动经费”（activities）仅剩 90.00 元，不足 100.00 元"
+    in_english = staff.post("/expenditures", json=spending("100.00"),
+                            headers={"Accept-Language": "en"})
+    assert in_english.json()["message"] == ("budget line activities (活动经费) of project year 1 "
+                                            "has 90.00 left, less than 100.00")
     not_admin = staff.post("/expenditures", json=spending(
         "100.00", override_reason="区里追加的儿童节活动"))
     assert not_admin.status_code == 403, not_admin.text
@@ -110,8 +115,11 @@ def test_overspend_override_statement_and_replay(stack, tmp_path):
     listed = staff.get("/attachments", params={"owner_kind": "expenditure",
                                                "owner_id": for_event.json()["id"]}).json()
     assert [a["filename"] for a in listed["items"]] == ["发票.pdf"]
-    assert staff.post("/expenditures", json=spending("1.00", line="materials",
-                                                     event_id=999999)).status_code == 422
+    no_event = staff.post("/expenditures", json=spending("1.00", line="materials",
+                                                         event_id=999999))
+    assert no_event.status_code == 422, no_event.text
+    assert no_event.json()["message"] == "活动 999999 不存在"
+    assert no_event.json()["details"] == {"event_id": ["没有这个活动"]}
     # The second project year starts on 1 March 2027: its own lines, untouched.
     year2 = staff.post("/expenditures", json=spending("20.00", line="materials",
                                                       day="2027-03-01"))

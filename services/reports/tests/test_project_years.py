@@ -87,6 +87,7 @@ def test_a_project_year_that_is_not_a_calendar_year_is_reported_whole(
     hetong = client.get("/reports/periodic?year=2").json()
     assert (hetong["from"], hetong["to"]) == ("2027-03-01", "2028-02-29")
     neither = client.get("/reports/periodic")
-    assert neither.status_code == 422 and "period" in neither.json()["details"]
+    assert neither.status_code == 422 and neither.json()["details"] == {"period": [
+        "请填写 period（如 2026-11、2026-Q4 或 2026）或 year（项目年度），只填其中一项"]}
     both = client.get("/reports/periodic?period=2026&year=1")
     assert both.status_code == 422
