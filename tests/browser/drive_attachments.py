@@ -71,7 +71,10 @@ def program_refused(j):
     page.locator("#attachment-files").set_input_files({
         "name": "活动照片.jpg", "mimeType": "image/jpeg", "buffer": b"MZ\x90\x00" + b"\x00" * 400})
     error = page.locator("#attachments .form-error .alert.error")
-    expect(error).to_contain_text("文件类型不支持", timeout=TIMEOUT)
+    # The API's own sentence (its catalogue, in Chinese): what the file is, what is taken.
+    expect(error).to_contain_text("文件类型不支持：这是一个程序（Windows 可执行文件）",
+                                  timeout=TIMEOUT)
+    expect(error).to_contain_text("仅限 JPG、PNG、WebP 照片")
     expect(error).to_contain_text("活动照片.jpg")
     expect(page.locator("#attachments li.attachment")).to_have_count(1)
     j.step("program_refused", message=error.inner_text())

@@ -41,8 +41,9 @@ def worker_records_and_is_refused_past_the_line(j):
                                                                        timeout=TIMEOUT)
     expect(page.locator("tr[data-expenditure]")).to_have_count(1)
     record(page, "100.00")
-    expect(page.locator("#expenditure-form .form-error")).to_contain_text("50.00",
-                                                                         timeout=TIMEOUT)
+    expect(page.locator("#expenditure-form .form-error")).to_contain_text(
+        "项目年度的“活动经费”（activities）仅剩 50.00 元，不足 100.00 元", timeout=TIMEOUT)
+    expect(page.locator("#expenditure-form .field.invalid")).to_have_count(0)
     expect(page.locator("tr[data-expenditure]")).to_have_count(1)
     j.both_sizes("budget", "/budget")
     j.step("worker_refused_past_the_line")

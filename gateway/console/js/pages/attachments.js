@@ -21,23 +21,16 @@ function size(bytes) {
   return `${Math.max(1, Math.round(bytes / 1024))} KB`;
 }
 
-/** What went wrong with a file, in Chinese (the API names the field "file"). */
+// What the API says about a refused file (too large, a type it does not take, a name
+// with a folder in it, an owner that is gone) is the sentence to show: it comes in Chinese
+// (the console asks for zh-CN) from the one message catalogue. Only what is not about the
+// file (no answer, no network, no permission) gets the console's words for its code.
+const SAID_BY_THE_API = ["PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "VALIDATION_FAILED",
+  "NOT_FOUND", "BAD_REQUEST"];
+
 export function uploadError(err) {
   if (!(err instanceof ApiError)) return String(err);
-  const why = String((err.details?.file || [])[0] || err.message || "");
-  if (err.code === "PAYLOAD_TOO_LARGE") {
-    const limit = why.match(/(\d+) bytes/);
-    return `文件太大${limit ? `（最大 ${Math.round(Number(limit[1]) / 1024 / 1024)} MB）` : ""}`;
-  }
-  if (err.code === "UNSUPPORTED_MEDIA_TYPE") {
-    if (/HEIC/.test(why)) return "不支持 HEIC 格式照片，请在手机相机设置中选择“兼容性最佳”（JPG）后重新上传";
-    if (/macros/.test(why)) return "不接受含宏的 Office 文件";
-    return "文件类型不支持：仅限 JPG、PNG、WebP 照片，PDF，Excel（xlsx）或 Word（docx）文件";
-  }
-  if (/empty/.test(why)) return "文件是空的（0 字节）";
-  if (/folders|control characters|no name|longer than/.test(why)) return "文件名不合规：不能包含路径或特殊字符";
-  if (/cannot be read|pixels/.test(why)) return "照片无法读取（可能已损坏或尺寸过大）";
-  if (/cut short|damaged/.test(why)) return "文件已损坏，请重新导出后上传";
+  if (SAID_BY_THE_API.includes(err.code) && err.message) return err.message;
   return errorText(err);
 }
 

@@ -71,7 +71,15 @@ export async function render(view, { params, go }) {
       fields,
       submit: "登记支出",
       onSubmit: async (values) => {
-        const done = await api.post("/expenditures", values);
+        let done;
+        try {
+          done = await api.post("/expenditures", values);
+        } catch (err) {
+          // 409: the API's message names the line and what is left of it; its details are
+          // the figures (for a program), not reasons to show beside the fields.
+          if (err.code === "CONFLICT") err.details = {};
+          throw err;
+        }
         (done.warnings || []).forEach((w) => toast(w.message, "error"));
         toast(`已登记 ${done.amount} 元`);
         go(`/budget?year=${done.project_year}`);
