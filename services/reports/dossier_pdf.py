@@ -190,6 +190,7 @@ class _Writer:
         elif not sign_in["rows"]:
             doc.text("签到名单：无人报名或签到")
         else:
+            doc.text(f"签到名单（{len(sign_in['rows'])} 人，电话仅显示部分号码）：")
             rows = [["序号", "姓名", "联系电话", "服务对象", "小区", "备注", "签到"]]
             rows += [[i, r["name"], r["phone"] or "—", r["target_group"] or "—",
                       r["compound"] or "—", r["note"] or "", r["attended_at"] or ""]
