@@ -46,6 +46,7 @@ from services.reports.models import dossiers
 log = logging.getLogger(__name__)
 
 PAGE = 100  # the largest page every listing RPC serves (common.schemas.MAX_PAGE_SIZE)
+CHUNK = 4 * 1024 * 1024  # bytes of a stored file per RPC answer
 PDF_TYPE = "application/pdf"
 ZIP_TYPE = "application/zip"
 NONE = None  # what a source answers when nothing is recorded (or not offered yet)
@@ -135,8 +136,10 @@ def fail_interrupted(session):
                                    error="interrupted (service restarted)")).rowcount
 
 
-def ready_file(session, directory, dossier_id, kind):
-    """The built file (``pdf`` or ``zip``) as an RPC file answer; 409 until it is ready."""
+def ready_file(session, directory, dossier_id, kind, offset=0, limit=CHUNK):
+    """A part of the built file (``pdf`` or ``zip``) as an RPC file answer: ``limit`` bytes
+    from ``offset``, with the file's whole ``size`` (a ZIP with a year's photos is larger
+    than one message should be; the gateway reads it part by part). 409 until ready."""
     row = _row(session, dossier_id)
     if row.status != "ready":
         raise Conflict(f"dossier {dossier_id} is not ready ({row.status})",
@@ -149,8 +152,14 @@ def ready_file(session, directory, dossier_id, kind):
     title = f"评估台账-第{params['year']}年-{params['from']}至{params['to']}"
     if params.get("plan"):
         title += f"-{vocab.PLANS.get(params['plan'], params['plan'])}"
-    return downloads.answer(path.read_bytes(), f"dossier-{row.id}.{kind}",
-                            PDF_TYPE if kind == "pdf" else ZIP_TYPE, title=f"{title}.{kind}")
+    size = path.stat().st_size
+    offset = max(0, int(offset or 0))
+    with path.open("rb") as stored:
+        stored.seek(offset)
+        content = stored.read(max(1, min(int(limit or CHUNK), CHUNK)))
+    return downloads.answer(content, f"dossier-{row.id}.{kind}",
+                            PDF_TYPE if kind == "pdf" else ZIP_TYPE, title=f"{title}.{kind}",
+                            size=size, offset=offset)
 
 
 def directory_of(config):

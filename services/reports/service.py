@@ -193,10 +193,11 @@ class ReportsService(OperatorEndpoints):
             return dossier.get(session, dossier_id)
 
     @rpc
-    def get_dossier_file(self, dossier_id, kind="pdf"):
-        """The built PDF or ZIP (``common.downloads.answer``); 409 until it is ready."""
+    def get_dossier_file(self, dossier_id, kind="pdf", offset=0):
+        """Part of the built PDF or ZIP from ``offset`` (``common.downloads.answer`` with
+        the file's ``size``); 409 until it is ready."""
         if kind not in ("pdf", "zip"):
             raise dossier.ValidationFailed("bad kind", {"kind": ["one of pdf, zip"]})
         with self.store.session() as session:
             return dossier.ready_file(session, dossier.directory_of(self.config), dossier_id,
-                                      kind)
+                                      kind, offset)

@@ -1,6 +1,7 @@
 """The dossier's sources: a section whose service does not offer its method yet prints
 暂无记录; once offered (budget statement, costs, attachments) it is in the PDF and the
 ZIP with no other change. And a build cut short by a restart is marked failed."""
+import base64
 import hashlib
 import io
 import json
@@ -13,8 +14,9 @@ from PIL import Image
 from pypdf import PdfReader
 
 from common import vocab
+from common.testing import store_fixture
 from services.reports import dossier, dossier_pdf
-from services.reports.models import dossiers
+from services.reports.models import dossiers, metadata
 from services.reports.tests.test_service import OVERRIDES
 
 PARAMS = {"year": 1, "from": "2026-01-01", "to": "2026-12-31", "plan": None,
@@ -165,3 +167,26 @@ def test_a_build_cut_short_by_a_restart_is_marked_failed(stack, tmp_path):
     assert state.json()["status"] == "failed"
     assert "interrupted" in state.json()["error"]
     assert stack.client().get(f"/reports/dossiers/{'a' * 32}/pdf").status_code == 409
+
+
+store = store_fixture(metadata, "reports")
+
+
+def test_a_stored_file_is_read_part_by_part(store, tmp_path):
+    with store.session() as session:
+        answer = dossier.create(session, PARAMS, "admin")
+        dossier.update(session, answer["id"], status="ready", stage="ready")
+    (tmp_path / answer["id"]).mkdir()
+    content = bytes(range(256)) * 40
+    (tmp_path / answer["id"] / "dossier.zip").write_bytes(content)
+    parts, offset = [], 0
+    with store.session() as session:
+        while True:
+            part = dossier.ready_file(session, tmp_path, answer["id"], "zip", offset, 4000)
+            assert part["size"] == len(content) and part["content_type"] == "application/zip"
+            data = base64.b64decode(part["content_base64"])
+            if not data:
+                break
+            parts.append(data)
+            offset += len(data)
+    assert len(parts) == 3 and b"".join(parts) == content
