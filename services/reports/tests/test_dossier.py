@@ -103,7 +103,8 @@ def test_dossier_of_a_year_builds_in_the_background_and_reads_back(running):
     assert states[-1]["status"] == "ready", states[-1]
     assert all(code == 200 for code, _ in listings)
     assert max(seconds for _, seconds in listings) < 2.0, listings
-    assert any(s["status"] != "ready" for s in states[:-1]) or len(listings) >= 1
+    # At least one listing was answered while the dossier was still queued or building.
+    assert any(s["status"] in ("queued", "building") for s in states[:-1]), states
     final = states[-1]
     assert final["progress"]["percent"] == 100
     assert final["summary"]["events"] == len(titles)
