@@ -86,6 +86,12 @@ def test_dossier_of_a_year_builds_in_the_background_and_reads_back(running):
     assert time.monotonic() - asked < 2
     dossier = response.json()
     assert dossier["status"] in ("queued", "building") and dossier["files"] is None
+    # One build at a time (DOSSIER_CONCURRENCY=1): a second request waits its turn.
+    second = staff.post("/reports/dossiers", json={"year": 1, "plan": "culture"}).json()
+    waiting = staff.get(f"/reports/dossiers/{second['id']}").json()
+    first = staff.get(f"/reports/dossiers/{dossier['id']}").json()
+    if first["status"] == "building":
+        assert waiting["status"] == "queued", (first, waiting)
 
     # While it builds the API answers as usual.
     listings, states = [], []
@@ -110,6 +116,10 @@ def test_dossier_of_a_year_builds_in_the_background_and_reads_back(running):
     assert final["summary"]["events"] == len(titles)
     assert final["summary"]["attendance"] == served
     assert final["year"] == 1 and final["from"] == "2026-01-01" and final["to"] == "2026-12-31"
+    culture = wait_until(lambda: (lambda s: s if s["status"] in ("ready", "failed") else None)(
+        staff.get(f"/reports/dossiers/{second['id']}").json()), timeout=60,
+        message="the second dossier")
+    assert culture["status"] == "ready" and culture["summary"]["events"] == 3  # 3 of 12
 
     # The PDF: every event, the counts, the KPI table, a table of contents, masked phones.
     pdf = staff.get(final["files"]["pdf"])
