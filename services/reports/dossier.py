@@ -245,19 +245,23 @@ class Sources:
         return {int(k): v for k, v in (costs or {}).items()}
 
     def attachments_of(self, owner_kind, owner_id):
-        """The attachments of an event, meeting or expenditure: [{sha256, filename,
-        content_type, size}], [] when none (or not offered yet)."""
-        return self._optional("events", "list_attachments", owner_kind, owner_id,
-                              default=[]) or []
+        """The evidence kept for an event ("event") or a joint meeting ("meeting"): the
+        events service's attachment answers (id, filename, content_type, sha256 …)."""
+        try:
+            return list(self._pages(lambda q: self.rpc.events.list_attachments(q), {
+                "owner_kind": owner_kind, "owner_id": owner_id}))
+        except (MethodNotFound, RemoteError) as exc:
+            if _missing(exc):
+                return []
+            raise
 
-    def attachment_content(self, sha256):
-        """An attachment's original bytes, None when it cannot be read."""
-        answer = self._optional("events", "read_attachment", sha256)
+    def attachment_content(self, item):
+        """The kept bytes of an attachment (a photo as stored: upright, without its
+        location), None when they cannot be read."""
+        answer = self._optional("events", "read_attachment", item["id"])
         if answer is None:
             return None
-        if isinstance(answer, dict):
-            return base64.b64decode(answer["content_base64"])
-        return answer
+        return base64.b64decode(answer["content_base64"])
 
 
 # -- the build ------------------------------------------------------------------------------
@@ -288,14 +292,16 @@ def gather(sources, params, progress):
             "volunteer_hours": _hours(worked["minutes"]),
             "volunteers_with_hours": worked["volunteers"],
             "cost": costs.get(event["id"]),
-            "attachments": sources.attachments_of("event", event["id"]),
         }
-        (meetings if event["kind"] == "joint_meeting" else activities).append(record)
-        if event["kind"] == "joint_meeting":
-            record["attachments"] += sources.attachments_of("meeting", event["id"])
+        meeting = event["kind"] == "joint_meeting"
+        # A joint meeting's evidence is filed under "meeting", every other event's under
+        # "event" (services/events/attachments.py: OWNERS).
+        record["attachments"] = sources.attachments_of("meeting" if meeting else "event",
+                                                       event["id"])
+        (meetings if meeting else activities).append(record)
         for item in record["attachments"]:  # photos are printed: read them once
             if str(item.get("content_type", "")).startswith("image/"):
-                item["content"] = sources.attachment_content(item["sha256"])
+                item["content"] = sources.attachment_content(item)
         progress("reading events", n, total)
     budget = sources.budget_statement(params["year"])
     progress("budget", total - 1, total)
@@ -330,7 +336,7 @@ def write_files(target, pdf_bytes, xlsx_files, attachments, sources):
         for name, content in xlsx_files:
             archive.writestr(f"报表/{name}", content)
         for owner, item in attachments:
-            content = item.get("content") or sources.attachment_content(item["sha256"])
+            content = item.get("content") or sources.attachment_content(item)
             if content is not None:
                 archive.writestr(_attachment_name(owner, item), content)
             eventlet.sleep(0)

@@ -92,7 +92,7 @@ def test_sections_not_offered_yet_print_none_recorded():
     assert sources.budget_statement(1) is None
     assert sources.event_costs(PARAMS) == {}
     assert sources.attachments_of("event", 1) == []
-    assert sources.attachment_content("ab" * 32) is None
+    assert sources.attachment_content({"id": 7, "sha256": "ab" * 32}) is None
     assert records["activities"][0]["volunteer_hours"] == 2.0  # 90 + 30 minutes
     assert summary["events"] == 2 and summary["attendance"] == 8 and summary["attachments"] == 0
     _, text = squeezed(pdf_bytes)
@@ -119,11 +119,13 @@ def test_once_offered_budget_costs_and_photos_are_in_the_pdf_and_the_zip(tmp_pat
     stored = {digest: picture}
     events, volunteers = core_methods()
     events.update(
-        list_attachments=lambda kind, oid: [{"sha256": digest, "filename": "合影.jpg",
-                                             "content_type": "image/jpeg",
-                                             "size": len(picture)}] if oid == 1 else [],
-        read_attachment=lambda sha: {"content_base64": __import__("base64").b64encode(
-            stored[sha]).decode()})
+        list_attachments=lambda query: {
+            "items": [{"id": 7, "sha256": digest, "filename": "合影.jpg",
+                       "content_type": "image/jpeg", "size": len(picture)}]
+            if (query["owner_kind"], query["owner_id"]) == ("event", 1) else [],
+            "total": 1 if query["owner_id"] == 1 else 0},
+        read_attachment=lambda attachment_id: {"content_base64": __import__("base64").b64encode(
+            stored[digest]).decode()} if attachment_id == 7 else None)
     reports = {
         "get_budget_statement": lambda year: {
             "lines": [{"code": "activities", "label": "活动经费", "budget": "150000.00",
