@@ -127,6 +127,8 @@ def environment(tmp_path_factory, vhost):
         "KPI_TARGETS_FILE": "config/targets/hetong-year1.yaml",
         "CONTRACT_YEARS": "",
         "SUMMARY_INTERVAL_SECONDS": "3600",
+        "DOSSIER_DIR": str(data / "dossiers"),
+        "DOSSIER_CONCURRENCY": "1",
         "PUBLIC_BASE_URL": "https://deploytest.ronghe.example.invalid",
     }
     for process in PROCESSES:

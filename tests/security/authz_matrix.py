@@ -79,6 +79,11 @@ EXPECTED = {
     "POST /reports/rebuild": {"admin"},
     "GET /reports/rebuild": {"admin"},
     "POST /reports/summary/publish": {"admin"},
+    # the evaluation dossier (评估台账): staff build it and hand it to the evaluators
+    "POST /reports/dossiers": STAFF,
+    "GET /reports/dossiers/<dossier_id>": STAFF,
+    "GET /reports/dossiers/<dossier_id>/pdf": STAFF,
+    "GET /reports/dossiers/<dossier_id>/zip": STAFF,
     "GET /district/summary": {"admin", "district_viewer"},
     "GET /district/communities": {"admin", "district_viewer"},
     "GET /district/communities/<community_id>": {"admin", "district_viewer"},
