@@ -18,6 +18,8 @@ ACTIONS = {
     "reveal_resident_contact": ("查看居民完整联系方式（需求）", "reveal"),
     "reveal_participant_contacts": ("查看活动报名者完整联系方式", "reveal"),
     "print_sign_in_sheet": ("打印含全名的签到表", "reveal"),
+    "break_glass_case_file": ("非负责社工说明理由后查看个案档案", "reveal"),
+    "reveal_case_contact": ("查看个案服务对象完整手机号/身份证号", "reveal"),
     "create_user": ("创建用户", "permission"),
     "disable_user": ("停用用户", "permission"),
     "enable_user": ("启用用户", "permission"),

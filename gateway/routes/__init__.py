@@ -1,11 +1,11 @@
 """The API's routes, one module per area. Importing this package imports each module
 below, whose ``@route`` declarations fill the route table (gateway.routing)."""
-from gateway.routes import (admin, auth, consultations, door, events, reports, resources,
+from gateway.routes import (admin, auth, cases, consultations, door, events, reports, resources,
                             system, volunteers)
 from gateway.routing import ROUTES as _DECLARED
 
 # Every module of routes; a new area is added here.
-MODULES = (admin, auth, consultations, door, events, reports, resources, system,
+MODULES = (admin, auth, cases, consultations, door, events, reports, resources, system,
            volunteers)
 # The whole route table, once every module above has declared its routes.
 ROUTES = tuple(_DECLARED)

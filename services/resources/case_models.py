@@ -154,3 +154,17 @@ class CaseNeed(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
     need_id: Mapped[int] = mapped_column(ForeignKey("needs.id"), primary_key=True)
     linked_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class CaseAccess(Base):
+    """Who opened a case file, how (admin, assigned, break_glass) and, for a
+    break-the-glass read, the reason given (encrypted): the file's own access log, beside
+    the gateway's audit log."""
+    __tablename__ = "case_access_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    username: Mapped[str] = mapped_column(String(64))
+    access: Mapped[str] = mapped_column(String(16))
+    reason_enc: Mapped[str | None] = mapped_column(Text, nullable=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -18,7 +18,7 @@ from common import pii, times
 from common.db import paginate
 from common.errors import Conflict, Forbidden, NotFound, ValidationFailed, load_input
 from services.resources import case_schemas as cs
-from services.resources.case_models import (CASE_NUMBER_PREFIX, Case, CaseAssessment, CaseConsent, CaseEntry,
+from services.resources.case_models import (CASE_NUMBER_PREFIX, Case, CaseAccess, CaseAssessment, CaseConsent, CaseEntry,
                                             CaseGoal, CaseNeed, CasePerson, CaseReferral,
                                             CaseWorker)
 from services.resources.domain import _get_row
@@ -154,6 +154,9 @@ def full_answer(session, crypto, case, access, reveal=False):
             for r in rows(CaseReferral, CaseReferral.id)],
         "needs": [{"id": n.id, "number": n.number, "category": n.category,
                    "status": n.status} for n in needs],
+        "access_log": [{
+            "username": a.username, "access": a.access, "reason": _dec(crypto, a.reason_enc),
+            "at": times.iso(a.at)} for a in rows(CaseAccess, CaseAccess.id.desc())][:50],
         "outcome": case.outcome, "closure_note": _dec(crypto, case.closure_note_enc),
         "closed_at": times.iso(case.closed_at),
     }
@@ -245,11 +248,12 @@ def open_case(uow, crypto, data, actor, role):
     if minor:
         # PIPL art. 31: a child under 14's data is handled with a guardian's consent.
         if not p["guardian"]:
-            raise ValidationFailed("a minor's file needs the guardian",
+            raise ValidationFailed("person.guardian: required for a person under 14",
                                    {"person.guardian": ["required for a person under 14"]})
         if consent["given_by"] != "guardian":
             raise ValidationFailed(
-                "a minor's file is opened only with the guardian's consent",
+                "consent.given_by: a minor's file is opened only with the guardian's "
+                "consent",
                 {"consent.given_by": ["must be guardian for a person under 14"]})
     phone = cs.phone_of(p)
     guardian = p["guardian"] or {}
@@ -298,15 +302,21 @@ def _add_consent(session, crypto, case, consent, actor):
 
 # ---------------------------------------------------------------- reading
 
-def get_case(session, crypto, case_id, actor, role, reason=None, reveal=False):
+def get_case(uow, crypto, case_id, actor, role, reason=None, reveal=False):
     """The whole file for an admin or an assigned worker, or for another staff member who
-    gave a reason (break-the-glass); the summary otherwise."""
+    gave a reason (break-the-glass); the summary otherwise. Every reading of the whole
+    file is written to the file's access log (with the reason, encrypted)."""
+    session = uow.session
     case = _get_case(session, case_id)
     access = access_of(session, case, actor, role)
     if access is None and reason:
         access = "break_glass"
     if access is None:
         return summary(case)
+    session.add(CaseAccess(case_id=case.id, username=actor or "unknown", access=access,
+                           reason_enc=crypto.encrypt(reason) if access == "break_glass"
+                           else None))
+    session.flush()
     return full_answer(session, crypto, case, access, reveal)
 
 
@@ -336,7 +346,7 @@ def record_consent(uow, crypto, case_id, data, actor, role):
     case = _writable(uow.session, case_id, actor, role)
     person = uow.session.get(CasePerson, case.person_id)
     if cs.is_minor(person.birth_year, times.local_today()) and data["given_by"] != "guardian":
-        raise ValidationFailed("a minor's consent is the guardian's",
+        raise ValidationFailed("given_by: a minor's consent is the guardian's",
                                {"given_by": ["must be guardian for a person under 14"]})
     _add_consent(uow.session, crypto, case, data, actor)
     uow.session.flush()

@@ -247,8 +247,9 @@ class ResourcesService(OperatorEndpoints):
 
     @rpc
     def get_case(self, case_id, actor=None, role=None, reason=None, reveal=False):
-        with self.store.session() as session:
-            return cases.get_case(session, self.crypto, case_id, actor, role, reason, reveal)
+        # A read that writes the file's access log (who opened it, why).
+        with self.store.unit_of_work() as uow:
+            return cases.get_case(uow, self.crypto, case_id, actor, role, reason, reveal)
 
     @rpc
     def list_cases(self, query=None, actor=None, role=None):

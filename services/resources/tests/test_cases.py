@@ -54,16 +54,17 @@ def test_a_minor_needs_a_guardians_consent(store, crypto):
 def test_only_assigned_workers_and_admins_read_contents(store, crypto):
     case = open_case(store, crypto)
     with store.uow() as uow:
-        session = uow.session
-        other = cases.get_case(session, crypto, case["id"], "sw-wang", "social_worker")
+        other = cases.get_case(uow, crypto, case["id"], "sw-wang", "social_worker")
         assert other == {"id": case["id"], "number": "GA000001", "category": "care",
                          "risk": "high", "status": "open", "assigned_to_me": False,
                          "restricted": True}
-        glass = cases.get_case(session, crypto, case["id"], "sw-wang", "social_worker",
+        glass = cases.get_case(uow, crypto, case["id"], "sw-wang", "social_worker",
                                reason="值班期间接到紧急求助")
         assert glass["access"] == "break_glass" and glass["person"]["name"] == "陈小明"
-        assert cases.get_case(session, crypto, case["id"], "sw-li",
-                              "social_worker")["access"] == "assigned"
+        mine = cases.get_case(uow, crypto, case["id"], "sw-li", "social_worker")
+        assert mine["access"] == "assigned"
+        assert [(a["username"], a["access"], a["reason"]) for a in mine["access_log"]] == [
+            ("sw-li", "assigned", None), ("sw-wang", "break_glass", "值班期间接到紧急求助")]
     with pytest.raises(Forbidden):
         with store.uow() as uow:
             cases.add_entry(uow, crypto, case["id"], {"kind": "note", "text": "x"},
@@ -146,7 +147,7 @@ def test_duplicates_are_offered_and_a_merge_keeps_both_histories(store, crypto):
     assert merged["case_numbers"] == ["GA000001", "GA000002"]
     with store.uow() as uow:
         assert cases.count_cases(uow.session, 14)["distinct_people"] == before - 1
-        moved = cases.get_case(uow.session, crypto, second["id"], "sw-li", "social_worker")
+        moved = cases.get_case(uow, crypto, second["id"], "sw-li", "social_worker")
         assert moved["person"]["id"] == 1 and moved["consents"]
         assert cases.full_answer(uow.session, crypto, uow.session.get(Case, 1),
                                  "admin")["merged_person_ids"] == [2]

@@ -1,14 +1,14 @@
 """case files
 
-Revision ID: 94d6056199bc
+Revision ID: c5986bd02680
 Revises: 26a63da3f1f3
-Create Date: 2026-12-03 17:16:02.094177
+Create Date: 2026-12-03 17:17:52.637579
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '94d6056199bc'
+revision = 'c5986bd02680'
 down_revision = '26a63da3f1f3'
 branch_labels = None
 depends_on = None
@@ -66,6 +66,19 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_cases_person_id'), ['person_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_cases_risk'), ['risk'], unique=False)
         batch_op.create_index(batch_op.f('ix_cases_status'), ['status'], unique=False)
+
+    op.create_table('case_access_log',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('username', sa.String(length=64), nullable=False),
+    sa.Column('access', sa.String(length=16), nullable=False),
+    sa.Column('reason_enc', sa.Text(), nullable=True),
+    sa.Column('at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_case_access_log_case_id_cases')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_case_access_log'))
+    )
+    with op.batch_alter_table('case_access_log', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_case_access_log_case_id'), ['case_id'], unique=False)
 
     op.create_table('case_assessments',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -196,6 +209,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_case_assessments_case_id'))
 
     op.drop_table('case_assessments')
+    with op.batch_alter_table('case_access_log', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_case_access_log_case_id'))
+
+    op.drop_table('case_access_log')
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_cases_status'))
         batch_op.drop_index(batch_op.f('ix_cases_risk'))
