@@ -20,6 +20,8 @@ ACTIONS = {
     "print_sign_in_sheet": ("打印含全名的签到表", "reveal"),
     "break_glass_case_file": ("非负责社工说明理由后查看个案档案", "reveal"),
     "reveal_case_contact": ("查看个案服务对象完整手机号/身份证号", "reveal"),
+    "export_case_person": ("导出个案服务对象的个人信息（查阅复制请求）", "reveal"),
+    "erase_case_person": ("删除个案服务对象的个人信息", "data"),
     "create_user": ("创建用户", "permission"),
     "disable_user": ("停用用户", "permission"),
     "enable_user": ("启用用户", "permission"),

@@ -269,6 +269,17 @@ class CaseClosed(Schema):
     closed_at = fields.DateTime(required=True)
 
 
+@event_type("case_person_erased", "resources",
+            "A person's data was erased by destroying their data key (crypto-shredding); "
+            "their cases stay counted by their codes.", consumers=())
+class CasePersonErased(Schema):
+    person_id = Id(required=True)
+    persons_erased = Count(required=True)
+    cases = Count(required=True)
+    reason = fields.String(required=True)
+    erased_at = fields.DateTime(required=True)
+
+
 @event_type("case_persons_merged", "resources",
             "Two records of one person were merged: the person's cases now follow the "
             "surviving record (distinct people count once).", consumers=())

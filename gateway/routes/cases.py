@@ -9,6 +9,7 @@
   (``GET /cases/counts``).
 - A phone or ID number unmasked (``?reveal=true``) is audited (``reveal_case_contact``).
 """
+from common import downloads
 from common.schemas import wire
 from gateway.routing import ADMIN, READERS, STAFF, route
 from services.resources import case_schemas as cs
@@ -17,8 +18,18 @@ TAG = "cases"
 
 
 def _change(ctx, action, case_id, item_id=None):
-    return ctx.rpc("resources", "change_case", action, case_id, ctx.body, ctx.actor, ctx.role,
+    done = ctx.rpc("resources", "change_case", action, case_id, ctx.body, ctx.actor, ctx.role,
                    item_id=item_id)
+    return _file_after(ctx, done)
+
+
+def _file_after(ctx, receipt):
+    """A write's answer: the file as its writer may read it now (the service's own answer
+    is a receipt without personal data, which is what a retry gets back)."""
+    answer = ctx.rpc("resources", "get_case", receipt["id"], ctx.actor, ctx.role)
+    if "possible_duplicates" in receipt:
+        answer["possible_duplicates"] = receipt["possible_duplicates"]
+    return answer
 
 
 @route("GET", "/cases", STAFF, query=cs.CaseQuery, response=cs.CaseSummary, many=True,
@@ -32,7 +43,7 @@ def list_cases(ctx):
        summary="Open a case file with consent (a guardian's for a person under 14); "
                "answers possible_duplicates to offer for merge")
 def open_case(ctx):
-    return ctx.rpc("resources", "open_case", ctx.body, ctx.actor, ctx.role)
+    return _file_after(ctx, ctx.rpc("resources", "open_case", ctx.body, ctx.actor, ctx.role))
 
 
 @route("GET", "/cases/counts", READERS, tag=TAG,
@@ -61,6 +72,24 @@ def list_case_duplicates(ctx):
 def merge_case_persons(ctx, person_id):
     return ctx.rpc("resources", "merge_case_persons", person_id, ctx.body, ctx.actor,
                    ctx.role)
+
+
+@route("POST", "/case-persons/<int:person_id>/erasure", ADMIN, body=cs.ErasureCreate,
+       tag=TAG, summary="Erase a person's data (crypto-shredding: their data key is "
+                        "destroyed; cases stay counted by their codes)")
+def erase_case_person(ctx, person_id):
+    ctx.audit("erase_case_person", f"case-person:{person_id}")
+    return ctx.rpc("resources", "erase_case_person", person_id, ctx.body, ctx.actor, ctx.role)
+
+
+@route("GET", "/case-persons/<int:person_id>/export", ADMIN, tag=TAG,
+       produces=("application/json",),
+       summary="A person's data as a file for them (access request): the person and every "
+               "case file, whole (audited)")
+def export_case_person(ctx, person_id):
+    ctx.audit("export_case_person", f"case-person:{person_id}")
+    result = ctx.rpc("resources", "export_case_person", person_id, ctx.actor, ctx.role)
+    return downloads.response(result)
 
 
 @route("GET", "/cases/<int:case_id>", STAFF, query=cs.CaseRead, tag=TAG,

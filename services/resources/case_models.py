@@ -23,13 +23,13 @@ class CasePerson(Base):
     __tablename__ = "case_persons"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name_enc: Mapped[str] = mapped_column(String(512))
+    name_enc: Mapped[str | None] = mapped_column(String(512), nullable=True)
     phone_enc: Mapped[str | None] = mapped_column(String(512), nullable=True)
     phone_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     id_number_enc: Mapped[str | None] = mapped_column(String(512), nullable=True)
     # Keyed hash of name|birth year|compound: the second way a duplicate is found.
     identity_hash: Mapped[str] = mapped_column(String(64), index=True)
-    birth_year: Mapped[int] = mapped_column(Integer)
+    birth_year: Mapped[int | None] = mapped_column(Integer, nullable=True)
     gender: Mapped[str] = mapped_column(String(16))
     compound: Mapped[str | None] = mapped_column(String(64), nullable=True)
     target_groups: Mapped[list] = mapped_column(JSON, default=list)
@@ -39,6 +39,13 @@ class CasePerson(Base):
     merged_into_id: Mapped[int | None] = mapped_column(
         ForeignKey("case_persons.id"), nullable=True, index=True)
     merged_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # The person's own data key (crypto-shredding): every personal field of this record
+    # and every text of the cases opened for it is encrypted under it; the key itself is
+    # kept encrypted under PII_KEY. Erasure destroys it (NULL): nothing can be read again.
+    key_enc: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    erased_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    erasure_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    erased_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 

@@ -162,6 +162,18 @@ class MergeCreate(Strict):
     into_person_id = Id(required=True)
 
 
+# Why a person's data may be erased (PIPL art. 47).
+ERASURE_REASONS = {
+    "purpose_achieved": "处理目的已实现或无法实现", "service_ended": "停止提供服务",
+    "retention_expired": "保存期限已届满", "consent_withdrawn": "个人撤回同意",
+    "unlawful_processing": "违法或违约处理", "person_request": "本人或监护人请求删除",
+}
+
+
+class ErasureCreate(Strict):
+    reason = Code(ERASURE_REASONS, required=True)
+
+
 class PersonQuery(Strict):
     person_id = QueryId(required=True)
 

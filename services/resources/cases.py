@@ -12,6 +12,7 @@ any text of the file.
 """
 from datetime import timedelta
 
+from cryptography.fernet import Fernet
 from sqlalchemy import func, or_, select
 
 from common import pii, times
@@ -60,6 +61,8 @@ def _writable(session, case_id, actor, role, lock=True):
                         {"case": case.number})
     if case.status == "closed":
         raise Conflict(f"case {case.number} is closed", {"status": case.status})
+    if session.get(CasePerson, case.opened_for_person_id).key_enc is None:
+        raise Conflict(f"case {case.number}: the person's data was erased", {"erased": True})
     return case
 
 
@@ -69,8 +72,46 @@ def summary(case, assigned=False):
             "restricted": True}
 
 
-def _dec(crypto, value):
-    return crypto.decrypt(value) if value else None
+def _dec(cipher, value):
+    return cipher.decrypt(value) if value else None
+
+
+ERASED = "[已删除]"
+
+
+class PersonCipher:
+    """One person's data key (crypto-shredding). Without it (erased) nothing encrypted
+    under it can be read again: it reads as ERASED, and nothing new is written."""
+
+    def __init__(self, key):
+        self._fernet = Fernet(key.encode("ascii")) if key else None
+
+    @property
+    def erased(self):
+        return self._fernet is None
+
+    def encrypt(self, value):
+        if value is None:
+            return None
+        if self._fernet is None:
+            raise Conflict("this person's data was erased", {"erased": True})
+        return self._fernet.encrypt(value.encode("utf-8")).decode("ascii")
+
+    def decrypt(self, token):
+        if token is None:
+            return None
+        if self._fernet is None:
+            return ERASED
+        return self._fernet.decrypt(token.encode("ascii")).decode("utf-8")
+
+
+def _person_cipher(crypto, person):
+    return PersonCipher(crypto.decrypt(person.key_enc) if person.key_enc else None)
+
+
+def _case_cipher(session, crypto, case):
+    """The key of the person the case was opened for (kept when a merge moves it)."""
+    return _person_cipher(crypto, session.get(CasePerson, case.opened_for_person_id))
 
 
 def _consent_answer(crypto, consent):
@@ -82,6 +123,12 @@ def _consent_answer(crypto, consent):
 
 
 def _person_answer(crypto, person, reveal):
+    if person.key_enc is None:
+        return {"id": person.id, "erased": True, "erased_at": times.iso(person.erased_at),
+                "erasure_reason": person.erasure_reason, "name": ERASED,
+                "gender": person.gender, "compound": person.compound,
+                "merged_into_id": person.merged_into_id}
+    crypto = _person_cipher(crypto, person)
     phone = _dec(crypto, person.phone_enc)
     id_number = _dec(crypto, person.id_number_enc)
     guardian_phone = _dec(crypto, person.guardian_phone_enc)
@@ -90,7 +137,8 @@ def _person_answer(crypto, person, reveal):
         "id": person.id, "name": _dec(crypto, person.name_enc),
         "phone": phone if reveal else pii.mask_phone(phone),
         "id_number": id_number if reveal else pii.mask_id_number(id_number),
-        "birth_year": person.birth_year, "age": today.year - person.birth_year,
+        "erased": False, "birth_year": person.birth_year,
+        "age": today.year - person.birth_year,
         "minor": cs.is_minor(person.birth_year, today),
         "gender": person.gender, "compound": person.compound,
         "target_groups": list(person.target_groups or []),
@@ -117,6 +165,8 @@ def full_answer(session, crypto, case, access, reveal=False):
                             .where(CaseNeed.case_id == sid).order_by(Need.id)).scalars()
     merged = session.execute(select(CasePerson.id).where(
         CasePerson.merged_into_id == person.id)).scalars().all()
+    person_answer = _person_answer(crypto, person, reveal)
+    crypto = _case_cipher(session, crypto, case)
     return {
         "id": case.id, "number": case.number, "status": case.status,
         "category": case.category, "target_group": case.target_group,
@@ -128,7 +178,7 @@ def full_answer(session, crypto, case, access, reveal=False):
         "visit_overdue": bool(case.status == "open" and case.next_visit_on
                               and case.next_visit_on < today),
         "last_contact_at": times.iso(case.last_contact_at),
-        "person": _person_answer(crypto, person, reveal),
+        "person": person_answer,
         "merged_person_ids": list(merged),
         "consents": [_consent_answer(crypto, c) for c in rows(CaseConsent, CaseConsent.id)],
         "assessments": [{
@@ -160,6 +210,13 @@ def full_answer(session, crypto, case, access, reveal=False):
         "outcome": case.outcome, "closure_note": _dec(crypto, case.closure_note_enc),
         "closed_at": times.iso(case.closed_at),
     }
+
+
+def receipt(answer):
+    """What a write answers over RPC (and what the idempotency table keeps for a retry):
+    the case's id and codes, never its personal data."""
+    keep = ("id", "number", "status", "category", "risk", "possible_duplicates")
+    return {key: answer[key] for key in keep if key in answer}
 
 
 # ---------------------------------------------------------------- duplicates
@@ -202,7 +259,7 @@ def list_duplicates(session):
     return {"items": items}
 
 
-def merge_persons(uow, person_id, data, actor, role):
+def merge_persons(uow, crypto, person_id, data, actor, role):
     """Merge ``person_id`` into ``into_person_id``: its cases move to the surviving
     record with their whole histories; its row stays, marked merged."""
     data = load_input(cs.MergeCreate, data)
@@ -215,15 +272,21 @@ def merge_persons(uow, person_id, data, actor, role):
         raise ValidationFailed("cannot merge a person into itself",
                                {"into_person_id": ["must be another person"]})
     for row in (person, into):
+        if row.key_enc is None:
+            raise Conflict(f"person {row.id} was erased", {"person_id": row.id})
         if row.merged_into_id is not None:
             raise Conflict(f"person {row.id} was already merged into {row.merged_into_id}",
                            {"person_id": row.id, "merged_into_id": row.merged_into_id})
     cases = session.execute(select(Case).where(Case.person_id == person.id)).scalars().all()
     for case in cases:
         case.person_id = into.id
-    # Keep what the surviving record lacks.
-    for attr in ("phone_enc", "phone_hash", "id_number_enc", "compound",
-                 "guardian_name_enc", "guardian_phone_enc", "guardian_relation"):
+    # Keep what the surviving record lacks (personal fields re-encrypted under its key;
+    # the cases moved keep their texts under the key of the person they were opened for).
+    old, new = _person_cipher(crypto, person), _person_cipher(crypto, into)
+    for attr in ("phone_enc", "id_number_enc", "guardian_name_enc", "guardian_phone_enc"):
+        if getattr(into, attr) is None and getattr(person, attr) is not None:
+            setattr(into, attr, new.encrypt(old.decrypt(getattr(person, attr))))
+    for attr in ("phone_hash", "compound", "guardian_relation"):
         if getattr(into, attr) is None and getattr(person, attr) is not None:
             setattr(into, attr, getattr(person, attr))
     into.target_groups = sorted(set(into.target_groups or []) | set(person.target_groups or []))
@@ -258,15 +321,18 @@ def open_case(uow, crypto, data, actor, role):
     phone = cs.phone_of(p)
     guardian = p["guardian"] or {}
     guardian_phone = pii.normalise(guardian["phone"]) if guardian.get("phone") else None
+    key = Fernet.generate_key().decode("ascii")
+    cipher = PersonCipher(key)
     person = CasePerson(
-        name_enc=crypto.encrypt(p["name"].strip()), phone_enc=crypto.encrypt(phone),
+        key_enc=crypto.encrypt(key),
+        name_enc=cipher.encrypt(p["name"].strip()), phone_enc=cipher.encrypt(phone),
         phone_hash=crypto.lookup_hash(phone),
-        id_number_enc=crypto.encrypt(pii.normalise(p["id_number"]) if p["id_number"] else None),
+        id_number_enc=cipher.encrypt(pii.normalise(p["id_number"]) if p["id_number"] else None),
         identity_hash=_identity_hash(crypto, p["name"], p["birth_year"], p["compound"]),
         birth_year=p["birth_year"], gender=p["gender"], compound=p["compound"],
         target_groups=sorted(set(p["target_groups"])),
-        guardian_name_enc=crypto.encrypt(guardian.get("name")),
-        guardian_phone_enc=crypto.encrypt(guardian_phone),
+        guardian_name_enc=cipher.encrypt(guardian.get("name")),
+        guardian_phone_enc=cipher.encrypt(guardian_phone),
         guardian_relation=guardian.get("relation"))
     session.add(person)
     session.flush()
@@ -280,7 +346,7 @@ def open_case(uow, crypto, data, actor, role):
     session.flush()
     for username in sorted(set(data["workers"] or ([actor] if actor else []))):
         session.add(CaseWorker(case_id=case.id, username=username))
-    _add_consent(session, crypto, case, consent, actor)
+    _add_consent(cipher, session, case, consent, actor)
     session.flush()
     uow.emit("case_opened", {
         "case_id": case.id, "category": case.category, "target_group": case.target_group,
@@ -290,7 +356,7 @@ def open_case(uow, crypto, data, actor, role):
     return answer
 
 
-def _add_consent(session, crypto, case, consent, actor):
+def _add_consent(crypto, session, case, consent, actor):
     row = CaseConsent(case_id=case.id, given_by=consent["given_by"],
                       giver_name_enc=crypto.encrypt(consent["name"].strip()),
                       relation=consent["relation"], scope=sorted(set(consent["scope"])),
@@ -314,8 +380,8 @@ def get_case(uow, crypto, case_id, actor, role, reason=None, reveal=False):
     if access is None:
         return summary(case)
     session.add(CaseAccess(case_id=case.id, username=actor or "unknown", access=access,
-                           reason_enc=crypto.encrypt(reason) if access == "break_glass"
-                           else None))
+                           reason_enc=_case_cipher(session, crypto, case).encrypt(reason)
+                           if access == "break_glass" else None))
     session.flush()
     return full_answer(session, crypto, case, access, reveal)
 
@@ -348,7 +414,7 @@ def record_consent(uow, crypto, case_id, data, actor, role):
     if cs.is_minor(person.birth_year, times.local_today()) and data["given_by"] != "guardian":
         raise ValidationFailed("given_by: a minor's consent is the guardian's",
                                {"given_by": ["must be guardian for a person under 14"]})
-    _add_consent(uow.session, crypto, case, data, actor)
+    _add_consent(_case_cipher(uow.session, crypto, case), uow.session, case, data, actor)
     uow.session.flush()
     return full_answer(uow.session, crypto, case, access_of(uow.session, case, actor, role))
 
@@ -357,9 +423,10 @@ def assess_case(uow, crypto, case_id, data, actor, role):
     data = load_input(cs.AssessmentCreate, data)
     session = uow.session
     case = _writable(session, case_id, actor, role)
+    cipher = _case_cipher(session, crypto, case)
     row = CaseAssessment(
-        case_id=case.id, risk=data["risk"], risk_reason_enc=crypto.encrypt(data["reason"]),
-        needs=[{"category": n["category"], "note_enc": crypto.encrypt(n["note"])}
+        case_id=case.id, risk=data["risk"], risk_reason_enc=cipher.encrypt(data["reason"]),
+        needs=[{"category": n["category"], "note_enc": cipher.encrypt(n["note"])}
                for n in data["needs"]], assessed_by=actor)
     session.add(row)
     case.risk = data["risk"]
@@ -375,7 +442,8 @@ def add_goal(uow, crypto, case_id, data, actor, role):
     data = load_input(cs.GoalCreate, data)
     session = uow.session
     case = _writable(session, case_id, actor, role)
-    session.add(CaseGoal(case_id=case.id, text_enc=crypto.encrypt(data["text"]),
+    cipher = _case_cipher(session, crypto, case)
+    session.add(CaseGoal(case_id=case.id, text_enc=cipher.encrypt(data["text"]),
                          due_on=data["due_on"], created_by=actor))
     session.flush()
     return full_answer(session, crypto, case, access_of(session, case, actor, role))
@@ -400,6 +468,7 @@ def add_entry(uow, crypto, case_id, data, actor, role):
     data = load_input(cs.EntryCreate, data)
     session = uow.session
     case = _writable(session, case_id, actor, role)
+    cipher = _case_cipher(session, crypto, case)
     occurred = times.to_storage(data["occurred_at"] or times.now())
     if occurred > times.to_storage(times.now()) + timedelta(minutes=5):
         raise ValidationFailed("an entry cannot be in the future",
@@ -407,7 +476,7 @@ def add_entry(uow, crypto, case_id, data, actor, role):
     if data["event_id"] and data["kind"] != "home_visit":
         raise ValidationFailed("only a home visit links an event",
                                {"event_id": ["only with kind home_visit"]})
-    entry = CaseEntry(case_id=case.id, kind=data["kind"], text_enc=crypto.encrypt(data["text"]),
+    entry = CaseEntry(case_id=case.id, kind=data["kind"], text_enc=cipher.encrypt(data["text"]),
                       occurred_at=occurred, event_id=data["event_id"], recorded_by=actor)
     session.add(entry)
     if data["kind"] in CONTACT_KINDS and (case.last_contact_at is None
@@ -427,6 +496,7 @@ def refer_case(uow, crypto, case_id, data, actor, role):
     data = load_input(cs.ReferralCreate, data)
     session = uow.session
     case = _writable(session, case_id, actor, role)
+    cipher = _case_cipher(session, crypto, case)
     partner = _get_row(session, Partner, data["partner_id"], "partner")
     if partner.status != "active":
         raise Conflict(f"partner {partner.id} is {partner.status}",
@@ -439,7 +509,7 @@ def refer_case(uow, crypto, case_id, data, actor, role):
         raise Conflict("no consent covers a referral: record one with scope referral first",
                        {"scope": sorted(scopes), "needed": "referral"})
     row = CaseReferral(case_id=case.id, partner_id=partner.id,
-                       reason_enc=crypto.encrypt(data["reason"]), referred_by=actor)
+                       reason_enc=cipher.encrypt(data["reason"]), referred_by=actor)
     session.add(row)
     session.flush()
     uow.emit("case_referred", {"case_id": case.id, "referral_id": row.id,
@@ -451,6 +521,7 @@ def answer_referral(uow, crypto, case_id, referral_id, data, actor, role):
     data = load_input(cs.ReferralAnswer, data)
     session = uow.session
     case = _writable(session, case_id, actor, role)
+    cipher = _case_cipher(session, crypto, case)
     row = _get_row(session, CaseReferral, referral_id, "referral", lock=True)
     if row.case_id != case.id:
         raise NotFound(f"referral {referral_id} not found in case {case.number}",
@@ -461,7 +532,7 @@ def answer_referral(uow, crypto, case_id, referral_id, data, actor, role):
                        {"status": row.status})
     row.status = data["status"]
     if data["outcome"]:
-        row.outcome_enc = crypto.encrypt(data["outcome"])
+        row.outcome_enc = cipher.encrypt(data["outcome"])
     row.answered_at = utcnow()
     session.flush()
     uow.emit("case_referral_answered", {"case_id": case.id, "referral_id": row.id,
@@ -501,8 +572,9 @@ def close_case(uow, crypto, case_id, data, actor, role):
     data = load_input(cs.CaseClose, data)
     session = uow.session
     case = _writable(session, case_id, actor, role)
+    cipher = _case_cipher(session, crypto, case)
     case.status, case.outcome = "closed", data["outcome"]
-    case.closure_note_enc = crypto.encrypt(data["note"])
+    case.closure_note_enc = cipher.encrypt(data["note"])
     case.closed_at = utcnow()
     session.flush()
     uow.emit("case_closed", {"case_id": case.id, "outcome": case.outcome,
@@ -582,3 +654,86 @@ def count_cases(session, high_risk_days):
         "high_risk_without_contact": stale,
         "high_risk_contact_days": high_risk_days,
     }
+
+
+# ---------------------------------------------------------------- erasure and access
+
+def _family(session, person):
+    """The person and every record merged into it (their data is one person's)."""
+    rows, todo = [], [person]
+    while todo:
+        row = todo.pop()
+        rows.append(row)
+        todo.extend(session.execute(select(CasePerson).where(
+            CasePerson.merged_into_id == row.id)).scalars())
+    return rows
+
+
+def export_person(uow, crypto, person_id, actor, role):
+    """The person's data (an access request, PIPL art. 45): the person and every case
+    file of theirs, whole, as one JSON document. Admins only; each file read is logged."""
+    if role != "admin":
+        raise Forbidden("only an admin exports a person's data", {"role": role})
+    session = uow.session
+    person = _get_row(session, CasePerson, person_id, "person")
+    if person.merged_into_id is not None:
+        person = session.get(CasePerson, person.merged_into_id)
+    if person.key_enc is None:
+        raise Conflict(f"person {person.id} was erased", {"person_id": person.id})
+    ids = [row.id for row in _family(session, person)]
+    files = []
+    for case in session.execute(select(Case).where(Case.person_id.in_(ids))
+                                .order_by(Case.id)).scalars():
+        session.add(CaseAccess(case_id=case.id, username=actor or "unknown",
+                               access="export"))
+        answer = full_answer(session, crypto, case, "admin", reveal=True)
+        answer.pop("access_log", None)
+        files.append(answer)
+    session.flush()
+    return {"person": _person_answer(crypto, person, reveal=True),
+            "exported_at": times.iso(times.now()), "cases": files}
+
+
+def erase_person(uow, crypto, person_id, data, actor, role):
+    """Erasure (PIPL art. 47) by crypto-shredding: the data keys of the person and of the
+    records merged into it are destroyed, so that every field and text encrypted under
+    them is unreadable for good; the look-up hashes and birth year go too. Case rows
+    stay with their codes (category, risk, status, outcome): the counts do not move.
+    No plaintext of theirs rests anywhere else: facts carry codes, and the answers kept
+    for retried writes are receipts without personal data (``receipt``)."""
+    data = load_input(cs.ErasureCreate, data)
+    if role != "admin":
+        raise Forbidden("only an admin erases a person's data", {"role": role})
+    session = uow.session
+    person = _get_row(session, CasePerson, person_id, "person", lock=True)
+    if person.merged_into_id is not None:
+        person = _get_row(session, CasePerson, person.merged_into_id, "person", lock=True)
+    if person.key_enc is None:
+        return {"person_id": person.id, "erased_at": times.iso(person.erased_at),
+                "erasure_reason": person.erasure_reason, "persons_erased": 0}
+    family = _family(session, person)
+    now = utcnow()
+    for row in family:
+        row.key_enc = None
+        row.phone_hash = None
+        row.identity_hash = f"erased-{row.id}"
+        row.birth_year = None
+        row.erased_at, row.erasure_reason, row.erased_by = now, data["reason"], actor
+    session.flush()
+    cases_of = session.execute(select(func.count(Case.id)).where(
+        Case.person_id.in_([row.id for row in family]))).scalar_one()
+    uow.emit("case_person_erased", {"person_id": person.id, "persons_erased": len(family),
+                                    "cases": cases_of, "reason": data["reason"],
+                                    "erased_at": now})
+    return {"person_id": person.id, "erased_at": times.iso(now),
+            "erasure_reason": data["reason"], "persons_erased": len(family)}
+
+
+def export_file(document, person_id):
+    import base64
+    import json
+
+    content = json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
+    return {"filename": f"person-{person_id}.json", "title": f"个人信息-{person_id}.json",
+            "content_type": "application/json; charset=utf-8",
+            "content_base64": base64.b64encode(content).decode("ascii")}

@@ -235,6 +235,8 @@ class ResourcesService(OperatorEndpoints):
 
     # ------------------------------------------------------------ case files (cases.py)
     # ``actor``/``role`` are the gateway's: contents for admins and assigned workers.
+    # Writes answer a receipt without personal data (the idempotency table keeps answers
+    # for retries: no name or phone may rest there); the gateway then reads the file.
 
     def _high_risk_days(self):
         return int(self.config.get("CASE_HIGH_RISK_CONTACT_DAYS", 14))
@@ -243,7 +245,7 @@ class ResourcesService(OperatorEndpoints):
     @idempotent
     def open_case(self, data, actor=None, role=None):
         with self.store.unit_of_work() as uow:
-            return cases.open_case(uow, self.crypto, data, actor, role)
+            return cases.receipt(cases.open_case(uow, self.crypto, data, actor, role))
 
     @rpc
     def get_case(self, case_id, actor=None, role=None, reason=None, reveal=False):
@@ -266,8 +268,8 @@ class ResourcesService(OperatorEndpoints):
         write = CASE_WRITES[action]
         with self.store.unit_of_work() as uow:
             if item_id is not None:
-                return write(uow, self.crypto, case_id, item_id, data, actor, role)
-            return write(uow, self.crypto, case_id, data, actor, role)
+                return cases.receipt(write(uow, self.crypto, case_id, item_id, data, actor, role))
+            return cases.receipt(write(uow, self.crypto, case_id, data, actor, role))
 
     @rpc
     def case_follow_up(self, query=None, actor=None, role=None):
@@ -288,7 +290,21 @@ class ResourcesService(OperatorEndpoints):
     @idempotent
     def merge_case_persons(self, person_id, data, actor=None, role=None):
         with self.store.unit_of_work() as uow:
-            return cases.merge_persons(uow, person_id, data, actor, role)
+            return cases.merge_persons(uow, self.crypto, person_id, data, actor, role)
+
+    @rpc
+    @idempotent
+    def erase_case_person(self, person_id, data, actor=None, role=None):
+        with self.store.unit_of_work() as uow:
+            return cases.erase_person(uow, self.crypto, person_id, data, actor, role)
+
+    @rpc
+    def export_case_person(self, person_id, actor=None, role=None):
+        """The person's data for an access request: {filename, content_type,
+        content_base64}. A read that writes each file's access log."""
+        with self.store.unit_of_work() as uow:
+            document = cases.export_person(uow, self.crypto, person_id, actor, role)
+        return cases.export_file(document, person_id)
 
     # ------------------------------------------------------------ sample data
 

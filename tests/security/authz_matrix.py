@@ -64,6 +64,8 @@ EXPECTED = {
     "GET /cases/follow-up": STAFF,
     "GET /cases/duplicates": STAFF,
     "POST /case-persons/<int:person_id>/merge": {"admin"},
+    "POST /case-persons/<int:person_id>/erasure": {"admin"},
+    "GET /case-persons/<int:person_id>/export": {"admin"},
     "GET /cases/<int:case_id>": STAFF,
     "POST /cases/<int:case_id>/consents": STAFF,
     "POST /cases/<int:case_id>/assessments": STAFF,

@@ -143,7 +143,7 @@ def test_duplicates_are_offered_and_a_merge_keeps_both_histories(store, crypto):
     assert [(p["person_id"], p["duplicate_person_id"]) for p in pairs] == [(1, 2), (1, 3)]
     with store.uow() as uow:
         before = cases.count_cases(uow.session, 14)["distinct_people"]
-        merged = cases.merge_persons(uow, 2, {"into_person_id": 1}, "admin", "admin")
+        merged = cases.merge_persons(uow, crypto, 2, {"into_person_id": 1}, "admin", "admin")
     assert merged["case_numbers"] == ["GA000001", "GA000002"]
     with store.uow() as uow:
         assert cases.count_cases(uow.session, 14)["distinct_people"] == before - 1
@@ -152,7 +152,7 @@ def test_duplicates_are_offered_and_a_merge_keeps_both_histories(store, crypto):
         assert cases.full_answer(uow.session, crypto, uow.session.get(Case, 1),
                                  "admin")["merged_person_ids"] == [2]
         with pytest.raises(Forbidden):
-            cases.merge_persons(uow, 3, {"into_person_id": 1}, "sw-li", "social_worker")
+            cases.merge_persons(uow, crypto, 3, {"into_person_id": 1}, "sw-li", "social_worker")
     assert store.events("case_persons_merged")[0]["payload"]["cases_moved"] == 1
 
 

@@ -169,3 +169,80 @@ def test_case_file_need_to_know_follow_up_and_duplicates(stack):
         "case_referral_answered", "case_persons_merged", "case_closed"}
     for secret in (NAME, "陈晓明", GUARDIAN, PHONE, "13912340002", "独自在家", "入户", "托管"):
         assert secret not in facts
+
+
+def _database_bytes(stack, process):
+    """Every byte of a process's SQLite database (with its journal files)."""
+    from pathlib import Path
+
+    path = Path(stack.db_uris[process].split("sqlite:///", 1)[1])
+    return b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
+
+
+def test_access_export_and_erasure_by_crypto_shredding(stack):
+    stack.start("resources", "gateway")
+    admin = stack.client()
+    assert admin.post("/users", json={"username": "sw-li", "password": "password-123",
+                                      "role": "social_worker"}).status_code == 201
+    li = ApiClient(stack.url("gateway")).login("sw-li", "password-123")
+    body = case_body(id_number="350203201701011234")
+    first = li.post("/cases", json=body, headers={"Idempotency-Key": "open-chen-1"})
+    assert first.status_code == 201, first.text
+    case = first.json()
+    cid, pid = case["id"], case["person"]["id"]
+    assert li.post(f"/cases/{cid}/entries", json={"kind": "home_visit",
+                                                   "text": f"入户见到{NAME}和{GUARDIAN}"}
+                   ).status_code == 201
+    adult = li.post("/cases", json=dict(case_body(name="林阿婆", phone="13912349999",
+                                                   birth_year=1940, guardian=None),
+                                         consent={"given_by": "self", "name": "林阿婆",
+                                                  "scope": ["case_work"]},
+                                         target_group="elderly"))
+    assert adult.status_code == 201, adult.text
+
+    # the access request: one file with everything of theirs
+    assert li.get(f"/case-persons/{pid}/export").status_code == 403
+    export = admin.get(f"/case-persons/{pid}/export")
+    assert export.status_code == 200, export.text
+    assert "attachment" in export.headers["Content-Disposition"]
+    document = json.loads(export.content)
+    assert document["person"]["name"] == NAME and document["person"]["phone"] == PHONE
+    assert [c["number"] for c in document["cases"]] == ["GA000001"]
+    assert f"入户见到{NAME}" in document["cases"][0]["timeline"][0]["text"]
+    assert admin.get("/audit-log", params={"action": "export_case_person"}).json()["total"] == 1
+
+    counts = li.get("/cases/counts").json()
+    refused(admin.post(f"/case-persons/{pid}/erasure", json={"reason": "bored"}), "reason")
+    assert li.post(f"/case-persons/{pid}/erasure",
+                   json={"reason": "consent_withdrawn"}).status_code == 403
+    erased = admin.post(f"/case-persons/{pid}/erasure", json={"reason": "consent_withdrawn"})
+    assert erased.status_code == 200, erased.text
+    assert erased.json()["persons_erased"] == 1
+
+    # nothing of them can be read again, the counts stay, the file still counts
+    assert li.get("/cases/counts").json() == counts
+    after = li.get(f"/cases/{cid}").json()
+    assert after["person"]["erased"] is True and NAME not in json.dumps(after, ensure_ascii=False)
+    assert after["category"] == "care" and after["risk"] == "high"
+    assert li.post(f"/cases/{cid}/entries", json={"kind": "note", "text": "x"}).status_code == 409
+    # the other person is untouched
+    assert li.get(f"/cases/{adult.json()['id']}").json()["person"]["name"] == "林阿婆"
+    # the answer kept for a retry of the first write is a receipt without personal data
+    with stack.engine("resources").connect() as conn:
+        [kept] = conn.execute(text("SELECT answer FROM idempotency_keys "
+                                   "WHERE entrypoint = 'open_case'")).scalars().all()
+    assert json.loads(kept)["number"] == "GA000001" and "person" not in json.loads(kept)
+    retry = li.post("/cases", json=body, headers={"Idempotency-Key": "open-chen-1"})
+    assert retry.status_code == 201 and retry.json()["id"] == cid
+    assert retry.json()["person"]["erased"] is True
+
+    # the database, the event log: no name, phone or ID number, in any encoding
+    with stack.rpc() as rpc:
+        log = rpc.resources.read_event_log(0, 5000)
+    log_text = json.dumps(log, ensure_ascii=False, default=str)
+    stored = _database_bytes(stack, "resources") + _database_bytes(stack, "gateway")
+    for secret in (NAME, GUARDIAN, PHONE, "13912340002", "350203201701011234"):
+        assert secret not in log_text
+        for encoding in ("utf-8", "utf-16-le", "utf-16-be"):
+            assert secret.encode(encoding) not in stored, (secret, encoding)
+        assert json.dumps(secret).strip('"').encode() not in stored
