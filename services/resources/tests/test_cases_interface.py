@@ -9,7 +9,8 @@ from datetime import timedelta
 from sqlalchemy import text
 
 from common import times
-from tests.fixtures import ApiClient, refused
+from services.resources.tests.test_sample_data import wait_for_reports
+from tests.fixtures import ApiClient, refused, wait_until
 
 NAME, PHONE, GUARDIAN = "陈小明", "13912340001", "陈大海"
 YEAR = times.local_today().year
@@ -179,8 +180,8 @@ def _database_bytes(stack, process):
     return b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
 
 
-def test_access_export_and_erasure_by_crypto_shredding(stack):
-    stack.start("resources", "gateway")
+def test_access_export_and_erasure_by_crypto_shredding(full_stack):
+    stack = full_stack
     admin = stack.client()
     assert admin.post("/users", json={"username": "sw-li", "password": "password-123",
                                       "role": "social_worker"}).status_code == 201
@@ -199,6 +200,15 @@ def test_access_export_and_erasure_by_crypto_shredding(stack):
                                                   "scope": ["case_work"]},
                                          target_group="elderly"))
     assert adult.status_code == 201, adult.text
+    need = li.post("/needs", json={"target_group": "children", "category": "care",
+                                   "description": "放学后无人照看", "compound": "fulong_huayuan"})
+    # (a need's own resident contact is under the service key: erasure does not reach it)
+    assert need.status_code == 201, need.text
+    linked = li.post(f"/cases/{cid}/needs", json={"need_id": need.json()["id"]})
+    assert linked.status_code == 200 and linked.json()["needs"][0]["number"] == need.json()["number"]
+    wait_for_reports(stack)
+    with stack.rpc() as rpc:
+        figures = rpc.reports.dump_figures()
 
     # the access request: one file with everything of theirs
     assert li.get(f"/case-persons/{pid}/export").status_code == 403
@@ -227,6 +237,15 @@ def test_access_export_and_erasure_by_crypto_shredding(stack):
     assert li.post(f"/cases/{cid}/entries", json={"kind": "note", "text": "x"}).status_code == 409
     # the other person is untouched
     assert li.get(f"/cases/{adult.json()['id']}").json()["person"]["name"] == "林阿婆"
+    # the figures, live and rebuilt from the event logs after the erasure, do not move
+    with stack.rpc() as rpc:
+        assert rpc.reports.dump_figures() == figures
+    assert admin.post("/reports/rebuild").status_code == 202
+    wait_until(lambda: admin.get("/reports/rebuild").json()["status"] == "done",
+               timeout=30, interval=0.2, message="the rebuild")
+    with stack.rpc() as rpc:
+        assert rpc.reports.dump_figures() == figures
+
     # the answer kept for a retry of the first write is a receipt without personal data
     with stack.engine("resources").connect() as conn:
         [kept] = conn.execute(text("SELECT answer FROM idempotency_keys "
