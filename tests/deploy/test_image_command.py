@@ -104,6 +104,7 @@ def environment(tmp_path_factory, vhost):
         "LOG_LEVEL": "INFO",
         "SAMPLE_DATA": "true",
         "IDEMPOTENCY_RETENTION_HOURS": "24",
+        "CASE_HIGH_RISK_CONTACT_DAYS": "14",
         "JWT_SECRET": secrets.token_urlsafe(48),
         "PII_KEY": secrets.token_urlsafe(48),
         "PII_HASH_KEY": secrets.token_urlsafe(48),

@@ -71,6 +71,27 @@ EXPECTED = {
     "GET /attachments/<int:attachment_id>/thumbnail": STAFF,
     "DELETE /attachments/<int:attachment_id>": STAFF,
     "GET /reports/attachments": REPORT_READERS,  # counts only
+    # case files (个案): staff only, contents need-to-know (checked per case); the district
+    # reads counts alone; merging persons is an admin's
+    "GET /cases": STAFF,
+    "POST /cases": STAFF,
+    "GET /cases/counts": REPORT_READERS,
+    "GET /cases/follow-up": STAFF,
+    "GET /cases/duplicates": STAFF,
+    "POST /case-persons/<int:person_id>/merge": {"admin"},
+    "POST /case-persons/<int:person_id>/erasure": {"admin"},
+    "GET /case-persons/<int:person_id>/export": {"admin"},
+    "GET /cases/<int:case_id>": STAFF,
+    "POST /cases/<int:case_id>/consents": STAFF,
+    "POST /cases/<int:case_id>/assessments": STAFF,
+    "POST /cases/<int:case_id>/goals": STAFF,
+    "PATCH /cases/<int:case_id>/goals/<int:goal_id>": STAFF,
+    "POST /cases/<int:case_id>/entries": STAFF,
+    "POST /cases/<int:case_id>/referrals": STAFF,
+    "POST /cases/<int:case_id>/referrals/<int:referral_id>/answer": STAFF,
+    "POST /cases/<int:case_id>/needs": STAFF,
+    "PUT /cases/<int:case_id>/workers": STAFF,
+    "POST /cases/<int:case_id>/close": STAFF,
     # reports
     "GET /reports/kpis": REPORT_READERS,
     "GET /reports/summary": REPORT_READERS,
