@@ -10,10 +10,11 @@ wait as ``queued``), writing its progress to the row; the PDF and ZIP are writte
 ``DOSSIER_DIR/<id>/``. A build interrupted by a restart is marked failed at start-up.
 
 What the dossier holds is gathered by ``Sources``: each section has one small method
-over the other services' RPC, paged, never holding a transaction open across a call.
-Sections whose owning service does not offer the method yet (nameko ``MethodNotFound``)
-come back as "none recorded" and print 暂无记录: ``budget_statement``, ``event_costs``,
-``attachments_of`` and ``attachment_content``.
+over the other services' RPC, paged, never holding a transaction open across a call:
+events, sign-in lists, consultations and the evidence (photos, files) from the events
+service, hours from volunteers, the budget statement and each activity's cost from this
+service's own projections. A section whose service answers ``MethodNotFound`` (an older
+release during a rolling upgrade) prints 暂无记录 instead of failing the build.
 """
 import base64
 import json

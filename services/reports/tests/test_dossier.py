@@ -5,6 +5,7 @@ answering), read back (PDF with pypdf, ZIP with zipfile), and refused to volunte
 The scripted year here is small (13 events across the four plans, one a joint meeting
 with a decision) so that the test runs in seconds; bench/dossier_year.py builds the
 full 120-event year."""
+import hashlib
 import io
 import time
 import zipfile
@@ -13,6 +14,7 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from services.events.tests.test_attachments_interface import PDF, photo_with_location, upload
 from services.events.tests.test_interface import event_body
 from services.reports.tests.test_service import OVERRIDES
 from tests.fixtures import ApiClient, wait_until
@@ -79,6 +81,25 @@ def test_dossier_of_a_year_builds_in_the_background_and_reads_back(running):
     staff = running.client()
     public = running.client(login=False)
     titles, served = script_year(staff, public)
+    # Money and evidence: materials bought for the first activity, a photo of it, the
+    # meeting's minutes as a PDF.
+    events = staff.get("/events", params={"per_page": 100}).json()["items"]
+    first_event = next(e for e in events if e["title"] == titles[0])
+    meeting = next(e for e in events if e["kind"] == "joint_meeting")
+    for amount, line, event_id in (("1234.56", "materials", first_event["id"]),
+                                   ("800.00", "activities", None)):
+        spent = staff.post("/expenditures", json={
+            "spent_on": "2026-12-05", "amount": amount, "budget_line": line, "plan": "service",
+            "payee": "厦门某文具店", **({"event_id": event_id} if event_id else {})})
+        assert spent.status_code == 201, spent.text
+    kept = {}
+    for kind, owner, content, name in (("event", first_event["id"], photo_with_location(),
+                                        "合影.jpg"),
+                                       ("meeting", meeting["id"], PDF, "会议纪要.pdf")):
+        added = upload(staff, kind, owner, content, filename=name,
+                       mimetype="application/pdf" if name.endswith(".pdf") else "image/jpeg")
+        assert added.status_code == 201, added.text
+        kept[name] = added.json()["sha256"]
 
     asked = time.monotonic()
     response = staff.post("/reports/dossiers", json={"year": 1})
@@ -134,7 +155,12 @@ def test_dossier_of_a_year_builds_in_the_background_and_reads_back(running):
     assert "年度指标完成情况" in squeezed and "开展活动场次（场）120" in squeezed
     assert "159****0001" in squeezed and "15900000001" not in squeezed
     assert "增设共享书架" in squeezed and "采购书架" in squeezed
-    assert "五、经费预算执行情况暂无记录" in squeezed  # no budget recorded yet
+    # The budget statement: the year's lines, what was spent, the total; the activity's cost.
+    assert "五、经费预算执行情况" in squeezed and "暂无记录" not in squeezed.split("五、经费预算执行情况")[1][:20]
+    assert "物资耗材30000.001234.5628765.44" in squeezed
+    assert "合计420000.002034.56417965.44" in squeezed
+    assert "1234.56元" in squeezed and "活动照片（1张）" in squeezed
+    assert final["summary"]["attachments"] == 2
     fonts = {str(f) for page in reader.pages[:3]
              for f in (page["/Resources"].get("/Font") or {}).values()}
     assert fonts  # the font travels with the file
@@ -152,6 +178,11 @@ def test_dossier_of_a_year_builds_in_the_background_and_reads_back(running):
         assert {row[1] for row in listed.iter_rows(min_row=3, values_only=True)} == set(titles)
         periodic = load_workbook(io.BytesIO(z.read(next(n for n in sheets if "周期报表" in n))))
         assert "指标" in periodic.sheetnames
+        # Every attachment, byte for byte as kept (the photo without its location).
+        held = {hashlib.sha256(z.read(n)).hexdigest(): n for n in names
+                if n.startswith("attachments/")}
+        assert set(held) == set(kept.values()), names
+        assert held[kept["会议纪要.pdf"]].endswith("会议纪要.pdf")
 
 
 def test_dossier_of_one_plan_and_a_period(running):
