@@ -23,7 +23,7 @@ CLOSE_OUTCOMES = {"goals_met": "目标达成", "referred_on": "转介结案", "m
                   "declined_service": "本人拒绝服务", "deceased": "去世", "other": "其他"}
 # Under this age (in years, from the birth year) a guardian's consent is required (PIPL 第31条).
 MINOR_AGE = 14
-ID_NUMBER = validate.Regexp(r"^\d{17}[\dXx]$", error="not an ID number (18 characters)")
+ID_NUMBER = validate.Regexp(r"^\d{17}[\dXx]$", error="not_resident_id")
 
 
 class Guardian(Strict):
@@ -57,7 +57,7 @@ class ConsentCreate(Strict):
     @validates_schema
     def _covers_case_work(self, data, **_):
         if "case_work" not in data.get("scope", []):
-            raise ValidationError("must include case_work (consent to keep the file)", "scope")
+            raise ValidationError("scope_must_include_case_work", "scope")
 
 
 class CaseCreate(Strict):
@@ -77,7 +77,7 @@ class CaseCreate(Strict):
     @validates_schema
     def _risk_reason(self, data, **_):
         if data.get("risk") in ("medium", "high") and not data.get("risk_reason"):
-            raise ValidationError("a medium or high risk needs a reason", "risk_reason")
+            raise ValidationError("risk_needs_reason", "risk_reason")
 
 
 class AssessmentNeed(Strict):

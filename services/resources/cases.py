@@ -17,7 +17,7 @@ from sqlalchemy import func, or_, select
 
 from common import pii, times
 from common.db import paginate
-from common.errors import Conflict, Forbidden, NotFound, ValidationFailed, load_input
+from common.errors import Conflict, Forbidden, NotFound, ValidationFailed, load_input, msg
 from services.resources import case_schemas as cs
 from services.resources.case_models import (CASE_NUMBER_PREFIX, Case, CaseAccess, CaseAssessment, CaseConsent, CaseEntry,
                                             CaseGoal, CaseNeed, CasePerson, CaseReferral,
@@ -57,12 +57,11 @@ def _writable(session, case_id, actor, role, lock=True):
     closed case takes no more changes (409)."""
     case = _get_case(session, case_id, lock)
     if access_of(session, case, actor, role) is None:
-        raise Forbidden(f"case {case.number} is not assigned to you",
-                        {"case": case.number})
+        raise Forbidden("case_not_assigned_to_you", {"case": case.number}, case=case.number)
     if case.status == "closed":
-        raise Conflict(f"case {case.number} is closed", {"status": case.status})
+        raise Conflict("case_closed", {"status": case.status}, case=case.number)
     if session.get(CasePerson, case.opened_for_person_id).key_enc is None:
-        raise Conflict(f"case {case.number}: the person's data was erased", {"erased": True})
+        raise Conflict("case_person_erased", {"erased": True}, case=case.number)
     return case
 
 
@@ -94,7 +93,7 @@ class PersonCipher:
         if value is None:
             return None
         if self._fernet is None:
-            raise Conflict("this person's data was erased", {"erased": True})
+            raise Conflict("person_data_erased", {"erased": True})
         return self._fernet.encrypt(value.encode("utf-8")).decode("ascii")
 
     def decrypt(self, token):
@@ -265,18 +264,19 @@ def merge_persons(uow, crypto, person_id, data, actor, role):
     data = load_input(cs.MergeCreate, data)
     session = uow.session
     if role != "admin":
-        raise Forbidden("only an admin merges persons", {"role": role})
+        raise Forbidden("merge_admins_only", {"role": role})
     person = _get_row(session, CasePerson, person_id, "person", lock=True)
     into = _get_row(session, CasePerson, data["into_person_id"], "person", lock=True)
     if person.id == into.id:
-        raise ValidationFailed("cannot merge a person into itself",
-                               {"into_person_id": ["must be another person"]})
+        raise ValidationFailed("field_reason", {"into_person_id": ["must_be_another_person"]},
+                               field="into_person_id", reason=msg("must_be_another_person"))
     for row in (person, into):
         if row.key_enc is None:
-            raise Conflict(f"person {row.id} was erased", {"person_id": row.id})
+            raise Conflict("person_erased", {"person_id": row.id}, person_id=row.id)
         if row.merged_into_id is not None:
-            raise Conflict(f"person {row.id} was already merged into {row.merged_into_id}",
-                           {"person_id": row.id, "merged_into_id": row.merged_into_id})
+            raise Conflict("person_already_merged",
+                           {"person_id": row.id, "merged_into_id": row.merged_into_id},
+                           person_id=row.id, merged_into_id=row.merged_into_id)
     cases = session.execute(select(Case).where(Case.person_id == person.id)).scalars().all()
     for case in cases:
         case.person_id = into.id
@@ -311,13 +311,13 @@ def open_case(uow, crypto, data, actor, role):
     if minor:
         # PIPL art. 31: a child under 14's data is handled with a guardian's consent.
         if not p["guardian"]:
-            raise ValidationFailed("person.guardian: required for a person under 14",
-                                   {"person.guardian": ["required for a person under 14"]})
+            reason = msg("required_under_age", age=cs.MINOR_AGE)
+            raise ValidationFailed("field_reason", {"person.guardian": [reason]},
+                                   field="person.guardian", reason=reason)
         if consent["given_by"] != "guardian":
-            raise ValidationFailed(
-                "consent.given_by: a minor's file is opened only with the guardian's "
-                "consent",
-                {"consent.given_by": ["must be guardian for a person under 14"]})
+            reason = msg("guardian_under_age", age=cs.MINOR_AGE)
+            raise ValidationFailed("field_reason", {"consent.given_by": [reason]},
+                                   field="consent.given_by", reason=reason)
     phone = cs.phone_of(p)
     guardian = p["guardian"] or {}
     guardian_phone = pii.normalise(guardian["phone"]) if guardian.get("phone") else None
@@ -412,8 +412,9 @@ def record_consent(uow, crypto, case_id, data, actor, role):
     case = _writable(uow.session, case_id, actor, role)
     person = uow.session.get(CasePerson, case.person_id)
     if cs.is_minor(person.birth_year, times.local_today()) and data["given_by"] != "guardian":
-        raise ValidationFailed("given_by: a minor's consent is the guardian's",
-                               {"given_by": ["must be guardian for a person under 14"]})
+        reason = msg("guardian_under_age", age=cs.MINOR_AGE)
+        raise ValidationFailed("field_reason", {"given_by": [reason]}, field="given_by",
+                               reason=reason)
     _add_consent(_case_cipher(uow.session, crypto, case), uow.session, case, data, actor)
     uow.session.flush()
     return full_answer(uow.session, crypto, case, access_of(uow.session, case, actor, role))
@@ -455,7 +456,8 @@ def update_goal(uow, crypto, case_id, goal_id, data, actor, role):
     case = _writable(session, case_id, actor, role)
     goal = _get_row(session, CaseGoal, goal_id, "goal", lock=True)
     if goal.case_id != case.id:
-        raise NotFound(f"goal {goal_id} not found in case {case.number}", {"id": goal_id})
+        raise NotFound("goal_not_in_case", {"id": goal_id}, goal_id=goal_id,
+                       case=case.number)
     goal.status = data["status"]
     goal.done_at = utcnow() if data["status"] == "done" else None
     session.flush()
@@ -471,11 +473,11 @@ def add_entry(uow, crypto, case_id, data, actor, role):
     cipher = _case_cipher(session, crypto, case)
     occurred = times.to_storage(data["occurred_at"] or times.now())
     if occurred > times.to_storage(times.now()) + timedelta(minutes=5):
-        raise ValidationFailed("an entry cannot be in the future",
-                               {"occurred_at": ["must not be in the future"]})
+        raise ValidationFailed("field_reason", {"occurred_at": ["must_not_be_in_future"]},
+                               field="occurred_at", reason=msg("must_not_be_in_future"))
     if data["event_id"] and data["kind"] != "home_visit":
-        raise ValidationFailed("only a home visit links an event",
-                               {"event_id": ["only with kind home_visit"]})
+        raise ValidationFailed("field_reason", {"event_id": ["only_for_home_visit"]},
+                               field="event_id", reason=msg("only_for_home_visit"))
     entry = CaseEntry(case_id=case.id, kind=data["kind"], text_enc=cipher.encrypt(data["text"]),
                       occurred_at=occurred, event_id=data["event_id"], recorded_by=actor)
     session.add(entry)
@@ -499,15 +501,14 @@ def refer_case(uow, crypto, case_id, data, actor, role):
     cipher = _case_cipher(session, crypto, case)
     partner = _get_row(session, Partner, data["partner_id"], "partner")
     if partner.status != "active":
-        raise Conflict(f"partner {partner.id} is {partner.status}",
-                       {"partner_id": partner.id, "status": partner.status})
+        raise Conflict("partner_status", {"partner_id": partner.id, "status": partner.status},
+                       partner_id=partner.id, status=partner.status)
     scopes = set()
     for consent in session.execute(select(CaseConsent).where(
             CaseConsent.case_id == case.id, CaseConsent.withdrawn_at.is_(None))).scalars():
         scopes |= set(consent.scope or [])
     if "referral" not in scopes:
-        raise Conflict("no consent covers a referral: record one with scope referral first",
-                       {"scope": sorted(scopes), "needed": "referral"})
+        raise Conflict("referral_needs_consent", {"scope": sorted(scopes), "needed": "referral"})
     row = CaseReferral(case_id=case.id, partner_id=partner.id,
                        reason_enc=cipher.encrypt(data["reason"]), referred_by=actor)
     session.add(row)
@@ -524,12 +525,12 @@ def answer_referral(uow, crypto, case_id, referral_id, data, actor, role):
     cipher = _case_cipher(session, crypto, case)
     row = _get_row(session, CaseReferral, referral_id, "referral", lock=True)
     if row.case_id != case.id:
-        raise NotFound(f"referral {referral_id} not found in case {case.number}",
-                       {"id": referral_id})
+        raise NotFound("referral_not_in_case", {"id": referral_id},
+                       referral_id=referral_id, case=case.number)
     allowed = {"pending": ("accepted", "declined"), "accepted": ("completed", "declined")}
     if data["status"] not in allowed.get(row.status, ()):
-        raise Conflict(f"referral {row.id} is {row.status}; cannot become {data['status']}",
-                       {"status": row.status})
+        raise Conflict("referral_transition_refused", {"status": row.status},
+                       referral_id=row.id, status=row.status, to=data["status"])
     row.status = data["status"]
     if data["outcome"]:
         row.outcome_enc = cipher.encrypt(data["outcome"])
@@ -600,7 +601,7 @@ def follow_up(session, query, actor, role, high_risk_days):
     worker = q.get("worker")
     if role != "admin":
         if worker and worker != actor:
-            raise Forbidden("a social worker sees their own follow-up", {"worker": worker})
+            raise Forbidden("follow_up_own_only", {"worker": worker})
         worker = actor
     today = times.local_today()
     stmt = select(CaseWorker.username, Case).join(Case, Case.id == CaseWorker.case_id).where(
@@ -673,13 +674,13 @@ def export_person(uow, crypto, person_id, actor, role):
     """The person's data (an access request, PIPL art. 45): the person and every case
     file of theirs, whole, as one JSON document. Admins only; each file read is logged."""
     if role != "admin":
-        raise Forbidden("only an admin exports a person's data", {"role": role})
+        raise Forbidden("person_export_admins_only", {"role": role})
     session = uow.session
     person = _get_row(session, CasePerson, person_id, "person")
     if person.merged_into_id is not None:
         person = session.get(CasePerson, person.merged_into_id)
     if person.key_enc is None:
-        raise Conflict(f"person {person.id} was erased", {"person_id": person.id})
+        raise Conflict("person_erased", {"person_id": person.id}, person_id=person.id)
     ids = [row.id for row in _family(session, person)]
     files = []
     for case in session.execute(select(Case).where(Case.person_id.in_(ids))
@@ -703,7 +704,7 @@ def erase_person(uow, crypto, person_id, data, actor, role):
     for retried writes are receipts without personal data (``receipt``)."""
     data = load_input(cs.ErasureCreate, data)
     if role != "admin":
-        raise Forbidden("only an admin erases a person's data", {"role": role})
+        raise Forbidden("person_erasure_admins_only", {"role": role})
     session = uow.session
     person = _get_row(session, CasePerson, person_id, "person", lock=True)
     if person.merged_into_id is not None:

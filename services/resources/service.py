@@ -264,7 +264,7 @@ class ResourcesService(OperatorEndpoints):
         """One write to a case file: ``action`` is consent, assess, goal, goal_status,
         entry, refer, referral_answer, link_need, workers or close."""
         if action not in CASE_WRITES:
-            raise BadRequest(f"unknown change of a case: {action}", {"action": action})
+            raise BadRequest("unknown_case_change", {"action": action}, action=action)
         write = CASE_WRITES[action]
         with self.store.unit_of_work() as uow:
             if item_id is not None:

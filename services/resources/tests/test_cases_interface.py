@@ -49,7 +49,8 @@ def test_case_file_need_to_know_follow_up_and_duplicates(stack):
     # a child's file is refused without the guardian's consent
     alone = case_body()
     alone["consent"] = dict(alone["consent"], given_by="self", name=NAME)
-    refused(li.post("/cases", json=alone), "consent.given_by")
+    minor = refused(li.post("/cases", json=alone), "consent.given_by")
+    assert minor["details"] == {"consent.given_by": ["未满 14 周岁者须由监护人同意"]}
     no_guardian = case_body(guardian=None)
     refused(li.post("/cases", json=no_guardian), "person.guardian")
     assert li.get("/cases").json()["total"] == 0
@@ -90,7 +91,11 @@ def test_case_file_need_to_know_follow_up_and_duplicates(stack):
                               "risk": "high", "status": "open", "assigned_to_me": False,
                               "restricted": True}
     assert NAME not in summary.text and GUARDIAN not in summary.text
-    assert wang.post(f"/cases/{cid}/entries", json={"kind": "note", "text": "x"}).status_code == 403
+    note = {"kind": "note", "text": "x"}
+    not_theirs = wang.post(f"/cases/{cid}/entries", json=note)
+    assert not_theirs.status_code == 403 and not_theirs.json()["message"] == "个案 GA000001 未分派给您"
+    in_english = wang.post(f"/cases/{cid}/entries", json=note, headers={"Accept-Language": "en"})
+    assert in_english.json()["message"] == "case GA000001 is not assigned to you"
     assert admin.get("/audit-log", params={"action": "break_glass_case_file"}).json()["total"] == 0
     # ... and the whole file after giving a reason, audited
     glass = wang.get(f"/cases/{cid}", params={"reason": "夜间值班接到邻居紧急求助"})
@@ -234,7 +239,9 @@ def test_access_export_and_erasure_by_crypto_shredding(full_stack):
     after = li.get(f"/cases/{cid}").json()
     assert after["person"]["erased"] is True and NAME not in json.dumps(after, ensure_ascii=False)
     assert after["category"] == "care" and after["risk"] == "high"
-    assert li.post(f"/cases/{cid}/entries", json={"kind": "note", "text": "x"}).status_code == 409
+    erased = li.post(f"/cases/{cid}/entries", json={"kind": "note", "text": "x"})
+    assert erased.status_code == 409, erased.text
+    assert "服务对象的个人信息已删除" in erased.json()["message"]
     # the other person is untouched
     assert li.get(f"/cases/{adult.json()['id']}").json()["person"]["name"] == "林阿婆"
     # the figures, live and rebuilt from the event logs after the erasure, do not move
