@@ -36,10 +36,10 @@ from nameko.extensions import DependencyProvider
 from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy import select
 
-from common import downloads, times, vocab
+from common import downloads, messages, times, vocab
 from common.config import ROOT
 from common.db import StoreAccess, store_of
-from common.errors import Conflict, NotFound, ValidationFailed
+from common.errors import Conflict, NotFound, RongheError, ValidationFailed, validation_error
 from services.reports import domain, periodic
 from services.reports.dossier_schemas import DossierRequest
 from services.reports.models import dossiers
@@ -57,8 +57,7 @@ def check_request(data):
     try:
         return DossierRequest().load(data or {})
     except ValidationError as exc:
-        raise ValidationFailed(f"bad dossier request: {', '.join(exc.messages)}",
-                               exc.messages) from None
+        raise validation_error(exc) from None
 
 
 def resolve(data, targets_file):
@@ -74,8 +73,8 @@ def resolve(data, targets_file):
         try:
             date.fromisoformat(day)
         except ValueError:
-            raise ValidationFailed(f"bad dossier request: {field} is not a date",
-                                   {field: ["not a date"]}) from None
+            raise ValidationFailed("invalid_fields", {field: ["not_a_date"]},
+                                   fields=field) from None
     return {"year": year, "from": day_from, "to": day_to, "plan": data.get("plan"),
             "year_start": start, "year_end": end}
 
@@ -103,7 +102,7 @@ def _answer(row):
 def _row(session, dossier_id):
     row = session.execute(select(dossiers).where(dossiers.c.id == str(dossier_id))).first()
     if row is None:
-        raise NotFound(f"dossier {dossier_id} not found", {"dossier_id": dossier_id})
+        raise NotFound("dossier_not_found", {"dossier_id": dossier_id}, dossier_id=dossier_id)
     return row
 
 
@@ -134,7 +133,17 @@ def fail_interrupted(session):
     """At start-up: builds that were queued or building when the process stopped."""
     return session.execute(dossiers.update().where(dossiers.c.status.in_(("queued", "building")))
                            .values(status="failed", stage="failed", finished_at=times.now(),
-                                   error="interrupted (service restarted)")).rowcount
+                                   error=messages.render("dossier_build_interrupted"))).rowcount
+
+
+def failure_text(exc):
+    """Why a build failed, in Chinese, as the console shows it: a service's own refusal
+    in its words, anything else by the kind of failure (the log has the whole trace)."""
+    if isinstance(exc, RongheError):
+        reason = messages.render(exc.key, exc.params)
+    else:
+        reason = f"{type(exc).__name__}: {exc}"
+    return messages.render("dossier_build_failed", {"reason": reason})
 
 
 def ready_file(session, directory, dossier_id, kind, offset=0, limit=CHUNK):
@@ -143,12 +152,12 @@ def ready_file(session, directory, dossier_id, kind, offset=0, limit=CHUNK):
     than one message should be; the gateway reads it part by part). 409 until ready."""
     row = _row(session, dossier_id)
     if row.status != "ready":
-        raise Conflict(f"dossier {dossier_id} is not ready ({row.status})",
-                       {"dossier_id": dossier_id, "status": row.status})
+        raise Conflict("dossier_not_ready", {"dossier_id": dossier_id, "status": row.status},
+                       dossier_id=dossier_id, status=row.status)
     path = directory / row.id / f"dossier.{kind}"
     if not path.is_file():
-        raise NotFound(f"the {kind} of dossier {dossier_id} is no longer stored",
-                       {"dossier_id": dossier_id})
+        raise NotFound("dossier_file_gone", {"dossier_id": dossier_id},
+                       dossier_id=dossier_id, kind=kind.upper())
     params = json.loads(row.params)
     title = f"评估台账-第{params['year']}年-{params['from']}至{params['to']}"
     if params.get("plan"):
@@ -415,7 +424,7 @@ class DossierBuilder(DependencyProvider):
                 log.exception("dossier %s failed", dossier_id)
                 with store.session() as session:
                     update(session, dossier_id, status="failed", stage="failed",
-                           finished_at=times.now(), error=f"{type(exc).__name__}: {exc}")
+                           finished_at=times.now(), error=failure_text(exc))
                 shutil.rmtree(self.directory / dossier_id, ignore_errors=True)
 
     def _build(self, store, dossier_id):

@@ -4,7 +4,7 @@ the client wrote it."""
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 PLANS = ("resources", "system", "service", "culture")
-DATE = validate.Regexp(r"^\d{4}-\d{2}-\d{2}$", error="expected YYYY-MM-DD")
+DATE = validate.Regexp(r"^\d{4}-\d{2}-\d{2}$", error="expected_day")
 
 
 class DossierRequest(Schema):
@@ -22,4 +22,4 @@ class DossierRequest(Schema):
     @validates_schema
     def _period(self, data, **kwargs):
         if data.get("from") and data.get("to") and data["from"] > data["to"]:
-            raise ValidationError("from is after to", "from")
+            raise ValidationError("from_after_to", "from")

@@ -39,5 +39,4 @@ class PeriodicQuery(Schema):
     @validates_schema
     def _one_period(self, data, **_):
         if ("period" in data) == ("year" in data):
-            raise ValidationError("give period (2026-11, 2026-Q4 or 2026) or year (a "
-                                  "project year), one of them", "period")
+            raise ValidationError("period_or_year", "period")

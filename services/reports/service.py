@@ -11,6 +11,7 @@ from nameko.dependency_providers import Config
 from common import contract, times
 from common.bus import handle_event_batches
 from common.db import Store
+from common.errors import msg
 from common.idempotency import idempotent
 from common.metrics import Instrumentation
 from common.ops import OperatorEndpoints
@@ -246,7 +247,9 @@ class ReportsService(OperatorEndpoints):
         """Part of the built PDF or ZIP from ``offset`` (``common.downloads.answer`` with
         the file's ``size``); 409 until it is ready."""
         if kind not in ("pdf", "zip"):
-            raise dossier.ValidationFailed("bad kind", {"kind": ["one of pdf, zip"]})
+            raise dossier.ValidationFailed(
+                "invalid_fields", {"kind": [msg("one_of_formats", formats="pdf, zip")]},
+                fields="kind")
         with self.store.session() as session:
             return dossier.ready_file(session, dossier.directory_of(self.config), dossier_id,
                                       kind, offset)
