@@ -198,3 +198,93 @@ class SampleDataCleared(Schema):
     resources = Count(required=True)
     matches = Count(required=True)
     needs_reopened = fields.List(Id(), required=True)
+
+
+# ---------------------------------------------------------------- case files (个案)
+# Facts of case files carry ids, codes, counts and times only: never a name, phone, ID
+# number, birth year, note, reason or outcome text. They are in the event log for the
+# figures to come; nobody consumes them yet.
+
+_RISK = validate.OneOf(["low", "medium", "high"])
+
+
+@event_type("case_opened", "resources",
+            "A case file (个案) was opened with consent (codes only, no personal data).",
+            consumers=())
+class CaseOpened(Schema):
+    case_id = Id(required=True)
+    category = NeedCategory(required=True)
+    target_group = TargetGroup(required=True)
+    risk = fields.String(required=True, validate=_RISK)
+    # Whether the person was under 14 at opening (a guardian consented); no birth year.
+    minor = fields.Boolean(required=True)
+    compound = fields.String(allow_none=True, load_default=None)
+    opened_at = fields.DateTime(required=True)
+
+
+@event_type("case_assessed", "resources", "A case was assessed: its risk level and the "
+            "need categories found.", consumers=())
+class CaseAssessed(Schema):
+    case_id = Id(required=True)
+    risk = fields.String(required=True, validate=_RISK)
+    categories = fields.List(NeedCategory(), required=True)
+    assessed_at = fields.DateTime(required=True)
+
+
+@event_type("case_contact_recorded", "resources",
+            "A note, home visit or phone contact was recorded in a case (kind and time).",
+            consumers=())
+class CaseContactRecorded(Schema):
+    case_id = Id(required=True)
+    entry_id = Id(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(["note", "home_visit", "phone"]))
+    event_id = Id(allow_none=True, load_default=None)
+    occurred_at = fields.DateTime(required=True)
+
+
+@event_type("case_referred", "resources", "A case was referred to a partner.", consumers=())
+class CaseReferred(Schema):
+    case_id = Id(required=True)
+    referral_id = Id(required=True)
+    partner_id = Id(required=True)
+    referred_at = fields.DateTime(required=True)
+
+
+@event_type("case_referral_answered", "resources",
+            "A partner's answer to a referral (accepted, declined, completed).", consumers=())
+class CaseReferralAnswered(Schema):
+    case_id = Id(required=True)
+    referral_id = Id(required=True)
+    partner_id = Id(required=True)
+    status = fields.String(required=True)
+    answered_at = fields.DateTime(required=True)
+
+
+@event_type("case_closed", "resources", "A case was closed with an outcome code.",
+            consumers=())
+class CaseClosed(Schema):
+    case_id = Id(required=True)
+    outcome = fields.String(required=True)
+    category = NeedCategory(required=True)
+    closed_at = fields.DateTime(required=True)
+
+
+@event_type("case_person_erased", "resources",
+            "A person's data was erased by destroying their data key (crypto-shredding); "
+            "their cases stay counted by their codes.", consumers=())
+class CasePersonErased(Schema):
+    person_id = Id(required=True)
+    persons_erased = Count(required=True)
+    cases = Count(required=True)
+    reason = fields.String(required=True)
+    erased_at = fields.DateTime(required=True)
+
+
+@event_type("case_persons_merged", "resources",
+            "Two records of one person were merged: the person's cases now follow the "
+            "surviving record (distinct people count once).", consumers=())
+class CasePersonsMerged(Schema):
+    person_id = Id(required=True)
+    into_person_id = Id(required=True)
+    cases_moved = Count(required=True)
+    merged_at = fields.DateTime(required=True)

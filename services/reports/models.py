@@ -125,6 +125,25 @@ period_closes = Table(
     Column("report", Text, nullable=False),
 )
 
+# Evaluation dossiers (评估台账): one row per requested build, its state and progress, so
+# that a build interrupted by a restart is marked failed at start-up, never left building.
+# Not generational: the files live under DOSSIER_DIR (``services/reports/dossier.py``).
+dossiers = Table(
+    "dossiers", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("status", String(16), nullable=False),  # queued, building, ready, failed
+    Column("params", Text, nullable=False),  # JSON: year, from, to, plan
+    Column("requested_by", String(64), nullable=False),
+    Column("requested_at", DateTime(timezone=True), nullable=False),
+    Column("started_at", DateTime(timezone=True)),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("stage", String(64), nullable=False),
+    Column("done", Integer, nullable=False),
+    Column("total", Integer, nullable=False),
+    Column("summary", Text),  # JSON: the counts the PDF prints
+    Column("error", Text),
+)
+
 # District mode: the latest summary each community published (through the shovel).
 community_summaries = Table(
     "community_summaries", metadata,

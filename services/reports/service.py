@@ -11,13 +11,13 @@ from nameko.dependency_providers import Config
 from common import contract, times
 from common.bus import handle_event_batches
 from common.db import Store
+from common.errors import msg
 from common.idempotency import idempotent
 from common.metrics import Instrumentation
 from common.ops import OperatorEndpoints
 from common.outbox import OutboxRelay
 from common.rpc import rpc
-from services.reports import domain, evidence, periodic, periods, pipeline
-from services.reports import budget, domain, periodic, periods, pipeline
+from services.reports import budget, domain, dossier, evidence, periodic, periods, pipeline
 from services.reports import metrics as rmetrics
 from services.reports.extensions import (ProjectionBacklog, Rebuilder, config_timer,
                                          handle_community_summary)
@@ -33,6 +33,7 @@ class ReportsService(OperatorEndpoints):
     instrumentation = Instrumentation()
     rebuilder = Rebuilder()
     projection_backlog = ProjectionBacklog()
+    dossiers = dossier.DossierBuilder()
 
     # -- helpers (not entrypoints) ----------------------------------------------------
 
@@ -227,3 +228,28 @@ class ReportsService(OperatorEndpoints):
         """Every counter of the served generation (operators and tests compare them)."""
         with self.store.session() as session:
             return domain.figure_dump(session)
+
+    # -- evaluation dossier (评估台账): built in the background, see dossier.py -----------
+
+    @rpc
+    @idempotent
+    def request_dossier(self, data=None, requested_by=None):
+        """Queue a dossier's build; its state answers at once (status ``queued``)."""
+        return self.dossiers.request(data, requested_by, self.config["KPI_TARGETS_FILE"])
+
+    @rpc
+    def get_dossier(self, dossier_id):
+        with self.store.session() as session:
+            return dossier.get(session, dossier_id)
+
+    @rpc
+    def get_dossier_file(self, dossier_id, kind="pdf", offset=0):
+        """Part of the built PDF or ZIP from ``offset`` (``common.downloads.answer`` with
+        the file's ``size``); 409 until it is ready."""
+        if kind not in ("pdf", "zip"):
+            raise dossier.ValidationFailed(
+                "invalid_fields", {"kind": [msg("one_of_formats", formats="pdf, zip")]},
+                fields="kind")
+        with self.store.session() as session:
+            return dossier.ready_file(session, dossier.directory_of(self.config), dossier_id,
+                                      kind, offset)

@@ -216,3 +216,7 @@ class Match(Base):
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
     matched_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+# Case files (个案档案) share this metadata: imported last, they build on Base above.
+from services.resources import case_models  # noqa: E402,F401

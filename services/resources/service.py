@@ -9,13 +9,14 @@ from nameko.dependency_providers import Config
 from common.rpc import BoundedRpc, rpc
 
 from common.db import Store
+from common.errors import BadRequest
 from common.idempotency import idempotent
 from common.metrics import Instrumentation
 from common.ops import OperatorEndpoints
 from common.outbox import OutboxRelay
 from common.pii import PiiCrypto
 from common.sample import SampleData
-from services.resources import domain, export
+from services.resources import cases, domain, export
 from services.resources.models import metadata
 from services.resources.volunteers_client import suggest_volunteers
 
@@ -232,6 +233,79 @@ class ResourcesService(OperatorEndpoints):
         with self.store.unit_of_work() as uow:
             return domain.close_need(uow, self.crypto, need_id, data, actor)
 
+    # ------------------------------------------------------------ case files (cases.py)
+    # ``actor``/``role`` are the gateway's: contents for admins and assigned workers.
+    # Writes answer a receipt without personal data (the idempotency table keeps answers
+    # for retries: no name or phone may rest there); the gateway then reads the file.
+
+    def _high_risk_days(self):
+        return int(self.config.get("CASE_HIGH_RISK_CONTACT_DAYS", 14))
+
+    @rpc
+    @idempotent
+    def open_case(self, data, actor=None, role=None):
+        with self.store.unit_of_work() as uow:
+            return cases.receipt(cases.open_case(uow, self.crypto, data, actor, role))
+
+    @rpc
+    def get_case(self, case_id, actor=None, role=None, reason=None, reveal=False):
+        # A read that writes the file's access log (who opened it, why).
+        with self.store.unit_of_work() as uow:
+            return cases.get_case(uow, self.crypto, case_id, actor, role, reason, reveal)
+
+    @rpc
+    def list_cases(self, query=None, actor=None, role=None):
+        with self.store.session() as session:
+            return cases.list_cases(session, query, actor, role)
+
+    @rpc
+    @idempotent
+    def change_case(self, action, case_id, data, actor=None, role=None, item_id=None):
+        """One write to a case file: ``action`` is consent, assess, goal, goal_status,
+        entry, refer, referral_answer, link_need, workers or close."""
+        if action not in CASE_WRITES:
+            raise BadRequest("unknown_case_change", {"action": action}, action=action)
+        write = CASE_WRITES[action]
+        with self.store.unit_of_work() as uow:
+            if item_id is not None:
+                return cases.receipt(write(uow, self.crypto, case_id, item_id, data, actor, role))
+            return cases.receipt(write(uow, self.crypto, case_id, data, actor, role))
+
+    @rpc
+    def case_follow_up(self, query=None, actor=None, role=None):
+        with self.store.session() as session:
+            return cases.follow_up(session, query, actor, role, self._high_risk_days())
+
+    @rpc
+    def count_cases(self):
+        with self.store.session() as session:
+            return cases.count_cases(session, self._high_risk_days())
+
+    @rpc
+    def list_case_duplicates(self):
+        with self.store.session() as session:
+            return cases.list_duplicates(session)
+
+    @rpc
+    @idempotent
+    def merge_case_persons(self, person_id, data, actor=None, role=None):
+        with self.store.unit_of_work() as uow:
+            return cases.merge_persons(uow, self.crypto, person_id, data, actor, role)
+
+    @rpc
+    @idempotent
+    def erase_case_person(self, person_id, data, actor=None, role=None):
+        with self.store.unit_of_work() as uow:
+            return cases.erase_person(uow, self.crypto, person_id, data, actor, role)
+
+    @rpc
+    def export_case_person(self, person_id, actor=None, role=None):
+        """The person's data for an access request: {filename, content_type,
+        content_base64}. A read that writes each file's access log."""
+        with self.store.unit_of_work() as uow:
+            document = cases.export_person(uow, self.crypto, person_id, actor, role)
+        return cases.export_file(document, person_id)
+
     # ------------------------------------------------------------ sample data
 
     @rpc
@@ -244,3 +318,11 @@ class ResourcesService(OperatorEndpoints):
     def clear_sample_data(self):
         with self.store.unit_of_work() as uow:
             return domain.clear_sample_data(uow)
+
+
+CASE_WRITES = {
+    "consent": cases.record_consent, "assess": cases.assess_case, "goal": cases.add_goal,
+    "goal_status": cases.update_goal, "entry": cases.add_entry, "refer": cases.refer_case,
+    "referral_answer": cases.answer_referral, "link_need": cases.link_need,
+    "workers": cases.set_workers, "close": cases.close_case,
+}

@@ -69,7 +69,12 @@ def one_record_of_each_kind(client):
         "closes_on": (today + timedelta(days=2)).isoformat(),
         "questions": [{"kind": "rating", "text": "满意度"},
                       {"kind": "text", "text": "建议", "required": False}]}))
-    records = {"event": f"/events/{event}", "event-checkin": f"/events/{event}/checkin",
+    case = created(client.post("/cases", json={
+        "person": {"name": "林阿婆", "birth_year": 1940, "gender": "female",
+                   "compound": "fulong_huayuan", "target_groups": ["elderly"]},
+        "consent": {"given_by": "self", "name": "林阿婆", "scope": ["case_work"]},
+        "category": "care", "target_group": "elderly"}))
+    records = {"event": f"/events/{event}", "case": f"/cases/{case}", "event-checkin": f"/events/{event}/checkin",
                "meeting": f"/meetings/{meeting}", "volunteer": f"/volunteers/{volunteer}",
                "need": f"/needs/{need}", "partner": f"/partners/{partner}",
                "resource": f"/resources/{resource}", "shift": f"/shifts/{shift}",

@@ -104,6 +104,7 @@ def environment(tmp_path_factory, vhost):
         "LOG_LEVEL": "INFO",
         "SAMPLE_DATA": "true",
         "IDEMPOTENCY_RETENTION_HOURS": "24",
+        "CASE_HIGH_RISK_CONTACT_DAYS": "14",
         "JWT_SECRET": secrets.token_urlsafe(48),
         "PII_KEY": secrets.token_urlsafe(48),
         "PII_HASH_KEY": secrets.token_urlsafe(48),
@@ -127,6 +128,8 @@ def environment(tmp_path_factory, vhost):
         "KPI_TARGETS_FILE": "config/targets/hetong-year1.yaml",
         "CONTRACT_YEARS": "",
         "SUMMARY_INTERVAL_SECONDS": "3600",
+        "DOSSIER_DIR": str(data / "dossiers"),
+        "DOSSIER_CONCURRENCY": "1",
         "PUBLIC_BASE_URL": "https://deploytest.ronghe.example.invalid",
     }
     for process in PROCESSES:

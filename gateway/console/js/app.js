@@ -6,6 +6,7 @@ import * as home from "./pages/home.js";
 import * as events from "./pages/events.js";
 import * as volunteers from "./pages/volunteers.js";
 import * as needs from "./pages/needs.js";
+import * as cases from "./pages/cases.js";
 import * as linkage from "./pages/linkage.js";
 import * as reports from "./pages/reports.js";
 import * as rooms from "./pages/rooms.js";
@@ -42,6 +43,9 @@ const ROUTES = [
   [/^\/needs$/, needs.list, "needs"],
   [/^\/needs\/new$/, needs.create, "needs"],
   [/^\/needs\/(\d+)$/, needs.detail, "needs"],
+  [/^\/cases$/, cases.list, "cases"],
+  [/^\/cases\/new$/, cases.create, "cases"],
+  [/^\/cases\/(\d+)$/, cases.detail, "cases"],
   [/^\/linkage$/, linkage.render, "linkage"],
   [/^\/reports$/, reports.render, "reports"],
   [/^\/rooms$/, rooms.week, "rooms"],

@@ -20,6 +20,7 @@ export async function render(view) {
   }
   const months = monthly ? monthMap(data.year_start, (data.as_of < data.year_end ? data.as_of : data.year_end)) : [];
   const byMonth = Object.fromEntries((monthly?.groups || []).map((g) => [g.key, g.figures || {}]));
+  const cases = await caseFollowUp();
   const elapsed = data.kpis[0]?.percent_year_elapsed ?? 0;
   const counts = { achieved: 0, on_track: 0, at_risk: 0 };
   data.kpis.forEach((k) => { counts[k.status] = (counts[k.status] || 0) + 1; });
@@ -34,9 +35,27 @@ export async function render(view) {
       h("div", h("strong", `${elapsed}%`), h("span", "年度时间进度")),
       h("div.achieved", h("strong", counts.achieved), h("span", "已达成")),
       h("div.on_track", h("strong", counts.on_track), h("span", "进度正常")),
-      h("div.at_risk", h("strong", counts.at_risk), h("span", "进度落后"))),
+      h("div.at_risk", h("strong", counts.at_risk), h("span", "进度落后")),
+      cases ? h("div#case-follow-up.at_risk", h("strong", cases.count),
+        h("span", `${cases.mine ? "我的" : ""}高风险个案超过 ${cases.days} 天未联系`)) : null),
     monthlyError ? h("p.muted.note", "月度趋势暂不可用（报表服务未提供按月汇总）。") : null,
     h("div.kpi-grid", data.kpis.map((k) => kpiCard(k, months, byMonth, !monthlyError))));
+}
+
+// High-risk case files without a visit or call in CASE_HIGH_RISK_CONTACT_DAYS: a count,
+// never names (GET /cases/counts; a social worker's own from GET /cases/follow-up).
+async function caseFollowUp() {
+  try {
+    if (session.role === "social_worker") {
+      const mine = await api.get("/cases/follow-up");
+      const count = mine.workers.reduce((n, w) => n + w.high_risk_without_contact.length, 0);
+      return { count, days: mine.high_risk_contact_days, mine: true };
+    }
+    const counts = await api.get("/cases/counts");
+    return { count: counts.high_risk_without_contact, days: counts.high_risk_contact_days, mine: false };
+  } catch {
+    return null;
+  }
 }
 
 const CONFIRMATION = "清除示例数据";

@@ -3,6 +3,7 @@
 import { api, download } from "../api.js";
 import { h, clear, form, table, act, section } from "../ui.js";
 import { fmt, todayLocal } from "../i18n.js";
+import { dossierSection } from "./dossier.js";
 
 function periodFrom(kind, year, month, quarter) {
   if (kind === "month") return `${year}-${String(month).padStart(2, "0")}`;
@@ -40,7 +41,7 @@ export async function render(view, { params, go }) {
   }
   toggle(kind);
   const body = h("div", h("p.muted.loading", "加载中…"));
-  clear(view, h("div.page-head", h("h1", "报表")), h("section.card", picker), body);
+  clear(view, h("div.page-head", h("h1", "报表")), h("section.card", picker), body, dossierSection());
   let report;
   try {
     report = await api.get("/reports/periodic", { period, format: "json" });
