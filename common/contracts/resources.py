@@ -202,15 +202,15 @@ class SampleDataCleared(Schema):
 
 # ---------------------------------------------------------------- case files (个案)
 # Facts of case files carry ids, codes, counts and times only: never a name, phone, ID
-# number, birth year, note, reason or outcome text. They are in the event log for the
-# figures to come; nobody consumes them yet.
+# number, birth year, note, reason or outcome text. Reports counts cases opened, contacts
+# and home visits, referrals and closures from them.
 
 _RISK = validate.OneOf(["low", "medium", "high"])
 
 
 @event_type("case_opened", "resources",
             "A case file (个案) was opened with consent (codes only, no personal data).",
-            consumers=())
+            consumers=("reports",))
 class CaseOpened(Schema):
     case_id = Id(required=True)
     category = NeedCategory(required=True)
@@ -233,7 +233,7 @@ class CaseAssessed(Schema):
 
 @event_type("case_contact_recorded", "resources",
             "A note, home visit or phone contact was recorded in a case (kind and time).",
-            consumers=())
+            consumers=("reports",))
 class CaseContactRecorded(Schema):
     case_id = Id(required=True)
     entry_id = Id(required=True)
@@ -242,7 +242,8 @@ class CaseContactRecorded(Schema):
     occurred_at = fields.DateTime(required=True)
 
 
-@event_type("case_referred", "resources", "A case was referred to a partner.", consumers=())
+@event_type("case_referred", "resources", "A case was referred to a partner.",
+            consumers=("reports",))
 class CaseReferred(Schema):
     case_id = Id(required=True)
     referral_id = Id(required=True)
@@ -251,7 +252,8 @@ class CaseReferred(Schema):
 
 
 @event_type("case_referral_answered", "resources",
-            "A partner's answer to a referral (accepted, declined, completed).", consumers=())
+            "A partner's answer to a referral (accepted, declined, completed).",
+            consumers=("reports",))
 class CaseReferralAnswered(Schema):
     case_id = Id(required=True)
     referral_id = Id(required=True)
@@ -261,7 +263,7 @@ class CaseReferralAnswered(Schema):
 
 
 @event_type("case_closed", "resources", "A case was closed with an outcome code.",
-            consumers=())
+            consumers=("reports",))
 class CaseClosed(Schema):
     case_id = Id(required=True)
     outcome = fields.String(required=True)

@@ -92,6 +92,13 @@ METRICS = [
     Metric("venue_bookings", "场地使用场次", "次", dims=("venue",)),
     Metric("venue_hours_booked", "场地使用时长", "小时", ("venue_minutes",), kind="scaled",
            scale=60, dims=("venue",)),
+    # case files (个案): codes and counts only, never a person
+    Metric("cases_opened", "新开个案", "件", dims=("category", "target_group", "risk")),
+    Metric("case_home_visits", "个案入户探访", "次"),
+    Metric("case_contacts", "个案跟进记录", "次", dims=("kind",)),
+    Metric("case_referrals", "个案转介", "次"),
+    Metric("case_referrals_accepted", "个案转介被接收", "次"),
+    Metric("cases_closed", "结案", "件", dims=("category", "outcome")),
     # linkage (system)
     Metric("ideas_collected", "收集金点子", "条", dims=("category", "compound")),
     Metric("idea_votes", "金点子投票", "票"),

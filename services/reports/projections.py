@@ -533,6 +533,33 @@ def expenditure_recorded(c, p, env):
                    str(year))
 
 
+def case_opened(c, p, env):
+    c.add("cases_opened", month(p["opened_at"]), category=p["category"],
+          target_group=p["target_group"], risk=p["risk"])
+
+
+def case_contact_recorded(c, p, env):
+    period = month(p["occurred_at"])
+    c.add("case_contacts", period, kind=p["kind"])
+    if p["kind"] == "home_visit":
+        c.add("case_home_visits", period)
+
+
+def case_referred(c, p, env):
+    c.add("case_referrals", month(p["referred_at"]))
+
+
+def case_referral_answered(c, p, env):
+    # A partner that accepts counts once; its later "completed" is not a second acceptance.
+    if p["status"] == "accepted":
+        c.add("case_referrals_accepted", month(p["answered_at"]))
+
+
+def case_closed(c, p, env):
+    c.add("cases_closed", month(p["closed_at"]), category=p["category"],
+          outcome=p["outcome"])
+
+
 def fen(yuan):
     return int(round(float(yuan) * 100))
 
@@ -554,4 +581,5 @@ APPLIERS = {f.__name__: f for f in (
     consultation_created, consultation_answered, decision_recorded, action_item_updated,
     attachment_added, attachment_removed,
     expenditure_recorded,
+    case_opened, case_contact_recorded, case_referred, case_referral_answered, case_closed,
 )}

@@ -377,6 +377,39 @@ class Scenario:
                 self.emit("events", "consultation_answered", {
                     "consultation_id": cid, "answer_id": self.nid("answer"),
                     "resident_id": 1 + k, "answered_at": when, "answers": k + 1}, when)
+        # Case files (个案): opened, contacts and home visits, referrals answered, some
+        # closed; codes only, as the resources service publishes them.
+        for _ in range(self.n(4)):
+            y, m, d = self.day()
+            case_id, opened = self.nid("case"), local(y, m, d, 9)
+            category = r.choice(CATEGORIES)
+            self.emit("resources", "case_opened", {
+                "case_id": case_id, "category": category, "target_group": r.choice(GROUPS),
+                "risk": r.choice(["low", "medium", "high"]), "minor": r.random() < 0.5,
+                "compound": r.choice(COMPOUNDS), "opened_at": opened}, opened)
+            for k in range(r.randint(0, 3)):
+                when = opened + timedelta(days=7 * (k + 1), hours=6)
+                self.emit("resources", "case_contact_recorded", {
+                    "case_id": case_id, "entry_id": self.nid("case_entry"),
+                    "kind": r.choice(["note", "home_visit", "phone"]), "event_id": None,
+                    "occurred_at": when}, when)
+            if r.random() < 0.6:
+                when = opened + timedelta(days=3)
+                referral, partner = self.nid("referral"), self.nid("partner")
+                self.emit("resources", "case_referred", {
+                    "case_id": case_id, "referral_id": referral, "partner_id": partner,
+                    "referred_at": when}, when)
+                for k, status in enumerate(r.choice([["accepted", "completed"], ["declined"],
+                                                     ["accepted"]])):
+                    answered = when + timedelta(days=2 + k)
+                    self.emit("resources", "case_referral_answered", {
+                        "case_id": case_id, "referral_id": referral, "partner_id": partner,
+                        "status": status, "answered_at": answered}, answered)
+            if r.random() < 0.5:
+                closed = opened + timedelta(days=40)
+                self.emit("resources", "case_closed", {
+                    "case_id": case_id, "outcome": "goals_met", "category": category,
+                    "closed_at": closed}, closed)
         self.action_items = items
         self.venues = venues
 
@@ -475,6 +508,14 @@ class Scenario:
             "action_items_created": c("action_item_updated", lambda p: p["previous_status"] is None,
                                       month),
             "action_items_done": c("action_item_updated", lambda p: p["status"] == "done", month),
+            "cases_opened": c("case_opened", month=month),
+            "case_contacts": c("case_contact_recorded", month=month),
+            "case_home_visits": c("case_contact_recorded", lambda p: p["kind"] == "home_visit",
+                                  month),
+            "case_referrals": c("case_referred", month=month),
+            "case_referrals_accepted": c("case_referral_answered",
+                                         lambda p: p["status"] == "accepted", month),
+            "cases_closed": c("case_closed", month=month),
         })
         if month is None:
             open_items = [i for i in self.action_items if i["status"] in ("open", "in_progress")]
