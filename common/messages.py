@@ -30,10 +30,22 @@ DEFAULT_LANGUAGE = "zh"
 CATALOGUE_FILE = Path(__file__).with_name("messages.yaml")
 
 
+class _UniqueKeys(yaml.SafeLoader):
+    """YAML keeps the last of two equal keys without a word; in the catalogue that would
+    silently give one message's text to another's raise sites."""
+
+    def construct_mapping(self, node, deep=False):
+        keys = [self.construct_object(key, deep=deep) for key, _value in node.value]
+        repeated = sorted({k for k in keys if keys.count(k) > 1})
+        if repeated:
+            raise ValueError(f"{CATALOGUE_FILE.name}: key(s) given twice: {', '.join(repeated)}")
+        return super().construct_mapping(node, deep=deep)
+
+
 @lru_cache(maxsize=1)
 def _load():
     with open(CATALOGUE_FILE, encoding="utf-8") as f:
-        document = yaml.safe_load(f)
+        document = yaml.load(f, Loader=_UniqueKeys)
     return document["messages"], document["labels"]
 
 

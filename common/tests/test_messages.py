@@ -181,3 +181,18 @@ def test_marshmallow_messages_are_rendered_in_chinese_naming_the_field():
 def test_an_unknown_key_is_shown_as_it_is():
     assert RongheError("an older service's English").to_dict("zh")["message"] == \
         "an older service's English"
+
+
+def test_a_key_given_twice_in_the_catalogue_is_refused(tmp_path, monkeypatch):
+    from common import messages
+
+    twice = tmp_path / "messages.yaml"
+    twice.write_text("messages:\n  a: {zh: 甲, en: a}\n  a: {zh: 乙, en: b}\nlabels: {}\n",
+                     encoding="utf-8")
+    monkeypatch.setattr(messages, "CATALOGUE_FILE", twice)
+    messages._load.cache_clear()
+    try:
+        with pytest.raises(ValueError, match="given twice: a"):
+            messages.catalogue()
+    finally:
+        messages._load.cache_clear()
