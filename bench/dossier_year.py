@@ -1,14 +1,17 @@
 """The evaluation dossier of a full scripted year, through the gateway, on the real
 processes: 120 events across the four plans (3 of them joint meetings with decisions),
-each with registrations, attendance and walk-ins; then the dossier is asked for and
-`GET /events` is timed before and while it builds. Prints one JSON line: the build's
-seconds, pages and sizes, whether every event and the counts read back, and the
-listing's p50/p99 beside the same listing with nothing building.
+each with registrations, attendance and walk-ins, 30 expenditures over four budget lines
+(some paying for an activity), a photo on each of 20 activities; then the dossier is asked
+for and `GET /events` is timed before and while it builds. Prints one JSON line: the
+build's seconds, pages and sizes, whether every event, the counts and the budget totals
+read back, whether the ZIP holds every attachment with its hash, and the listing's
+p50/p99 beside the same listing with nothing building.
 
     .venv/bin/python bench/dossier_year.py            # 120 events (several minutes)
     .venv/bin/python bench/dossier_year.py --events 16   # a quick check
 """
 import argparse
+import hashlib
 import io
 import json
 import sys
@@ -74,6 +77,40 @@ def script_year(staff, public, count, meetings=3, registered=4):
     return titles, served
 
 
+LINES = ("activities", "materials", "publicity", "management")
+
+
+def spend_and_photograph(staff, titles, expenditures=30, photos=20):
+    """Expenditures over four lines (every third one paying for an activity) and a photo
+    on each of the first ``photos`` activities. Returns (total fen, {sha256})."""
+    from PIL import Image
+
+    events = {e["title"]: e["id"] for e in
+              staff.call("GET", "/events?per_page=100&status=completed").json()["items"]}
+    for page in range(2, 4):
+        events.update({e["title"]: e["id"] for e in staff.call(
+            "GET", f"/events?per_page=100&status=completed&page={page}").json()["items"]})
+    activities = [events[t] for t in titles if t.startswith("活动")]
+    total = 0
+    for n in range(expenditures):
+        fen = 10_000 + 137 * n  # 100.00, 101.37, … exact to the fen
+        body = {"spent_on": f"2026-{1 + n % 11:02d}-15", "amount": f"{fen // 100}.{fen % 100:02d}",
+                "budget_line": LINES[n % 4], "plan": PLANS[n % 4], "payee": f"供应商{n}"}
+        if n % 3 == 0:
+            body["event_id"] = activities[n % len(activities)]
+        staff.call("POST", "/expenditures", json=body)
+        total += fen
+    kept = set()
+    for n, event_id in enumerate(activities[:photos]):
+        picture = io.BytesIO()
+        Image.new("RGB", (64, 48), (20 * (n % 12), 120, 200)).save(picture, "JPEG")
+        added = staff.call("POST", "/attachments", data={"owner_kind": "event",
+                                                         "owner_id": event_id},
+                           files={"file": (f"活动照片{n}.jpg", picture.getvalue(), "image/jpeg")})
+        kept.add(added.json()["sha256"])
+    return total, kept
+
+
 def listing_times(staff, seconds=None, until=None):
     times, started = [], time.monotonic()
     while True:
@@ -104,6 +141,7 @@ def main():
         staff, public = Api(base, token), Api(base)
         seeded = time.monotonic()
         titles, served = script_year(staff, public, args.events)
+        spent_fen, photo_hashes = spend_and_photograph(staff, titles)
         seeding = time.monotonic() - seeded
 
         idle = listing_times(staff, seconds=3)
@@ -126,12 +164,17 @@ def main():
         text = "".join("".join(page.extract_text() for page in reader.pages).split())
         with zipfile.ZipFile(io.BytesIO(archive)) as z:
             names = z.namelist()
+            zipped = {hashlib.sha256(z.read(n)).hexdigest() for n in names
+                      if n.startswith("attachments/")}
+        spent = f"{spent_fen // 100}.{spent_fen % 100:02d}"
         print(json.dumps({
             "events": len(titles), "seeding_s": round(seeding, 1),
             "post_answered_s": round(answered, 3), "build_s": round(built, 1),
             "pdf_pages": len(reader.pages), "pdf_kb": len(pdf) // 1024,
             "zip_kb": len(archive) // 1024, "zip_files": len(names),
             "every_event_in_pdf": all(t in text for t in titles),
+            "budget_total_in_pdf": f"合计420000.00{spent}" in text, "spent_yuan": spent,
+            "zip_holds_every_photo": zipped == photo_hashes, "photos": len(photo_hashes),
             "counts_right": state["summary"]["events"] == len(titles)
             and state["summary"]["attendance"] == served,
             "get_events_idle_ms": {"p50": round(1000 * percentile(idle, 50), 1),
