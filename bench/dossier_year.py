@@ -103,7 +103,8 @@ def spend_and_photograph(staff, titles, expenditures=30, photos=20):
     kept = set()
     for n, event_id in enumerate(activities[:photos]):
         picture = io.BytesIO()
-        Image.new("RGB", (64, 48), (20 * (n % 12), 120, 200)).save(picture, "JPEG")
+        # A different picture each (the store keeps one file per content).
+        Image.new("RGB", (64, 48), (10 * n, 120, 200)).save(picture, "JPEG")
         added = staff.call("POST", "/attachments", data={"owner_kind": "event",
                                                          "owner_id": event_id},
                            files={"file": (f"活动照片{n}.jpg", picture.getvalue(), "image/jpeg")})
