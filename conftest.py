@@ -23,10 +23,26 @@ def _shares_a_wide_fixture(item):
     return False
 
 
+# What a test costs, roughly, in units of a plain unit test: a headless browser or a
+# broker of its own costs most, a stack of services started on the broker a few units.
+_HEAVY_FOLDERS = ("tests/browser/", "tests/chaos/")
+_STACK_FIXTURES = {"stack", "full_stack", "running", "rabbit_config", "pipeline",
+                   "private_pipeline", "supervised", "container_factory"}
+
+
+def _weight(item):
+    if item.nodeid.startswith(_HEAVY_FOLDERS):
+        return 20
+    if _STACK_FIXTURES.intersection(item.fixturenames):
+        return 4
+    return 1
+
+
 def pytest_collection_modifyitems(config, items):
     """``RONGHE_TEST_SHARD=k/n`` (set by ``python -m tests.shards``) keeps the k-th of n
-    shares of the tests: each test goes to the share with the fewest so far, in collection
-    order, so the slow tests of one file spread over the shares."""
+    shares of the tests: each test goes to the share with the least work so far (by its
+    rough weight), in collection order, so the slow tests of one file spread over the
+    shares."""
     shard = os.environ.get("RONGHE_TEST_SHARD")
     if not shard:
         return
@@ -38,14 +54,14 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if _shares_a_wide_fixture(item):
             whole.setdefault(item.nodeid.split("::", 1)[0], []).append(item)
-    for group in sorted(whole.values(), key=len, reverse=True):
+    for group in sorted(whole.values(), key=lambda g: sum(map(_weight, g)), reverse=True):
         share = loads.index(min(loads))
-        loads[share] += len(group)
+        loads[share] += sum(map(_weight, group))
         share_of.update((id(item), share) for item in group)
     for item in items:
         if id(item) not in share_of:
             share = share_of[id(item)] = loads.index(min(loads))
-            loads[share] += 1
+            loads[share] += _weight(item)
     keep = [item for item in items if share_of[id(item)] == index - 1]
     drop = [item for item in items if share_of[id(item)] != index - 1]
     if drop:
