@@ -36,7 +36,7 @@ from nameko.extensions import DependencyProvider
 from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy import select
 
-from common import downloads, messages, times, vocab
+from common import contract, downloads, messages, times, vocab
 from common.config import ROOT
 from common.db import StoreAccess, store_of
 from common.errors import Conflict, NotFound, RongheError, ValidationFailed, validation_error
@@ -60,13 +60,13 @@ def check_request(data):
         raise validation_error(exc) from None
 
 
-def resolve(data, targets_file):
-    """The request made whole: the project year, its targets, and the local days
-    [from, to] covered (the year's, unless narrowed)."""
+def resolve(data, years):
+    """The request made whole: the project year (of the contract's ``years``, by default
+    the configured one) and the local days [from, to] covered (the year's, unless
+    narrowed). A year is bounded by the contract's dates, given or derived from its start."""
     data = check_request(data)
-    targets = domain.targets_for(targets_file, data.get("year"))
-    year = int(data.get("year") or targets.get("project_year", 1))
-    start, end = str(targets["year_start"]), str(targets["year_end"])
+    chosen = years.year(data.get("year"))
+    year, start, end = chosen.number, chosen.start.isoformat(), chosen.end.isoformat()
     day_from = data.get("from") or start
     day_to = data.get("to") or end
     for field, day in (("from", day_from), ("to", day_to)):
@@ -405,8 +405,8 @@ class DossierBuilder(DependencyProvider):
     def directory(self):
         return directory_of(self.container.config)
 
-    def request(self, data, requested_by, targets_file):
-        params = resolve(data, targets_file)
+    def request(self, data, requested_by):
+        params = resolve(data, contract.from_config(self.container.config))
         store = self._store()
         with store.session() as session:
             answer = create(session, params, requested_by)
@@ -448,7 +448,7 @@ class DossierBuilder(DependencyProvider):
             progress("rendering", total - 1, total)
             today = domain.parse_today(config.get("REPORTS_TODAY")) or times.local_today()
             community = config.get("COMMUNITY_ID", "hetong")
-            targets = domain.targets_for(config["KPI_TARGETS_FILE"], params["year"])
+            targets = contract.from_config(config).year(params["year"]).targets
             with store.session() as session:
                 kpis = domain.kpis(session, targets, today)
                 period = params["year_start"][:4]

@@ -235,7 +235,7 @@ class ReportsService(OperatorEndpoints):
     @idempotent
     def request_dossier(self, data=None, requested_by=None):
         """Queue a dossier's build; its state answers at once (status ``queued``)."""
-        return self.dossiers.request(data, requested_by, self.config["KPI_TARGETS_FILE"])
+        return self.dossiers.request(data, requested_by)
 
     @rpc
     def get_dossier(self, dossier_id):
