@@ -13,8 +13,10 @@ Known equivalent mutants (a change no behaviour can tell apart) are listed in
 score. Usage::
 
     python -m tests.mutate [--time-box SECONDS] [--survivors] [MODULE ...]
+    python -m tests.mutate services/volunteers/domain.py --functions sign_up cancel_signup
 """
 import argparse
+import fnmatch
 import json
 import os
 import re
@@ -31,7 +33,8 @@ EQUIVALENTS = ROOT / "tests" / "mutation_equivalents.txt"
 # The rule modules and the fast tests (no browser, no broker-heavy interface folders) that
 # run against each of their mutants.
 MODULES = {
-    "services/reports/catalogue.py": ["services/reports/tests/test_kpi_rules.py",
+    "services/reports/catalogue.py": ["services/reports/tests/test_catalogue.py",
+                                      "services/reports/tests/test_kpi_rules.py",
                                       "services/reports/tests/test_domain.py"],
     "services/reports/domain.py": ["services/reports/tests/test_kpi_rules.py",
                                    "services/reports/tests/test_domain.py"],
@@ -99,10 +102,21 @@ def prepare(module, tests):
     return scratch
 
 
-def run(module, tests, time_box):
+def patterns(module, functions):
+    """mutmut's names of the mutants of ``functions`` (module-level, or ``Class.method``)."""
+    names = []
+    for function in functions:
+        cls, _, method = function.rpartition(".")
+        name = f"x\u01c1{cls}\u01c1{method}" if cls else f"x_{function}"
+        names.append(f"{_slug(module)}.{name}__mutmut_*")
+    return names
+
+
+def run(module, tests, time_box, functions=()):
     scratch = prepare(module, tests)
     log = scratch / "mutmut.log"
-    command = [str(Path(sys.executable).parent / "mutmut"), "run", "--max-children", "1"]
+    command = [str(Path(sys.executable).parent / "mutmut"), "run", "--max-children", "1",
+               *patterns(module, functions)]
     started = time.monotonic()
     with open(log, "w", encoding="utf-8") as out:
         process = subprocess.Popen(command, cwd=scratch, stdout=out, stderr=subprocess.STDOUT,
@@ -118,10 +132,15 @@ def run(module, tests, time_box):
     return scratch, time.monotonic() - started, boxed
 
 
-def tally(module, scratch):
-    """({status: count}, [survivor names]) from mutmut's record of the module."""
+def tally(module, scratch, functions=()):
+    """({status: count}, [survivor names]) from mutmut's record of the module (of the
+    mutants of ``functions`` only, when given)."""
     meta = scratch / "mutants" / (module + ".meta")
     exit_codes = json.loads(meta.read_text())["exit_code_by_key"] if meta.exists() else {}
+    if functions:
+        wanted = patterns(module, functions)
+        exit_codes = {k: v for k, v in exit_codes.items()
+                      if any(fnmatch.fnmatchcase(k, p) for p in wanted)}
     skip = equivalents()
     counts = {"killed": 0, "survived": 0, "timeout": 0, "not checked": 0, "other": 0,
               "equivalent": 0}
@@ -154,6 +173,9 @@ def main(argv=None):
     parser.add_argument("modules", nargs="*", help=f"default: all of {', '.join(MODULES)}")
     parser.add_argument("--time-box", type=float, default=1200,
                         help="seconds per module (default 1200); the rest is 'not checked'")
+    parser.add_argument("--functions", nargs="+", default=[], metavar="NAME",
+                        help="only the mutants of these functions (or Class.method) of the "
+                             "one module given")
     parser.add_argument("--survivors", action="store_true", help="list the surviving mutants")
     parser.add_argument("--report-only", action="store_true",
                         help="print the last run's results without running again")
@@ -162,14 +184,17 @@ def main(argv=None):
     unknown = [m for m in modules if m not in MODULES]
     if unknown:
         parser.error(f"no tests known for {', '.join(unknown)}; one of {', '.join(MODULES)}")
+    if options.functions and len(modules) != 1:
+        parser.error("--functions takes exactly one module")
     rows = []
     for module in modules:
         scratch = SCRATCH / _slug(module)
         took, boxed = 0.0, False
         if not options.report_only:
             print(f"mutating {module} (time box {options.time_box:.0f} s) ...", flush=True)
-            scratch, took, boxed = run(module, MODULES[module], options.time_box)
-        counts, survivors = tally(module, scratch)
+            scratch, took, boxed = run(module, MODULES[module], options.time_box,
+                                       options.functions)
+        counts, survivors = tally(module, scratch, options.functions)
         rows.append((module, counts, took, boxed))
         summary = re.sub(r"\s+", " ", ", ".join(f"{v} {k}" for k, v in counts.items() if v))
         print(f"{module}: {summary or 'no result (see ' + str(scratch / 'mutmut.log') + ')'}; "
