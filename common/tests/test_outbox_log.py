@@ -97,3 +97,39 @@ def test_only_facts_not_yet_published_are_pending(store):
                         .values(sent_at=datetime.now(timezone.utc)))
         session.commit()
         assert outbox.pending_count(session, TABLE) == 2
+
+
+def test_a_fact_keeps_the_time_it_happened_and_its_chinese_readable(store):
+    happened = datetime(2026, 11, 28, 1, 30, tzinfo=timezone.utc)
+    with store.session() as session:
+        env = outbox.record(session, "volunteers", "hetong", "volunteer_registered",
+                            dict(PAYLOAD, volunteer_id=1, skills=["修理"]), happened)
+        session.commit()
+    assert env["occurred_at"] == "2026-11-28T01:30:00Z"
+    with store.session() as session:
+        [stored] = outbox.read_event_log(session, TABLE)["events"]
+        text = session.execute(select(TABLE.c.envelope)).scalar_one()
+    assert stored["occurred_at"] == "2026-11-28T01:30:00Z"
+    # Whoever reads the log's rows (psql, an export) reads 修理, not \\u escapes.
+    assert "修理" in text
+
+
+def _bulk(store, n):
+    """n stored facts at once (the log's reader does not look inside them)."""
+    env = json.dumps({"event_type": "volunteer_registered"})
+    now = datetime.now(timezone.utc)
+    with store.session() as session:
+        session.execute(TABLE.insert(), [
+            {"event_id": f"e{i}", "event_type": "volunteer_registered", "envelope": env,
+             "created_at": now} for i in range(n)])
+        session.commit()
+
+
+def test_the_log_is_read_in_pages_of_five_hundred_unless_asked_and_never_over_five_thousand(
+        store):
+    _bulk(store, 5001)
+    with store.session() as session:
+        assert len(outbox.read_event_log(session, TABLE)["events"]) == 500
+        assert len(outbox.read_event_log(session, TABLE, limit=10**9)["events"]) == 5000
+        page = outbox.read_event_log(session, TABLE, after=5000)
+        assert len(page["events"]) == 1 and page["last"] == 5001
