@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from common import times
-from common.errors import Conflict, ValidationFailed
+from common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from services.volunteers import domain
 from services.volunteers.models import Certificate, HoursEntry, Signup
 from services.volunteers.tests.test_domain import (SAT_9, approve, manual, many, register,
@@ -182,3 +182,88 @@ def test_signing_up_an_unknown_volunteer_is_refused_naming_the_field(store, cryp
         sign_up(store, s["id"], 4242)
     assert exc.value.status == 422 and "volunteer_id" in exc.value.details
     assert store.count(Signup) == 0
+
+
+def test_cancelling_a_place_names_what_stands_in_the_way(store, crypto):
+    v, w = many(store, crypto, 2)
+    s = shift(store, places=2)
+    mine = sign_up(store, s["id"], v["id"])
+    theirs = sign_up(store, s["id"], w["id"])
+    with pytest.raises(NotFound) as exc:
+        with store.uow() as uow:
+            domain.cancel_signup(uow, 9999)
+    assert exc.value.message == "sign-up 9999 not found"
+    with pytest.raises(Forbidden):
+        with store.uow() as uow:
+            domain.cancel_signup(uow, theirs["id"], only_volunteer_id=v["id"])
+    before = times.now()
+    with store.uow() as uow:
+        answer = domain.cancel_signup(uow, mine["id"], only_volunteer_id=v["id"])
+    assert answer["status"] == "cancelled" and answer["waitlist_position"] is None
+    assert before <= times.parse(answer["cancelled_at"]) <= times.now()
+    with store.session() as session:
+        assert session.get(Signup, mine["id"]).cancel_reason == "cancelled"
+    with pytest.raises(Conflict) as exc:
+        with store.uow() as uow:
+            domain.cancel_signup(uow, mine["id"])
+    assert exc.value.message == f"sign-up {mine['id']} is already cancelled"
+    assert exc.value.details == {"signup_id": mine["id"], "status": "cancelled"}
+    with store.uow() as uow:
+        domain.check_in(uow, theirs["id"], {"at": SAT_9.isoformat()}, "sw1")
+    with pytest.raises(Conflict) as exc:
+        with store.uow() as uow:
+            domain.cancel_signup(uow, theirs["id"])
+    assert exc.value.message == "a sign-up that has checked in cannot be cancelled"
+    assert exc.value.details == {"signup_id": theirs["id"],
+                                 "checked_in_at": "2026-11-28T01:00:00Z"}
+
+
+def test_a_volunteer_records_hours_only_for_themselves(store, crypto):
+    v, w = many(store, crypto, 2)
+    with store.uow() as uow:
+        own = domain.record_hours(uow, {"volunteer_id": v["id"], "minutes": 30,
+                                        "service_date": "2026-11-20", "reason": "入户陪伴"},
+                                  only_volunteer_id=v["id"])
+    assert own["volunteer_id"] == v["id"] and own["status"] == "pending"
+    with pytest.raises(Forbidden):
+        with store.uow() as uow:
+            domain.record_hours(uow, {"volunteer_id": w["id"], "minutes": 30,
+                                      "service_date": "2026-11-20", "reason": "入户陪伴"},
+                                only_volunteer_id=v["id"])
+    assert store.count(HoursEntry) == 1
+
+
+def test_refusals_of_hours_say_why(store, crypto):
+    v = register(store, crypto)
+    with pytest.raises(ValidationFailed) as exc:
+        manual(store, v["id"], 0, "2026-11-20")
+    assert exc.value.message == "a manual entry of no time"
+    entry = manual(store, v["id"], 60, "2026-11-20")
+    with pytest.raises(ValidationFailed) as exc:
+        with store.uow() as uow:
+            domain.reject_hours(uow, entry["id"], "sw2", " ")
+    assert exc.value.message == "a rejection needs a reason"
+    assert exc.value.details == {"reason": ["required"]}
+
+
+def test_approved_hours_count_until_a_correction_of_them_is_approved(store, crypto):
+    v = register(store, crypto)
+    entry = manual(store, v["id"], 60, "2026-11-20")
+    approve(store, entry["id"])
+    pending = manual(store, v["id"], 90, "2026-11-20", corrects_entry_id=entry["id"])
+    assert approved_minutes(store, v["id"]) == 60  # a pending correction changes nothing
+    with store.uow() as uow:
+        domain.reject_hours(uow, pending["id"], "sw2", "与签到表不符")
+    assert approved_minutes(store, v["id"]) == 60  # nor a rejected one
+
+
+def test_a_certificate_lists_services_by_date_then_in_the_order_recorded(store, crypto):
+    v = register(store, crypto)
+    for minutes, day in ((45, "2026-11-30"), (30, "2026-11-02"), (20, "2026-11-15"),
+                         (10, "2026-11-02")):
+        approve(store, manual(store, v["id"], minutes, day)["id"])
+    with store.uow() as uow:
+        cert = domain.issue_certificate(uow, crypto, v["id"], {
+            "period_from": "2026-11-01", "period_to": "2026-11-30"}, "和通社区", "hetong")
+    assert [(s["date"], s["minutes"]) for s in cert["services"]] == [
+        ("2026-11-02", 30), ("2026-11-02", 10), ("2026-11-15", 20), ("2026-11-30", 45)]
