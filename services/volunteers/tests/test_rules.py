@@ -29,23 +29,42 @@ def test_one_volunteer_cannot_correct_another_volunteers_hours(store, crypto):
     approve(store, entry["id"])
     with pytest.raises(ValidationFailed) as exc:
         manual(store, a["id"], 0, "2026-11-20", corrects_entry_id=entry["id"])
-    assert "volunteer_id" in exc.value.details
+    assert exc.value.message == "a correction is for the same volunteer"
+    assert exc.value.details == {"volunteer_id": [f"entry {entry['id']} belongs to another "
+                                                  f"volunteer"]}
     assert approved_minutes(store, b["id"]) == 60
     assert store.count(HoursEntry) == 1
 
 
 def test_hours_for_an_unknown_volunteer_or_entry_are_refused_naming_the_field(store, crypto):
     v = register(store, crypto)
+    unknown = v["id"] + 99
     with pytest.raises(ValidationFailed) as exc:
-        manual(store, v["id"] + 99, 30, "2026-11-20")
-    assert exc.value.status == 422 and "volunteer_id" in exc.value.details
+        manual(store, unknown, 30, "2026-11-20")
+    assert exc.value.status == 422
+    assert exc.value.message == f"volunteer {unknown} not found"
+    assert exc.value.details == {"volunteer_id": ["no such volunteer"]}
     with pytest.raises(ValidationFailed) as exc:
         manual(store, v["id"], 30, "2026-11-20", corrects_entry_id=12345)
-    assert exc.value.status == 422 and "corrects_entry_id" in exc.value.details
+    assert exc.value.status == 422 and exc.value.message == "hours entry 12345 not found"
+    assert exc.value.details == {"corrects_entry_id": ["no such entry"]}
     with pytest.raises(ValidationFailed) as exc:
         manual(store, v["id"], 30, "2026-11-20", shift_id=777)
-    assert exc.value.status == 422 and "shift_id" in exc.value.details
+    assert exc.value.status == 422 and exc.value.message == "shift 777 not found"
+    assert exc.value.details == {"shift_id": ["no such shift"]}
+    with pytest.raises(ValidationFailed) as exc:
+        manual(store, v["id"], 0, "2026-11-20")
+    assert exc.value.details == {
+        "minutes": ["at least 1 (0 only to correct an entry to nothing)"]}
     assert store.count(HoursEntry) == 0
+
+
+def test_hours_recorded_by_hand_for_a_shift_carry_the_shift(store, crypto):
+    v = register(store, crypto)
+    s = shift(store)
+    entry = manual(store, v["id"], 90, "2026-11-28", shift_id=s["id"])
+    assert entry["shift_id"] == s["id"] and entry["description"] == "敬老院探访"
+    assert entry["source"] == "manual"
 
 
 @pytest.mark.parametrize("reason", ["重复", "无效", "  重复  "])
