@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from common.errors import Conflict, ValidationFailed
+from common.errors import Conflict, NotFound, ValidationFailed
 from services.resources import domain
 from services.resources.models import Booking, BookingSeries
 from services.resources.tests.test_domain import SATURDAY, book, hall, slot  # noqa: F401
@@ -60,3 +60,30 @@ def test_a_room_out_of_use_takes_no_series_nor_previews_one(store, classroom):  
         with store.uow() as uow:
             domain.book_venue_series(uow, series(classroom))
     assert store.count(Booking) == 0 and store.count(BookingSeries) == 0
+
+
+def test_a_refused_booking_says_which_booking_room_and_hours_stand_in_the_way(store, hall):  # noqa: F811
+    day = SATURDAY.isoformat()
+    later = book(store, hall["id"], *slot(SATURDAY, "10:00", "11:00"))
+    earlier = book(store, hall["id"], *slot(SATURDAY, "09:00", "10:00"), booked_by="sw1")
+    # Overlapping both: the earlier one is named.
+    with pytest.raises(Conflict) as exc:
+        book(store, hall["id"], *slot(SATURDAY, "09:30", "10:30"))
+    assert exc.value.message == (f"儿童活动厅 is already booked {day}T01:00:00Z to "
+                                 f"{day}T02:00:00Z (booking {earlier['id']})")
+    assert exc.value.details["booking_id"] == earlier["id"]
+    assert exc.value.details["venue_id"] == hall["id"]
+    assert exc.value.details["conflicting_booking"]["id"] == earlier["id"]
+    assert later["id"] != earlier["id"]
+    with pytest.raises(ValidationFailed) as exc:
+        book(store, hall["id"], *slot(SATURDAY, "12:30", "13:00"))
+    assert exc.value.details["opening_hours"] == hall["opening_hours"]
+    with pytest.raises(NotFound) as exc:
+        book(store, 999, *slot(SATURDAY, "09:00", "10:00"))
+    assert exc.value.message == "venue 999 not found"
+    with store.uow() as uow:
+        domain.update_venue(uow, hall["id"], {"status": "inactive"})
+    with pytest.raises(Conflict) as exc:
+        book(store, hall["id"], *slot(SATURDAY, "14:00", "15:00"))
+    assert exc.value.message == "venue 儿童活动厅 is not in use"
+    assert exc.value.details == {"venue_id": hall["id"], "status": "inactive"}
