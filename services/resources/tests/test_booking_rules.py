@@ -87,3 +87,16 @@ def test_a_refused_booking_says_which_booking_room_and_hours_stand_in_the_way(st
         book(store, hall["id"], *slot(SATURDAY, "14:00", "15:00"))
     assert exc.value.message == "venue 儿童活动厅 is not in use"
     assert exc.value.details == {"venue_id": hall["id"], "status": "inactive"}
+
+
+def test_a_booking_outside_the_hours_is_told_the_days_hours(store, hall):  # noqa: F811
+    day = SATURDAY.isoformat()
+    with pytest.raises(ValidationFailed) as exc:
+        book(store, hall["id"], *slot(SATURDAY, "12:30", "13:00"))
+    assert exc.value.message == (f"儿童活动厅 is open 周六 (sat) 08:30-12:00, 14:00-21:00; "
+                                 f"{day} 12:30-13:00 is outside")
+    monday = SATURDAY + timedelta(days=2)
+    with pytest.raises(ValidationFailed) as exc:
+        book(store, hall["id"], *slot(monday, "09:00", "10:00"))
+    assert exc.value.message == (f"儿童活动厅 is open 周一 (mon) closed; "
+                                 f"{monday.isoformat()} 09:00-10:00 is outside")
