@@ -7,7 +7,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 # The floor of line coverage of the product code (.coveragerc): raise it, never lower it.
 COVERAGE_FLOOR := 92
 
-.PHONY: run test chaos install install-dev migrate bench asyncapi clean
+.PHONY: run test chaos mutate install install-dev migrate bench asyncapi clean
 
 # Run time: what the image installs. Tests and tools come on top (requirements-dev.txt).
 $(STAMP): requirements.txt
@@ -38,6 +38,16 @@ test: $(DEV_STAMP)
 ## minutes): a node SIGKILLed while facts flow. Not part of `make test`; CI runs both.
 chaos: $(DEV_STAMP)
 	$(PY) -m pytest -q -s -m cluster tests/chaos/test_broker_cluster.py
+
+## Mutation testing of the rule modules (mutmut, tests/mutate.py): one module at a time in
+## a scratch copy under var/mutate, each within MUTATE_TIME_BOX seconds, killed/survived and
+## the score per module. Long: not part of `make test`. One module:
+## `make mutate MUTATE_MODULES=services/reports/catalogue.py`.
+MUTATE_TIME_BOX ?= 1200
+MUTATE_MODULES ?=
+mutate: $(DEV_STAMP)
+	$(PY) -m tests.mutate --time-box $(MUTATE_TIME_BOX) --survivors $(MUTATE_MODULES)
+	@cat tests/mutation_equivalents.txt
 
 migrate: $(STAMP)
 	$(PY) -m common.cli migrate all

@@ -1,0 +1,288 @@
+"""The volunteer rules at their edges, as a volunteer or a social worker would notice
+them: whose hours may be corrected, what a rejection needs, which days a certificate
+counts, who gets a freed place, which shifts clash, who may sign up at all, and what is
+recorded about each decision."""
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from common import times
+from common.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from services.volunteers import domain
+from services.volunteers.models import Certificate, HoursEntry, Signup
+from services.volunteers.tests.test_domain import (SAT_9, approve, manual, many, register,
+                                                   shift, sign_up)
+
+UTC = timezone.utc
+
+
+def approved_minutes(store, volunteer_id):
+    with store.session() as session:
+        return domain.approved_minutes(session, volunteer_id)
+
+
+# -- hours ---------------------------------------------------------------------------
+
+def test_one_volunteer_cannot_correct_another_volunteers_hours(store, crypto):
+    a, b = many(store, crypto, 2)
+    entry = manual(store, b["id"], 60, "2026-11-20")
+    approve(store, entry["id"])
+    with pytest.raises(ValidationFailed) as exc:
+        manual(store, a["id"], 0, "2026-11-20", corrects_entry_id=entry["id"])
+    assert exc.value.message == "a correction is for the same volunteer"
+    assert exc.value.details == {"volunteer_id": [f"entry {entry['id']} belongs to another "
+                                                  f"volunteer"]}
+    assert approved_minutes(store, b["id"]) == 60
+    assert store.count(HoursEntry) == 1
+
+
+def test_hours_for_an_unknown_volunteer_or_entry_are_refused_naming_the_field(store, crypto):
+    v = register(store, crypto)
+    unknown = v["id"] + 99
+    with pytest.raises(ValidationFailed) as exc:
+        manual(store, unknown, 30, "2026-11-20")
+    assert exc.value.status == 422
+    assert exc.value.message == f"volunteer {unknown} not found"
+    assert exc.value.details == {"volunteer_id": ["no such volunteer"]}
+    with pytest.raises(ValidationFailed) as exc:
+        manual(store, v["id"], 30, "2026-11-20", corrects_entry_id=12345)
+    assert exc.value.status == 422 and exc.value.message == "hours entry 12345 not found"
+    assert exc.value.details == {"corrects_entry_id": ["no such entry"]}
+    with pytest.raises(ValidationFailed) as exc:
+        manual(store, v["id"], 30, "2026-11-20", shift_id=777)
+    assert exc.value.status == 422 and exc.value.message == "shift 777 not found"
+    assert exc.value.details == {"shift_id": ["no such shift"]}
+    with pytest.raises(ValidationFailed) as exc:
+        manual(store, v["id"], 0, "2026-11-20")
+    assert exc.value.details == {
+        "minutes": ["at least 1 (0 only to correct an entry to nothing)"]}
+    assert store.count(HoursEntry) == 0
+
+
+def test_hours_recorded_by_hand_for_a_shift_carry_the_shift(store, crypto):
+    v = register(store, crypto)
+    s = shift(store)
+    entry = manual(store, v["id"], 90, "2026-11-28", shift_id=s["id"])
+    assert entry["shift_id"] == s["id"] and entry["description"] == "敬老院探访"
+    assert entry["source"] == "manual"
+
+
+@pytest.mark.parametrize("reason", ["重复", "无效", "  重复  "])
+def test_a_two_character_reason_is_enough_to_reject(store, crypto, reason):
+    v = register(store, crypto)
+    entry = manual(store, v["id"], 60, "2026-11-20")
+    with store.uow() as uow:
+        rejected = domain.reject_hours(uow, entry["id"], "sw2", reason)
+    assert rejected["status"] == "rejected"
+    assert rejected["decision_reason"] == reason.strip()
+
+
+@pytest.mark.parametrize("reason", [None, "", "否", "   ", " 否 "])
+def test_a_rejection_without_a_real_reason_is_refused(store, crypto, reason):
+    v = register(store, crypto)
+    entry = manual(store, v["id"], 60, "2026-11-20")
+    with pytest.raises(ValidationFailed) as exc:
+        with store.uow() as uow:
+            domain.reject_hours(uow, entry["id"], "sw2", reason)
+    assert "reason" in exc.value.details
+    with store.session() as session:
+        assert session.get(HoursEntry, entry["id"]).status == "pending"
+    assert store.events("hours_rejected") == []
+
+
+def test_who_approved_or_rejected_an_entry_when_and_why_is_kept(store, crypto):
+    v = register(store, crypto)
+    first = manual(store, v["id"], 60, "2026-11-20")
+    second = manual(store, v["id"], 30, "2026-11-21")
+    before = times.now()
+    approved = approve(store, first["id"], "sw2", reason="签到表核对无误")
+    with store.uow() as uow:
+        rejected = domain.reject_hours(uow, second["id"], "sw3", "当天未开展活动")
+    after = times.now()
+    with store.session() as session:
+        listed = {e["id"]: e for e in domain.list_hours(session, {})["items"]}
+    for answer in (approved, listed[first["id"]]):
+        assert answer["decided_by"] == "sw2" and answer["decision_reason"] == "签到表核对无误"
+        assert before <= times.parse(answer["decided_at"]) <= after
+    for answer in (rejected, listed[second["id"]]):
+        assert answer["decided_by"] == "sw3" and answer["decision_reason"] == "当天未开展活动"
+        assert before <= times.parse(answer["decided_at"]) <= after
+    assert listed[first["id"]]["recorded_by"] == "sw1"
+
+
+def test_a_certificate_counts_the_first_and_the_last_day_of_its_period(store, crypto):
+    v = register(store, crypto)
+    for minutes, day in ((60, "2026-10-31"), (30, "2026-11-01"), (45, "2026-11-30"),
+                         (20, "2026-12-01")):
+        approve(store, manual(store, v["id"], minutes, day)["id"])
+    with store.uow() as uow:
+        cert = domain.issue_certificate(uow, crypto, v["id"], {
+            "period_from": "2026-11-01", "period_to": "2026-11-30"}, "和通社区", "hetong")
+    assert cert["approved_minutes"] == 75
+    assert [s["date"] for s in cert["services"]] == ["2026-11-01", "2026-11-30"]
+    assert store.count(Certificate) == 1
+
+
+# -- sign-ups ------------------------------------------------------------------------
+
+def test_a_freed_place_goes_to_the_waitlist_of_that_shift_only(store, crypto):
+    a1, b1, b2, a2 = many(store, crypto, 4)
+    shift_a = shift(store, places=1)
+    shift_b = shift(store, places=1, start=SAT_9 + timedelta(days=1))
+    sign_up(store, shift_b["id"], b1["id"])
+    early_wait_b = sign_up(store, shift_b["id"], b2["id"])  # waits on the other shift first
+    first_a = sign_up(store, shift_a["id"], a1["id"])
+    wait_a = sign_up(store, shift_a["id"], a2["id"])
+    assert early_wait_b["status"] == wait_a["status"] == "waitlisted"
+    before = times.now()
+    with store.uow() as uow:
+        cancelled = domain.cancel_signup(uow, first_a["id"])
+    after = times.now()
+    assert cancelled["promoted_signup_id"] == wait_a["id"]
+    with store.session() as session:
+        promoted = domain.get_signup(session, wait_a["id"])
+        assert promoted["status"] == "confirmed"
+        assert before <= times.parse(promoted["promoted_at"]) <= after
+        assert session.get(Signup, early_wait_b["id"]).status == "waitlisted"
+        assert domain.get_signup(session, first_a["id"])["promoted_at"] is None
+    [fact] = store.events("waitlist_promoted")
+    assert fact["payload"]["signup_id"] == wait_a["id"]
+    assert fact["payload"]["shift_id"] == shift_a["id"]
+
+
+def test_a_cancellation_is_announced_with_what_the_place_was(store, crypto):
+    v, w = many(store, crypto, 2)
+    s = shift(store, places=1)
+    confirmed = sign_up(store, s["id"], v["id"])
+    waiting = sign_up(store, s["id"], w["id"])
+    with store.uow() as uow:
+        domain.cancel_signup(uow, waiting["id"])
+    with store.uow() as uow:
+        answer = domain.cancel_signup(uow, confirmed["id"])
+    assert answer["status"] == "cancelled" and answer["promoted_signup_id"] is None
+    facts = store.events("shift_signup_cancelled")
+    assert [(f["payload"]["signup_id"], f["payload"]["was_status"]) for f in facts] == [
+        (waiting["id"], "waitlisted"), (confirmed["id"], "confirmed")]
+    assert {f["payload"]["shift_id"] for f in facts} == {s["id"]}
+
+
+def test_back_to_back_shifts_do_not_clash_in_either_order(store, crypto):
+    v = register(store, crypto)
+    morning = shift(store)
+    afternoon = shift(store, start=SAT_9 + timedelta(hours=3))
+    assert sign_up(store, afternoon["id"], v["id"])["status"] == "confirmed"
+    assert sign_up(store, morning["id"], v["id"])["status"] == "confirmed"
+    evening = shift(store, start=SAT_9 + timedelta(hours=6))
+    assert sign_up(store, evening["id"], v["id"])["status"] == "confirmed"
+    # A shift overlapping either end still clashes.
+    with pytest.raises(Conflict):
+        sign_up(store, shift(store, start=SAT_9 + timedelta(hours=2))["id"], v["id"])
+    with pytest.raises(Conflict):
+        sign_up(store, shift(store, start=SAT_9 - timedelta(hours=2))["id"], v["id"])
+    assert store.count(Signup) == 3
+
+
+@pytest.mark.parametrize("status", ["suspended", "inactive"])
+def test_a_volunteer_who_is_not_active_cannot_sign_up(store, crypto, status):
+    v = register(store, crypto)
+    with store.uow() as uow:
+        domain.update_volunteer(uow, crypto, v["id"], {"status": status})
+    s = shift(store)
+    with pytest.raises(Conflict) as exc:
+        sign_up(store, s["id"], v["id"])
+    assert exc.value.details["status"] == status
+    assert store.count(Signup) == 0
+    assert store.events("shift_signed_up") == []
+
+
+def test_signing_up_an_unknown_volunteer_is_refused_naming_the_field(store, crypto):
+    s = shift(store)
+    with pytest.raises(ValidationFailed) as exc:
+        sign_up(store, s["id"], 4242)
+    assert exc.value.status == 422 and "volunteer_id" in exc.value.details
+    assert store.count(Signup) == 0
+
+
+def test_cancelling_a_place_names_what_stands_in_the_way(store, crypto):
+    v, w = many(store, crypto, 2)
+    s = shift(store, places=2)
+    mine = sign_up(store, s["id"], v["id"])
+    theirs = sign_up(store, s["id"], w["id"])
+    with pytest.raises(NotFound) as exc:
+        with store.uow() as uow:
+            domain.cancel_signup(uow, 9999)
+    assert exc.value.message == "sign-up 9999 not found"
+    with pytest.raises(Forbidden):
+        with store.uow() as uow:
+            domain.cancel_signup(uow, theirs["id"], only_volunteer_id=v["id"])
+    before = times.now()
+    with store.uow() as uow:
+        answer = domain.cancel_signup(uow, mine["id"], only_volunteer_id=v["id"])
+    assert answer["status"] == "cancelled" and answer["waitlist_position"] is None
+    assert before <= times.parse(answer["cancelled_at"]) <= times.now()
+    with store.session() as session:
+        assert session.get(Signup, mine["id"]).cancel_reason == "cancelled"
+    with pytest.raises(Conflict) as exc:
+        with store.uow() as uow:
+            domain.cancel_signup(uow, mine["id"])
+    assert exc.value.message == f"sign-up {mine['id']} is already cancelled"
+    assert exc.value.details == {"signup_id": mine["id"], "status": "cancelled"}
+    with store.uow() as uow:
+        domain.check_in(uow, theirs["id"], {"at": SAT_9.isoformat()}, "sw1")
+    with pytest.raises(Conflict) as exc:
+        with store.uow() as uow:
+            domain.cancel_signup(uow, theirs["id"])
+    assert exc.value.message == "a sign-up that has checked in cannot be cancelled"
+    assert exc.value.details == {"signup_id": theirs["id"],
+                                 "checked_in_at": "2026-11-28T01:00:00Z"}
+
+
+def test_a_volunteer_records_hours_only_for_themselves(store, crypto):
+    v, w = many(store, crypto, 2)
+    with store.uow() as uow:
+        own = domain.record_hours(uow, {"volunteer_id": v["id"], "minutes": 30,
+                                        "service_date": "2026-11-20", "reason": "入户陪伴"},
+                                  only_volunteer_id=v["id"])
+    assert own["volunteer_id"] == v["id"] and own["status"] == "pending"
+    with pytest.raises(Forbidden):
+        with store.uow() as uow:
+            domain.record_hours(uow, {"volunteer_id": w["id"], "minutes": 30,
+                                      "service_date": "2026-11-20", "reason": "入户陪伴"},
+                                only_volunteer_id=v["id"])
+    assert store.count(HoursEntry) == 1
+
+
+def test_refusals_of_hours_say_why(store, crypto):
+    v = register(store, crypto)
+    with pytest.raises(ValidationFailed) as exc:
+        manual(store, v["id"], 0, "2026-11-20")
+    assert exc.value.message == "a manual entry of no time"
+    entry = manual(store, v["id"], 60, "2026-11-20")
+    with pytest.raises(ValidationFailed) as exc:
+        with store.uow() as uow:
+            domain.reject_hours(uow, entry["id"], "sw2", " ")
+    assert exc.value.message == "a rejection needs a reason"
+    assert exc.value.details == {"reason": ["required"]}
+
+
+def test_approved_hours_count_until_a_correction_of_them_is_approved(store, crypto):
+    v = register(store, crypto)
+    entry = manual(store, v["id"], 60, "2026-11-20")
+    approve(store, entry["id"])
+    pending = manual(store, v["id"], 90, "2026-11-20", corrects_entry_id=entry["id"])
+    assert approved_minutes(store, v["id"]) == 60  # a pending correction changes nothing
+    with store.uow() as uow:
+        domain.reject_hours(uow, pending["id"], "sw2", "与签到表不符")
+    assert approved_minutes(store, v["id"]) == 60  # nor a rejected one
+
+
+def test_a_certificate_lists_services_by_date_then_in_the_order_recorded(store, crypto):
+    v = register(store, crypto)
+    for minutes, day in ((45, "2026-11-30"), (30, "2026-11-02"), (20, "2026-11-15"),
+                         (10, "2026-11-02")):
+        approve(store, manual(store, v["id"], minutes, day)["id"])
+    with store.uow() as uow:
+        cert = domain.issue_certificate(uow, crypto, v["id"], {
+            "period_from": "2026-11-01", "period_to": "2026-11-30"}, "和通社区", "hetong")
+    assert [(s["date"], s["minutes"]) for s in cert["services"]] == [
+        ("2026-11-02", 30), ("2026-11-02", 10), ("2026-11-15", 20), ("2026-11-30", 45)]
