@@ -13,6 +13,12 @@ from services.resources.tests.test_domain import SATURDAY, book, hall, slot  # n
 from services.resources.tests.test_series import classroom, series  # noqa: F401
 
 
+def told(exc):
+    """The refusal as the API gives it in English: message and details rendered."""
+    return exc.value.to_dict("en")
+
+
+
 @pytest.mark.parametrize("days", [1, 7])
 def test_a_booking_that_runs_into_another_day_is_refused(store, hall, days):  # noqa: F811
     later = SATURDAY + timedelta(days=days)
@@ -21,8 +27,8 @@ def test_a_booking_that_runs_into_another_day_is_refused(store, hall, days):  # 
     _, end = slot(later, "09:00", "09:30")
     with pytest.raises(ValidationFailed) as exc:
         book(store, hall["id"], start, end)
-    assert "start" in exc.value.details
-    assert "end on the day it starts" in exc.value.message
+    assert "start" in told(exc)["details"]
+    assert "end on the day it starts" in told(exc)["message"]
     assert store.count(Booking) == 0 and store.events("venue_booked") == []
 
 
@@ -42,7 +48,7 @@ def test_a_room_out_of_use_takes_no_booking(store, hall):  # noqa: F811
         domain.update_venue(uow, hall["id"], {"status": "inactive"})
     with pytest.raises(Conflict) as exc:
         book(store, hall["id"], *slot(SATURDAY, "09:00", "10:00"))
-    assert exc.value.details["status"] == "inactive"
+    assert told(exc)["details"]["status"] == "inactive"
     assert store.count(Booking) == 0 and store.events("venue_booked") == []
     with store.uow() as uow:
         domain.update_venue(uow, hall["id"], {"status": "active"})
@@ -55,7 +61,7 @@ def test_a_room_out_of_use_takes_no_series_nor_previews_one(store, classroom):  
     with pytest.raises(Conflict) as exc:
         with store.session() as session:
             domain.preview_venue_series(session, series(classroom))
-    assert exc.value.details["status"] == "inactive"
+    assert told(exc)["details"]["status"] == "inactive"
     with pytest.raises(Conflict):
         with store.uow() as uow:
             domain.book_venue_series(uow, series(classroom))
@@ -69,34 +75,34 @@ def test_a_refused_booking_says_which_booking_room_and_hours_stand_in_the_way(st
     # Overlapping both: the earlier one is named.
     with pytest.raises(Conflict) as exc:
         book(store, hall["id"], *slot(SATURDAY, "09:30", "10:30"))
-    assert exc.value.message == (f"儿童活动厅 is already booked {day}T01:00:00Z to "
+    assert told(exc)["message"] == (f"儿童活动厅 is already booked {day}T01:00:00Z to "
                                  f"{day}T02:00:00Z (booking {earlier['id']})")
-    assert exc.value.details["booking_id"] == earlier["id"]
-    assert exc.value.details["venue_id"] == hall["id"]
-    assert exc.value.details["conflicting_booking"]["id"] == earlier["id"]
+    assert told(exc)["details"]["booking_id"] == earlier["id"]
+    assert told(exc)["details"]["venue_id"] == hall["id"]
+    assert told(exc)["details"]["conflicting_booking"]["id"] == earlier["id"]
     assert later["id"] != earlier["id"]
     with pytest.raises(ValidationFailed) as exc:
         book(store, hall["id"], *slot(SATURDAY, "12:30", "13:00"))
-    assert exc.value.details["opening_hours"] == hall["opening_hours"]
+    assert told(exc)["details"]["opening_hours"] == hall["opening_hours"]
     with pytest.raises(NotFound) as exc:
         book(store, 999, *slot(SATURDAY, "09:00", "10:00"))
-    assert exc.value.message == "venue 999 not found"
+    assert told(exc)["message"] == "venue 999 not found"
     with store.uow() as uow:
         domain.update_venue(uow, hall["id"], {"status": "inactive"})
     with pytest.raises(Conflict) as exc:
         book(store, hall["id"], *slot(SATURDAY, "14:00", "15:00"))
-    assert exc.value.message == "venue 儿童活动厅 is not in use"
-    assert exc.value.details == {"venue_id": hall["id"], "status": "inactive"}
+    assert told(exc)["message"] == "venue 儿童活动厅 is not in use"
+    assert told(exc)["details"] == {"venue_id": hall["id"], "status": "inactive"}
 
 
 def test_a_booking_outside_the_hours_is_told_the_days_hours(store, hall):  # noqa: F811
     day = SATURDAY.isoformat()
     with pytest.raises(ValidationFailed) as exc:
         book(store, hall["id"], *slot(SATURDAY, "12:30", "13:00"))
-    assert exc.value.message == (f"儿童活动厅 is open 周六 (sat) 08:30-12:00, 14:00-21:00; "
+    assert told(exc)["message"] == (f"儿童活动厅 is open Saturday (sat) 08:30-12:00, 14:00-21:00; "
                                  f"{day} 12:30-13:00 is outside")
     monday = SATURDAY + timedelta(days=2)
     with pytest.raises(ValidationFailed) as exc:
         book(store, hall["id"], *slot(monday, "09:00", "10:00"))
-    assert exc.value.message == (f"儿童活动厅 is open 周一 (mon) closed; "
+    assert told(exc)["message"] == (f"儿童活动厅 is open Monday (mon) closed; "
                                  f"{monday.isoformat()} 09:00-10:00 is outside")

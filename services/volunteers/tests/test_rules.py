@@ -16,6 +16,12 @@ from services.volunteers.tests.test_domain import (SAT_9, approve, manual, many,
 UTC = timezone.utc
 
 
+def told(exc):
+    """The refusal as the API gives it in English: message and details rendered."""
+    return exc.value.to_dict("en")
+
+
+
 def approved_minutes(store, volunteer_id):
     with store.session() as session:
         return domain.approved_minutes(session, volunteer_id)
@@ -29,9 +35,9 @@ def test_one_volunteer_cannot_correct_another_volunteers_hours(store, crypto):
     approve(store, entry["id"])
     with pytest.raises(ValidationFailed) as exc:
         manual(store, a["id"], 0, "2026-11-20", corrects_entry_id=entry["id"])
-    assert exc.value.message == "a correction is for the same volunteer"
-    assert exc.value.details == {"volunteer_id": [f"entry {entry['id']} belongs to another "
-                                                  f"volunteer"]}
+    assert told(exc)["message"] == "a correction is for the same volunteer"
+    assert told(exc)["details"] == {"volunteer_id": [f"entry {entry['id']} belongs to another "
+                                                f"volunteer"]}
     assert approved_minutes(store, b["id"]) == 60
     assert store.count(HoursEntry) == 1
 
@@ -42,19 +48,19 @@ def test_hours_for_an_unknown_volunteer_or_entry_are_refused_naming_the_field(st
     with pytest.raises(ValidationFailed) as exc:
         manual(store, unknown, 30, "2026-11-20")
     assert exc.value.status == 422
-    assert exc.value.message == f"volunteer {unknown} not found"
-    assert exc.value.details == {"volunteer_id": ["no such volunteer"]}
+    assert told(exc)["message"] == f"volunteer {unknown} not found"
+    assert told(exc)["details"] == {"volunteer_id": ["no such volunteer"]}
     with pytest.raises(ValidationFailed) as exc:
         manual(store, v["id"], 30, "2026-11-20", corrects_entry_id=12345)
-    assert exc.value.status == 422 and exc.value.message == "hours entry 12345 not found"
-    assert exc.value.details == {"corrects_entry_id": ["no such entry"]}
+    assert exc.value.status == 422 and told(exc)["message"] == "hours entry 12345 not found"
+    assert told(exc)["details"] == {"corrects_entry_id": ["no such entry"]}
     with pytest.raises(ValidationFailed) as exc:
         manual(store, v["id"], 30, "2026-11-20", shift_id=777)
-    assert exc.value.status == 422 and exc.value.message == "shift 777 not found"
-    assert exc.value.details == {"shift_id": ["no such shift"]}
+    assert exc.value.status == 422 and told(exc)["message"] == "shift 777 not found"
+    assert told(exc)["details"] == {"shift_id": ["no such shift"]}
     with pytest.raises(ValidationFailed) as exc:
         manual(store, v["id"], 0, "2026-11-20")
-    assert exc.value.details == {
+    assert told(exc)["details"] == {
         "minutes": ["at least 1 (0 only to correct an entry to nothing)"]}
     assert store.count(HoursEntry) == 0
 
@@ -84,7 +90,7 @@ def test_a_rejection_without_a_real_reason_is_refused(store, crypto, reason):
     with pytest.raises(ValidationFailed) as exc:
         with store.uow() as uow:
             domain.reject_hours(uow, entry["id"], "sw2", reason)
-    assert "reason" in exc.value.details
+    assert "reason" in told(exc)["details"]
     with store.session() as session:
         assert session.get(HoursEntry, entry["id"]).status == "pending"
     assert store.events("hours_rejected") == []
@@ -190,7 +196,7 @@ def test_a_volunteer_who_is_not_active_cannot_sign_up(store, crypto, status):
     s = shift(store)
     with pytest.raises(Conflict) as exc:
         sign_up(store, s["id"], v["id"])
-    assert exc.value.details["status"] == status
+    assert told(exc)["details"]["status"] == status
     assert store.count(Signup) == 0
     assert store.events("shift_signed_up") == []
 
@@ -199,7 +205,7 @@ def test_signing_up_an_unknown_volunteer_is_refused_naming_the_field(store, cryp
     s = shift(store)
     with pytest.raises(ValidationFailed) as exc:
         sign_up(store, s["id"], 4242)
-    assert exc.value.status == 422 and "volunteer_id" in exc.value.details
+    assert exc.value.status == 422 and "volunteer_id" in told(exc)["details"]
     assert store.count(Signup) == 0
 
 
@@ -211,7 +217,7 @@ def test_cancelling_a_place_names_what_stands_in_the_way(store, crypto):
     with pytest.raises(NotFound) as exc:
         with store.uow() as uow:
             domain.cancel_signup(uow, 9999)
-    assert exc.value.message == "sign-up 9999 not found"
+    assert told(exc)["message"] == "sign-up 9999 not found"
     with pytest.raises(Forbidden):
         with store.uow() as uow:
             domain.cancel_signup(uow, theirs["id"], only_volunteer_id=v["id"])
@@ -225,15 +231,15 @@ def test_cancelling_a_place_names_what_stands_in_the_way(store, crypto):
     with pytest.raises(Conflict) as exc:
         with store.uow() as uow:
             domain.cancel_signup(uow, mine["id"])
-    assert exc.value.message == f"sign-up {mine['id']} is already cancelled"
-    assert exc.value.details == {"signup_id": mine["id"], "status": "cancelled"}
+    assert told(exc)["message"] == f"sign-up {mine['id']} is already cancelled"
+    assert told(exc)["details"] == {"signup_id": mine["id"], "status": "cancelled"}
     with store.uow() as uow:
         domain.check_in(uow, theirs["id"], {"at": SAT_9.isoformat()}, "sw1")
     with pytest.raises(Conflict) as exc:
         with store.uow() as uow:
             domain.cancel_signup(uow, theirs["id"])
-    assert exc.value.message == "a sign-up that has checked in cannot be cancelled"
-    assert exc.value.details == {"signup_id": theirs["id"],
+    assert told(exc)["message"] == "a sign-up that has checked in cannot be cancelled"
+    assert told(exc)["details"] == {"signup_id": theirs["id"],
                                  "checked_in_at": "2026-11-28T01:00:00Z"}
 
 
@@ -256,13 +262,13 @@ def test_refusals_of_hours_say_why(store, crypto):
     v = register(store, crypto)
     with pytest.raises(ValidationFailed) as exc:
         manual(store, v["id"], 0, "2026-11-20")
-    assert exc.value.message == "a manual entry of no time"
+    assert told(exc)["message"] == "a manual entry of no time"
     entry = manual(store, v["id"], 60, "2026-11-20")
     with pytest.raises(ValidationFailed) as exc:
         with store.uow() as uow:
             domain.reject_hours(uow, entry["id"], "sw2", " ")
-    assert exc.value.message == "a rejection needs a reason"
-    assert exc.value.details == {"reason": ["required"]}
+    assert told(exc)["message"] == "a rejection needs a reason"
+    assert told(exc)["details"] == {"reason": ["required"]}
 
 
 def test_approved_hours_count_until_a_correction_of_them_is_approved(store, crypto):
