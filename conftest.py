@@ -33,7 +33,9 @@ _STACK_FIXTURES = {"stack", "full_stack", "running", "rabbit_config", "pipeline"
 def _weight(item):
     if item.nodeid.startswith(_HEAVY_FOLDERS):
         return 20
-    if _STACK_FIXTURES.intersection(item.fixturenames):
+    # A test on a stack of its own, or on one its file shares (the API fuzzing's 150 cases
+    # each send requests through it).
+    if _STACK_FIXTURES.intersection(item.fixturenames) or _shares_a_wide_fixture(item):
         return 4
     return 1
 
