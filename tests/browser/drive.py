@@ -42,6 +42,24 @@ AXE = Path(__file__).with_name("node_modules") / "axe-core" / "axe.min.js"
 SEVERE = ("serious", "critical")
 
 
+
+def driver_arguments(argv=None, *extra):
+    """The command line every browser driver takes — the gateway's address, who logs in,
+    where results and screenshots go, which Chromium — plus a driver's own options
+    (``extra``: ``(flag, argparse keywords)`` pairs); the output folder is made."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--base", required=True)
+    parser.add_argument("--user", default="admin")
+    parser.add_argument("--password", required=True)
+    for flag, options in extra:
+        parser.add_argument(flag, **options)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--shots", default=None)
+    parser.add_argument("--chromium", default=CHROMIUM)
+    args = parser.parse_args(argv)
+    Path(args.out).mkdir(parents=True, exist_ok=True)
+    return args
+
 def axe_scan(page, label, result=None):
     """Fails on any serious or critical accessibility violation of the page as it is now;
     appends label to result["axe_pages"] when given a result to record it in."""

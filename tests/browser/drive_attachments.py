@@ -12,7 +12,6 @@ meeting:
 Prints "STEP <name> ok ..." per step and a final "RESULT {...}" line; exits non-zero on
 the first failure (with the page's screenshot in --out).
 """
-import argparse
 import io
 import json
 import sys
@@ -21,8 +20,8 @@ from pathlib import Path
 from PIL import Image
 from playwright.sync_api import expect, sync_playwright
 
-from tests.browser.drive import (ARGS, CHROMIUM, DESKTOP, PHONE, TIMEOUT, Journey, axe_scan,
-                                 login)
+from tests.browser.drive import (ARGS, DESKTOP, PHONE, TIMEOUT, Journey, axe_scan,
+                                 driver_arguments, login)
 
 
 def camera_photo():
@@ -111,17 +110,8 @@ def pdf_on_meeting_page(j, meeting_id):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--base", required=True)
-    parser.add_argument("--user", default="admin")
-    parser.add_argument("--password", required=True)
-    parser.add_argument("--event", type=int, required=True)
-    parser.add_argument("--meeting", type=int, required=True)
-    parser.add_argument("--out", required=True)
-    parser.add_argument("--shots", default=None)
-    parser.add_argument("--chromium", default=CHROMIUM)
-    args = parser.parse_args(argv)
-    Path(args.out).mkdir(parents=True, exist_ok=True)
+    args = driver_arguments(argv, ("--event", {"type": int, "required": True}),
+                            ("--meeting", {"type": int, "required": True}))
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=args.chromium, args=ARGS, headless=True)
         context = browser.new_context(viewport=DESKTOP, locale="zh-CN",

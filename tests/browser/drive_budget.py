@@ -8,14 +8,13 @@ process, for the reason drive.py gives; by hand, against a running gateway:
 
 Prints "STEP <name> ok ..." per step and a final "RESULT {...}" line.
 """
-import argparse
 import json
 import sys
 from pathlib import Path
 
 from playwright.sync_api import expect, sync_playwright
 
-from drive import ARGS, CHROMIUM, DESKTOP, TIMEOUT, Journey
+from drive import ARGS, DESKTOP, TIMEOUT, Journey, driver_arguments
 from drive_district import login
 
 
@@ -59,17 +58,8 @@ def admin_overrides_with_a_reason(j):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--base", required=True)
-    parser.add_argument("--user", default="admin")
-    parser.add_argument("--password", required=True)
-    parser.add_argument("--setup", required=True)
-    parser.add_argument("--out", required=True)
-    parser.add_argument("--shots", default=None)
-    parser.add_argument("--chromium", default=CHROMIUM)
-    args = parser.parse_args(argv)
+    args = driver_arguments(argv, ("--setup", {"required": True}))
     setup = json.loads(args.setup)
-    Path(args.out).mkdir(parents=True, exist_ok=True)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=args.chromium, args=ARGS, headless=True)
         context = browser.new_context(viewport=DESKTOP, locale="zh-CN",

@@ -9,7 +9,6 @@ by hand, against any running gateway:
 Prints "STEP <name> ok ..." per step and a final "RESULT {...}" line; exits non-zero on
 the first failure (with the page's screenshot in --out).
 """
-import argparse
 import json
 import sys
 import zipfile
@@ -17,8 +16,8 @@ from pathlib import Path
 
 from playwright.sync_api import expect, sync_playwright
 
-from tests.browser.drive import (ARGS, CHROMIUM, DESKTOP, TIMEOUT, Journey, axe_scan, login,
-                                 save_download)
+from tests.browser.drive import (ARGS, DESKTOP, TIMEOUT, Journey, axe_scan, driver_arguments,
+                                 login, save_download)
 
 
 def build_dossier(j):
@@ -55,15 +54,7 @@ def state_kept_on_return(j):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--base", required=True)
-    parser.add_argument("--user", default="admin")
-    parser.add_argument("--password", required=True)
-    parser.add_argument("--out", required=True)
-    parser.add_argument("--shots", default=None)
-    parser.add_argument("--chromium", default=CHROMIUM)
-    args = parser.parse_args(argv)
-    Path(args.out).mkdir(parents=True, exist_ok=True)
+    args = driver_arguments(argv)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=args.chromium, args=ARGS, headless=True)
         context = browser.new_context(viewport=DESKTOP, locale="zh-CN",
