@@ -202,7 +202,8 @@ class EventListingFeed(DependencyProvider):
         self.pending = {}  # event id -> occurred_at of its oldest fact not yet applied
         self.rechecks = {}  # event id -> when this process's write answered it
         self.thread = None
-        WARM.labels(self.service, MODEL).set(0)
+        if self.enabled:  # switched off, it has no series (and no alert)
+            WARM.labels(self.service, MODEL).set(0)
 
     def start(self):
         if self.enabled:
@@ -316,4 +317,5 @@ class EventListingFeed(DependencyProvider):
     def _go_cold(self):
         self.warm = False
         self.pending, self.rechecks = {}, {}
-        WARM.labels(self.service, MODEL).set(0)
+        if self.enabled:
+            WARM.labels(self.service, MODEL).set(0)

@@ -217,9 +217,10 @@ class EventRescheduled(Schema):
 
 
 @event_type("event_updated", "events",
-            "An event's details changed without a move (title, description, audience, "
-            "capacity, series, agenda or booking). Read by the gateway's listing, which "
-            "reads the event again; in the event log.", consumers=())
+            "A listed detail of an event changed without a move (title, description, "
+            "audience, capacity, series) or its booking was restored. Read by the "
+            "gateway's listing, which reads the event again; in the event log.",
+            consumers=())
 class EventUpdated(Schema):
     event_id = Id(required=True)
     plan = Plan(required=True)

@@ -170,6 +170,12 @@ def test_an_event_published_elsewhere_appears_and_once_cancelled_disappears(stac
     assert public.get("/events").json()["items"][0]["places_left"] == 30
 
     with stack.rpc() as rpc:
+        rpc.events.update_event(event_id, {"title": "重阳节敬老茶话会", "capacity": 40})
+    wait_until(lambda: public.get("/events").json()["items"][0]["title"] == "重阳节敬老茶话会",
+               timeout=LAG_ALLOWED_SECONDS, message="the new title in the public listing")
+    assert public.get("/events").json()["items"][0]["places_left"] == 40
+
+    with stack.rpc() as rpc:
         rpc.events.cancel_event(event_id, {"reason": "天气"})
     wait_until(lambda: public_ids() == [], timeout=LAG_ALLOWED_SECONDS,
                message="the cancelled event gone from the public listing")

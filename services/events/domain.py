@@ -306,9 +306,9 @@ def update_event(uow, event_id, changes, new_booking_id=None):
             "start": event.start, "end": event.end, "previous_start": previous_start,
             "previous_end": previous_end, "venue_id": event.venue_id,
             "booking_id": event.booking_id})
-    elif changes:
-        # The listing's read models learn of every change from a fact (gateway).
-        _emit_updated(uow, event, sorted(changes))
+    elif set(changes) & set(schemas.LISTED_FIELDS):
+        # A listed field changed: the listing's read model learns of it from this fact.
+        _emit_updated(uow, event, sorted(set(changes) & set(schemas.LISTED_FIELDS)))
     session.flush()
     result = event_answer(session, event, promoted_registration_ids=promoted)
     result["release_booking_id"] = release
