@@ -282,3 +282,18 @@ class ExpenditureRecorded(Schema):
                                 metadata={"description": "exact amount in fen (1/100 yuan)"})
     over_budget = fields.Boolean(required=True, metadata={
         "description": "it took the line past its amount, accepted by an admin with a reason"})
+
+
+@event_type("expenditure_voided", "events",
+            "Staff voided an expenditure (a typing mistake, a refund): it no longer counts "
+            "on its line. The same figures as when it was recorded; the reason stays in the "
+            "events service.")
+class ExpenditureVoided(Schema):
+    expenditure_id = Id(required=True)
+    project_year = Id(required=True)
+    budget_line = fields.String(required=True, validate=validate.Length(1, 32))
+    plan = Plan(required=True)
+    event_id = Id(allow_none=True, load_default=None)
+    spent_on = fields.Date(required=True)
+    amount_fen = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    over_budget = fields.Boolean(required=True)

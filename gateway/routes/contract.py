@@ -20,6 +20,16 @@ def record_expenditure(ctx):
                    may_override=ctx.role == "admin")
 
 
+@route("POST", "/expenditures/<int:expenditure_id>/void", STAFF, body=schemas.ExpenditureVoid,
+       response=schemas.ExpenditureRecorded, tag="budget",
+       answers={409: "already voided"},
+       summary="Void an expenditure (作废: a typing mistake, a refund) with a reason: it "
+               "stays listed, marked, and its amount goes back to its line; to correct "
+               "one, void it and record the right one")
+def void_expenditure(ctx, expenditure_id):
+    return ctx.rpc("events", "void_expenditure", expenditure_id, ctx.body, voided_by=ctx.actor)
+
+
 @route("GET", "/expenditures", STAFF, query=schemas.ExpenditureQuery,
        response=schemas.Expenditure, many=True, tag="budget",
        summary="Expenditures, newest first (filters: year, budget_line, plan, event_id)")

@@ -51,6 +51,11 @@ class ExpenditureCreate(Strict):
                        "(recorded)"})
 
 
+class ExpenditureVoid(Strict):
+    reason = fields.String(required=True, validate=validate.Length(2, 200), metadata={
+        "description": "why it no longer counts (a typing mistake, a refund): recorded"})
+
+
 class ExpenditureQuery(PageQuery):
     year = fields.Integer(validate=validate.Range(1, 99),
                           metadata={"description": "project year (default: all)"})
@@ -99,6 +104,10 @@ class Expenditure(Answer):
     overridden_by = fields.String(allow_none=True)
     recorded_by = fields.String()
     recorded_at = Instant()
+    voided_at = Instant(allow_none=True, metadata={
+        "description": "voided (作废): it no longer counts on its line"})
+    voided_by = fields.String(allow_none=True)
+    void_reason = fields.String(allow_none=True)
 
 
 class ExpenditureRecorded(Expenditure):

@@ -26,6 +26,7 @@ from services.events.domain import _row_id
 from services.events.models import BudgetSpending, Event, Expenditure
 
 CREATE = schemas.ExpenditureCreate()
+VOID = schemas.ExpenditureVoid()
 QUERY = schemas.ExpenditureQuery()
 EXPENDITURE = schemas.Expenditure()
 RECORDED = schemas.ExpenditureRecorded()
@@ -138,13 +139,47 @@ def record_expenditure(uow, years, data, recorded_by, may_override=False):
     session.add(row)
     spending.spent_fen += amount
     session.flush()
-    uow.emit("expenditure_recorded", {
-        "expenditure_id": row.id, "project_year": year.number, "budget_line": line.code,
-        "plan": row.plan, "event_id": row.event_id, "spent_on": row.spent_on.isoformat(),
-        "amount_fen": amount, "over_budget": over})
+    uow.emit("expenditure_recorded", _figures(row))
     state = line_state(line, spending.spent_fen)
     return RECORDED.dump(RowAnswer(row, budget_line_label=line.label, line=state,
                                    warnings=warnings_for(year, state)))
+
+
+def _figures(row):
+    """What the facts of an expenditure carry: the figures, never the payee or a note."""
+    return {"expenditure_id": row.id, "project_year": row.project_year,
+            "budget_line": row.budget_line, "plan": row.plan, "event_id": row.event_id,
+            "spent_on": row.spent_on.isoformat(), "amount_fen": row.amount_fen,
+            "over_budget": row.over_budget}
+
+
+def void_expenditure(uow, years, expenditure_id, data, voided_by):
+    """Void an expenditure (作废): it stays in the ledger, marked with who and why, and
+    its amount goes back to its line. The correction of a mistyped one is this and a new
+    expenditure. A second void is 409."""
+    data = load_input(VOID, data)
+    session = uow.session
+    row = session.execute(select(Expenditure).where(
+        Expenditure.id == _row_id(expenditure_id, "expenditure")).with_for_update()
+    ).scalar_one_or_none()
+    if row is None:
+        raise NotFound("expenditure_not_found", {"expenditure_id": expenditure_id},
+                       expenditure_id=expenditure_id)
+    if row.voided_at is not None:
+        raise Conflict("expenditure_already_voided",
+                       {"voided_at": times.iso(row.voided_at), "voided_by": row.voided_by},
+                       expenditure_id=row.id)
+    spending = _spending_row(session, row.project_year, row.budget_line)
+    spending.spent_fen -= row.amount_fen
+    row.voided_at, row.voided_by = times.now(), voided_by
+    row.void_reason = data["reason"].strip()
+    session.flush()
+    uow.emit("expenditure_voided", _figures(row))
+    year = years.year(row.project_year)
+    line = year.line(row.budget_line)
+    state = line_state(line, spending.spent_fen) if line else None
+    return RECORDED.dump(RowAnswer(row, budget_line_label=_label(years, row), line=state,
+                                   warnings=warnings_for(year, state) if state else []))
 
 
 def _label(years, row):

@@ -328,6 +328,11 @@ class Expenditure(Base):
     overridden_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     recorded_by: Mapped[str] = mapped_column(String(64))
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # A mistyped or refunded expenditure is voided (作废), never edited or deleted: it
+    # stays in the ledger with who voided it and why, and stops counting.
+    voided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    voided_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    void_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
     __table_args__ = (
         Index("ix_expenditures_year_line", "project_year", "budget_line", "spent_on"),

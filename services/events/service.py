@@ -275,6 +275,13 @@ class EventsService(OperatorEndpoints):
             return expenditures.record_expenditure(uow, years, data, recorded_by, may_override)
 
     @rpc
+    @idempotent
+    def void_expenditure(self, expenditure_id, data, voided_by="unknown"):
+        years = self._contract()
+        with self.store.unit_of_work() as uow:
+            return expenditures.void_expenditure(uow, years, expenditure_id, data, voided_by)
+
+    @rpc
     def get_expenditure(self, expenditure_id):
         with self.store.session() as session:
             return expenditures.get_expenditure(session, self._contract(), expenditure_id)

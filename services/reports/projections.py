@@ -517,20 +517,25 @@ def attachment_removed(c, p, env):
     _attachment(c, p, -1)
 
 
-def expenditure_recorded(c, p, env):
+def expenditure_recorded(c, p, env, sign=1):
     # Money counts in the month of the day it was spent, in exact fen; the project year
     # comes with the fact (the events service read it from the contract), so that a year
     # that does not start on the 1st of a month still adds up (services/reports/budget.py).
     year = p["project_year"]
-    c.add("spent_fen", month(p["spent_on"]), p["amount_fen"], plan=p["plan"],
+    amount = sign * p["amount_fen"]
+    c.add("spent_fen", month(p["spent_on"]), amount, plan=p["plan"],
           project_year=str(year), budget_line=f"{year}:{p['budget_line']}",
           year_plan=f"{year}:{p['plan']}")
     if p.get("event_id"):
-        c.add_only("spent_fen", month(p["spent_on"]), p["amount_fen"], "event",
-                   p["event_id"])
+        c.add_only("spent_fen", month(p["spent_on"]), amount, "event", p["event_id"])
     if p.get("over_budget"):
-        c.add_only("expenditures_over_budget", month(p["spent_on"]), 1, "project_year",
+        c.add_only("expenditures_over_budget", month(p["spent_on"]), sign, "project_year",
                    str(year))
+
+
+def expenditure_voided(c, p, env):
+    # The same figures as recorded, taken back: in the month it was spent.
+    expenditure_recorded(c, p, env, sign=-1)
 
 
 def case_opened(c, p, env):
@@ -580,6 +585,6 @@ APPLIERS = {f.__name__: f for f in (
     attendance_recorded, feedback_submitted, idea_submitted, idea_voted, idea_adopted,
     consultation_created, consultation_answered, decision_recorded, action_item_updated,
     attachment_added, attachment_removed,
-    expenditure_recorded,
+    expenditure_recorded, expenditure_voided,
     case_opened, case_contact_recorded, case_referred, case_referral_answered, case_closed,
 )}

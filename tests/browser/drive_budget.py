@@ -1,6 +1,7 @@
 """Drives the console's 预算与支出 page in headless Chromium (Playwright): a social worker
 records an expenditure, is refused one that would overspend its line (the form says what
-is left), and the admin records it with a reason. Run by test_console_budget.py in a child
+is left), the admin records it with a reason, then voids it (作废) and the line has the
+money back. Run by test_console_budget.py in a child
 process, for the reason drive.py gives; by hand, against a running gateway:
 
     .venv/bin/python tests/browser/drive_budget.py --base http://127.0.0.1:8000 \
@@ -57,6 +58,19 @@ def admin_overrides_with_a_reason(j):
     j.step("admin_override_recorded")
 
 
+def admin_voids_it_and_the_line_has_the_money_back(j):
+    page = j.page
+    row = page.locator("tr[data-expenditure]").first
+    j.prompt_answer = "金额录错，应登记在物资耗材"  # the reason asked for
+    row.get_by_role("button", name="作废 100.00 元的支出").click()
+    row = page.locator("tr[data-expenditure]").first
+    expect(row).to_contain_text("已作废：金额录错，应登记在物资耗材（admin）", timeout=TIMEOUT)
+    expect(row.get_by_role("button")).to_have_count(0)
+    expect(page.locator('tr[data-line="activities"]')).to_contain_text("50.00 元")
+    expect(page.locator('tr[data-line="activities"]')).not_to_contain_text("超支")
+    j.step("admin_voided")
+
+
 def main(argv=None):
     args = driver_arguments(argv, ("--setup", {"required": True}))
     setup = json.loads(args.setup)
@@ -73,6 +87,7 @@ def main(argv=None):
             page.click("#logout")
             login(j, args.user, args.password, "/budget")
             admin_overrides_with_a_reason(j)
+            admin_voids_it_and_the_line_has_the_money_back(j)
             assert not j.errors, f"JavaScript errors: {j.errors}"
         except Exception:
             page.screenshot(path=str(Path(args.out) / "failure.png"), full_page=True)

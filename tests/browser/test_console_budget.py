@@ -35,7 +35,7 @@ def test_budget_page_records_refuses_and_overrides_in_chromium(stack, tmp_path):
     assert code == 0, f"browser journey failed (rc={code}); see {tmp_path}/failure.png\n{output}"
     steps = [line.split()[1] for line in output.splitlines() if line.startswith("STEP ")]
     assert steps == ["login", "worker_refused_past_the_line", "login",
-                     "admin_override_recorded"], output
+                     "admin_override_recorded", "admin_voided"], output
     listed = admin.get("/expenditures?budget_line=activities").json()["items"]
     assert [(e["amount"], e["over_budget"]) for e in listed] == [("100.00", True),
                                                                  ("950.00", False)]

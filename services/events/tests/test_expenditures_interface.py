@@ -178,3 +178,57 @@ def test_overspend_override_statement_and_replay(stack, tmp_path):
         rebuild.json()["generation"]
     assert statement() == before
     assert statement(2)["total"]["spent"] == "20.00"
+
+
+def test_a_mistyped_expenditure_is_voided_with_a_reason_and_every_figure_follows(
+        stack, tmp_path):
+    """¥1,000 typed for ¥100: voided (作废) with a reason, it stays listed and marked, its
+    line has the money back, the right amount is recorded, and the statement, an
+    activity's cost and a rebuild all count only the right one."""
+    targets = contract_files(tmp_path)
+    stack.start("events", "reports", "gateway", KPI_TARGETS_FILE=targets,
+                REPORTS_TODAY="2026-12-01", KPI_CHECK_INTERVAL_SECONDS="0",
+                SUMMARY_INTERVAL_SECONDS="0", REBUILD_SOURCES="events")
+    admin = stack.client()
+    event = admin.post("/events", json={
+        "title": "六一游园会", "plan": "service", "kind": "festival",
+        "target_groups": ["children"], "start": "2026-06-01T01:00:00Z",
+        "end": "2026-06-01T03:00:00Z"}).json()
+    wrong = admin.post("/expenditures", json=spending("1000.00", event_id=event["id"]))
+    assert wrong.status_code == 201, wrong.text
+    assert admin.post("/expenditures", json=spending("100.00")).status_code == 409  # no room
+
+    no_reason = admin.post(f"/expenditures/{wrong.json()['id']}/void", json={})
+    assert no_reason.status_code == 422 and "reason" in no_reason.json()["details"]
+    voided = admin.post(f"/expenditures/{wrong.json()['id']}/void",
+                        json={"reason": "金额录错，应为100.00元"})
+    assert voided.status_code == 200, voided.text
+    assert voided.json()["voided_by"] == "admin" and voided.json()["voided_at"]
+    assert voided.json()["line"]["remaining"] == "1000.00"
+    again = admin.post(f"/expenditures/{wrong.json()['id']}/void", json={"reason": "再次作废"})
+    assert again.status_code == 409 and again.json()["message"] == \
+        f"支出 {wrong.json()['id']} 已作废"
+    assert admin.post("/expenditures/999999/void", json={"reason": "不存在"}).status_code == 404
+
+    right = admin.post("/expenditures", json=spending("100.00", event_id=event["id"]))
+    assert right.status_code == 201, right.text
+    listed = admin.get("/expenditures?year=1").json()["items"]
+    assert [(e["amount"], e["void_reason"]) for e in listed] == [
+        ("100.00", None), ("1000.00", "金额录错，应为100.00元")]
+    ledger = admin.get("/budget/lines?year=1").json()
+    assert ledger["total"]["spent"] == "100.00"
+
+    def statement():
+        return admin.get("/budget?year=1").json()
+
+    wait_until(lambda: statement()["total"]["spent"] == "100.00"
+               and statement()["by_month"] == [{"month": "2026-06", "spent": "100.00"}],
+               timeout=30, message="reports took the void")
+    before = statement()
+    with stack.rpc() as rpc:
+        assert rpc.reports.get_event_costs("2026-06-01", "2026-06-30") == {
+            str(event["id"]): "100.00"}
+    assert admin.post("/reports/rebuild").status_code == 202
+    wait_until(lambda: admin.get("/reports/rebuild").json()["status"] == "done",
+               timeout=60, interval=0.2, message="the rebuild")
+    assert statement() == before

@@ -2,9 +2,10 @@
 // spent, remaining), the statement's burn against the year elapsed and costs (GET
 // /budget), and for staff the expenditures of the year with the form that
 // records one (POST /expenditures: 409 names the line and what is left; an admin may
-// give a reason to spend past it).
+// give a reason to spend past it); a mistyped or refunded one is voided (作废) with a
+// reason (POST /expenditures/{id}/void) and stays listed, marked.
 import { api, session, vocabularies } from "../api.js";
-import { h, clear, form, table, pager, section, badge, toast } from "../ui.js";
+import { h, clear, form, table, pager, section, badge, toast, act } from "../ui.js";
 import { fmt, todayLocal } from "../i18n.js";
 
 const PACE = { ahead: "快于时间进度", on_pace: "与时间进度相当", behind: "慢于时间进度" };
@@ -94,8 +95,18 @@ export async function render(view, { params, go }) {
         { label: "预算科目", render: (e) => e.budget_line_label },
         { label: "计划", render: (e) => vocab.plans[e.plan] || e.plan },
         { label: "收款方", render: (e) => e.payee },
-        { label: "说明", render: (e) => [e.note || "", e.over_budget ? badge(`超支：${e.override_reason}`, "at_risk") : null] },
+        { label: "说明", render: (e) => [e.note || "", e.over_budget ? badge(`超支：${e.override_reason}`, "at_risk") : null,
+          e.voided_at ? badge(`已作废：${e.void_reason}（${e.voided_by}）`, "muted") : null] },
         { label: "登记人", render: (e) => e.recorded_by },
+        { label: "操作", render: (e) => (e.voided_at ? "" : h("button", {
+          type: "button", "aria-label": `作废 ${e.amount} 元的支出`,
+          on: { click: (ev) => {
+            const reason = prompt("作废原因（必填，至少 2 个字；如金额录错、已退款）");
+            if (reason === null) return;
+            act(ev.target, () => api.post(`/expenditures/${e.id}/void`, { reason }),
+              "已作废，金额已退回预算科目")
+              .then(() => go(`/budget?year=${year}&page=${page}`), () => {});
+          } } }, "作废")) },
       ], spent.items, { empty: "本年度尚无支出", rowAttrs: (e) => ({ dataset: { expenditure: e.id } }) }),
       pager(spent, (p) => go(`/budget?year=${year}&page=${p}`))));
   }
