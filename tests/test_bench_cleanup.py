@@ -41,18 +41,27 @@ def alive(pid):
     return state != "Z"
 
 
-def background_shell_dispositions():
-    # What `cmd &` in a script and `nohup cmd &` leave to the command.
+def background_under_nohup():
+    # What `nohup cmd &` in a script leaves to the command: SIGINT and SIGHUP ignored.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
-def test_a_stopped_bench_leaves_no_process_and_no_vhost(signum):
+def foreground():
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
+
+@pytest.mark.parametrize("signum, started", [
+    (signal.SIGTERM, background_under_nohup),
+    (signal.SIGINT, background_under_nohup),
+    (signal.SIGHUP, foreground),  # the terminal closed
+], ids=["sigterm-background", "sigint-background", "sighup-foreground"])
+def test_a_stopped_bench_leaves_no_process_and_no_vhost(signum, started):
     bench = subprocess.Popen([sys.executable, "-m", "bench.run", "--dry-run"], cwd=ROOT,
                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True, start_new_session=True,
-                             preexec_fn=background_shell_dispositions)
+                             preexec_fn=started)
     try:
         line = bench.stdout.readline()
         assert line.startswith("ready "), (line, bench.stderr.read() if bench.poll() else "")
