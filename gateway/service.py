@@ -20,6 +20,7 @@ from gateway.dispatch import dispatch, json_response
 from gateway.models import metadata
 from gateway.openapi import build_spec
 from gateway.ratelimit import LoginThrottle, RateLimiter
+from gateway.read_models import EventListingFeed
 from gateway.security import http
 from gateway.public_limits import PhoneLimiter
 
@@ -186,6 +187,8 @@ class GatewayService:
                                  confirm=False)
     consumed_queues = ConsumedQueues()
     schema_check = SchemaCheckAtStart()
+    # GET /events from memory, kept fresh by the events service's facts.
+    event_listing = EventListingFeed()
 
     @http("GET,POST,PATCH,PUT,DELETE", "/api/v1/<path:path>")
     def api(self, request, path):

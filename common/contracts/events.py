@@ -215,6 +215,19 @@ class EventRescheduled(Schema):
     booking_id = Id(allow_none=True, load_default=None)
 
 
+
+@event_type("event_updated", "events",
+            "A listed detail of an event changed without a move (title, description, "
+            "audience, capacity, series) or its booking was restored. Read by the "
+            "gateway's listing, which reads the event again; in the event log.",
+            consumers=())
+class EventUpdated(Schema):
+    event_id = Id(required=True)
+    plan = Plan(required=True)
+    kind = EventKind(required=True)
+    changed = fields.List(fields.String(validate=validate.Length(1, 32)), required=True,
+                          metadata={"description": "names of the fields that changed"})
+
 # -- evidence attachments (佐证材料) -------------------------------------------------------
 
 AttachmentOwnerKind = lambda **kw: fields.String(  # noqa: E731

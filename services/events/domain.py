@@ -81,14 +81,12 @@ _EVENT_STAFF = ("booking_id", "organiser", "counts", "roles", "volunteers", "cre
 _MEETING = ("agenda", "minutes", "attendees", "residents", "others", "five_society",
             "decisions")
 _CHANGED = ("promoted_registration_ids",)  # only in the answer to a change
-_LISTED = tuple(f for f in _EVENT_SHOWN if f != "plan_label")
 
 EVENT_PUBLIC = schemas.Event(only=_EVENT_SHOWN)
 EVENT_STAFF = schemas.Event(only=_EVENT_SHOWN + _EVENT_STAFF + _CHANGED)
 EVENT_MEETING = schemas.Event(only=_EVENT_SHOWN + _EVENT_STAFF + _MEETING + _CHANGED)
-LISTED_PUBLIC = schemas.Event(only=_LISTED, many=True)
-LISTED_STAFF = schemas.Event(only=_LISTED + ("organiser", "booking_id", "confirmed"),
-                             many=True)
+LISTED_PUBLIC = schemas.Event(only=schemas.LISTED_FIELDS, many=True)
+LISTED_STAFF = schemas.Event(only=schemas.LISTED_STAFF_FIELDS, many=True)
 ROLE = schemas.EventRole()
 REGISTRATION = schemas.EventRegistration()
 ATTENDANCE = schemas.EventAttendance()
@@ -308,6 +306,9 @@ def update_event(uow, event_id, changes, new_booking_id=None):
             "start": event.start, "end": event.end, "previous_start": previous_start,
             "previous_end": previous_end, "venue_id": event.venue_id,
             "booking_id": event.booking_id})
+    elif set(changes) & set(schemas.LISTED_FIELDS):
+        # A listed field changed: the listing's read model learns of it from this fact.
+        _emit_updated(uow, event, sorted(set(changes) & set(schemas.LISTED_FIELDS)))
     session.flush()
     result = event_answer(session, event, promoted_registration_ids=promoted)
     result["release_booking_id"] = release
@@ -318,6 +319,12 @@ def restore_booking(uow, event_id, booking_id):
     """Point an event at a booking of its unchanged slot (after a failed move)."""
     event = get_event_row(uow.session, event_id, lock=True)
     event.booking_id = booking_id
+    _emit_updated(uow, event, ["booking_id"])
+
+
+def _emit_updated(uow, event, changed):
+    uow.emit("event_updated", {"event_id": event.id, "plan": event.plan, "kind": event.kind,
+                               "changed": list(changed)})
 
 
 def publish_event(uow, event_id):
@@ -442,12 +449,7 @@ def list_events(session, query=None, staff=True):
     """Events by start time, filtered by ``schemas.EventQuery``: those that overlap
     [``from``, ``to``). The public sees published events only, whatever it asks."""
     q = load_input(EVENT_QUERY, query)
-    # Only the listed columns, as plain rows: the busiest read of the API skips the ORM's
-    # identity map and the long texts (agenda, minutes) it never shows.
-    statement = select(Event.id, Event.title, Event.plan, Event.kind, Event.target_groups,
-                       Event.compounds, Event.series, Event.description, Event.start, Event.end,
-                       Event.capacity, Event.venue_id, Event.status, Event.organiser,
-                       Event.booking_id).order_by(Event.start, Event.id)
+    statement = _LISTING.order_by(Event.start, Event.id)
     status = q.get("status") if staff else "published"
     if status:
         statement = statement.where(Event.status == status)
@@ -467,7 +469,22 @@ def list_events(session, query=None, staff=True):
         statement = statement.where(Event.start < q["to"])
     page = paginate(session, statement, q["page"], q["per_page"], lambda row: row,
                     scalars=False)
-    rows = page["items"]
+    page["items"] = _listed(session, page["items"], staff)
+    return page
+
+
+# Only the listed columns, as plain rows: the busiest read of the API skips the ORM's
+# identity map and the long texts (agenda, minutes) it never shows.
+_LISTING = select(Event.id, Event.title, Event.plan, Event.kind, Event.target_groups,
+                  Event.compounds, Event.series, Event.description, Event.start, Event.end,
+                  Event.capacity, Event.venue_id, Event.status, Event.organiser,
+                  Event.booking_id)
+# What the gateway's read model of the listing reads per call, at most.
+LISTING_ENTRIES_MAX = 1000
+
+
+def _listed(session, rows, staff):
+    """Listing rows as the listing shows them, each with its confirmed places."""
     confirmed = {}
     if rows:
         confirmed = dict(session.execute(
@@ -476,10 +493,25 @@ def list_events(session, query=None, staff=True):
                 Registration.status == "confirmed").group_by(Registration.event_id)).all())
     listed = LISTED_STAFF if staff else LISTED_PUBLIC
     # Each row's columns copied beside its count: cheaper to read than a Shown view.
-    page["items"] = listed.dump([SimpleNamespace(**row._mapping,
-                                                 confirmed=confirmed.get(row.id, 0))
-                                 for row in rows])
-    return page
+    return listed.dump([SimpleNamespace(**row._mapping, confirmed=confirmed.get(row.id, 0))
+                        for row in rows])
+
+
+def listing_entries(session, event_ids=None, after_id=0, limit=LISTING_ENTRIES_MAX):
+    """Events as staff see them in the listing (the public's fields are a subset), for
+    the gateway's read model: the events named (``event_ids``; an id that does not exist
+    is absent), or a page of all events by id after ``after_id``. ``last`` is the page's
+    last id (``None``: no more)."""
+    limit = max(1, min(int(limit), LISTING_ENTRIES_MAX))
+    statement = _LISTING.order_by(Event.id)
+    if event_ids is not None:
+        ids = sorted({int(i) for i in event_ids})[:LISTING_ENTRIES_MAX]
+        statement = statement.where(Event.id.in_(ids))
+    else:
+        statement = statement.where(Event.id > int(after_id)).limit(limit)
+    rows = session.execute(statement).all()
+    last = rows[-1].id if rows and event_ids is None and len(rows) == limit else None
+    return {"items": _listed(session, rows, staff=True), "last": last}
 
 
 # -- volunteer roles ---------------------------------------------------------------------

@@ -433,6 +433,14 @@ class MeetingDecision(Answer):
     created_at = Instant()
 
 
+# The events listing's fields (GET /events): what the public sees of each event, and what
+# staff see beside it. The gateway's read model keeps both (gateway/read_models.py).
+LISTED_FIELDS = ("id", "title", "plan", "kind", "kind_label", "target_groups", "compounds",
+                 "series", "series_label", "description", "start", "end", "capacity",
+                 "venue_id", "status", "places_left")
+LISTED_STAFF_FIELDS = LISTED_FIELDS + ("organiser", "booking_id", "confirmed")
+
+
 class Event(Answer):
     id = fields.Integer()
     title = fields.String()

@@ -45,6 +45,12 @@ class EventsService(OperatorEndpoints):
             return domain.list_events(session, query, staff)
 
     @rpc
+    def listing_entries(self, event_ids=None, after_id=0, limit=domain.LISTING_ENTRIES_MAX):
+        """The listing's rows for the gateway's read model (gateway/read_models.py)."""
+        with self.store.session() as session:
+            return domain.listing_entries(session, event_ids, after_id, limit)
+
+    @rpc
     @idempotent
     def update_event(self, event_id, data):
         return booking.update_event(self.store, self.resources, event_id, data)

@@ -337,6 +337,14 @@ def _attachment_name(owner, item):
     return f"attachments/{owner}/{item['sha256'][:12]}-{name}"
 
 
+def periodic_of_year(session, year, community, today):
+    """The periodic report of the whole project year (its months, which need not be a
+    calendar year), as ``GET /reports/periodic?year=N`` gives it, and its file name."""
+    period = periodic.project_year_period(year)
+    report = periodic.document(session, period, community, today, year.targets, year)
+    return f"周期报表-{periodic.period_label(period)}.xlsx", report
+
+
 def write_files(target, pdf_bytes, xlsx_files, attachments, sources):
     """The PDF and the ZIP (PDF, XLSX reports, original attachments) under ``target``."""
     target.mkdir(parents=True, exist_ok=True)
@@ -448,11 +456,11 @@ class DossierBuilder(DependencyProvider):
             progress("rendering", total - 1, total)
             today = domain.parse_today(config.get("REPORTS_TODAY")) or times.local_today()
             community = config.get("COMMUNITY_ID", "hetong")
-            targets = contract.from_config(config).year(params["year"]).targets
+            year = contract.from_config(config).year(params["year"])
+            targets = year.targets
             with store.session() as session:
                 kpis = domain.kpis(session, targets, today)
-                period = params["year_start"][:4]
-                report = periodic.document(session, period, community, today, targets)
+                name, report = periodic_of_year(session, year, community, today)
             for item in kpis["kpis"]:
                 item["status_label"] = periodic.status_label(item)
             summary = summarise(records)
@@ -464,7 +472,7 @@ class DossierBuilder(DependencyProvider):
             font = config.get("REPORT_FONT_FILE")
             pdf_bytes = tpool.execute(dossier_pdf.render, document, font)
             periodic_xlsx = tpool.execute(periodic.render, report, "xlsx")
-            xlsx = [(f"周期报表-{period}.xlsx", base64.b64decode(periodic_xlsx["content_base64"])),
+            xlsx = [(name, base64.b64decode(periodic_xlsx["content_base64"])),
                     ("活动清单.xlsx", activities_xlsx(records, params))]
             attachments = [(f"event-{r['event']['id']}", a)
                            for r in records["activities"] + records["meetings"]

@@ -13,7 +13,7 @@ any text of the file.
 from datetime import timedelta
 
 from cryptography.fernet import Fernet
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 
 from common import pii, times
 from common.db import paginate
@@ -698,7 +698,8 @@ def export_person(uow, crypto, person_id, actor, role):
 def erase_person(uow, crypto, person_id, data, actor, role):
     """Erasure (PIPL art. 47) by crypto-shredding: the data keys of the person and of the
     records merged into it are destroyed, so that every field and text encrypted under
-    them is unreadable for good; the look-up hashes and birth year go too. Case rows
+    them is unreadable for good; the look-up hashes and birth year go too, and the
+    resident contact of the needs linked to their cases. Case rows
     stay with their codes (category, risk, status, outcome): the counts do not move.
     No plaintext of theirs rests anywhere else: facts carry codes, and the answers kept
     for retried writes are receipts without personal data (``receipt``)."""
@@ -721,8 +722,15 @@ def erase_person(uow, crypto, person_id, data, actor, role):
         row.birth_year = None
         row.erased_at, row.erasure_reason, row.erased_by = now, data["reason"], actor
     session.flush()
+    family_ids = [row.id for row in family]
+    # The needs linked to their cases keep their own resident contact under the service's
+    # key: erased too (the need itself, its category and matches, stays).
+    linked_needs = select(CaseNeed.need_id).join(Case, Case.id == CaseNeed.case_id).where(
+        Case.person_id.in_(family_ids))
+    session.execute(update(Need).where(Need.id.in_(linked_needs)).values(
+        resident_name_enc=None, resident_phone_enc=None, resident_phone_hash=None))
     cases_of = session.execute(select(func.count(Case.id)).where(
-        Case.person_id.in_([row.id for row in family]))).scalar_one()
+        Case.person_id.in_(family_ids))).scalar_one()
     uow.emit("case_person_erased", {"person_id": person.id, "persons_erased": len(family),
                                     "cases": cases_of, "reason": data["reason"],
                                     "erased_at": now})

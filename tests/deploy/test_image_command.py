@@ -124,6 +124,8 @@ def environment(tmp_path_factory, vhost):
         "ATTACHMENTS_DIR": str(data / "attachments"),
         "ATTACHMENT_MAX_BYTES": "20971520",
         "ATTACHMENT_RPC_TIMEOUT_SECONDS": "30",
+        "READ_MODEL_ENABLED": "true",
+        "READ_MODEL_RESYNC_SECONDS": "900",
         "REPORTS_MODE": "community",
         "KPI_TARGETS_FILE": "config/targets/hetong-year1.yaml",
         "CONTRACT_YEARS": "",

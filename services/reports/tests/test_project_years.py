@@ -91,3 +91,21 @@ def test_a_project_year_that_is_not_a_calendar_year_is_reported_whole(
         "请填写 period（如 2026-11、2026-Q4 或 2026）或 year（项目年度），只填其中一项"]}
     both = client.get("/reports/periodic?period=2026&year=1")
     assert both.status_code == 422
+
+    # The evaluation dossier's periodic workbook is that same project year's report.
+    from datetime import date
+
+    from sqlalchemy.orm import Session
+
+    from common.contract import load_contract
+    from services.reports.dossier import periodic_of_year
+
+    engine = stack.engine("reports")
+    with Session(engine) as session:
+        name, in_dossier = periodic_of_year(
+            session, load_contract(str(tmp_path / "hetong-year1.yaml")).year(1), "hetong",
+            date(2027, 3, 1))
+    engine.dispose()
+    assert name == "周期报表-2026年3月至2027年2月.xlsx"
+    assert (in_dossier["from"], in_dossier["to"]) == (report["from"], report["to"])
+    assert in_dossier["summary"] == report["summary"]

@@ -206,9 +206,10 @@ def test_access_export_and_erasure_by_crypto_shredding(full_stack):
                                          target_group="elderly"))
     assert adult.status_code == 201, adult.text
     need = li.post("/needs", json={"target_group": "children", "category": "care",
-                                   "description": "放学后无人照看", "compound": "fulong_huayuan"})
-    # (a need's own resident contact is under the service key: erasure does not reach it)
+                                   "description": "放学后无人照看", "compound": "fulong_huayuan",
+                                   "resident_name": GUARDIAN, "resident_phone": PHONE})
     assert need.status_code == 201, need.text
+    assert li.get(f"/needs/{need.json()['id']}?reveal=true").json()["resident_name"] == GUARDIAN
     linked = li.post(f"/cases/{cid}/needs", json={"need_id": need.json()["id"]})
     assert linked.status_code == 200 and linked.json()["needs"][0]["number"] == need.json()["number"]
     wait_for_reports(stack)
@@ -242,6 +243,10 @@ def test_access_export_and_erasure_by_crypto_shredding(full_stack):
     erased = li.post(f"/cases/{cid}/entries", json={"kind": "note", "text": "x"})
     assert erased.status_code == 409, erased.text
     assert "服务对象的个人信息已删除" in erased.json()["message"]
+    # the linked need stays, without the contact it held of them
+    need_after = li.get(f"/needs/{need.json()['id']}?reveal=true").json()
+    assert need_after["category"] == "care" and need_after["description"] == "放学后无人照看"
+    assert need_after["resident_name"] is None and need_after["resident_phone"] is None
     # the other person is untouched
     assert li.get(f"/cases/{adult.json()['id']}").json()["person"]["name"] == "林阿婆"
     # the figures, live and rebuilt from the event logs after the erasure, do not move
