@@ -55,8 +55,11 @@ migrate: $(STAMP)
 asyncapi: $(STAMP)
 	$(PY) -m common.cli asyncapi
 
+# Ours beside the DRF monolith and the plain nameko stack (bench/peers), interleaved;
+# writes docs/performance.md's table. BENCH_ROUNDS (3), BENCH_SECONDS (30), BENCH_SKIP:
+# see bench/run.py. A quick run: BENCH_ROUNDS=1 BENCH_SECONDS=5 make bench
 bench: $(DEV_STAMP)
-	$(PY) -m bench.run
+	$(PY) -m bench.run --write-docs
 
 clean:
 	rm -rf var/data

@@ -23,15 +23,11 @@ class EchoService:
 
 
 def serve(amqp_uri):
-    from nameko.runners import ServiceRunner
+    """Until SIGTERM or SIGINT (handled even when the shell that started it in the
+    background made it ignore SIGINT): the services' own loop."""
+    from common.cli import run_service
 
-    runner = ServiceRunner({"AMQP_URI": amqp_uri, "max_workers": 40})
-    runner.add_service(EchoService)
-    runner.start()
-    try:
-        runner.wait()
-    except KeyboardInterrupt:
-        runner.stop()
+    run_service(EchoService, {"AMQP_URI": amqp_uri, "max_workers": 40}, "echo")
 
 
 def load(amqp_uri, concurrency, seconds):

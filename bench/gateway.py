@@ -5,7 +5,6 @@ Needs wrk (Debian package `wrk`).
 """
 import json
 import re
-import subprocess
 import tempfile
 import time
 from datetime import datetime, timedelta, timezone
@@ -14,6 +13,7 @@ import requests
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bench import procs
 from bench.harness import RssSampler, Stack, Vhost
 
 WRITE_SCRIPT = r"""
@@ -78,7 +78,7 @@ def wrk(url, token, seconds=15, script=None):
            f"Authorization: Bearer {token}"]
     if script:
         cmd += ["-s", script]
-    out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout
+    out = procs.run(cmd + [url], timeout=seconds + 60, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p50 = _ms(re.search(r"50%\s+([\d.]+\w+)", out).group(1))
     p99 = _ms(re.search(r"99%\s+([\d.]+\w+)", out).group(1))
@@ -118,4 +118,8 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    procs.install()
+    try:
+        main()
+    finally:
+        procs.stop_all()

@@ -1,8 +1,7 @@
 """Helpers for the benchmarks: real processes started with the production command line
 on a throw-away vhost and SQLite files, measured from outside."""
 import os
-import signal
-import subprocess
+import shutil
 import sys
 import tempfile
 import time
@@ -10,6 +9,8 @@ import uuid
 from pathlib import Path
 
 import requests
+
+from bench import procs
 
 ROOT = Path(__file__).resolve().parent.parent
 MGMT = "http://127.0.0.1:15672/api"
@@ -56,22 +57,41 @@ class Stack:
 
     def migrate(self, *processes):
         for process in processes:
-            subprocess.run([sys.executable, "-m", "common.cli", "migrate", process], cwd=ROOT,
-                           env=self.env, check=True, capture_output=True)
+            procs.run([sys.executable, "-m", "common.cli", "migrate", process], cwd=ROOT,
+                      env=self.env, check=True, timeout=300)
 
-    def start(self, *processes):
+    def start(self, *processes, extra_env=None):
         self.migrate(*processes)
         for process in processes:
-            port = free_port()
-            self.ports[process] = port
-            env = dict(self.env, **{f"{process.upper()}_PORT": str(port)})
-            log = open(self.tmp / f"{process}.log", "w")
-            self.procs[process] = subprocess.Popen(
-                [sys.executable, "-m", "common.cli", "serve", process], cwd=ROOT, env=env,
-                stdout=log, stderr=log)
+            self._spawn(process, extra_env)
         for process in processes:
             self.wait_healthy(process)
         return self
+
+    def _spawn(self, process, extra_env=None):
+        port = self.ports.get(process) or free_port()
+        self.ports[process] = port
+        env = dict(self.env, **{f"{process.upper()}_PORT": str(port)}, **(extra_env or {}))
+        with open(self.tmp / f"{process}.log", "a") as log:
+            self.procs[process] = procs.spawn(
+                [sys.executable, "-m", "common.cli", "serve", process], cwd=ROOT, env=env,
+                stdout=log, stderr=log)
+
+    def restart(self, process, extra_env=None):
+        """The same process on the same port and database, with ``extra_env`` on top."""
+        procs.stop(self.procs.pop(process))
+        for _ in range(50):  # the port is free once the old process has closed it
+            self._spawn(process, extra_env)
+            try:
+                self.wait_healthy(process)
+                return
+            except RuntimeError:
+                procs.stop(self.procs.pop(process))
+                time.sleep(0.2)
+        raise RuntimeError(f"{process} did not restart; see {self.tmp}/{process}.log")
+
+    def pids(self):
+        return {process: proc.pid for process, proc in self.procs.items()}
 
     def url(self, process):
         return f"http://127.0.0.1:{self.ports[process]}"
@@ -96,21 +116,22 @@ class Stack:
                 return int(line.split()[1]) / 1024.0
         return None
 
-    def stop(self):
+    def stop(self, remove=True):
+        """Every process stopped; the databases and logs removed unless ``remove`` is
+        false (kept after a failure, to read the logs)."""
+        for proc in self.procs.values():  # all asked at once, then each waited for
+            procs.signal_group(proc)
         for proc in self.procs.values():
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGINT)
-        for proc in self.procs.values():
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            procs.stop(proc)
+        self.procs.clear()
+        if remove:
+            shutil.rmtree(self.tmp, ignore_errors=True)
 
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
-        self.stop()
+    def __exit__(self, exc_type, *exc):
+        self.stop(remove=exc_type is None or exc_type is procs.Stopped)
 
 
 def percentile(values, pct):

@@ -144,7 +144,13 @@ def _aware(value):
 
 
 if __name__ == "__main__":
-    if sys.argv[1] == "ceiling":
-        ceiling(sys.argv[2], int(sys.argv[3]))
-    else:
-        ours(int(sys.argv[2]))
+    from bench import procs
+
+    procs.install()
+    try:
+        if sys.argv[1] == "ceiling":
+            ceiling(sys.argv[2], int(sys.argv[3]))
+        else:
+            ours(int(sys.argv[2]))
+    finally:
+        procs.stop_all()
