@@ -178,8 +178,18 @@ class ConsumedQueues(DependencyProvider):
     ``Queue``)."""
 
     def get_dependency(self, worker_ctx):
+        # Every worker is handed it; only the health check reads it: named when read.
+        return self
+
+    def names(self):
         return sorted({ext.queue.name for ext in self.container.extensions
                        if isinstance(getattr(ext, "queue", None), Queue)})
+
+    def __iter__(self):
+        return iter(self.names())
+
+    def __len__(self):
+        return len(self.names())
 
 
 class OperatorEndpoints:
