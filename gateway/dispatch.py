@@ -184,9 +184,29 @@ def _read_body(request, limit):
     return raw
 
 
-def _parse_body(request, schema_cls, limit):
+# Routes whose service loads the body with the route's own schema before anything else
+# (no read, no write, no other check comes first): the gateway checks what only it can
+# (size, media type, JSON, an object, values no store keeps) and leaves the schema to the
+# service, whose ValidationFailed is the same 422 with the same details by field (the
+# same ``validation_error``, rendered here in the request's language). Validating here
+# too would run the same schema twice per request in two processes.
+# The gateway still validates when something between it and that load depends on the
+# body being valid: a rate limit per phone (an invalid body must not spend the phone's
+# allowance), an own-records check (a volunteer_id not a number is 422, not 403), or an
+# Idempotency-Key (the service reads the stored answer before it loads: a reused key
+# with a wrong body is 422 as before, not 409).
+VALIDATED_BY_SERVICE = frozenset({"POST /volunteers"})
+
+
+def _service_validates(request, route):
+    return (route.endpoint in VALIDATED_BY_SERVICE and not route.rate_limited
+            and not route.own_records_only and idempotency.HEADER not in request.headers)
+
+
+def _parse_body(request, schema_cls, limit, validate=True):
     """A route's body: only a route that takes one reads it, and never more than
-    ``limit`` bytes (a route without a body leaves whatever was sent unread)."""
+    ``limit`` bytes (a route without a body leaves whatever was sent unread). With
+    ``validate`` False the route's service is the one to load it with the schema."""
     if schema_cls is None:
         return None
     _refuse_announced_oversize(request, limit)
@@ -199,6 +219,8 @@ def _parse_body(request, schema_cls, limit):
     _refuse_unstorable(data)
     if not isinstance(data, dict):
         raise BadRequest("body_not_object", {"body": ["not_object"]})
+    if not validate:
+        return data
     try:
         instance(schema_cls).load(data)
     except ValidationError as exc:
@@ -292,7 +314,8 @@ def _handle(service, request, route, params, request_id):
     if route.upload is not None:
         ctx.body, ctx.upload = uploads.parse(request, route, service.config, _read_body)
     else:
-        ctx.body = _parse_body(request, route.body, _body_limit(service))
+        ctx.body = _parse_body(request, route.body, _body_limit(service),
+                               validate=not _service_validates(request, route))
     if route.rate_limited and not service.phone_limiter.allow(
             route.endpoint, (ctx.body or {}).get("phone")):
         PUBLIC_WRITES_REFUSED.labels(route.endpoint, "phone").inc()

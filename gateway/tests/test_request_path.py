@@ -11,7 +11,9 @@ from decimal import Decimal
 import jwt
 import pytest
 
-from common.errors import BadRequest, Unauthorized
+from marshmallow import ValidationError
+
+from common.errors import BadRequest, Unauthorized, validation_error
 from common.schemas import instance
 from gateway import auth, dispatch
 from services.volunteers.schemas import VolunteerCreate
@@ -209,3 +211,12 @@ def test_the_same_wrong_body_gets_the_same_details_every_time(stack):
     english = admin.post("/volunteers", json=wrong, headers={"Accept-Language": "en"})
     assert sorted(english.json()["details"]) == sorted(first["details"])
     assert english.json()["message"] != first["message"]
+    # The service validates this route's body (the gateway does not load it a second
+    # time): the answer is the one the gateway's own validation gave, in both languages,
+    # and with an Idempotency-Key (the gateway validates then) too.
+    with pytest.raises(ValidationError) as local:
+        instance(VolunteerCreate).load(wrong)
+    for lang, answer in (("zh", first), ("en", english.json())):
+        assert answer == validation_error(local.value).to_dict(lang)
+    keyed = admin.post("/volunteers", json=wrong, headers={"Idempotency-Key": "k-1"})
+    assert keyed.status_code == 422 and keyed.json() == first
