@@ -137,9 +137,11 @@ def validation_error(marshmallow_error):
 
 def load_input(schema_cls, data, partial=None):
     """Validate a request's data with a marshmallow schema of the service (unknown fields
-    raise); ValidationFailed names each field that is wrong. ``schema_cls`` may be an
-    instance built once (the busiest listings do that)."""
+    raise); ValidationFailed names each field that is wrong. ``schema_cls`` is a class
+    (its one shared instance is used, ``common.schemas.instance``) or an instance."""
     from marshmallow import ValidationError
+
+    from common.schemas import instance
 
     if data is None:
         data = {}
@@ -147,7 +149,6 @@ def load_input(schema_cls, data, partial=None):
         raise ValidationFailed("expected_object", {"_schema": ["expected_object"]})
     try:
         # partial=None keeps a schema's own default (PATCH schemas are partial).
-        schema = schema_cls() if isinstance(schema_cls, type) else schema_cls
-        return schema.load(data, partial=partial or None)
+        return instance(schema_cls).load(data, partial=partial or None)
     except ValidationError as exc:
         raise validation_error(exc) from None

@@ -16,6 +16,23 @@ class Strict(Schema):
         unknown = RAISE
 
 
+# One instance per schema class, built on first use. Building a marshmallow schema binds
+# and copies every field (a good part of a small body's validation); loading keeps no state
+# on the instance: no schema of ours reads or writes ``context`` or keeps anything between
+# loads, and a load runs without yielding to another green thread.
+_INSTANCES = {}
+
+
+def instance(schema):
+    """The shared instance of ``schema`` (a class), or ``schema`` itself if an instance."""
+    if not isinstance(schema, type):
+        return schema
+    built = _INSTANCES.get(schema)
+    if built is None:
+        built = _INSTANCES[schema] = schema()
+    return built
+
+
 def _check_year(value):
     if not MIN_YEAR <= value.year <= MAX_YEAR:
         raise ValidationError(msg("year_out_of_range", min_year=MIN_YEAR, max_year=MAX_YEAR))

@@ -1,15 +1,15 @@
 """Spreadsheets people open in Excel or WPS, XLSX and CSV alike: text cells that stay
-text (never a formula), bold shaded header rows, column widths, and the file's bytes."""
+text (never a formula), bold shaded header rows, column widths, and the file's bytes.
+
+openpyxl is imported where a sheet is styled, not with this module: a process that only
+writes CSV, or has not exported anything yet, does not hold it in memory."""
 import csv
 import io
 import re
 
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-_HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+HEADER_COLOUR = "DDEBF7"
 # What a spreadsheet may read as the start of a formula (TAB and CR too: some programs
 # drop them and read on). Such text gets a leading apostrophe.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -40,14 +40,19 @@ def append(sheet, values):
 
 def header(sheet, values):
     """A bold, shaded header row appended to ``sheet``."""
+    from openpyxl.styles import Alignment, Font, PatternFill
+
     append(sheet, values)
+    fill = PatternFill("solid", fgColor=HEADER_COLOUR)
     for c in sheet[sheet.max_row]:
         c.font = Font(bold=True)
-        c.fill = _HEADER_FILL
+        c.fill = fill
         c.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
 
 
 def widths(sheet, values):
+    from openpyxl.utils import get_column_letter
+
     for index, width in enumerate(values, 1):
         sheet.column_dimensions[get_column_letter(index)].width = width
 

@@ -3,6 +3,7 @@ ceiling, bound to this community's instance and to the user's current token vers
 import re
 import secrets
 import time
+from collections import OrderedDict
 
 import jwt
 from argon2 import PasswordHasher
@@ -269,9 +270,55 @@ def issue_token(user, secret, community_id, ttl_seconds, now=None):
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
+class VerifiedTokens:
+    """Tokens whose signature and claims were checked, with their claims, each until its
+    ``exp``: a console sends the same token with every request, and checking it again
+    (an HMAC and the claims' parsing) would give the same answer until it expires. At
+    most ``size`` tokens, the least recently used forgotten first. Only what the token
+    itself says is kept: whether its user may still act is asked on every request
+    (``ActiveUsers.check``)."""
+
+    def __init__(self, size=4096, clock=None):
+        self.size = size
+        self.clock = clock or (lambda: time.time())
+        self.known = OrderedDict()  # (token, secret, community, max lifetime) -> claims
+
+    def get(self, key):
+        claims = self.known.get(key)
+        if claims is None:
+            return None
+        if claims["exp"] <= self.clock():  # expired: PyJWT's rule, no leeway
+            del self.known[key]
+            return None
+        self.known.move_to_end(key)
+        return dict(claims)
+
+    def put(self, key, claims):
+        self.known[key] = dict(claims)
+        self.known.move_to_end(key)
+        while len(self.known) > self.size:
+            self.known.popitem(last=False)
+
+
+VERIFIED = VerifiedTokens()
+
+
 def verify_token(token, secret, community_id, max_lifetime):
     """Claims of a valid token of this community living at most ``max_lifetime``
-    seconds, else Unauthorized. Whether its user may still use it is ``ActiveUsers``'."""
+    seconds, else Unauthorized. Whether its user may still use it is ``ActiveUsers``'.
+    A token once found valid is not checked again until it expires (``VERIFIED``): of
+    the checks below only ``exp`` can turn a pass into a refusal as time goes by, and the
+    cache applies it on every hit."""
+    key = (token, secret, community_id, max_lifetime)
+    claims = VERIFIED.get(key)
+    if claims is not None:
+        return claims
+    claims = _verified_claims(token, secret, community_id, max_lifetime)
+    VERIFIED.put(key, claims)
+    return claims
+
+
+def _verified_claims(token, secret, community_id, max_lifetime):
     try:
         claims = jwt.decode(token, secret, algorithms=[ALGORITHM],
                             options={"require": ["exp", "iat", "sub", "uid", "role",

@@ -4,15 +4,18 @@ limit, validation, own-records limit, handler, error mapping, and the time it to
 shape."""
 import json
 import logging
+import re
 import time
 import uuid
 
+import orjson
 from marshmallow import ValidationError
 from nameko.exceptions import RemoteError
 from werkzeug.exceptions import MethodNotAllowed, NotFound as RouteNotFound
 from werkzeug.wrappers import Response
 
 from common import logs, messages, metrics
+from common.schemas import instance
 from common.errors import (BadRequest, Forbidden, NotFound, PayloadTooLarge, RateLimited,
                            RongheError, Unauthorized, UnsupportedMediaType, ValidationFailed,
                            msg, validation_error)
@@ -28,9 +31,25 @@ URL_MAP = url_map(ROUTES)
 UNMATCHED = "unmatched"
 
 
+# Answers are encoded by orjson (UTF-8, no escapes: ensure_ascii=False), with the
+# standard library's conversions kept: datetimes, dates and dataclasses go to ``str`` as
+# any other type orjson does not know (Decimal), keys that are not text become text.
+_ORJSON_OPTIONS = (orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
+                   | orjson.OPT_PASSTHROUGH_DATACLASS)
+
+
+def _encode(data):
+    try:
+        return orjson.dumps(data, default=str, option=_ORJSON_OPTIONS)
+    except orjson.JSONEncodeError:
+        # What orjson refuses (integers past 64 bits, lone surrogates, nesting past its
+        # limit) gets the standard library's answer, as before.
+        return json.dumps(data, ensure_ascii=False, default=str)
+
+
 def json_response(data, status=200, headers=None):
-    return Response(json.dumps(data, ensure_ascii=False, default=str), status=status,
-                    mimetype="application/json", headers=headers)
+    return Response(_encode(data), status=status, mimetype="application/json",
+                    headers=headers)
 
 
 def error_response(error, request_id=None, lang=messages.DEFAULT_LANGUAGE):
@@ -165,9 +184,29 @@ def _read_body(request, limit):
     return raw
 
 
-def _parse_body(request, schema_cls, limit):
+# Routes whose service loads the body with the route's own schema before anything else
+# (no read, no write, no other check comes first): the gateway checks what only it can
+# (size, media type, JSON, an object, values no store keeps) and leaves the schema to the
+# service, whose ValidationFailed is the same 422 with the same details by field (the
+# same ``validation_error``, rendered here in the request's language). Validating here
+# too would run the same schema twice per request in two processes.
+# The gateway still validates when something between it and that load depends on the
+# body being valid: a rate limit per phone (an invalid body must not spend the phone's
+# allowance), an own-records check (a volunteer_id not a number is 422, not 403), or an
+# Idempotency-Key (the service reads the stored answer before it loads: a reused key
+# with a wrong body is 422 as before, not 409).
+VALIDATED_BY_SERVICE = frozenset({"POST /volunteers"})
+
+
+def _service_validates(request, route):
+    return (route.endpoint in VALIDATED_BY_SERVICE and not route.rate_limited
+            and not route.own_records_only and idempotency.HEADER not in request.headers)
+
+
+def _parse_body(request, schema_cls, limit, validate=True):
     """A route's body: only a route that takes one reads it, and never more than
-    ``limit`` bytes (a route without a body leaves whatever was sent unread)."""
+    ``limit`` bytes (a route without a body leaves whatever was sent unread). With
+    ``validate`` False the route's service is the one to load it with the schema."""
     if schema_cls is None:
         return None
     _refuse_announced_oversize(request, limit)
@@ -176,23 +215,43 @@ def _parse_body(request, schema_cls, limit):
             "body_wrong_type",
             {"content_type": [msg("must_be_type", json_type=JSON_TYPE)]}, json_type=JSON_TYPE,
             sent=request.mimetype or 'untyped')
-    raw = _read_body(request, limit)
+    data = _json_body(_read_body(request, limit))
+    _refuse_unstorable(data)
+    if not isinstance(data, dict):
+        raise BadRequest("body_not_object", {"body": ["not_object"]})
+    if not validate:
+        return data
     try:
-        data = json.loads(raw.decode("utf-8")) if raw else {}
+        instance(schema_cls).load(data)
+    except ValidationError as exc:
+        raise validation_error(exc) from None
+    # The service validates again and owns the conversion; the gateway passes JSON on.
+    return data
+
+
+# An integer literal orjson would read as a float (past 64 bits): the standard library
+# reads it as the integer it is, which the unstorable-value check then names.
+_LONG_DIGITS = re.compile(rb"[0-9]{20}")
+
+
+def _json_body(raw):
+    """The body's JSON value. orjson reads what is plain JSON; anything it refuses (a lone
+    surrogate escape, NaN, nesting past 1,024, malformed text) and a long digit run are
+    read by the standard library, whose answers (the value, or which 400) stay the API's."""
+    if not raw:
+        return {}
+    if not _LONG_DIGITS.search(raw):
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass
+    try:
+        return json.loads(raw.decode("utf-8"))
     except RecursionError:
         raise BadRequest("body_nested_too_deeply",
                          {"body": ["nested_too_deeply"]}) from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BadRequest("body_malformed_json", {"body": ["malformed_json"]}, exc=exc)
-    _refuse_unstorable(data)
-    if not isinstance(data, dict):
-        raise BadRequest("body_not_object", {"body": ["not_object"]})
-    try:
-        schema_cls().load(data)
-    except ValidationError as exc:
-        raise validation_error(exc) from None
-    # The service validates again and owns the conversion; the gateway passes JSON on.
-    return data
 
 
 def _parse_query(request, schema_cls):
@@ -203,7 +262,7 @@ def _parse_query(request, schema_cls):
     raw.pop("reveal", None)
     _refuse_unstorable(raw)  # the text as sent (%00 decodes to NUL)
     try:
-        query = schema_cls().load(raw)
+        query = instance(schema_cls).load(raw)
     except ValidationError as exc:
         raise validation_error(exc) from None
     _refuse_unstorable(query)  # the numbers as read
@@ -255,7 +314,8 @@ def _handle(service, request, route, params, request_id):
     if route.upload is not None:
         ctx.body, ctx.upload = uploads.parse(request, route, service.config, _read_body)
     else:
-        ctx.body = _parse_body(request, route.body, _body_limit(service))
+        ctx.body = _parse_body(request, route.body, _body_limit(service),
+                               validate=not _service_validates(request, route))
     if route.rate_limited and not service.phone_limiter.allow(
             route.endpoint, (ctx.body or {}).get("phone")):
         PUBLIC_WRITES_REFUSED.labels(route.endpoint, "phone").inc()

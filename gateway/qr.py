@@ -1,11 +1,12 @@
 """QR codes of an event (segno): its public page, and the door check-in code whose URL
 carries the event's random door token. The URLs start at the public site's address
-(``PUBLIC_BASE_URL``, else the address the request came to)."""
+(``PUBLIC_BASE_URL``, else the address the request came to).
+
+segno and reportlab (common.pdf) are imported by the functions that draw: the gateway
+holds them once a code or a poster has been asked for."""
 import io
 
-import segno
-
-from common import pdf, times
+from common import times
 
 PNG = "image/png"
 SVG = "image/svg+xml"
@@ -25,6 +26,8 @@ def door_url(base, token):
 
 def image(url, kind="png", scale=8):
     """The QR code of ``url`` as PNG or SVG bytes (error correction M, a quiet zone)."""
+    import segno
+
     code = segno.make(url, error="m", micro=False)
     out = io.BytesIO()
     code.save(out, kind=kind, scale=scale, border=4)
@@ -34,6 +37,8 @@ def image(url, kind="png", scale=8):
 def poster(event, page, door, community=""):
     """The A4 poster for the door: the event, the code to its page (register, feedback)
     and the door check-in code."""
+    from common import pdf
+
     doc = pdf.Document(f"{event['title']} 海报", footer=community, author=community)
     start, end = times.local(times.parse(event["start"])), times.local(times.parse(event["end"]))
     doc.text(event["title"], "title")

@@ -11,17 +11,17 @@ to be masked and never reaches the file.
 import re
 
 from nameko.exceptions import RemoteError
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, Side
 from sqlalchemy import select
 
-from common import downloads, pdf, pii, spreadsheet, times, vocab
+from common import downloads, pii, spreadsheet, times, vocab
 from common.errors import Conflict, RongheError, ValidationFailed
 from common.messages import msg
 from services.events.domain import get_event_row
 from services.events.models import Attendance, Registration
 
-FORMATS = {"xlsx": spreadsheet.CONTENT_TYPE, "pdf": pdf.CONTENT_TYPE}
+# openpyxl and reportlab (common.pdf) are imported by the function that renders with
+# them: the events service holds them only once a sheet has been printed.
+FORMATS = {"xlsx": spreadsheet.CONTENT_TYPE, "pdf": "application/pdf"}
 HEADER = ["序号", "姓名", "联系电话", "服务对象", "小区", "备注", "签到时间", "签名"]
 WALK_IN_ROWS = 8  # blank rows for people who come without registering
 WEEKDAYS = "一二三四五六日"
@@ -136,6 +136,9 @@ def _heading(sheet):
 # -- the files --------------------------------------------------------------------------
 
 def to_xlsx(sheet):
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Border, Font, Side
+
     wb = Workbook()
     ws = wb.active
     ws.title = "签到表"
@@ -165,6 +168,8 @@ def to_xlsx(sheet):
 
 
 def to_pdf(sheet, font_file=None):
+    from common import pdf
+
     doc = pdf.Document(f"{sheet['title']} 签到表", author=sheet["organiser"],
                        footer=f"{sheet['organiser']} · {sheet['title']} · 签到表",
                        font_file=font_file)

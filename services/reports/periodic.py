@@ -9,12 +9,13 @@ from datetime import date
 from common import downloads, spreadsheet, vocab
 from common.errors import ValidationFailed
 from common.messages import msg
-from services.reports import budget, catalogue, domain, report_pdf, report_xlsx
+from services.reports import budget, catalogue, domain, report_xlsx
 from services.reports.report_xlsx import HEADERS, SUMMARY_SHEET, figure_rows
 
 FORMATS = ("json", "csv", "xlsx", "pdf")
+# report_pdf (reportlab) is imported when a PDF is rendered, not with this module.
 CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "xlsx": report_xlsx.CONTENT_TYPE,
-                 "pdf": report_pdf.CONTENT_TYPE}
+                 "pdf": "application/pdf"}
 NO_DATA = "暂无数据"  # nothing counted yet (a mean nobody has given a score for)
 STATUS_LABELS = {"achieved": "已达成", "on_track": "进度正常", "at_risk": "有风险",
                  "no_data": NO_DATA}
@@ -141,6 +142,8 @@ def render(report, fmt, font_file=None):
     elif fmt == "xlsx":
         content = report_xlsx.render(report)
     else:
+        from services.reports import report_pdf
+
         content = report_pdf.render(report, font_file)
     return downloads.answer(
         content, f"ronghe-report-{report['community_id'] or 'community'}-{report['period']}.{fmt}",

@@ -15,8 +15,6 @@ code; the values are the JSON's, unrounded.
 """
 from decimal import Decimal
 
-from openpyxl import Workbook
-
 from common import spreadsheet
 from services.reports import periods
 
@@ -134,6 +132,8 @@ def _budget_sheet(sheet, report):
 
 
 def render(report):
+    from openpyxl import Workbook  # here: the process holds openpyxl once it renders
+
     wb = Workbook()
     _kpi_sheet(wb.active, report)
     wb.active.title = KPI_SHEET

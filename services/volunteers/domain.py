@@ -113,10 +113,12 @@ def _check_unique_pii(session, phone_hash=None, id_hash=None, exclude_id=None):
                                  (Volunteer.id_number_hash, id_hash, "id_number")):
         if value is None:
             continue
-        query = select(Volunteer).where(column == value)
+        # The two columns the answer names, not a whole volunteer: no object is built
+        # for a check that finds nobody on almost every write.
+        query = select(Volunteer.id, Volunteer.number).where(column == value)
         if exclude_id is not None:
             query = query.where(Volunteer.id != exclude_id)
-        existing = session.execute(query).scalar_one_or_none()
+        existing = session.execute(query).first()
         if existing is not None:
             raise Conflict("field_registered_to_volunteer",
                            {field: ["already_registered"], "volunteer_id": existing.id,

@@ -16,7 +16,7 @@ from common.metrics import Instrumentation
 from common.ops import OperatorEndpoints
 from common.outbox import OutboxRelay
 from common.pii import PiiCrypto
-from services.volunteers import certificate_pdf, domain
+from services.volunteers import domain
 from services.volunteers.models import metadata
 
 log = logging.getLogger(__name__)
@@ -229,7 +229,10 @@ class VolunteersService(OperatorEndpoints):
 
     @rpc
     def get_certificate_pdf(self, number, only_volunteer_id=None):
-        """The PDF, base64-encoded (RPC carries JSON)."""
+        """The PDF, base64-encoded (RPC carries JSON). certificate_pdf (reportlab, segno)
+        is imported here: the service holds it once a certificate has been printed."""
+        from services.volunteers import certificate_pdf
+
         with self.store.session() as session:
             doc = domain.certificate_document(session, self.crypto, number, only_volunteer_id)
         url = certificate_pdf.verify_url(

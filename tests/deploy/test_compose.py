@@ -263,7 +263,7 @@ def test_every_container_rotates_its_logs_and_has_a_memory_limit(compose):
 # What the code imports at run time (the distributions behind them); requirements.txt must
 # be exactly these and what they depend on, nothing for tests.
 RUNTIME_ROOTS = ("alembic", "apispec", "argon2-cffi", "cryptography", "eventlet", "kombu",
-                 "marshmallow", "nameko", "openpyxl", "pillow", "prometheus_client",
+                 "marshmallow", "nameko", "openpyxl", "orjson", "pillow", "prometheus_client",
                  "psycogreen", "psycopg2-binary", "python-dateutil", "PyJWT", "PyYAML",
                  "reportlab", "requests", "segno", "SQLAlchemy", "swagger_ui_bundle",
                  "Werkzeug")
