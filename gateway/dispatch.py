@@ -38,7 +38,8 @@ _ORJSON_OPTIONS = (orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
                    | orjson.OPT_PASSTHROUGH_DATACLASS)
 
 
-def _encode(data):
+def encode_json(data):
+    """An answer's JSON bytes (also the read models' pre-encoded entries)."""
     try:
         return orjson.dumps(data, default=str, option=_ORJSON_OPTIONS)
     except orjson.JSONEncodeError:
@@ -48,7 +49,7 @@ def _encode(data):
 
 
 def json_response(data, status=200, headers=None):
-    return Response(_encode(data), status=status, mimetype="application/json",
+    return Response(encode_json(data), status=status, mimetype="application/json",
                     headers=headers)
 
 

@@ -43,6 +43,7 @@ from werkzeug.wrappers import Response
 
 from common import bus, contracts
 from common.metrics import REGISTRY
+from gateway.dispatch import encode_json
 from services.events.schemas import LISTED_FIELDS, LISTED_STAFF_FIELDS
 
 log = logging.getLogger(__name__)
@@ -74,8 +75,6 @@ def _instant(text):
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def _json(value):
-    return json.dumps(value, ensure_ascii=False).encode("utf-8")
 
 
 class _Entry:
@@ -95,8 +94,8 @@ class _Entry:
         self.kind = item["kind"]
         self.series = item.get("series")
         self.target_groups = frozenset(item.get("target_groups") or ())
-        self.staff_json = _json(item)
-        self.public_json = _json({k: v for k, v in item.items() if k not in STAFF_ONLY})
+        self.staff_json = encode_json(item)
+        self.public_json = encode_json({k: v for k, v in item.items() if k not in STAFF_ONLY})
 
 
 class EventListing:
@@ -148,9 +147,9 @@ class EventListing:
             total = len(selected)
             chosen = selected[first:first + per_page]
         field = "staff_json" if staff else "public_json"
-        items = b", ".join(getattr(entry, field) for entry in chosen)
-        return (b'{"items": [' + items + b'], "total": ' + str(total).encode() +
-                b', "page": ' + str(page).encode() + b', "per_page": ' +
+        items = b",".join(getattr(entry, field) for entry in chosen)
+        return (b'{"items":[' + items + b'],"total":' + str(total).encode() +
+                b',"page":' + str(page).encode() + b',"per_page":' +
                 str(per_page).encode() + b"}")
 
 

@@ -183,7 +183,7 @@ ANSWERS = [
 @pytest.mark.parametrize("data", ANSWERS)
 def test_an_answer_is_encoded_as_the_standard_library_encoded_it(data):
     before = json.dumps(data, ensure_ascii=False, default=str)
-    after = dispatch._encode(data)
+    after = dispatch.encode_json(data)
     after = after.decode("utf-8") if isinstance(after, bytes) else after
     assert json.loads(after) == json.loads(before)
     assert "\\u" not in after or "\\u" in before  # UTF-8 as before, not escapes
