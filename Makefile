@@ -29,10 +29,11 @@ run: $(STAMP)
 
 ## The test suite (needs RabbitMQ with its management plugin, and PostgreSQL), run as
 ## TEST_SHARDS pytest processes side by side (tests/shards.py), then one coverage report of
-## the product code and its floor. One process: `.venv/bin/python -m pytest -q`.
+## the product code and its floor, and each share's fifteen slowest tests. One process:
+## `.venv/bin/python -m pytest -q`.
 TEST_SHARDS ?= 3
 test: $(DEV_STAMP)
-	$(PY) -m tests.shards --shards=$(TEST_SHARDS) --fail-under=$(COVERAGE_FLOOR) -q --cov --cov-report=
+	$(PY) -m tests.shards --shards=$(TEST_SHARDS) --fail-under=$(COVERAGE_FLOOR) -q --cov --cov-report= --durations=15
 
 ## Chaos tests that start their own private RabbitMQ cluster (three Erlang VMs, about two
 ## minutes): a node SIGKILLed while facts flow. Not part of `make test`; CI runs both.
