@@ -51,6 +51,7 @@ EXPECTED = {
     "POST /ideas/<int:idea_id>/adopt": STAFF,
     # the contract's money: staff keep the ledger; the lines and the statement for readers
     "POST /expenditures": STAFF,
+    "POST /expenditures/<int:expenditure_id>/void": STAFF,
     "GET /expenditures": STAFF,
     "GET /expenditures/<int:expenditure_id>": STAFF,
     "GET /budget/lines": REPORT_READERS,
