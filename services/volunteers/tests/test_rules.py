@@ -10,7 +10,8 @@ from common import times
 from common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from services.volunteers import domain
 from services.volunteers.models import Certificate, HoursEntry, Signup
-from services.volunteers.tests.test_domain import (SAT_9, approve, manual, many, register,
+from services.volunteers.tests.test_domain import (SAT_9, approve, attend, manual, many,
+                                                   register,
                                                    shift, sign_up)
 
 UTC = timezone.utc
@@ -188,6 +189,48 @@ def test_back_to_back_shifts_do_not_clash_in_either_order(store, crypto):
     assert store.count(Signup) == 3
 
 
+
+def test_only_a_volunteers_own_current_places_on_open_shifts_clash(store, crypto):
+    v, w = many(store, crypto, 2)
+    first = shift(store, event_id=3)
+    overlapping = shift(store, start=SAT_9 + timedelta(hours=1))
+    sign_up(store, first["id"], w["id"])  # someone else's place at that time
+    mine = sign_up(store, overlapping["id"], v["id"])
+    assert mine["status"] == "confirmed"
+    with store.uow() as uow:
+        domain.cancel_signup(uow, mine["id"])
+    # A cancelled place keeps the volunteer off nothing.
+    on_first = sign_up(store, first["id"], v["id"])
+    assert on_first["status"] == "confirmed"
+    with store.uow() as uow:
+        domain.check_in(uow, on_first["id"], {"at": SAT_9.isoformat()}, "sw1")
+    with store.uow() as uow:
+        domain.cancel_event_shifts(uow, 3)
+    # The first shift is cancelled (the checked-in place stays, for the hours): the
+    # volunteer may take a shift at that time again.
+    assert sign_up(store, overlapping["id"], v["id"])["status"] == "confirmed"
+
+
+def test_signing_up_twice_or_for_an_overlapping_shift_names_the_place_in_the_way(store,
+                                                                                 crypto):
+    v = register(store, crypto)
+    morning = shift(store)
+    place = sign_up(store, morning["id"], v["id"])
+    with pytest.raises(Conflict) as exc:
+        sign_up(store, morning["id"], v["id"])
+    assert told(exc)["message"] == (f"volunteer {v['number']} is already signed up for this "
+                                 f"shift")
+    assert told(exc)["details"] == {"signup_id": place["id"], "shift_id": morning["id"],
+                                    "status": "confirmed"}
+    overlapping = shift(store, start=SAT_9 + timedelta(hours=2))
+    with pytest.raises(Conflict) as exc:
+        sign_up(store, overlapping["id"], v["id"])
+    assert told(exc)["message"] == (f"volunteer {v['number']} is signed up for overlapping "
+                                 f"shift {morning['id']}")
+    assert told(exc)["details"] == {"shift_id": morning["id"], "signup_id": place["id"],
+                                    "start": morning["start"], "end": morning["end"]}
+    assert store.count(Signup) == 1
+
 @pytest.mark.parametrize("status", ["suspended", "inactive"])
 def test_a_volunteer_who_is_not_active_cannot_sign_up(store, crypto, status):
     v = register(store, crypto)
@@ -196,16 +239,58 @@ def test_a_volunteer_who_is_not_active_cannot_sign_up(store, crypto, status):
     s = shift(store)
     with pytest.raises(Conflict) as exc:
         sign_up(store, s["id"], v["id"])
-    assert told(exc)["details"]["status"] == status
+    assert told(exc)["message"] == f"volunteer {v['number']} is {status}"
+    assert told(exc)["details"] == {"volunteer_id": v["id"], "status": status}
     assert store.count(Signup) == 0
     assert store.events("shift_signed_up") == []
+
+
+def test_a_volunteer_cannot_sign_up_themselves_for_a_shift_that_is_over(store, crypto):
+    v = register(store, crypto)
+    s = shift(store)  # a Saturday already past
+    with pytest.raises(Conflict) as exc:
+        with store.uow() as uow:
+            domain.sign_up(uow, s["id"], {"volunteer_id": v["id"]}, only_volunteer_id=v["id"])
+    assert told(exc)["message"] == f"shift {s['id']} is over"
+    assert told(exc)["details"] == {"shift_id": s["id"], "end": s["end"]}
+    assert store.count(Signup) == 0
+    # Staff still record, afterwards, who was on it.
+    assert sign_up(store, s["id"], v["id"])["status"] == "confirmed"
+
+
+def test_a_volunteer_who_cancelled_may_sign_up_again(store, crypto):
+    v = register(store, crypto)
+    s = shift(store, places=1)
+    first = sign_up(store, s["id"], v["id"])
+    with store.uow() as uow:
+        domain.cancel_signup(uow, first["id"])
+    before = times.now()
+    again = sign_up(store, s["id"], v["id"])
+    assert again["status"] == "confirmed" and again["id"] != first["id"]
+    assert before.replace(microsecond=0) <= times.parse(again["created_at"]) <= times.now()
 
 
 def test_signing_up_an_unknown_volunteer_is_refused_naming_the_field(store, crypto):
     s = shift(store)
     with pytest.raises(ValidationFailed) as exc:
         sign_up(store, s["id"], 4242)
-    assert exc.value.status == 422 and "volunteer_id" in told(exc)["details"]
+    assert exc.value.status == 422 and told(exc)["message"] == "volunteer 4242 not found"
+    assert told(exc)["details"] == {"volunteer_id": ["no such volunteer"]}
+    assert store.count(Signup) == 0
+
+
+def test_signing_up_for_an_unknown_or_cancelled_shift_says_which_and_why(store, crypto):
+    v = register(store, crypto)
+    with pytest.raises(NotFound) as exc:
+        sign_up(store, 999, v["id"])
+    assert told(exc)["message"] == "shift 999 not found"
+    s = shift(store, event_id=5)
+    with store.uow() as uow:
+        domain.cancel_event_shifts(uow, 5)
+    with pytest.raises(Conflict) as exc:
+        sign_up(store, s["id"], v["id"])
+    assert told(exc)["message"] == f"shift {s['id']} is cancelled"
+    assert told(exc)["details"] == {"shift_id": s["id"], "status": "cancelled"}
     assert store.count(Signup) == 0
 
 
@@ -280,6 +365,88 @@ def test_approved_hours_count_until_a_correction_of_them_is_approved(store, cryp
     with store.uow() as uow:
         domain.reject_hours(uow, pending["id"], "sw2", "与签到表不符")
     assert approved_minutes(store, v["id"]) == 60  # nor a rejected one
+
+
+def test_a_correction_keeps_the_shift_event_and_sign_up_of_the_entry_it_corrects(store,
+                                                                                crypto):
+    v = register(store, crypto)
+    s = shift(store, event_id=7)
+    signup = sign_up(store, s["id"], v["id"])
+    attended = attend(store, signup["id"], SAT_9, SAT_9 + timedelta(hours=2))["hours_entry"]
+    correction = manual(store, v["id"], 150, "2026-11-28", corrects_entry_id=attended["id"])
+    assert {k: correction[k] for k in ("signup_id", "shift_id", "event_id", "description",
+                                       "source", "corrects_entry_id", "reason", "flagged",
+                                       "recorded_by", "status")} == {
+        "signup_id": signup["id"], "shift_id": s["id"], "event_id": 7,
+        "description": "敬老院探访", "source": "correction",
+        "corrects_entry_id": attended["id"], "reason": "纸质签到表补录", "flagged": False,
+        "recorded_by": "sw1", "status": "pending"}
+    # A correction naming another shift moves the hours there.
+    other = shift(store, start=SAT_9 + timedelta(days=1), event_id=8)
+    moved = manual(store, v["id"], 150, "2026-11-29", corrects_entry_id=attended["id"],
+                   shift_id=other["id"])
+    assert (moved["shift_id"], moved["event_id"]) == (other["id"], 8)
+
+
+def test_hours_recorded_by_hand_keep_their_reason_and_description_through_a_correction(
+        store, crypto):
+    v = register(store, crypto)
+    entry = manual(store, v["id"], 60, "2026-11-20", description="社区清扫")
+    assert (entry["reason"], entry["source"], entry["flagged"]) == (
+        "纸质签到表补录", "manual", False)
+    correction = manual(store, v["id"], 45, "2026-11-20", corrects_entry_id=entry["id"],
+                        reason="  少记了一刻钟 ")
+    assert (correction["description"], correction["reason"], correction["flagged"]) == (
+        "社区清扫", "少记了一刻钟", False)
+    assert (correction["shift_id"], correction["event_id"], correction["signup_id"]) == (
+        None, None, None)
+
+
+def test_an_entry_already_corrected_is_corrected_through_its_correction(store, crypto):
+    v = register(store, crypto)
+    entry = manual(store, v["id"], 60, "2026-11-20")
+    approve(store, entry["id"])
+    correction = manual(store, v["id"], 90, "2026-11-20", corrects_entry_id=entry["id"])
+    approve(store, correction["id"])
+    with pytest.raises(Conflict) as exc:
+        manual(store, v["id"], 30, "2026-11-20", corrects_entry_id=entry["id"])
+    assert told(exc)["message"] == (f"entry {entry['id']} was already corrected by entry "
+                                 f"{correction['id']}; correct that one")
+    assert told(exc)["details"] == {"corrects_entry_id": entry["id"],
+                                    "corrected_by": correction["id"]}
+    again = manual(store, v["id"], 30, "2026-11-20", corrects_entry_id=correction["id"])
+    assert again["corrects_entry_id"] == correction["id"]
+    assert approved_minutes(store, v["id"]) == 90
+
+
+def test_an_entry_replaced_by_an_approved_correction_is_no_longer_approved(store, crypto):
+    v = register(store, crypto)
+    entry = manual(store, v["id"], 60, "2026-11-20")
+    correction = manual(store, v["id"], 90, "2026-11-20", corrects_entry_id=entry["id"])
+    approve(store, correction["id"])
+    with pytest.raises(Conflict) as exc:
+        approve(store, entry["id"])
+    assert told(exc)["message"] == (f"entry {entry['id']} was replaced by correction "
+                                 f"{correction['id']}")
+    assert told(exc)["details"] == {"entry_id": entry["id"],
+                                    "corrected_by": correction["id"]}
+    assert approved_minutes(store, v["id"]) == 90
+
+
+def test_of_two_corrections_of_one_entry_only_the_first_approved_counts(store, crypto):
+    v = register(store, crypto)
+    entry = manual(store, v["id"], 60, "2026-11-20")
+    approve(store, entry["id"])
+    first = manual(store, v["id"], 90, "2026-11-20", corrects_entry_id=entry["id"])
+    second = manual(store, v["id"], 120, "2026-11-20", corrects_entry_id=entry["id"])
+    assert approve(store, first["id"])["counted_minutes"] == 30
+    with pytest.raises(Conflict) as exc:
+        approve(store, second["id"])
+    assert told(exc)["message"] == (f"entry {entry['id']} was already corrected by entry "
+                                 f"{first['id']}")
+    assert told(exc)["details"] == {"corrects_entry_id": entry["id"],
+                                    "corrected_by": first["id"]}
+    assert approved_minutes(store, v["id"]) == 90
 
 
 def test_a_certificate_lists_services_by_date_then_in_the_order_recorded(store, crypto):
