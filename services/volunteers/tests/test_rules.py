@@ -335,11 +335,12 @@ def test_a_volunteer_records_hours_only_for_themselves(store, crypto):
                                         "service_date": "2026-11-20", "reason": "入户陪伴"},
                                   only_volunteer_id=v["id"])
     assert own["volunteer_id"] == v["id"] and own["status"] == "pending"
-    with pytest.raises(Forbidden):
+    with pytest.raises(Forbidden) as exc:
         with store.uow() as uow:
             domain.record_hours(uow, {"volunteer_id": w["id"], "minutes": 30,
                                       "service_date": "2026-11-20", "reason": "入户陪伴"},
                                 only_volunteer_id=v["id"])
+    assert told(exc)["message"] == "volunteers may only act on their own records"
     assert store.count(HoursEntry) == 1
 
 
@@ -447,6 +448,32 @@ def test_of_two_corrections_of_one_entry_only_the_first_approved_counts(store, c
     assert told(exc)["details"] == {"corrects_entry_id": entry["id"],
                                     "corrected_by": first["id"]}
     assert approved_minutes(store, v["id"]) == 90
+
+
+def test_deciding_an_entry_twice_or_ones_own_record_says_who_decided_and_why_not(store,
+                                                                                crypto):
+    v = register(store, crypto)
+    entry = manual(store, v["id"], 60, "2026-11-20", recorder="sw1")
+    with pytest.raises(Forbidden) as exc:
+        approve(store, entry["id"], "sw1")
+    assert told(exc)["message"] == (f"hours entry {entry['id']} was recorded by you: another "
+                                 f"staff member approves or rejects it")
+    assert told(exc)["details"] == {"entry_id": entry["id"], "recorded_by": "sw1"}
+    with pytest.raises(Forbidden) as exc:
+        approve(store, entry["id"], "sw2", actor_volunteer_id=v["id"])
+    assert told(exc)["message"] == (f"hours entry {entry['id']} is your own service: another "
+                                 f"staff member approves or rejects it")
+    assert told(exc)["details"] == {"entry_id": entry["id"], "volunteer_id": v["id"]}
+    approve(store, entry["id"], "sw2")
+    with pytest.raises(Conflict) as exc:
+        with store.uow() as uow:
+            domain.reject_hours(uow, entry["id"], "sw3", "重复")
+    assert told(exc)["message"] == f"hours entry {entry['id']} is already approved"
+    assert told(exc)["details"] == {"entry_id": entry["id"], "status": "approved",
+                                    "decided_by": "sw2"}
+    with pytest.raises(NotFound) as exc:
+        approve(store, 999)
+    assert told(exc)["message"] == "hours entry 999 not found"
 
 
 def test_a_certificate_lists_services_by_date_then_in_the_order_recorded(store, crypto):
