@@ -486,3 +486,103 @@ def test_a_certificate_lists_services_by_date_then_in_the_order_recorded(store, 
             "period_from": "2026-11-01", "period_to": "2026-11-30"}, "和通社区", "hetong")
     assert [(s["date"], s["minutes"]) for s in cert["services"]] == [
         ("2026-11-02", 30), ("2026-11-02", 10), ("2026-11-15", 20), ("2026-11-30", 45)]
+
+
+# -- attendance ----------------------------------------------------------------------
+
+def test_a_check_out_records_the_hours_as_they_were_served(store, crypto):
+    v = register(store, crypto)
+    s = shift(store, event_id=4)
+    signup = sign_up(store, s["id"], v["id"])
+    with store.uow() as uow:
+        domain.check_in(uow, signup["id"], {"at": SAT_9.isoformat()}, "sw1")
+    out_at = SAT_9 + timedelta(hours=3, minutes=30)  # the grace period's last instant
+    with store.uow() as uow:
+        answer = domain.check_out(uow, signup["id"], None, "sw1", now=out_at)
+    entry = answer["hours_entry"]
+    assert answer["hours_entry_id"] == entry["id"] and answer["auto_closed"] is False
+    assert {k: entry[k] for k in ("minutes", "event_id", "shift_id", "signup_id",
+                                  "started_at", "ended_at", "description", "source",
+                                  "flagged", "flag_reason", "recorded_by")} == {
+        "minutes": 210, "event_id": 4, "shift_id": s["id"], "signup_id": signup["id"],
+        "started_at": times.iso(SAT_9), "ended_at": times.iso(out_at),
+        "description": "敬老院探访", "source": "check_out", "flagged": False,
+        "flag_reason": None, "recorded_by": "sw1"}
+    with pytest.raises(Conflict) as exc:
+        with store.uow() as uow:
+            domain.check_out(uow, signup["id"], None, "sw1", now=out_at)
+    assert told(exc)["message"] == "already checked out"
+    assert told(exc)["details"] == {"signup_id": signup["id"], "hours_entry_id": entry["id"]}
+
+
+def test_a_check_in_left_open_is_closed_at_the_shifts_end_and_flagged(store, crypto):
+    v, w, x = many(store, crypto, 3)
+    s = shift(store)
+    end = SAT_9 + timedelta(hours=3)
+    forgot, never, done = (sign_up(store, s["id"], p["id"]) for p in (v, w, x))
+    for signup in (forgot, done):
+        with store.uow() as uow:
+            domain.check_in(uow, signup["id"], {"at": SAT_9.isoformat()}, "sw1")
+    attend_out = end - timedelta(minutes=10)
+    with store.uow() as uow:
+        domain.check_out(uow, done["id"], {"at": attend_out.isoformat()}, "sw1")
+    with store.uow() as uow:  # exactly the grace period after the end: not yet
+        assert domain.auto_close_overdue(uow, now=end + timedelta(minutes=30)) == []
+    with store.uow() as uow:
+        [entry] = domain.auto_close_overdue(uow, now=end + timedelta(minutes=31))
+    assert {k: entry[k] for k in ("signup_id", "minutes", "ended_at", "source", "flagged",
+                                  "flag_reason", "recorded_by")} == {
+        "signup_id": forgot["id"], "minutes": 180, "ended_at": times.iso(end),
+        "source": "auto_closed", "flagged": True,
+        "flag_reason": "no check-out by shift end + 30 min; closed at shift end",
+        "recorded_by": "system"}
+    with store.session() as session:
+        assert session.get(Signup, never["id"]).hours_entry_id is None
+        assert session.get(Signup, forgot["id"]).hours_entry_id == entry["id"]
+    assert store.count(HoursEntry) == 2
+
+
+def test_attendance_refusals_say_which_sign_up_and_why(store, crypto):
+    v, w = many(store, crypto, 2)
+    s = shift(store, places=1, event_id=6)
+    confirmed = sign_up(store, s["id"], v["id"])
+    waiting = sign_up(store, s["id"], w["id"])
+    with pytest.raises(Conflict) as exc:
+        with store.uow() as uow:
+            domain.check_in(uow, waiting["id"], {"at": SAT_9.isoformat()}, "sw1")
+    assert told(exc)["message"] == ("only a confirmed sign-up can check in (this one is "
+                                 "waitlisted)")
+    assert told(exc)["details"] == {"signup_id": waiting["id"], "status": "waitlisted"}
+    with pytest.raises(Forbidden):
+        with store.uow() as uow:
+            domain.check_in(uow, confirmed["id"], {"at": SAT_9.isoformat()}, "sw1",
+                            only_volunteer_id=w["id"])
+    with pytest.raises(NotFound) as exc:
+        with store.uow() as uow:
+            domain.check_in(uow, 999, {"at": SAT_9.isoformat()}, "sw1")
+    assert told(exc)["message"] == "sign-up 999 not found"
+    with pytest.raises(ValidationFailed) as exc:
+        with store.uow() as uow:
+            domain.check_out(uow, confirmed["id"], {"at": SAT_9.isoformat()}, "sw1")
+    assert told(exc)["message"] == "check-out before check-in"
+    assert told(exc)["details"] == {"checked_in_at": ["this sign-up has not checked in"]}
+    with store.uow() as uow:
+        domain.check_in(uow, confirmed["id"], {"at": SAT_9.isoformat()}, "sw1")
+    with pytest.raises(Forbidden):
+        with store.uow() as uow:
+            domain.check_out(uow, confirmed["id"], None, "sw1", only_volunteer_id=w["id"],
+                             now=SAT_9 + timedelta(hours=1))
+    with pytest.raises(ValidationFailed) as exc:  # the same instant as the check-in
+        with store.uow() as uow:
+            domain.check_out(uow, confirmed["id"], {"at": SAT_9.isoformat()}, "sw1")
+    assert told(exc)["message"] == "check-out must come after check-in"
+    assert told(exc)["details"] == {"at": [f"must be after the check-in ({times.iso(SAT_9)})"]}
+    # The event is cancelled: the checked-in place stays (for its hours), but the shift
+    # takes no check-in any more.
+    with store.uow() as uow:
+        domain.cancel_event_shifts(uow, 6)
+    with pytest.raises(Conflict) as exc:
+        with store.uow() as uow:
+            domain.check_in(uow, confirmed["id"], {"at": SAT_9.isoformat()}, "sw1")
+    assert told(exc)["message"] == f"shift {s['id']} is cancelled"
+    assert told(exc)["details"] == {"shift_id": s["id"]}
