@@ -540,6 +540,10 @@ def test_a_check_in_left_open_is_closed_at_the_shifts_end_and_flagged(store, cry
         assert session.get(Signup, never["id"]).hours_entry_id is None
         assert session.get(Signup, forgot["id"]).hours_entry_id == entry["id"]
     assert store.count(HoursEntry) == 2
+    # The reports and the social workers' lists read the flag from the fact too.
+    assert [(f["payload"]["entry_id"], f["payload"]["flagged"])
+            for f in store.events("hours_recorded")] == [(entry["id"] - 1, False),
+                                                         (entry["id"], True)]
 
 
 def test_attendance_refusals_say_which_sign_up_and_why(store, crypto):
@@ -586,3 +590,34 @@ def test_attendance_refusals_say_which_sign_up_and_why(store, crypto):
             domain.check_in(uow, confirmed["id"], {"at": SAT_9.isoformat()}, "sw1")
     assert told(exc)["message"] == f"shift {s['id']} is cancelled"
     assert told(exc)["details"] == {"shift_id": s["id"]}
+
+
+def test_a_check_in_opens_two_hours_before_the_shift_and_closes_at_its_end(store, crypto):
+    v, w, x = many(store, crypto, 3)
+    s = shift(store)
+    end = SAT_9 + timedelta(hours=3)
+    early, on_time, late = (sign_up(store, s["id"], p["id"]) for p in (v, w, x))
+
+    def check_in(signup, at=None, now=None):
+        with store.uow() as uow:
+            return domain.check_in(uow, signup["id"], {"at": at.isoformat()} if at else None,
+                                   "sw1", now=now)
+
+    with pytest.raises(ValidationFailed) as exc:
+        check_in(early, SAT_9 - timedelta(minutes=121))
+    assert told(exc)["message"] == "too early to check in to this shift"
+    assert told(exc)["details"] == {"at": [f"at most 120 minutes before the shift starts "
+                                           f"({times.iso(SAT_9)})"]}
+    opened = SAT_9 - timedelta(minutes=120)
+    assert times.parse(check_in(early, opened)["checked_in_at"]) == opened
+    with pytest.raises(ValidationFailed) as exc:
+        check_in(late, now=end)
+    assert told(exc)["message"] == "the shift is over"
+    assert told(exc)["details"] == {"at": [f"must be before the shift ends ({times.iso(end)})"]}
+    last = end - timedelta(minutes=1)
+    assert times.parse(check_in(late, now=last)["checked_in_at"]) == last
+    with pytest.raises(Conflict) as exc:
+        check_in(early, SAT_9)
+    assert told(exc)["message"] == "already checked in"
+    assert told(exc)["details"] == {"signup_id": early["id"], "checked_in_at": times.iso(opened)}
+    assert check_in(on_time, SAT_9)["status"] == "confirmed"
