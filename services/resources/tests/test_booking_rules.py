@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from common import times
 from common.errors import Conflict, NotFound, ValidationFailed
 from services.resources import domain
 from services.resources.models import Booking, BookingSeries
@@ -28,7 +29,8 @@ def test_a_booking_that_runs_into_another_day_is_refused(store, hall, days):  # 
     with pytest.raises(ValidationFailed) as exc:
         book(store, hall["id"], start, end)
     assert "start" in told(exc)["details"]
-    assert "end on the day it starts" in told(exc)["message"]
+    assert told(exc)["message"] == (f"a booking must end on the day it starts "
+                                 f"({SATURDAY.isoformat()})")
     assert store.count(Booking) == 0 and store.events("venue_booked") == []
 
 
@@ -87,6 +89,7 @@ def test_a_refused_booking_says_which_booking_room_and_hours_stand_in_the_way(st
     with pytest.raises(NotFound) as exc:
         book(store, 999, *slot(SATURDAY, "09:00", "10:00"))
     assert told(exc)["message"] == "venue 999 not found"
+    assert told(exc)["details"] == {"venue_id": ["unknown venue 999"]}
     with store.uow() as uow:
         domain.update_venue(uow, hall["id"], {"status": "inactive"})
     with pytest.raises(Conflict) as exc:
@@ -106,3 +109,51 @@ def test_a_booking_outside_the_hours_is_told_the_days_hours(store, hall):  # noq
         book(store, hall["id"], *slot(monday, "09:00", "10:00"))
     assert told(exc)["message"] == (f"儿童活动厅 is open Monday (mon) closed; "
                                  f"{monday.isoformat()} 09:00-10:00 is outside")
+
+
+def test_a_rooms_bookings_list_the_next_31_days_unless_asked(store, hall):  # noqa: F811
+    today = times.local_today()
+    with store.session() as session:
+        listing = domain.list_venue_bookings(session, hall["id"])
+    # Read around the call: a local midnight passing in between moves the window a day.
+    starts = {times.day_start(today), times.day_start(times.local_today())}
+    assert times.parse(listing["from"]) in starts
+    assert times.parse(listing["to"]) - times.parse(listing["from"]) == timedelta(days=31)
+
+
+def test_a_rooms_bookings_are_listed_a_year_at_most(store, hall):  # noqa: F811
+    first = SATURDAY
+    with store.session() as session:
+        # A date as "to" counts that whole day: 366 days in all.
+        year = domain.list_venue_bookings(session, hall["id"], {
+            "from": first.isoformat(), "to": (first + timedelta(days=365)).isoformat()})
+        assert times.parse(year["to"]) - times.parse(year["from"]) == timedelta(days=366)
+        with pytest.raises(ValidationFailed) as exc:
+            domain.list_venue_bookings(session, hall["id"], {
+                "from": first.isoformat(), "to": (first + timedelta(days=366)).isoformat()})
+    assert told(exc)["message"] == "a range of at most 366 days"
+    assert told(exc)["details"] == {"to": ["at most 366 days after from"]}
+
+
+def test_a_cancelled_booking_says_when_it_was_cancelled(store, hall):  # noqa: F811
+    booking = book(store, hall["id"], *slot(SATURDAY, "09:00", "10:00"))
+    assert booking["cancelled_at"] is None
+    before = times.now()
+    with store.uow() as uow:
+        cancelled = domain.cancel_booking(uow, booking["id"])
+    after = times.now()
+    assert before.replace(microsecond=0) <= times.parse(cancelled["cancelled_at"]) <= after
+    with store.session() as session:
+        listed = domain.list_venue_bookings(session, hall["id"], {
+            "from": SATURDAY.isoformat(), "to": SATURDAY.isoformat(),
+            "include_cancelled": True})
+    assert [(b["id"], b["status"], b["cancelled_at"]) for b in listed["items"]] == [
+        (booking["id"], "cancelled", cancelled["cancelled_at"])]
+
+
+def test_a_booking_records_who_made_it(store, hall):  # noqa: F811
+    mine = book(store, hall["id"], *slot(SATURDAY, "09:00", "10:00"), booked_by="sw1")
+    nobody = book(store, hall["id"], *slot(SATURDAY, "10:00", "11:00"))
+    with store.session() as session:
+        assert session.get(Booking, mine["id"]).booked_by == "sw1"
+        assert session.get(Booking, nobody["id"]).booked_by is None
