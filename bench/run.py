@@ -213,6 +213,7 @@ class Ours(contextlib.ExitStack):
         self.read_url = base + READ_PATH
         self.write_url = base + "/events/1/registrations"
         self.wait_warm()
+        self.wait_quiet()
         check_listing(self.read_url, self.headers)
         return self
 
@@ -239,6 +240,19 @@ class Ours(contextlib.ExitStack):
                 return
             time.sleep(0.5)
         log("  ours: the read model was not warm in time; measuring all the same")
+
+    def wait_quiet(self, still_seconds=3, timeout=300):
+        """Until the read model has applied the seeding's facts (its lag count still for
+        a few seconds), so that the rounds' lag is the rounds' own."""
+        deadline = time.monotonic() + timeout
+        last, still_since = None, time.monotonic()
+        while time.monotonic() < deadline:
+            count = self.lag_snapshot().get(float("inf"), 0.0)
+            if count != last:
+                last, still_since = count, time.monotonic()
+            elif time.monotonic() - still_since >= still_seconds:
+                return
+            time.sleep(0.5)
 
     def lag_snapshot(self):
         """The gateway's read-model lag histogram now ({} when it has none)."""

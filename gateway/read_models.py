@@ -205,7 +205,10 @@ class EventListingFeed(DependencyProvider):
         self.listing = EventListing()
         self.warm = False
         self.pending = {}  # event id -> occurred_at of its oldest fact not yet applied
-        self.rechecks = {}  # event id -> when this process's write answered it
+        self.rechecks = {}  # event ids this process's writes answered
+        # When the oldest fact or recheck now waiting arrived here: the batch window counts
+        # from its arrival, not from its commit (a backlog of old facts is still batched).
+        self.waiting_since = None
         self.thread = None
         if self.enabled:  # switched off, it has no series (and no alert)
             WARM.labels(self.service, MODEL).set(0)
@@ -235,7 +238,8 @@ class EventListingFeed(DependencyProvider):
             self.listing.put([item])
             # Read again from the owner all the same: the answer may be a stored one (a
             # repeated request) older than what the event is now.
-            self.rechecks.setdefault(item["id"], time.time())
+            self.rechecks[item["id"]] = True
+            self.waiting_since = self.waiting_since or time.monotonic()
         return event
 
     def answer(self, query, staff):
@@ -269,14 +273,13 @@ class EventListingFeed(DependencyProvider):
                 self._snapshot(rpc.events)
                 next_resync = time.monotonic() + self.resync_seconds
                 while True:
-                    waiting = self.pending or self.rechecks
                     try:
-                        conn.drain_events(timeout=BATCH_WINDOW_SECONDS if waiting else 1)
+                        conn.drain_events(
+                            timeout=BATCH_WINDOW_SECONDS if self.waiting_since else 1)
                     except socket.timeout:
                         conn.heartbeat_check()
-                    oldest = min(list(self.pending.values()) + list(self.rechecks.values()),
-                                 default=None)
-                    if oldest is not None and time.time() - oldest >= BATCH_WINDOW_SECONDS:
+                    if self.waiting_since is not None and \
+                            time.monotonic() - self.waiting_since >= BATCH_WINDOW_SECONDS:
                         self._refresh(rpc.events)
                     elif time.monotonic() >= next_resync:
                         self._snapshot(rpc.events)
@@ -291,6 +294,7 @@ class EventListingFeed(DependencyProvider):
             log.error("events listing: unreadable fact skipped (%s)", exc)
             return
         self.pending[event_id] = min(self.pending.get(event_id, occurred), occurred)
+        self.waiting_since = self.waiting_since or time.monotonic()
 
     def _snapshot(self, events):
         # Page by page into a new listing (one page's dicts alive at a time), then swapped in.
@@ -308,6 +312,7 @@ class EventListingFeed(DependencyProvider):
     def _refresh(self, events):
         named, self.pending = self.pending, {}
         rechecked, self.rechecks = self.rechecks, {}
+        self.waiting_since = None
         ids = sorted(set(named) | set(rechecked))
         for start in range(0, len(ids), SNAPSHOT_PAGE):
             chunk = ids[start:start + SNAPSHOT_PAGE]
@@ -322,6 +327,6 @@ class EventListingFeed(DependencyProvider):
 
     def _go_cold(self):
         self.warm = False
-        self.pending, self.rechecks = {}, {}
+        self.pending, self.rechecks, self.waiting_since = {}, {}, None
         if self.enabled:
             WARM.labels(self.service, MODEL).set(0)
