@@ -31,9 +31,8 @@ _STACK_FIXTURES = {"stack", "full_stack", "running", "rabbit_config", "pipeline"
 
 
 def _weight(item):
-    # A browser journey or a broker-fault test takes 15–115 s, a test on a stack 1–5 s.
     if item.nodeid.startswith(_HEAVY_FOLDERS):
-        return 50
+        return 20
     # A test on a stack of its own, or on one its file shares (the API fuzzing's 150 cases
     # each send requests through it).
     if _STACK_FIXTURES.intersection(item.fixturenames) or _shares_a_wide_fixture(item):
@@ -44,8 +43,8 @@ def _weight(item):
 def pytest_collection_modifyitems(config, items):
     """``RONGHE_TEST_SHARD=k/n`` (set by ``python -m tests.shards``) keeps the k-th of n
     shares of the tests: each test goes to the share with the least work so far (by its
-    rough weight), heaviest first, so the slow tests spread over the shares and the
-    many light ones even them out."""
+    rough weight), in collection order, so the slow tests of one file spread over the
+    shares."""
     shard = os.environ.get("RONGHE_TEST_SHARD")
     if not shard:
         return
@@ -61,12 +60,10 @@ def pytest_collection_modifyitems(config, items):
         share = loads.index(min(loads))
         loads[share] += sum(map(_weight, group))
         share_of.update((id(item), share) for item in group)
-    # Heaviest first (the light ones then even out the shares), in collection order
-    # within a weight.
-    for item in sorted((i for i in items if id(i) not in share_of), key=_weight,
-                       reverse=True):
-        share = share_of[id(item)] = loads.index(min(loads))
-        loads[share] += _weight(item)
+    for item in items:
+        if id(item) not in share_of:
+            share = share_of[id(item)] = loads.index(min(loads))
+            loads[share] += _weight(item)
     keep = [item for item in items if share_of[id(item)] == index - 1]
     drop = [item for item in items if share_of[id(item)] != index - 1]
     if drop:
