@@ -224,7 +224,10 @@ def close_feed_connection(stack):
                 detail = requests.get(f"{api}/queues/{vhost}/"
                                       f"{queue['name']}", auth=auth, timeout=5).json()
                 for consumer in detail.get("consumer_details", []):
-                    return consumer["channel_details"]["connection_name"]
+                    channel = consumer.get("channel_details")
+                    # Empty (a list) while the broker is still filling it in: ask again.
+                    if isinstance(channel, dict) and channel.get("connection_name"):
+                        return channel["connection_name"]
         return None
 
     name = wait_until(feed_connection, message="the feed's connection")
