@@ -32,7 +32,6 @@ import socket
 import time
 import uuid
 from bisect import bisect_left, insort
-from datetime import datetime, timezone
 
 import eventlet
 from kombu import Connection, Consumer, Queue, binding
@@ -71,10 +70,6 @@ ENTRIES = Gauge("ronghe_read_model_entries", "Records held by the read model",
                 ["service", "model"], registry=REGISTRY)
 
 
-def _instant(text):
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
 
 
 def _kept(encoded):
@@ -92,8 +87,8 @@ class _Entry:
 
     def __init__(self, item):
         self.id = item["id"]
-        self.start = _instant(item["start"])
-        self.end = _instant(item["end"])
+        self.start = contracts.parse_time(item["start"])
+        self.end = contracts.parse_time(item["end"])
         self.key = (self.start, self.id)  # the listing's order: start, then id
         self.status = item["status"]
         self.plan = item["plan"]
@@ -289,7 +284,7 @@ class EventListingFeed(DependencyProvider):
         try:
             envelope = json.loads(message.body)
             event_id = int(envelope["payload"]["event_id"])
-            occurred = _instant(envelope["occurred_at"]).timestamp()
+            occurred = contracts.parse_time(envelope["occurred_at"]).timestamp()
         except (ValueError, KeyError, TypeError) as exc:
             log.error("events listing: unreadable fact skipped (%s)", exc)
             return
